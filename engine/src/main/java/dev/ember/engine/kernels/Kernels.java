@@ -1,0 +1,54 @@
+package dev.ember.engine.kernels;
+
+import dev.ember.engine.tensor.WeightMatrix;
+
+/**
+ * The compute kernels of the engine. Model code calls only these; vector species and block
+ * layouts stay behind this interface (Lucene's pattern). Two implementations exist, a Vector API
+ * one and a scalar reference, chosen once at startup by {@link #get()}.
+ *
+ * <p><b>Batch invariance.</b> For every kernel, the result for one activation row is bit-for-bit
+ * the same whatever other rows are in the call and however many there are: a row's reduction
+ * order is fixed and never split by batch size. The batch engine's determinism relies on this.
+ *
+ * <p>Activations are row-major {@code float[]}; weights are {@link WeightMatrix} views over
+ * memory-mapped GGUF or safetensors data in their stored type.
+ */
+public interface Kernels {
+
+    /** The implementation chosen for this JVM: Vector API when available, unless {@code -Dember.kernels=scalar}. */
+    static Kernels get() {
+        return KernelsProvider.INSTANCE;
+    }
+
+    /** Short name for logs and benchmarks ("vector-256", "scalar"). */
+    String name();
+
+    /**
+     * Linear layer over a batch: {@code out[r*n + j] = Σ_i in[r*k + i] · W[j, i]} for
+     * {@code r < rows}, where {@code n = w.rows()} and {@code k = w.cols()}. Each weight block is
+     * read once for all rows. Work is spread over {@code pool} by output rows.
+     */
+    void matmul(WorkerPool pool, WeightMatrix w, float[] in, int rows, float[] out);
+
+    /** Writes row {@code row} of {@code w}, dequantized, to {@code dst[dstOff .. dstOff + w.cols())}. */
+    void dequantizeRow(WeightMatrix w, int row, float[] dst, int dstOff);
+
+    /** {@code Σ a[aOff + i] · b[bOff + i]} for i < n. */
+    float dot(float[] a, int aOff, float[] b, int bOff, int n);
+
+    /** {@code y[yOff + i] += alpha · x[xOff + i]} for i < n. */
+    void axpy(float alpha, float[] x, int xOff, float[] y, int yOff, int n);
+
+    /** {@code out = x / rms(x) · weight}, with {@code rms = sqrt(mean(x²) + eps)}; out may alias x. */
+    void rmsnorm(float[] x, int xOff, float[] weight, float eps, float[] out, int outOff, int n);
+
+    /** {@code gate[i] = silu(gate[i]) · up[i]} (SwiGLU's elementwise part). */
+    void siluMul(float[] gate, int gateOff, float[] up, int upOff, int n);
+
+    /** In-place softmax over {@code x[off .. off + n)}. */
+    void softmax(float[] x, int off, int n);
+
+    /** {@code acc[accOff + i] += x[xOff + i]}. */
+    void add(float[] acc, int accOff, float[] x, int xOff, int n);
+}

@@ -1,0 +1,117 @@
+package dev.ember.engine.kernels;
+
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * A persistent pool of worker threads for data-parallel loops. Decode fires hundreds of small
+ * parallel regions per token, so workers are kept alive, spin briefly between jobs and then park;
+ * a region allocates nothing. The calling thread works too, so {@code threads} is the total.
+ *
+ * <p>Only one region runs at a time per pool; {@link #parallelFor} calls from several threads are
+ * serialized. Task indices are handed out dynamically, but a task's own result never depends on
+ * which thread ran it, so results stay deterministic.
+ */
+public final class WorkerPool implements AutoCloseable {
+    /** A loop body over task indices {@code [0, count)}. */
+    @FunctionalInterface
+    public interface Task {
+        void run(int index);
+    }
+
+    private static final int SPIN_ITERATIONS = 20_000;
+
+    private final int threads;
+    private final Thread[] workers;
+    private final AtomicInteger nextIndex = new AtomicInteger();
+    private final AtomicInteger remaining = new AtomicInteger();
+    private volatile Task task;
+    private volatile int count;
+    private volatile long generation;
+    private volatile boolean closed;
+    private volatile Thread caller;
+    private volatile Throwable failure;
+
+    public WorkerPool(int threads) {
+        if (threads < 1) throw new IllegalArgumentException("threads must be >= 1, got " + threads);
+        this.threads = threads;
+        this.workers = new Thread[threads - 1];
+        for (int i = 0; i < workers.length; i++) {
+            Thread t = new Thread(this::workerLoop, "ember-worker-" + i);
+            t.setDaemon(true);
+            workers[i] = t;
+            t.start();
+        }
+    }
+
+    public int threads() { return threads; }
+
+    /** Runs {@code task.run(i)} for every i in [0, count), spread over all threads; returns when all are done. */
+    public synchronized void parallelFor(int count, Task task) {
+        if (closed) throw new IllegalStateException("worker pool is closed");
+        if (count <= 0) return;
+        if (count == 1 || workers.length == 0) {
+            for (int i = 0; i < count; i++) task.run(i);
+            return;
+        }
+        this.failure = null;
+        this.caller = Thread.currentThread();
+        this.task = task;
+        this.count = count;
+        nextIndex.set(0);
+        remaining.set(count);
+        generation = generation + 1; // publishes task and count to the workers
+        for (Thread w : workers) LockSupport.unpark(w);
+        drain(task, count);
+        int spins = 0;
+        while (remaining.get() > 0) {
+            if (++spins > SPIN_ITERATIONS) LockSupport.parkNanos(50_000);
+            else Thread.onSpinWait();
+        }
+        this.task = null;
+        Throwable f = failure;
+        if (f != null) {
+            if (f instanceof RuntimeException re) throw re;
+            if (f instanceof Error e) throw e;
+            throw new RuntimeException(f);
+        }
+    }
+
+    private void drain(Task t, int n) {
+        int i;
+        while ((i = nextIndex.getAndIncrement()) < n) {
+            try {
+                t.run(i);
+            } catch (Throwable e) {
+                failure = e;
+            } finally {
+                if (remaining.decrementAndGet() == 0) {
+                    Thread c = caller;
+                    if (c != null) LockSupport.unpark(c);
+                }
+            }
+        }
+    }
+
+    private void workerLoop() {
+        long seen = 0;
+        while (!closed) {
+            int spins = 0;
+            while (generation == seen && !closed) {
+                if (++spins > SPIN_ITERATIONS) LockSupport.park(this);
+                else Thread.onSpinWait();
+            }
+            if (closed) return;
+            seen = generation;
+            Task t = task;
+            int n = count;
+            if (t != null) drain(t, n);
+        }
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        for (Thread w : workers) LockSupport.unpark(w);
+    }
+}
