@@ -1,0 +1,109 @@
+package dev.ember.engine.kernels;
+
+import dev.ember.engine.tensor.Dequant;
+import dev.ember.engine.tensor.WeightMatrix;
+
+/**
+ * Plain-Java reference kernels: obviously correct, slow. The Vector API kernels are tested
+ * against these. Each output element is a sequential sum in element order, so results never
+ * depend on the other rows of a batch.
+ */
+final class ScalarKernels implements Kernels {
+    /** Output rows per parallel task: large enough to amortize the hand-off, small enough to balance. */
+    private static final int ROWS_PER_TASK = 16;
+
+    private static final ThreadLocal<float[][]> SCRATCH = ThreadLocal.withInitial(() -> new float[1][0]);
+
+    @Override
+    public String name() { return "scalar"; }
+
+    @Override
+    public void matmul(WorkerPool pool, WeightMatrix w, float[] in, int rows, float[] out) {
+        int n = w.rows();
+        int k = w.cols();
+        checkMatmul(w, in, rows, out);
+        int tasks = (n + ROWS_PER_TASK - 1) / ROWS_PER_TASK;
+        pool.parallelFor(tasks, t -> {
+            float[] wrow = scratch(k);
+            int end = Math.min(n, (t + 1) * ROWS_PER_TASK);
+            for (int j = t * ROWS_PER_TASK; j < end; j++) {
+                Dequant.row(w, j, wrow, 0);
+                for (int r = 0; r < rows; r++) {
+                    out[r * n + j] = dotSeq(wrow, 0, in, r * k, k);
+                }
+            }
+        });
+    }
+
+    static void checkMatmul(WeightMatrix w, float[] in, int rows, float[] out) {
+        if (rows < 0) throw new IllegalArgumentException("rows < 0: " + rows);
+        if ((long) rows * w.cols() > in.length) {
+            throw new IllegalArgumentException(w.name() + ": input has " + in.length + " floats, need " + (long) rows * w.cols());
+        }
+        if ((long) rows * w.rows() > out.length) {
+            throw new IllegalArgumentException(w.name() + ": output has " + out.length + " floats, need " + (long) rows * w.rows());
+        }
+    }
+
+    private static float[] scratch(int k) {
+        float[][] holder = SCRATCH.get();
+        if (holder[0].length < k) holder[0] = new float[k];
+        return holder[0];
+    }
+
+    private static float dotSeq(float[] a, int aOff, float[] b, int bOff, int n) {
+        float s = 0f;
+        for (int i = 0; i < n; i++) s += a[aOff + i] * b[bOff + i];
+        return s;
+    }
+
+    @Override
+    public void dequantizeRow(WeightMatrix w, int row, float[] dst, int dstOff) {
+        Dequant.row(w, row, dst, dstOff);
+    }
+
+    @Override
+    public float dot(float[] a, int aOff, float[] b, int bOff, int n) {
+        return dotSeq(a, aOff, b, bOff, n);
+    }
+
+    @Override
+    public void axpy(float alpha, float[] x, int xOff, float[] y, int yOff, int n) {
+        for (int i = 0; i < n; i++) y[yOff + i] += alpha * x[xOff + i];
+    }
+
+    @Override
+    public void rmsnorm(float[] x, int xOff, float[] weight, float eps, float[] out, int outOff, int n) {
+        float ss = 0f;
+        for (int i = 0; i < n; i++) ss += x[xOff + i] * x[xOff + i];
+        float scale = (float) (1.0 / Math.sqrt(ss / n + eps));
+        for (int i = 0; i < n; i++) out[outOff + i] = x[xOff + i] * scale * weight[i];
+    }
+
+    @Override
+    public void siluMul(float[] gate, int gateOff, float[] up, int upOff, int n) {
+        for (int i = 0; i < n; i++) {
+            float g = gate[gateOff + i];
+            gate[gateOff + i] = g / (1f + (float) Math.exp(-g)) * up[upOff + i];
+        }
+    }
+
+    @Override
+    public void softmax(float[] x, int off, int n) {
+        float max = Float.NEGATIVE_INFINITY;
+        for (int i = 0; i < n; i++) max = Math.max(max, x[off + i]);
+        float sum = 0f;
+        for (int i = 0; i < n; i++) {
+            float e = (float) Math.exp(x[off + i] - max);
+            x[off + i] = e;
+            sum += e;
+        }
+        float inv = 1f / sum;
+        for (int i = 0; i < n; i++) x[off + i] *= inv;
+    }
+
+    @Override
+    public void add(float[] acc, int accOff, float[] x, int xOff, int n) {
+        for (int i = 0; i < n; i++) acc[accOff + i] += x[xOff + i];
+    }
+}

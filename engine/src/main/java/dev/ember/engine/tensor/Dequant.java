@@ -1,0 +1,147 @@
+package dev.ember.engine.tensor;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+
+/**
+ * Scalar block decoders: the reference definition of what every stored element means, in GGML's
+ * block layouts. Every faster decoder (the Vector API kernels, panel dequantization) must produce
+ * exactly the same floats, so each formula here is written as the precise sequence of IEEE float
+ * operations that defines the value (for example Q4_K is {@code d1 * q - m1}, a multiply then a
+ * subtract, never fused).
+ *
+ * <p>Layouts (all little-endian, as in ggml):
+ * <ul>
+ *   <li>Q8_0: f16 d, then 32 int8 q; value {@code q * d}.</li>
+ *   <li>Q4_0: f16 d, then 16 bytes; low nibbles are elements 0..15, high nibbles 16..31; value
+ *       {@code (q - 8) * d}.</li>
+ *   <li>Q4_K (256 elements): f16 d, f16 dmin, 12 bytes of packed 6-bit scales and mins, 128 bytes
+ *       of nibbles; each 64-element group uses two (scale, min) pairs.</li>
+ *   <li>Q6_K (256 elements): ql[128] low nibbles, qh[64] high 2-bit pairs, int8 scales[16], f16 d.</li>
+ * </ul>
+ */
+public final class Dequant {
+    public static final ValueLayout.OfShort LE_SHORT =
+            ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    public static final ValueLayout.OfFloat LE_FLOAT =
+            ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+
+    private Dequant() {}
+
+    /** Decodes {@code k} elements of a row starting at byte {@code offset} of {@code data} into {@code dst[off..off+k)}. */
+    public static void row(TensorType type, MemorySegment data, long offset, int k, float[] dst, int off) {
+        switch (type) {
+            case F32 -> {
+                for (int i = 0; i < k; i++) dst[off + i] = data.get(LE_FLOAT, offset + 4L * i);
+            }
+            case F16 -> {
+                for (int i = 0; i < k; i++) dst[off + i] = Float.float16ToFloat(data.get(LE_SHORT, offset + 2L * i));
+            }
+            case BF16 -> {
+                for (int i = 0; i < k; i++) dst[off + i] = bf16ToFloat(data.get(LE_SHORT, offset + 2L * i));
+            }
+            case Q8_0 -> {
+                for (int b = 0; b < k / 32; b++) q8_0(data, offset + 34L * b, dst, off + 32 * b);
+            }
+            case Q4_0 -> {
+                for (int b = 0; b < k / 32; b++) q4_0(data, offset + 18L * b, dst, off + 32 * b);
+            }
+            case Q4_K -> {
+                for (int b = 0; b < k / 256; b++) q4_K(data, offset + 144L * b, dst, off + 256 * b);
+            }
+            case Q6_K -> {
+                for (int b = 0; b < k / 256; b++) q6_K(data, offset + 210L * b, dst, off + 256 * b);
+            }
+        }
+    }
+
+    /** Row {@code row} of {@code w}, dequantized into {@code dst[off .. off + w.cols())}. */
+    public static void row(WeightMatrix w, int row, float[] dst, int off) {
+        row(w.type(), w.data(), w.rowBytes() * row, w.cols(), dst, off);
+    }
+
+    public static float bf16ToFloat(short bits) {
+        return Float.intBitsToFloat((bits & 0xFFFF) << 16);
+    }
+
+    public static float f16(MemorySegment data, long offset) {
+        return Float.float16ToFloat(data.get(LE_SHORT, offset));
+    }
+
+    static void q8_0(MemorySegment data, long block, float[] dst, int off) {
+        float d = f16(data, block);
+        for (int i = 0; i < 32; i++) dst[off + i] = data.get(ValueLayout.JAVA_BYTE, block + 2 + i) * d;
+    }
+
+    static void q4_0(MemorySegment data, long block, float[] dst, int off) {
+        float d = f16(data, block);
+        for (int i = 0; i < 16; i++) {
+            int b = data.get(ValueLayout.JAVA_BYTE, block + 2 + i) & 0xFF;
+            dst[off + i] = ((b & 0xF) - 8) * d;
+            dst[off + i + 16] = ((b >>> 4) - 8) * d;
+        }
+    }
+
+    /** The 6-bit scale of group j (j < 8) of Q4_K's packed 12-byte table (ggml's get_scale_min_k4, first output). */
+    public static int q4kScale(MemorySegment data, long scales, int j) {
+        if (j < 4) return data.get(ValueLayout.JAVA_BYTE, scales + j) & 63;
+        int lo = data.get(ValueLayout.JAVA_BYTE, scales + j + 4) & 0xF;
+        int hi = (data.get(ValueLayout.JAVA_BYTE, scales + j - 4) & 0xFF) >>> 6;
+        return lo | (hi << 4);
+    }
+
+    /** The 6-bit min of group j (j < 8) of Q4_K's packed table (ggml's get_scale_min_k4, second output). */
+    public static int q4kMin(MemorySegment data, long scales, int j) {
+        if (j < 4) return data.get(ValueLayout.JAVA_BYTE, scales + j + 4) & 63;
+        int lo = (data.get(ValueLayout.JAVA_BYTE, scales + j + 4) & 0xFF) >>> 4;
+        int hi = (data.get(ValueLayout.JAVA_BYTE, scales + j) & 0xFF) >>> 6;
+        return lo | (hi << 4);
+    }
+
+    static void q4_K(MemorySegment data, long block, float[] dst, int off) {
+        float d = f16(data, block);
+        float dmin = f16(data, block + 2);
+        long scales = block + 4;
+        long qs = block + 16;
+        for (int g = 0; g < 4; g++) { // four groups of 64 elements, 32 bytes of nibbles each
+            float d1 = d * q4kScale(data, scales, 2 * g);
+            float m1 = dmin * q4kMin(data, scales, 2 * g);
+            float d2 = d * q4kScale(data, scales, 2 * g + 1);
+            float m2 = dmin * q4kMin(data, scales, 2 * g + 1);
+            int base = off + 64 * g;
+            for (int l = 0; l < 32; l++) {
+                int b = data.get(ValueLayout.JAVA_BYTE, qs + 32L * g + l) & 0xFF;
+                dst[base + l] = d1 * (b & 0xF) - m1;
+                dst[base + 32 + l] = d2 * (b >>> 4) - m2;
+            }
+        }
+    }
+
+    static void q6_K(MemorySegment data, long block, float[] dst, int off) {
+        long ql = block;
+        long qh = block + 128;
+        long sc = block + 192;
+        float d = f16(data, block + 208);
+        for (int h = 0; h < 2; h++) { // two halves of 128 elements
+            long qlh = ql + 64L * h;
+            long qhh = qh + 32L * h;
+            long sch = sc + 8L * h;
+            int base = off + 128 * h;
+            for (int l = 0; l < 32; l++) {
+                int is = l / 16;
+                int lo0 = data.get(ValueLayout.JAVA_BYTE, qlh + l) & 0xFF;
+                int lo1 = data.get(ValueLayout.JAVA_BYTE, qlh + l + 32) & 0xFF;
+                int hi = data.get(ValueLayout.JAVA_BYTE, qhh + l) & 0xFF;
+                int q1 = ((lo0 & 0xF) | ((hi & 3) << 4)) - 32;
+                int q2 = ((lo1 & 0xF) | (((hi >>> 2) & 3) << 4)) - 32;
+                int q3 = ((lo0 >>> 4) | (((hi >>> 4) & 3) << 4)) - 32;
+                int q4 = ((lo1 >>> 4) | (((hi >>> 6) & 3) << 4)) - 32;
+                dst[base + l] = (d * data.get(ValueLayout.JAVA_BYTE, sch + is)) * q1;
+                dst[base + l + 32] = (d * data.get(ValueLayout.JAVA_BYTE, sch + is + 2)) * q2;
+                dst[base + l + 64] = (d * data.get(ValueLayout.JAVA_BYTE, sch + is + 4)) * q3;
+                dst[base + l + 96] = (d * data.get(ValueLayout.JAVA_BYTE, sch + is + 6)) * q4;
+            }
+        }
+    }
+}
