@@ -1,0 +1,55 @@
+package dev.ember.engine.kv;
+
+import java.util.Arrays;
+
+/**
+ * One sequence's view of the KV pool: the blocks holding its positions, in order. Position
+ * {@code p} lives in slot {@code blocks[p / blockSize] * blockSize + p % blockSize}.
+ */
+public final class BlockTable {
+    private final KvBlockPool pool;
+    private int[] blocks = new int[8];
+    private int blockCount;
+    private int length;
+
+    public BlockTable(KvBlockPool pool) {
+        this.pool = pool;
+    }
+
+    public KvBlockPool pool() { return pool; }
+
+    /** Positions whose KV state is stored (or is being written in the current step). */
+    public int length() { return length; }
+
+    public int slot(int position) {
+        int bs = pool.blockSize();
+        return blocks[position / bs] * bs + position % bs;
+    }
+
+    /** Makes room for positions up to {@code newLength - 1}; false (and nothing changed) when the pool lacks blocks. */
+    public boolean ensureCapacity(int newLength) {
+        int bs = pool.blockSize();
+        int needBlocks = (newLength + bs - 1) / bs;
+        int missing = needBlocks - blockCount;
+        if (missing <= 0) return true;
+        if (missing > pool.freeBlocks()) return false;
+        if (needBlocks > blocks.length) blocks = Arrays.copyOf(blocks, Math.max(needBlocks, blocks.length * 2));
+        for (int i = 0; i < missing; i++) blocks[blockCount++] = pool.allocate();
+        return true;
+    }
+
+    /** Records that positions below {@code newLength} now hold state. */
+    public void setLength(int newLength) {
+        if (newLength > blockCount * pool.blockSize()) throw new IllegalStateException("length " + newLength + " beyond allocated blocks");
+        this.length = newLength;
+    }
+
+    /** Returns every block to the pool. */
+    public void release() {
+        for (int i = 0; i < blockCount; i++) pool.release(blocks[i]);
+        blockCount = 0;
+        length = 0;
+    }
+
+    public int blockCount() { return blockCount; }
+}

@@ -1,0 +1,85 @@
+package dev.ember.engine.model;
+
+import dev.ember.engine.kernels.Kernels;
+import dev.ember.engine.tensor.WeightMatrix;
+
+/**
+ * A decoder-only transformer made of parts: token embedding, a stack of {@link DecoderBlock}s,
+ * a final norm and the output head. Families differ only in the parts they plug in.
+ */
+public final class Decoder implements Model {
+    private final ModelConfig config;
+    private final Compute compute;
+    private final WeightMatrix embedding;
+    private final DecoderBlock[] blocks;
+    private final RmsNorm outputNorm;
+    private final WeightMatrix output;
+    private final Rope rope;
+    private final String summary;
+
+    public Decoder(ModelConfig config, Compute compute, WeightMatrix embedding, DecoderBlock[] blocks,
+                   RmsNorm outputNorm, WeightMatrix output, Rope rope, String summary) {
+        this.config = config;
+        this.compute = compute;
+        this.embedding = embedding;
+        this.blocks = blocks;
+        this.outputNorm = outputNorm;
+        this.output = output;
+        this.rope = rope;
+        this.summary = summary;
+        if (embedding.cols() != config.dim()) throw new ModelLoadException(embedding.name() + ": width " + embedding.cols() + " != embedding length " + config.dim());
+        if (output.rows() != config.vocabSize()) throw new ModelLoadException(output.name() + ": " + output.rows() + " rows != vocab size " + config.vocabSize());
+    }
+
+    @Override public ModelConfig config() { return config; }
+
+    @Override
+    public int[] keyWidths() {
+        int[] w = new int[blocks.length];
+        for (int i = 0; i < w.length; i++) w[i] = blocks[i].attention().keyWidth();
+        return w;
+    }
+
+    @Override
+    public int[] valueWidths() {
+        int[] w = new int[blocks.length];
+        for (int i = 0; i < w.length; i++) w[i] = blocks[i].attention().valueWidth();
+        return w;
+    }
+
+    @Override
+    public void forward(ForwardBatch batch, float[] logits) {
+        Kernels k = compute.kernels();
+        int rows = batch.size();
+        int dim = config.dim();
+        int vocab = config.vocabSize();
+        for (int r = 0; r < rows; r++) {
+            int t = batch.tokens()[r];
+            if (t < 0 || t >= vocab) throw new IllegalArgumentException("token id " + t + " outside the vocabulary [0, " + vocab + ")");
+        }
+        ForwardContext ctx = new ForwardContext(batch, compute, rope.table(batch.positions(), rows));
+        float[] x = new float[rows * dim];
+        float[] normed = new float[rows * dim];
+        float[] branch = new float[rows * dim];
+        for (int r = 0; r < rows; r++) k.dequantizeRow(embedding, batch.tokens()[r], x, r * dim);
+        for (int l = 0; l < blocks.length; l++) {
+            DecoderBlock b = blocks[l];
+            b.attentionNorm().apply(k, x, 0, normed, 0, rows);
+            b.attention().forward(ctx, l, normed, branch);
+            k.add(x, 0, branch, 0, rows * dim);
+            b.ffnNorm().apply(k, x, 0, normed, 0, rows);
+            b.ffn().forward(ctx, normed, branch);
+            k.add(x, 0, branch, 0, rows * dim);
+        }
+        int[] want = batch.logitRows();
+        if (want.length == 0) return;
+        float[] selected = new float[want.length * dim];
+        for (int i = 0; i < want.length; i++) {
+            outputNorm.apply(k, x, want[i] * dim, selected, i * dim, 1);
+        }
+        k.matmul(compute.pool(), output, selected, want.length, logits);
+    }
+
+    @Override
+    public String describe() { return summary; }
+}

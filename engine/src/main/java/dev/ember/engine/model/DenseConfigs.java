@@ -1,0 +1,48 @@
+package dev.ember.engine.model;
+
+import dev.ember.engine.tensor.Tensor;
+
+/** Reads the {@link ModelConfig} of a dense decoder from llama.cpp-style GGUF metadata keys. */
+public final class DenseConfigs {
+    private DenseConfigs() {}
+
+    public static ModelConfig read(ModelParams p, RopeLayout layout) {
+        WeightSource src = p.source();
+        int dim = p.integer("embedding_length");
+        int heads = p.integer("attention.head_count");
+        int kvHeads = p.integer("attention.head_count_kv", heads);
+        int headDim = p.integer("attention.key_length", dim / heads);
+        int valueDim = p.integer("attention.value_length", headDim);
+        Tensor embd = src.tensor("token_embd.weight");
+        int vocab = embd.rows();
+        return new ModelConfig(
+                p.arch(), vocab, dim, p.integer("block_count"), heads, kvHeads, headDim, valueDim,
+                p.integer("feed_forward_length"),
+                (float) p.real("attention.layer_norm_rms_epsilon", 1e-5),
+                p.integer("context_length", 2048),
+                p.real("rope.freq_base", 10000.0),
+                p.integer("rope.dimension_count", headDim),
+                layout,
+                ropeScaling(p));
+    }
+
+    static RopeScaling ropeScaling(ModelParams p) {
+        String type = p.string("rope.scaling.type", "none");
+        float factor = (float) p.real("rope.scaling.factor", 1.0);
+        return switch (type) {
+            case "none" -> RopeScaling.NONE;
+            case "linear" -> factor == 1f ? RopeScaling.NONE : RopeScaling.linear(factor);
+            case "yarn" -> RopeScaling.yarn(factor, p.integer("rope.scaling.original_context_length"),
+                    (float) p.real("rope.scaling.yarn_beta_fast", 32.0), (float) p.real("rope.scaling.yarn_beta_slow", 1.0),
+                    (float) p.real("rope.scaling.attn_factor", Double.NaN));
+            default -> throw new ModelLoadException(p.source().origin() + ": unsupported rope scaling type '" + type
+                    + "' (supported: none, linear, yarn; llama3 scaling comes as the rope_freqs tensor)");
+        };
+    }
+
+    /** The RoPE of a config, with llama3-style per-frequency factors when the checkpoint has them. */
+    public static Rope rope(ModelConfig c, Weights w) {
+        float[] factors = w.has("rope_freqs.weight") ? w.vector("rope_freqs.weight", c.ropeDims() / 2) : null;
+        return new Rope(c.ropeDims(), c.ropeTheta(), c.ropeLayout(), c.ropeScaling(), factors);
+    }
+}

@@ -1,0 +1,37 @@
+package dev.ember.engine.model;
+
+import dev.ember.engine.kv.BlockTable;
+
+/**
+ * A ragged batch of tokens from any number of sequences: one sequence's prefill chunk, one decode
+ * token from each of many sequences, or a mix. Row {@code r} is token {@code tokens[r]} at
+ * position {@code positions[r]} of the sequence whose cache is {@code tables[r]}; rows of one
+ * sequence must appear in position order. The caller has made room in each table for the rows'
+ * positions; the forward pass writes their KV state, and each row attends to positions
+ * {@code 0..positions[r]} of its own sequence.
+ *
+ * @param logitRows rows whose logits are wanted, ascending; logits come back in that order
+ */
+public record ForwardBatch(int size, int[] tokens, int[] positions, BlockTable[] tables, int[] logitRows) {
+    public ForwardBatch {
+        if (size < 1 || tokens.length < size || positions.length < size || tables.length < size) {
+            throw new IllegalArgumentException("inconsistent batch arrays for size " + size);
+        }
+        for (int i = 1; i < logitRows.length; i++) {
+            if (logitRows[i] <= logitRows[i - 1]) throw new IllegalArgumentException("logit rows must be ascending");
+        }
+    }
+
+    /** A single-sequence batch: {@code count} tokens from {@code start} at positions {@code firstPos..}. */
+    public static ForwardBatch ofSequence(int[] tokens, int start, int count, int firstPos, BlockTable table, int[] logitRows) {
+        int[] t = new int[count];
+        int[] p = new int[count];
+        BlockTable[] tb = new BlockTable[count];
+        for (int i = 0; i < count; i++) {
+            t[i] = tokens[start + i];
+            p[i] = firstPos + i;
+            tb[i] = table;
+        }
+        return new ForwardBatch(count, t, p, tb, logitRows);
+    }
+}

@@ -1,0 +1,53 @@
+package dev.ember.engine.model;
+
+import java.util.Map;
+
+/** Typed, checked access to a checkpoint's metadata, with errors that name the key and the file. */
+public final class ModelParams {
+    private final WeightSource source;
+    private final String arch;
+
+    public ModelParams(WeightSource source) {
+        this.source = source;
+        Object a = source.metadata().get("general.architecture");
+        if (!(a instanceof String s)) throw new ModelLoadException(source.origin() + ": missing metadata 'general.architecture'");
+        this.arch = s;
+    }
+
+    public String arch() { return arch; }
+
+    private Object raw(String key) {
+        Map<String, Object> m = source.metadata();
+        Object v = m.get(key);
+        if (v == null) v = m.get(arch + "." + key);
+        return v;
+    }
+
+    /** {@code key} is looked up as given and under the architecture prefix ({@code arch.key}). */
+    public int integer(String key) {
+        Object v = raw(key);
+        if (v == null) throw new ModelLoadException(source.origin() + ": missing metadata '" + arch + "." + key + "'");
+        if (v instanceof Long l) return Math.toIntExact(l);
+        if (v instanceof long[] arr && arr.length > 0) return Math.toIntExact(arr[0]); // per-layer arrays: uniform models only
+        throw new ModelLoadException(source.origin() + ": metadata '" + arch + "." + key + "' should be an integer");
+    }
+
+    public int integer(String key, int fallback) {
+        return raw(key) == null ? fallback : integer(key);
+    }
+
+    public double real(String key, double fallback) {
+        Object v = raw(key);
+        if (v == null) return fallback;
+        if (v instanceof Double d) return d;
+        if (v instanceof Long l) return l;
+        throw new ModelLoadException(source.origin() + ": metadata '" + arch + "." + key + "' should be a number");
+    }
+
+    public String string(String key, String fallback) {
+        Object v = raw(key);
+        return v instanceof String s ? s : fallback;
+    }
+
+    public WeightSource source() { return source; }
+}

@@ -1,0 +1,20 @@
+package dev.ember.engine.model;
+
+import dev.ember.engine.kernels.Kernels;
+import dev.ember.engine.tensor.WeightMatrix;
+
+/** Dense SwiGLU: {@code down(silu(gate(x)) · up(x))}. */
+public record SwiGlu(WeightMatrix gate, WeightMatrix up, WeightMatrix down) implements FeedForward {
+    @Override
+    public void forward(ForwardContext ctx, float[] in, float[] out) {
+        int rows = ctx.rows();
+        int hidden = gate.rows();
+        Kernels k = ctx.kernels();
+        float[] g = new float[rows * hidden];
+        float[] u = new float[rows * hidden];
+        k.matmul(ctx.pool(), gate, in, rows, g);
+        k.matmul(ctx.pool(), up, in, rows, u);
+        k.siluMul(g, 0, u, 0, rows * hidden);
+        k.matmul(ctx.pool(), down, g, rows, out);
+    }
+}

@@ -1,0 +1,54 @@
+package dev.ember.engine.model;
+
+import dev.ember.engine.kernels.Kernels;
+import dev.ember.engine.tensor.Tensor;
+import dev.ember.engine.tensor.WeightMatrix;
+
+/** Typed access to a checkpoint's tensors for model builders: matrices stay mapped, small vectors are copied to float[]. */
+public final class Weights {
+    private final WeightSource source;
+    private final Kernels kernels;
+
+    public Weights(WeightSource source, Kernels kernels) {
+        this.source = source;
+        this.kernels = kernels;
+    }
+
+    public WeightSource source() { return source; }
+
+    public boolean has(String name) { return source.hasTensor(name); }
+
+    public WeightMatrix matrix(String name) {
+        return source.tensor(name).asMatrix();
+    }
+
+    /** A matrix that must be {@code rows × cols}. */
+    public WeightMatrix matrix(String name, int rows, int cols) {
+        WeightMatrix m = matrix(name);
+        if (m.rows() != rows || m.cols() != cols) {
+            throw new ModelLoadException(source.origin() + ": tensor '" + name + "' is " + m.rows() + "x" + m.cols()
+                    + ", expected " + rows + "x" + cols);
+        }
+        return m;
+    }
+
+    /** A 1-D tensor as floats (dequantized), checked to have {@code size} elements. */
+    public float[] vector(String name, int size) {
+        Tensor t = source.tensor(name);
+        if (t.elementCount() != size) {
+            throw new ModelLoadException(source.origin() + ": tensor '" + name + "' has " + t.elementCount() + " elements, expected " + size);
+        }
+        float[] out = new float[size];
+        WeightMatrix m = new WeightMatrix(name, t.type(), 1, size, t.data());
+        kernels.dequantizeRow(m, 0, out, 0);
+        return out;
+    }
+
+    public float[] optionalVector(String name, int size) {
+        return has(name) ? vector(name, size) : null;
+    }
+
+    public RmsNorm rmsNorm(String name, int size, float eps) {
+        return new RmsNorm(vector(name, size), eps);
+    }
+}

@@ -1,0 +1,58 @@
+package dev.ember.engine.model.family;
+
+import dev.ember.engine.model.Compute;
+import dev.ember.engine.model.Decoder;
+import dev.ember.engine.model.DecoderBlock;
+import dev.ember.engine.model.DenseConfigs;
+import dev.ember.engine.model.GroupedQueryAttention;
+import dev.ember.engine.model.ModelConfig;
+import dev.ember.engine.model.ModelParams;
+import dev.ember.engine.model.Rope;
+import dev.ember.engine.model.RopeLayout;
+import dev.ember.engine.model.SwiGlu;
+import dev.ember.engine.model.WeightSource;
+import dev.ember.engine.model.Weights;
+import dev.ember.engine.tensor.WeightMatrix;
+
+/**
+ * The dense GQA + SwiGLU decoder shared by Llama, Mistral, Qwen2 and Qwen3. Each family states
+ * only what differs: the RoPE layout, Q/K/V biases and per-head Q/K norms.
+ */
+final class DenseFamily {
+    record Variant(RopeLayout ropeLayout, boolean qkvBias, boolean qkNorm) {}
+
+    private DenseFamily() {}
+
+    static Decoder build(WeightSource src, Compute compute, Variant variant) {
+        ModelParams p = new ModelParams(src);
+        ModelConfig c = DenseConfigs.read(p, variant.ropeLayout());
+        Weights w = new Weights(src, compute.kernels());
+        Rope rope = DenseConfigs.rope(c, w);
+        DecoderBlock[] blocks = new DecoderBlock[c.layers()];
+        for (int i = 0; i < c.layers(); i++) {
+            String b = "blk." + i + ".";
+            GroupedQueryAttention attention = new GroupedQueryAttention(
+                    w.matrix(b + "attn_q.weight", c.qDim(), c.dim()),
+                    w.matrix(b + "attn_k.weight", c.kvDim(), c.dim()),
+                    w.matrix(b + "attn_v.weight", c.vDim(), c.dim()),
+                    w.matrix(b + "attn_output.weight", c.dim(), c.heads() * c.valueDim()),
+                    variant.qkvBias() ? w.vector(b + "attn_q.bias", c.qDim()) : null,
+                    variant.qkvBias() ? w.vector(b + "attn_k.bias", c.kvDim()) : null,
+                    variant.qkvBias() ? w.vector(b + "attn_v.bias", c.vDim()) : null,
+                    variant.qkNorm() ? w.rmsNorm(b + "attn_q_norm.weight", c.headDim(), c.rmsEps()) : null,
+                    variant.qkNorm() ? w.rmsNorm(b + "attn_k_norm.weight", c.headDim(), c.rmsEps()) : null,
+                    rope, c.heads(), c.kvHeads(), c.headDim(), c.valueDim());
+            SwiGlu ffn = new SwiGlu(
+                    w.matrix(b + "ffn_gate.weight", c.ffnDim(), c.dim()),
+                    w.matrix(b + "ffn_up.weight", c.ffnDim(), c.dim()),
+                    w.matrix(b + "ffn_down.weight", c.dim(), c.ffnDim()));
+            blocks[i] = new DecoderBlock(w.rmsNorm(b + "attn_norm.weight", c.dim(), c.rmsEps()), attention,
+                    w.rmsNorm(b + "ffn_norm.weight", c.dim(), c.rmsEps()), ffn);
+        }
+        // Tied embeddings: without output.weight the embedding matrix doubles as the output head.
+        WeightMatrix output = w.has("output.weight") ? w.matrix("output.weight", c.vocabSize(), c.dim()) : w.matrix("token_embd.weight");
+        String summary = Summaries.of(c, src);
+        return new Decoder(c, compute, w.matrix("token_embd.weight", c.vocabSize(), c.dim()), blocks,
+                w.rmsNorm("output_norm.weight", c.dim(), c.rmsEps()), output, rope, summary);
+    }
+}

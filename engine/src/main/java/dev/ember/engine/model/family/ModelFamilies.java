@@ -1,0 +1,31 @@
+package dev.ember.engine.model.family;
+
+import dev.ember.engine.model.Compute;
+import dev.ember.engine.model.Model;
+import dev.ember.engine.model.ModelLoadException;
+import dev.ember.engine.model.WeightSource;
+
+import java.util.List;
+import java.util.TreeSet;
+
+/** The registry of supported families, looked up by {@code general.architecture}. */
+public final class ModelFamilies {
+    private static final List<ModelFamily> FAMILIES = List.of(new Llama(), new Qwen2(), new Qwen3());
+
+    private ModelFamilies() {}
+
+    public static Model load(WeightSource source, Compute compute) {
+        Object arch = source.metadata().get("general.architecture");
+        if (!(arch instanceof String a)) throw new ModelLoadException(source.origin() + ": missing metadata 'general.architecture'");
+        for (ModelFamily f : FAMILIES) {
+            if (f.architectures().contains(a)) return f.load(source, compute);
+        }
+        throw new ModelLoadException(source.origin() + ": unsupported architecture '" + a + "' (supported: " + supported() + ")");
+    }
+
+    public static String supported() {
+        TreeSet<String> all = new TreeSet<>();
+        for (ModelFamily f : FAMILIES) all.addAll(f.architectures());
+        return String.join(", ", all);
+    }
+}
