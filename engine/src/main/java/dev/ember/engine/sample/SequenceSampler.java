@@ -1,0 +1,161 @@
+package dev.ember.engine.sample;
+
+import dev.ember.engine.api.SamplingParams;
+import dev.ember.engine.api.TokenLogprob;
+
+import java.util.function.IntFunction;
+
+/**
+ * Chooses the next token of one request from its logits row. One instance per running request; not
+ * thread-safe, but instances share nothing, so different requests may sample different rows of one
+ * logits array from different threads at once. The caller's array is only read.
+ *
+ * <p>Order, as in llama.cpp: penalties over the last {@code penaltyLastN} tokens of the sequence
+ * (prompt and generated, see {@link PenaltyWindow}), then greedy argmax (ties to the lowest id) when
+ * {@code temperature <= 0}; otherwise top-k, top-p, min-p, temperature and a draw from the request's
+ * own generator. Top-p is measured on the untempered probabilities renormalized over what top-k kept,
+ * min-p relative to the most likely token; both keep a prefix of the sorted candidates, so whichever
+ * is shorter wins.
+ *
+ * <p>Determinism: the generator is seeded from {@code SamplingParams.seed} alone and advances by
+ * exactly one draw per non-greedy {@link #next} call, so the token at step t depends only on the
+ * seed, t, the logits and the tokens the sampler has accepted.
+ *
+ * <p>Cost per token: greedy is one pass over the row. Top-k selects through a k-sized heap (one pass,
+ * no vocabulary sort). Without top-k, top-p/min-p select the best 64 candidates and widen eightfold
+ * only while the cut is not yet inside them, so a peaked distribution never sorts the vocabulary.
+ * Plain temperature sampling draws in two passes with no candidate list at all.
+ */
+public final class SequenceSampler {
+    /** First candidate-list size when top-p/min-p run without top-k; typical nuclei are far smaller. */
+    static final int INITIAL_NUCLEUS = 64;
+
+    private final SamplingParams params;
+    private final int vocab;
+    private final int topK;            // 0 when top-k keeps everything
+    private final double invTemp;
+    private final Penalties penalties; // null when the request has none
+    private final SeededRandom rng;
+    private final PenalizedLogits view;
+    private final Candidates candidates;
+    private final Logprobs logprobs;   // null when the request did not ask for them
+
+    /**
+     * @param params       the request's options
+     * @param vocabSize    length of one logits row
+     * @param promptTokens the prompt as fed to the model, recorded for the penalties (may be empty)
+     */
+    public SequenceSampler(SamplingParams params, int vocabSize, int[] promptTokens) {
+        if (vocabSize < 1) throw new IllegalArgumentException("vocab size must be >= 1, got " + vocabSize);
+        this.params = params;
+        this.vocab = vocabSize;
+        this.topK = params.topK() > 0 && params.topK() < vocabSize ? params.topK() : 0;
+        this.invTemp = params.isGreedy() ? 0 : 1.0 / params.temperature();
+        this.penalties = Penalties.of(params.repetitionPenalty(), params.presencePenalty(), params.frequencyPenalty(),
+                params.penaltyLastN(), vocabSize);
+        this.rng = new SeededRandom(params.seed());
+        this.view = new PenalizedLogits(vocabSize);
+        this.candidates = new Candidates(topK > 0 ? topK : INITIAL_NUCLEUS);
+        this.logprobs = params.logprobs() >= 0 ? new Logprobs(vocabSize, params.logprobs()) : null;
+        if (penalties != null && promptTokens != null) penalties.window().pushAll(promptTokens);
+    }
+
+    public int vocabSize() { return vocab; }
+
+    /**
+     * Chooses the next token from {@code logits[offset .. offset + vocabSize)} and records it in the
+     * penalty window (so the caller must not {@link #accept} it again).
+     */
+    public int next(float[] logits, int offset) {
+        view.reset(logits, offset);
+        if (penalties != null) penalties.apply(logits, offset, view);
+        int token = choose();
+        accept(token);
+        return token;
+    }
+
+    /** Records a token the sampler did not choose (a forced or externally supplied token) for the penalties. */
+    public void accept(int token) {
+        if (penalties != null) penalties.window().push(token);
+    }
+
+    /**
+     * The log-prob report for {@code token} at this row (raw logits, see {@link Logprobs}), or null
+     * when the request did not ask for log-probs. Call it before or after {@link #next}: it only reads.
+     */
+    public TokenLogprob logprob(float[] logits, int offset, int token, IntFunction<String> tokenText) {
+        return logprobs == null ? null : logprobs.of(logits, offset, token, tokenText);
+    }
+
+    private int choose() {
+        if (params.isGreedy()) return view.argmax();
+        double u = rng.nextDouble();          // always exactly one draw per step, whatever the path
+        float max = view.max();
+        if (!(max > Float.NEGATIVE_INFINITY)) return view.argmax();   // every token masked: nothing to weigh
+        if (topK == 0 && params.topP() >= 1f && params.minP() <= 0f) {
+            double total = view.sumExp(max, invTemp);
+            return view.drawIndex(max, invTemp, u * total);
+        }
+        int kept = truncate(max);
+        return drawFromCandidates(kept, max, u);
+    }
+
+    /** Selects candidates into {@link #candidates} and returns how many of the best survive top-k, top-p and min-p. */
+    private int truncate(float max) {
+        float topP = params.topP();
+        double minLogit = params.minP() > 0f ? max + Math.log(params.minP()) : Double.NEGATIVE_INFINITY;
+        if (topK > 0) {
+            view.selectTop(topK, candidates);
+            double z = topP < 1f ? candidateMass(candidates.size(), max) : Double.NaN;
+            return cut(candidates.size(), max, z, minLogit, true);
+        }
+        // No top-k: top-p needs the whole vocabulary's mass, but the nucleus itself is usually tiny.
+        double z = topP < 1f ? view.sumExp(max, 1.0) : Double.NaN;
+        for (int m = Math.min(INITIAL_NUCLEUS, vocab); ; m = (int) Math.min(vocab, 8L * m)) {
+            view.selectTop(m, candidates);
+            int kept = cut(m, max, z, minLogit, m == vocab);
+            if (kept > 0) return kept;
+        }
+    }
+
+    private double candidateMass(int n, float max) {
+        double z = 0;
+        for (int i = 0; i < n; i++) z += Math.exp((double) candidates.val(i) - max);
+        return z;
+    }
+
+    /**
+     * Length of the kept prefix of the best-first candidates, or -1 when neither cut falls inside the
+     * first {@code n} and the list is not {@code complete}. Top-p keeps up to and including the token
+     * whose cumulative probability reaches {@code topP} (llama.cpp's rule); min-p drops every token
+     * below {@code minLogit}. The best token always stays.
+     */
+    private int cut(int n, float max, double z, double minLogit, boolean complete) {
+        double target = params.topP() < 1f ? params.topP() * z : Double.POSITIVE_INFINITY;
+        double cum = 0;
+        for (int i = 0; i < n; i++) {
+            float v = candidates.val(i);
+            if (v < minLogit) return Math.max(i, 1);
+            cum += Math.exp((double) v - max);
+            if (cum >= target) return i + 1;
+        }
+        return complete ? n : -1;
+    }
+
+    private int drawFromCandidates(int kept, float max, double u) {
+        double total = 0;
+        for (int i = 0; i < kept; i++) total += weight(candidates.val(i), max);
+        double target = u * total;
+        double acc = 0;
+        for (int i = 0; i < kept; i++) {
+            acc += weight(candidates.val(i), max);
+            if (acc > target) return candidates.id(i);
+        }
+        return candidates.id(0);    // unreachable unless rounding: fall back to the most likely token
+    }
+
+    private double weight(float v, float max) {
+        double x = ((double) v - max) * invTemp;
+        return x > PenalizedLogits.EXP_CUTOFF ? Math.exp(x) : 0.0;
+    }
+}
