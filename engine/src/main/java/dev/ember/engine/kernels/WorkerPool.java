@@ -1,6 +1,7 @@
 package dev.ember.engine.kernels;
 
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 
 /**
@@ -9,8 +10,15 @@ import java.util.concurrent.locks.LockSupport;
  * a region allocates nothing. The calling thread works too, so {@code threads} is the total.
  *
  * <p>Only one region runs at a time per pool; {@link #parallelFor} calls from several threads are
- * serialized. Task indices are handed out dynamically, but a task's own result never depends on
- * which thread ran it, so results stay deterministic.
+ * serialized. A task must not start a region on the same pool. Task indices are handed out
+ * dynamically, but a task's own result never depends on which thread ran it, so results stay
+ * deterministic.
+ *
+ * <p>Regions are published seqlock-style: {@code generation} is odd while the caller writes the
+ * region's task and count, even once they are complete. Index claims go through one counter that
+ * carries the region's generation in its high half, so a worker that was descheduled between
+ * two regions can never claim (and silently skip or run with the wrong task) an index of a later
+ * region: its claim fails because the generation no longer matches.
  */
 public final class WorkerPool implements AutoCloseable {
     /** A loop body over task indices {@code [0, count)}. */
@@ -23,7 +31,8 @@ public final class WorkerPool implements AutoCloseable {
 
     private final int threads;
     private final Thread[] workers;
-    private final AtomicInteger nextIndex = new AtomicInteger();
+    /** (generation << 32) | next unclaimed index. */
+    private final AtomicLong claim = new AtomicLong();
     private final AtomicInteger remaining = new AtomicInteger();
     private volatile Task task;
     private volatile int count;
@@ -54,15 +63,18 @@ public final class WorkerPool implements AutoCloseable {
             for (int i = 0; i < count; i++) task.run(i);
             return;
         }
+        long g = generation + 1;
+        generation = g; // odd: region being written
         this.failure = null;
         this.caller = Thread.currentThread();
         this.task = task;
         this.count = count;
-        nextIndex.set(0);
         remaining.set(count);
-        generation = generation + 1; // publishes task and count to the workers
+        long published = g + 1;
+        claim.set(published << 32);
+        generation = published; // even: task, count and claim counter are complete
         for (Thread w : workers) LockSupport.unpark(w);
-        drain(task, count);
+        drain(task, count, published);
         int spins = 0;
         while (remaining.get() > 0) {
             if (++spins > SPIN_ITERATIONS) LockSupport.parkNanos(50_000);
@@ -77,17 +89,22 @@ public final class WorkerPool implements AutoCloseable {
         }
     }
 
-    private void drain(Task t, int n) {
-        int i;
-        while ((i = nextIndex.getAndIncrement()) < n) {
+    private void drain(Task t, int n, long gen) {
+        long tag = gen << 32;
+        while (true) {
+            long c = claim.get();
+            if ((c & 0xFFFF_FFFF_0000_0000L) != tag) return; // a later region: not ours
+            int i = (int) c;
+            if (i >= n) return;
+            if (!claim.compareAndSet(c, c + 1)) continue;
             try {
                 t.run(i);
             } catch (Throwable e) {
                 failure = e;
             } finally {
                 if (remaining.decrementAndGet() == 0) {
-                    Thread c = caller;
-                    if (c != null) LockSupport.unpark(c);
+                    Thread c2 = caller;
+                    if (c2 != null) LockSupport.unpark(c2);
                 }
             }
         }
@@ -97,15 +114,17 @@ public final class WorkerPool implements AutoCloseable {
         long seen = 0;
         while (!closed) {
             int spins = 0;
-            while (generation == seen && !closed) {
+            long g;
+            while (((g = generation) == seen || (g & 1) != 0) && !closed) {
                 if (++spins > SPIN_ITERATIONS) LockSupport.park(this);
                 else Thread.onSpinWait();
             }
             if (closed) return;
-            seen = generation;
             Task t = task;
             int n = count;
-            if (t != null) drain(t, n);
+            if (generation != g) continue; // the caller moved on while we read: look again
+            seen = g;
+            if (t != null) drain(t, n, g);
         }
     }
 

@@ -1,0 +1,161 @@
+package dev.ember.engine.kernels;
+
+import dev.ember.engine.tensor.Dequant;
+import dev.ember.engine.tensor.TensorType;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * Vector block decoders: the small per-type part. Each turns stored elements into exactly the
+ * floats that {@link Dequant} defines (same IEEE operations in the same order, so the results are
+ * bit-identical to the scalar reference), L lanes at a time.
+ */
+final class VectorBlocks {
+    static final VectorSpecies<Float> FS = FloatVector.SPECIES_PREFERRED;
+    static final int L = FS.length();
+    static final VectorSpecies<Integer> IS = IntVector.SPECIES_PREFERRED.withShape(FS.vectorShape());
+    /** L bytes: one load that widens to one float vector. */
+    static final VectorSpecies<Byte> BS = VectorSpecies.of(byte.class, VectorShape.forBitSize(Math.max(64, L * 8)));
+    /** L shorts. */
+    static final VectorSpecies<Short> SS = VectorSpecies.of(short.class, VectorShape.forBitSize(Math.max(64, L * 16)));
+    static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
+
+    private VectorBlocks() {}
+
+    // ---- element loaders shared by the decoders and the fused decode kernels ----
+
+    /** L int8 at {@code off}, as floats (exact). */
+    static FloatVector int8s(MemorySegment seg, long off) {
+        return (FloatVector) ByteVector.fromMemorySegment(BS, seg, off, LE).convertShape(VectorOperators.B2F, FS, 0);
+    }
+
+    /** L bytes at {@code off}, zero-extended to ints. */
+    static IntVector uint8s(MemorySegment seg, long off) {
+        return (IntVector) ByteVector.fromMemorySegment(BS, seg, off, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0);
+    }
+
+    static FloatVector toFloat(IntVector v) {
+        return (FloatVector) v.convertShape(VectorOperators.I2F, FS, 0);
+    }
+
+    /** L IEEE half floats at {@code off}, widened exactly (same bits as Float.float16ToFloat for all non-NaN inputs). */
+    static FloatVector halfs(MemorySegment seg, long off) {
+        IntVector h = (IntVector) ShortVector.fromMemorySegment(SS, seg, off, LE).convertShape(VectorOperators.ZERO_EXTEND_S2I, IS, 0);
+        IntVector em = h.and(0x7FFF);
+        IntVector sign = h.and(0x8000).lanewise(VectorOperators.LSHL, 16);
+        // Shift exponent+mantissa into float position (bias 15 instead of 127), then scale by 2^112:
+        // exact for normal and subnormal halves alike.
+        FloatVector mag = em.lanewise(VectorOperators.LSHL, 13).reinterpretAsFloats().mul(0x1p112f);
+        IntVector bits = mag.reinterpretAsInts();
+        VectorMask<Integer> special = em.compare(VectorOperators.GE, 0x7C00); // inf / NaN
+        bits = bits.blend(em.lanewise(VectorOperators.LSHL, 13).or(0x7F800000), special);
+        return bits.or(sign).reinterpretAsFloats();
+    }
+
+    /** L bfloat16 at {@code off}, widened (exact). */
+    static FloatVector bfloat16s(MemorySegment seg, long off) {
+        IntVector h = (IntVector) ShortVector.fromMemorySegment(SS, seg, off, LE).convertShape(VectorOperators.S2I, IS, 0);
+        return h.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+    }
+
+    static float f16(MemorySegment seg, long off) {
+        return Float.float16ToFloat(seg.get(Dequant.LE_SHORT, off));
+    }
+
+    // ---- row decoders ----
+
+    /** Decodes {@code k} elements of the row at byte {@code offset} into {@code dst[off .. off + k)}. */
+    static void decodeRow(TensorType type, MemorySegment seg, long offset, int k, float[] dst, int off) {
+        switch (type) {
+            case F32 -> MemorySegment.copy(seg, Dequant.LE_FLOAT, offset, dst, off, k);
+            case F16 -> {
+                int i = 0;
+                for (int bound = FS.loopBound(k); i < bound; i += L) halfs(seg, offset + 2L * i).intoArray(dst, off + i);
+                for (; i < k; i++) dst[off + i] = f16(seg, offset + 2L * i);
+            }
+            case BF16 -> {
+                int i = 0;
+                for (int bound = FS.loopBound(k); i < bound; i += L) bfloat16s(seg, offset + 2L * i).intoArray(dst, off + i);
+                for (; i < k; i++) dst[off + i] = Dequant.bf16ToFloat(seg.get(Dequant.LE_SHORT, offset + 2L * i));
+            }
+            case Q8_0 -> {
+                for (int b = 0; b < k / 32; b++) q8_0(seg, offset + 34L * b, dst, off + 32 * b);
+            }
+            case Q4_0 -> {
+                for (int b = 0; b < k / 32; b++) q4_0(seg, offset + 18L * b, dst, off + 32 * b);
+            }
+            case Q4_K -> {
+                for (int b = 0; b < k / 256; b++) q4_K(seg, offset + 144L * b, dst, off + 256 * b);
+            }
+            case Q6_K -> {
+                for (int b = 0; b < k / 256; b++) q6_K(seg, offset + 210L * b, dst, off + 256 * b);
+            }
+        }
+    }
+
+    static void q8_0(MemorySegment seg, long block, float[] dst, int off) {
+        FloatVector d = FloatVector.broadcast(FS, f16(seg, block));
+        for (int v = 0; v < 32; v += L) int8s(seg, block + 2 + v).mul(d).intoArray(dst, off + v);
+    }
+
+    static void q4_0(MemorySegment seg, long block, float[] dst, int off) {
+        FloatVector d = FloatVector.broadcast(FS, f16(seg, block));
+        for (int v = 0; v < 16; v += L) {
+            IntVector q = uint8s(seg, block + 2 + v);
+            toFloat(q.and(0xF).sub(8)).mul(d).intoArray(dst, off + v);
+            toFloat(q.lanewise(VectorOperators.LSHR, 4).sub(8)).mul(d).intoArray(dst, off + 16 + v);
+        }
+    }
+
+    static void q4_K(MemorySegment seg, long block, float[] dst, int off) {
+        float d = f16(seg, block);
+        float dmin = f16(seg, block + 2);
+        long scales = block + 4;
+        long qs = block + 16;
+        for (int g = 0; g < 4; g++) {
+            FloatVector d1 = FloatVector.broadcast(FS, d * Dequant.q4kScale(seg, scales, 2 * g));
+            FloatVector m1 = FloatVector.broadcast(FS, dmin * Dequant.q4kMin(seg, scales, 2 * g));
+            FloatVector d2 = FloatVector.broadcast(FS, d * Dequant.q4kScale(seg, scales, 2 * g + 1));
+            FloatVector m2 = FloatVector.broadcast(FS, dmin * Dequant.q4kMin(seg, scales, 2 * g + 1));
+            int base = off + 64 * g;
+            for (int v = 0; v < 32; v += L) {
+                IntVector q = uint8s(seg, qs + 32L * g + v);
+                toFloat(q.and(0xF)).mul(d1).sub(m1).intoArray(dst, base + v);
+                toFloat(q.lanewise(VectorOperators.LSHR, 4)).mul(d2).sub(m2).intoArray(dst, base + 32 + v);
+            }
+        }
+    }
+
+    static void q6_K(MemorySegment seg, long block, float[] dst, int off) {
+        float d = f16(seg, block + 208);
+        for (int h = 0; h < 2; h++) {
+            long ql = block + 64L * h;
+            long qh = block + 128 + 32L * h;
+            long sc = block + 192 + 8L * h;
+            int base = off + 128 * h;
+            for (int v = 0; v < 32; v += L) {
+                int is = v / 16; // L <= 16, so one vector sits inside one 16-element scale group
+                IntVector lo0 = uint8s(seg, ql + v);
+                IntVector lo1 = uint8s(seg, ql + 32 + v);
+                IntVector hi = uint8s(seg, qh + v);
+                IntVector q1 = lo0.and(0xF).or(hi.and(3).lanewise(VectorOperators.LSHL, 4)).sub(32);
+                IntVector q2 = lo1.and(0xF).or(hi.lanewise(VectorOperators.LSHR, 2).and(3).lanewise(VectorOperators.LSHL, 4)).sub(32);
+                IntVector q3 = lo0.lanewise(VectorOperators.LSHR, 4).or(hi.lanewise(VectorOperators.LSHR, 4).and(3).lanewise(VectorOperators.LSHL, 4)).sub(32);
+                IntVector q4 = lo1.lanewise(VectorOperators.LSHR, 4).or(hi.lanewise(VectorOperators.LSHR, 6).lanewise(VectorOperators.LSHL, 4)).sub(32);
+                toFloat(q1).mul(d * seg.get(ValueLayout.JAVA_BYTE, sc + is)).intoArray(dst, base + v);
+                toFloat(q2).mul(d * seg.get(ValueLayout.JAVA_BYTE, sc + is + 2)).intoArray(dst, base + 32 + v);
+                toFloat(q3).mul(d * seg.get(ValueLayout.JAVA_BYTE, sc + is + 4)).intoArray(dst, base + 64 + v);
+                toFloat(q4).mul(d * seg.get(ValueLayout.JAVA_BYTE, sc + is + 6)).intoArray(dst, base + 96 + v);
+            }
+        }
+    }
+}
