@@ -1,0 +1,110 @@
+package dev.ember.engine.cli;
+
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/** `--name value` and `--flag` command-line options, with errors that name the option. */
+final class Args {
+    private final String command;
+    private final Map<String, String> values = new HashMap<>();
+    private final Set<String> flags = new HashSet<>();
+    private final Set<String> used = new HashSet<>();
+
+    Args(String command, String[] argv, int from, Set<String> booleanFlags) {
+        this.command = command;
+        for (int i = from; i < argv.length; i++) {
+            String a = argv[i];
+            if (!a.startsWith("-")) throw new UsageException(command + ": unexpected argument '" + a + "'");
+            String name = a.replaceFirst("^--?", "");
+            int eq = name.indexOf('=');
+            if (eq >= 0) {
+                values.put(name.substring(0, eq), name.substring(eq + 1));
+            } else if (booleanFlags.contains(name)) {
+                flags.add(name);
+            } else {
+                if (i + 1 >= argv.length) throw new UsageException(command + ": option --" + name + " needs a value");
+                values.put(name, argv[++i]);
+            }
+        }
+    }
+
+    boolean flag(String name) {
+        used.add(name);
+        return flags.contains(name);
+    }
+
+    String string(String name, String fallback) {
+        used.add(name);
+        return values.getOrDefault(name, fallback);
+    }
+
+    String required(String name) {
+        used.add(name);
+        String v = values.get(name);
+        if (v == null) throw new UsageException(command + ": missing required option --" + name);
+        return v;
+    }
+
+    Path path(String name) { return Path.of(required(name)); }
+
+    int integer(String name, int fallback) {
+        String v = string(name, null);
+        if (v == null) return fallback;
+        try {
+            return Integer.parseInt(v.trim());
+        } catch (NumberFormatException e) {
+            throw new UsageException(command + ": --" + name + " must be an integer, got '" + v + "'");
+        }
+    }
+
+    long longValue(String name, long fallback) {
+        String v = string(name, null);
+        if (v == null) return fallback;
+        try {
+            return Long.parseLong(v.trim());
+        } catch (NumberFormatException e) {
+            throw new UsageException(command + ": --" + name + " must be an integer, got '" + v + "'");
+        }
+    }
+
+    float real(String name, float fallback) {
+        String v = string(name, null);
+        if (v == null) return fallback;
+        try {
+            return Float.parseFloat(v.trim());
+        } catch (NumberFormatException e) {
+            throw new UsageException(command + ": --" + name + " must be a number, got '" + v + "'");
+        }
+    }
+
+    int[] intList(String name) {
+        String v = required(name);
+        String[] parts = v.split("[,\\s]+");
+        int[] out = new int[parts.length];
+        try {
+            for (int i = 0; i < parts.length; i++) out[i] = Integer.parseInt(parts[i].trim());
+        } catch (NumberFormatException e) {
+            throw new UsageException(command + ": --" + name + " must be comma-separated integers, got '" + v + "'");
+        }
+        return out;
+    }
+
+    List<String> all(String name) {
+        String v = string(name, null);
+        return v == null ? List.of() : List.of(v);
+    }
+
+    /** Fails on options no one asked for: a typo should not be silently ignored. */
+    void rejectUnknown() {
+        for (String k : values.keySet()) if (!used.contains(k)) throw new UsageException(command + ": unknown option --" + k);
+        for (String k : flags) if (!used.contains(k)) throw new UsageException(command + ": unknown option --" + k);
+    }
+
+    static final class UsageException extends RuntimeException {
+        UsageException(String m) { super(m); }
+    }
+}

@@ -1,0 +1,74 @@
+package dev.ember.engine.cli;
+
+import dev.ember.engine.kv.BlockTable;
+import dev.ember.engine.kv.KvBlockPool;
+import dev.ember.engine.model.ForwardBatch;
+import dev.ember.engine.model.Model;
+import dev.ember.engine.runtime.LoadedModel;
+
+import java.io.BufferedOutputStream;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Set;
+
+/**
+ * `ember logits`: the logits of every position of a token sequence, as little-endian float32,
+ * row-major [tokens × vocab]. No tokenizer involved; this is for parity checks.
+ */
+final class LogitsCommand implements Main.Command {
+    static final int CHUNK = 64;
+
+    @Override
+    public String usage() { return "logits --model PATH --tokens 1,2,3 --out FILE [--threads T]"; }
+
+    @Override
+    public int run(String[] argv, PrintStream out) throws Exception {
+        Args a = new Args("logits", argv, 1, Set.of());
+        Path modelPath = a.path("model");
+        int[] tokens = a.intList("tokens");
+        Path file = a.path("out");
+        int threads = a.integer("threads", Runtime.getRuntime().availableProcessors());
+        a.rejectUnknown();
+        try (LoadedModel lm = LoadedModel.open(modelPath, threads);
+             OutputStream os = new BufferedOutputStream(Files.newOutputStream(file), 1 << 20)) {
+            float[][] rows = allLogits(lm.model(), tokens);
+            ByteBuffer buf = ByteBuffer.allocate(rows[0].length * 4).order(ByteOrder.LITTLE_ENDIAN);
+            for (float[] row : rows) {
+                buf.clear();
+                buf.asFloatBuffer().put(row);
+                os.write(buf.array());
+            }
+            out.println("wrote " + tokens.length + " x " + lm.model().config().vocabSize() + " logits to " + file);
+        }
+        return 0;
+    }
+
+    /** Logits of every position, computed in chunks through the KV cache. */
+    static float[][] allLogits(Model m, int[] tokens) {
+        int vocab = m.config().vocabSize();
+        if (tokens.length == 0) throw new IllegalArgumentException("--tokens is empty");
+        if (tokens.length > m.config().contextLength()) {
+            throw new IllegalArgumentException(tokens.length + " tokens exceed the model's context length " + m.config().contextLength());
+        }
+        KvBlockPool pool = new KvBlockPool(16, (tokens.length + 15) / 16 + 1, m.keyWidths(), m.valueWidths());
+        BlockTable table = new BlockTable(pool);
+        table.ensureCapacity(tokens.length);
+        float[][] out = new float[tokens.length][];
+        float[] logits = new float[CHUNK * vocab];
+        for (int start = 0; start < tokens.length; start += CHUNK) {
+            int n = Math.min(CHUNK, tokens.length - start);
+            int[] rows = new int[n];
+            for (int i = 0; i < n; i++) rows[i] = i;
+            m.forward(ForwardBatch.ofSequence(tokens, start, n, start, table, rows), logits);
+            table.setLength(start + n);
+            for (int i = 0; i < n; i++) {
+                out[start + i] = java.util.Arrays.copyOfRange(logits, i * vocab, (i + 1) * vocab);
+            }
+        }
+        return out;
+    }
+}

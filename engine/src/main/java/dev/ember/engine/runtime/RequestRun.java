@@ -1,0 +1,87 @@
+package dev.ember.engine.runtime;
+
+import dev.ember.engine.api.FinishReason;
+import dev.ember.engine.api.Request;
+import dev.ember.engine.api.Result;
+import dev.ember.engine.api.TokenLogprob;
+import dev.ember.engine.sample.GenerationState;
+import dev.ember.engine.sample.SequenceSampler;
+import dev.ember.engine.sched.Sequence;
+import dev.ember.engine.sched.SequenceSink;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.IntFunction;
+import java.util.function.IntPredicate;
+
+/** One request in flight: samples its tokens, applies its stop rules, and completes its future. */
+final class RequestRun implements SequenceSink {
+    private final Request request;
+    private final int[] prompt;
+    private final SequenceSampler sampler;
+    private final GenerationState state;
+    private final IntFunction<String> tokenText;
+    private final CompletableFuture<Result> future;
+    private final long startNanos;
+    private final List<TokenLogprob> logprobs;
+    private final EngineCounters counters;
+    private int[] generated = new int[16];
+    private int count;
+    private String error;
+
+    RequestRun(Request request, int[] prompt, int vocab, IntPredicate endOfGeneration, IntFunction<byte[]> tokenBytes,
+               IntFunction<String> tokenText, CompletableFuture<Result> future, long startNanos, EngineCounters counters) {
+        this.request = request;
+        this.prompt = prompt;
+        this.sampler = new SequenceSampler(request.sampling(), vocab, prompt);
+        this.state = new GenerationState(request.sampling(), endOfGeneration, tokenBytes);
+        this.tokenText = tokenText;
+        this.future = future;
+        this.startNanos = startNanos;
+        this.counters = counters;
+        this.logprobs = request.sampling().logprobs() >= 0 ? new ArrayList<>() : null;
+    }
+
+    /** True when the request asks for no tokens at all (max_tokens 0): it completes without running. */
+    boolean finishedBeforeStart() { return state.finished(); }
+
+    @Override
+    public int onLogits(Sequence seq, float[] logits, int offset) {
+        int token = sampler.next(logits, offset);
+        if (logprobs != null) logprobs.add(sampler.logprob(logits, offset, token, tokenText));
+        if (count == generated.length) generated = Arrays.copyOf(generated, count * 2);
+        generated[count++] = token;
+        counters.generatedTokens.increment();
+        return state.accept(token) == null ? token : -1;
+    }
+
+    @Override
+    public void onFailure(Sequence seq, String error) {
+        if (error == null) {
+            state.finish(FinishReason.LENGTH); // the context is full
+        } else {
+            this.error = error;
+            state.finish(FinishReason.ERROR);
+        }
+    }
+
+    @Override
+    public void onFinished(Sequence seq) {
+        complete();
+    }
+
+    void complete() {
+        long latency = System.nanoTime() - startNanos;
+        counters.requestsDone.increment();
+        if (error != null) {
+            future.complete(new Result(request.id(), "", Arrays.copyOf(generated, count), prompt, FinishReason.ERROR,
+                    prompt.length, 0, count, logprobs, error, latency));
+            return;
+        }
+        FinishReason reason = state.finished() ? state.finishReason() : state.finish(FinishReason.LENGTH);
+        future.complete(new Result(request.id(), state.text(), Arrays.copyOf(generated, count), prompt, reason,
+                prompt.length, 0, count, logprobs, null, latency));
+    }
+}
