@@ -41,8 +41,20 @@ public final class GgufFile implements AutoCloseable {
     private static final ValueLayout.OfShort SHORT = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final ValueLayout.OfFloat FLOAT = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final ValueLayout.OfDouble DOUBLE = ValueLayout.JAVA_DOUBLE_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
-    /** Strings longer than this in a header are treated as corruption, not read. */
-    private static final long MAX_STRING = 1L << 30;
+    /**
+     * Strings longer than this in a header are treated as corruption, not read. The longest real
+     * ones are chat templates of a few hundred KiB; reading a corrupt length of hundreds of MiB
+     * would cost two to three times that in heap before anything else fails.
+     */
+    private static final long MAX_STRING = 1L << 26;
+    /**
+     * Metadata arrays longer than this are treated as corruption. Real ones are vocabularies and
+     * merge lists of at most a few hundred thousand entries; integer arrays are held as long[], so
+     * a corrupt count could otherwise ask for eight times the file's size in heap.
+     */
+    private static final long MAX_ARRAY = 1L << 24;
+    /** Arrays of arrays deeper than this are corruption (llama.cpp rejects any nesting). */
+    private static final int MAX_ARRAY_DEPTH = 8;
     private static final int MAX_DIMS = 4;
 
     private final Path path;
@@ -51,6 +63,7 @@ public final class GgufFile implements AutoCloseable {
     private final int version;
     private final Map<String, Object> metadata;
     private final Map<String, GgufValueType> metadataTypes;
+    private final Map<String, GgufValueType> metadataElementTypes;
     private final Map<String, GgufTensorInfo> tensors;
     private final long dataOffset;
     private final int alignment;
@@ -60,7 +73,7 @@ public final class GgufFile implements AutoCloseable {
         this.arena = arena;
         this.file = file;
         Reader r = new Reader();
-        if (file.byteSize() < 24) fail("file is " + file.byteSize() + " bytes, too short for a GGUF header");
+        if (file.byteSize() < 24) fail("file is " + file.byteSize() + " bytes, too short for a GGUF header; the file is truncated or not a GGUF file");
         int magic = r.i32();
         if (magic != MAGIC) {
             fail(String.format("wrong magic 0x%08x, expected \"GGUF\"; is this a GGUF model file?", magic));
@@ -77,21 +90,34 @@ public final class GgufFile implements AutoCloseable {
         long kvCount = r.u64("metadata count");
         // Each metadata entry needs at least 8 (key length) + 4 (type) + 1 bytes, each tensor info
         // at least 8 + 4 + 4 + 8: bound the counts by what the file could hold.
-        if (kvCount > file.byteSize() / 13) fail("absurd metadata count " + kvCount + " for a file of " + file.byteSize() + " bytes");
-        if (tensorCount > file.byteSize() / 24) fail("absurd tensor count " + tensorCount + " for a file of " + file.byteSize() + " bytes");
+        if (kvCount > file.byteSize() / 13) {
+            fail("absurd metadata count " + kvCount + " for a file of " + file.byteSize() + " bytes; the file is truncated or corrupt");
+        }
+        if (tensorCount > file.byteSize() / 24) {
+            fail("absurd tensor count " + tensorCount + " for a file of " + file.byteSize() + " bytes; the file is truncated or corrupt");
+        }
 
         Map<String, Object> meta = new LinkedHashMap<>();
         Map<String, GgufValueType> metaTypes = new LinkedHashMap<>();
+        Map<String, GgufValueType> elemTypes = new LinkedHashMap<>();
         for (long i = 0; i < kvCount; i++) {
             String key = r.string("metadata key #" + i);
             int typeId = r.i32();
             GgufValueType type = GgufValueType.fromId(typeId);
-            if (type == null) fail("metadata key '" + key + "' has unknown value type " + typeId);
-            meta.put(key, r.value(type, key));
+            if (type == null) fail("metadata key '" + key + "' has unknown value type " + Integer.toUnsignedString(typeId));
+            // Peek the element type so that a writer can reproduce the file exactly.
+            if (type == GgufValueType.ARRAY && r.pos + 4 <= file.byteSize()) {
+                GgufValueType elem = GgufValueType.fromId(file.get(INT, r.pos));
+                if (elem != null) elemTypes.put(key, elem);
+            }
+            Object value = r.value(type, key, 0);
+            // llama.cpp rejects duplicate keys too: which of the two values wins would be arbitrary.
+            if (meta.put(key, value) != null) fail("metadata key '" + key + "' appears twice");
             metaTypes.put(key, type);
         }
         this.metadata = Collections.unmodifiableMap(meta);
         this.metadataTypes = Collections.unmodifiableMap(metaTypes);
+        this.metadataElementTypes = Collections.unmodifiableMap(elemTypes);
 
         Object align = meta.get("general.alignment");
         int a = DEFAULT_ALIGNMENT;
@@ -107,21 +133,24 @@ public final class GgufFile implements AutoCloseable {
         for (long i = 0; i < tensorCount; i++) {
             String name = r.string("tensor name #" + i);
             int nDims = r.i32();
-            if (nDims < 1 || nDims > MAX_DIMS) fail("tensor '" + name + "' has " + nDims + " dimensions (1 to " + MAX_DIMS + " allowed)");
+            if (nDims < 1 || nDims > MAX_DIMS) {
+                fail("tensor '" + name + "' has " + Integer.toUnsignedString(nDims) + " dimensions (1 to " + MAX_DIMS + " allowed)");
+            }
             long[] shape = new long[nDims];
             long elements = 1;
             for (int d = 0; d < nDims; d++) {
                 shape[d] = r.u64("dimension of tensor '" + name + "'");
-                if (shape[d] <= 0 || shape[d] > file.byteSize() * 8) {
+                if (shape[d] == 0) fail("tensor '" + name + "' has a zero dimension (dimension " + d + ")");
+                if (shape[d] > file.byteSize() * 8) {
                     fail("tensor '" + name + "' has absurd dimension " + shape[d]);
                 }
                 elements = Math.multiplyHigh(elements, shape[d]) != 0 ? -1 : elements * shape[d];
                 if (elements < 0 || elements > file.byteSize() * 8) fail("tensor '" + name + "' has absurd element count");
             }
             int typeId = r.i32();
-            TensorType type = TensorType.fromGgmlId(typeId);
+            TensorType type = typeId < 0 ? null : TensorType.fromGgmlId(typeId);
             if (type == null) {
-                fail("tensor '" + name + "' has type " + TensorType.ggmlName(typeId)
+                fail("tensor '" + name + "' has type " + (typeId < 0 ? "type#" + Integer.toUnsignedString(typeId) : TensorType.ggmlName(typeId))
                         + ", which Ember does not support (supported: F32, F16, BF16, Q8_0, Q4_0, Q4_K, Q6_K); re-quantize the model to one of these");
             }
             if (shape[0] % type.blockSize() != 0) {
@@ -175,6 +204,9 @@ public final class GgufFile implements AutoCloseable {
     public long dataOffset() { return dataOffset; }
     public Map<String, Object> metadata() { return metadata; }
     public GgufValueType metadataType(String key) { return metadataTypes.get(key); }
+
+    /** The element type of an ARRAY metadata value, or null when {@code key} is not an array. */
+    public GgufValueType metadataElementType(String key) { return metadataElementTypes.get(key); }
     public Map<String, GgufTensorInfo> tensorInfos() { return tensors; }
     public boolean hasTensor(String name) { return tensors.containsKey(name); }
 
@@ -310,14 +342,15 @@ public final class GgufFile implements AutoCloseable {
 
         String string(String what) {
             long len = u64("length of " + what);
-            if (len > MAX_STRING) fail("absurd string length " + len + " for " + what);
+            if (len > MAX_STRING) fail("absurd string length " + len + " for " + what + "; the file is corrupt");
             need(len, what);
+            if (len == 0) return "";
             byte[] bytes = file.asSlice(pos, len).toArray(ValueLayout.JAVA_BYTE);
             pos += len;
             return new String(bytes, StandardCharsets.UTF_8);
         }
 
-        Object value(GgufValueType type, String key) {
+        Object value(GgufValueType type, String key, int depth) {
             return switch (type) {
                 case UINT8 -> { need(1, key); long v = file.get(ValueLayout.JAVA_BYTE, pos) & 0xFFL; pos += 1; yield v; }
                 case INT8 -> { need(1, key); long v = file.get(ValueLayout.JAVA_BYTE, pos); pos += 1; yield v; }
@@ -336,19 +369,23 @@ public final class GgufFile implements AutoCloseable {
                     yield b != 0;
                 }
                 case STRING -> string("value of '" + key + "'");
-                case ARRAY -> array(key);
+                case ARRAY -> array(key, depth + 1);
             };
         }
 
-        Object array(String key) {
+        Object array(String key, int depth) {
+            if (depth > MAX_ARRAY_DEPTH) fail("metadata array '" + key + "' nests arrays more than " + MAX_ARRAY_DEPTH + " deep");
             int typeId = i32();
             GgufValueType elem = GgufValueType.fromId(typeId);
-            if (elem == null) fail("metadata array '" + key + "' has unknown element type " + typeId);
+            if (elem == null) fail("metadata array '" + key + "' has unknown element type " + Integer.toUnsignedString(typeId));
             long count = u64("length of array '" + key + "'");
-            long minBytes = elem.size > 0 ? elem.size : 8; // strings and arrays need at least a length
+            // Strings need at least their 8-byte length, arrays a 4-byte type and an 8-byte length.
+            long minBytes = elem.size > 0 ? elem.size : elem == GgufValueType.ARRAY ? 12 : 8;
             if (count > (file.byteSize() - pos) / minBytes) {
-                fail("metadata array '" + key + "' claims " + count + " elements, more than the file could hold");
+                fail("metadata array '" + key + "' claims " + count + " elements, more than the remaining "
+                        + (file.byteSize() - pos) + " bytes could hold; the file is truncated or corrupt");
             }
+            if (count > MAX_ARRAY) fail("metadata array '" + key + "' claims an absurd " + count + " elements; the file is corrupt");
             int n = (int) count;
             switch (elem) {
                 case STRING -> {
@@ -358,22 +395,22 @@ public final class GgufFile implements AutoCloseable {
                 }
                 case FLOAT32, FLOAT64 -> {
                     double[] out = new double[n];
-                    for (int i = 0; i < n; i++) out[i] = (Double) value(elem, key);
+                    for (int i = 0; i < n; i++) out[i] = (Double) value(elem, key, depth);
                     return out;
                 }
                 case BOOL -> {
                     boolean[] out = new boolean[n];
-                    for (int i = 0; i < n; i++) out[i] = (Boolean) value(elem, key);
+                    for (int i = 0; i < n; i++) out[i] = (Boolean) value(elem, key, depth);
                     return out;
                 }
                 case ARRAY -> {
                     Object[] out = new Object[n];
-                    for (int i = 0; i < n; i++) out[i] = array(key);
+                    for (int i = 0; i < n; i++) out[i] = array(key, depth + 1);
                     return out;
                 }
                 default -> {
                     long[] out = new long[n];
-                    for (int i = 0; i < n; i++) out[i] = (Long) value(elem, key);
+                    for (int i = 0; i < n; i++) out[i] = (Long) value(elem, key, depth);
                     return out;
                 }
             }

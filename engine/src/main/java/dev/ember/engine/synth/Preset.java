@@ -1,0 +1,122 @@
+package dev.ember.engine.synth;
+
+import dev.ember.engine.gguf.GgufWriter;
+
+import java.util.List;
+
+/**
+ * The shape of a synthetic model, as data: everything that decides its tensors and metadata. A
+ * model is a composition of parts (attention, feed-forward, vocabulary); each part lists its own
+ * tensors and writes its own metadata, so a new family (MoE, DeepSeek's MLA) adds a part and a
+ * preset rather than a new generator.
+ *
+ * @param name            the preset name users pass ({@code --preset})
+ * @param architecture    {@code general.architecture}, also the prefix of the model's keys
+ * @param hidden          embedding length
+ * @param layers          block count
+ * @param contextLength   trained context length
+ * @param ropeTheta       RoPE frequency base
+ * @param rmsEps          RMSNorm epsilon
+ * @param tiedEmbeddings  true when the output projection reuses token_embd (no output.weight)
+ * @param initStd         standard deviation of the random normal weights
+ */
+record Preset(String name, String architecture, int hidden, int layers, int contextLength,
+              double ropeTheta, double rmsEps, boolean tiedEmbeddings, double initStd,
+              Attention attention, FeedForward feedForward, Vocab vocab) {
+
+    /** How a tensor's values are made. */
+    enum Init { NORMAL, ONES }
+
+    /** One tensor of the model; {@code shape} is in GGML order (row length first). */
+    record TensorSpec(String name, long[] shape, Init init) {
+        static TensorSpec weight(String name, long rowLength, long rows) { return new TensorSpec(name, new long[]{rowLength, rows}, Init.NORMAL); }
+        static TensorSpec norm(String name, long length) { return new TensorSpec(name, new long[]{length}, Init.ONES); }
+    }
+
+    /** A layer part that contributes tensors to each block and keys to the metadata. */
+    sealed interface Part permits Attention, FeedForward {
+        void tensors(Preset p, int layer, List<TensorSpec> out);
+        void metadata(Preset p, GgufWriter w);
+    }
+
+    sealed interface Attention extends Part permits GqaAttention {}
+
+    sealed interface FeedForward extends Part permits DenseFeedForward {}
+
+    /** Grouped-query attention as in Llama and Qwen3, optionally with per-head RMSNorm on q and k (Qwen3). */
+    record GqaAttention(int heads, int kvHeads, int headDim, boolean qkNorm) implements Attention {
+        @Override
+        public void tensors(Preset p, int layer, List<TensorSpec> out) {
+            String b = "blk." + layer + ".";
+            out.add(TensorSpec.norm(b + "attn_norm.weight", p.hidden()));
+            out.add(TensorSpec.weight(b + "attn_q.weight", p.hidden(), (long) heads * headDim));
+            out.add(TensorSpec.weight(b + "attn_k.weight", p.hidden(), (long) kvHeads * headDim));
+            out.add(TensorSpec.weight(b + "attn_v.weight", p.hidden(), (long) kvHeads * headDim));
+            out.add(TensorSpec.weight(b + "attn_output.weight", (long) heads * headDim, p.hidden()));
+            if (qkNorm) {
+                out.add(TensorSpec.norm(b + "attn_q_norm.weight", headDim));
+                out.add(TensorSpec.norm(b + "attn_k_norm.weight", headDim));
+            }
+        }
+
+        @Override
+        public void metadata(Preset p, GgufWriter w) {
+            String a = p.architecture() + ".";
+            w.putUInt32(a + "attention.head_count", heads);
+            w.putUInt32(a + "attention.head_count_kv", kvHeads);
+            w.putUInt32(a + "attention.key_length", headDim);
+            w.putUInt32(a + "attention.value_length", headDim);
+            w.putUInt32(a + "rope.dimension_count", headDim);
+        }
+    }
+
+    /** A dense SwiGLU feed-forward block. */
+    record DenseFeedForward(int size) implements FeedForward {
+        @Override
+        public void tensors(Preset p, int layer, List<TensorSpec> out) {
+            String b = "blk." + layer + ".";
+            out.add(TensorSpec.norm(b + "ffn_norm.weight", p.hidden()));
+            out.add(TensorSpec.weight(b + "ffn_gate.weight", p.hidden(), size));
+            out.add(TensorSpec.weight(b + "ffn_up.weight", p.hidden(), size));
+            out.add(TensorSpec.weight(b + "ffn_down.weight", size, p.hidden()));
+        }
+
+        @Override
+        public void metadata(Preset p, GgufWriter w) {
+            w.putUInt32(p.architecture() + ".feed_forward_length", size);
+        }
+    }
+
+    /**
+     * A byte-level BPE vocabulary of {@code size} tokens (see {@link SynthVocab}); its special
+     * tokens {@code <|endoftext|>}, {@code <|im_start|>}, {@code <|im_end|>} sit at
+     * {@code specialBase} and the two ids after it, where Qwen's vocabulary has them.
+     */
+    record Vocab(int size, String pre, int specialBase) {}
+
+    /** All tensors in file order, following llama.cpp's converter: embeddings, blocks, output. */
+    List<TensorSpec> tensors() {
+        List<TensorSpec> out = new java.util.ArrayList<>();
+        out.add(TensorSpec.weight("token_embd.weight", hidden, vocab.size()));
+        for (int l = 0; l < layers; l++) {
+            attention.tensors(this, l, out);
+            feedForward.tensors(this, l, out);
+        }
+        out.add(TensorSpec.norm("output_norm.weight", hidden));
+        if (!tiedEmbeddings) out.add(TensorSpec.weight("output.weight", hidden, vocab.size()));
+        return out;
+    }
+
+    /** The architecture's hyperparameters, under llama.cpp's key names. */
+    void metadata(GgufWriter w) {
+        String a = architecture + ".";
+        w.putUInt32(a + "context_length", contextLength);
+        w.putUInt32(a + "embedding_length", hidden);
+        w.putUInt32(a + "block_count", layers);
+        w.putUInt32(a + "vocab_size", vocab.size());
+        w.putFloat32(a + "rope.freq_base", (float) ropeTheta);
+        w.putFloat32(a + "attention.layer_norm_rms_epsilon", (float) rmsEps);
+        attention.metadata(this, w);
+        feedForward.metadata(this, w);
+    }
+}

@@ -1,0 +1,130 @@
+package dev.ember.engine.synth;
+
+import dev.ember.engine.gguf.GgufWriter;
+import dev.ember.engine.tensor.Quantize;
+import dev.ember.engine.tensor.TensorType;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * Random-weight GGUF models in the exact shape of real ones, for benchmarks: same tensor names,
+ * shapes, types and metadata keys as llama.cpp's converter and {@code llama-quantize --pure}
+ * would write, and a loadable byte-level BPE vocabulary, but weights drawn from a seeded normal
+ * distribution (std 0.02) and norm weights of 1.0.
+ *
+ * <p>Matrices take the requested type, embeddings and output included; 1-D tensors (norms) stay
+ * F32, as llama.cpp keeps them. The bytes depend only on (preset, type, seed), not on the thread
+ * count: every tensor row has its own generator seeded from the seed, the tensor name and the row.
+ */
+public final class SyntheticModel {
+    private SyntheticModel() {}
+
+    /** What a preset and type produce. {@code parameters} counts every tensor element. */
+    public record Summary(String preset, String architecture, TensorType type, int tensors, long parameters, long fileBytes) {}
+
+    /** The preset names, for {@code --preset}. */
+    public static List<String> presets() {
+        return List.copyOf(Presets.ALL.keySet());
+    }
+
+    /** The types a synthetic model can be written in. */
+    public static List<TensorType> types() {
+        return Arrays.stream(TensorType.values()).filter(Quantize::canEncode).toList();
+    }
+
+    /** The tensor count, parameter count and file size, without writing anything. */
+    public static Summary describe(String preset, TensorType type) {
+        Preset p = preset(preset);
+        return summary(p, type, plan(p, type, 0));
+    }
+
+    /** Writes the model with as many threads as there are processors. */
+    public static Summary write(String preset, TensorType type, Path out, long seed) throws IOException {
+        return write(preset, type, out, seed, Runtime.getRuntime().availableProcessors());
+    }
+
+    /** Writes the model to {@code out} (replaced when complete) on {@code threads} threads. */
+    public static Summary write(String preset, TensorType type, Path out, long seed, int threads) throws IOException {
+        Preset p = preset(preset);
+        GgufWriter w = plan(p, type, seed);
+        w.write(out, threads);
+        return summary(p, type, w);
+    }
+
+    static Preset preset(String name) {
+        Preset p = Presets.ALL.get(name);
+        if (p == null) throw new IllegalArgumentException("unknown preset '" + name + "'; known presets: " + String.join(", ", presets()));
+        return p;
+    }
+
+    /** The writer with all metadata and tensors described; nothing is generated until it writes. */
+    static GgufWriter plan(Preset p, TensorType type, long seed) {
+        if (!Quantize.canEncode(type)) {
+            throw new IllegalArgumentException("cannot write synthetic models as " + type + "; supported types: " + types());
+        }
+        GgufWriter w = new GgufWriter();
+        w.putString("general.architecture", p.architecture());
+        w.putString("general.type", "model");
+        w.putString("general.name", "ember synthetic " + p.name());
+        w.putUInt32("general.file_type", fileType(type));
+        if (type.isQuantized()) w.putUInt32("general.quantization_version", 2);
+        p.metadata(w);
+        SynthVocab.write(p.vocab(), w);
+        for (Preset.TensorSpec t : p.tensors()) {
+            // llama.cpp keeps 1-D tensors (norms, biases) in F32 whatever the file type.
+            TensorType tt = t.shape().length == 1 ? TensorType.F32 : type;
+            if (t.shape()[0] % tt.blockSize() != 0) {
+                throw new IllegalArgumentException("preset " + p.name() + ": tensor " + t.name() + " has rows of " + t.shape()[0]
+                        + ", not a multiple of the " + tt + " block size " + tt.blockSize());
+            }
+            w.addTensor(t.name(), tt, t.shape(), rows(t, p, seed));
+        }
+        return w;
+    }
+
+    private static GgufWriter.FloatRows rows(Preset.TensorSpec t, Preset p, long seed) {
+        int rowLength = Math.toIntExact(t.shape()[0]);
+        if (t.init() == Preset.Init.ONES) return (first, count, out) -> Arrays.fill(out, 0, count * rowLength, 1f);
+        long tensorSeed = Rng.mix(seed ^ Rng.mix(fnv1a(t.name())));
+        double std = p.initStd();
+        return (first, count, out) -> {
+            Rng rng = new Rng(0);
+            for (int r = 0; r < count; r++) {
+                rng.reseed(Rng.rowSeed(tensorSeed, first + r));
+                int base = r * rowLength;
+                for (int j = 0; j < rowLength; j++) out[base + j] = (float) (std * rng.nextGaussian());
+            }
+        };
+    }
+
+    /** llama.cpp's llama_ftype for a file whose matrices are all {@code type}. */
+    static int fileType(TensorType type) {
+        return switch (type) {
+            case F32 -> 0;
+            case F16 -> 1;
+            case Q4_0 -> 2;
+            case Q8_0 -> 7;
+            case BF16 -> 32;
+            default -> throw new IllegalArgumentException("no file type for " + type);
+        };
+    }
+
+    private static Summary summary(Preset p, TensorType type, GgufWriter w) {
+        long params = 0;
+        for (var t : w.tensorInfos()) params += Arrays.stream(t.shape()).reduce(1, Math::multiplyExact);
+        return new Summary(p.name(), p.architecture(), type, w.tensorInfos().size(), params, w.fileSize());
+    }
+
+    private static long fnv1a(String s) {
+        long h = 0xcbf29ce484222325L;
+        for (byte b : s.getBytes(StandardCharsets.UTF_8)) {
+            h ^= b & 0xFF;
+            h *= 0x100000001b3L;
+        }
+        return h;
+    }
+}
