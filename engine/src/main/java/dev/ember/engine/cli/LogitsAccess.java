@@ -1,0 +1,13 @@
+package dev.ember.engine.cli;
+
+import dev.ember.engine.model.Model;
+
+/** The `ember logits` computation, for tests and tools that want the same numbers in-process. */
+public final class LogitsAccess {
+    private LogitsAccess() {}
+
+    /** Logits of every position of {@code tokens}, exactly as `ember logits` writes them. */
+    public static float[][] allLogits(Model model, int[] tokens) {
+        return LogitsCommand.allLogits(model, tokens);
+    }
+}
