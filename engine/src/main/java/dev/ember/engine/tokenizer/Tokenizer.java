@@ -39,4 +39,20 @@ public interface Tokenizer {
 
     /** True for tokens that end generation (EOS, EOT, EOM and similar). */
     boolean isEndOfGeneration(int id);
+
+    /** End-of-turn id (e.g. {@code <|im_end|>}, {@code <|eot_id|>}), or -1. */
+    default int eot() { return -1; }
+
+    /** Whether {@code encode(text, true, ...)} starts with BOS. */
+    default boolean addsBos() { return false; }
+
+    /** True for control (and unknown-type) tokens: not produced from plain text, decoded to nothing. */
+    default boolean isControl(int id) { return false; }
+
+    /**
+     * A fresh incremental decoder for one generated sequence: feed it token ids as they are sampled
+     * and it returns only newly completed text, holding back bytes of a UTF-8 character that is
+     * split across tokens. Not thread-safe; use one per sequence.
+     */
+    default StreamingDecoder streamingDecoder() { return new StreamingDecoder(this); }
 }
