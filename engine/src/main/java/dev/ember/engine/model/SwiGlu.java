@@ -14,7 +14,9 @@ public record SwiGlu(WeightMatrix gate, WeightMatrix up, WeightMatrix down) impl
         float[] u = new float[rows * hidden];
         k.matmul(ctx.pool(), gate, in, rows, g);
         k.matmul(ctx.pool(), up, in, rows, u);
-        k.siluMul(g, 0, u, 0, rows * hidden);
+        // Per row, so that each element's position within the kernel's vector lanes (and thus its
+        // rounding) never depends on how many rows are in the batch.
+        for (int r = 0; r < rows; r++) k.siluMul(g, r * hidden, u, r * hidden, hidden);
         k.matmul(ctx.pool(), down, g, rows, out);
     }
 }
