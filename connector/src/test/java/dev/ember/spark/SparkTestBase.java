@@ -37,6 +37,8 @@ public abstract class SparkTestBase {
       spark.stop();
       spark = null;
     }
+    // local mode runs "executors" in this JVM: drop their engines before the next class.
+    dev.ember.spark.executor.ExecutorEngines.closeAll();
   }
 
   /** ../shared, as surefire passes it; falls back to the layout next to the repository. */
