@@ -8,185 +8,144 @@ import dev.ember.engine.tensor.Dequant;
 import dev.ember.engine.tensor.TensorType;
 import java.lang.foreign.MemorySegment;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 
 /**
- * The matmul loops. {@link #gemm} is shared by every type: it dequantizes a panel of weight rows
- * into per-thread F32 scratch with the type's block decoder, then sweeps all tokens with register
- * tiles (4 weight rows x 3 tokens, accumulators in local variables). {@link #decode} (one token)
- * streams the weights: Q8_0, Q4_0 and F32 have fused kernels that decode in registers, four rows
- * at a time so four independent FMA chains hide the FMA latency and four memory streams are in
- * flight; other types go through the panel path.
+ * The matmul loops.
  *
- * <p>All paths follow the reduction order documented on {@link VectorKernels}.
+ * <p><b>The one reduction order.</b> A dot product of length k is cut into chunks of L elements
+ * (chunk c covers elements {@code c*L .. c*L+L}). Two vector accumulators per (weight row, token)
+ * start at zero; chunk c goes into accumulator {@code c & 1} as {@code acc = w.fma(x, acc)}, in
+ * increasing c, where {@code w} is the dequantized weight exactly as {@link Dequant} defines it.
+ * The result is {@link VectorKernels#reduce}{@code (even + odd)} (a fixed lane tree), then the
+ * k mod L tail elements (float types only) added in order with a scalar fma. Every path below
+ * follows it, so a token's outputs are bit-identical whatever the batch around it.
+ *
+ * <p>Two accumulators, not one, because a single FMA chain is latency-bound (about half the
+ * bandwidth a core can pull), and not "several rows at once" because on this VM interleaving the
+ * streams of several weight rows defeats the hardware prefetcher: measured, one row at a time with
+ * two chains streamed Q8_0 at 2-3x the speed of four rows with one chain each.
+ *
+ * <p>{@link #gemm} (any token count) is shared by every type: it dequantizes a panel of weight
+ * rows into per-thread F32 scratch with the type's block decoder, then sweeps all tokens with
+ * register tiles of 2 weight rows x 3 tokens x 2 accumulators (12 vectors in local variables).
+ * {@link #decode} (one token) streams the weights row by row with fused kernels that decode in
+ * registers (Q8_0, Q4_0, F32, F16, BF16); the K-quants dequantize a row into L1 scratch first.
  */
 final class Matmul {
     private Matmul() {}
 
     /** Panel height for a row length: the panel stays around 128 KiB, well inside L2. */
     static int panelRows(int k) {
-        int p = (32 * 1024 / Math.max(1, k)) & ~3;
-        return Math.max(4, Math.min(32, p));
-    }
-
-    static boolean hasFusedDecode(TensorType type) {
-        return type == TensorType.Q8_0 || type == TensorType.Q4_0 || type == TensorType.F32;
+        int p = (32 * 1024 / Math.max(1, k)) & ~1;
+        return Math.max(2, Math.min(32, p));
     }
 
     // ------------------------------------------------------------------ decode (one token)
 
     static void decode(TensorType type, MemorySegment seg, long rowBytes, int k, float[] x, float[] out,
                        int j0, int j1, VectorKernels.Scratch s) {
-        if (!hasFusedDecode(type)) {
-            for (int j = j0; j < j1; j += 4) gemm(type, seg, rowBytes, k, x, 1, out, 0, j, Math.min(j1, j + 4), s);
-            return;
-        }
         float[] lanes = s.lanes;
-        int j = j0;
         switch (type) {
-            case Q8_0 -> {
-                for (; j + 4 <= j1; j += 4) q8Decode4(seg, rowBytes * j, rowBytes, k, x, out, j, lanes);
-                for (; j < j1; j++) q8Decode1(seg, rowBytes * j, k, x, out, j, lanes);
+            case Q8_0 -> { for (int j = j0; j < j1; j++) out[j] = q8Row(seg, rowBytes * j, k, x, lanes); }
+            case Q4_0 -> { for (int j = j0; j < j1; j++) out[j] = q4Row(seg, rowBytes * j, k, x, lanes); }
+            case F32 -> { for (int j = j0; j < j1; j++) out[j] = f32Row(seg, rowBytes * j, k, x, lanes); }
+            case F16 -> { for (int j = j0; j < j1; j++) out[j] = f16Row(seg, rowBytes * j, k, x, lanes); }
+            case BF16 -> { for (int j = j0; j < j1; j++) out[j] = bf16Row(seg, rowBytes * j, k, x, lanes); }
+            default -> {
+                float[] p = s.panel(k);
+                for (int j = j0; j < j1; j++) {
+                    VectorBlocks.decodeRow(type, seg, rowBytes * j, k, p, 0);
+                    out[j] = dot1(p, 0, x, 0, k, lanes);
+                }
             }
-            case Q4_0 -> {
-                for (; j + 4 <= j1; j += 4) q4Decode4(seg, rowBytes * j, rowBytes, k, x, out, j, lanes);
-                for (; j < j1; j++) q4Decode1(seg, rowBytes * j, k, x, out, j, lanes);
-            }
-            case F32 -> {
-                for (; j + 4 <= j1; j += 4) f32Decode4(seg, rowBytes * j, rowBytes, k, x, out, j, lanes);
-                for (; j < j1; j++) f32Decode1(seg, rowBytes * j, k, x, out, j, lanes);
-            }
-            default -> throw new AssertionError(type);
         }
     }
 
-    private static void q8Decode4(MemorySegment seg, long r0, long rb, int k, float[] x, float[] out, int j, float[] lanes) {
-        long r1 = r0 + rb, r2 = r1 + rb, r3 = r2 + rb;
-        FloatVector a0 = FloatVector.zero(FS), a1 = a0, a2 = a0, a3 = a0;
-        int blocks = k / 32;
-        for (int b = 0; b < blocks; b++) {
-            long o = 34L * b;
-            FloatVector d0 = FloatVector.broadcast(FS, VectorBlocks.f16(seg, r0 + o));
-            FloatVector d1 = FloatVector.broadcast(FS, VectorBlocks.f16(seg, r1 + o));
-            FloatVector d2 = FloatVector.broadcast(FS, VectorBlocks.f16(seg, r2 + o));
-            FloatVector d3 = FloatVector.broadcast(FS, VectorBlocks.f16(seg, r3 + o));
-            o += 2;
+    private static float q8Row(MemorySegment seg, long r, int k, float[] x, float[] lanes) {
+        FloatVector ae = FloatVector.zero(FS), ao = ae;
+        for (int b = 0, blocks = k / 32; b < blocks; b++) {
+            long o = r + 34L * b;
+            FloatVector d = FloatVector.broadcast(FS, VectorBlocks.f16(seg, o));
             int xb = 32 * b;
-            for (int v = 0; v < 32; v += L) {
-                FloatVector xv = FloatVector.fromArray(FS, x, xb + v);
-                a0 = VectorBlocks.int8s(seg, r0 + o + v).mul(d0).fma(xv, a0);
-                a1 = VectorBlocks.int8s(seg, r1 + o + v).mul(d1).fma(xv, a1);
-                a2 = VectorBlocks.int8s(seg, r2 + o + v).mul(d2).fma(xv, a2);
-                a3 = VectorBlocks.int8s(seg, r3 + o + v).mul(d3).fma(xv, a3);
+            for (int v = 0; v < 32; v += 2 * L) { // chunks 32b/L + v/L: v/L even, v/L + 1 odd
+                ae = VectorBlocks.int8s(seg, o + 2 + v).mul(d).fma(FloatVector.fromArray(FS, x, xb + v), ae);
+                ao = VectorBlocks.int8s(seg, o + 2 + v + L).mul(d).fma(FloatVector.fromArray(FS, x, xb + v + L), ao);
             }
         }
-        out[j] = reduce(a0, lanes);
-        out[j + 1] = reduce(a1, lanes);
-        out[j + 2] = reduce(a2, lanes);
-        out[j + 3] = reduce(a3, lanes);
+        return reduce(ae.add(ao), lanes);
     }
 
-    private static void q8Decode1(MemorySegment seg, long r0, int k, float[] x, float[] out, int j, float[] lanes) {
-        FloatVector a0 = FloatVector.zero(FS);
-        for (int b = 0; b < k / 32; b++) {
-            long o = r0 + 34L * b;
-            FloatVector d0 = FloatVector.broadcast(FS, VectorBlocks.f16(seg, o));
-            for (int v = 0; v < 32; v += L) {
-                a0 = VectorBlocks.int8s(seg, o + 2 + v).mul(d0).fma(FloatVector.fromArray(FS, x, 32 * b + v), a0);
-            }
-        }
-        out[j] = reduce(a0, lanes);
-    }
-
-    private static void q4Decode4(MemorySegment seg, long r0, long rb, int k, float[] x, float[] out, int j, float[] lanes) {
-        long r1 = r0 + rb, r2 = r1 + rb, r3 = r2 + rb;
-        FloatVector a0 = FloatVector.zero(FS), a1 = a0, a2 = a0, a3 = a0;
-        int blocks = k / 32;
-        for (int b = 0; b < blocks; b++) {
-            long o = 18L * b;
-            FloatVector d0 = FloatVector.broadcast(FS, VectorBlocks.f16(seg, r0 + o));
-            FloatVector d1 = FloatVector.broadcast(FS, VectorBlocks.f16(seg, r1 + o));
-            FloatVector d2 = FloatVector.broadcast(FS, VectorBlocks.f16(seg, r2 + o));
-            FloatVector d3 = FloatVector.broadcast(FS, VectorBlocks.f16(seg, r3 + o));
-            o += 2;
+    private static float q4Row(MemorySegment seg, long r, int k, float[] x, float[] lanes) {
+        FloatVector ae = FloatVector.zero(FS), ao = ae;
+        for (int b = 0, blocks = k / 32; b < blocks; b++) {
+            long o = r + 18L * b;
+            float df = VectorBlocks.f16(seg, o);
+            FloatVector d = FloatVector.broadcast(FS, df);
+            FloatVector m8d = FloatVector.broadcast(FS, -8f * df);
             int xb = 32 * b;
-            // Elements v.. come from low nibbles, 16 + v.. from high nibbles of the same bytes; the
-            // accumulator still sees elements in increasing order v = 0, L, ..., 16, 16 + L, ...
-            for (int v = 0; v < 16; v += L) {
-                FloatVector xv = FloatVector.fromArray(FS, x, xb + v);
-                var q0 = VectorBlocks.uint8s(seg, r0 + o + v);
-                var q1 = VectorBlocks.uint8s(seg, r1 + o + v);
-                var q2 = VectorBlocks.uint8s(seg, r2 + o + v);
-                var q3 = VectorBlocks.uint8s(seg, r3 + o + v);
-                a0 = VectorBlocks.toFloat(q0.and(0xF).sub(8)).mul(d0).fma(xv, a0);
-                a1 = VectorBlocks.toFloat(q1.and(0xF).sub(8)).mul(d1).fma(xv, a1);
-                a2 = VectorBlocks.toFloat(q2.and(0xF).sub(8)).mul(d2).fma(xv, a2);
-                a3 = VectorBlocks.toFloat(q3.and(0xF).sub(8)).mul(d3).fma(xv, a3);
-            }
-            for (int v = 0; v < 16; v += L) {
-                FloatVector xv = FloatVector.fromArray(FS, x, xb + 16 + v);
-                var q0 = VectorBlocks.uint8s(seg, r0 + o + v);
-                var q1 = VectorBlocks.uint8s(seg, r1 + o + v);
-                var q2 = VectorBlocks.uint8s(seg, r2 + o + v);
-                var q3 = VectorBlocks.uint8s(seg, r3 + o + v);
-                a0 = VectorBlocks.toFloat(q0.lanewise(jdk.incubator.vector.VectorOperators.LSHR, 4).sub(8)).mul(d0).fma(xv, a0);
-                a1 = VectorBlocks.toFloat(q1.lanewise(jdk.incubator.vector.VectorOperators.LSHR, 4).sub(8)).mul(d1).fma(xv, a1);
-                a2 = VectorBlocks.toFloat(q2.lanewise(jdk.incubator.vector.VectorOperators.LSHR, 4).sub(8)).mul(d2).fma(xv, a2);
-                a3 = VectorBlocks.toFloat(q3.lanewise(jdk.incubator.vector.VectorOperators.LSHR, 4).sub(8)).mul(d3).fma(xv, a3);
+            if (L == 8) {
+                // bytes 0..7 hold chunks 0 (low nibbles) and 2 (high): both even; bytes 8..15 chunks 1 and 3
+                IntVector q = VectorBlocks.uint8s(seg, o + 2);
+                ae = VectorBlocks.q4lo(q, d, m8d).fma(FloatVector.fromArray(FS, x, xb), ae);
+                ae = VectorBlocks.q4hi(q, d, m8d).fma(FloatVector.fromArray(FS, x, xb + 16), ae);
+                q = VectorBlocks.uint8s(seg, o + 10);
+                ao = VectorBlocks.q4lo(q, d, m8d).fma(FloatVector.fromArray(FS, x, xb + 8), ao);
+                ao = VectorBlocks.q4hi(q, d, m8d).fma(FloatVector.fromArray(FS, x, xb + 24), ao);
+            } else { // L == 16: low nibbles are chunk 0, high nibbles chunk 1
+                IntVector q = VectorBlocks.uint8s(seg, o + 2);
+                ae = VectorBlocks.q4lo(q, d, m8d).fma(FloatVector.fromArray(FS, x, xb), ae);
+                ao = VectorBlocks.q4hi(q, d, m8d).fma(FloatVector.fromArray(FS, x, xb + 16), ao);
             }
         }
-        out[j] = reduce(a0, lanes);
-        out[j + 1] = reduce(a1, lanes);
-        out[j + 2] = reduce(a2, lanes);
-        out[j + 3] = reduce(a3, lanes);
+        return reduce(ae.add(ao), lanes);
     }
 
-    private static void q4Decode1(MemorySegment seg, long r0, int k, float[] x, float[] out, int j, float[] lanes) {
-        FloatVector a0 = FloatVector.zero(FS);
-        for (int b = 0; b < k / 32; b++) {
-            long o = r0 + 18L * b;
-            FloatVector d0 = FloatVector.broadcast(FS, VectorBlocks.f16(seg, o));
-            for (int v = 0; v < 16; v += L) {
-                var q0 = VectorBlocks.uint8s(seg, o + 2 + v);
-                a0 = VectorBlocks.toFloat(q0.and(0xF).sub(8)).mul(d0).fma(FloatVector.fromArray(FS, x, 32 * b + v), a0);
-            }
-            for (int v = 0; v < 16; v += L) {
-                var q0 = VectorBlocks.uint8s(seg, o + 2 + v);
-                a0 = VectorBlocks.toFloat(q0.lanewise(jdk.incubator.vector.VectorOperators.LSHR, 4).sub(8)).mul(d0)
-                        .fma(FloatVector.fromArray(FS, x, 32 * b + 16 + v), a0);
-            }
-        }
-        out[j] = reduce(a0, lanes);
-    }
-
-    private static void f32Decode4(MemorySegment seg, long r0, long rb, int k, float[] x, float[] out, int j, float[] lanes) {
-        long r1 = r0 + rb, r2 = r1 + rb, r3 = r2 + rb;
-        FloatVector a0 = FloatVector.zero(FS), a1 = a0, a2 = a0, a3 = a0;
+    private static float f32Row(MemorySegment seg, long r, int k, float[] x, float[] lanes) {
+        FloatVector ae = FloatVector.zero(FS), ao = ae;
         int i = 0;
-        for (int bound = FS.loopBound(k); i < bound; i += L) {
-            FloatVector xv = FloatVector.fromArray(FS, x, i);
-            long o = 4L * i;
-            a0 = FloatVector.fromMemorySegment(FS, seg, r0 + o, VectorBlocks.LE).fma(xv, a0);
-            a1 = FloatVector.fromMemorySegment(FS, seg, r1 + o, VectorBlocks.LE).fma(xv, a1);
-            a2 = FloatVector.fromMemorySegment(FS, seg, r2 + o, VectorBlocks.LE).fma(xv, a2);
-            a3 = FloatVector.fromMemorySegment(FS, seg, r3 + o, VectorBlocks.LE).fma(xv, a3);
+        for (; i + 2 * L <= k; i += 2 * L) {
+            ae = FloatVector.fromMemorySegment(FS, seg, r + 4L * i, VectorBlocks.LE).fma(FloatVector.fromArray(FS, x, i), ae);
+            ao = FloatVector.fromMemorySegment(FS, seg, r + 4L * (i + L), VectorBlocks.LE).fma(FloatVector.fromArray(FS, x, i + L), ao);
         }
-        out[j] = f32Tail(reduce(a0, lanes), seg, r0, x, i, k);
-        out[j + 1] = f32Tail(reduce(a1, lanes), seg, r1, x, i, k);
-        out[j + 2] = f32Tail(reduce(a2, lanes), seg, r2, x, i, k);
-        out[j + 3] = f32Tail(reduce(a3, lanes), seg, r3, x, i, k);
-    }
-
-    private static void f32Decode1(MemorySegment seg, long r0, int k, float[] x, float[] out, int j, float[] lanes) {
-        FloatVector a0 = FloatVector.zero(FS);
-        int i = 0;
-        for (int bound = FS.loopBound(k); i < bound; i += L) {
-            a0 = FloatVector.fromMemorySegment(FS, seg, r0 + 4L * i, VectorBlocks.LE).fma(FloatVector.fromArray(FS, x, i), a0);
+        if (i + L <= k) {
+            ae = FloatVector.fromMemorySegment(FS, seg, r + 4L * i, VectorBlocks.LE).fma(FloatVector.fromArray(FS, x, i), ae);
+            i += L;
         }
-        out[j] = f32Tail(reduce(a0, lanes), seg, r0, x, i, k);
-    }
-
-    private static float f32Tail(float s, MemorySegment seg, long r, float[] x, int i, int k) {
+        float s = reduce(ae.add(ao), lanes);
         for (; i < k; i++) s = Math.fma(seg.get(Dequant.LE_FLOAT, r + 4L * i), x[i], s);
+        return s;
+    }
+
+    private static float f16Row(MemorySegment seg, long r, int k, float[] x, float[] lanes) {
+        FloatVector ae = FloatVector.zero(FS), ao = ae;
+        int i = 0;
+        for (; i + 2 * L <= k; i += 2 * L) {
+            ae = VectorBlocks.halfs(seg, r + 2L * i).fma(FloatVector.fromArray(FS, x, i), ae);
+            ao = VectorBlocks.halfs(seg, r + 2L * (i + L)).fma(FloatVector.fromArray(FS, x, i + L), ao);
+        }
+        if (i + L <= k) {
+            ae = VectorBlocks.halfs(seg, r + 2L * i).fma(FloatVector.fromArray(FS, x, i), ae);
+            i += L;
+        }
+        float s = reduce(ae.add(ao), lanes);
+        for (; i < k; i++) s = Math.fma(VectorBlocks.f16(seg, r + 2L * i), x[i], s);
+        return s;
+    }
+
+    private static float bf16Row(MemorySegment seg, long r, int k, float[] x, float[] lanes) {
+        FloatVector ae = FloatVector.zero(FS), ao = ae;
+        int i = 0;
+        for (; i + 2 * L <= k; i += 2 * L) {
+            ae = VectorBlocks.bfloat16s(seg, r + 2L * i).fma(FloatVector.fromArray(FS, x, i), ae);
+            ao = VectorBlocks.bfloat16s(seg, r + 2L * (i + L)).fma(FloatVector.fromArray(FS, x, i + L), ao);
+        }
+        if (i + L <= k) {
+            ae = VectorBlocks.bfloat16s(seg, r + 2L * i).fma(FloatVector.fromArray(FS, x, i), ae);
+            i += L;
+        }
+        float s = reduce(ae.add(ao), lanes);
+        for (; i < k; i++) s = Math.fma(Dequant.bf16ToFloat(seg.get(Dequant.LE_SHORT, r + 2L * i)), x[i], s);
         return s;
     }
 
@@ -194,7 +153,7 @@ final class Matmul {
 
     /**
      * Output rows [j0, j1) for all {@code rows} tokens: dequantize those weight rows once into the
-     * thread's panel, then run register tiles over them.
+     * thread's panel, then run register tiles over them, three tokens at a time.
      */
     static void gemm(TensorType type, MemorySegment seg, long rowBytes, int k, float[] in, int rows, float[] out, int n,
                      int j0, int j1, VectorKernels.Scratch s) {
@@ -205,96 +164,123 @@ final class Matmul {
         int r = 0;
         for (; r + 3 <= rows; r += 3) {
             int q = 0;
-            for (; q + 4 <= pr; q += 4) tile4x3(p, q * k, k, in, r * k, out, r * n + j0 + q, n, lanes);
+            for (; q + 2 <= pr; q += 2) tile2x3(p, q * k, k, in, r * k, out, r * n + j0 + q, n, lanes);
             for (; q < pr; q++) tile1x3(p, q * k, k, in, r * k, out, r * n + j0 + q, n, lanes);
         }
         for (; r < rows; r++) {
             int q = 0;
-            for (; q + 4 <= pr; q += 4) tile4x1(p, q * k, k, in, r * k, out, r * n + j0 + q, lanes);
+            for (; q + 2 <= pr; q += 2) tile2x1(p, q * k, k, in, r * k, out, r * n + j0 + q, lanes);
             for (; q < pr; q++) out[r * n + j0 + q] = dot1(p, q * k, in, r * k, k, lanes);
         }
     }
 
-    /** Finishes one (row, token) dot: fixed lane reduction, then the k mod L tail in element order. */
-    private static float finish(FloatVector acc, float[] w, int wo, float[] x, int xo, int i, int k, float[] lanes) {
-        float s = reduce(acc, lanes);
+    /** Finishes one (row, token) dot: fixed lane reduction of even + odd, then the tail from element i on. */
+    private static float finish(FloatVector ae, FloatVector ao, float[] w, int wo, float[] x, int xo, int i, int k, float[] lanes) {
+        float s = reduce(ae.add(ao), lanes);
         for (; i < k; i++) s = Math.fma(w[wo + i], x[xo + i], s);
         return s;
     }
 
-    private static void tile4x3(float[] p, int w0, int k, float[] x, int x0, float[] out, int o, int n, float[] lanes) {
-        int w1 = w0 + k, w2 = w1 + k, w3 = w2 + k;
+    private static void tile2x3(float[] p, int w0, int k, float[] x, int x0, float[] out, int o, int n, float[] lanes) {
+        int w1 = w0 + k;
         int x1 = x0 + k, x2 = x1 + k;
-        FloatVector a00 = FloatVector.zero(FS), a01 = a00, a02 = a00;
-        FloatVector a10 = a00, a11 = a00, a12 = a00;
-        FloatVector a20 = a00, a21 = a00, a22 = a00;
-        FloatVector a30 = a00, a31 = a00, a32 = a00;
+        FloatVector e00 = FloatVector.zero(FS), e01 = e00, e02 = e00, e10 = e00, e11 = e00, e12 = e00;
+        FloatVector o00 = e00, o01 = e00, o02 = e00, o10 = e00, o11 = e00, o12 = e00;
         int i = 0;
-        for (int bound = FS.loopBound(k); i < bound; i += L) {
+        for (; i + 2 * L <= k; i += 2 * L) {
             FloatVector t0 = FloatVector.fromArray(FS, x, x0 + i);
             FloatVector t1 = FloatVector.fromArray(FS, x, x1 + i);
             FloatVector t2 = FloatVector.fromArray(FS, x, x2 + i);
             FloatVector w = FloatVector.fromArray(FS, p, w0 + i);
-            a00 = w.fma(t0, a00); a01 = w.fma(t1, a01); a02 = w.fma(t2, a02);
+            e00 = w.fma(t0, e00); e01 = w.fma(t1, e01); e02 = w.fma(t2, e02);
             w = FloatVector.fromArray(FS, p, w1 + i);
-            a10 = w.fma(t0, a10); a11 = w.fma(t1, a11); a12 = w.fma(t2, a12);
-            w = FloatVector.fromArray(FS, p, w2 + i);
-            a20 = w.fma(t0, a20); a21 = w.fma(t1, a21); a22 = w.fma(t2, a22);
-            w = FloatVector.fromArray(FS, p, w3 + i);
-            a30 = w.fma(t0, a30); a31 = w.fma(t1, a31); a32 = w.fma(t2, a32);
+            e10 = w.fma(t0, e10); e11 = w.fma(t1, e11); e12 = w.fma(t2, e12);
+            int i2 = i + L;
+            t0 = FloatVector.fromArray(FS, x, x0 + i2);
+            t1 = FloatVector.fromArray(FS, x, x1 + i2);
+            t2 = FloatVector.fromArray(FS, x, x2 + i2);
+            w = FloatVector.fromArray(FS, p, w0 + i2);
+            o00 = w.fma(t0, o00); o01 = w.fma(t1, o01); o02 = w.fma(t2, o02);
+            w = FloatVector.fromArray(FS, p, w1 + i2);
+            o10 = w.fma(t0, o10); o11 = w.fma(t1, o11); o12 = w.fma(t2, o12);
         }
-        out[o] = finish(a00, p, w0, x, x0, i, k, lanes);
-        out[o + 1] = finish(a10, p, w1, x, x0, i, k, lanes);
-        out[o + 2] = finish(a20, p, w2, x, x0, i, k, lanes);
-        out[o + 3] = finish(a30, p, w3, x, x0, i, k, lanes);
-        out[o + n] = finish(a01, p, w0, x, x1, i, k, lanes);
-        out[o + n + 1] = finish(a11, p, w1, x, x1, i, k, lanes);
-        out[o + n + 2] = finish(a21, p, w2, x, x1, i, k, lanes);
-        out[o + n + 3] = finish(a31, p, w3, x, x1, i, k, lanes);
-        out[o + 2 * n] = finish(a02, p, w0, x, x2, i, k, lanes);
-        out[o + 2 * n + 1] = finish(a12, p, w1, x, x2, i, k, lanes);
-        out[o + 2 * n + 2] = finish(a22, p, w2, x, x2, i, k, lanes);
-        out[o + 2 * n + 3] = finish(a32, p, w3, x, x2, i, k, lanes);
+        if (i + L <= k) {
+            FloatVector t0 = FloatVector.fromArray(FS, x, x0 + i);
+            FloatVector t1 = FloatVector.fromArray(FS, x, x1 + i);
+            FloatVector t2 = FloatVector.fromArray(FS, x, x2 + i);
+            FloatVector w = FloatVector.fromArray(FS, p, w0 + i);
+            e00 = w.fma(t0, e00); e01 = w.fma(t1, e01); e02 = w.fma(t2, e02);
+            w = FloatVector.fromArray(FS, p, w1 + i);
+            e10 = w.fma(t0, e10); e11 = w.fma(t1, e11); e12 = w.fma(t2, e12);
+            i += L;
+        }
+        out[o] = finish(e00, o00, p, w0, x, x0, i, k, lanes);
+        out[o + 1] = finish(e10, o10, p, w1, x, x0, i, k, lanes);
+        out[o + n] = finish(e01, o01, p, w0, x, x1, i, k, lanes);
+        out[o + n + 1] = finish(e11, o11, p, w1, x, x1, i, k, lanes);
+        out[o + 2 * n] = finish(e02, o02, p, w0, x, x2, i, k, lanes);
+        out[o + 2 * n + 1] = finish(e12, o12, p, w1, x, x2, i, k, lanes);
     }
 
     private static void tile1x3(float[] p, int w0, int k, float[] x, int x0, float[] out, int o, int n, float[] lanes) {
         int x1 = x0 + k, x2 = x1 + k;
-        FloatVector a0 = FloatVector.zero(FS), a1 = a0, a2 = a0;
+        FloatVector e0 = FloatVector.zero(FS), e1 = e0, e2 = e0, o0 = e0, o1 = e0, o2 = e0;
         int i = 0;
-        for (int bound = FS.loopBound(k); i < bound; i += L) {
+        for (; i + 2 * L <= k; i += 2 * L) {
             FloatVector w = FloatVector.fromArray(FS, p, w0 + i);
-            a0 = w.fma(FloatVector.fromArray(FS, x, x0 + i), a0);
-            a1 = w.fma(FloatVector.fromArray(FS, x, x1 + i), a1);
-            a2 = w.fma(FloatVector.fromArray(FS, x, x2 + i), a2);
+            e0 = w.fma(FloatVector.fromArray(FS, x, x0 + i), e0);
+            e1 = w.fma(FloatVector.fromArray(FS, x, x1 + i), e1);
+            e2 = w.fma(FloatVector.fromArray(FS, x, x2 + i), e2);
+            w = FloatVector.fromArray(FS, p, w0 + i + L);
+            o0 = w.fma(FloatVector.fromArray(FS, x, x0 + i + L), o0);
+            o1 = w.fma(FloatVector.fromArray(FS, x, x1 + i + L), o1);
+            o2 = w.fma(FloatVector.fromArray(FS, x, x2 + i + L), o2);
         }
-        out[o] = finish(a0, p, w0, x, x0, i, k, lanes);
-        out[o + n] = finish(a1, p, w0, x, x1, i, k, lanes);
-        out[o + 2 * n] = finish(a2, p, w0, x, x2, i, k, lanes);
+        if (i + L <= k) {
+            FloatVector w = FloatVector.fromArray(FS, p, w0 + i);
+            e0 = w.fma(FloatVector.fromArray(FS, x, x0 + i), e0);
+            e1 = w.fma(FloatVector.fromArray(FS, x, x1 + i), e1);
+            e2 = w.fma(FloatVector.fromArray(FS, x, x2 + i), e2);
+            i += L;
+        }
+        out[o] = finish(e0, o0, p, w0, x, x0, i, k, lanes);
+        out[o + n] = finish(e1, o1, p, w0, x, x1, i, k, lanes);
+        out[o + 2 * n] = finish(e2, o2, p, w0, x, x2, i, k, lanes);
     }
 
-    private static void tile4x1(float[] p, int w0, int k, float[] x, int x0, float[] out, int o, float[] lanes) {
-        int w1 = w0 + k, w2 = w1 + k, w3 = w2 + k;
-        FloatVector a0 = FloatVector.zero(FS), a1 = a0, a2 = a0, a3 = a0;
+    private static void tile2x1(float[] p, int w0, int k, float[] x, int x0, float[] out, int o, float[] lanes) {
+        int w1 = w0 + k;
+        FloatVector e0 = FloatVector.zero(FS), e1 = e0, o0 = e0, o1 = e0;
         int i = 0;
-        for (int bound = FS.loopBound(k); i < bound; i += L) {
+        for (; i + 2 * L <= k; i += 2 * L) {
             FloatVector t = FloatVector.fromArray(FS, x, x0 + i);
-            a0 = FloatVector.fromArray(FS, p, w0 + i).fma(t, a0);
-            a1 = FloatVector.fromArray(FS, p, w1 + i).fma(t, a1);
-            a2 = FloatVector.fromArray(FS, p, w2 + i).fma(t, a2);
-            a3 = FloatVector.fromArray(FS, p, w3 + i).fma(t, a3);
+            e0 = FloatVector.fromArray(FS, p, w0 + i).fma(t, e0);
+            e1 = FloatVector.fromArray(FS, p, w1 + i).fma(t, e1);
+            t = FloatVector.fromArray(FS, x, x0 + i + L);
+            o0 = FloatVector.fromArray(FS, p, w0 + i + L).fma(t, o0);
+            o1 = FloatVector.fromArray(FS, p, w1 + i + L).fma(t, o1);
         }
-        out[o] = finish(a0, p, w0, x, x0, i, k, lanes);
-        out[o + 1] = finish(a1, p, w1, x, x0, i, k, lanes);
-        out[o + 2] = finish(a2, p, w2, x, x0, i, k, lanes);
-        out[o + 3] = finish(a3, p, w3, x, x0, i, k, lanes);
+        if (i + L <= k) {
+            FloatVector t = FloatVector.fromArray(FS, x, x0 + i);
+            e0 = FloatVector.fromArray(FS, p, w0 + i).fma(t, e0);
+            e1 = FloatVector.fromArray(FS, p, w1 + i).fma(t, e1);
+            i += L;
+        }
+        out[o] = finish(e0, o0, p, w0, x, x0, i, k, lanes);
+        out[o + 1] = finish(e1, o1, p, w1, x, x0, i, k, lanes);
     }
 
-    private static float dot1(float[] p, int w0, float[] x, int x0, int k, float[] lanes) {
-        FloatVector a = FloatVector.zero(FS);
+    static float dot1(float[] p, int w0, float[] x, int x0, int k, float[] lanes) {
+        FloatVector e = FloatVector.zero(FS), od = e;
         int i = 0;
-        for (int bound = FS.loopBound(k); i < bound; i += L) {
-            a = FloatVector.fromArray(FS, p, w0 + i).fma(FloatVector.fromArray(FS, x, x0 + i), a);
+        for (; i + 2 * L <= k; i += 2 * L) {
+            e = FloatVector.fromArray(FS, p, w0 + i).fma(FloatVector.fromArray(FS, x, x0 + i), e);
+            od = FloatVector.fromArray(FS, p, w0 + i + L).fma(FloatVector.fromArray(FS, x, x0 + i + L), od);
         }
-        return finish(a, p, w0, x, x0, i, k, lanes);
+        if (i + L <= k) {
+            e = FloatVector.fromArray(FS, p, w0 + i).fma(FloatVector.fromArray(FS, x, x0 + i), e);
+            i += L;
+        }
+        return finish(e, od, p, w0, x, x0, i, k, lanes);
     }
 }

@@ -108,12 +108,24 @@ final class VectorBlocks {
     }
 
     static void q4_0(MemorySegment seg, long block, float[] dst, int off) {
-        FloatVector d = FloatVector.broadcast(FS, f16(seg, block));
+        float df = f16(seg, block);
+        FloatVector d = FloatVector.broadcast(FS, df);
+        FloatVector m8d = FloatVector.broadcast(FS, -8f * df);
         for (int v = 0; v < 16; v += L) {
             IntVector q = uint8s(seg, block + 2 + v);
-            toFloat(q.and(0xF).sub(8)).mul(d).intoArray(dst, off + v);
-            toFloat(q.lanewise(VectorOperators.LSHR, 4).sub(8)).mul(d).intoArray(dst, off + 16 + v);
+            q4lo(q, d, m8d).intoArray(dst, off + v);
+            q4hi(q, d, m8d).intoArray(dst, off + 16 + v);
         }
+    }
+
+    /** Q4_0 weights of the low nibbles of {@code q}: {@code fma(q & 15, d, -8d)}, which equals {@code (q - 8) * d} exactly. */
+    static FloatVector q4lo(IntVector q, FloatVector d, FloatVector m8d) {
+        return toFloat(q.and(0xF)).fma(d, m8d);
+    }
+
+    /** Q4_0 weights of the high nibbles of {@code q} (zero-extended bytes). */
+    static FloatVector q4hi(IntVector q, FloatVector d, FloatVector m8d) {
+        return toFloat(q.lanewise(VectorOperators.LSHR, 4)).fma(d, m8d);
     }
 
     static void q4_K(MemorySegment seg, long block, float[] dst, int off) {
@@ -123,14 +135,16 @@ final class VectorBlocks {
         long qs = block + 16;
         for (int g = 0; g < 4; g++) {
             FloatVector d1 = FloatVector.broadcast(FS, d * Dequant.q4kScale(seg, scales, 2 * g));
-            FloatVector m1 = FloatVector.broadcast(FS, dmin * Dequant.q4kMin(seg, scales, 2 * g));
+            // d1*q is exact (at most 21 significant bits), so fma(q, d1, -m1) rounds once, exactly
+            // like the reference's d1*q - m1.
+            FloatVector m1 = FloatVector.broadcast(FS, -(dmin * Dequant.q4kMin(seg, scales, 2 * g)));
             FloatVector d2 = FloatVector.broadcast(FS, d * Dequant.q4kScale(seg, scales, 2 * g + 1));
-            FloatVector m2 = FloatVector.broadcast(FS, dmin * Dequant.q4kMin(seg, scales, 2 * g + 1));
+            FloatVector m2 = FloatVector.broadcast(FS, -(dmin * Dequant.q4kMin(seg, scales, 2 * g + 1)));
             int base = off + 64 * g;
             for (int v = 0; v < 32; v += L) {
                 IntVector q = uint8s(seg, qs + 32L * g + v);
-                toFloat(q.and(0xF)).mul(d1).sub(m1).intoArray(dst, base + v);
-                toFloat(q.lanewise(VectorOperators.LSHR, 4)).mul(d2).sub(m2).intoArray(dst, base + 32 + v);
+                toFloat(q.and(0xF)).fma(d1, m1).intoArray(dst, base + v);
+                toFloat(q.lanewise(VectorOperators.LSHR, 4)).fma(d2, m2).intoArray(dst, base + 32 + v);
             }
         }
     }

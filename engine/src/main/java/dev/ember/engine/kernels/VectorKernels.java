@@ -10,16 +10,9 @@ import static dev.ember.engine.kernels.VectorBlocks.FS;
 import static dev.ember.engine.kernels.VectorBlocks.L;
 
 /**
- * Kernels on the Vector API (preferred species: 256-bit on AVX2).
- *
- * <p><b>The one reduction order.</b> Every dot product of length k, in every path, is computed as:
- * one vector accumulator per (weight row, token), starting at zero; for each full vector of
- * elements {@code i .. i+L} in increasing order, {@code acc = w.fma(x, acc)} where {@code w} is
- * the dequantized weight exactly as {@link dev.ember.engine.tensor.Dequant} defines it; then
- * {@link #reduce} (a fixed pairwise tree over lanes); then the tail elements (k mod L, only for
- * float types) added one by one with a scalar fma. The fused decode kernels (rows == 1) and the
- * register-tiled panel kernels (rows > 1) both follow it, so a token's output is bit-identical
- * whatever the batch around it.
+ * Kernels on the Vector API (the preferred species: 256-bit on AVX2, 512-bit with AVX-512).
+ * The matmul loops and their one reduction order, which makes every token's result independent of
+ * the batch around it, are in {@link Matmul}; block decoders in {@link VectorBlocks}.
  */
 final class VectorKernels implements Kernels {
     /** Output rows per parallel task for a single token (decode): a few microseconds of streaming each. */
@@ -125,15 +118,7 @@ final class VectorKernels implements Kernels {
 
     @Override
     public float dot(float[] a, int aOff, float[] b, int bOff, int n) {
-        FloatVector acc = FloatVector.zero(FS);
-        int i = 0;
-        int bound = FS.loopBound(n);
-        for (; i < bound; i += L) {
-            acc = FloatVector.fromArray(FS, a, aOff + i).fma(FloatVector.fromArray(FS, b, bOff + i), acc);
-        }
-        float s = reduce(acc, SCRATCH.get().lanes);
-        for (; i < n; i++) s = Math.fma(a[aOff + i], b[bOff + i], s);
-        return s;
+        return Matmul.dot1(a, aOff, b, bOff, n, SCRATCH.get().lanes);
     }
 
     @Override
@@ -217,10 +202,5 @@ final class VectorKernels implements Kernels {
             FloatVector.fromArray(FS, acc, accOff + i).add(FloatVector.fromArray(FS, x, xOff + i)).intoArray(acc, accOff + i);
         }
         for (; i < n; i++) acc[accOff + i] += x[xOff + i];
-    }
-
-    /** True when rows == 1 has a fused kernel for {@code type} (others dequantize a panel first). */
-    static boolean hasFusedDecode(TensorType type) {
-        return Matmul.hasFusedDecode(type);
     }
 }

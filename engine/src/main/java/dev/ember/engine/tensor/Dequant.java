@@ -15,7 +15,7 @@ import java.nio.ByteOrder;
  * <ul>
  *   <li>Q8_0: f16 d, then 32 int8 q; value {@code q * d}.</li>
  *   <li>Q4_0: f16 d, then 16 bytes; low nibbles are elements 0..15, high nibbles 16..31; value
- *       {@code (q - 8) * d}.</li>
+ *       {@code (q - 8) * d}, computed as {@code fma(q, d, -8d)} (the same number).</li>
  *   <li>Q4_K (256 elements): f16 d, f16 dmin, 12 bytes of packed 6-bit scales and mins, 128 bytes
  *       of nibbles; each 64-element group uses two (scale, min) pairs.</li>
  *   <li>Q6_K (256 elements): ql[128] low nibbles, qh[64] high 2-bit pairs, int8 scales[16], f16 d.</li>
@@ -76,10 +76,14 @@ public final class Dequant {
 
     static void q4_0(MemorySegment data, long block, float[] dst, int off) {
         float d = f16(data, block);
+        float m8d = -8f * d;
         for (int i = 0; i < 16; i++) {
             int b = data.get(ValueLayout.JAVA_BYTE, block + 2 + i) & 0xFF;
-            dst[off + i] = ((b & 0xF) - 8) * d;
-            dst[off + i + 16] = ((b >>> 4) - 8) * d;
+            // q*d - 8d equals (q - 8)*d exactly (d has 11 significant bits, |q - 8| <= 8, so every
+            // product is exact); the fused form is what the vector kernels compute. It differs from
+            // ggml's (q - 8)*d only in the sign of a zero when d < 0.
+            dst[off + i] = Math.fma((float) (b & 0xF), d, m8d);
+            dst[off + i + 16] = Math.fma((float) (b >>> 4), d, m8d);
         }
     }
 
