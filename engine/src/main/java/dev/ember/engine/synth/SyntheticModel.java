@@ -67,13 +67,7 @@ public final class SyntheticModel {
             throw new IllegalArgumentException("cannot write synthetic models as " + type + "; supported types: " + types());
         }
         GgufWriter w = new GgufWriter();
-        w.putString("general.architecture", p.architecture());
-        w.putString("general.type", "model");
-        w.putString("general.name", "ember synthetic " + p.name());
-        w.putUInt32("general.file_type", fileType(type));
-        if (type.isQuantized()) w.putUInt32("general.quantization_version", 2);
-        p.metadata(w);
-        SynthVocab.write(p.vocab(), w);
+        metadata(p, type, w);
         for (Preset.TensorSpec t : p.tensors()) {
             // llama.cpp keeps 1-D tensors (norms, biases) in F32 whatever the file type.
             TensorType tt = t.shape().length == 1 ? TensorType.F32 : type;
@@ -84,6 +78,17 @@ public final class SyntheticModel {
             w.addTensor(t.name(), tt, t.shape(), rows(t, p, seed));
         }
         return w;
+    }
+
+    /** All metadata: general keys, the architecture's hyperparameters and the vocabulary. */
+    static void metadata(Preset p, TensorType type, GgufWriter w) {
+        w.putString("general.architecture", p.architecture());
+        w.putString("general.type", "model");
+        w.putString("general.name", "ember synthetic " + p.name());
+        w.putUInt32("general.file_type", fileType(type));
+        if (type.isQuantized()) w.putUInt32("general.quantization_version", 2);
+        p.metadata(w);
+        SynthVocab.write(p.vocab(), w);
     }
 
     private static GgufWriter.FloatRows rows(Preset.TensorSpec t, Preset p, long seed) {
