@@ -32,13 +32,15 @@ final class BpeMerges {
                 rankToResult[rank] = -1;
                 continue;
             }
-            String left = m.substring(0, sp);
-            String right = m.substring(sp + 1);
-            int l = pieceId(vocab, extraIds, left);
-            int r = pieceId(vocab, extraIds, right);
+            // Range lookups: no substring is built unless a piece is missing from the vocab.
+            int l = vocab.id(m, 0, sp);
+            if (l < 0) l = extraId(extraIds, m.substring(0, sp));
+            int r = vocab.id(m, sp + 1, m.length());
+            if (r < 0) r = extraId(extraIds, m.substring(sp + 1));
             // The first listing of a pair is its rank, as in llama.cpp (emplace keeps the first).
             if (pairToRank.putIfAbsent(LongIntMap.pair(l, r), rank)) {
-                rankToResult[rank] = pieceId(vocab, extraIds, left + right);
+                int merged = vocab.id(m, 0, sp, sp + 1, m.length());
+                rankToResult[rank] = merged >= 0 ? merged : extraId(extraIds, m.substring(0, sp) + m.substring(sp + 1));
             }
         }
         for (int b = 0; b < 256; b++) {
@@ -48,9 +50,7 @@ final class BpeMerges {
         }
     }
 
-    private int pieceId(Vocab vocab, Map<String, Integer> extraIds, String text) {
-        int id = vocab.id(text);
-        if (id >= 0) return id;
+    private int extraId(Map<String, Integer> extraIds, String text) {
         return extraIds.computeIfAbsent(text, t -> {
             extraPieces.add(t);
             return vocabSize + extraPieces.size() - 1;

@@ -43,7 +43,18 @@ final class ByteLevel {
      * decoding stays lossless instead of inventing placeholder text.
      */
     static byte[] decode(String text) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream(text.length());
+        byte[] out = new byte[text.length()];
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            int b = c < CHAR_TO_BYTE.length ? CHAR_TO_BYTE[c] : -1;
+            if (b < 0) return decodeMixed(text);
+            out[i] = (byte) b;
+        }
+        return out;
+    }
+
+    private static byte[] decodeMixed(String text) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream(text.length() + 8);
         for (int i = 0; i < text.length(); ) {
             int cp = text.codePointAt(i);
             i += Character.charCount(cp);

@@ -27,8 +27,14 @@ final class LongIntMap {
     }
 
     private static int slot(long key, int mask) {
-        long h = key * 0x9E3779B97F4A7C15L;
-        return (int) (h ^ (h >>> 29)) & mask;
+        // murmur3's 64-bit finalizer: both halves of a packed pair must reach the low bits
+        long h = key;
+        h ^= h >>> 33;
+        h *= 0xFF51AFD7ED558CCDL;
+        h ^= h >>> 33;
+        h *= 0xC4CEB9FE1A85EC53L;
+        h ^= h >>> 33;
+        return (int) h & mask;
     }
 
     /** The value for key, or -1. */

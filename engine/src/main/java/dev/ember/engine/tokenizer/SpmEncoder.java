@@ -65,11 +65,10 @@ final class SpmEncoder {
 
     /** The piece of t[from, to): its token, -1 for a single code point without one yet, -2 for none. */
     private int halfPiece(String t, int from, int to) {
-        String s = t.substring(from, to);
-        int id = vocab.id(s);
+        int id = vocab.id(t, from, to);
         if (id >= 0) return id;
-        if (s.codePointCount(0, s.length()) != 1) return -2;
-        int p = piece(s.codePointAt(0));
+        if (t.offsetByCodePoints(from, 1) != to) return -2;
+        int p = piece(t.codePointAt(from));
         return p >= 0 ? p : -1;
     }
 

@@ -1,8 +1,6 @@
 package dev.ember.engine.tokenizer;
 
 import java.nio.charset.StandardCharsets;
-import java.util.HashMap;
-import java.util.Map;
 
 /**
  * The token table: text, score and attributes per id, and the reverse text-to-id lookup. Attributes
@@ -13,7 +11,7 @@ final class Vocab {
     private final String[] texts;
     private final float[] scores;
     private final int[] attrs;
-    private final Map<String, Integer> ids;
+    private final StringIntMap ids;
     private final int maxTokenBytes;
 
     Vocab(String[] texts, float[] scores, int[] attrs) {
@@ -23,7 +21,7 @@ final class Vocab {
         this.texts = texts;
         this.scores = scores;
         this.attrs = attrs;
-        this.ids = HashMap.newHashMap(texts.length);
+        this.ids = new StringIntMap(texts.length);
         int maxBytes = 0;
         for (int i = 0; i < texts.length; i++) {
             if (texts[i].isEmpty()) {
@@ -54,8 +52,17 @@ final class Vocab {
 
     /** The id of a token text, or -1. */
     int id(String text) {
-        Integer id = ids.get(text);
-        return id == null ? -1 : id;
+        return ids.get(text);
+    }
+
+    /** The id of the token s[from, to), or -1, without building the substring. */
+    int id(String s, int from, int to) {
+        return ids.get(s, from, to);
+    }
+
+    /** The id of the token s[aFrom, aTo) + s[bFrom, bTo), or -1. */
+    int id(String s, int aFrom, int aTo, int bFrom, int bTo) {
+        return ids.get(s, aFrom, aTo, bFrom, bTo);
     }
 
     /** Longest token in UTF-8 bytes (WordPiece bounds its longest-match search with it). */
