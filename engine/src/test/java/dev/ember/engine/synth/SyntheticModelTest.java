@@ -7,6 +7,7 @@ import dev.ember.engine.gguf.GgufWriter;
 import dev.ember.engine.tensor.Dequant;
 import dev.ember.engine.tensor.Tensor;
 import dev.ember.engine.tensor.TensorType;
+import dev.ember.engine.tokenizer.Tokenizer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -210,6 +211,24 @@ class SyntheticModelTest {
                 assertEquals(2, ab.length, m);
                 assertTrue(vocab.contains(ab[0]) && vocab.contains(ab[1]) && vocab.contains(ab[0] + ab[1]), m);
             }
+        }
+    }
+
+    /** The synthetic vocabulary loads as a byte-level BPE tokenizer and round-trips any text. */
+    @Test
+    void vocabularyLoadsAndRoundTrips() throws IOException {
+        Path p = tmp.resolve("tok.gguf");
+        SyntheticModel.write("llama-tiny", TensorType.F32, p, 1, 1);
+        try (GgufFile f = GgufFile.open(p)) {
+            Tokenizer tok = Tokenizer.fromGguf(f);
+            assertEquals(512, tok.vocabSize());
+            assertEquals(511, tok.eos());
+            String text = "Hello world!\n  ünïcode 世界 🎉 tabs\tand spaces";
+            int[] ids = tok.encode(text, false, false);
+            assertEquals(text, tok.decode(ids));
+            // "!!" is the one two-byte token a 512-token vocabulary has room for (merge "! !").
+            assertArrayEquals(new int[]{256}, tok.encode("!!", false, false));
+            assertArrayEquals(new int[]{510}, tok.encode("<|im_start|>", false, true));
         }
     }
 
