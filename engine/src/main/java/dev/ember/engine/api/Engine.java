@@ -27,6 +27,13 @@ public interface Engine extends AutoCloseable {
     /** Log-likelihood of {@code text} (tokenized with BOS per the model's flags). */
     ScoreResult score(String text);
 
+    /**
+     * Zero-shot choice scoring: the log-prob of each continuation after {@code prompt}, which is
+     * computed once and shared through the prefix cache. Results are in the order of
+     * {@code choices}; each holds the summed log-prob and the continuation's token count.
+     */
+    List<ScoreResult> scoreChoices(String prompt, List<String> choices);
+
     /** Tokenizes text as a request's prompt would be (special tokens parsed, BOS per the model). */
     int[] tokenize(String text);
 

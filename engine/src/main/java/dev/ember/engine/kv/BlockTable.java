@@ -44,6 +44,24 @@ public final class BlockTable {
         this.length = newLength;
     }
 
+    /**
+     * Starts this (empty) table with blocks the caller already holds references to, covering
+     * positions below {@code tokens}; the table takes over those references.
+     */
+    public void adopt(int[] shared, int tokens) {
+        if (blockCount != 0) throw new IllegalStateException("adopt into a non-empty block table");
+        if (shared.length > blocks.length) blocks = Arrays.copyOf(blocks, shared.length * 2);
+        System.arraycopy(shared, 0, blocks, 0, shared.length);
+        blockCount = shared.length;
+        setLength(tokens);
+    }
+
+    /** The pool block holding block index {@code i} of this sequence. */
+    public int block(int i) {
+        if (i >= blockCount) throw new IndexOutOfBoundsException("block " + i + " of " + blockCount);
+        return blocks[i];
+    }
+
     /** Returns every block to the pool. */
     public void release() {
         for (int i = 0; i < blockCount; i++) pool.release(blocks[i]);

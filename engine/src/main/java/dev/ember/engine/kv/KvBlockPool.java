@@ -84,6 +84,14 @@ public final class KvBlockPool {
 
     public int refCount(int block) { return refCount[block]; }
 
+    /** Copies the first {@code tokens} slots of block {@code from} into block {@code to}, every layer. */
+    public void copySlots(int from, int to, int tokens) {
+        for (int l = 0; l < keys.length; l++) {
+            System.arraycopy(keys[l], from * blockSize * keyWidth[l], keys[l], to * blockSize * keyWidth[l], tokens * keyWidth[l]);
+            System.arraycopy(values[l], from * blockSize * valueWidth[l], values[l], to * blockSize * valueWidth[l], tokens * valueWidth[l]);
+        }
+    }
+
     @Override
     public String toString() {
         return "KvBlockPool[" + numBlocks + " x " + blockSize + " tokens, free " + freeCount + ", widths " + Arrays.toString(keyWidth) + "]";

@@ -33,10 +33,11 @@ public final class LocalEngine implements Engine {
     private final Scheduler scheduler;
     private final EngineCounters counters = new EngineCounters();
     private final ConcurrentLinkedQueue<Pending> incoming = new ConcurrentLinkedQueue<>();
+    private final ConcurrentLinkedQueue<Runnable> control = new ConcurrentLinkedQueue<>();
     private final Thread loop;
     private volatile boolean closed;
 
-    private record Pending(SequenceSink sink, int[] prompt, boolean scoring) {}
+    private record Pending(SequenceSink sink, int[] prompt, int logitsFrom) {}
 
     private LocalEngine(LoadedModel loaded, EngineOptions options) {
         this.loaded = loaded;
@@ -101,7 +102,7 @@ public final class LocalEngine implements Engine {
             run.complete();
             return future;
         }
-        incoming.add(new Pending(run, prompt, false));
+        incoming.add(new Pending(run, prompt, prompt.length));
         LockSupport.unpark(loop);
         return future;
     }
@@ -120,11 +121,13 @@ public final class LocalEngine implements Engine {
     private void run() {
         List<Pending> batch = new ArrayList<>();
         while (!closed) {
+            Runnable c;
+            while ((c = control.poll()) != null) c.run();
             Pending p;
             while ((p = incoming.poll()) != null) batch.add(p);
-            for (Pending q : batch) scheduler.add(q.prompt(), q.sink(), q.scoring());
+            for (Pending q : batch) scheduler.add(q.prompt(), q.sink(), q.logitsFrom());
             batch.clear();
-            if (scheduler.idle()) {
+            if (scheduler.idle() && control.isEmpty()) {
                 LockSupport.parkNanos(this, 50_000_000L);
                 continue;
             }
@@ -146,23 +149,133 @@ public final class LocalEngine implements Engine {
         }
     }
 
-    /** Scores token ids; runs batched with everything else the engine is doing. */
+    /**
+     * Scores token ids; runs batched with everything else the engine is doing. A text longer than
+     * the context is scored with a sliding window: windows of the context length start every
+     * {@code stride = context / 2} tokens, and each scores only the tokens the previous windows did
+     * not, so every token after the first is scored exactly once, with at least {@code context -
+     * stride} tokens of left context (except in the first window).
+     */
     public CompletableFuture<ScoreResult> scoreTokens(int[] tokens) {
-        CompletableFuture<ScoreResult> future = new CompletableFuture<>();
         try {
-            validatePrompt(tokens);
             if (tokens.length < 2) throw new IllegalArgumentException("a text needs at least 2 tokens to score");
+            int vocab = model.config().vocabSize();
+            for (int t : tokens) {
+                if (t < 0 || t >= vocab) throw new IllegalArgumentException("token " + t + " outside the vocabulary [0, " + vocab + ")");
+            }
         } catch (RuntimeException e) {
-            future.complete(new ScoreResult(Double.NaN, 0, Double.NaN, e.getMessage()));
-            return future;
+            return CompletableFuture.completedFuture(new ScoreResult(Double.NaN, 0, Double.NaN, e.getMessage()));
         }
+        int context = scheduler.contextLength();
+        if (tokens.length <= context) return scoreRange(tokens, 0);
+        int stride = Math.max(1, context / 2);
+        List<CompletableFuture<ScoreResult>> parts = new ArrayList<>();
+        int scoredUpTo = 0; // targets below this index are already scored
+        for (int start = 0; scoredUpTo < tokens.length - 1; start += stride) {
+            int end = Math.min(tokens.length, start + context);
+            int[] window = java.util.Arrays.copyOfRange(tokens, start, end);
+            // Target i (predicted at position i-1) is scored here when i > scoredUpTo.
+            parts.add(scoreRange(window, Math.max(0, scoredUpTo - start)));
+            scoredUpTo = end - 1;
+            if (end == tokens.length) break;
+        }
+        return CompletableFuture.allOf(parts.toArray(CompletableFuture[]::new)).thenApply(v -> {
+            double sum = 0;
+            int n = 0;
+            for (CompletableFuture<ScoreResult> f : parts) {
+                ScoreResult r = f.join();
+                if (r.error() != null) return r;
+                sum += r.logprob();
+                n += r.tokens();
+            }
+            return ScoreResult.of(sum, n);
+        });
+    }
+
+    /** Scores targets {@code tokens[from+1 ..]} of a sequence that fits the context. */
+    private CompletableFuture<ScoreResult> scoreRange(int[] tokens, int from) {
+        CompletableFuture<ScoreResult> future = new CompletableFuture<>();
         if (closed) {
             future.complete(new ScoreResult(Double.NaN, 0, Double.NaN, "engine is closed"));
             return future;
         }
-        incoming.add(new Pending(new ScoreRun(model.config().vocabSize(), future), tokens, true));
+        incoming.add(new Pending(new ScoreRun(model.config().vocabSize(), future), tokens, from));
         LockSupport.unpark(loop);
         return future;
+    }
+
+    @Override
+    public List<ScoreResult> scoreChoices(String prompt, List<String> choices) {
+        int[] context;
+        try {
+            context = tokenize(prompt);
+            if (context.length == 0) throw new IllegalArgumentException("empty prompt");
+        } catch (RuntimeException e) {
+            return choices.stream().map(c -> new ScoreResult(Double.NaN, 0, Double.NaN, e.getMessage())).toList();
+        }
+        List<CompletableFuture<ScoreResult>> futures = new ArrayList<>();
+        for (String choice : choices) {
+            try {
+                if (choice == null || choice.isEmpty()) throw new IllegalArgumentException("empty choice");
+                int[] whole = joinTokens(context, prompt, choice);
+                if (whole.length > scheduler.contextLength()) {
+                    throw new IllegalArgumentException("prompt and choice of " + whole.length + " tokens exceed the context length " + scheduler.contextLength());
+                }
+                // Only the choice's tokens are scored; the shared prompt comes from the prefix cache.
+                futures.add(scoreRange(whole, context.length - 1));
+            } catch (RuntimeException e) {
+                futures.add(CompletableFuture.completedFuture(new ScoreResult(Double.NaN, 0, Double.NaN, e.getMessage())));
+            }
+        }
+        return futures.stream().map(CompletableFuture::join).toList();
+    }
+
+    /**
+     * Prompt tokens followed by the choice's tokens. The pair is tokenized as one text when that
+     * keeps the prompt's tokens intact (so the choice's leading space merges as it would in real
+     * text); otherwise the choice is tokenized alone and appended.
+     */
+    private int[] joinTokens(int[] context, String prompt, String choice) {
+        Tokenizer tok = loaded.tokenizer();
+        int[] joint = tok.encode(prompt + choice, true, true);
+        if (joint.length > context.length && java.util.Arrays.equals(joint, 0, context.length, context, 0, context.length)) return joint;
+        int[] tail = tok.encode(choice, false, true);
+        int[] out = java.util.Arrays.copyOf(context, context.length + tail.length);
+        System.arraycopy(tail, 0, out, context.length, tail.length);
+        return out;
+    }
+
+    /** Turns prefix sharing on or off (for benchmarks); it is on by default. Applies to requests submitted after it returns. */
+    public void setPrefixSharing(boolean on) {
+        onEngineThread(() -> scheduler.setPrefixSharing(on)).join();
+    }
+
+    /** Scheduler and KV counters, read on the engine thread. */
+    public CompletableFuture<String> schedulerState() {
+        return onEngineThread(() -> "running " + scheduler.runningCount() + ", waiting " + scheduler.waitingCount()
+                + ", free blocks " + scheduler.pool().freeBlocks() + "/" + scheduler.pool().numBlocks()
+                + ", cached blocks " + scheduler.cache().size() + ", preemptions " + scheduler.preemptions());
+    }
+
+    /** Runs {@code action} on the engine thread between steps (the scheduler is single-threaded). */
+    private <T> CompletableFuture<T> onEngineThread(java.util.function.Supplier<T> action) {
+        CompletableFuture<T> f = new CompletableFuture<>();
+        control.add(() -> {
+            try {
+                f.complete(action.get());
+            } catch (RuntimeException e) {
+                f.completeExceptionally(e);
+            }
+        });
+        LockSupport.unpark(loop);
+        return f;
+    }
+
+    private CompletableFuture<Void> onEngineThread(Runnable action) {
+        return onEngineThread(() -> {
+            action.run();
+            return null;
+        });
     }
 
     @Override

@@ -30,6 +30,7 @@ final class RequestRun implements SequenceSink {
     private int[] generated = new int[16];
     private int count;
     private String error;
+    private int cachedPromptTokens;
 
     RequestRun(Request request, int[] prompt, int vocab, IntPredicate endOfGeneration, IntFunction<byte[]> tokenBytes,
                IntFunction<String> tokenText, CompletableFuture<Result> future, long startNanos, EngineCounters counters) {
@@ -69,6 +70,10 @@ final class RequestRun implements SequenceSink {
 
     @Override
     public void onFinished(Sequence seq) {
+        if (seq != null) {
+            cachedPromptTokens = seq.cachedPromptTokens();
+            counters.cachedPromptTokens.add(cachedPromptTokens);
+        }
         complete();
     }
 
@@ -77,11 +82,11 @@ final class RequestRun implements SequenceSink {
         counters.requestsDone.increment();
         if (error != null) {
             future.complete(new Result(request.id(), "", Arrays.copyOf(generated, count), prompt, FinishReason.ERROR,
-                    prompt.length, 0, count, logprobs, error, latency));
+                    prompt.length, cachedPromptTokens, count, logprobs, error, latency));
             return;
         }
         FinishReason reason = state.finished() ? state.finishReason() : state.finish(FinishReason.LENGTH);
         future.complete(new Result(request.id(), state.text(), Arrays.copyOf(generated, count), prompt, reason,
-                prompt.length, 0, count, logprobs, null, latency));
+                prompt.length, cachedPromptTokens, count, logprobs, null, latency));
     }
 }

@@ -8,8 +8,9 @@ import dev.ember.engine.sched.SequenceSink;
 import java.util.concurrent.CompletableFuture;
 
 /**
- * Scores a token sequence: the sum over positions of log p(token[i+1] | tokens[..i]), accumulated
- * in double. The first token (BOS, or the first text token) is context, not scored.
+ * Scores a token sequence: the sum of log p(token[i+1] | tokens[..i]) over the positions the
+ * scheduler delivers (those from the sequence's {@code logitsFrom}), accumulated in double. The
+ * first token (BOS, or the first text token) is context, never scored.
  */
 final class ScoreRun implements SequenceSink {
     private final int vocab;

@@ -1,29 +1,38 @@
 package dev.ember.engine.sched;
 
 import dev.ember.engine.kv.BlockTable;
+import dev.ember.engine.kv.RadixPrefixCache;
+
+import java.util.Arrays;
 
 /**
- * The scheduler's view of one running request: its tokens so far (prompt, then generated), how
- * many of them have KV state, and its block table. What to do with the logits is the owner's
- * business ({@link SequenceSink}); the scheduler only decides what runs in each step.
+ * The scheduler's view of one request: its tokens so far (prompt, then generated), how many of
+ * them have KV state, and its block table. Positions {@code computed .. length-1} still need a
+ * forward pass: a whole prompt at first, one token per step while decoding, everything again
+ * after a preemption. What to do with the logits is the sink's business.
  */
 public final class Sequence {
     private final long id;
     private final SequenceSink sink;
     private final BlockTable table;
+    private final int promptLength;
+    private final int logitsFrom;
     private int[] tokens;
     private int length;
-    private final int promptLength;
     private int computed;
     private boolean finished;
-    private final boolean scoresAllPositions;
+    private int cachedPromptTokens = -1;
+    /** Deepest prefix-cache node holding this sequence's blocks, and how many of its blocks are cached. */
+    RadixPrefixCache.Node cacheNode;
+    int cachedBlocks;
+    int preemptions;
 
-    Sequence(long id, int[] prompt, BlockTable table, SequenceSink sink, boolean scoresAllPositions) {
-        this.scoresAllPositions = scoresAllPositions;
+    Sequence(long id, int[] prompt, BlockTable table, SequenceSink sink, int logitsFrom) {
         this.id = id;
         this.sink = sink;
         this.table = table;
-        this.tokens = java.util.Arrays.copyOf(prompt, Math.max(16, prompt.length * 2));
+        this.logitsFrom = logitsFrom;
+        this.tokens = Arrays.copyOf(prompt, Math.max(16, prompt.length * 2));
         this.length = prompt.length;
         this.promptLength = prompt.length;
     }
@@ -38,15 +47,30 @@ public final class Sequence {
     public int[] tokens() { return tokens; }
     /** Positions whose KV state has been computed. */
     public int computed() { return computed; }
+    /** Positions that still need a forward pass. */
+    public int pending() { return length - computed; }
     public boolean inPrefill() { return computed < promptLength; }
     public boolean finished() { return finished; }
-    /** Whether the sink wants the logits of every prompt position (scoring). */
-    public boolean scoresAllPositions() { return scoresAllPositions; }
+    /** First prompt position whose logits the sink wants ({@link SequenceSink#onPromptLogits}); promptLength for none. */
+    public int logitsFrom() { return logitsFrom; }
 
-    void advanceComputed(int n) { computed += n; }
+    /** Whether position {@code pos} (not the last token) needs its logits delivered for scoring. */
+    boolean wantsPromptLogits(int pos) { return pos >= logitsFrom && pos < promptLength - 1; }
+
+    /** Whether any prompt position still to be computed wants its logits (scoring in progress). */
+    boolean scoring() { return computed < promptLength - 1 && logitsFrom < promptLength - 1; }
+    /** Prompt tokens served from the prefix cache at admission (0 before admission). */
+    public int cachedPromptTokens() { return Math.max(0, cachedPromptTokens); }
+    public int preemptions() { return preemptions; }
+
+    void setComputed(int n) { computed = n; }
+
+    void recordCachedPrompt(int n) {
+        if (cachedPromptTokens < 0) cachedPromptTokens = n;
+    }
 
     void append(int token) {
-        if (length == tokens.length) tokens = java.util.Arrays.copyOf(tokens, tokens.length * 2);
+        if (length == tokens.length) tokens = Arrays.copyOf(tokens, tokens.length * 2);
         tokens[length++] = token;
     }
 
