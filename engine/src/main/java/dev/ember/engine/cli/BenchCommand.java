@@ -20,7 +20,10 @@ import java.util.SplittableRandom;
  */
 final class BenchCommand implements Main.Command {
     @Override
-    public String usage() { return "bench --model PATH [-p 512] [-n 128] [--threads T] [--reps R] [--batch B] [--json]"; }
+    public String usage() {
+        return "bench --model PATH [-p 512] [-n 128] [--threads T] [--reps R] [--batch B] [--json]"
+                + " | bench --model PATH --scenario decode-batch|shared-prefix|random-prompts [--threads T] [--json]";
+    }
 
     @Override
     public int run(String[] argv, PrintStream out) {
@@ -32,7 +35,9 @@ final class BenchCommand implements Main.Command {
         int reps = a.integer("reps", 2);
         int batch = a.integer("batch", 512);
         boolean json = a.flag("json");
+        String scenario = a.string("scenario", null);
         a.rejectUnknown();
+        if (scenario != null) return BenchScenarios.run(scenario, path, threads, json, out);
         if (p < 0 || n < 0 || reps < 1 || batch < 1) throw new Args.UsageException("bench: -p, -n must be >= 0, --reps and --batch >= 1");
         try (LoadedModel lm = LoadedModel.open(path, threads)) {
             Model m = lm.model();
