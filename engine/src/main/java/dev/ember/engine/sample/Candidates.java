@@ -1,8 +1,10 @@
 package dev.ember.engine.sample;
 
 /**
- * The best {@code k} (token, logit) pairs of a pass over the vocabulary, kept in a bounded min-heap
- * and then sorted best first. A pass costs O(V) comparisons plus O(k log k): most tokens lose to
+ * A reusable list of (token, logit) candidates, filled in one of two ways. {@link #begin}/{@link
+ * #offer}: the best {@code k} of a pass over the vocabulary, kept in a bounded min-heap and then
+ * sorted best first. {@link #beginCollect}/{@link #add}: every token above a threshold, which
+ * {@link #sortCollected} orders the same way. A pass costs O(V) comparisons plus O(k log k): most tokens lose to
  * the heap's root with a single comparison, so a top-40 over 150k never sorts the vocabulary.
  *
  * <p>Order: higher logit first; equal logits, lower id first, which makes top-k with k = 1 agree
@@ -14,6 +16,7 @@ final class Candidates {
     private float[] vals;
     private int size;
     private int limit;
+    private long[] keys = new long[0];
 
     Candidates(int initialCapacity) {
         ids = new int[Math.max(1, initialCapacity)];
@@ -45,6 +48,52 @@ final class Candidates {
             ids[0] = id;
             vals[0] = v;
             siftDown(0, size);
+        }
+    }
+
+    /** Whether the heap holds its {@code k} entries; until then every offer is taken. */
+    boolean full() { return size == limit; }
+
+    /** The worst entry kept so far; only a strictly greater logit can still get in once full. */
+    float floor() { return size == 0 ? Float.NEGATIVE_INFINITY : vals[0]; }
+
+    /** Starts an unbounded collection. */
+    void beginCollect() {
+        size = 0;
+        limit = Integer.MAX_VALUE;
+    }
+
+    /** Appends a token to a collection, in any order. */
+    void add(int id, float v) {
+        if (size == ids.length) {
+            int n = Math.max(16, size * 2);
+            ids = java.util.Arrays.copyOf(ids, n);
+            vals = java.util.Arrays.copyOf(vals, n);
+        }
+        ids[size] = id;
+        vals[size] = v != v ? Float.NEGATIVE_INFINITY : v + 0.0f;   // -0.0 + 0.0 = 0.0: ties then go by id, as in the heap
+        size++;
+    }
+
+    /**
+     * Sorts a collection best first. Each entry is packed into one long, the logit's bits flipped to
+     * sort descending in the high half and the id in the low half, so a primitive sort orders by
+     * (logit desc, id asc) without boxing or a comparator.
+     */
+    void sortCollected() {
+        if (keys.length < size) keys = new long[Math.max(size, keys.length * 2)];
+        for (int i = 0; i < size; i++) {
+            int bits = Float.floatToRawIntBits(vals[i]);
+            int ascending = bits ^ ((bits >> 31) & 0x7fffffff);   // monotone map: float order = int order
+            keys[i] = ((long) ~ascending << 32) | ids[i];
+        }
+        java.util.Arrays.sort(keys, 0, size);
+        for (int i = 0; i < size; i++) {
+            int id = (int) keys[i];
+            int ascending = ~(int) (keys[i] >>> 32);
+            int bits = ascending ^ ((ascending >> 31) & 0x7fffffff);
+            ids[i] = id;
+            vals[i] = Float.intBitsToFloat(bits);
         }
     }
 

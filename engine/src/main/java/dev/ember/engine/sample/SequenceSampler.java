@@ -22,14 +22,11 @@ import java.util.function.IntFunction;
  * seed, t, the logits and the tokens the sampler has accepted.
  *
  * <p>Cost per token: greedy is one pass over the row. Top-k selects through a k-sized heap (one pass,
- * no vocabulary sort). Without top-k, top-p/min-p select the best 64 candidates and widen eightfold
- * only while the cut is not yet inside them, so a peaked distribution never sorts the vocabulary.
- * Plain temperature sampling draws in two passes with no candidate list at all.
+ * no vocabulary sort). Without top-k, top-p/min-p find a threshold from a histogram of the mass (see
+ * {@link Nucleus}) and sort only the tokens above it. Plain temperature sampling draws in two passes
+ * with no candidate list at all. Weights use {@link FastExp}, bit-identical on every machine.
  */
 public final class SequenceSampler {
-    /** First candidate-list size when top-p/min-p run without top-k; typical nuclei are far smaller. */
-    static final int INITIAL_NUCLEUS = 64;
-
     private final SamplingParams params;
     private final int vocab;
     private final int topK;            // 0 when top-k keeps everything
@@ -38,6 +35,7 @@ public final class SequenceSampler {
     private final SeededRandom rng;
     private final PenalizedLogits view;
     private final Candidates candidates;
+    private final Nucleus nucleus = new Nucleus();
     private final Logprobs logprobs;   // null when the request did not ask for them
 
     /**
@@ -55,7 +53,7 @@ public final class SequenceSampler {
                 params.penaltyLastN(), vocabSize);
         this.rng = new SeededRandom(params.seed());
         this.view = new PenalizedLogits(vocabSize);
-        this.candidates = new Candidates(topK > 0 ? topK : INITIAL_NUCLEUS);
+        this.candidates = new Candidates(topK > 0 ? topK : 64);
         this.logprobs = params.logprobs() >= 0 ? new Logprobs(vocabSize, params.logprobs()) : null;
         if (penalties != null && promptTokens != null) penalties.window().pushAll(promptTokens);
     }
@@ -87,6 +85,17 @@ public final class SequenceSampler {
         return logprobs == null ? null : logprobs.of(logits, offset, token, tokenText);
     }
 
+    /** The ids top-k, top-p and min-p keep for this row (penalties applied), ascending; draws and records nothing. For tests. */
+    int[] keptTokens(float[] logits, int offset) {
+        view.reset(logits, offset);
+        if (penalties != null) penalties.apply(logits, offset, view);
+        int kept = truncate(view.max());
+        int[] ids = new int[kept];
+        for (int i = 0; i < kept; i++) ids[i] = candidates.id(i);
+        java.util.Arrays.sort(ids);
+        return ids;
+    }
+
     private int choose() {
         if (params.isGreedy()) return view.argmax();
         double u = rng.nextDouble();          // always exactly one draw per step, whatever the path
@@ -104,42 +113,37 @@ public final class SequenceSampler {
     private int truncate(float max) {
         float topP = params.topP();
         double minLogit = params.minP() > 0f ? max + Math.log(params.minP()) : Double.NEGATIVE_INFINITY;
+        double z;
         if (topK > 0) {
             view.selectTop(topK, candidates);
-            double z = topP < 1f ? candidateMass(candidates.size(), max) : Double.NaN;
-            return cut(candidates.size(), max, z, minLogit, true);
+            z = topP < 1f ? candidateMass(candidates.size(), max) : Double.NaN;   // top-p renormalizes over what top-k kept
+        } else {
+            z = nucleus.collect(view, max, topP, minLogit, candidates);
         }
-        // No top-k: top-p needs the whole vocabulary's mass, but the nucleus itself is usually tiny.
-        double z = topP < 1f ? view.sumExp(max, 1.0) : Double.NaN;
-        for (int m = Math.min(INITIAL_NUCLEUS, vocab); ; m = (int) Math.min(vocab, 8L * m)) {
-            view.selectTop(m, candidates);
-            int kept = cut(m, max, z, minLogit, m == vocab);
-            if (kept > 0) return kept;
-        }
+        return cut(candidates.size(), max, z, minLogit);
     }
 
     private double candidateMass(int n, float max) {
         double z = 0;
-        for (int i = 0; i < n; i++) z += Math.exp((double) candidates.val(i) - max);
+        for (int i = 0; i < n; i++) z += FastExp.exp((double) candidates.val(i) - max);
         return z;
     }
 
     /**
-     * Length of the kept prefix of the best-first candidates, or -1 when neither cut falls inside the
-     * first {@code n} and the list is not {@code complete}. Top-p keeps up to and including the token
-     * whose cumulative probability reaches {@code topP} (llama.cpp's rule); min-p drops every token
-     * below {@code minLogit}. The best token always stays.
+     * Length of the kept prefix of the best-first candidates. Top-p keeps up to and including the
+     * token whose cumulative probability reaches {@code topP} (llama.cpp's rule); min-p drops every
+     * token below {@code minLogit}. The best token always stays.
      */
-    private int cut(int n, float max, double z, double minLogit, boolean complete) {
+    private int cut(int n, float max, double z, double minLogit) {
         double target = params.topP() < 1f ? params.topP() * z : Double.POSITIVE_INFINITY;
         double cum = 0;
         for (int i = 0; i < n; i++) {
             float v = candidates.val(i);
             if (v < minLogit) return Math.max(i, 1);
-            cum += Math.exp((double) v - max);
+            cum += FastExp.exp((double) v - max);
             if (cum >= target) return i + 1;
         }
-        return complete ? n : -1;
+        return Math.max(n, 1);
     }
 
     private int drawFromCandidates(int kept, float max, double u) {
@@ -155,7 +159,6 @@ public final class SequenceSampler {
     }
 
     private double weight(float v, float max) {
-        double x = ((double) v - max) * invTemp;
-        return x > PenalizedLogits.EXP_CUTOFF ? Math.exp(x) : 0.0;
+        return FastExp.exp(((double) v - max) * invTemp);
     }
 }

@@ -34,6 +34,27 @@ class CandidatesTest {
     }
 
     @Test
+    void collectedEntriesSortLikeTheHeap() {
+        Random r = new Random(4);
+        int n = 5000;
+        Candidates c = new Candidates(1);
+        c.beginCollect();
+        float[] v = new float[n];
+        for (int i = 0; i < n; i++) {
+            v[i] = switch (i % 7) { case 0 -> -r.nextInt(20) / 2f; case 1 -> Float.NEGATIVE_INFINITY; case 2 -> -0.0f; default -> (float) r.nextGaussian() * 30; };
+            c.add(i, v[i]);
+        }
+        c.sortCollected();
+        Integer[] order = IntStream.range(0, n).boxed().toArray(Integer[]::new);
+        // + 0f folds -0.0 into 0.0, so those tie and go by id, as in the heap
+        Arrays.sort(order, Comparator.<Integer, Float>comparing(i -> -(v[i] + 0f) + 0f).thenComparingInt(i -> i));
+        for (int i = 0; i < n; i++) {
+            assertEquals(order[i], c.id(i), "rank " + i);
+            assertEquals(v[order[i]] + 0f, c.val(i));
+        }
+    }
+
+    @Test
     void nanRanksAsNegativeInfinity() {
         float[] l = {Float.NaN, 1f, Float.NEGATIVE_INFINITY, 2f};
         PenalizedLogits v = new PenalizedLogits(4);

@@ -183,6 +183,52 @@ class SequenceSamplerTest {
         assertTrue(maxSeen > 480, "the nucleus should be 500 tokens wide, saw up to " + maxSeen);
     }
 
+    /** Reference: full sort, then top-k, top-p renormalized over the survivors, then min-p. */
+    private static int[] referenceKept(float[] l, int topK, float topP, float minP) {
+        int n = l.length;
+        Integer[] order = java.util.stream.IntStream.range(0, n).boxed().toArray(Integer[]::new);
+        Arrays.sort(order, java.util.Comparator.<Integer>comparingDouble(i -> -l[i]).thenComparingInt(i -> i));
+        int k = topK > 0 ? Math.min(topK, n) : n;
+        double max = l[order[0]];
+        double z = 0;
+        for (int i = 0; i < k; i++) z += Math.exp(l[order[i]] - max);
+        int kept = k;
+        double cum = 0;
+        for (int i = 0; i < k && topP < 1; i++) {
+            cum += Math.exp(l[order[i]] - max) / z;
+            if (cum >= topP) { kept = i + 1; break; }
+        }
+        double minLogit = minP > 0 ? max + Math.log(minP) : Double.NEGATIVE_INFINITY;
+        int m = 0;
+        while (m < kept && l[order[m]] >= minLogit) m++;
+        int[] ids = new int[Math.max(m, 1)];
+        for (int i = 0; i < ids.length; i++) ids[i] = order[i];
+        Arrays.sort(ids);
+        return ids;
+    }
+
+    @Test
+    void keptSetsMatchAFullSortReference() {
+        Random r = new Random(30);
+        int vocab = 20_000;
+        float[][] rows = {randomLogits(r, vocab, 0.3f), randomLogits(r, vocab, 2f), randomLogits(r, vocab, 6f), new float[vocab]};
+        rows[1][77] = 25f;   // one dominant token
+        float[][] settings = {{0, 0.9f, 0}, {0, 0.5f, 0}, {0, 0.99f, 0.01f}, {0, 1f, 0.3f}, {40, 0.9f, 0}, {500, 0.8f, 0.05f}, {0, 0.95f, 0}};
+        for (float[] row : rows) {
+            for (float[] st : settings) {
+                SamplingParams p = SamplingParams.builder().temperature(1f).topK((int) st[0]).topP(st[1]).minP(st[2]).build();
+                int[] expected = referenceKept(row, (int) st[0], st[1], st[2]);
+                int[] actual = new SequenceSampler(p, vocab, NO_PROMPT).keptTokens(row, 0);
+                // FastExp and summation order may move a boundary token on a knife's edge; allow one.
+                assertTrue(Math.abs(expected.length - actual.length) <= 1,
+                        Arrays.toString(st) + ": expected " + expected.length + " kept, got " + actual.length);
+                int common = 0;
+                for (int id : actual) if (Arrays.binarySearch(expected, id) >= 0) common++;
+                assertTrue(common >= Math.min(expected.length, actual.length) - 1, Arrays.toString(st));
+            }
+        }
+    }
+
     @Test
     void minPDropsTokensBelowAFractionOfTheBest() {
         // p = .1 .2 .3 .4, min-p .6: threshold .24 keeps {2, 3}, renormalized 3/7, 4/7.
