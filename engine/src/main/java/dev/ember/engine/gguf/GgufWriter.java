@@ -26,6 +26,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -413,7 +414,14 @@ public final class GgufWriter {
             Thread.currentThread().interrupt();
             throw new IOException("interrupted while writing", e);
         } finally {
+            // On failure, let the other workers notice and stop before the caller closes the
+            // channel and deletes the file under them.
             pool.shutdownNow();
+            try {
+                pool.awaitTermination(1, TimeUnit.MINUTES);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
         }
     }
 
