@@ -1,0 +1,48 @@
+package dev.ember.engine.runtime;
+
+import dev.ember.engine.api.Engine;
+import dev.ember.engine.api.EngineOptions;
+import dev.ember.engine.api.Request;
+import dev.ember.engine.api.Result;
+import dev.ember.engine.api.SamplingParams;
+import dev.ember.engine.synth.SyntheticModel;
+import dev.ember.engine.tensor.TensorType;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+
+/** Batch invariance for every family and weight type: alone or among 64, the same greedy tokens. */
+class ArchitectureInvarianceTest {
+    @TempDir
+    static Path dir;
+
+    @ParameterizedTest(name = "{0} {1}")
+    @CsvSource({"llama-tiny,F32", "llama-tiny,Q8_0", "llama-tiny,Q4_0", "qwen3-tiny,F32", "qwen3-tiny,Q8_0", "qwen3-tiny,F16"})
+    void greedyTokensAreTheSameAloneAndInABatchOf64(String preset, String type) throws Exception {
+        Path file = dir.resolve(preset + "-" + type + ".gguf");
+        SyntheticModel.write(preset, TensorType.valueOf(type), file, 3);
+        try (Engine e = Engine.open(file, EngineOptions.defaults().withThreads(2).withMaxSequences(64))) {
+            SplittableRandom rnd = new SplittableRandom(17);
+            List<Request> batch = new ArrayList<>();
+            for (int i = 0; i < 64; i++) {
+                int[] p = new int[rnd.nextInt(3, 70)];
+                for (int j = 0; j < p.length; j++) p[j] = rnd.nextInt(0, 512);
+                batch.add(Request.ofTokens("r" + i, p, SamplingParams.builder().maxTokens(12).ignoreEos(true).build()));
+            }
+            List<Result> together = e.generate(batch);
+            for (int i = 0; i < 64; i += 7) {
+                Result alone = e.generate(List.of(batch.get(i))).getFirst();
+                assertNull(alone.error());
+                assertArrayEquals(alone.tokenIds(), together.get(i).tokenIds(), preset + " " + type + " request " + i);
+            }
+        }
+    }
+}
