@@ -132,7 +132,7 @@ public final class EmberJob {
     }
     long promptTokens = totals.size() > 2 ? number(totals.get(2)) : 0;
     long completionTokens = totals.size() > 3 ? number(totals.get(3)) : 0;
-    return new Summary(job.task(), totals.getLong(0), number(totals.get(1)), promptTokens, completionTokens, seconds);
+    return new Summary(job.task(), spark.sparkContext().master(), totals.getLong(0), number(totals.get(1)), promptTokens, completionTokens, seconds);
   }
 
   private static long number(Object value) {
@@ -140,12 +140,12 @@ public final class EmberJob {
   }
 
   /** What the job did, as one greppable line. */
-  record Summary(String task, long rows, long errors, long promptTokens, long completionTokens, double seconds) {
+  record Summary(String task, String master, long rows, long errors, long promptTokens, long completionTokens, double seconds) {
     String line() {
       return String.format(
           Locale.ROOT,
-          "EMBER_JOB task=%s rows=%d errors=%d prompt_tokens=%d completion_tokens=%d seconds=%.3f rows_per_s=%.1f tokens_per_s=%.1f",
-          task, rows, errors, promptTokens, completionTokens, seconds,
+          "EMBER_JOB task=%s master=%s rows=%d errors=%d prompt_tokens=%d completion_tokens=%d seconds=%.3f rows_per_s=%.1f tokens_per_s=%.1f",
+          task, master, rows, errors, promptTokens, completionTokens, seconds,
           seconds > 0 ? rows / seconds : 0, seconds > 0 ? (promptTokens + completionTokens) / seconds : 0);
     }
   }

@@ -33,9 +33,15 @@ class TestEmberJob extends SparkTestBase {
         """);
   }
 
+  /** The examples job's prompts: 20 stories, per-row options on two rows, a null and an empty prompt. */
+  private static Path examplePrompts() {
+    String repo = System.getProperty("ember.repo.dir", "..");
+    return Path.of(repo, "examples", "data", "prompts.jsonl");
+  }
+
   @Test
-  void runsThroughSparkSubmit() throws Exception {
-    Path input = jsonlPrompts();
+  void runsTheExamplesJobThroughSparkSubmit() throws Exception {
+    Path input = examplePrompts();
     Path output = dir.resolve("out");
     List<String> command = new ArrayList<>();
     command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
@@ -60,15 +66,17 @@ class TestEmberJob extends SparkTestBase {
     assertTrue(p.waitFor(180, TimeUnit.SECONDS), "spark-submit timed out");
     String text = Files.readString(log);
     assertEquals(0, p.exitValue(), text);
-    assertTrue(text.contains("EMBER_JOB task=generate rows=4 errors=1"), text);
+    assertTrue(text.contains("EMBER_JOB task=generate master=local[2] rows=22 errors=2"), text);
 
     List<Row> rows = spark.read().json(output.toString()).orderBy("id").collectAsList();
-    assertEquals(4, rows.size());
-    assertEquals(List.of(1L, 2L, 3L, 4L), rows.stream().map(r -> (Long) r.getAs("id")).toList());
+    assertEquals(22, rows.size());
+    assertEquals(
+        java.util.stream.LongStream.rangeClosed(1, 22).boxed().toList(), rows.stream().map(r -> (Long) r.getAs("id")).toList());
     assertNull(rows.get(0).getAs("error"));
     assertTrue(((String) rows.get(0).getAs("text")).length() > 0);
-    assertEquals("prompt is null", rows.get(2).getAs("error"));
-    assertTrue((long) rows.get(3).getAs("completion_tokens") <= 2, "per-row max_tokens from the input");
+    assertTrue((long) rows.get(2).getAs("completion_tokens") <= 4, "per-row max_tokens from the input");
+    assertEquals("prompt is null", rows.get(20).getAs("error"));
+    assertEquals("prompt is empty", rows.get(21).getAs("error"));
   }
 
   @Test
