@@ -26,7 +26,26 @@ final class PreTokenizers {
     private static final String NOT_LOWER_LETTER = "[\\x{d2}A-Z]";
     private static final String NOT_UPPER_LETTER = "[\\x{d2}a-z]";
     /** The CJK-ish ranges DeepSeek's split isolates (note the wide U+0800..U+4E00 range, as shipped). */
-    private static final String DEEPSEEK_CJK = "[\\x{4E00}-\\x{9FA5}\\x{800}-\\x{4E00}\\x{AC00}-\\x{D7FF}]+";
+    static final String DEEPSEEK_CJK = "\\x{4E00}-\\x{9FA5}\\x{800}-\\x{4E00}\\x{AC00}-\\x{D7FF}";
+    /** ASCII and full-width punctuation, quotes and CJK stops that DeepSeek LLM's split groups. */
+    static final String DEEPSEEK_PUNCTUATION = "!-/:-~\\x{FF01}-\\x{FF0F}\\x{FF1A}-\\x{FF5E}\\x{2018}-\\x{201F}\\x{3000}-\\x{3002}";
+    /** The cased-letter ranges DeepSeek LLM's split groups (Latin, Greek, Cyrillic, Armenian, ...). */
+    static final String DEEPSEEK_LETTERS = "A-Za-z\\x{B5}\\x{C0}-\\x{D6}\\x{D8}-\\x{F6}\\x{F8}-\\x{1BA}\\x{1BC}-\\x{1BF}"
+            + "\\x{1C4}-\\x{293}\\x{295}-\\x{2AF}\\x{370}-\\x{373}\\x{376}\\x{377}\\x{37B}-\\x{37D}\\x{37F}\\x{386}"
+            + "\\x{388}-\\x{38A}\\x{38C}\\x{38E}-\\x{3A1}\\x{3A3}-\\x{3F5}\\x{3F7}-\\x{481}\\x{48A}-\\x{52F}"
+            + "\\x{531}-\\x{556}\\x{10A0}-\\x{10C5}\\x{13A0}-\\x{13F5}\\x{13F8}-\\x{13FD}\\x{1C90}-\\x{1CBA}"
+            + "\\x{1CBD}-\\x{1CBF}\\x{1D00}-\\x{1D2B}\\x{1D6B}-\\x{1D77}\\x{1D79}-\\x{1D9A}\\x{1E00}-\\x{1F15}"
+            + "\\x{1F18}-\\x{1F1D}\\x{1F20}-\\x{1F45}\\x{1F48}-\\x{1F4D}\\x{1F50}-\\x{1F57}\\x{1F59}\\x{1F5B}"
+            + "\\x{1F5D}\\x{1F5F}-\\x{1F7D}\\x{1F80}-\\x{1FB4}\\x{1FB6}-\\x{1FBC}\\x{1FBE}\\x{1FC2}-\\x{1FC4}"
+            + "\\x{1FC6}-\\x{1FCC}\\x{1FD0}-\\x{1FD3}\\x{1FD6}-\\x{1FDB}\\x{1FE0}-\\x{1FEC}\\x{1FF2}-\\x{1FF4}"
+            + "\\x{1FF6}-\\x{1FFC}\\x{2102}\\x{2107}\\x{210A}-\\x{2113}\\x{2115}\\x{2119}-\\x{211D}\\x{2124}"
+            + "\\x{2126}\\x{2128}\\x{212A}-\\x{212D}\\x{212F}-\\x{2134}\\x{2139}\\x{213C}-\\x{213F}"
+            + "\\x{2145}-\\x{2149}\\x{214E}\\x{2183}\\x{2184}\\x{2C00}-\\x{2C7B}\\x{2C7E}-\\x{2CE4}"
+            + "\\x{2CEB}-\\x{2CEE}\\x{2CF2}\\x{2CF3}\\x{A640}-\\x{A66D}\\x{A680}-\\x{A69B}\\x{A722}-\\x{A76F}"
+            + "\\x{A771}-\\x{A787}\\x{A78B}-\\x{A78E}\\x{AB70}-\\x{ABBF}\\x{FB00}-\\x{FB06}\\x{FB13}-\\x{FB17}"
+            + "\\x{FF21}-\\x{FF3A}\\x{FF41}-\\x{FF5A}\\x{10400}-\\x{1044F}\\x{104B0}-\\x{104D3}"
+            + "\\x{104D8}-\\x{104FB}\\x{10C80}-\\x{10CB2}\\x{10CC0}-\\x{10CF2}\\x{118A0}-\\x{118DF}"
+            + "\\x{1E900}-\\x{1E943}";
     private static final String BLOOM = " ?[^(\\s|.,!?\\x{2026}\\x{3002}\\x{FF0C}\\x{3001}\\x{964}\\x{6D4}\\x{60C})]+";
 
     private static final Map<String, Supplier<Spec>> REGISTRY = new LinkedHashMap<>();
@@ -61,7 +80,7 @@ final class PreTokenizers {
                 "qwen2", "deepseek-r1-qwen", "kormo", "f2llmv2", "megrez", "stablelm2", "hunyuan", "solar-open", "grok-2");
         register(spec(false, false, () -> List.of(Llama3Split.QWEN35)), "qwen35");
         register(spec(false, false, () -> List.of(
-                RegexSplit.collapsed("\\p{N}"),
+                ClassRunSplit.each(ClassRunSplit.category(UnicodeProps.NUMBER)),
                 Gpt2Split.INSTANCE)),
                 "starcoder", "refact", "command-r", "smollm", "codeshell", "exaone", "minerva-7b", "mellum2");
         register(spec(false, false, () -> List.of(
@@ -76,34 +95,19 @@ final class PreTokenizers {
                 RegexSplit.wide("[0-9][0-9][0-9]"))),
                 "default");
         register(spec(false, false, () -> List.of(
-                RegexSplit.wide("[\\r\\n]"),
-                RegexSplit.wide("\\s?[A-Za-z\\x{B5}\\x{C0}-\\x{D6}\\x{D8}-\\x{F6}\\x{F8}-\\x{1BA}\\x{1BC}-\\x{1BF}"
-                        + "\\x{1C4}-\\x{293}\\x{295}-\\x{2AF}\\x{370}-\\x{373}\\x{376}\\x{377}\\x{37B}-\\x{37D}\\x{37F}\\x{386}"
-                        + "\\x{388}-\\x{38A}\\x{38C}\\x{38E}-\\x{3A1}\\x{3A3}-\\x{3F5}\\x{3F7}-\\x{481}\\x{48A}-\\x{52F}"
-                        + "\\x{531}-\\x{556}\\x{10A0}-\\x{10C5}\\x{13A0}-\\x{13F5}\\x{13F8}-\\x{13FD}\\x{1C90}-\\x{1CBA}"
-                        + "\\x{1CBD}-\\x{1CBF}\\x{1D00}-\\x{1D2B}\\x{1D6B}-\\x{1D77}\\x{1D79}-\\x{1D9A}\\x{1E00}-\\x{1F15}"
-                        + "\\x{1F18}-\\x{1F1D}\\x{1F20}-\\x{1F45}\\x{1F48}-\\x{1F4D}\\x{1F50}-\\x{1F57}\\x{1F59}\\x{1F5B}"
-                        + "\\x{1F5D}\\x{1F5F}-\\x{1F7D}\\x{1F80}-\\x{1FB4}\\x{1FB6}-\\x{1FBC}\\x{1FBE}\\x{1FC2}-\\x{1FC4}"
-                        + "\\x{1FC6}-\\x{1FCC}\\x{1FD0}-\\x{1FD3}\\x{1FD6}-\\x{1FDB}\\x{1FE0}-\\x{1FEC}\\x{1FF2}-\\x{1FF4}"
-                        + "\\x{1FF6}-\\x{1FFC}\\x{2102}\\x{2107}\\x{210A}-\\x{2113}\\x{2115}\\x{2119}-\\x{211D}\\x{2124}"
-                        + "\\x{2126}\\x{2128}\\x{212A}-\\x{212D}\\x{212F}-\\x{2134}\\x{2139}\\x{213C}-\\x{213F}"
-                        + "\\x{2145}-\\x{2149}\\x{214E}\\x{2183}\\x{2184}\\x{2C00}-\\x{2C7B}\\x{2C7E}-\\x{2CE4}"
-                        + "\\x{2CEB}-\\x{2CEE}\\x{2CF2}\\x{2CF3}\\x{A640}-\\x{A66D}\\x{A680}-\\x{A69B}\\x{A722}-\\x{A76F}"
-                        + "\\x{A771}-\\x{A787}\\x{A78B}-\\x{A78E}\\x{AB70}-\\x{ABBF}\\x{FB00}-\\x{FB06}\\x{FB13}-\\x{FB17}"
-                        + "\\x{FF21}-\\x{FF3A}\\x{FF41}-\\x{FF5A}\\x{10400}-\\x{1044F}\\x{104B0}-\\x{104D3}"
-                        + "\\x{104D8}-\\x{104FB}\\x{10C80}-\\x{10CB2}\\x{10CC0}-\\x{10CF2}\\x{118A0}-\\x{118DF}"
-                        + "\\x{1E900}-\\x{1E943}]+"),
-                RegexSplit.wide("\\s?[!-/:-~\\x{FF01}-\\x{FF0F}\\x{FF1A}-\\x{FF5E}\\x{2018}-\\x{201F}\\x{3000}-\\x{3002}]+"),
+                ClassRunSplit.each(ClassRunSplit.ranges("\\r\\n")),
+                ClassRunSplit.spaceAndRuns(ClassRunSplit.ranges(DEEPSEEK_LETTERS)),
+                ClassRunSplit.spaceAndRuns(ClassRunSplit.ranges(DEEPSEEK_PUNCTUATION)),
                 RegexSplit.wide("\\s+\\z"),
-                RegexSplit.wide(DEEPSEEK_CJK),
-                RegexSplit.collapsed("\\p{N}+"))),
+                ClassRunSplit.runs(ClassRunSplit.ranges(DEEPSEEK_CJK)),
+                ClassRunSplit.runs(ClassRunSplit.category(UnicodeProps.NUMBER)))),
                 "deepseek-llm");
         register(spec(false, false, () -> List.of(
-                RegexSplit.wide("[\\r\\n]"),
-                RegexSplit.collapsed("\\s?\\p{L}+"),
-                RegexSplit.collapsed("\\s?\\p{P}+"),
-                RegexSplit.wide(DEEPSEEK_CJK),
-                RegexSplit.collapsed("\\p{N}"))),
+                ClassRunSplit.each(ClassRunSplit.ranges("\\r\\n")),
+                ClassRunSplit.spaceAndRuns(ClassRunSplit.category(UnicodeProps.LETTER)),
+                ClassRunSplit.spaceAndRuns(ClassRunSplit.category(UnicodeProps.PUNCTUATION)),
+                ClassRunSplit.runs(ClassRunSplit.ranges(DEEPSEEK_CJK)),
+                ClassRunSplit.each(ClassRunSplit.category(UnicodeProps.NUMBER)))),
                 "deepseek-coder");
         register(spec(false, false, () -> List.of(
                 RegexSplit.collapsed("\\p{N}{1,3}"),
