@@ -86,6 +86,28 @@ class LlamaCppVectorsTest {
     }
 
     @Test
+    void oneTokenizerEncodesConcurrently() throws Exception {
+        // Spark tasks share one tokenizer per executor: encoding must keep no shared mutable state.
+        String name = vocabs().stream().filter(n -> n.contains("qwen")).findFirst().orElse(vocabs().get(0));
+        Tokenizer tok = VocabFiles.tokenizer(name);
+        List<VocabFiles.Vector> vectors = VocabFiles.vectors(name);
+        try (var pool = java.util.concurrent.Executors.newFixedThreadPool(4)) {
+            List<java.util.concurrent.Future<Boolean>> results = new ArrayList<>();
+            for (int t = 0; t < 4; t++) {
+                results.add(pool.submit(() -> {
+                    for (int round = 0; round < 20; round++) {
+                        for (VocabFiles.Vector v : vectors) {
+                            if (!Arrays.equals(v.expected(), tok.encode(v.text(), false, false))) return false;
+                        }
+                    }
+                    return true;
+                }));
+            }
+            for (var r : results) assertTrue(r.get());
+        }
+    }
+
+    @Test
     void encodingIsFastEnoughForBatchPrompts() {
         // A coarse guard against accidental quadratic behaviour, not a benchmark: 200k characters of
         // mixed text, and a single 20k-character run (one pre-tokenizer word), in well under a second.
