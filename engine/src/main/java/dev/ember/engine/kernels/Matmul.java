@@ -2,7 +2,6 @@ package dev.ember.engine.kernels;
 
 import static dev.ember.engine.kernels.VectorBlocks.FS;
 import static dev.ember.engine.kernels.VectorBlocks.L;
-import static dev.ember.engine.kernels.VectorKernels.reduce;
 
 import dev.ember.engine.tensor.Dequant;
 import dev.ember.engine.tensor.TensorType;
@@ -17,7 +16,7 @@ import jdk.incubator.vector.IntVector;
  * (chunk c covers elements {@code c*L .. c*L+L}). Two vector accumulators per (weight row, token)
  * start at zero; chunk c goes into accumulator {@code c & 1} as {@code acc = w.fma(x, acc)}, in
  * increasing c, where {@code w} is the dequantized weight exactly as {@link Dequant} defines it.
- * The result is {@link VectorKernels#reduce}{@code (even + odd)} (a fixed lane tree), then the
+ * The result is {@link VectorKernels#tree} of {@code even + odd} (a fixed lane tree), then the
  * k mod L tail elements (float types only) added in order with a scalar fma. Every path below
  * follows it, so a token's outputs are bit-identical whatever the batch around it.
  *
@@ -28,17 +27,19 @@ import jdk.incubator.vector.IntVector;
  *
  * <p>{@link #gemm} (any token count) is shared by every type: it dequantizes a panel of weight
  * rows into per-thread F32 scratch with the type's block decoder, then sweeps all tokens with
- * register tiles of 2 weight rows x 3 tokens x 2 accumulators (12 vectors in local variables).
+ * register tiles of 3 weight rows x 2 tokens x 2 accumulators (12 vectors in local variables,
+ * 15 registers with the operands: fits AVX2's 16; 2 rows x 3 tokens measured the same but needs 16).
  * {@link #decode} (one token) streams the weights row by row with fused kernels that decode in
  * registers (Q8_0, Q4_0, F32, F16, BF16); the K-quants dequantize a row into L1 scratch first.
  */
 final class Matmul {
     private Matmul() {}
 
-    /** Panel height for a row length: the panel stays around 128 KiB, well inside L2. */
+
+    /** Panel height for a row length: a multiple of the tile height, about 128 KiB of floats (inside L2). */
     static int panelRows(int k) {
-        int p = (32 * 1024 / Math.max(1, k)) & ~1;
-        return Math.max(2, Math.min(32, p));
+        int p = Math.min(30, 32 * 1024 / Math.max(1, k));
+        return Math.max(3, p - p % 3);
     }
 
     // ------------------------------------------------------------------ decode (one token)
@@ -73,7 +74,8 @@ final class Matmul {
                 ao = VectorBlocks.int8s(seg, o + 2 + v + L).mul(d).fma(FloatVector.fromArray(FS, x, xb + v + L), ao);
             }
         }
-        return reduce(ae.add(ao), lanes);
+        ae.add(ao).intoArray(lanes, 0);
+        return VectorKernels.tree(lanes, 0);
     }
 
     private static float q4Row(MemorySegment seg, long r, int k, float[] x, float[] lanes) {
@@ -98,13 +100,14 @@ final class Matmul {
                 ao = VectorBlocks.q4hi(q, d, m8d).fma(FloatVector.fromArray(FS, x, xb + 16), ao);
             }
         }
-        return reduce(ae.add(ao), lanes);
+        ae.add(ao).intoArray(lanes, 0);
+        return VectorKernels.tree(lanes, 0);
     }
 
     private static float f32Row(MemorySegment seg, long r, int k, float[] x, float[] lanes) {
         FloatVector ae = FloatVector.zero(FS), ao = ae;
         int i = 0;
-        for (; i + 2 * L <= k; i += 2 * L) {
+        for (int bound = k & -(2 * L); i < bound; i += 2 * L) { // canonical counted loop: C2 hoists the range checks
             ae = FloatVector.fromMemorySegment(FS, seg, r + 4L * i, VectorBlocks.LE).fma(FloatVector.fromArray(FS, x, i), ae);
             ao = FloatVector.fromMemorySegment(FS, seg, r + 4L * (i + L), VectorBlocks.LE).fma(FloatVector.fromArray(FS, x, i + L), ao);
         }
@@ -112,7 +115,8 @@ final class Matmul {
             ae = FloatVector.fromMemorySegment(FS, seg, r + 4L * i, VectorBlocks.LE).fma(FloatVector.fromArray(FS, x, i), ae);
             i += L;
         }
-        float s = reduce(ae.add(ao), lanes);
+        ae.add(ao).intoArray(lanes, 0);
+        float s = VectorKernels.tree(lanes, 0);
         for (; i < k; i++) s = Math.fma(seg.get(Dequant.LE_FLOAT, r + 4L * i), x[i], s);
         return s;
     }
@@ -120,7 +124,7 @@ final class Matmul {
     private static float f16Row(MemorySegment seg, long r, int k, float[] x, float[] lanes) {
         FloatVector ae = FloatVector.zero(FS), ao = ae;
         int i = 0;
-        for (; i + 2 * L <= k; i += 2 * L) {
+        for (int bound = k & -(2 * L); i < bound; i += 2 * L) { // canonical counted loop: C2 hoists the range checks
             ae = VectorBlocks.halfs(seg, r + 2L * i).fma(FloatVector.fromArray(FS, x, i), ae);
             ao = VectorBlocks.halfs(seg, r + 2L * (i + L)).fma(FloatVector.fromArray(FS, x, i + L), ao);
         }
@@ -128,7 +132,8 @@ final class Matmul {
             ae = VectorBlocks.halfs(seg, r + 2L * i).fma(FloatVector.fromArray(FS, x, i), ae);
             i += L;
         }
-        float s = reduce(ae.add(ao), lanes);
+        ae.add(ao).intoArray(lanes, 0);
+        float s = VectorKernels.tree(lanes, 0);
         for (; i < k; i++) s = Math.fma(VectorBlocks.f16(seg, r + 2L * i), x[i], s);
         return s;
     }
@@ -136,7 +141,7 @@ final class Matmul {
     private static float bf16Row(MemorySegment seg, long r, int k, float[] x, float[] lanes) {
         FloatVector ae = FloatVector.zero(FS), ao = ae;
         int i = 0;
-        for (; i + 2 * L <= k; i += 2 * L) {
+        for (int bound = k & -(2 * L); i < bound; i += 2 * L) { // canonical counted loop: C2 hoists the range checks
             ae = VectorBlocks.bfloat16s(seg, r + 2L * i).fma(FloatVector.fromArray(FS, x, i), ae);
             ao = VectorBlocks.bfloat16s(seg, r + 2L * (i + L)).fma(FloatVector.fromArray(FS, x, i + L), ao);
         }
@@ -144,7 +149,8 @@ final class Matmul {
             ae = VectorBlocks.bfloat16s(seg, r + 2L * i).fma(FloatVector.fromArray(FS, x, i), ae);
             i += L;
         }
-        float s = reduce(ae.add(ao), lanes);
+        ae.add(ao).intoArray(lanes, 0);
+        float s = VectorKernels.tree(lanes, 0);
         for (; i < k; i++) s = Math.fma(Dequant.bf16ToFloat(seg.get(Dequant.LE_SHORT, r + 2L * i)), x[i], s);
         return s;
     }
@@ -153,7 +159,7 @@ final class Matmul {
 
     /**
      * Output rows [j0, j1) for all {@code rows} tokens: dequantize those weight rows once into the
-     * thread's panel, then run register tiles over them, three tokens at a time.
+     * thread's panel, then run register tiles over them, two tokens at a time.
      */
     static void gemm(TensorType type, MemorySegment seg, long rowBytes, int k, float[] in, int rows, float[] out, int n,
                      int j0, int j1, VectorKernels.Scratch s) {
@@ -162,10 +168,10 @@ final class Matmul {
         for (int j = j0; j < j1; j++) VectorBlocks.decodeRow(type, seg, rowBytes * j, k, p, (j - j0) * k);
         float[] lanes = s.lanes;
         int r = 0;
-        for (; r + 3 <= rows; r += 3) {
+        for (; r + 2 <= rows; r += 2) {
             int q = 0;
-            for (; q + 2 <= pr; q += 2) tile2x3(p, q * k, k, in, r * k, out, r * n + j0 + q, n, lanes);
-            for (; q < pr; q++) tile1x3(p, q * k, k, in, r * k, out, r * n + j0 + q, n, lanes);
+            for (; q + 3 <= pr; q += 3) tile3x2(p, q * k, k, in, r * k, out, r * n + j0 + q, n, lanes);
+            for (; q < pr; q++) tile1x2(p, q * k, k, in, r * k, out, r * n + j0 + q, n, lanes);
         }
         for (; r < rows; r++) {
             int q = 0;
@@ -174,85 +180,97 @@ final class Matmul {
         }
     }
 
-    /** Finishes one (row, token) dot: fixed lane reduction of even + odd, then the tail from element i on. */
-    private static float finish(FloatVector ae, FloatVector ao, float[] w, int wo, float[] x, int xo, int i, int k, float[] lanes) {
-        float s = reduce(ae.add(ao), lanes);
+    /**
+     * Finishes one (row, token) dot whose even + odd accumulator sum was stored at
+     * {@code lanes[lo .. lo + L)}: fixed lane tree, then the tail from element i on. Vectors are
+     * stored by the caller rather than passed in, because a vector argument of a call that C2 does
+     * not inline gets boxed (an allocation per call).
+     */
+    private static float finish(float[] lanes, int lo, float[] w, int wo, float[] x, int xo, int i, int k) {
+        float s = VectorKernels.tree(lanes, lo);
         for (; i < k; i++) s = Math.fma(w[wo + i], x[xo + i], s);
         return s;
     }
 
-    private static void tile2x3(float[] p, int w0, int k, float[] x, int x0, float[] out, int o, int n, float[] lanes) {
-        int w1 = w0 + k;
-        int x1 = x0 + k, x2 = x1 + k;
-        FloatVector e00 = FloatVector.zero(FS), e01 = e00, e02 = e00, e10 = e00, e11 = e00, e12 = e00;
-        FloatVector o00 = e00, o01 = e00, o02 = e00, o10 = e00, o11 = e00, o12 = e00;
+    private static void tile3x2(float[] p, int w0, int k, float[] x, int x0, float[] out, int o, int n, float[] lanes) {
+        int w1 = w0 + k, w2 = w1 + k;
+        int x1 = x0 + k;
+        FloatVector e00 = FloatVector.zero(FS), e01 = e00, e10 = e00, e11 = e00, e20 = e00, e21 = e00;
+        FloatVector o00 = e00, o01 = e00, o10 = e00, o11 = e00, o20 = e00, o21 = e00;
         int i = 0;
-        for (; i + 2 * L <= k; i += 2 * L) {
+        for (int bound = k & -(2 * L); i < bound; i += 2 * L) {
             FloatVector t0 = FloatVector.fromArray(FS, x, x0 + i);
             FloatVector t1 = FloatVector.fromArray(FS, x, x1 + i);
-            FloatVector t2 = FloatVector.fromArray(FS, x, x2 + i);
             FloatVector w = FloatVector.fromArray(FS, p, w0 + i);
-            e00 = w.fma(t0, e00); e01 = w.fma(t1, e01); e02 = w.fma(t2, e02);
+            e00 = w.fma(t0, e00); e01 = w.fma(t1, e01);
             w = FloatVector.fromArray(FS, p, w1 + i);
-            e10 = w.fma(t0, e10); e11 = w.fma(t1, e11); e12 = w.fma(t2, e12);
+            e10 = w.fma(t0, e10); e11 = w.fma(t1, e11);
+            w = FloatVector.fromArray(FS, p, w2 + i);
+            e20 = w.fma(t0, e20); e21 = w.fma(t1, e21);
             int i2 = i + L;
             t0 = FloatVector.fromArray(FS, x, x0 + i2);
             t1 = FloatVector.fromArray(FS, x, x1 + i2);
-            t2 = FloatVector.fromArray(FS, x, x2 + i2);
             w = FloatVector.fromArray(FS, p, w0 + i2);
-            o00 = w.fma(t0, o00); o01 = w.fma(t1, o01); o02 = w.fma(t2, o02);
+            o00 = w.fma(t0, o00); o01 = w.fma(t1, o01);
             w = FloatVector.fromArray(FS, p, w1 + i2);
-            o10 = w.fma(t0, o10); o11 = w.fma(t1, o11); o12 = w.fma(t2, o12);
+            o10 = w.fma(t0, o10); o11 = w.fma(t1, o11);
+            w = FloatVector.fromArray(FS, p, w2 + i2);
+            o20 = w.fma(t0, o20); o21 = w.fma(t1, o21);
         }
         if (i + L <= k) {
             FloatVector t0 = FloatVector.fromArray(FS, x, x0 + i);
             FloatVector t1 = FloatVector.fromArray(FS, x, x1 + i);
-            FloatVector t2 = FloatVector.fromArray(FS, x, x2 + i);
             FloatVector w = FloatVector.fromArray(FS, p, w0 + i);
-            e00 = w.fma(t0, e00); e01 = w.fma(t1, e01); e02 = w.fma(t2, e02);
+            e00 = w.fma(t0, e00); e01 = w.fma(t1, e01);
             w = FloatVector.fromArray(FS, p, w1 + i);
-            e10 = w.fma(t0, e10); e11 = w.fma(t1, e11); e12 = w.fma(t2, e12);
+            e10 = w.fma(t0, e10); e11 = w.fma(t1, e11);
+            w = FloatVector.fromArray(FS, p, w2 + i);
+            e20 = w.fma(t0, e20); e21 = w.fma(t1, e21);
             i += L;
         }
-        out[o] = finish(e00, o00, p, w0, x, x0, i, k, lanes);
-        out[o + 1] = finish(e10, o10, p, w1, x, x0, i, k, lanes);
-        out[o + n] = finish(e01, o01, p, w0, x, x1, i, k, lanes);
-        out[o + n + 1] = finish(e11, o11, p, w1, x, x1, i, k, lanes);
-        out[o + 2 * n] = finish(e02, o02, p, w0, x, x2, i, k, lanes);
-        out[o + 2 * n + 1] = finish(e12, o12, p, w1, x, x2, i, k, lanes);
+        e00.add(o00).intoArray(lanes, 0);
+        e10.add(o10).intoArray(lanes, L);
+        e20.add(o20).intoArray(lanes, 2 * L);
+        e01.add(o01).intoArray(lanes, 3 * L);
+        e11.add(o11).intoArray(lanes, 4 * L);
+        e21.add(o21).intoArray(lanes, 5 * L);
+        out[o] = finish(lanes, 0, p, w0, x, x0, i, k);
+        out[o + 1] = finish(lanes, L, p, w1, x, x0, i, k);
+        out[o + 2] = finish(lanes, 2 * L, p, w2, x, x0, i, k);
+        out[o + n] = finish(lanes, 3 * L, p, w0, x, x1, i, k);
+        out[o + n + 1] = finish(lanes, 4 * L, p, w1, x, x1, i, k);
+        out[o + n + 2] = finish(lanes, 5 * L, p, w2, x, x1, i, k);
     }
 
-    private static void tile1x3(float[] p, int w0, int k, float[] x, int x0, float[] out, int o, int n, float[] lanes) {
-        int x1 = x0 + k, x2 = x1 + k;
-        FloatVector e0 = FloatVector.zero(FS), e1 = e0, e2 = e0, o0 = e0, o1 = e0, o2 = e0;
+    private static void tile1x2(float[] p, int w0, int k, float[] x, int x0, float[] out, int o, int n, float[] lanes) {
+        int x1 = x0 + k;
+        FloatVector e0 = FloatVector.zero(FS), e1 = e0, o0 = e0, o1 = e0;
         int i = 0;
-        for (; i + 2 * L <= k; i += 2 * L) {
+        for (int bound = k & -(2 * L); i < bound; i += 2 * L) {
             FloatVector w = FloatVector.fromArray(FS, p, w0 + i);
             e0 = w.fma(FloatVector.fromArray(FS, x, x0 + i), e0);
             e1 = w.fma(FloatVector.fromArray(FS, x, x1 + i), e1);
-            e2 = w.fma(FloatVector.fromArray(FS, x, x2 + i), e2);
             w = FloatVector.fromArray(FS, p, w0 + i + L);
             o0 = w.fma(FloatVector.fromArray(FS, x, x0 + i + L), o0);
             o1 = w.fma(FloatVector.fromArray(FS, x, x1 + i + L), o1);
-            o2 = w.fma(FloatVector.fromArray(FS, x, x2 + i + L), o2);
         }
         if (i + L <= k) {
             FloatVector w = FloatVector.fromArray(FS, p, w0 + i);
             e0 = w.fma(FloatVector.fromArray(FS, x, x0 + i), e0);
             e1 = w.fma(FloatVector.fromArray(FS, x, x1 + i), e1);
-            e2 = w.fma(FloatVector.fromArray(FS, x, x2 + i), e2);
             i += L;
         }
-        out[o] = finish(e0, o0, p, w0, x, x0, i, k, lanes);
-        out[o + n] = finish(e1, o1, p, w0, x, x1, i, k, lanes);
-        out[o + 2 * n] = finish(e2, o2, p, w0, x, x2, i, k, lanes);
+        e0.add(o0).intoArray(lanes, 0);
+        e1.add(o1).intoArray(lanes, L);
+        out[o] = finish(lanes, 0, p, w0, x, x0, i, k);
+        out[o + n] = finish(lanes, L, p, w0, x, x1, i, k);
     }
 
     private static void tile2x1(float[] p, int w0, int k, float[] x, int x0, float[] out, int o, float[] lanes) {
         int w1 = w0 + k;
         FloatVector e0 = FloatVector.zero(FS), e1 = e0, o0 = e0, o1 = e0;
         int i = 0;
-        for (; i + 2 * L <= k; i += 2 * L) {
+        for (int bound = k & -(2 * L); i < bound; i += 2 * L) { // canonical counted loop: C2 hoists the range checks
             FloatVector t = FloatVector.fromArray(FS, x, x0 + i);
             e0 = FloatVector.fromArray(FS, p, w0 + i).fma(t, e0);
             e1 = FloatVector.fromArray(FS, p, w1 + i).fma(t, e1);
@@ -266,14 +284,16 @@ final class Matmul {
             e1 = FloatVector.fromArray(FS, p, w1 + i).fma(t, e1);
             i += L;
         }
-        out[o] = finish(e0, o0, p, w0, x, x0, i, k, lanes);
-        out[o + 1] = finish(e1, o1, p, w1, x, x0, i, k, lanes);
+        e0.add(o0).intoArray(lanes, 0 * L);
+        e1.add(o1).intoArray(lanes, 1 * L);
+        out[o] = finish(lanes, 0 * L, p, w0, x, x0, i, k);
+        out[o + 1] = finish(lanes, 1 * L, p, w1, x, x0, i, k);
     }
 
     static float dot1(float[] p, int w0, float[] x, int x0, int k, float[] lanes) {
         FloatVector e = FloatVector.zero(FS), od = e;
         int i = 0;
-        for (; i + 2 * L <= k; i += 2 * L) {
+        for (int bound = k & -(2 * L); i < bound; i += 2 * L) { // canonical counted loop: C2 hoists the range checks
             e = FloatVector.fromArray(FS, p, w0 + i).fma(FloatVector.fromArray(FS, x, x0 + i), e);
             od = FloatVector.fromArray(FS, p, w0 + i + L).fma(FloatVector.fromArray(FS, x, x0 + i + L), od);
         }
@@ -281,6 +301,7 @@ final class Matmul {
             e = FloatVector.fromArray(FS, p, w0 + i).fma(FloatVector.fromArray(FS, x, x0 + i), e);
             i += L;
         }
-        return finish(e, od, p, w0, x, x0, i, k, lanes);
+        e.add(od).intoArray(lanes, 0);
+        return finish(lanes, 0, p, w0, x, x0, i, k);
     }
 }

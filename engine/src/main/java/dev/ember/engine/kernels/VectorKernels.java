@@ -35,7 +35,8 @@ final class VectorKernels implements Kernels {
     /** Per-thread buffers, reused across calls so the hot path allocates nothing. */
     static final class Scratch {
         float[] panel = new float[0];
-        final float[] lanes = new float[L];
+        /** Room for the six accumulator sums of a 2x3 tile. */
+        final float[] lanes = new float[6 * L];
 
         float[] panel(int size) {
             if (panel.length < size) panel = new float[size];
@@ -104,16 +105,15 @@ final class VectorKernels implements Kernels {
     }
 
     /**
-     * Sums the lanes of {@code v} in a fixed order: a pairwise tree, lane i with lane i + L/2, then
-     * halves again. {@code reduceLanes} leaves its order unspecified, so it is not used for results
-     * that must be reproducible.
+     * Sums {@code lanes[off .. off + L)} in a fixed order: a pairwise tree, lane i with lane i + L/2,
+     * then halves again. {@code reduceLanes} leaves its order unspecified, so it is not used for
+     * results that must be reproducible. Callers store the vector themselves (see Matmul#finish).
      */
-    static float reduce(FloatVector v, float[] lanes) {
-        v.intoArray(lanes, 0);
+    static float tree(float[] lanes, int off) {
         for (int w = L / 2; w >= 1; w >>= 1) {
-            for (int i = 0; i < w; i++) lanes[i] += lanes[i + w];
+            for (int i = 0; i < w; i++) lanes[off + i] += lanes[off + i + w];
         }
-        return lanes[0];
+        return lanes[off];
     }
 
     @Override
@@ -141,7 +141,9 @@ final class VectorKernels implements Kernels {
             FloatVector v = FloatVector.fromArray(FS, x, xOff + i);
             acc = v.fma(v, acc);
         }
-        float ss = reduce(acc, SCRATCH.get().lanes);
+        float[] lanes = SCRATCH.get().lanes;
+        acc.intoArray(lanes, 0);
+        float ss = tree(lanes, 0);
         for (; i < n; i++) ss = Math.fma(x[xOff + i], x[xOff + i], ss);
         float scale = (float) (1.0 / Math.sqrt(ss / n + eps));
         FloatVector sv = FloatVector.broadcast(FS, scale);
@@ -182,7 +184,9 @@ final class VectorKernels implements Kernels {
             e.intoArray(x, off + i);
             acc = acc.add(e);
         }
-        float sum = reduce(acc, SCRATCH.get().lanes);
+        float[] lanes = SCRATCH.get().lanes;
+        acc.intoArray(lanes, 0);
+        float sum = tree(lanes, 0);
         for (; i < n; i++) {
             float e = (float) Math.exp(x[off + i] - max);
             x[off + i] = e;
