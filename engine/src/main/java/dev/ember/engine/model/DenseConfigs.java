@@ -17,7 +17,7 @@ public final class DenseConfigs {
         int vocab = embd.rows();
         return new ModelConfig(
                 p.arch(), vocab, dim, p.integer("block_count"), heads, kvHeads, headDim, valueDim,
-                p.integer("feed_forward_length"),
+                p.integer("feed_forward_length", p.integer("expert_feed_forward_length", 0)),
                 (float) p.real("attention.layer_norm_rms_epsilon", 1e-5),
                 p.integer("context_length", 2048),
                 p.real("rope.freq_base", 10000.0),
@@ -26,7 +26,7 @@ public final class DenseConfigs {
                 ropeScaling(p));
     }
 
-    static RopeScaling ropeScaling(ModelParams p) {
+    public static RopeScaling ropeScaling(ModelParams p) {
         String type = p.string("rope.scaling.type", "none");
         float factor = (float) p.real("rope.scaling.factor", 1.0);
         return switch (type) {

@@ -44,6 +44,13 @@ public final class ModelParams {
         throw new ModelLoadException(source.origin() + ": metadata '" + arch + "." + key + "' should be a number");
     }
 
+    public boolean bool(String key, boolean fallback) {
+        Object v = raw(key);
+        if (v == null) return fallback;
+        if (v instanceof Boolean b) return b;
+        throw new ModelLoadException(source.origin() + ": metadata '" + arch + "." + key + "' should be a bool");
+    }
+
     public String string(String key, String fallback) {
         Object v = raw(key);
         return v instanceof String s ? s : fallback;

@@ -7,7 +7,11 @@ import dev.ember.engine.tensor.WeightMatrix;
 public record SwiGlu(WeightMatrix gate, WeightMatrix up, WeightMatrix down) implements FeedForward {
     @Override
     public void forward(ForwardContext ctx, float[] in, float[] out) {
-        int rows = ctx.rows();
+        forward(ctx, in, ctx.rows(), out);
+    }
+
+    /** The FFN over {@code rows} rows of {@code in} (MoE runs it on each expert's tokens only). */
+    void forward(ForwardContext ctx, float[] in, int rows, float[] out) {
         int hidden = gate.rows();
         Kernels k = ctx.kernels();
         float[] g = new float[rows * hidden];

@@ -48,6 +48,11 @@ public final class Weights {
         return has(name) ? vector(name, size) : null;
     }
 
+    /** Row {@code row} of {@code m}, dequantized into {@code out}. */
+    public void dequantizeRow(WeightMatrix m, int row, float[] out) {
+        kernels.dequantizeRow(m, row, out, 0);
+    }
+
     public RmsNorm rmsNorm(String name, int size, float eps) {
         return new RmsNorm(vector(name, size), eps);
     }

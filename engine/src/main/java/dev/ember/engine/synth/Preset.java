@@ -24,13 +24,17 @@ record Preset(String name, String architecture, int hidden, int layers, int cont
               double ropeTheta, double rmsEps, boolean tiedEmbeddings, double initStd,
               Attention attention, FeedForward feedForward, Vocab vocab) {
 
-    /** How a tensor's values are made. */
-    enum Init { NORMAL, ONES }
+    /** How a tensor's values are made. ROUTER is random normal but stays F32, like llama.cpp keeps routers. */
+    enum Init { NORMAL, ONES, ROUTER }
 
     /** One tensor of the model; {@code shape} is in GGML order (row length first). */
     record TensorSpec(String name, long[] shape, Init init) {
         static TensorSpec weight(String name, long rowLength, long rows) { return new TensorSpec(name, new long[]{rowLength, rows}, Init.NORMAL); }
         static TensorSpec norm(String name, long length) { return new TensorSpec(name, new long[]{length}, Init.ONES); }
+        static TensorSpec experts(String name, long rowLength, long rows, long experts) {
+            return new TensorSpec(name, new long[]{rowLength, rows, experts}, Init.NORMAL);
+        }
+        static TensorSpec router(String name, long rowLength, long experts) { return new TensorSpec(name, new long[]{rowLength, experts}, Init.ROUTER); }
     }
 
     /** A layer part that contributes tensors to each block and keys to the metadata. */
@@ -39,9 +43,9 @@ record Preset(String name, String architecture, int hidden, int layers, int cont
         void metadata(Preset p, GgufWriter w);
     }
 
-    sealed interface Attention extends Part permits GqaAttention {}
+    sealed interface Attention extends Part permits GqaAttention, LatentAttention {}
 
-    sealed interface FeedForward extends Part permits DenseFeedForward {}
+    sealed interface FeedForward extends Part permits DenseFeedForward, MoeFeedForward {}
 
     /** Grouped-query attention as in Llama and Qwen3, optionally with per-head RMSNorm on q and k (Qwen3). */
     record GqaAttention(int heads, int kvHeads, int headDim, boolean qkNorm) implements Attention {
@@ -84,6 +88,92 @@ record Preset(String name, String architecture, int hidden, int layers, int cont
         @Override
         public void metadata(Preset p, GgufWriter w) {
             w.putUInt32(p.architecture() + ".feed_forward_length", size);
+        }
+    }
+
+    /**
+     * DeepSeek's multi-head latent attention: q-LoRA when {@code qRank > 0}, a KV latent of
+     * {@code kvRank} plus a decoupled RoPE key of {@code ropeDim}, split up-projections
+     * ({@code attn_k_b}, {@code attn_v_b}) as llama.cpp's converter writes them.
+     */
+    record LatentAttention(int heads, int qRank, int kvRank, int nope, int ropeDim, int vDim) implements Attention {
+        @Override
+        public void tensors(Preset p, int layer, List<TensorSpec> out) {
+            String b = "blk." + layer + ".";
+            out.add(TensorSpec.norm(b + "attn_norm.weight", p.hidden()));
+            if (qRank > 0) {
+                out.add(TensorSpec.weight(b + "attn_q_a.weight", p.hidden(), qRank));
+                out.add(TensorSpec.norm(b + "attn_q_a_norm.weight", qRank));
+                out.add(TensorSpec.weight(b + "attn_q_b.weight", qRank, (long) heads * (nope + ropeDim)));
+            } else {
+                out.add(TensorSpec.weight(b + "attn_q.weight", p.hidden(), (long) heads * (nope + ropeDim)));
+            }
+            out.add(TensorSpec.weight(b + "attn_kv_a_mqa.weight", p.hidden(), kvRank + ropeDim));
+            out.add(TensorSpec.norm(b + "attn_kv_a_norm.weight", kvRank));
+            out.add(TensorSpec.experts(b + "attn_k_b.weight", nope, kvRank, heads));
+            out.add(TensorSpec.experts(b + "attn_v_b.weight", kvRank, vDim, heads));
+            out.add(TensorSpec.weight(b + "attn_output.weight", (long) heads * vDim, p.hidden()));
+        }
+
+        @Override
+        public void metadata(Preset p, GgufWriter w) {
+            String a = p.architecture() + ".";
+            w.putUInt32(a + "attention.head_count", heads);
+            w.putUInt32(a + "attention.head_count_kv", 1);
+            if (qRank > 0) w.putUInt32(a + "attention.q_lora_rank", qRank);
+            w.putUInt32(a + "attention.kv_lora_rank", kvRank);
+            w.putUInt32(a + "attention.key_length", kvRank + ropeDim);
+            w.putUInt32(a + "attention.value_length", kvRank);
+            w.putUInt32(a + "attention.key_length_mla", nope + ropeDim);
+            w.putUInt32(a + "attention.value_length_mla", vDim);
+            w.putUInt32(a + "rope.dimension_count", ropeDim);
+        }
+    }
+
+    /**
+     * A mixture-of-experts FFN: {@code experts} SwiGLU experts of width {@code expertSize}, top
+     * {@code used}, {@code shared} always-on experts, after {@code leadingDense} dense layers of
+     * width {@code denseSize}. {@code sigmoidRouting} selects DeepSeek-V3-style routing (sigmoid
+     * scores, selection bias, renormalized); otherwise softmax top-k.
+     */
+    record MoeFeedForward(int experts, int used, int expertSize, int shared, int leadingDense, int denseSize,
+                          boolean sigmoidRouting) implements FeedForward {
+        @Override
+        public void tensors(Preset p, int layer, List<TensorSpec> out) {
+            String b = "blk." + layer + ".";
+            out.add(TensorSpec.norm(b + "ffn_norm.weight", p.hidden()));
+            if (layer < leadingDense) {
+                out.add(TensorSpec.weight(b + "ffn_gate.weight", p.hidden(), denseSize));
+                out.add(TensorSpec.weight(b + "ffn_up.weight", p.hidden(), denseSize));
+                out.add(TensorSpec.weight(b + "ffn_down.weight", denseSize, p.hidden()));
+                return;
+            }
+            out.add(TensorSpec.router(b + "ffn_gate_inp.weight", p.hidden(), experts));
+            if (sigmoidRouting) out.add(new TensorSpec(b + "exp_probs_b.bias", new long[]{experts}, Init.ONES));
+            out.add(TensorSpec.experts(b + "ffn_gate_exps.weight", p.hidden(), expertSize, experts));
+            out.add(TensorSpec.experts(b + "ffn_up_exps.weight", p.hidden(), expertSize, experts));
+            out.add(TensorSpec.experts(b + "ffn_down_exps.weight", expertSize, p.hidden(), experts));
+            if (shared > 0) {
+                out.add(TensorSpec.weight(b + "ffn_gate_shexp.weight", p.hidden(), (long) expertSize * shared));
+                out.add(TensorSpec.weight(b + "ffn_up_shexp.weight", p.hidden(), (long) expertSize * shared));
+                out.add(TensorSpec.weight(b + "ffn_down_shexp.weight", (long) expertSize * shared, p.hidden()));
+            }
+        }
+
+        @Override
+        public void metadata(Preset p, GgufWriter w) {
+            String a = p.architecture() + ".";
+            w.putUInt32(a + "feed_forward_length", leadingDense > 0 ? denseSize : expertSize);
+            w.putUInt32(a + "expert_feed_forward_length", expertSize);
+            w.putUInt32(a + "expert_count", experts);
+            w.putUInt32(a + "expert_used_count", used);
+            if (shared > 0) w.putUInt32(a + "expert_shared_count", shared);
+            if (leadingDense > 0) w.putUInt32(a + "leading_dense_block_count", leadingDense);
+            if (sigmoidRouting) {
+                w.putUInt32(a + "expert_gating_func", 2);
+                w.putBool(a + "expert_weights_norm", true);
+                w.putFloat32(a + "expert_weights_scale", 2.5f);
+            }
         }
     }
 

@@ -17,12 +17,25 @@ final class Presets {
         add(new Preset("qwen3-0.6b", "qwen3", 1024, 28, 40960, 1e6, 1e-6, true, 0.02,
                 new Preset.GqaAttention(16, 8, 128, true), new Preset.DenseFeedForward(3072),
                 new Preset.Vocab(151936, "qwen2", 151643)));
+        // The MoE benchmark shapes of llamacpp-baseline.md.
+        add(new Preset("qwen3moe-mini", "qwen3moe", 1024, 16, 40960, 1e6, 1e-6, false, 0.02,
+                new Preset.GqaAttention(16, 4, 128, true), new Preset.MoeFeedForward(32, 4, 512, 0, 0, 0, false),
+                new Preset.Vocab(151936, "qwen2", 151643)));
+        add(new Preset("deepseek2-mini", "deepseek2", 1024, 16, 163840, 10000, 1e-6, false, 0.02,
+                new Preset.LatentAttention(16, 0, 256, 64, 32, 64), new Preset.MoeFeedForward(16, 4, 512, 1, 1, 4096, true),
+                new Preset.Vocab(102400, "deepseek-v3", 100000)));
         // Tiny models for tests: every row length a multiple of 32 so that all types apply.
         add(new Preset("llama-tiny", "llama", 64, 2, 256, 10000, 1e-5, false, 0.02,
                 new Preset.GqaAttention(4, 2, 16, false), new Preset.DenseFeedForward(128),
                 new Preset.Vocab(512, "qwen2", 509)));
         add(new Preset("qwen3-tiny", "qwen3", 64, 2, 256, 1e6, 1e-6, true, 0.02,
                 new Preset.GqaAttention(4, 2, 32, true), new Preset.DenseFeedForward(128),
+                new Preset.Vocab(512, "qwen2", 509)));
+        add(new Preset("qwen3moe-tiny", "qwen3moe", 64, 2, 256, 1e6, 1e-6, false, 0.02,
+                new Preset.GqaAttention(4, 2, 32, true), new Preset.MoeFeedForward(8, 2, 64, 0, 0, 0, false),
+                new Preset.Vocab(512, "qwen2", 509)));
+        add(new Preset("deepseek2-tiny", "deepseek2", 64, 3, 256, 10000, 1e-6, false, 0.02,
+                new Preset.LatentAttention(4, 32, 64, 32, 32, 32), new Preset.MoeFeedForward(8, 2, 64, 1, 1, 128, true),
                 new Preset.Vocab(512, "qwen2", 509)));
     }
 }

@@ -4,12 +4,13 @@ import dev.ember.engine.model.Compute;
 import dev.ember.engine.model.Decoder;
 import dev.ember.engine.model.DecoderBlock;
 import dev.ember.engine.model.DenseConfigs;
+import dev.ember.engine.model.FeedForward;
+import dev.ember.engine.model.FeedForwards;
 import dev.ember.engine.model.GroupedQueryAttention;
 import dev.ember.engine.model.ModelConfig;
 import dev.ember.engine.model.ModelParams;
 import dev.ember.engine.model.Rope;
 import dev.ember.engine.model.RopeLayout;
-import dev.ember.engine.model.SwiGlu;
 import dev.ember.engine.model.WeightSource;
 import dev.ember.engine.model.Weights;
 import dev.ember.engine.tensor.WeightMatrix;
@@ -19,12 +20,20 @@ import dev.ember.engine.tensor.WeightMatrix;
  * only what differs: the RoPE layout, Q/K/V biases and per-head Q/K norms.
  */
 final class DenseFamily {
-    record Variant(RopeLayout ropeLayout, boolean qkvBias, boolean qkNorm) {}
+    /** What differs between the families built here; {@code routing} is null for dense-only families. */
+    record Variant(RopeLayout ropeLayout, boolean qkvBias, boolean qkNorm, FeedForwards.RouterSpec routing) {
+        Variant(RopeLayout ropeLayout, boolean qkvBias, boolean qkNorm) {
+            this(ropeLayout, qkvBias, qkNorm, null);
+        }
+    }
 
     private DenseFamily() {}
 
     static Decoder build(WeightSource src, Compute compute, Variant variant) {
-        ModelParams p = new ModelParams(src);
+        return build(src, compute, new ModelParams(src), variant);
+    }
+
+    static Decoder build(WeightSource src, Compute compute, ModelParams p, Variant variant) {
         ModelConfig c = DenseConfigs.read(p, variant.ropeLayout());
         Weights w = new Weights(src, compute.kernels());
         Rope rope = DenseConfigs.rope(c, w);
@@ -42,10 +51,7 @@ final class DenseFamily {
                     variant.qkNorm() ? w.rmsNorm(b + "attn_q_norm.weight", c.headDim(), c.rmsEps()) : null,
                     variant.qkNorm() ? w.rmsNorm(b + "attn_k_norm.weight", c.headDim(), c.rmsEps()) : null,
                     rope, c.heads(), c.kvHeads(), c.headDim(), c.valueDim());
-            SwiGlu ffn = new SwiGlu(
-                    w.matrix(b + "ffn_gate.weight", c.ffnDim(), c.dim()),
-                    w.matrix(b + "ffn_up.weight", c.ffnDim(), c.dim()),
-                    w.matrix(b + "ffn_down.weight", c.dim(), c.ffnDim()));
+            FeedForward ffn = FeedForwards.forLayer(w, c, i, variant.routing());
             blocks[i] = new DecoderBlock(w.rmsNorm(b + "attn_norm.weight", c.dim(), c.rmsEps()), attention,
                     w.rmsNorm(b + "ffn_norm.weight", c.dim(), c.rmsEps()), ffn);
         }

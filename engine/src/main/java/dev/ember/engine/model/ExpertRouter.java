@@ -1,0 +1,102 @@
+package dev.ember.engine.model;
+
+/**
+ * Chooses each token's experts and their weights from the router logits, covering the routers
+ * of Mixtral and Qwen3-MoE (softmax, top-k, renormalized), DeepSeek-V2 (softmax, optionally
+ * group-limited by each group's best score, scaled) and DeepSeek-V3 (sigmoid, a selection-only
+ * bias, groups ranked by the sum of their two best scores, renormalized, scaled).
+ *
+ * <p>Ties at the top-k boundary go to the lower expert index, so routing is deterministic.
+ *
+ * @param scoring      how logits become scores
+ * @param selectionBias added to scores for choosing experts only (DeepSeek-V3's e_score_correction_bias), or null
+ * @param groups       expert groups (1 = no group limit)
+ * @param groupsUsed   groups a token may choose from
+ * @param groupScore   how a group is ranked
+ * @param normalize    divide the chosen weights by their sum
+ * @param scale        multiply the final weights (routed_scaling_factor)
+ */
+public record ExpertRouter(int experts, int topK, Scoring scoring, float[] selectionBias, int groups, int groupsUsed,
+                           GroupScore groupScore, boolean normalize, float scale) {
+    public enum Scoring { SOFTMAX, SIGMOID }
+
+    public enum GroupScore { MAX, TOP2_SUM }
+
+    public ExpertRouter {
+        if (topK < 1 || topK > experts) throw new ModelLoadException("experts used per token (" + topK + ") must be in [1, " + experts + "]");
+        if (groups < 1 || experts % groups != 0) throw new ModelLoadException("expert groups (" + groups + ") must divide the expert count " + experts);
+        if (groupsUsed < 1 || groupsUsed > groups) throw new ModelLoadException("expert groups used (" + groupsUsed + ") must be in [1, " + groups + "]");
+        if (selectionBias != null && selectionBias.length != experts) throw new ModelLoadException("router bias has " + selectionBias.length + " entries for " + experts + " experts");
+    }
+
+    /**
+     * Routes one token: reads {@code logits[off .. off + experts)}, writes the chosen expert ids
+     * to {@code ids[0 .. topK)} and their weights to {@code weights}. {@code scratch} holds at
+     * least {@code 2 * experts} floats.
+     */
+    public void route(float[] logits, int off, int[] ids, float[] weights, float[] scratch) {
+        int n = experts;
+        float[] scores = scratch;          // [0, n): the scores the weights come from
+        int choice = n;                    // [n, 2n): the scores experts are chosen by
+        if (scoring == Scoring.SOFTMAX) {
+            float max = Float.NEGATIVE_INFINITY;
+            for (int e = 0; e < n; e++) max = Math.max(max, logits[off + e]);
+            float sum = 0;
+            for (int e = 0; e < n; e++) {
+                scores[e] = (float) Math.exp(logits[off + e] - max);
+                sum += scores[e];
+            }
+            for (int e = 0; e < n; e++) scores[e] /= sum;
+        } else {
+            for (int e = 0; e < n; e++) scores[e] = (float) (1.0 / (1.0 + Math.exp(-logits[off + e])));
+        }
+        for (int e = 0; e < n; e++) scratch[choice + e] = selectionBias == null ? scores[e] : scores[e] + selectionBias[e];
+        if (groupsUsed < groups) maskGroups(scratch, choice);
+        for (int k = 0; k < topK; k++) {
+            int best = -1;
+            for (int e = 0; e < n; e++) {
+                float v = scratch[choice + e];
+                if (v == Float.NEGATIVE_INFINITY) continue;
+                if (best < 0 || v > scratch[choice + best]) best = e;
+            }
+            ids[k] = best;
+            weights[k] = scores[best];
+            scratch[choice + best] = Float.NEGATIVE_INFINITY;
+        }
+        if (normalize) {
+            float sum = 0;
+            for (int k = 0; k < topK; k++) sum += weights[k];
+            float denom = sum + (scoring == Scoring.SIGMOID ? 1e-20f : 0f);
+            for (int k = 0; k < topK; k++) weights[k] /= denom;
+        }
+        if (scale != 1f) for (int k = 0; k < topK; k++) weights[k] *= scale;
+    }
+
+    /** Keeps only the experts of the {@code groupsUsed} best groups (others set to -inf). */
+    private void maskGroups(float[] scratch, int choice) {
+        int size = experts / groups;
+        float[] groupScores = new float[groups];
+        for (int g = 0; g < groups; g++) {
+            float first = Float.NEGATIVE_INFINITY, second = Float.NEGATIVE_INFINITY;
+            for (int i = 0; i < size; i++) {
+                float v = scratch[choice + g * size + i];
+                if (v > first) {
+                    second = first;
+                    first = v;
+                } else if (v > second) {
+                    second = v;
+                }
+            }
+            groupScores[g] = groupScore == GroupScore.MAX ? first : first + second;
+        }
+        boolean[] keep = new boolean[groups];
+        for (int k = 0; k < groupsUsed; k++) {
+            int best = -1;
+            for (int g = 0; g < groups; g++) if (!keep[g] && (best < 0 || groupScores[g] > groupScores[best])) best = g;
+            keep[best] = true;
+        }
+        for (int g = 0; g < groups; g++) {
+            if (!keep[g]) for (int i = 0; i < size; i++) scratch[choice + g * size + i] = Float.NEGATIVE_INFINITY;
+        }
+    }
+}

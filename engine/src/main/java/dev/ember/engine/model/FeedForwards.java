@@ -1,0 +1,40 @@
+package dev.ember.engine.model;
+
+/**
+ * Builds a layer's FFN from the tensors it has: a MoE when the layer has a router
+ * ({@code ffn_gate_inp}), else a dense SwiGLU. So leading dense layers (DeepSeek's
+ * first_k_dense_replace), dense-only layers and Mixtral-style all-MoE stacks need no flags.
+ */
+public final class FeedForwards {
+    private FeedForwards() {}
+
+    /** How a family routes: everything but the per-layer tensors. */
+    public interface RouterSpec {
+        ExpertRouter router(Weights w, String blockPrefix, int experts);
+    }
+
+    public static FeedForward forLayer(Weights w, ModelConfig c, int layer, RouterSpec routing) {
+        String b = "blk." + layer + ".";
+        if (!w.has(b + "ffn_gate_inp.weight")) {
+            return new SwiGlu(w.matrix(b + "ffn_gate.weight", c.ffnDim(), c.dim()),
+                    w.matrix(b + "ffn_up.weight", c.ffnDim(), c.dim()),
+                    w.matrix(b + "ffn_down.weight", c.dim(), c.ffnDim()));
+        }
+        if (routing == null) throw new ModelLoadException(w.source().origin() + ": layer " + layer + " has experts but " + c.architecture() + " has no router settings");
+        var router = w.matrix(b + "ffn_gate_inp.weight");
+        ExpertWeights experts = ExpertWeights.stacked(w.source().tensor(b + "ffn_gate_exps.weight"),
+                w.source().tensor(b + "ffn_up_exps.weight"), w.source().tensor(b + "ffn_down_exps.weight"));
+        SwiGlu shared = null;
+        if (w.has(b + "ffn_gate_shexp.weight")) {
+            shared = new SwiGlu(w.matrix(b + "ffn_gate_shexp.weight"), w.matrix(b + "ffn_up_shexp.weight"), w.matrix(b + "ffn_down_shexp.weight"));
+        }
+        return new MixtureOfExperts(router, routing.router(w, b, experts.count()), experts, shared);
+    }
+
+    /** Softmax, top-k and renormalization (Mixtral, Qwen3-MoE with norm_topk_prob). */
+    public static RouterSpec softmaxTopK(ModelParams p, boolean normalizeByDefault) {
+        int topK = p.integer("expert_used_count");
+        boolean normalize = p.bool("expert_weights_norm", normalizeByDefault);
+        return (w, b, n) -> new ExpertRouter(n, topK, ExpertRouter.Scoring.SOFTMAX, null, 1, 1, ExpertRouter.GroupScore.MAX, normalize, 1f);
+    }
+}

@@ -1,0 +1,149 @@
+package dev.ember.engine.model.family;
+
+import dev.ember.engine.model.Compute;
+import dev.ember.engine.model.Decoder;
+import dev.ember.engine.model.DecoderBlock;
+import dev.ember.engine.model.DenseConfigs;
+import dev.ember.engine.model.ExpertRouter;
+import dev.ember.engine.model.FeedForwards;
+import dev.ember.engine.model.LatentAttention;
+import dev.ember.engine.model.Model;
+import dev.ember.engine.model.ModelConfig;
+import dev.ember.engine.model.ModelLoadException;
+import dev.ember.engine.model.ModelParams;
+import dev.ember.engine.model.Rope;
+import dev.ember.engine.model.RopeLayout;
+import dev.ember.engine.model.RopeScaling;
+import dev.ember.engine.model.WeightSource;
+import dev.ember.engine.model.Weights;
+import dev.ember.engine.tensor.Tensor;
+import dev.ember.engine.tensor.TensorType;
+import dev.ember.engine.tensor.WeightMatrix;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.List;
+
+/**
+ * DeepSeek V2 and V3 (GGUF {@code deepseek2}): multi-head latent attention with optional
+ * q-LoRA and a decoupled RoPE key (adjacent-pair layout, YaRN), and a MoE with shared experts
+ * after {@code leading_dense_block_count} dense layers. V2 routes by softmax (optionally limited
+ * to the best groups by their top score); V3 by sigmoid plus a selection bias, groups ranked by
+ * the sum of their two best scores, weights renormalized and scaled.
+ */
+final class DeepseekV2 implements ModelFamily {
+    @Override public List<String> architectures() { return List.of("deepseek2"); }
+
+    @Override
+    public Model load(WeightSource src, Compute compute) {
+        ModelParams p = new ModelParams(src);
+        Weights w = new Weights(src, compute.kernels());
+        int dim = p.integer("embedding_length");
+        int heads = p.integer("attention.head_count");
+        int kvRank = p.integer("attention.kv_lora_rank");
+        int qRank = p.integer("attention.q_lora_rank", 0);
+        int ropeDim = p.integer("rope.dimension_count");
+        int qkDim = p.integer("attention.key_length_mla", p.integer("attention.key_length"));
+        int vDim = p.integer("attention.value_length_mla", p.integer("attention.value_length"));
+        int nope = qkDim - ropeDim;
+        if (nope <= 0) throw new ModelLoadException(src.origin() + ": key length " + qkDim + " must exceed the rope dimension " + ropeDim);
+        float eps = (float) p.real("attention.layer_norm_rms_epsilon", 1e-6);
+        RopeScaling scaling = ropeScaling(p);
+        int vocab = src.tensor("token_embd.weight").rows();
+        int ffn = p.integer("feed_forward_length", p.integer("expert_feed_forward_length"));
+        ModelConfig c = new ModelConfig("deepseek2", vocab, dim, p.integer("block_count"), heads, heads, qkDim, vDim, ffn, eps,
+                p.integer("context_length", 4096), p.real("rope.freq_base", 10000.0), ropeDim, RopeLayout.NORMAL, scaling);
+        Rope rope = new Rope(ropeDim, c.ropeTheta(), RopeLayout.NORMAL, scaling, null);
+        float scale = (float) (1.0 / Math.sqrt(qkDim));
+        double logMul = p.real("rope.scaling.yarn_log_multiplier", 0.0);
+        if (scaling.type() == RopeScaling.Type.YARN && scaling.factor() > 1 && logMul != 0) {
+            // YaRN's attention temperature, mscale_all_dim's share: the softmax scale gets mscale².
+            double mscale = 1.0 + logMul * Math.log(scaling.factor());
+            scale *= (float) (mscale * mscale);
+        }
+        FeedForwards.RouterSpec routing = routerSpec(p);
+        DecoderBlock[] blocks = new DecoderBlock[c.layers()];
+        for (int i = 0; i < c.layers(); i++) {
+            String b = "blk." + i + ".";
+            WeightMatrix[] kAbsorb = new WeightMatrix[heads];
+            WeightMatrix[] vUp = new WeightMatrix[heads];
+            upProjections(w, b, heads, nope, vDim, kvRank, kAbsorb, vUp);
+            boolean qLora = qRank > 0 || w.has(b + "attn_q_a.weight");
+            LatentAttention attention = new LatentAttention(
+                    qLora ? null : w.matrix(b + "attn_q.weight", heads * qkDim, dim),
+                    qLora ? w.matrix(b + "attn_q_a.weight") : null,
+                    qLora ? w.rmsNorm(b + "attn_q_a_norm.weight", w.matrix(b + "attn_q_a.weight").rows(), eps) : null,
+                    qLora ? w.matrix(b + "attn_q_b.weight") : null,
+                    w.matrix(b + "attn_kv_a_mqa.weight", kvRank + ropeDim, dim),
+                    w.rmsNorm(b + "attn_kv_a_norm.weight", kvRank, eps),
+                    kAbsorb, vUp, w.matrix(b + "attn_output.weight", dim, heads * vDim), rope,
+                    heads, nope, ropeDim, vDim, kvRank, scale);
+            blocks[i] = new DecoderBlock(w.rmsNorm(b + "attn_norm.weight", dim, eps), attention,
+                    w.rmsNorm(b + "ffn_norm.weight", dim, eps), FeedForwards.forLayer(w, c, i, routing));
+        }
+        WeightMatrix output = w.has("output.weight") ? w.matrix("output.weight", vocab, dim) : w.matrix("token_embd.weight");
+        String summary = Summaries.of(c, src) + String.format(", MLA kv_lora_rank %d, q_lora_rank %d, nope %d + rope %d, v %d", kvRank, qRank, nope, ropeDim, vDim)
+                + (routing != null ? String.format(", %d experts (top %d, %d shared)", p.integer("expert_count"), p.integer("expert_used_count"), p.integer("expert_shared_count", 0)) : "");
+        return new Decoder(c, compute, w.matrix("token_embd.weight", vocab, dim), blocks, w.rmsNorm("output_norm.weight", dim, eps), output, rope, summary);
+    }
+
+    /**
+     * YaRN as DeepSeek uses it: the cos/sin factor is mscale/mscale_all_dim, which is 1 for the
+     * released models, unless the converter recorded another one.
+     */
+    static RopeScaling ropeScaling(ModelParams p) {
+        RopeScaling s = DenseConfigs.ropeScaling(p);
+        if (s.type() != RopeScaling.Type.YARN) return s;
+        float attn = (float) p.real("rope.scaling.attn_factor", 1.0);
+        return RopeScaling.yarn(s.factor(), s.originalContext(), s.betaFast(), s.betaSlow(), attn);
+    }
+
+    static FeedForwards.RouterSpec routerSpec(ModelParams p) {
+        if (p.integer("expert_count", 0) == 0) return null;
+        int topK = p.integer("expert_used_count");
+        int gating = p.integer("expert_gating_func", 1);
+        ExpertRouter.Scoring scoring = switch (gating) {
+            case 1 -> ExpertRouter.Scoring.SOFTMAX;
+            case 2 -> ExpertRouter.Scoring.SIGMOID;
+            default -> throw new ModelLoadException(p.source().origin() + ": unsupported expert_gating_func " + gating + " (1 = softmax, 2 = sigmoid)");
+        };
+        int groups = p.integer("expert_group_count", 1);
+        int groupsUsed = p.integer("expert_group_used_count", groups);
+        boolean normalize = p.bool("expert_weights_norm", false);
+        float scale = (float) p.real("expert_weights_scale", 1.0);
+        ExpertRouter.GroupScore groupScore = scoring == ExpertRouter.Scoring.SIGMOID ? ExpertRouter.GroupScore.TOP2_SUM : ExpertRouter.GroupScore.MAX;
+        return (w, b, n) -> new ExpertRouter(n, topK, scoring, w.optionalVector(b + "exp_probs_b.bias", n),
+                groups, groupsUsed, groupScore, normalize, scale);
+    }
+
+    /**
+     * The per-head up-projections: from llama.cpp's split {@code attn_k_b} (already transposed)
+     * and {@code attn_v_b}, or from the fused {@code attn_kv_b} of older files and HF checkpoints,
+     * whose key part is transposed once here into F32.
+     */
+    static void upProjections(Weights w, String b, int heads, int nope, int vDim, int kvRank, WeightMatrix[] kAbsorb, WeightMatrix[] vUp) {
+        if (w.has(b + "attn_k_b.weight")) {
+            Tensor kb = w.source().tensor(b + "attn_k_b.weight");
+            Tensor vb = w.source().tensor(b + "attn_v_b.weight");
+            for (int h = 0; h < heads; h++) {
+                kAbsorb[h] = kb.slice(h);
+                vUp[h] = vb.slice(h);
+            }
+            return;
+        }
+        WeightMatrix kv = w.matrix(b + "attn_kv_b.weight", heads * (nope + vDim), kvRank);
+        float[] row = new float[kvRank];
+        for (int h = 0; h < heads; h++) {
+            MemorySegment t = Arena.ofAuto().allocate((long) kvRank * nope * 4, 64);
+            for (int i = 0; i < nope; i++) {
+                w.dequantizeRow(kv, h * (nope + vDim) + i, row);
+                for (int j = 0; j < kvRank; j++) t.setAtIndex(ValueLayout.JAVA_FLOAT_UNALIGNED, (long) j * nope + i, row[j]);
+            }
+            kAbsorb[h] = new WeightMatrix(b + "attn_k_b[" + h + "]", TensorType.F32, kvRank, nope, t);
+            long rowBytes = kv.rowBytes();
+            vUp[h] = new WeightMatrix(b + "attn_v_b[" + h + "]", kv.type(), vDim, kvRank,
+                    kv.data().asSlice((h * (nope + vDim) + nope) * rowBytes, vDim * rowBytes));
+        }
+    }
+}
