@@ -7,47 +7,66 @@ import dev.ember.engine.model.Compute;
 import dev.ember.engine.model.GgufWeights;
 import dev.ember.engine.model.Model;
 import dev.ember.engine.model.ModelLoadException;
+import dev.ember.engine.model.WeightSource;
 import dev.ember.engine.model.family.ModelFamilies;
+import dev.ember.engine.safetensors.HfCheckpoint;
 import dev.ember.engine.tokenizer.Tokenizer;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
- * A model opened from disk: the mapped file, the model wired from it, its tokenizer (null for
- * files without one, e.g. benchmark models) and the worker pool it computes on.
+ * A model opened from disk: the mapped file (a GGUF file, or a Hugging Face directory whose
+ * safetensors shards are mapped), the model wired from it, its tokenizer (null for files without
+ * one, e.g. benchmark models) and the worker pool it computes on.
  */
 public final class LoadedModel implements AutoCloseable {
-    private final GgufFile file;
+    private final GgufFile file; // null for a Hugging Face directory
+    private final HfCheckpoint checkpoint; // null for a GGUF file
     private final Model model;
     private final WorkerPool pool;
     private volatile Tokenizer tokenizer; // built on first use: logits and bench need none
 
-    private LoadedModel(GgufFile file, Model model, WorkerPool pool) {
+    private LoadedModel(GgufFile file, HfCheckpoint checkpoint, Model model, WorkerPool pool) {
         this.file = file;
+        this.checkpoint = checkpoint;
         this.model = model;
         this.pool = pool;
     }
 
-    /** Opens a GGUF model file with a pool of {@code threads} workers. */
+    /** Opens a GGUF model file, or a Hugging Face model directory, with a pool of {@code threads} workers. */
     public static LoadedModel open(Path path, int threads) {
-        if (!Files.exists(path)) throw new ModelLoadException(path + ": no such file; pass the path of a .gguf model file");
+        if (!Files.exists(path)) throw new ModelLoadException(path + ": no such file; pass the path of a .gguf model file or a Hugging Face model directory");
+        GgufFile file = null;
+        HfCheckpoint checkpoint = null;
+        WeightSource source;
         if (Files.isDirectory(path)) {
-            throw new ModelLoadException(path + ": is a directory; Hugging Face model directories are not supported yet, pass a .gguf file");
+            checkpoint = HfCheckpoint.open(path);
+            source = checkpoint;
+        } else {
+            file = GgufFile.open(path);
+            source = new GgufWeights(file);
         }
-        GgufFile file = GgufFile.open(path);
         WorkerPool pool = new WorkerPool(threads);
         try {
-            Model model = ModelFamilies.load(new GgufWeights(file), new Compute(Kernels.get(), pool));
-            return new LoadedModel(file, model, pool);
+            Model model = ModelFamilies.load(source, new Compute(Kernels.get(), pool));
+            return new LoadedModel(file, checkpoint, model, pool);
         } catch (RuntimeException e) {
             pool.close();
-            file.close();
+            if (file != null) file.close();
+            if (checkpoint != null) checkpoint.close();
             throw e;
         }
     }
 
-    public GgufFile file() { return file; }
+    /** The GGUF file; throws for a Hugging Face directory (use {@link #source()}). */
+    public GgufFile file() {
+        if (file == null) throw new IllegalStateException(checkpoint.origin() + " is a Hugging Face directory, not a GGUF file");
+        return file;
+    }
+
+    /** Tensors and metadata under GGUF names, whatever the format on disk. */
+    public WeightSource source() { return file != null ? new GgufWeights(file) : checkpoint; }
     public Model model() { return model; }
     public WorkerPool pool() { return pool; }
 
@@ -57,8 +76,9 @@ public final class LoadedModel implements AutoCloseable {
         if (t == null) {
             synchronized (this) {
                 if (tokenizer == null) {
-                    if (!hasTokenizer()) throw new IllegalStateException(file.path() + " has no tokenizer metadata; pass token ids instead of text");
-                    tokenizer = Tokenizer.fromGguf(file);
+                    if (checkpoint != null) tokenizer = checkpoint.tokenizer();
+                    else if (!hasTokenizer()) throw new IllegalStateException(file.path() + " has no tokenizer metadata; pass token ids instead of text");
+                    else tokenizer = Tokenizer.fromGguf(file);
                 }
                 t = tokenizer;
             }
@@ -67,12 +87,14 @@ public final class LoadedModel implements AutoCloseable {
     }
 
     public boolean hasTokenizer() {
+        if (checkpoint != null) return checkpoint.hasTokenizer();
         return file.has("tokenizer.ggml.model") && file.has("tokenizer.ggml.tokens");
     }
 
     @Override
     public void close() {
         pool.close();
-        file.close();
+        if (file != null) file.close();
+        if (checkpoint != null) checkpoint.close();
     }
 }

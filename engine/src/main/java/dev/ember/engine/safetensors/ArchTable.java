@@ -1,0 +1,38 @@
+package dev.ember.engine.safetensors;
+
+import java.util.List;
+import java.util.Map;
+
+/**
+ * One architecture family's translation from a Hugging Face checkpoint to llama.cpp's GGUF
+ * conventions, as {@code convert_hf_to_gguf.py} does it: which transformers classes it serves,
+ * the GGUF architecture string, per-layer tensor names, how experts are named, the one-off
+ * tensor conversions, and the config keys.
+ *
+ * @param layerTensors  HF name after {@code model.layers.N.} → GGUF name after {@code blk.N.}
+ * @param expertPrefix  HF per-expert prefix after {@code model.layers.N.}, e.g. {@code mlp.experts.}
+ *                      (then {@code E.<proj>.weight}); null for dense families
+ * @param expertProjs   HF per-expert projection name → GGUF stacked name (e.g. {@code w1} → {@code ffn_gate_exps})
+ * @param permuteQk     Llama: permute Q/K rows from HF's half-split RoPE layout to GGUF's adjacent pairs
+ * @param splitKvB      DeepSeek MLA: split {@code kv_b_proj} into {@code attn_k_b} (transposed) and {@code attn_v_b}
+ * @param skipExtraLayers layers at or past {@code num_hidden_layers} are dropped (DeepSeek V3's MTP block)
+ */
+record ArchTable(
+        String ggufArch,
+        List<String> hfClasses,
+        Map<String, String> layerTensors,
+        String expertPrefix,
+        Map<String, String> expertProjs,
+        boolean permuteQk,
+        boolean splitKvB,
+        boolean skipExtraLayers,
+        ConfigTranslator config) {
+
+    /** Writes a family's GGUF metadata from config.json. */
+    @FunctionalInterface
+    interface ConfigTranslator {
+        void translate(HfConfig config, GgufMetadata out);
+    }
+
+    boolean hasExperts() { return expertPrefix != null; }
+}

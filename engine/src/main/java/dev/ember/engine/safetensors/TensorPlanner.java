@@ -1,0 +1,248 @@
+package dev.ember.engine.safetensors;
+
+import dev.ember.engine.model.ModelLoadException;
+import dev.ember.engine.tensor.Dequant;
+import dev.ember.engine.tensor.TensorType;
+
+import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Maps every tensor of a checkpoint to its llama.cpp GGUF name through an {@link ArchTable} and
+ * plans the few conversions llama.cpp's converter applies.
+ *
+ * <p><b>Experts.</b> llama.cpp stacks the per-expert matrices of a layer into one 3-D tensor
+ * {@code blk.N.ffn_{gate,up,down}_exps.weight} of shape {@code [k, n, experts]}. HF checkpoints
+ * store each expert separately, wherever the writer put it, so one contiguous 3-D view cannot be
+ * made without copying. The plan is therefore a {@link TensorPlan.Pieces} of the expert matrices
+ * in order: {@link HfCheckpoint#expert} hands out each expert as a zero-copy view, and
+ * {@link HfCheckpoint#tensor} stacks them (one copy, at first use) for code that wants the 3-D
+ * tensor; `ember convert` streams the pieces without any copy.
+ *
+ * <p><b>Llama RoPE.</b> HF Llama rotates half-split pairs (NeoX); GGUF llama checkpoints have Q/K
+ * rows permuted so that adjacent pairs rotate, and Ember's Llama family expects that. The planner
+ * applies llama.cpp's permutation (a row gather, copied once at load) so an HF directory and the
+ * GGUF converted from it hold the same tensors and give bit-identical results. The cost is one
+ * copy of the Q and K matrices; reading the layout from metadata instead would avoid it but
+ * would make HF Llama a different model from GGUF Llama for every consumer of the weights.
+ */
+final class TensorPlanner {
+    private static final Pattern LAYER = Pattern.compile("model\\.layers\\.(\\d+)\\.(.+)");
+
+    private final ArchTable table;
+    private final HfConfig config;
+    private final Map<String, SafetensorsFile.Entry> source;
+    private final int layers;
+    /** GGUF name → plan; blocks in numeric order, like a llama.cpp file. */
+    private final Map<String, TensorPlan> global = new LinkedHashMap<>();
+    private final TreeMap<Integer, Map<String, TensorPlan>> blocks = new TreeMap<>();
+    /** layer → GGUF stacked name → expert index → entry */
+    private final Map<Integer, Map<String, TreeMap<Integer, SafetensorsFile.Entry>>> experts = new TreeMap<>();
+
+    private TensorPlanner(ArchTable table, HfConfig config, Map<String, SafetensorsFile.Entry> source) {
+        this.table = table;
+        this.config = config;
+        this.source = source;
+        this.layers = Math.toIntExact(config.integer("num_hidden_layers"));
+    }
+
+    static Map<String, TensorPlan> plan(ArchTable table, HfConfig config, Map<String, SafetensorsFile.Entry> source) {
+        TensorPlanner p = new TensorPlanner(table, config, source);
+        for (SafetensorsFile.Entry e : source.values()) p.add(e);
+        p.stackExperts();
+        p.ropeFreqs();
+        Map<String, TensorPlan> out = new LinkedHashMap<>();
+        if (p.global.containsKey("token_embd.weight")) out.put("token_embd.weight", p.global.get("token_embd.weight"));
+        if (p.global.containsKey("rope_freqs.weight")) out.put("rope_freqs.weight", p.global.get("rope_freqs.weight"));
+        p.blocks.values().forEach(out::putAll);
+        out.putAll(p.global);
+        return out;
+    }
+
+    private void add(SafetensorsFile.Entry e) {
+        String name = e.name();
+        if (name.endsWith("rotary_emb.inv_freq")) return; // recomputed from the config, as llama.cpp does
+        switch (name) {
+            case "model.embed_tokens.weight" -> { global.put("token_embd.weight", direct("token_embd.weight", e)); return; }
+            case "model.norm.weight" -> { global.put("output_norm.weight", direct("output_norm.weight", e)); return; }
+            case "lm_head.weight" -> { global.put("output.weight", direct("output.weight", e)); return; }
+            default -> { }
+        }
+        Matcher m = LAYER.matcher(name);
+        if (!m.matches()) throw unknown(e);
+        int bid = Integer.parseInt(m.group(1));
+        String rest = m.group(2);
+        if (bid >= layers) {
+            if (table.skipExtraLayers()) return; // DeepSeek V3's multi-token-prediction block, unused for decoding
+            throw new ModelLoadException(e.file() + ": tensor '" + name + "' belongs to layer " + bid + ", but config.json has num_hidden_layers = "
+                    + layers + "; config.json does not match the weights");
+        }
+        String b = "blk." + bid + ".";
+        Map<String, TensorPlan> block = blocks.computeIfAbsent(bid, k -> new LinkedHashMap<>());
+        if (table.hasExperts() && rest.startsWith(table.expertPrefix())) {
+            String[] parts = rest.substring(table.expertPrefix().length()).split("\\.");
+            String gguf = parts.length == 3 && parts[2].equals("weight") ? table.expertProjs().get(parts[1]) : null;
+            if (gguf == null || !parts[0].chars().allMatch(Character::isDigit)) throw unknown(e);
+            experts.computeIfAbsent(bid, k -> new LinkedHashMap<>()).computeIfAbsent(b + gguf, k -> new TreeMap<>())
+                    .put(Integer.parseInt(parts[0]), e);
+            return;
+        }
+        if (table.splitKvB() && rest.equals("self_attn.kv_b_proj.weight")) {
+            splitKvB(b, e, block);
+            return;
+        }
+        String gguf = table.layerTensors().get(rest);
+        if (gguf == null) throw unknown(e);
+        String full = b + gguf;
+        if (table.permuteQk() && (rest.startsWith("self_attn.q_proj.") || rest.startsWith("self_attn.k_proj."))) {
+            long heads = config.integer("num_attention_heads");
+            long kvHeads = config.integer("num_key_value_heads", heads);
+            block.put(full, permuted(full, e, rest.startsWith("self_attn.q_proj.") ? heads : kvHeads));
+        } else {
+            block.put(full, direct(full, e));
+        }
+    }
+
+    private ModelLoadException unknown(SafetensorsFile.Entry e) {
+        return new ModelLoadException(e.file() + ": tensor '" + e.name() + "' has no GGUF name in Ember's "
+                + table.ggufArch() + " table (" + String.join("/", table.hfClasses())
+                + "); the checkpoint has parts Ember does not know, or config.json names the wrong architecture");
+    }
+
+    private static long[] ggmlShape(long[] hf) {
+        long[] s = new long[hf.length];
+        for (int i = 0; i < hf.length; i++) s[i] = hf[hf.length - 1 - i];
+        return s;
+    }
+
+    private static TensorPlan direct(String name, SafetensorsFile.Entry e) {
+        return TensorPlan.Pieces.of(name, Dtypes.tensorType(e), ggmlShape(e.shape()), e.data());
+    }
+
+    /**
+     * llama.cpp's {@code LlamaModel.permute}: within each head of {@code hd} rows, GGUF row
+     * {@code 2i + j} is HF row {@code j * hd/2 + i}. Works for weights (units are rows) and
+     * biases (units are elements).
+     */
+    private TensorPlan permuted(String name, SafetensorsFile.Entry e, long heads) {
+        TensorType type = Dtypes.tensorType(e);
+        long units = e.shape()[0];
+        if (units % (2 * heads) != 0) {
+            throw new ModelLoadException(e.file() + ": tensor '" + e.name() + "' has " + units + " rows, not a multiple of 2 x " + heads
+                    + " heads; num_attention_heads / num_key_value_heads in config.json do not match the weights");
+        }
+        long unitBytes = e.data().byteSize() / units;
+        long hd = units / heads;
+        List<MemorySegment> parts = new ArrayList<>((int) units);
+        for (long h = 0; h < heads; h++) {
+            for (long i = 0; i < hd / 2; i++) {
+                for (long j = 0; j < 2; j++) {
+                    long src = h * hd + j * (hd / 2) + i;
+                    parts.add(e.data().asSlice(src * unitBytes, unitBytes));
+                }
+            }
+        }
+        return new TensorPlan.Pieces(name, type, ggmlShape(e.shape()), parts);
+    }
+
+    /**
+     * DeepSeek's {@code kv_b_proj} ({@code [heads * (nope + v), kv_lora]}) becomes llama.cpp's
+     * {@code attn_k_b} (per head the nope rows transposed: GGML {@code [nope, kv_lora, heads]}) and
+     * {@code attn_v_b} (per head the v rows: {@code [kv_lora, v, heads]}), the layout MLA's
+     * absorbed decode multiplies with directly.
+     */
+    private void splitKvB(String b, SafetensorsFile.Entry e, Map<String, TensorPlan> block) {
+        TensorType type = Dtypes.tensorType(e);
+        long heads = config.integer("num_attention_heads");
+        long nope = config.integer("qk_nope_head_dim");
+        long v = config.integer("v_head_dim");
+        long rows = e.shape()[0];
+        long lora = e.shape()[1];
+        if (e.shape().length != 2 || rows != heads * (nope + v)) {
+            throw new ModelLoadException(e.file() + ": tensor '" + e.name() + "' is " + Arrays.toString(e.shape()) + ", expected ["
+                    + heads * (nope + v) + ", kv_lora_rank] from num_attention_heads x (qk_nope_head_dim + v_head_dim) in config.json");
+        }
+        long rowBytes = type.bytesFor(lora);
+        long elemBytes = type.bytesFor(1);
+        MemorySegment data = e.data();
+        block.put(b + "attn_k_b.weight", new TensorPlan.Computed(b + "attn_k_b.weight", type, new long[] {nope, lora, heads},
+                (first, count, out) -> {
+                    for (int r = 0; r < count; r++) {
+                        long row = first + r;
+                        long h = row / lora;
+                        long c = row % lora;
+                        for (int j = 0; j < nope; j++) {
+                            long at = (h * (nope + v) + j) * rowBytes + c * elemBytes;
+                            Dequant.row(type, data, at, 1, out, (int) (r * nope + j));
+                        }
+                    }
+                }));
+        List<MemorySegment> vParts = new ArrayList<>();
+        for (long h = 0; h < heads; h++) vParts.add(data.asSlice((h * (nope + v) + nope) * rowBytes, v * rowBytes));
+        block.put(b + "attn_v_b.weight", new TensorPlan.Pieces(b + "attn_v_b.weight", type, new long[] {lora, v, heads}, vParts));
+    }
+
+    private void stackExperts() {
+        if (!table.hasExperts()) return;
+        long count = config.firstInteger("num_local_experts", "num_experts", "n_routed_experts");
+        experts.forEach((bid, byName) -> byName.forEach((name, byIndex) -> {
+            SafetensorsFile.Entry first = byIndex.firstEntry().getValue();
+            for (int x = 0; x < count; x++) {
+                SafetensorsFile.Entry ex = byIndex.get(x);
+                if (ex == null) {
+                    throw new ModelLoadException(config.file().getParent() + ": layer " + bid + " has no expert " + x + " for " + name
+                            + " (" + byIndex.size() + " of " + count + " experts found); a shard is missing or the expert count in config.json is wrong");
+                }
+                if (!Arrays.equals(ex.shape(), first.shape()) || !ex.dtype().equals(first.dtype())) {
+                    throw new ModelLoadException(ex.file() + ": expert tensor '" + ex.name() + "' is " + ex.dtype() + " " + Arrays.toString(ex.shape())
+                            + ", unlike expert 0 (" + first.dtype() + " " + Arrays.toString(first.shape()) + ")");
+                }
+            }
+            if (byIndex.lastKey() >= count) {
+                throw new ModelLoadException(byIndex.lastEntry().getValue().file() + ": expert " + byIndex.lastKey() + " exceeds the expert count "
+                        + count + " in config.json");
+            }
+            long[] hf = first.shape();
+            List<MemorySegment> parts = new ArrayList<>();
+            for (SafetensorsFile.Entry ex : byIndex.values()) parts.add(ex.data());
+            blocks.get(bid).put(name, new TensorPlan.Pieces(name, Dtypes.tensorType(first), new long[] {hf[1], hf[0], count}, parts));
+        }));
+    }
+
+    /** Llama 3.1's frequency-dependent scaling, as llama.cpp's LlamaModel.generate_extra_tensors computes it. */
+    private void ropeFreqs() {
+        Map<String, Object> rp = CommonKeys.ropeParameters(config);
+        if (!"llama3".equals(rp.getOrDefault("rope_type", rp.get("type")))) return;
+        double base = rp.get("rope_theta") instanceof Number n ? n.doubleValue() : config.has("rope_theta") ? config.real("rope_theta") : 10000.0;
+        long dim = config.has("head_dim") ? config.integer("head_dim") : config.integer("hidden_size") / config.integer("num_attention_heads");
+        double factor = num(rp, "factor", 8.0);
+        double low = num(rp, "low_freq_factor", 1.0);
+        double high = num(rp, "high_freq_factor", 4.0);
+        double old = num(rp, "original_max_position_embeddings", 8192);
+        float[] factors = new float[(int) (dim / 2)];
+        for (int i = 0; i < factors.length; i++) {
+            // torch computes the frequencies in float32: base ** (arange(0, dim, 2) / dim)
+            float freq = (float) (1.0 / Math.pow(base, (float) (2 * i) / (float) dim));
+            double wavelen = 2 * Math.PI / freq;
+            if (wavelen < old / high) factors[i] = 1f;
+            else if (wavelen > old / low) factors[i] = (float) factor;
+            else {
+                double smooth = (old / wavelen - low) / (high - low);
+                factors[i] = (float) (1 / ((1 - smooth) / factor + smooth));
+            }
+        }
+        global.put("rope_freqs.weight", new TensorPlan.Computed("rope_freqs.weight", TensorType.F32, new long[] {factors.length},
+                (first, c, out) -> System.arraycopy(factors, 0, out, 0, factors.length)));
+    }
+
+    private static double num(Map<String, Object> m, String key, double fallback) {
+        return m.get(key) instanceof Number n ? n.doubleValue() : fallback;
+    }
+}
