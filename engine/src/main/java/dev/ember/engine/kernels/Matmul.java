@@ -8,6 +8,7 @@ import dev.ember.engine.tensor.TensorType;
 import java.lang.foreign.MemorySegment;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorOperators;
 
 /**
  * The matmul loops.
@@ -30,7 +31,7 @@ import jdk.incubator.vector.IntVector;
  * register tiles of 3 weight rows x 2 tokens x 2 accumulators (12 vectors in local variables,
  * 15 registers with the operands: fits AVX2's 16; 2 rows x 3 tokens measured the same but needs 16).
  * {@link #decode} (one token) streams the weights row by row with fused kernels that decode in
- * registers (Q8_0, Q4_0, F32, F16, BF16); the K-quants dequantize a row into L1 scratch first.
+ * registers (Q8_0, Q4_0, F32); the others dequantize a row into L1 scratch first.
  */
 final class Matmul {
     private Matmul() {}
@@ -51,8 +52,6 @@ final class Matmul {
             case Q8_0 -> { for (int j = j0; j < j1; j++) out[j] = q8Row(seg, rowBytes * j, k, x, lanes); }
             case Q4_0 -> { for (int j = j0; j < j1; j++) out[j] = q4Row(seg, rowBytes * j, k, x, lanes); }
             case F32 -> { for (int j = j0; j < j1; j++) out[j] = f32Row(seg, rowBytes * j, k, x, lanes); }
-            case F16 -> { for (int j = j0; j < j1; j++) out[j] = f16Row(seg, rowBytes * j, k, x, lanes); }
-            case BF16 -> { for (int j = j0; j < j1; j++) out[j] = bf16Row(seg, rowBytes * j, k, x, lanes); }
             default -> {
                 float[] p = s.panel(k);
                 for (int j = j0; j < j1; j++) {
@@ -89,15 +88,15 @@ final class Matmul {
             if (L == 8) {
                 // bytes 0..7 hold chunks 0 (low nibbles) and 2 (high): both even; bytes 8..15 chunks 1 and 3
                 IntVector q = VectorBlocks.uint8s(seg, o + 2);
-                ae = VectorBlocks.q4lo(q, d, m8d).fma(FloatVector.fromArray(FS, x, xb), ae);
-                ae = VectorBlocks.q4hi(q, d, m8d).fma(FloatVector.fromArray(FS, x, xb + 16), ae);
+                ae = ((FloatVector) q.and(0xF).convertShape(VectorOperators.I2F, FS, 0)).fma(d, m8d).fma(FloatVector.fromArray(FS, x, xb), ae);
+                ae = ((FloatVector) q.lanewise(VectorOperators.LSHR, 4).convertShape(VectorOperators.I2F, FS, 0)).fma(d, m8d).fma(FloatVector.fromArray(FS, x, xb + 16), ae);
                 q = VectorBlocks.uint8s(seg, o + 10);
-                ao = VectorBlocks.q4lo(q, d, m8d).fma(FloatVector.fromArray(FS, x, xb + 8), ao);
-                ao = VectorBlocks.q4hi(q, d, m8d).fma(FloatVector.fromArray(FS, x, xb + 24), ao);
+                ao = ((FloatVector) q.and(0xF).convertShape(VectorOperators.I2F, FS, 0)).fma(d, m8d).fma(FloatVector.fromArray(FS, x, xb + 8), ao);
+                ao = ((FloatVector) q.lanewise(VectorOperators.LSHR, 4).convertShape(VectorOperators.I2F, FS, 0)).fma(d, m8d).fma(FloatVector.fromArray(FS, x, xb + 24), ao);
             } else { // L == 16: low nibbles are chunk 0, high nibbles chunk 1
                 IntVector q = VectorBlocks.uint8s(seg, o + 2);
-                ae = VectorBlocks.q4lo(q, d, m8d).fma(FloatVector.fromArray(FS, x, xb), ae);
-                ao = VectorBlocks.q4hi(q, d, m8d).fma(FloatVector.fromArray(FS, x, xb + 16), ao);
+                ae = ((FloatVector) q.and(0xF).convertShape(VectorOperators.I2F, FS, 0)).fma(d, m8d).fma(FloatVector.fromArray(FS, x, xb), ae);
+                ao = ((FloatVector) q.lanewise(VectorOperators.LSHR, 4).convertShape(VectorOperators.I2F, FS, 0)).fma(d, m8d).fma(FloatVector.fromArray(FS, x, xb + 16), ao);
             }
         }
         ae.add(ao).intoArray(lanes, 0);
@@ -118,40 +117,6 @@ final class Matmul {
         ae.add(ao).intoArray(lanes, 0);
         float s = VectorKernels.tree(lanes, 0);
         for (; i < k; i++) s = Math.fma(seg.get(Dequant.LE_FLOAT, r + 4L * i), x[i], s);
-        return s;
-    }
-
-    private static float f16Row(MemorySegment seg, long r, int k, float[] x, float[] lanes) {
-        FloatVector ae = FloatVector.zero(FS), ao = ae;
-        int i = 0;
-        for (int bound = k & -(2 * L); i < bound; i += 2 * L) { // canonical counted loop: C2 hoists the range checks
-            ae = VectorBlocks.halfs(seg, r + 2L * i).fma(FloatVector.fromArray(FS, x, i), ae);
-            ao = VectorBlocks.halfs(seg, r + 2L * (i + L)).fma(FloatVector.fromArray(FS, x, i + L), ao);
-        }
-        if (i + L <= k) {
-            ae = VectorBlocks.halfs(seg, r + 2L * i).fma(FloatVector.fromArray(FS, x, i), ae);
-            i += L;
-        }
-        ae.add(ao).intoArray(lanes, 0);
-        float s = VectorKernels.tree(lanes, 0);
-        for (; i < k; i++) s = Math.fma(VectorBlocks.f16(seg, r + 2L * i), x[i], s);
-        return s;
-    }
-
-    private static float bf16Row(MemorySegment seg, long r, int k, float[] x, float[] lanes) {
-        FloatVector ae = FloatVector.zero(FS), ao = ae;
-        int i = 0;
-        for (int bound = k & -(2 * L); i < bound; i += 2 * L) { // canonical counted loop: C2 hoists the range checks
-            ae = VectorBlocks.bfloat16s(seg, r + 2L * i).fma(FloatVector.fromArray(FS, x, i), ae);
-            ao = VectorBlocks.bfloat16s(seg, r + 2L * (i + L)).fma(FloatVector.fromArray(FS, x, i + L), ao);
-        }
-        if (i + L <= k) {
-            ae = VectorBlocks.bfloat16s(seg, r + 2L * i).fma(FloatVector.fromArray(FS, x, i), ae);
-            i += L;
-        }
-        ae.add(ao).intoArray(lanes, 0);
-        float s = VectorKernels.tree(lanes, 0);
-        for (; i < k; i++) s = Math.fma(Dequant.bf16ToFloat(seg.get(Dequant.LE_SHORT, r + 2L * i)), x[i], s);
         return s;
     }
 

@@ -32,6 +32,9 @@ final class VectorBlocks {
     private VectorBlocks() {}
 
     // ---- element loaders shared by the decoders and the fused decode kernels ----
+    // Keep these tiny: a helper that returns a vector must be inlined, or C2 boxes the vector
+    // (an allocation per call). In larger methods C2 hit its node-count inlining cutoff on such
+    // helpers (seen with q6Chunk: 5x slower), so the int-to-float conversions are written inline.
 
     /** L int8 at {@code off}, as floats (exact). */
     static FloatVector int8s(MemorySegment seg, long off) {
@@ -43,28 +46,38 @@ final class VectorBlocks {
         return (IntVector) ByteVector.fromMemorySegment(BS, seg, off, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0);
     }
 
-    static FloatVector toFloat(IntVector v) {
-        return (FloatVector) v.convertShape(VectorOperators.I2F, FS, 0);
+    /**
+     * {@code k} IEEE half floats at {@code off}, widened exactly (same bits as Float.float16ToFloat
+     * for all non-NaN inputs) into {@code dst[dstOff ..]}. A whole-row loop that stores, rather than
+     * a per-vector helper that returns: it is too large for C2 to inline everywhere, and a returned
+     * vector that is not inlined gets boxed.
+     */
+    static void halfsRow(MemorySegment seg, long offset, int k, float[] dst, int dstOff) {
+        int i = 0;
+        for (int bound = FS.loopBound(k); i < bound; i += L) {
+            long off = offset + 2L * i;
+            IntVector h = (IntVector) ShortVector.fromMemorySegment(SS, seg, off, LE).convertShape(VectorOperators.ZERO_EXTEND_S2I, IS, 0);
+            IntVector em = h.and(0x7FFF);
+            IntVector sign = h.and(0x8000).lanewise(VectorOperators.LSHL, 16);
+            // Shift exponent+mantissa into float position (bias 15 instead of 127), then scale by 2^112:
+            // exact for normal and subnormal halves alike.
+            FloatVector mag = em.lanewise(VectorOperators.LSHL, 13).reinterpretAsFloats().mul(0x1p112f);
+            IntVector bits = mag.reinterpretAsInts();
+            VectorMask<Integer> special = em.compare(VectorOperators.GE, 0x7C00); // inf / NaN
+            bits = bits.blend(em.lanewise(VectorOperators.LSHL, 13).or(0x7F800000), special);
+            bits.or(sign).reinterpretAsFloats().intoArray(dst, dstOff + i);
+        }
+        for (; i < k; i++) dst[dstOff + i] = f16(seg, offset + 2L * i);
     }
 
-    /** L IEEE half floats at {@code off}, widened exactly (same bits as Float.float16ToFloat for all non-NaN inputs). */
-    static FloatVector halfs(MemorySegment seg, long off) {
-        IntVector h = (IntVector) ShortVector.fromMemorySegment(SS, seg, off, LE).convertShape(VectorOperators.ZERO_EXTEND_S2I, IS, 0);
-        IntVector em = h.and(0x7FFF);
-        IntVector sign = h.and(0x8000).lanewise(VectorOperators.LSHL, 16);
-        // Shift exponent+mantissa into float position (bias 15 instead of 127), then scale by 2^112:
-        // exact for normal and subnormal halves alike.
-        FloatVector mag = em.lanewise(VectorOperators.LSHL, 13).reinterpretAsFloats().mul(0x1p112f);
-        IntVector bits = mag.reinterpretAsInts();
-        VectorMask<Integer> special = em.compare(VectorOperators.GE, 0x7C00); // inf / NaN
-        bits = bits.blend(em.lanewise(VectorOperators.LSHL, 13).or(0x7F800000), special);
-        return bits.or(sign).reinterpretAsFloats();
-    }
-
-    /** L bfloat16 at {@code off}, widened (exact). */
-    static FloatVector bfloat16s(MemorySegment seg, long off) {
-        IntVector h = (IntVector) ShortVector.fromMemorySegment(SS, seg, off, LE).convertShape(VectorOperators.S2I, IS, 0);
-        return h.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+    /** {@code k} bfloat16 at {@code offset}, widened (exact) into {@code dst[dstOff ..]}. */
+    static void bfloat16Row(MemorySegment seg, long offset, int k, float[] dst, int dstOff) {
+        int i = 0;
+        for (int bound = FS.loopBound(k); i < bound; i += L) {
+            IntVector h = (IntVector) ShortVector.fromMemorySegment(SS, seg, offset + 2L * i, LE).convertShape(VectorOperators.S2I, IS, 0);
+            h.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().intoArray(dst, dstOff + i);
+        }
+        for (; i < k; i++) dst[dstOff + i] = Dequant.bf16ToFloat(seg.get(Dequant.LE_SHORT, offset + 2L * i));
     }
 
     static float f16(MemorySegment seg, long off) {
@@ -77,16 +90,8 @@ final class VectorBlocks {
     static void decodeRow(TensorType type, MemorySegment seg, long offset, int k, float[] dst, int off) {
         switch (type) {
             case F32 -> MemorySegment.copy(seg, Dequant.LE_FLOAT, offset, dst, off, k);
-            case F16 -> {
-                int i = 0;
-                for (int bound = FS.loopBound(k); i < bound; i += L) halfs(seg, offset + 2L * i).intoArray(dst, off + i);
-                for (; i < k; i++) dst[off + i] = f16(seg, offset + 2L * i);
-            }
-            case BF16 -> {
-                int i = 0;
-                for (int bound = FS.loopBound(k); i < bound; i += L) bfloat16s(seg, offset + 2L * i).intoArray(dst, off + i);
-                for (; i < k; i++) dst[off + i] = Dequant.bf16ToFloat(seg.get(Dequant.LE_SHORT, offset + 2L * i));
-            }
+            case F16 -> halfsRow(seg, offset, k, dst, off);
+            case BF16 -> bfloat16Row(seg, offset, k, dst, off);
             case Q8_0 -> {
                 for (int b = 0; b < k / 32; b++) q8_0(seg, offset + 34L * b, dst, off + 32 * b);
             }
@@ -113,19 +118,10 @@ final class VectorBlocks {
         FloatVector m8d = FloatVector.broadcast(FS, -8f * df);
         for (int v = 0; v < 16; v += L) {
             IntVector q = uint8s(seg, block + 2 + v);
-            q4lo(q, d, m8d).intoArray(dst, off + v);
-            q4hi(q, d, m8d).intoArray(dst, off + 16 + v);
+            // fma(q, d, -8d) equals (q - 8) * d exactly (see Dequant)
+            ((FloatVector) q.and(0xF).convertShape(VectorOperators.I2F, FS, 0)).fma(d, m8d).intoArray(dst, off + v);
+            ((FloatVector) q.lanewise(VectorOperators.LSHR, 4).convertShape(VectorOperators.I2F, FS, 0)).fma(d, m8d).intoArray(dst, off + 16 + v);
         }
-    }
-
-    /** Q4_0 weights of the low nibbles of {@code q}: {@code fma(q & 15, d, -8d)}, which equals {@code (q - 8) * d} exactly. */
-    static FloatVector q4lo(IntVector q, FloatVector d, FloatVector m8d) {
-        return toFloat(q.and(0xF)).fma(d, m8d);
-    }
-
-    /** Q4_0 weights of the high nibbles of {@code q} (zero-extended bytes). */
-    static FloatVector q4hi(IntVector q, FloatVector d, FloatVector m8d) {
-        return toFloat(q.lanewise(VectorOperators.LSHR, 4)).fma(d, m8d);
     }
 
     static void q4_K(MemorySegment seg, long block, float[] dst, int off) {
@@ -143,8 +139,8 @@ final class VectorBlocks {
             int base = off + 64 * g;
             for (int v = 0; v < 32; v += L) {
                 IntVector q = uint8s(seg, qs + 32L * g + v);
-                toFloat(q.and(0xF)).fma(d1, m1).intoArray(dst, base + v);
-                toFloat(q.lanewise(VectorOperators.LSHR, 4)).fma(d2, m2).intoArray(dst, base + 32 + v);
+                ((FloatVector) q.and(0xF).convertShape(VectorOperators.I2F, FS, 0)).fma(d1, m1).intoArray(dst, base + v);
+                ((FloatVector) q.lanewise(VectorOperators.LSHR, 4).convertShape(VectorOperators.I2F, FS, 0)).fma(d2, m2).intoArray(dst, base + 32 + v);
             }
         }
     }
@@ -152,24 +148,30 @@ final class VectorBlocks {
     static void q6_K(MemorySegment seg, long block, float[] dst, int off) {
         float d = f16(seg, block + 208);
         for (int h = 0; h < 2; h++) {
-            long ql = block + 64L * h;
-            long qh = block + 128 + 32L * h;
-            long sc = block + 192 + 8L * h;
-            int base = off + 128 * h;
-            for (int v = 0; v < 32; v += L) {
-                int is = v / 16; // L <= 16, so one vector sits inside one 16-element scale group
-                IntVector lo0 = uint8s(seg, ql + v);
-                IntVector lo1 = uint8s(seg, ql + 32 + v);
-                IntVector hi = uint8s(seg, qh + v);
-                IntVector q1 = lo0.and(0xF).or(hi.and(3).lanewise(VectorOperators.LSHL, 4)).sub(32);
-                IntVector q2 = lo1.and(0xF).or(hi.lanewise(VectorOperators.LSHR, 2).and(3).lanewise(VectorOperators.LSHL, 4)).sub(32);
-                IntVector q3 = lo0.lanewise(VectorOperators.LSHR, 4).or(hi.lanewise(VectorOperators.LSHR, 4).and(3).lanewise(VectorOperators.LSHL, 4)).sub(32);
-                IntVector q4 = lo1.lanewise(VectorOperators.LSHR, 4).or(hi.lanewise(VectorOperators.LSHR, 6).lanewise(VectorOperators.LSHL, 4)).sub(32);
-                toFloat(q1).mul(d * seg.get(ValueLayout.JAVA_BYTE, sc + is)).intoArray(dst, base + v);
-                toFloat(q2).mul(d * seg.get(ValueLayout.JAVA_BYTE, sc + is + 2)).intoArray(dst, base + 32 + v);
-                toFloat(q3).mul(d * seg.get(ValueLayout.JAVA_BYTE, sc + is + 4)).intoArray(dst, base + 64 + v);
-                toFloat(q4).mul(d * seg.get(ValueLayout.JAVA_BYTE, sc + is + 6)).intoArray(dst, base + 96 + v);
-            }
+            for (int v = 0; v < 32; v += L) q6Chunk(seg, block, h, v, d, dst, off + 128 * h);
         }
+    }
+
+    /**
+     * Elements {@code v .. v+L} of each quarter of half {@code h} of a Q6_K block. Kept apart from
+     * the block loop: in one method, C2 hit its node-count cutoff, stopped inlining the vector
+     * helpers and boxed every vector (5x slower).
+     */
+    private static void q6Chunk(MemorySegment seg, long block, int h, int v, float d, float[] dst, int base) {
+        long ql = block + 64L * h;
+        long qh = block + 128 + 32L * h;
+        long sc = block + 192 + 8L * h;
+        int is = v / 16; // L <= 16, so one vector sits inside one 16-element scale group
+        IntVector lo0 = uint8s(seg, ql + v);
+        IntVector lo1 = uint8s(seg, ql + 32 + v);
+        IntVector hi = uint8s(seg, qh + v);
+        IntVector q1 = lo0.and(0xF).or(hi.and(3).lanewise(VectorOperators.LSHL, 4)).sub(32);
+        IntVector q2 = lo1.and(0xF).or(hi.and(0xC).lanewise(VectorOperators.LSHL, 2)).sub(32);
+        IntVector q3 = lo0.lanewise(VectorOperators.LSHR, 4).or(hi.and(0x30)).sub(32);
+        IntVector q4 = lo1.lanewise(VectorOperators.LSHR, 4).or(hi.and(0xC0).lanewise(VectorOperators.LSHR, 2)).sub(32);
+        ((FloatVector) q1.convertShape(VectorOperators.I2F, FS, 0)).mul(d * seg.get(ValueLayout.JAVA_BYTE, sc + is)).intoArray(dst, base + v);
+        ((FloatVector) q2.convertShape(VectorOperators.I2F, FS, 0)).mul(d * seg.get(ValueLayout.JAVA_BYTE, sc + is + 2)).intoArray(dst, base + 32 + v);
+        ((FloatVector) q3.convertShape(VectorOperators.I2F, FS, 0)).mul(d * seg.get(ValueLayout.JAVA_BYTE, sc + is + 4)).intoArray(dst, base + 64 + v);
+        ((FloatVector) q4.convertShape(VectorOperators.I2F, FS, 0)).mul(d * seg.get(ValueLayout.JAVA_BYTE, sc + is + 6)).intoArray(dst, base + 96 + v);
     }
 }
