@@ -17,7 +17,8 @@ public final class Main {
             "tokenize", new TokenizeCommand(),
             "info", new InfoCommand(),
             "bench", new BenchCommand(),
-            "synth", new SynthCommand()));
+            "synth", new SynthCommand(),
+            "convert", new ConvertCommand()));
 
     private Main() {}
 
