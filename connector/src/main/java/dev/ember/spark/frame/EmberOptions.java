@@ -66,7 +66,7 @@ public record EmberOptions(
     }
   }
 
-  int resolvedInflight() {
+  public int resolvedInflight() {
     return inflightPerTask > 0 ? inflightPerTask : engine.maxSequences();
   }
 

@@ -17,10 +17,10 @@ import dev.ember.spark.executor.SerializableConfiguration;
  * What a task needs to reach its executor's shared engine: the model, the engine settings and the
  * driver's Hadoop configuration (broadcast once rather than shipped with every task).
  */
-record EngineTarget(String model, String modelSha256, EngineSettings settings, Broadcast<SerializableConfiguration> hadoopConf)
+public record EngineTarget(String model, String modelSha256, EngineSettings settings, Broadcast<SerializableConfiguration> hadoopConf)
     implements Serializable {
 
-  static EngineTarget of(EmberOptions options, Broadcast<SerializableConfiguration> hadoopConf) {
+  public static EngineTarget of(EmberOptions options, Broadcast<SerializableConfiguration> hadoopConf) {
     return new EngineTarget(options.model(), options.modelSha256(), options.engine(), hadoopConf);
   }
 
@@ -28,7 +28,7 @@ record EngineTarget(String model, String modelSha256, EngineSettings settings, B
    * A lease on the executor's engine for this model, returned when the task completes (whether it
    * succeeds, fails or is killed), so a failed task cannot pin the engine open.
    */
-  EngineLease acquire() {
+  public EngineLease acquire() {
     EngineKey key = new EngineKey(model, modelSha256, settings.toEngineOptions(ExecutorCores.engineThreads()));
     EngineLease lease = ExecutorEngines.acquire(key, () -> hadoopConf.value().get());
     TaskContext task = TaskContext.get();

@@ -15,12 +15,12 @@ import org.apache.hadoop.fs.Path;
  * at once with one clear message instead of failing every task (and its retries) on executors.
  * It reads four bytes, never the weights.
  */
-final class ModelPreflight {
+public final class ModelPreflight {
   private static final byte[] GGUF_MAGIC = "GGUF".getBytes(StandardCharsets.US_ASCII);
 
   private ModelPreflight() {}
 
-  static void check(String model, Configuration conf) {
+  public static void check(String model, Configuration conf) {
     try {
       Path path = new Path(model);
       FileSystem fs = path.getFileSystem(conf);

@@ -14,13 +14,13 @@ import java.util.function.Function;
  * requests with other tasks') while Spark consumes the outputs one at a time. Rows are pulled
  * lazily, so a partition never sits in memory as a whole.
  */
-final class OrderedPipeline<I, O> implements Iterator<O> {
+public final class OrderedPipeline<I, O> implements Iterator<O> {
   private final Iterator<I> input;
   private final int window;
   private final Function<I, CompletableFuture<O>> start;
   private final ArrayDeque<CompletableFuture<O>> inFlight = new ArrayDeque<>();
 
-  OrderedPipeline(Iterator<I> input, int window, Function<I, CompletableFuture<O>> start) {
+  public OrderedPipeline(Iterator<I> input, int window, Function<I, CompletableFuture<O>> start) {
     this.input = input;
     this.window = Math.max(1, window);
     this.start = start;
@@ -74,7 +74,7 @@ final class OrderedPipeline<I, O> implements Iterator<O> {
   }
 
   /** Drops the queued requests, e.g. when the task is killed. */
-  void cancel() {
+  public void cancel() {
     inFlight.forEach(f -> f.cancel(true));
     inFlight.clear();
   }

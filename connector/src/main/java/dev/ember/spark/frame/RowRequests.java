@@ -25,9 +25,9 @@ import dev.ember.engine.api.SamplingParams;
  * from theirs. Column positions and types are resolved once on the driver, where a missing or
  * mistyped column fails the job; a bad value in one row only becomes that row's error.
  */
-final class RowRequests implements Serializable {
+public final class RowRequests implements Serializable {
   /** A row's request, or why the row has none. */
-  record Prepared(Request request, String error) {
+  public record Prepared(Request request, String error) {
     static Prepared failed(String error) {
       return new Prepared(null, error);
     }
@@ -40,7 +40,7 @@ final class RowRequests implements Serializable {
   private final int stop;
   private final Sampling defaults;
 
-  RowRequests(StructType schema, EmberOptions options) {
+  public RowRequests(StructType schema, EmberOptions options) {
     this.prompt = column(schema, options.promptColumn(), "prompt", true);
     requireType(schema, prompt, "prompt", t -> t instanceof StringType, "a string");
     RowOptionColumns cols = options.rowOptions();
@@ -59,12 +59,12 @@ final class RowRequests implements Serializable {
   }
 
   /** The prompt text, or null when the row has none. */
-  String prompt(Row row) {
+  public String prompt(Row row) {
     return row.isNullAt(prompt) ? null : row.getString(prompt);
   }
 
   /** Why a prompt cannot be used, or null when it can. */
-  static String checkPrompt(String text) {
+  public static String checkPrompt(String text) {
     if (text == null) {
       return "prompt is null";
     }
@@ -74,7 +74,7 @@ final class RowRequests implements Serializable {
     return null;
   }
 
-  Prepared prepare(Row row, String requestId) {
+  public Prepared prepare(Row row, String requestId) {
     String text = prompt(row);
     String problem = checkPrompt(text);
     if (problem != null) {

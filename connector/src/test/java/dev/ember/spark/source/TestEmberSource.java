@@ -1,0 +1,140 @@
+package dev.ember.spark.source;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.execution.SparkPlan;
+import org.apache.spark.sql.execution.datasources.v2.BatchScanExec;
+import org.apache.spark.sql.execution.metric.SQLMetric;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import dev.ember.engine.api.Engine;
+import dev.ember.engine.api.EngineOptions;
+import dev.ember.engine.api.Request;
+import dev.ember.engine.api.SamplingParams;
+import dev.ember.spark.SparkTestBase;
+
+/** spark.read.format("ember") on local[2] and the real engine. */
+class TestEmberSource extends SparkTestBase {
+  @TempDir Path dir;
+
+  private Path jsonl() throws Exception {
+    return Files.writeString(
+        dir.resolve("prompts.jsonl"),
+        """
+        {"id": 1, "prompt": "Once upon a time"}
+        {"id": 2, "prompt": "Lily went to the park", "max_tokens": 3}
+
+        {"id": 3, "prompt": null}
+        not json at all
+        {"id": 5, "prompt": "The little dog"}
+        {"id": 6, "prompt": "One day, Tom", "max_tokens": -2}
+        """);
+  }
+
+  private Dataset<Row> read(Path path, String... options) {
+    var reader = spark.read().format("ember").option("model", storiesModel().toString()).option("maxTokens", "8").option("threads", "1");
+    for (int i = 0; i < options.length; i += 2) {
+      reader = reader.option(options[i], options[i + 1]);
+    }
+    return reader.load(path.toString());
+  }
+
+  @Test
+  void jsonLinesBecomeResultRowsInColumnarBatches() throws Exception {
+    Dataset<Row> df = read(jsonl());
+    assertEquals(
+        List.of("id", "prompt", "max_tokens", "text", "finish_reason", "prompt_tokens", "cached_prompt_tokens",
+            "completion_tokens", "latency_ms", "error"),
+        List.of(df.columns()));
+    List<Row> rows = df.collectAsList();
+    assertEquals(6, rows.size(), "blank line skipped, malformed line kept as an error row");
+    Map<Object, Row> byId = new java.util.HashMap<>();
+    rows.forEach(r -> byId.put(r.getAs("id"), r));
+
+    try (Engine engine = Engine.open(storiesModel(), EngineOptions.defaults().withThreads(1))) {
+      String expected = engine.submit(Request.ofText("x", "Once upon a time", SamplingParams.greedy(8))).join().text();
+      assertEquals(expected, byId.get(1L).getAs("text"));
+    }
+    assertTrue((int) byId.get(2L).getAs("completion_tokens") <= 3);
+    assertEquals("prompt is null", byId.get(3L).getAs("error"));
+    assertEquals("prompt is null", byId.get(null).getAs("error"), "the malformed line");
+    assertNull(byId.get(5L).getAs("error"));
+    assertTrue(((String) byId.get(6L).getAs("error")).contains("max_tokens"));
+
+    BatchScanExec scan = scanNode(df.queryExecution().executedPlan());
+    assertTrue(scan.supportsColumnar(), "the scan returns columnar batches");
+  }
+
+  @Test
+  void metricsAppearOnTheScanNode() throws Exception {
+    Dataset<Row> df = read(jsonl());
+    df.collectAsList();
+    Map<String, SQLMetric> metrics = scala.jdk.javaapi.CollectionConverters.asJava(scanNode(df.queryExecution().executedPlan()).metrics());
+    assertTrue(metrics.get(EmberMetrics.COMPLETION_TOKENS).value() > 0, metrics.toString());
+    assertTrue(metrics.get(EmberMetrics.PROMPT_TOKENS).value() > 0);
+    assertEquals(3, metrics.get(EmberMetrics.ERROR_ROWS).value());
+  }
+
+  @Test
+  void partitionsArePlannedByEstimatedTokens() throws Exception {
+    StringBuilder text = new StringBuilder();
+    for (int i = 0; i < 40; i++) {
+      text.append("Once upon a time ").append(i).append('\n');
+    }
+    Path file = Files.writeString(dir.resolve("prompts.txt"), text.toString());
+    // Each line: ~5 prompt tokens + 8 max tokens; 65 tokens per partition gives 5 lines each.
+    Dataset<Row> df = read(file, "partitionTokens", "65");
+    assertEquals(8, df.rdd().getNumPartitions());
+    List<Row> rows = df.collectAsList();
+    assertEquals(40, rows.size());
+    assertEquals(40, rows.stream().filter(r -> r.getAs("error") == null).count());
+    assertEquals(List.of("prompt", "text"), List.of(df.columns()).subList(0, 2));
+  }
+
+  @Test
+  void scoreTask() throws Exception {
+    Path file = Files.writeString(dir.resolve("texts.txt"), "Once upon a time there was a cat.\n\n");
+    List<Row> rows = read(file, "task", "score").collectAsList();
+    assertEquals(2, rows.size());
+    Row ok = rows.stream().filter(r -> !((String) r.getAs("prompt")).isEmpty()).findFirst().orElseThrow();
+    assertTrue((double) ok.getAs("perplexity") > 1);
+    assertEquals(1, rows.stream().filter(r -> "prompt is empty".equals(r.getAs("error"))).count());
+  }
+
+  @Test
+  void badModelOrOptionsFailAtLoad() throws Exception {
+    Path file = jsonl();
+    IllegalArgumentException e =
+        assertThrows(IllegalArgumentException.class, () -> spark.read().format("ember").option("model", "/nope.gguf").load(file.toString()));
+    assertTrue(e.getMessage().contains("model not found"), e.getMessage());
+    e = assertThrows(IllegalArgumentException.class, () -> read(file, "maxTokens", "-1"));
+    assertTrue(e.getMessage().contains("max_tokens"), e.getMessage());
+    e = assertThrows(IllegalArgumentException.class, () -> read(dir.resolve("missing.jsonl")));
+    assertTrue(e.getMessage().contains("prompts not found"), e.getMessage());
+  }
+
+  private static BatchScanExec scanNode(SparkPlan plan) {
+    return (BatchScanExec) plan.collectFirst(new scala.PartialFunction<SparkPlan, SparkPlan>() {
+      @Override
+      public boolean isDefinedAt(SparkPlan p) {
+        return p instanceof BatchScanExec;
+      }
+
+      @Override
+      public SparkPlan apply(SparkPlan p) {
+        return p;
+      }
+    }).get();
+  }
+}
