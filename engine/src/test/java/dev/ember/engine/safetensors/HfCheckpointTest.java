@@ -1,0 +1,257 @@
+package dev.ember.engine.safetensors;
+
+import dev.ember.engine.model.ModelLoadException;
+import dev.ember.engine.runtime.LoadedModel;
+import dev.ember.engine.tensor.Dequant;
+import dev.ember.engine.tensor.Tensor;
+import dev.ember.engine.tensor.TensorType;
+import dev.ember.engine.tensor.WeightMatrix;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.lang.foreign.ValueLayout;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.Map;
+import java.util.stream.Stream;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Loading HF directories: translated names and keys, the expert and MLA layouts, and the errors users see. */
+class HfCheckpointTest {
+    @TempDir
+    Path tmp;
+
+    @Test
+    void deepseekV3MetadataFollowsLlamaCpp() {
+        try (HfCheckpoint c = HfCheckpoint.open(HfFixture.load("deepseek_v3").model())) {
+            Map<String, Object> m = c.metadata();
+            assertEquals("deepseek2", m.get("general.architecture"));
+            assertEquals(3L, m.get("deepseek2.block_count"));
+            assertEquals(1L, m.get("deepseek2.attention.head_count_kv"));
+            assertEquals(4L, m.get("deepseek2.attention.head_count"));
+            assertEquals(32L, m.get("deepseek2.attention.q_lora_rank"));
+            assertEquals(32L, m.get("deepseek2.attention.kv_lora_rank"));
+            assertEquals(48L, m.get("deepseek2.attention.key_length"));
+            assertEquals(32L, m.get("deepseek2.attention.value_length"));
+            assertEquals(32L, m.get("deepseek2.attention.key_length_mla"));
+            assertEquals(24L, m.get("deepseek2.attention.value_length_mla"));
+            assertEquals(16L, m.get("deepseek2.rope.dimension_count"));
+            assertEquals(1L, m.get("deepseek2.leading_dense_block_count"));
+            assertEquals(8L, m.get("deepseek2.expert_count"));
+            assertEquals(2L, m.get("deepseek2.expert_used_count"));
+            assertEquals(1L, m.get("deepseek2.expert_shared_count"));
+            assertEquals(4L, m.get("deepseek2.expert_group_count"));
+            assertEquals(2L, m.get("deepseek2.expert_group_used_count"));
+            assertEquals(2L, m.get("deepseek2.expert_gating_func"), "V3 routes with sigmoid");
+            assertEquals((double) 2.5f, m.get("deepseek2.expert_weights_scale"));
+            assertEquals(true, m.get("deepseek2.expert_weights_norm"));
+            assertEquals("yarn", m.get("deepseek2.rope.scaling.type"));
+            assertEquals((double) 4f, m.get("deepseek2.rope.scaling.factor"));
+            assertEquals(512L, m.get("deepseek2.rope.scaling.original_context_length"));
+            assertEquals((double) 0.1f, m.get("deepseek2.rope.scaling.yarn_log_multiplier"));
+            assertTrue(c.hasTensor("blk.0.ffn_gate.weight"), "first_k_dense_replace layer is dense");
+            assertFalse(c.hasTensor("blk.0.ffn_gate_exps.weight"));
+            assertTrue(c.hasTensor("blk.1.exp_probs_b.bias"));
+            assertTrue(c.hasTensor("blk.1.ffn_down_shexp.weight"));
+            assertTrue(c.hasTensor("blk.2.attn_q_a_norm.weight"));
+            assertFalse(c.hasTensor("blk.2.attn_kv_b.weight"), "llama.cpp writes only the split k_b / v_b");
+        }
+        try (HfCheckpoint c = HfCheckpoint.open(HfFixture.load("deepseek_v2").model())) {
+            assertEquals(1L, c.metadata().get("deepseek2.expert_gating_func"), "V2 routes with softmax");
+            assertFalse(c.metadata().containsKey("deepseek2.attention.q_lora_rank"));
+            assertTrue(c.hasTensor("blk.0.attn_q.weight"));
+            assertFalse(c.hasTensor("blk.1.exp_probs_b.bias"));
+        }
+    }
+
+    @Test
+    void kvBSplitsIntoTransposedKAndV() {
+        try (HfCheckpoint c = HfCheckpoint.open(HfFixture.load("deepseek_v3").model())) {
+            SafetensorsFile.Entry kvb = entry(c, "model.layers.1.self_attn.kv_b_proj.weight");
+            int heads = 4, nope = 16, v = 24, lora = 32;
+            Tensor kb = c.tensor("blk.1.attn_k_b.weight");
+            Tensor vb = c.tensor("blk.1.attn_v_b.weight");
+            assertArrayEquals(new long[] {nope, lora, heads}, kb.shape());
+            assertArrayEquals(new long[] {lora, v, heads}, vb.shape());
+            for (int h = 0; h < heads; h++) {
+                for (int cc = 0; cc < lora; cc += 7) {
+                    for (int j = 0; j < nope; j += 3) {
+                        assertEquals(f32(kvb.data(), (long) (h * (nope + v) + j) * lora + cc), f32(kb.data(), ((long) h * lora + cc) * nope + j));
+                    }
+                    for (int i = 0; i < v; i += 5) {
+                        assertEquals(f32(kvb.data(), (long) (h * (nope + v) + nope + i) * lora + cc), f32(vb.data(), ((long) h * v + i) * lora + cc));
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void expertsAreZeroCopyViewsEqualToTheStackedSlices() {
+        try (HfCheckpoint c = HfCheckpoint.open(HfFixture.load("qwen3_moe").model())) {
+            Map<String, Object> m = c.metadata();
+            assertEquals("qwen3moe", m.get("general.architecture"));
+            assertEquals(8L, m.get("qwen3moe.expert_count"));
+            assertEquals(32L, m.get("qwen3moe.expert_feed_forward_length"));
+            assertEquals(true, m.get("qwen3moe.expert_weights_norm"));
+            String name = "blk.1.ffn_down_exps.weight";
+            SafetensorsFile.Entry stored = entry(c, "model.layers.1.mlp.experts.5.down_proj.weight");
+            WeightMatrix e5 = c.expert(name, 5);
+            assertEquals(64, e5.rows());
+            assertEquals(32, e5.cols());
+            assertEquals(stored.data().address(), e5.data().address(), "a view of the stored tensor, not a copy");
+            WeightMatrix slice = c.tensor(name).slice(5);
+            assertArrayEquals(slice.data().toArray(ValueLayout.JAVA_BYTE), e5.data().toArray(ValueLayout.JAVA_BYTE));
+            assertArrayEquals(new long[] {32, 64, 8}, c.tensor(name).shape());
+            assertArrayEquals(new long[] {64, 32, 8}, c.tensor("blk.0.ffn_gate_exps.weight").shape());
+        }
+        try (HfCheckpoint c = HfCheckpoint.open(HfFixture.load("mixtral").model())) {
+            assertEquals("llama", c.metadata().get("general.architecture"));
+            assertEquals(4L, c.metadata().get("llama.expert_count"));
+            assertTrue(c.hasTensor("blk.1.ffn_up_exps.weight"));
+            assertTrue(c.hasTensor("blk.1.ffn_gate_inp.weight"));
+        }
+    }
+
+    @Test
+    void llamaQkRowsArePermutedToAdjacentPairs() {
+        try (HfCheckpoint c = HfCheckpoint.open(HfFixture.load("llama").model())) {
+            SafetensorsFile.Entry k = entry(c, "model.layers.0.self_attn.k_proj.weight");
+            Tensor t = c.tensor("blk.0.attn_k.weight");
+            int hd = 16, cols = 64;
+            float[] row = new float[cols];
+            float[] src = new float[cols];
+            for (int h = 0; h < 2; h++) {
+                for (int i = 0; i < hd / 2; i++) {
+                    for (int j = 0; j < 2; j++) {
+                        Dequant.row(TensorType.F32, t.data(), (long) (h * hd + 2 * i + j) * cols * 4, cols, row, 0);
+                        Dequant.row(TensorType.F32, k.data(), (long) (h * hd + j * hd / 2 + i) * cols * 4, cols, src, 0);
+                        assertArrayEquals(src, row);
+                    }
+                }
+            }
+            assertEquals(c.tensor("blk.0.attn_v.weight").data().address(), entry(c, "model.layers.0.self_attn.v_proj.weight").data().address(),
+                    "other tensors are used in place");
+        }
+    }
+
+    // ---- errors -------------------------------------------------------------------------
+
+    @Test
+    void missingConfig() throws IOException {
+        Path d = copy("qwen3");
+        Files.delete(d.resolve("config.json"));
+        assertMessage(d, "no config.json");
+    }
+
+    @Test
+    void unsupportedArchitecture() throws IOException {
+        Path d = copy("qwen3");
+        edit(d, "\"Qwen3ForCausalLM\"", "\"GPT2LMHeadModel\"");
+        assertMessage(d, "unsupported architecture 'GPT2LMHeadModel'", "Qwen3ForCausalLM");
+    }
+
+    @Test
+    void missingOrMistypedKeys() throws IOException {
+        Path d = copy("qwen3");
+        edit(d, "\"num_hidden_layers\"", "\"num_hidden_layerz\"");
+        assertMessage(d, "missing key 'num_hidden_layers'", "config.json");
+        Path e = copy("qwen3");
+        edit(e, "\"hidden_size\": 64", "\"hidden_size\": \"64\"");
+        assertMessage(e, "key 'hidden_size' should be an integer");
+        Path f = copy("qwen3");
+        edit(f, "\"num_key_value_heads\": 2", "\"num_key_value_heads\": 3");
+        assertMessage(f, "num_key_value_heads", "must divide");
+    }
+
+    @Test
+    void configOfAnotherArchitecture() throws IOException {
+        Path d = copy("qwen3");
+        edit(d, "\"Qwen3ForCausalLM\"", "\"LlamaForCausalLM\"");
+        assertMessage(d, "_norm.weight", "has no GGUF name in Ember's llama table");
+    }
+
+    @Test
+    void missingShard() throws IOException {
+        Path d = copy("mixtral");
+        Files.delete(d.resolve("model-00003-of-00006.safetensors"));
+        assertMessage(d, "1 of 6 shards", "model-00003-of-00006.safetensors", "download every shard");
+    }
+
+    @Test
+    void truncatedShard() throws IOException {
+        Path d = copy("qwen3");
+        try (FileChannel ch = FileChannel.open(d.resolve("model.safetensors"), StandardOpenOption.WRITE)) {
+            ch.truncate(ch.size() - 1000);
+        }
+        assertMessage(d, "model.safetensors", "truncated");
+    }
+
+    @Test
+    void noWeights() throws IOException {
+        Path d = copy("qwen3");
+        Files.delete(d.resolve("model.safetensors"));
+        assertMessage(d, "no model.safetensors");
+    }
+
+    private static SafetensorsFile.Entry entry(HfCheckpoint c, String hfName) {
+        try (Stream<Path> files = Files.list(c.directory())) {
+            for (Path p : files.filter(f -> f.toString().endsWith(".safetensors")).toList()) {
+                SafetensorsFile.Entry e = SafetensorsFile.open(p, java.lang.foreign.Arena.ofAuto()).entries().get(hfName);
+                if (e != null) {
+                    // the test's own mapping: find the checkpoint's view of the same bytes through a plan instead
+                    return new SafetensorsFile.Entry(e.name(), e.dtype(), e.shape(), viewIn(c, e), e.file());
+                }
+            }
+        } catch (IOException ex) {
+            throw new java.io.UncheckedIOException(ex);
+        }
+        throw new AssertionError("no " + hfName);
+    }
+
+    /** The checkpoint's mapping of a stored tensor: found by value among the plans' pieces. */
+    private static java.lang.foreign.MemorySegment viewIn(HfCheckpoint c, SafetensorsFile.Entry e) {
+        byte[] want = e.data().toArray(ValueLayout.JAVA_BYTE);
+        for (TensorPlan p : c.plans().values()) {
+            if (p instanceof TensorPlan.Pieces pieces) {
+                for (var part : pieces.parts()) {
+                    if (part.byteSize() == want.length && java.util.Arrays.equals(part.toArray(ValueLayout.JAVA_BYTE), want)) return part;
+                }
+            }
+        }
+        return e.data(); // rearranged tensors (k/v_b, permuted q/k): compare by value
+    }
+
+    private static float f32(java.lang.foreign.MemorySegment s, long index) {
+        return s.get(Dequant.LE_FLOAT, index * 4);
+    }
+
+    private Path copy(String arch) throws IOException {
+        Path src = HfFixture.load(arch).model();
+        Path dst = Files.createDirectories(tmp.resolve(arch + "-" + System.nanoTime()));
+        try (Stream<Path> s = Files.list(src)) {
+            for (Path p : s.toList()) Files.copy(p, dst.resolve(p.getFileName()));
+        }
+        return dst;
+    }
+
+    private static void edit(Path dir, String from, String to) throws IOException {
+        Path cfg = dir.resolve("config.json");
+        String s = Files.readString(cfg);
+        assertTrue(s.contains(from), "fixture config has " + from);
+        Files.writeString(cfg, s.replace(from, to));
+    }
+
+    private static void assertMessage(Path dir, String... parts) {
+        ModelLoadException e = assertThrows(ModelLoadException.class, () -> LoadedModel.open(dir, 1).close());
+        for (String p : parts) assertTrue(e.getMessage().contains(p), "'" + e.getMessage() + "' should mention '" + p + "'");
+    }
+}
