@@ -34,14 +34,14 @@ public final class Ember {
   /** Completes each row's prompt. */
   public static Dataset<Row> generate(Dataset<Row> df, EmberOptions options) {
     Prepared p = prepare(df, options, ResultColumns.GENERATE);
-    return df.mapPartitions(
+    return p.input().mapPartitions(
         new GeneratePartitions(p.target(), p.requests(), options.resolvedInflight()), Encoders.row(p.output()));
   }
 
   /** Each row's log-likelihood and perplexity under the model. */
   public static Dataset<Row> score(Dataset<Row> df, EmberOptions options) {
     Prepared p = prepare(df, options, ResultColumns.SCORE);
-    return df.mapPartitions(new ScorePartitions(p.target(), p.requests(), null), Encoders.row(p.output()));
+    return p.input().mapPartitions(new ScorePartitions(p.target(), p.requests(), null), Encoders.row(p.output()));
   }
 
   /**
@@ -51,14 +51,14 @@ public final class Ember {
   public static Dataset<Row> classify(Dataset<Row> df, List<String> labels, EmberOptions options) {
     checkLabels(labels);
     Prepared p = prepare(df, options, ResultColumns.CLASSIFY);
-    return df.mapPartitions(new ScorePartitions(p.target(), p.requests(), labels), Encoders.row(p.output()));
+    return p.input().mapPartitions(new ScorePartitions(p.target(), p.requests(), labels), Encoders.row(p.output()));
   }
 
   public static Dataset<Row> classify(Dataset<Row> df, String[] labels, EmberOptions options) {
     return classify(df, labels == null ? null : List.of(labels), options);
   }
 
-  private record Prepared(EngineTarget target, RowRequests requests, StructType output) {}
+  private record Prepared(Dataset<Row> input, EngineTarget target, RowRequests requests, StructType output) {}
 
   private static Prepared prepare(Dataset<Row> df, EmberOptions options, StructType results) {
     if (options == null) {
@@ -72,7 +72,8 @@ public final class Ember {
     ModelPreflight.check(options.model(), hadoopConf);
     Broadcast<SerializableConfiguration> conf =
         JavaSparkContext.fromSparkContext(spark.sparkContext()).broadcast(new SerializableConfiguration(hadoopConf));
-    return new Prepared(EngineTarget.of(options, conf), requests, output);
+    Dataset<Row> input = options.prefix().apply(df, options.promptColumn());
+    return new Prepared(input, EngineTarget.of(options, conf), requests, output);
   }
 
   private static void checkLabels(List<String> labels) {

@@ -23,6 +23,7 @@ import dev.ember.spark.executor.EngineSettings;
  * @param rowOptions per-row sampling option columns
  * @param inflightPerTask requests each task keeps queued in the shared engine; 0 means the
  *     engine's max sequences, enough for one task to fill a batch on its own
+ * @param prefix prefix-aware partitioning: off, or how to group rows that share a prompt prefix
  */
 public record EmberOptions(
     String model,
@@ -31,14 +32,15 @@ public record EmberOptions(
     EngineSettings engine,
     Sampling sampling,
     RowOptionColumns rowOptions,
-    int inflightPerTask)
+    int inflightPerTask,
+    PrefixPartitioning prefix)
     implements Serializable {
 
   public static final String DEFAULT_PROMPT_COLUMN = "prompt";
 
   public static EmberOptions model(String model) {
     return new EmberOptions(
-        model, null, DEFAULT_PROMPT_COLUMN, EngineSettings.defaults(), Sampling.defaults(), RowOptionColumns.defaults(), 0);
+        model, null, DEFAULT_PROMPT_COLUMN, EngineSettings.defaults(), Sampling.defaults(), RowOptionColumns.defaults(), 0, PrefixPartitioning.off());
   }
 
   /**
@@ -58,7 +60,11 @@ public record EmberOptions(
     if (modelSha256 != null && !modelSha256.matches("[0-9a-fA-F]{64}")) {
       throw new IllegalArgumentException("Ember: model SHA-256 must be 64 hex digits, got " + modelSha256);
     }
+    if (prefix == null) {
+      throw new IllegalArgumentException("Ember: prefix partitioning must not be null (use PrefixPartitioning.off())");
+    }
     try {
+      prefix.validate();
       engine.validate();
       sampling.validate();
     } catch (IllegalArgumentException e) {
@@ -71,27 +77,44 @@ public record EmberOptions(
   }
 
   public EmberOptions withModelSha256(String value) {
-    return new EmberOptions(model, value, promptColumn, engine, sampling, rowOptions, inflightPerTask);
+    return new EmberOptions(model, value, promptColumn, engine, sampling, rowOptions, inflightPerTask, prefix);
   }
 
   public EmberOptions withPromptColumn(String value) {
-    return new EmberOptions(model, modelSha256, value, engine, sampling, rowOptions, inflightPerTask);
+    return new EmberOptions(model, modelSha256, value, engine, sampling, rowOptions, inflightPerTask, prefix);
   }
 
   public EmberOptions withEngine(EngineSettings value) {
-    return new EmberOptions(model, modelSha256, promptColumn, value, sampling, rowOptions, inflightPerTask);
+    return new EmberOptions(model, modelSha256, promptColumn, value, sampling, rowOptions, inflightPerTask, prefix);
   }
 
   public EmberOptions withSampling(Sampling value) {
-    return new EmberOptions(model, modelSha256, promptColumn, engine, value, rowOptions, inflightPerTask);
+    return new EmberOptions(model, modelSha256, promptColumn, engine, value, rowOptions, inflightPerTask, prefix);
   }
 
   public EmberOptions withRowOptions(RowOptionColumns value) {
-    return new EmberOptions(model, modelSha256, promptColumn, engine, sampling, value, inflightPerTask);
+    return new EmberOptions(model, modelSha256, promptColumn, engine, sampling, value, inflightPerTask, prefix);
   }
 
   public EmberOptions withInflightPerTask(int value) {
-    return new EmberOptions(model, modelSha256, promptColumn, engine, sampling, rowOptions, value);
+    return new EmberOptions(model, modelSha256, promptColumn, engine, sampling, rowOptions, value, prefix);
+  }
+
+  public EmberOptions withPrefix(PrefixPartitioning value) {
+    return new EmberOptions(model, modelSha256, promptColumn, engine, sampling, rowOptions, inflightPerTask, value);
+  }
+
+  /**
+   * Repartitions and sorts rows by prompt (after {@code groupColumns}, e.g. a system-prompt
+   * column) before inference, so rows sharing a prefix meet in the same partition, one after
+   * another, and hit the engine's prefix cache. {@code partitions} 0 keeps the input's count.
+   */
+  public EmberOptions withPrefixPartitioning(int partitions, String... groupColumns) {
+    return withPrefix(new PrefixPartitioning(true, partitions, java.util.List.of(groupColumns)));
+  }
+
+  public EmberOptions withKvCacheBytes(long value) {
+    return withEngine(engine.withKvCacheBytes(value));
   }
 
   public EmberOptions withThreads(int value) {

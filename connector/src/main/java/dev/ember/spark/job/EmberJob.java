@@ -125,14 +125,18 @@ public final class EmberJob {
                   count("*"),
                   sum(when(col(ResultColumns.ERROR).isNotNull(), 1).otherwise(0)),
                   sum(col(ResultColumns.PROMPT_TOKENS)),
-                  sum(col(ResultColumns.COMPLETION_TOKENS)))
+                  sum(col(ResultColumns.COMPLETION_TOKENS)),
+                  sum(col(ResultColumns.CACHED_PROMPT_TOKENS)))
               .first();
     } else {
       totals = written.agg(count("*"), sum(when(col(ResultColumns.ERROR).isNotNull(), 1).otherwise(0))).first();
     }
     long promptTokens = totals.size() > 2 ? number(totals.get(2)) : 0;
     long completionTokens = totals.size() > 3 ? number(totals.get(3)) : 0;
-    return new Summary(job.task(), spark.sparkContext().master(), totals.getLong(0), number(totals.get(1)), promptTokens, completionTokens, seconds);
+    long cachedTokens = totals.size() > 4 ? number(totals.get(4)) : 0;
+    return new Summary(
+        job.task(), spark.sparkContext().master(), totals.getLong(0), number(totals.get(1)), promptTokens, cachedTokens,
+        completionTokens, seconds);
   }
 
   private static long number(Object value) {
@@ -140,12 +144,20 @@ public final class EmberJob {
   }
 
   /** What the job did, as one greppable line. */
-  record Summary(String task, String master, long rows, long errors, long promptTokens, long completionTokens, double seconds) {
+  record Summary(
+      String task, String master, long rows, long errors, long promptTokens, long cachedPromptTokens, long completionTokens,
+      double seconds) {
+    /** Share of prompt tokens served from the engines' prefix caches. */
+    double prefixHitRate() {
+      return promptTokens == 0 ? 0 : (double) cachedPromptTokens / promptTokens;
+    }
+
     String line() {
       return String.format(
           Locale.ROOT,
-          "EMBER_JOB task=%s master=%s rows=%d errors=%d prompt_tokens=%d completion_tokens=%d seconds=%.3f rows_per_s=%.1f tokens_per_s=%.1f",
-          task, master, rows, errors, promptTokens, completionTokens, seconds,
+          "EMBER_JOB task=%s master=%s rows=%d errors=%d prompt_tokens=%d cached_prompt_tokens=%d prefix_hit_rate=%.3f"
+              + " completion_tokens=%d seconds=%.3f rows_per_s=%.1f tokens_per_s=%.1f",
+          task, master, rows, errors, promptTokens, cachedPromptTokens, prefixHitRate(), completionTokens, seconds,
           seconds > 0 ? rows / seconds : 0, seconds > 0 ? (promptTokens + completionTokens) / seconds : 0);
     }
   }

@@ -44,6 +44,8 @@ record JobArgs(
         --labels A,B,...                 classify: candidate continuations, comma-separated, kept verbatim
         --max-tokens N  --temperature T  --top-k K  --top-p P  --seed S  --stop STRING (repeatable)
         --threads N  --context-length N  --max-sequences N  --max-batch-tokens N  --inflight-per-task N
+        --kv-cache-bytes N
+        --prefix-partitioning            group rows sharing a prompt prefix (range partition + sort by prompt)
       """;
 
   static JobArgs parse(String... args) {
@@ -63,6 +65,10 @@ record JobArgs(
       String flag = args[i];
       if (flag.equals("--overwrite")) {
         overwrite = true;
+        continue;
+      }
+      if (flag.equals("--prefix-partitioning")) {
+        opts = opts.withPrefixPartitioning(0);
         continue;
       }
       if (i + 1 >= args.length) {
@@ -92,6 +98,7 @@ record JobArgs(
         case "--max-sequences" -> opts = opts.withMaxSequences(integer(flag, value));
         case "--max-batch-tokens" -> opts = opts.withEngine(opts.engine().withMaxBatchTokens(integer(flag, value)));
         case "--inflight-per-task" -> opts = opts.withInflightPerTask(integer(flag, value));
+        case "--kv-cache-bytes" -> opts = opts.withKvCacheBytes(longInteger(flag, value));
         default -> throw new IllegalArgumentException("unknown flag " + flag);
       }
     }
@@ -112,7 +119,7 @@ record JobArgs(
     }
     opts =
         new EmberOptions(
-            model, opts.modelSha256(), opts.promptColumn(), opts.engine(), opts.sampling(), opts.rowOptions(), opts.inflightPerTask());
+            model, opts.modelSha256(), opts.promptColumn(), opts.engine(), opts.sampling(), opts.rowOptions(), opts.inflightPerTask(), opts.prefix());
     opts.validate();
     return new JobArgs(task, input, inputFormat, output, outputFormat, overwrite, master, partitions, List.copyOf(labels), opts);
   }

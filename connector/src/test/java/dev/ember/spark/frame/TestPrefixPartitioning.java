@@ -1,0 +1,96 @@
+package dev.ember.spark.frame;
+
+import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.sum;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Random;
+
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
+import org.junit.jupiter.api.Test;
+
+import dev.ember.spark.SparkTestBase;
+import dev.ember.spark.executor.ExecutorEngines;
+
+/**
+ * Prefix-aware partitioning on a workload with 10 distinct system prompts, shuffled: the prefix
+ * cache hit rate (cached prompt tokens / prompt tokens) with and without it.
+ */
+class TestPrefixPartitioning extends SparkTestBase {
+  static final int SYSTEMS = 10;
+  static final int USERS = 30;
+
+  /** 10 long "system prompts" times 30 short user turns, in a shuffled order over 4 partitions. */
+  static Dataset<Row> workload() {
+    String[] names = {"Lily", "Tom", "Sue", "Ben", "Max", "Mia", "Sam", "Amy", "Tim", "Zoe"};
+    List<Row> rows = new ArrayList<>();
+    for (int s = 0; s < SYSTEMS; s++) {
+      String system =
+          "You are a storyteller for " + names[s] + ". " + names[s] + " is a little child who loves the park, the sun,"
+              + " the big tree and the red ball. Always tell a short, kind story about " + names[s] + ".\n";
+      for (int u = 0; u < USERS; u++) {
+        rows.add(RowFactory.create((long) (s * USERS + u), system, system + "Story " + u + ": Once upon a time"));
+      }
+    }
+    Collections.shuffle(rows, new Random(42));
+    StructType schema =
+        new StructType().add("id", DataTypes.LongType).add("system", DataTypes.StringType).add("prompt", DataTypes.StringType);
+    return spark.createDataFrame(rows, schema).repartition(4);
+  }
+
+  static double hitRate(Dataset<Row> out) {
+    Row totals = out.agg(sum(col("cached_prompt_tokens")), sum(col("prompt_tokens"))).first();
+    return (double) totals.getLong(0) / totals.getLong(1);
+  }
+
+  private static double run(EmberOptions opts) {
+    ExecutorEngines.closeAll(); // a cold engine for each run
+    Dataset<Row> out = Ember.generate(workload(), opts).cache();
+    assertEquals(SYSTEMS * USERS, out.filter("error is null").count());
+    double rate = hitRate(out);
+    out.unpersist();
+    return rate;
+  }
+
+  /**
+   * With one engine per JVM (local mode) and a KV budget too small for all 10 prefixes at once,
+   * a shuffled order evicts prefixes before their next use; grouping keeps each prefix's rows
+   * together. Measured here: about 0.77 without and 0.85 with, at 512 KiB of KV cache; with an
+   * unconstrained cache both are about 0.89 on one engine, and the gain moves to the cluster,
+   * where each executor's engine otherwise computes every prefix itself.
+   */
+  @Test
+  void groupingRowsBySharedPrefixRaisesTheCacheHitRate() {
+    EmberOptions opts =
+        EmberOptions.model(storiesModel().toString()).withMaxTokens(4).withThreads(1).withKvCacheBytes(512L << 10);
+    double without = run(opts);
+    double with = run(opts.withPrefixPartitioning(0, "system"));
+    System.out.printf("PREFIX_HIT_RATE kv=512KiB without=%.3f with=%.3f%n", without, with);
+    assertTrue(with > without + 0.02, "hit rate with prefix partitioning " + with + " vs without " + without);
+  }
+
+  @Test
+  void prefixPartitioningKeepsEveryRowOnceAndGroupsThem() {
+    EmberOptions opts = EmberOptions.model(storiesModel().toString()).withMaxTokens(1).withThreads(1);
+    Dataset<Row> out = Ember.generate(workload(), opts.withPrefixPartitioning(3, "system"));
+    assertEquals(3, out.rdd().getNumPartitions());
+    List<Row> rows = out.select("id", "system").collectAsList();
+    assertEquals(SYSTEMS * USERS, rows.stream().map(r -> r.getLong(0)).distinct().count());
+    // Sorted by system within partitions and range-partitioned: each system prompt forms one run.
+    long runs = 1;
+    for (int i = 1; i < rows.size(); i++) {
+      if (!rows.get(i).getString(1).equals(rows.get(i - 1).getString(1))) {
+        runs++;
+      }
+    }
+    assertEquals(SYSTEMS, runs, "rows sharing a system prompt are contiguous");
+  }
+}
