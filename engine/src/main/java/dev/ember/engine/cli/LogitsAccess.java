@@ -10,4 +10,9 @@ public final class LogitsAccess {
     public static float[][] allLogits(Model model, int[] tokens) {
         return LogitsCommand.allLogits(model, tokens);
     }
+
+    /** The same, fed in chunks of {@code chunk} tokens through the cache. */
+    public static float[][] allLogits(Model model, int[] tokens, int chunk) {
+        return LogitsCommand.allLogits(model, tokens, chunk);
+    }
 }

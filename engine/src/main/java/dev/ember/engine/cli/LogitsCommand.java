@@ -49,6 +49,11 @@ final class LogitsCommand implements Main.Command {
 
     /** Logits of every position, computed in chunks through the KV cache. */
     static float[][] allLogits(Model m, int[] tokens) {
+        return allLogits(m, tokens, CHUNK);
+    }
+
+    /** As above, feeding the sequence in chunks of {@code chunk} tokens (1 = token-by-token decode). */
+    static float[][] allLogits(Model m, int[] tokens, int chunk) {
         int vocab = m.config().vocabSize();
         if (tokens.length == 0) throw new IllegalArgumentException("--tokens is empty");
         if (tokens.length > m.config().contextLength()) {
@@ -58,9 +63,9 @@ final class LogitsCommand implements Main.Command {
         BlockTable table = new BlockTable(pool);
         table.ensureCapacity(tokens.length);
         float[][] out = new float[tokens.length][];
-        float[] logits = new float[CHUNK * vocab];
-        for (int start = 0; start < tokens.length; start += CHUNK) {
-            int n = Math.min(CHUNK, tokens.length - start);
+        float[] logits = new float[chunk * vocab];
+        for (int start = 0; start < tokens.length; start += chunk) {
+            int n = Math.min(chunk, tokens.length - start);
             int[] rows = new int[n];
             for (int i = 0; i < n; i++) rows[i] = i;
             m.forward(ForwardBatch.ofSequence(tokens, start, n, start, table, rows), logits);

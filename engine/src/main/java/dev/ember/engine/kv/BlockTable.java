@@ -11,6 +11,7 @@ public final class BlockTable {
     private int[] blocks = new int[8];
     private int blockCount;
     private int length;
+    private Object modelState;
 
     public BlockTable(KvBlockPool pool) {
         this.pool = pool;
@@ -62,8 +63,19 @@ public final class BlockTable {
         return blocks[i];
     }
 
+    /**
+     * Per-sequence state a model keeps outside the paged blocks (DeepSeek-V4's sliding-window
+     * ring and compressor state), created on first use and dropped with the table's blocks.
+     */
+    @SuppressWarnings("unchecked")
+    public <T> T modelState(java.util.function.Supplier<T> create) {
+        if (modelState == null) modelState = create.get();
+        return (T) modelState;
+    }
+
     /** Returns every block to the pool. */
     public void release() {
+        modelState = null;
         for (int i = 0; i < blockCount; i++) pool.release(blocks[i]);
         blockCount = 0;
         length = 0;

@@ -17,8 +17,19 @@ package dev.ember.engine.model;
  * @param scale        multiply the final weights (routed_scaling_factor)
  */
 public record ExpertRouter(int experts, int topK, Scoring scoring, float[] selectionBias, int groups, int groupsUsed,
-                           GroupScore groupScore, boolean normalize, float scale) {
-    public enum Scoring { SOFTMAX, SIGMOID }
+                           GroupScore groupScore, boolean normalize, float scale, int[] hashTable) {
+    /** SQRT_SOFTPLUS is DeepSeek-V4's sqrt(softplus(logit)). */
+    public enum Scoring { SOFTMAX, SIGMOID, SQRT_SOFTPLUS }
+
+    public ExpertRouter(int experts, int topK, Scoring scoring, float[] selectionBias, int groups, int groupsUsed,
+                        GroupScore groupScore, boolean normalize, float scale) {
+        this(experts, topK, scoring, selectionBias, groups, groupsUsed, groupScore, normalize, scale, null);
+    }
+
+    /** This router choosing experts by token id from a frozen table ({@code tokenId * topK + k}), as V4's hash layers do. */
+    public ExpertRouter withHashTable(int[] table) {
+        return new ExpertRouter(experts, topK, scoring, selectionBias, groups, groupsUsed, groupScore, normalize, scale, table);
+    }
 
     public enum GroupScore { MAX, TOP2_SUM }
 
@@ -35,6 +46,11 @@ public record ExpertRouter(int experts, int topK, Scoring scoring, float[] selec
      * least {@code 2 * experts} floats.
      */
     public void route(float[] logits, int off, int[] ids, float[] weights, float[] scratch) {
+        route(logits, off, ids, weights, scratch, -1);
+    }
+
+    /** As above; {@code tokenId} picks the experts when this router has a hash table. */
+    public void route(float[] logits, int off, int[] ids, float[] weights, float[] scratch, int tokenId) {
         int n = experts;
         float[] scores = scratch;          // [0, n): the scores the weights come from
         int choice = n;                    // [n, 2n): the scores experts are chosen by
@@ -47,8 +63,21 @@ public record ExpertRouter(int experts, int topK, Scoring scoring, float[] selec
                 sum += scores[e];
             }
             for (int e = 0; e < n; e++) scores[e] /= sum;
-        } else {
+        } else if (scoring == Scoring.SIGMOID) {
             for (int e = 0; e < n; e++) scores[e] = (float) (1.0 / (1.0 + Math.exp(-logits[off + e])));
+        } else {
+            for (int e = 0; e < n; e++) scores[e] = (float) Math.sqrt(softplus(logits[off + e]));
+        }
+        if (hashTable != null) {
+            if (tokenId < 0 || (long) tokenId * topK + topK > hashTable.length) {
+                throw new IllegalArgumentException("token " + tokenId + " outside the hash routing table");
+            }
+            for (int k = 0; k < topK; k++) {
+                ids[k] = hashTable[tokenId * topK + k];
+                weights[k] = scores[ids[k]];
+            }
+            finishWeights(weights);
+            return;
         }
         for (int e = 0; e < n; e++) scratch[choice + e] = selectionBias == null ? scores[e] : scores[e] + selectionBias[e];
         if (groupsUsed < groups) maskGroups(scratch, choice);
@@ -63,13 +92,23 @@ public record ExpertRouter(int experts, int topK, Scoring scoring, float[] selec
             weights[k] = scores[best];
             scratch[choice + best] = Float.NEGATIVE_INFINITY;
         }
+        finishWeights(weights);
+    }
+
+    /** Renormalizes and scales the chosen weights (sigmoid-style routers add 1e-20 to the sum, as transformers does). */
+    private void finishWeights(float[] weights) {
         if (normalize) {
             float sum = 0;
             for (int k = 0; k < topK; k++) sum += weights[k];
-            float denom = sum + (scoring == Scoring.SIGMOID ? 1e-20f : 0f);
+            float denom = sum + (scoring == Scoring.SOFTMAX ? 0f : 1e-20f);
             for (int k = 0; k < topK; k++) weights[k] /= denom;
         }
         if (scale != 1f) for (int k = 0; k < topK; k++) weights[k] *= scale;
+    }
+
+    /** ln(1 + e^x), with torch's linear branch above 20. */
+    static double softplus(double x) {
+        return x > 20 ? x : Math.log1p(Math.exp(x));
     }
 
     /** Keeps only the experts of the {@code groupsUsed} best groups (others set to -inf). */

@@ -14,9 +14,16 @@ public final class MixtureOfExperts implements FeedForward {
     private final ExpertRouter routing;
     private final ExpertWeights experts;
     private final SwiGlu shared;
+    private final float clamp;
 
     /** {@code shared} may be null. */
     public MixtureOfExperts(WeightMatrix router, ExpertRouter routing, ExpertWeights experts, SwiGlu shared) {
+        this(router, routing, experts, shared, 0f);
+    }
+
+    /** With {@code clamp} > 0 the routed experts use the clamped SwiGLU (DeepSeek-V4). */
+    public MixtureOfExperts(WeightMatrix router, ExpertRouter routing, ExpertWeights experts, SwiGlu shared, float clamp) {
+        this.clamp = clamp;
         this.router = router;
         this.routing = routing;
         this.experts = experts;
@@ -42,7 +49,7 @@ public final class MixtureOfExperts implements FeedForward {
         int[] rowIds = new int[topK];
         float[] rowWeights = new float[topK];
         for (int r = 0; r < rows; r++) {
-            routing.route(logits, r * n, rowIds, rowWeights, scratch);
+            routing.route(logits, r * n, rowIds, rowWeights, scratch, ctx.batch().tokens()[r]);
             System.arraycopy(rowIds, 0, ids, r * topK, topK);
             System.arraycopy(rowWeights, 0, weights, r * topK, topK);
             for (int j = 0; j < topK; j++) perExpert[rowIds[j]]++;
@@ -65,7 +72,7 @@ public final class MixtureOfExperts implements FeedForward {
             float[] x = new float[count * dim];
             for (int i = 0; i < count; i++) System.arraycopy(in, members[i] * dim, x, i * dim, dim);
             float[] y = new float[count * dim];
-            new SwiGlu(experts.gate()[e], experts.up()[e], experts.down()[e]).forward(ctx, x, count, y);
+            new SwiGlu(experts.gate()[e], experts.up()[e], experts.down()[e], clamp).forward(ctx, x, count, y);
             for (int i = 0; i < count; i++) k.axpy(memberWeights[i], y, i * dim, out, members[i] * dim, dim);
         }
         if (shared != null) {

@@ -20,6 +20,18 @@ public interface Model {
      */
     void forward(ForwardBatch batch, float[] logits);
 
+    /**
+     * Whether KV blocks hold the whole per-sequence state, so the prefix cache may share them. A
+     * model that keeps state outside the blocks (a sliding-window ring, compressor state) says no.
+     */
+    default boolean sharesPrefixBlocks() { return true; }
+
+    /**
+     * Bytes of cache per token that the pool's block widths do not show (state kept beside the
+     * blocks), for sizing the pool; 0 for models whose state is all in the blocks.
+     */
+    default long extraStateBytesPerToken() { return 0; }
+
     /** Human-readable summary: architecture, sizes, parameter count, tensor types. */
     String describe();
 }

@@ -90,6 +90,22 @@ public final class Rope {
         return t;
     }
 
+    /**
+     * Rotates {@code rotDims} dims of each of {@code heads} vectors spaced {@code stride} apart,
+     * starting at {@code x[off]}, to {@code position}; {@code inverse} rotates by {@code -position}
+     * (DeepSeek-V4 un-rotates its attention outputs).
+     */
+    public void applyAt(float[] x, int off, int heads, int stride, int position, boolean inverse) {
+        int half = rotDims / 2;
+        float[] cs = new float[rotDims];
+        for (int i = 0; i < half; i++) {
+            double angle = position * invFreq[i];
+            cs[2 * i] = (float) (Math.cos(angle) * mscale);
+            cs[2 * i + 1] = (float) ((inverse ? -Math.sin(angle) : Math.sin(angle)) * mscale);
+        }
+        apply(x, off, heads, stride, cs, 0);
+    }
+
     /** Rotates {@code heads} heads of size {@code headDim} at {@code x[off..]} with row {@code row} of the table. */
     public void apply(float[] x, int off, int heads, int headDim, float[] table, int row) {
         int half = rotDims / 2;

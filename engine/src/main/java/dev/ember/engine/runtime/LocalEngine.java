@@ -43,7 +43,7 @@ public final class LocalEngine implements Engine {
         this.loaded = loaded;
         this.model = loaded.model();
         int context = options.contextLength() > 0 ? options.contextLength() : model.config().contextLength();
-        long bytesPerToken = KvBlockPool.bytesPerToken(model.keyWidths(), model.valueWidths());
+        long bytesPerToken = Math.max(4, KvBlockPool.bytesPerToken(model.keyWidths(), model.valueWidths()) + model.extraStateBytesPerToken());
         long budget = options.kvCacheBytes() > 0 ? options.kvCacheBytes() : defaultKvBudget(bytesPerToken, context, options.maxSequences());
         int blocks = (int) Math.max(2, Math.min(Integer.MAX_VALUE, budget / (bytesPerToken * BLOCK_SIZE)));
         this.pool = new KvBlockPool(BLOCK_SIZE, blocks, model.keyWidths(), model.valueWidths());

@@ -50,6 +50,8 @@ public final class Scheduler {
         this.contextLength = contextLength;
         this.logitCapacity = maxSequences + SCORE_ROWS_PER_STEP;
         this.logits = new float[logitCapacity * model.config().vocabSize()];
+        // Prefix sharing needs all of a sequence's state in its blocks.
+        this.prefixSharing = model.sharesPrefixBlocks();
     }
 
     public int contextLength() { return contextLength; }
@@ -59,7 +61,7 @@ public final class Scheduler {
 
     /** Turns prefix sharing on or off (off also drops every cached block nobody uses). */
     public void setPrefixSharing(boolean on) {
-        prefixSharing = on;
+        prefixSharing = on && model.sharesPrefixBlocks();
         if (!on) cache.clear();
     }
 

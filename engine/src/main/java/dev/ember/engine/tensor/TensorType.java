@@ -12,7 +12,9 @@ public enum TensorType {
     Q8_0(8, 32, 34),
     Q4_K(12, 256, 144),
     Q6_K(14, 256, 210),
-    BF16(30, 1, 2);
+    BF16(30, 1, 2),
+    /** 32-bit integers: lookup tables such as DeepSeek-V4's token→expert hash routing, never a matmul weight. */
+    I32(26, 1, 4);
 
     private final int ggmlId;
     private final int blockSize;

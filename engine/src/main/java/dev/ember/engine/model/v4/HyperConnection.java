@@ -1,0 +1,122 @@
+package dev.ember.engine.model.v4;
+
+import dev.ember.engine.kernels.Kernels;
+import dev.ember.engine.kernels.WorkerPool;
+import dev.ember.engine.tensor.WeightMatrix;
+
+/**
+ * Manifold-constrained hyper-connections (mHC): the residual is {@code n} streams per token.
+ * Before a block, the streams are collapsed into the block input with weights {@code pre}; after
+ * it, each stream becomes {@code post_k · out + Σ_j comb[j][k] · X_j}, where {@code comb} is a
+ * Sinkhorn-projected (doubly stochastic) mixing matrix. All weights are computed per token from
+ * the RMS-normalized streams: {@code z = Φ·u}, split into pre (n), post (n) and comb (n×n).
+ *
+ * @param fn    Φ, {@code (2+n)·n} rows over {@code n·D} inputs
+ * @param base  the static part of the logits, {@code (2+n)·n}
+ * @param scale the three scalars for pre, post and comb
+ */
+record HyperConnection(WeightMatrix fn, float[] base, float[] scale, int streams, int dim, int sinkhornIters, float eps, float rmsEps) {
+
+    /** Per-token mixing weights of one block call. */
+    record Mix(float[] post, float[] comb, float[] collapsed) {}
+
+    /** Computes the weights for every row of {@code x} ([rows × n × D]) and the collapsed block inputs. */
+    Mix pre(Kernels k, WorkerPool pool, float[] x, int rows) {
+        int n = streams, nd = n * dim, mixes = (2 + n) * n;
+        float[] u = normalizedStreams(x, rows, nd, rmsEps);
+        float[] z = new float[rows * mixes];
+        k.matmul(pool, fn, u, rows, z);
+        float[] post = new float[rows * n];
+        float[] comb = new float[rows * n * n];
+        float[] collapsed = new float[rows * dim];
+        float[] pre = new float[n];
+        for (int r = 0; r < rows; r++) {
+            int zo = r * mixes;
+            for (int j = 0; j < n; j++) {
+                pre[j] = sigmoid(z[zo + j] * scale[0] + base[j]) + eps;
+                post[r * n + j] = 2 * sigmoid(z[zo + n + j] * scale[1] + base[n + j]);
+            }
+            int co = r * n * n;
+            for (int j = 0; j < n; j++) {
+                float max = Float.NEGATIVE_INFINITY;
+                for (int c = 0; c < n; c++) {
+                    float v = z[zo + 2 * n + j * n + c] * scale[2] + base[2 * n + j * n + c];
+                    comb[co + j * n + c] = v;
+                    max = Math.max(max, v);
+                }
+                float sum = 0;
+                for (int c = 0; c < n; c++) {
+                    float e = (float) Math.exp(comb[co + j * n + c] - max);
+                    comb[co + j * n + c] = e;
+                    sum += e;
+                }
+                for (int c = 0; c < n; c++) comb[co + j * n + c] = comb[co + j * n + c] / sum + eps;
+            }
+            normalizeColumns(comb, co, n);
+            for (int it = 1; it < sinkhornIters; it++) {
+                normalizeRows(comb, co, n);
+                normalizeColumns(comb, co, n);
+            }
+            collapse(x, r * nd, pre, n, dim, collapsed, r * dim);
+        }
+        return new Mix(post, comb, collapsed);
+    }
+
+    /** Replaces the streams by {@code post_k · out + Σ_j comb[j][k] · X_j}. */
+    void post(Mix mix, float[] out, float[] x, int rows) {
+        int n = streams, nd = n * dim;
+        float[] mixed = new float[nd];
+        for (int r = 0; r < rows; r++) {
+            int xo = r * nd, co = r * n * n;
+            for (int k = 0; k < n; k++) {
+                float p = mix.post()[r * n + k];
+                for (int d = 0; d < dim; d++) {
+                    float v = p * out[r * dim + d];
+                    for (int j = 0; j < n; j++) v += mix.comb()[co + j * n + k] * x[xo + j * dim + d];
+                    mixed[k * dim + d] = v;
+                }
+            }
+            System.arraycopy(mixed, 0, x, xo, nd);
+        }
+    }
+
+    private void normalizeColumns(float[] m, int off, int n) {
+        for (int c = 0; c < n; c++) {
+            float sum = 0;
+            for (int j = 0; j < n; j++) sum += m[off + j * n + c];
+            for (int j = 0; j < n; j++) m[off + j * n + c] /= sum + eps;
+        }
+    }
+
+    private void normalizeRows(float[] m, int off, int n) {
+        for (int j = 0; j < n; j++) {
+            float sum = 0;
+            for (int c = 0; c < n; c++) sum += m[off + j * n + c];
+            for (int c = 0; c < n; c++) m[off + j * n + c] /= sum + eps;
+        }
+    }
+
+    /** Each row of {@code x} scaled by 1/sqrt(mean(x²) + eps) (an unweighted RMSNorm over all streams). */
+    static float[] normalizedStreams(float[] x, int rows, int nd, float rmsEps) {
+        float[] u = new float[rows * nd];
+        for (int r = 0; r < rows; r++) {
+            double ss = 0;
+            for (int i = 0; i < nd; i++) ss += (double) x[r * nd + i] * x[r * nd + i];
+            float inv = (float) (1.0 / Math.sqrt(ss / nd + rmsEps));
+            for (int i = 0; i < nd; i++) u[r * nd + i] = x[r * nd + i] * inv;
+        }
+        return u;
+    }
+
+    static void collapse(float[] x, int xo, float[] weights, int n, int dim, float[] out, int oo) {
+        for (int d = 0; d < dim; d++) {
+            float v = 0;
+            for (int j = 0; j < n; j++) v += weights[j] * x[xo + j * dim + d];
+            out[oo + d] = v;
+        }
+    }
+
+    static float sigmoid(float v) {
+        return (float) (1.0 / (1.0 + Math.exp(-v)));
+    }
+}

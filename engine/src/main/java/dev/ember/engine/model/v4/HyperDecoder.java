@@ -1,0 +1,99 @@
+package dev.ember.engine.model.v4;
+
+import dev.ember.engine.kernels.Kernels;
+import dev.ember.engine.model.Compute;
+import dev.ember.engine.model.FeedForward;
+import dev.ember.engine.model.ForwardBatch;
+import dev.ember.engine.model.ForwardContext;
+import dev.ember.engine.model.Model;
+import dev.ember.engine.model.ModelConfig;
+import dev.ember.engine.model.RmsNorm;
+import dev.ember.engine.tensor.WeightMatrix;
+
+/**
+ * DeepSeek-V4's decoder: the residual is {@code n} mHC streams per token; each layer wraps its
+ * attention and its MoE in a {@link HyperConnection}, and a {@link HyperHead} collapses the
+ * streams before the final norm and the output head.
+ */
+final class HyperDecoder implements Model {
+    record Layer(HyperConnection attnHc, RmsNorm attnNorm, V4Attention attention, HyperConnection ffnHc, RmsNorm ffnNorm, FeedForward ffn) {}
+
+    private final ModelConfig config;
+    private final Compute compute;
+    private final WeightMatrix embedding;
+    private final Layer[] layers;
+    private final HyperHead head;
+    private final RmsNorm outputNorm;
+    private final WeightMatrix output;
+    private final int streams;
+    private final String summary;
+
+    HyperDecoder(ModelConfig config, Compute compute, WeightMatrix embedding, Layer[] layers, HyperHead head,
+                 RmsNorm outputNorm, WeightMatrix output, int streams, String summary) {
+        this.config = config;
+        this.compute = compute;
+        this.embedding = embedding;
+        this.layers = layers;
+        this.head = head;
+        this.outputNorm = outputNorm;
+        this.output = output;
+        this.streams = streams;
+        this.summary = summary;
+    }
+
+    @Override public ModelConfig config() { return config; }
+    @Override public int[] keyWidths() { return new int[layers.length]; }
+    @Override public int[] valueWidths() { return new int[layers.length]; }
+    @Override public boolean sharesPrefixBlocks() { return false; }
+    @Override public String describe() { return summary; }
+
+    /** Compressed entries (and indexer keys) per token: what grows with the context. */
+    @Override
+    public long extraStateBytesPerToken() {
+        double floats = 0;
+        for (Layer l : layers) {
+            V4Attention a = l.attention();
+            if (a.compressor() != null) floats += (double) a.headDim() / a.compressor().ratio();
+            if (a.indexer() != null) floats += (double) a.indexer().headDim() / a.indexer().compressor().ratio();
+        }
+        return (long) Math.ceil(floats * 4);
+    }
+
+    Layer[] layers() { return layers; }
+
+    @Override
+    public void forward(ForwardBatch batch, float[] logits) {
+        Kernels k = compute.kernels();
+        int rows = batch.size(), dim = config.dim(), n = streams, vocab = config.vocabSize();
+        for (int r = 0; r < rows; r++) {
+            int t = batch.tokens()[r];
+            if (t < 0 || t >= vocab) throw new IllegalArgumentException("token id " + t + " outside the vocabulary [0, " + vocab + ")");
+        }
+        ForwardContext ctx = new ForwardContext(batch, compute, new float[0]);
+        float[] x = new float[rows * n * dim];
+        float[] e = new float[dim];
+        for (int r = 0; r < rows; r++) {
+            k.dequantizeRow(embedding, batch.tokens()[r], e, 0);
+            for (int j = 0; j < n; j++) System.arraycopy(e, 0, x, (r * n + j) * dim, dim);
+        }
+        float[] normed = new float[rows * dim];
+        float[] branch = new float[rows * dim];
+        for (int l = 0; l < layers.length; l++) {
+            Layer layer = layers[l];
+            HyperConnection.Mix mix = layer.attnHc().pre(k, compute.pool(), x, rows);
+            layer.attnNorm().apply(k, mix.collapsed(), 0, normed, 0, rows);
+            layer.attention().forward(ctx, l, normed, branch);
+            layer.attnHc().post(mix, branch, x, rows);
+            mix = layer.ffnHc().pre(k, compute.pool(), x, rows);
+            layer.ffnNorm().apply(k, mix.collapsed(), 0, normed, 0, rows);
+            layer.ffn().forward(ctx, normed, branch);
+            layer.ffnHc().post(mix, branch, x, rows);
+        }
+        int[] want = batch.logitRows();
+        if (want.length == 0) return;
+        float[] collapsed = new float[want.length * dim];
+        head.collapse(k, compute.pool(), x, want, collapsed);
+        outputNorm.apply(k, collapsed, 0, collapsed, 0, want.length);
+        k.matmul(compute.pool(), output, collapsed, want.length, logits);
+    }
+}

@@ -1,0 +1,226 @@
+package dev.ember.engine.model.v4;
+
+import dev.ember.engine.kernels.Kernels;
+import dev.ember.engine.kv.BlockTable;
+import dev.ember.engine.model.Attention;
+import dev.ember.engine.model.ForwardBatch;
+import dev.ember.engine.model.ForwardContext;
+import dev.ember.engine.model.RmsNorm;
+import dev.ember.engine.model.Rope;
+import dev.ember.engine.tensor.WeightMatrix;
+
+import java.util.IdentityHashMap;
+import java.util.Map;
+
+/**
+ * DeepSeek-V4 attention: one KV head whose key is also its value (MQA with K = V), low-rank
+ * per-head RMS-normalized queries, RoPE on the trailing dims, a learned sink logit per head,
+ * inverse RoPE on the outputs and a grouped low-rank output projection. Every layer attends a
+ * sliding window of raw KV; HCA layers add every visible compressed entry, CSA layers the
+ * entries their lightning indexer picks.
+ *
+ * <p>State per sequence and layer ({@link LayerState}) lives beside the KV blocks: the window
+ * ring, the compressors' open windows and the compressed entries (§5 of the spec).
+ */
+final class V4Attention implements Attention {
+    enum Kind { SLIDING, CSA, HCA }
+
+    private final Kind kind;
+    private final WeightMatrix wqA, wqB, wkv, woB;
+    private final WeightMatrix[] woA;
+    private final RmsNorm qNorm, kvNorm;
+    private final float[] sinks;
+    private final Compressor compressor;
+    private final Indexer indexer;
+    private final Rope rope;
+    private final int layers, heads, headDim, window;
+    private final float eps;
+
+    V4Attention(Kind kind, WeightMatrix wqA, RmsNorm qNorm, WeightMatrix wqB, WeightMatrix wkv, RmsNorm kvNorm,
+                WeightMatrix[] woA, WeightMatrix woB, float[] sinks, Compressor compressor, Indexer indexer, Rope rope,
+                int layers, int heads, int headDim, int window, float eps) {
+        this.kind = kind;
+        this.wqA = wqA; this.qNorm = qNorm; this.wqB = wqB; this.wkv = wkv; this.kvNorm = kvNorm;
+        this.woA = woA; this.woB = woB; this.sinks = sinks;
+        this.compressor = compressor; this.indexer = indexer; this.rope = rope;
+        this.layers = layers; this.heads = heads; this.headDim = headDim; this.window = window; this.eps = eps;
+    }
+
+    Kind kind() { return kind; }
+    Compressor compressor() { return compressor; }
+    Indexer indexer() { return indexer; }
+    int headDim() { return headDim; }
+    int window() { return window; }
+
+    @Override public int keyWidth() { return 0; }
+    @Override public int valueWidth() { return 0; }
+
+    /** One sequence's state for one layer. */
+    static final class LayerState {
+        final float[] ring;         // the last `window` kv vectors, position p at slot p % window
+        final Compressor.State main;
+        final Compressor.State index;
+
+        LayerState(V4Attention a) {
+            ring = new float[a.window * a.headDim];
+            main = a.compressor == null ? null : a.compressor.newState();
+            index = a.indexer == null ? null : a.indexer.compressor().newState();
+        }
+    }
+
+    /** All layers' state of one sequence. */
+    static final class SequenceState {
+        final LayerState[] layers;
+
+        SequenceState(int n) {
+            layers = new LayerState[n];
+        }
+    }
+
+    private LayerState state(BlockTable table, int layer) {
+        SequenceState s = table.modelState(() -> new SequenceState(layers));
+        if (s.layers[layer] == null) s.layers[layer] = new LayerState(this);
+        return s.layers[layer];
+    }
+
+    @Override
+    public void forward(ForwardContext ctx, int layer, float[] in, float[] out) {
+        Kernels k = ctx.kernels();
+        ForwardBatch batch = ctx.batch();
+        int rows = ctx.rows();
+        int d = headDim, rd = rope.rotDims(), qDim = heads * d;
+        float[] cq = new float[rows * wqA.rows()];
+        k.matmul(ctx.pool(), wqA, in, rows, cq);
+        qNorm.apply(k, cq, 0, cq, 0, rows);
+        float[] q = new float[rows * qDim];
+        k.matmul(ctx.pool(), wqB, cq, rows, q);
+        float[] kv = new float[rows * d];
+        k.matmul(ctx.pool(), wkv, in, rows, kv);
+        for (int r = 0; r < rows; r++) {
+            int pos = batch.positions()[r];
+            for (int h = 0; h < heads; h++) unweightedRmsNorm(q, r * qDim + h * d, d, eps);
+            rope.applyAt(q, r * qDim + d - rd, heads, d, pos, false);
+            kvNorm.apply(k, kv, r * d, kv, r * d, 1);
+            rope.applyAt(kv, r * d + d - rd, 1, d, pos, false);
+        }
+        // Where each sequence's rows start: window keys inside this batch come from `kv`, older ones from the ring.
+        Map<BlockTable, int[]> starts = new IdentityHashMap<>();
+        for (int r = 0; r < rows; r++) {
+            starts.putIfAbsent(batch.tables()[r], new int[]{r, batch.positions()[r]});
+            state(batch.tables()[r], layer); // created here, single-threaded, before the parallel section reads it
+        }
+
+        int[][] chosen = new int[rows][];
+        int[] chosenCount = new int[rows];
+        if (compressor != null) compress(ctx, layer, in, cq, chosen, chosenCount);
+
+        float[] att = new float[rows * qDim];
+        float scale = (float) (1.0 / Math.sqrt(d));
+        ctx.pool().parallelFor(rows * heads, task -> {
+            int r = task / heads, h = task % heads;
+            int pos = batch.positions()[r];
+            BlockTable table = batch.tables()[r];
+            LayerState st = state(table, layer);
+            int[] start = starts.get(table);
+            int first = Math.max(0, pos - window + 1);
+            int nWindow = pos - first + 1;
+            int nCompressed = kind == Kind.HCA ? Math.min(st.main.entries.count(), (pos + 1) / compressor.ratio())
+                    : kind == Kind.CSA ? chosenCount[r] : 0;
+            float[] scores = new float[nWindow + nCompressed];
+            int qo = r * qDim + h * d;
+            float max = sinks[h];
+            for (int i = 0; i < nWindow; i++) {
+                int p = first + i;
+                scores[i] = p >= start[1] ? k.dot(q, qo, kv, (start[0] + p - start[1]) * d, d) * scale
+                        : k.dot(q, qo, st.ring, (p % window) * d, d) * scale;
+                max = Math.max(max, scores[i]);
+            }
+            float[] entries = compressor == null ? null : st.main.entries.data();
+            for (int i = 0; i < nCompressed; i++) {
+                int e = kind == Kind.HCA ? i : chosen[r][i];
+                scores[nWindow + i] = k.dot(q, qo, entries, e * d, d) * scale;
+                max = Math.max(max, scores[nWindow + i]);
+            }
+            float sum = (float) Math.exp(sinks[h] - max); // the sink takes probability mass but has no value
+            for (int i = 0; i < scores.length; i++) {
+                scores[i] = (float) Math.exp(scores[i] - max);
+                sum += scores[i];
+            }
+            int oo = r * qDim + h * d;
+            for (int i = 0; i < nWindow; i++) {
+                int p = first + i;
+                float w = scores[i] / sum;
+                if (p >= start[1]) k.axpy(w, kv, (start[0] + p - start[1]) * d, att, oo, d);
+                else k.axpy(w, st.ring, (p % window) * d, att, oo, d);
+            }
+            for (int i = 0; i < nCompressed; i++) {
+                int e = kind == Kind.HCA ? i : chosen[r][i];
+                k.axpy(scores[nWindow + i] / sum, entries, e * d, att, oo, d);
+            }
+        });
+        // The window moves on only now: rows of this batch read older positions from the ring above.
+        for (int r = 0; r < rows; r++) {
+            LayerState st = state(batch.tables()[r], layer);
+            System.arraycopy(kv, r * d, st.ring, (batch.positions()[r] % window) * d, d);
+        }
+        for (int r = 0; r < rows; r++) rope.applyAt(att, r * qDim + d - rd, heads, d, batch.positions()[r], true);
+        // Grouped low-rank output: each group of heads → its own low-rank slice, then one mix to the hidden size.
+        int groups = woA.length, groupIn = qDim / groups, rank = woA[0].rows();
+        float[] groupX = new float[rows * groupIn];
+        float[] groupY = new float[rows * rank];
+        float[] low = new float[rows * groups * rank];
+        for (int g = 0; g < groups; g++) {
+            for (int r = 0; r < rows; r++) System.arraycopy(att, r * qDim + g * groupIn, groupX, r * groupIn, groupIn);
+            k.matmul(ctx.pool(), woA[g], groupX, rows, groupY);
+            for (int r = 0; r < rows; r++) System.arraycopy(groupY, r * rank, low, r * groups * rank + g * rank, rank);
+        }
+        k.matmul(ctx.pool(), woB, low, rows, out);
+    }
+
+    /** Runs the compressors over the batch rows in order, then (CSA) lets the indexer pick each row's entries. */
+    private void compress(ForwardContext ctx, int layer, float[] in, float[] cq, int[][] chosen, int[] chosenCount) {
+        Kernels k = ctx.kernels();
+        ForwardBatch batch = ctx.batch();
+        int rows = ctx.rows();
+        int cw = compressor.projected();
+        float[] a = new float[rows * cw], z = new float[rows * cw];
+        k.matmul(ctx.pool(), compressor.kv(), in, rows, a);
+        k.matmul(ctx.pool(), compressor.gate(), in, rows, z);
+        float[] ia = null, iz = null;
+        Compressor ic = indexer == null ? null : indexer.compressor();
+        if (ic != null) {
+            ia = new float[rows * ic.projected()];
+            iz = new float[rows * ic.projected()];
+            k.matmul(ctx.pool(), ic.kv(), in, rows, ia);
+            k.matmul(ctx.pool(), ic.gate(), in, rows, iz);
+        }
+        for (int r = 0; r < rows; r++) {
+            LayerState st = state(batch.tables()[r], layer);
+            int pos = batch.positions()[r];
+            compressor.append(k, st.main, a, r * cw, z, r * cw, pos);
+            if (ic != null) ic.append(k, st.index, ia, r * ic.projected(), iz, r * ic.projected(), pos);
+        }
+        if (indexer == null) return;
+        int ih = indexer.heads(), id = indexer.headDim();
+        float[] iq = new float[rows * ih * id];
+        k.matmul(ctx.pool(), indexer.queryUp(), cq, rows, iq);
+        float[] iw = new float[rows * ih];
+        k.matmul(ctx.pool(), indexer.headWeights(), in, rows, iw);
+        int ird = indexer.rope().rotDims();
+        for (int r = 0; r < rows; r++) indexer.rope().applyAt(iq, r * ih * id + id - ird, ih, id, batch.positions()[r], false);
+        float[] iqf = iq, iwf = iw;
+        ctx.pool().parallelFor(rows, r -> {
+            LayerState st = state(batch.tables()[r], layer);
+            int[] sel = new int[indexer.topK()];
+            chosenCount[r] = indexer.select(iqf, r * ih * id, iwf, r * ih, st.index.entries, batch.positions()[r], sel);
+            chosen[r] = sel;
+        });
+    }
+
+    static void unweightedRmsNorm(float[] x, int off, int n, float eps) {
+        double ss = 0;
+        for (int i = 0; i < n; i++) ss += (double) x[off + i] * x[off + i];
+        float inv = (float) (1.0 / Math.sqrt(ss / n + eps));
+        for (int i = 0; i < n; i++) x[off + i] *= inv;
+    }
+}
