@@ -6,6 +6,7 @@ import static dev.ember.engine.kernels.VectorBlocks.L;
 import dev.ember.engine.tensor.Dequant;
 import dev.ember.engine.tensor.TensorType;
 import java.lang.foreign.MemorySegment;
+import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
@@ -31,7 +32,7 @@ import jdk.incubator.vector.VectorOperators;
  * register tiles of 3 weight rows x 2 tokens x 2 accumulators (12 vectors in local variables,
  * 15 registers with the operands: fits AVX2's 16; 2 rows x 3 tokens measured the same but needs 16).
  * {@link #decode} (one token) streams the weights row by row with fused kernels that decode in
- * registers (Q8_0, Q4_0, F32); the others dequantize a row into L1 scratch first.
+ * registers (Q8_0, Q4_0, Q4_K, F32); the others dequantize a row into L1 scratch first.
  */
 final class Matmul {
     private Matmul() {}
@@ -52,6 +53,7 @@ final class Matmul {
             case Q8_0 -> { for (int j = j0; j < j1; j++) out[j] = q8Row(seg, rowBytes * j, k, x, lanes); }
             case Q4_0 -> { for (int j = j0; j < j1; j++) out[j] = q4Row(seg, rowBytes * j, k, x, lanes); }
             case F32 -> { for (int j = j0; j < j1; j++) out[j] = f32Row(seg, rowBytes * j, k, x, lanes); }
+            case Q4_K -> { for (int j = j0; j < j1; j++) out[j] = q4kRow(seg, rowBytes * j, k, x, lanes); }
             default -> {
                 float[] p = s.panel(k);
                 for (int j = j0; j < j1; j++) {
@@ -69,8 +71,8 @@ final class Matmul {
             FloatVector d = FloatVector.broadcast(FS, VectorBlocks.f16(seg, o));
             int xb = 32 * b;
             for (int v = 0; v < 32; v += 2 * L) { // chunks 32b/L + v/L: v/L even, v/L + 1 odd
-                ae = VectorBlocks.int8s(seg, o + 2 + v).mul(d).fma(FloatVector.fromArray(FS, x, xb + v), ae);
-                ao = VectorBlocks.int8s(seg, o + 2 + v + L).mul(d).fma(FloatVector.fromArray(FS, x, xb + v + L), ao);
+                ae = ((FloatVector) ByteVector.fromMemorySegment(VectorBlocks.BS, seg, o + 2 + v, VectorBlocks.LE).convertShape(VectorOperators.B2F, FS, 0)).mul(d).fma(FloatVector.fromArray(FS, x, xb + v), ae);
+                ao = ((FloatVector) ByteVector.fromMemorySegment(VectorBlocks.BS, seg, o + 2 + v + L, VectorBlocks.LE).convertShape(VectorOperators.B2F, FS, 0)).mul(d).fma(FloatVector.fromArray(FS, x, xb + v + L), ao);
             }
         }
         ae.add(ao).intoArray(lanes, 0);
@@ -87,20 +89,68 @@ final class Matmul {
             int xb = 32 * b;
             if (L == 8) {
                 // bytes 0..7 hold chunks 0 (low nibbles) and 2 (high): both even; bytes 8..15 chunks 1 and 3
-                IntVector q = VectorBlocks.uint8s(seg, o + 2);
+                IntVector q = ((IntVector) ByteVector.fromMemorySegment(VectorBlocks.BS, seg, o + 2, VectorBlocks.LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, VectorBlocks.IS, 0));
                 ae = ((FloatVector) q.and(0xF).convertShape(VectorOperators.I2F, FS, 0)).fma(d, m8d).fma(FloatVector.fromArray(FS, x, xb), ae);
                 ae = ((FloatVector) q.lanewise(VectorOperators.LSHR, 4).convertShape(VectorOperators.I2F, FS, 0)).fma(d, m8d).fma(FloatVector.fromArray(FS, x, xb + 16), ae);
-                q = VectorBlocks.uint8s(seg, o + 10);
+                q = ((IntVector) ByteVector.fromMemorySegment(VectorBlocks.BS, seg, o + 10, VectorBlocks.LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, VectorBlocks.IS, 0));
                 ao = ((FloatVector) q.and(0xF).convertShape(VectorOperators.I2F, FS, 0)).fma(d, m8d).fma(FloatVector.fromArray(FS, x, xb + 8), ao);
                 ao = ((FloatVector) q.lanewise(VectorOperators.LSHR, 4).convertShape(VectorOperators.I2F, FS, 0)).fma(d, m8d).fma(FloatVector.fromArray(FS, x, xb + 24), ao);
             } else { // L == 16: low nibbles are chunk 0, high nibbles chunk 1
-                IntVector q = VectorBlocks.uint8s(seg, o + 2);
+                IntVector q = ((IntVector) ByteVector.fromMemorySegment(VectorBlocks.BS, seg, o + 2, VectorBlocks.LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, VectorBlocks.IS, 0));
                 ae = ((FloatVector) q.and(0xF).convertShape(VectorOperators.I2F, FS, 0)).fma(d, m8d).fma(FloatVector.fromArray(FS, x, xb), ae);
                 ao = ((FloatVector) q.lanewise(VectorOperators.LSHR, 4).convertShape(VectorOperators.I2F, FS, 0)).fma(d, m8d).fma(FloatVector.fromArray(FS, x, xb + 16), ao);
             }
         }
         ae.add(ao).intoArray(lanes, 0);
         return VectorKernels.tree(lanes, 0);
+    }
+
+    private static float q4kRow(MemorySegment seg, long r, int k, float[] x, float[] lanes) {
+        // The accumulators live in lanes[0 .. 2L) between groups (storing a vector is exact): a
+        // single method over the whole block outgrew C2's node budget, which then stopped
+        // inlining the vector helpers and boxed every vector.
+        java.util.Arrays.fill(lanes, 0, 2 * L, 0f);
+        for (int b = 0, blocks = k / 256; b < blocks; b++) {
+            long blk = r + 144L * b;
+            float d = VectorBlocks.f16(seg, blk);
+            float dmin = VectorBlocks.f16(seg, blk + 2);
+            for (int g = 0; g < 4; g++) q4kGroup(seg, blk, g, d, dmin, x, 256 * b + 64 * g, lanes);
+        }
+        FloatVector.fromArray(FS, lanes, 0).add(FloatVector.fromArray(FS, lanes, L)).intoArray(lanes, 0);
+        return VectorKernels.tree(lanes, 0);
+    }
+
+    /**
+     * Group g (64 elements) of a Q4_K block: elements xb + v (low nibbles, scale 2g), then
+     * xb + 32 + v (high nibbles, scale 2g + 1). Chunk parity is v/L's in both halves (64g/L and
+     * 32/L are even), and each accumulator must see its chunks in increasing order, so all low
+     * nibbles go first.
+     */
+    private static void q4kGroup(MemorySegment seg, long blk, int g, float d, float dmin, float[] x, int xb, float[] acc) {
+        FloatVector ae = FloatVector.fromArray(FS, acc, 0), ao = FloatVector.fromArray(FS, acc, L);
+        long qs = blk + 16 + 32L * g;
+        FloatVector d1 = FloatVector.broadcast(FS, d * Dequant.q4kScale(seg, blk + 4, 2 * g));
+        FloatVector m1 = FloatVector.broadcast(FS, -(dmin * Dequant.q4kMin(seg, blk + 4, 2 * g)));
+        FloatVector d2 = FloatVector.broadcast(FS, d * Dequant.q4kScale(seg, blk + 4, 2 * g + 1));
+        FloatVector m2 = FloatVector.broadcast(FS, -(dmin * Dequant.q4kMin(seg, blk + 4, 2 * g + 1)));
+        for (int v = 0; v < 32; v += 2 * L) {
+            IntVector q = ((IntVector) ByteVector.fromMemorySegment(VectorBlocks.BS, seg, qs + v, VectorBlocks.LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, VectorBlocks.IS, 0));
+            ae = ((FloatVector) q.and(0xF).convertShape(VectorOperators.I2F, FS, 0)).fma(d1, m1)
+                    .fma(FloatVector.fromArray(FS, x, xb + v), ae);
+            q = ((IntVector) ByteVector.fromMemorySegment(VectorBlocks.BS, seg, qs + v + L, VectorBlocks.LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, VectorBlocks.IS, 0));
+            ao = ((FloatVector) q.and(0xF).convertShape(VectorOperators.I2F, FS, 0)).fma(d1, m1)
+                    .fma(FloatVector.fromArray(FS, x, xb + v + L), ao);
+        }
+        for (int v = 0; v < 32; v += 2 * L) {
+            IntVector q = ((IntVector) ByteVector.fromMemorySegment(VectorBlocks.BS, seg, qs + v, VectorBlocks.LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, VectorBlocks.IS, 0));
+            ae = ((FloatVector) q.lanewise(VectorOperators.LSHR, 4).convertShape(VectorOperators.I2F, FS, 0)).fma(d2, m2)
+                    .fma(FloatVector.fromArray(FS, x, xb + 32 + v), ae);
+            q = ((IntVector) ByteVector.fromMemorySegment(VectorBlocks.BS, seg, qs + v + L, VectorBlocks.LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, VectorBlocks.IS, 0));
+            ao = ((FloatVector) q.lanewise(VectorOperators.LSHR, 4).convertShape(VectorOperators.I2F, FS, 0)).fma(d2, m2)
+                    .fma(FloatVector.fromArray(FS, x, xb + 32 + v + L), ao);
+        }
+        ae.intoArray(acc, 0);
+        ao.intoArray(acc, L);
     }
 
     private static float f32Row(MemorySegment seg, long r, int k, float[] x, float[] lanes) {

@@ -37,6 +37,7 @@ final class ScalarKernels implements Kernels {
 
     static void checkMatmul(WeightMatrix w, float[] in, int rows, float[] out) {
         if (rows < 0) throw new IllegalArgumentException("rows < 0: " + rows);
+        if (!Dequant.supports(w.type())) throw new IllegalArgumentException(w.name() + ": " + w.type() + " is not a matmul weight type");
         if ((long) rows * w.cols() > in.length) {
             throw new IllegalArgumentException(w.name() + ": input has " + in.length + " floats, need " + (long) rows * w.cols());
         }

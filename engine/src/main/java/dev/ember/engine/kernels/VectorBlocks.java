@@ -31,20 +31,12 @@ final class VectorBlocks {
 
     private VectorBlocks() {}
 
-    // ---- element loaders shared by the decoders and the fused decode kernels ----
-    // Keep these tiny: a helper that returns a vector must be inlined, or C2 boxes the vector
-    // (an allocation per call). In larger methods C2 hit its node-count inlining cutoff on such
-    // helpers (seen with q6Chunk: 5x slower), so the int-to-float conversions are written inline.
-
-    /** L int8 at {@code off}, as floats (exact). */
-    static FloatVector int8s(MemorySegment seg, long off) {
-        return (FloatVector) ByteVector.fromMemorySegment(BS, seg, off, LE).convertShape(VectorOperators.B2F, FS, 0);
-    }
-
-    /** L bytes at {@code off}, zero-extended to ints. */
-    static IntVector uint8s(MemorySegment seg, long off) {
-        return (IntVector) ByteVector.fromMemorySegment(BS, seg, off, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0);
-    }
+    // ---- element loaders ----
+    // There are deliberately no small helpers that return vectors (load-and-widen, int-to-float):
+    // a helper returning a vector must be inlined, or C2 boxes the vector (an allocation per call),
+    // and in the larger kernels C2 hit its node-count inlining cutoff on exactly such helpers
+    // (q6_K and Q4_K decode ran 2-5x slower). The conversions are written out at each use, and
+    // per-block work is split into methods that pass vectors only through arrays.
 
     /**
      * {@code k} IEEE half floats at {@code off}, widened exactly (same bits as Float.float16ToFloat
@@ -104,12 +96,13 @@ final class VectorBlocks {
             case Q6_K -> {
                 for (int b = 0; b < k / 256; b++) q6_K(seg, offset + 210L * b, dst, off + 256 * b);
             }
+            default -> throw new UnsupportedOperationException(type + " is not a float or quantized weight type");
         }
     }
 
     static void q8_0(MemorySegment seg, long block, float[] dst, int off) {
         FloatVector d = FloatVector.broadcast(FS, f16(seg, block));
-        for (int v = 0; v < 32; v += L) int8s(seg, block + 2 + v).mul(d).intoArray(dst, off + v);
+        for (int v = 0; v < 32; v += L) ((FloatVector) ByteVector.fromMemorySegment(BS, seg, block + 2 + v, LE).convertShape(VectorOperators.B2F, FS, 0)).mul(d).intoArray(dst, off + v);
     }
 
     static void q4_0(MemorySegment seg, long block, float[] dst, int off) {
@@ -117,7 +110,7 @@ final class VectorBlocks {
         FloatVector d = FloatVector.broadcast(FS, df);
         FloatVector m8d = FloatVector.broadcast(FS, -8f * df);
         for (int v = 0; v < 16; v += L) {
-            IntVector q = uint8s(seg, block + 2 + v);
+            IntVector q = ((IntVector) ByteVector.fromMemorySegment(BS, seg, block + 2 + v, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0));
             // fma(q, d, -8d) equals (q - 8) * d exactly (see Dequant)
             ((FloatVector) q.and(0xF).convertShape(VectorOperators.I2F, FS, 0)).fma(d, m8d).intoArray(dst, off + v);
             ((FloatVector) q.lanewise(VectorOperators.LSHR, 4).convertShape(VectorOperators.I2F, FS, 0)).fma(d, m8d).intoArray(dst, off + 16 + v);
@@ -138,7 +131,7 @@ final class VectorBlocks {
             FloatVector m2 = FloatVector.broadcast(FS, -(dmin * Dequant.q4kMin(seg, scales, 2 * g + 1)));
             int base = off + 64 * g;
             for (int v = 0; v < 32; v += L) {
-                IntVector q = uint8s(seg, qs + 32L * g + v);
+                IntVector q = ((IntVector) ByteVector.fromMemorySegment(BS, seg, qs + 32L * g + v, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0));
                 ((FloatVector) q.and(0xF).convertShape(VectorOperators.I2F, FS, 0)).fma(d1, m1).intoArray(dst, base + v);
                 ((FloatVector) q.lanewise(VectorOperators.LSHR, 4).convertShape(VectorOperators.I2F, FS, 0)).fma(d2, m2).intoArray(dst, base + 32 + v);
             }
@@ -162,9 +155,9 @@ final class VectorBlocks {
         long qh = block + 128 + 32L * h;
         long sc = block + 192 + 8L * h;
         int is = v / 16; // L <= 16, so one vector sits inside one 16-element scale group
-        IntVector lo0 = uint8s(seg, ql + v);
-        IntVector lo1 = uint8s(seg, ql + 32 + v);
-        IntVector hi = uint8s(seg, qh + v);
+        IntVector lo0 = ((IntVector) ByteVector.fromMemorySegment(BS, seg, ql + v, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0));
+        IntVector lo1 = ((IntVector) ByteVector.fromMemorySegment(BS, seg, ql + 32 + v, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0));
+        IntVector hi = ((IntVector) ByteVector.fromMemorySegment(BS, seg, qh + v, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0));
         IntVector q1 = lo0.and(0xF).or(hi.and(3).lanewise(VectorOperators.LSHL, 4)).sub(32);
         IntVector q2 = lo1.and(0xF).or(hi.and(0xC).lanewise(VectorOperators.LSHL, 2)).sub(32);
         IntVector q3 = lo0.lanewise(VectorOperators.LSHR, 4).or(hi.and(0x30)).sub(32);

@@ -29,6 +29,14 @@ public final class Dequant {
 
     private Dequant() {}
 
+    /** True for the types that can be weights of a matmul (all but integer lookup tables). */
+    public static boolean supports(TensorType type) {
+        return switch (type.name()) {
+            case "F32", "F16", "BF16", "Q8_0", "Q4_0", "Q4_K", "Q6_K" -> true;
+            default -> false;
+        };
+    }
+
     /** Decodes {@code k} elements of a row starting at byte {@code offset} of {@code data} into {@code dst[off..off+k)}. */
     public static void row(TensorType type, MemorySegment data, long offset, int k, float[] dst, int off) {
         switch (type) {
@@ -53,6 +61,7 @@ public final class Dequant {
             case Q6_K -> {
                 for (int b = 0; b < k / 256; b++) q6_K(data, offset + 210L * b, dst, off + 256 * b);
             }
+            default -> throw new UnsupportedOperationException(type + " is not a float or quantized weight type");
         }
     }
 
