@@ -30,7 +30,7 @@ public record Sampling(
   }
 
   /** The engine's parameters; throws IllegalArgumentException for invalid values. */
-  SamplingParams.Builder toBuilder() {
+  public SamplingParams.Builder toBuilder() {
     return SamplingParams.builder()
         .maxTokens(maxTokens)
         .temperature(temperature)

@@ -1,0 +1,96 @@
+package dev.ember.spark.sql;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.List;
+
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import dev.ember.engine.api.Engine;
+import dev.ember.engine.api.EngineOptions;
+import dev.ember.engine.api.Request;
+import dev.ember.engine.api.SamplingParams;
+import dev.ember.spark.SparkTestBase;
+import dev.ember.spark.executor.ExecutorEngines;
+
+/** ember_generate / ember_score / ember_tokens through spark.sql.extensions, on local[2]. */
+class TestEmberSql {
+  private static SparkSession spark;
+
+  @BeforeAll
+  static void start() {
+    spark =
+        SparkSession.builder()
+            .master("local[2]")
+            .config("spark.driver.host", "127.0.0.1")
+            .config("spark.ui.enabled", "false")
+            .config("spark.sql.extensions", EmberSqlExtensions.class.getName())
+            .config("spark.ember.model", SparkTestBase.storiesModel().toString())
+            .config("spark.ember.maxTokens", "8")
+            .config("spark.ember.threads", "1")
+            .getOrCreate();
+    spark.sql(
+            "SELECT * FROM VALUES (1, 'Once upon a time'), (2, 'The little dog'), (3, CAST(NULL AS STRING)) AS t(id, prompt)")
+        .createOrReplaceTempView("prompts");
+  }
+
+  @AfterAll
+  static void stop() {
+    spark.stop();
+    ExecutorEngines.closeAll();
+  }
+
+  @Test
+  void generateReturnsTheResultStruct() {
+    List<Row> rows =
+        spark.sql("SELECT id, ember_generate(prompt) AS r FROM prompts ORDER BY id").collectAsList();
+    try (Engine engine = Engine.open(SparkTestBase.storiesModel(), EngineOptions.defaults().withThreads(1))) {
+      String expected = engine.submit(Request.ofText("x", "Once upon a time", SamplingParams.greedy(8))).join().text();
+      Row r1 = rows.get(0).getStruct(1);
+      assertEquals(expected, r1.getAs("text"));
+      assertNull(r1.getAs("error"));
+    }
+    assertEquals("prompt is null", rows.get(2).getStruct(1).getAs("error"));
+  }
+
+  @Test
+  void perCallOptionsAndBadOptions() {
+    Row r =
+        spark.sql(
+                "SELECT ember_generate(prompt, map('max_tokens', '2')).completion_tokens AS n,"
+                    + " ember_generate(prompt, map('temperature', '-1')).error AS bad,"
+                    + " ember_generate(prompt, map('colour', 'red')).error AS unknown"
+                    + " FROM prompts WHERE id = 1")
+            .first();
+    assertTrue(r.getInt(0) <= 2);
+    assertTrue(r.getString(1).contains("temperature"), r.getString(1));
+    assertTrue(r.getString(2).contains("unknown option 'colour'"), r.getString(2));
+  }
+
+  @Test
+  void scoreAndTokens() {
+    Row r =
+        spark.sql("SELECT ember_score(prompt).perplexity AS ppl, ember_score(prompt).tokens AS n, ember_tokens(prompt) AS t"
+                + " FROM prompts WHERE id = 1")
+            .first();
+    assertTrue(r.getDouble(0) > 1);
+    try (Engine engine = Engine.open(SparkTestBase.storiesModel(), EngineOptions.defaults().withThreads(1))) {
+      assertEquals(engine.tokenize("Once upon a time").length, r.getInt(2));
+    }
+    assertTrue(r.getInt(1) > 0);
+    assertNull(spark.sql("SELECT ember_tokens(prompt) FROM prompts WHERE id = 3").first().get(0));
+  }
+
+  @Test
+  void wrongArityIsAnAnalysisError() {
+    Exception e = assertThrows(Exception.class, () -> spark.sql("SELECT ember_score(prompt, prompt) FROM prompts").collect());
+    assertTrue(String.valueOf(e.getMessage()).contains("ember_score"), e.getMessage());
+  }
+}
