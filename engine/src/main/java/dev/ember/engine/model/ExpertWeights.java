@@ -11,6 +11,19 @@ import dev.ember.engine.tensor.WeightMatrix;
 public record ExpertWeights(WeightMatrix[] gate, WeightMatrix[] up, WeightMatrix[] down) {
     public int count() { return gate.length; }
 
+    /** The experts of one layer from a weight source, as views (no copies where the source can avoid them). */
+    public static ExpertWeights of(WeightSource src, String gate, String up, String down) {
+        int n = src.expertCount(gate);
+        if (src.expertCount(up) != n || src.expertCount(down) != n) throw new ModelLoadException(src.origin() + ": " + gate + ", " + up + ", " + down + ": expert counts differ");
+        WeightMatrix[] g = new WeightMatrix[n], u = new WeightMatrix[n], d = new WeightMatrix[n];
+        for (int e = 0; e < n; e++) {
+            g[e] = src.expert(gate, e);
+            u[e] = src.expert(up, e);
+            d[e] = src.expert(down, e);
+        }
+        return new ExpertWeights(g, u, d);
+    }
+
     public static ExpertWeights stacked(Tensor gate, Tensor up, Tensor down) {
         int n = Math.toIntExact(gate.shape()[2]);
         if (up.shape()[2] != n || down.shape()[2] != n) {

@@ -1,6 +1,7 @@
 package dev.ember.engine.model;
 
 import dev.ember.engine.tensor.Tensor;
+import dev.ember.engine.tensor.WeightMatrix;
 
 import java.util.Map;
 
@@ -17,6 +18,20 @@ public interface WeightSource {
 
     /** The tensor, or an exception naming the missing tensor and the file. */
     Tensor tensor(String name);
+
+    /**
+     * Expert {@code e} of a stacked 3-D expert tensor ({@code [k, n, experts]}) as a matrix. Sources
+     * that store experts separately (Hugging Face checkpoints) return a view of that expert's own
+     * tensor instead of stacking copies.
+     */
+    default WeightMatrix expert(String name, int e) {
+        return tensor(name).slice(e);
+    }
+
+    /** Number of experts in a stacked expert tensor. */
+    default int expertCount(String name) {
+        return Math.toIntExact(tensor(name).shape()[2]);
+    }
 
     /** Metadata under GGUF keys (e.g. {@code qwen3.block_count}). */
     Map<String, Object> metadata();

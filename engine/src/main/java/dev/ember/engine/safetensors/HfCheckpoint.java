@@ -175,6 +175,15 @@ public final class HfCheckpoint implements WeightSource, AutoCloseable {
      * without stacking: a view of that expert's own stored tensor. Equal to
      * {@code tensor(name).slice(e)}, which for HF checkpoints copies every expert of the layer.
      */
+    @Override
+    public int expertCount(String name) {
+        TensorPlan p = plans.get(name);
+        if (p == null) throw new ModelLoadException(dir + ": missing tensor '" + name + "'");
+        if (p.shape().length != 3) throw new IllegalArgumentException(name + " is not a 3-D expert tensor");
+        return Math.toIntExact(p.shape()[2]);
+    }
+
+    @Override
     public WeightMatrix expert(String name, int e) {
         TensorPlan p = plans.get(name);
         if (p == null) throw new ModelLoadException(dir + ": missing tensor '" + name + "'");

@@ -6,7 +6,6 @@ import dev.ember.engine.gguf.GgufTensorInfo;
 import dev.ember.engine.runtime.LoadedModel;
 import dev.ember.engine.safetensors.ParityFixtures;
 import dev.ember.engine.tensor.TensorType;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -32,7 +31,6 @@ class ConvertTest {
         checkF32(arch);
     }
 
-    @Disabled("waiting for the qwen3moe / deepseek2 families and llama experts (Mixtral)")
     @ParameterizedTest
     @ValueSource(strings = {"qwen3_moe", "mixtral", "deepseek_v2", "deepseek_v3"})
     void f32GgufMatchesTheDirectoryMoe(String arch) throws Exception {

@@ -7,7 +7,6 @@ import dev.ember.engine.api.Result;
 import dev.ember.engine.api.SamplingParams;
 import dev.ember.engine.cli.LogitsAccess;
 import dev.ember.engine.runtime.LoadedModel;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -33,14 +32,12 @@ class HfParityTest {
         check(arch);
     }
 
-    @Disabled("waiting for the qwen3moe family and llama experts (Mixtral)")
     @ParameterizedTest
     @ValueSource(strings = {"qwen3_moe", "mixtral"})
     void moeFamilies(String arch) {
         check(arch);
     }
 
-    @Disabled("waiting for the deepseek2 family")
     @ParameterizedTest
     @ValueSource(strings = {"deepseek_v2", "deepseek_v3"})
     void mlaFamilies(String arch) {

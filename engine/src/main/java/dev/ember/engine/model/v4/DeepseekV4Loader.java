@@ -95,7 +95,7 @@ public final class DeepseekV4Loader {
                     woA, w.matrix(b + "attn_output_b.weight", dim, groups * oRank), w.vector(b + "attn_sinks.weight", heads),
                     compressor, indexer, rope, nLayers, heads, headDim, window, eps);
             float clamp = clamps[i] == 0 ? 0f : Float.intBitsToFloat((int) clamps[i]);
-            ExpertWeights experts = ExpertWeights.stacked(src.tensor(b + "ffn_gate_exps.weight"), src.tensor(b + "ffn_up_exps.weight"), src.tensor(b + "ffn_down_exps.weight"));
+            ExpertWeights experts = ExpertWeights.of(src, b + "ffn_gate_exps.weight", b + "ffn_up_exps.weight", b + "ffn_down_exps.weight");
             int e = experts.count();
             ExpertRouter router = new ExpertRouter(e, topK, ExpertRouter.Scoring.SQRT_SOFTPLUS,
                     i < hashLayers ? null : w.optionalVector(b + "exp_probs_b.bias", e), 1, 1, ExpertRouter.GroupScore.MAX, normalize, routeScale);
