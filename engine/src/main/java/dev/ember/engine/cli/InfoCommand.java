@@ -1,12 +1,12 @@
 package dev.ember.engine.cli;
 
-import dev.ember.engine.gguf.GgufFile;
-import dev.ember.engine.gguf.GgufTensorInfo;
+import dev.ember.engine.model.WeightSource;
 import dev.ember.engine.runtime.LoadedModel;
 import dev.ember.engine.tensor.TensorType;
 
 import java.io.PrintStream;
 import java.lang.reflect.Array;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
@@ -22,28 +22,36 @@ final class InfoCommand implements Main.Command {
         var path = a.path("model");
         a.rejectUnknown();
         try (LoadedModel lm = LoadedModel.open(path, 1)) {
-            GgufFile f = lm.file();
-            out.println("file:         " + path + " (GGUF v" + f.version() + ", " + f.tensorInfos().size() + " tensors)");
+            WeightSource src = lm.source();
+            List<WeightSource.TensorSummary> tensors = src.tensorSummaries();
+            String format = java.nio.file.Files.isDirectory(path) ? "Hugging Face directory" : "GGUF v" + lm.file().version();
+            out.println("file:         " + path + " (" + format + ", " + tensors.size() + " tensors)");
             out.println("model:        " + lm.model().describe());
             long params = 0, bytes = 0;
             Map<TensorType, long[]> byType = new TreeMap<>();
-            for (GgufTensorInfo t : f.tensorInfos().values()) {
-                long n = 1;
-                for (long d : t.shape()) n *= d;
-                params += n;
-                bytes += t.byteSize();
+            for (WeightSource.TensorSummary t : tensors) {
+                params += t.elements();
+                bytes += t.bytes();
                 long[] c = byType.computeIfAbsent(t.type(), k -> new long[2]);
                 c[0]++;
-                c[1] += t.byteSize();
+                c[1] += t.bytes();
             }
             out.printf("parameters:   %,d (%.1f MiB of weights)%n", params, bytes / 1048576.0);
             StringBuilder types = new StringBuilder();
             byType.forEach((t, c) -> types.append(String.format("%s x%d (%.1f MiB)  ", t, c[0], c[1] / 1048576.0)));
             out.println("tensor types: " + types.toString().trim());
-            out.println("tokenizer:    " + (lm.hasTokenizer() ? f.getString("tokenizer.ggml.model") + " (" + f.getStringArray("tokenizer.ggml.tokens").length
-                    + " tokens, pre " + f.getString("tokenizer.ggml.pre", "default") + ")" : "none"));
+            Map<String, Object> meta = src.metadata();
+            if (lm.hasTokenizer()) {
+                var tok = lm.tokenizer();
+                out.println("tokenizer:    " + meta.getOrDefault("tokenizer.ggml.model", "?") + " (" + tok.vocabSize()
+                        + " tokens, pre " + meta.getOrDefault("tokenizer.ggml.pre", "default") + ")");
+            } else {
+                out.println("tokenizer:    none");
+            }
+            long kv = dev.ember.engine.kv.KvBlockPool.bytesPerToken(lm.model().keyWidths(), lm.model().valueWidths()) + lm.model().extraStateBytesPerToken();
+            out.printf("cache:        %,d bytes per token (F32)%n", kv);
             out.println("metadata:");
-            for (Map.Entry<String, Object> e : f.metadata().entrySet()) {
+            for (Map.Entry<String, Object> e : meta.entrySet()) {
                 out.println("  " + e.getKey() + " = " + summarize(e.getValue()));
             }
         }

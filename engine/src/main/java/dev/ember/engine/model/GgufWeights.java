@@ -11,4 +11,9 @@ public record GgufWeights(GgufFile file) implements WeightSource {
     @Override public boolean hasTensor(String name) { return file.hasTensor(name); }
     @Override public Tensor tensor(String name) { return file.tensor(name); }
     @Override public Map<String, Object> metadata() { return file.metadata(); }
+
+    @Override
+    public java.util.List<TensorSummary> tensorSummaries() {
+        return file.tensorInfos().values().stream().map(t -> new TensorSummary(t.name(), t.type(), t.shape())).toList();
+    }
 }

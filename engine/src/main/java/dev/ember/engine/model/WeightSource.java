@@ -33,6 +33,20 @@ public interface WeightSource {
         return Math.toIntExact(tensor(name).shape()[2]);
     }
 
+    /** Every tensor's name, type and shape (GGML order), for `ember info`. */
+    java.util.List<TensorSummary> tensorSummaries();
+
+    /** A tensor's description without its data. */
+    record TensorSummary(String name, dev.ember.engine.tensor.TensorType type, long[] shape) {
+        public long elements() {
+            long n = 1;
+            for (long d : shape) n *= d;
+            return n;
+        }
+
+        public long bytes() { return type.bytesFor(elements()); }
+    }
+
     /** Metadata under GGUF keys (e.g. {@code qwen3.block_count}). */
     Map<String, Object> metadata();
 }

@@ -204,6 +204,11 @@ public final class HfCheckpoint implements WeightSource, AutoCloseable {
     /** Every tensor's plan under its GGUF name, in llama.cpp's file order (embedding, blocks, output). */
     public Map<String, TensorPlan> plans() { return plans; }
 
+    @Override
+    public java.util.List<TensorSummary> tensorSummaries() {
+        return plans.entrySet().stream().map(e -> new TensorSummary(e.getKey(), e.getValue().type(), e.getValue().shape())).toList();
+    }
+
     public Path directory() { return dir; }
 
     /** Why the directory's tokenizer.json cannot be used, or null when it can (or there is none). */
