@@ -1,11 +1,15 @@
 package dev.ember.engine.kernels;
 
+import static dev.ember.engine.kernels.VectorBlocks.BS;
 import static dev.ember.engine.kernels.VectorBlocks.FS;
+import static dev.ember.engine.kernels.VectorBlocks.IS;
 import static dev.ember.engine.kernels.VectorBlocks.L;
+import static dev.ember.engine.kernels.VectorBlocks.LE;
 
 import dev.ember.engine.tensor.Dequant;
 import dev.ember.engine.tensor.TensorType;
 import java.lang.foreign.MemorySegment;
+import java.util.Arrays;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
@@ -36,7 +40,6 @@ import jdk.incubator.vector.VectorOperators;
  */
 final class Matmul {
     private Matmul() {}
-
 
     /** Panel height for a row length: a multiple of the tile height, about 128 KiB of floats (inside L2). */
     static int panelRows(int k) {
@@ -71,8 +74,10 @@ final class Matmul {
             FloatVector d = FloatVector.broadcast(FS, VectorBlocks.f16(seg, o));
             int xb = 32 * b;
             for (int v = 0; v < 32; v += 2 * L) { // chunks 32b/L + v/L: v/L even, v/L + 1 odd
-                ae = ((FloatVector) ByteVector.fromMemorySegment(VectorBlocks.BS, seg, o + 2 + v, VectorBlocks.LE).convertShape(VectorOperators.B2F, FS, 0)).mul(d).fma(FloatVector.fromArray(FS, x, xb + v), ae);
-                ao = ((FloatVector) ByteVector.fromMemorySegment(VectorBlocks.BS, seg, o + 2 + v + L, VectorBlocks.LE).convertShape(VectorOperators.B2F, FS, 0)).mul(d).fma(FloatVector.fromArray(FS, x, xb + v + L), ao);
+                ae = ((FloatVector) ByteVector.fromMemorySegment(BS, seg, o + 2 + v, LE).convertShape(VectorOperators.B2F, FS, 0)).mul(d)
+                        .fma(FloatVector.fromArray(FS, x, xb + v), ae);
+                ao = ((FloatVector) ByteVector.fromMemorySegment(BS, seg, o + 2 + v + L, LE).convertShape(VectorOperators.B2F, FS, 0)).mul(d)
+                        .fma(FloatVector.fromArray(FS, x, xb + v + L), ao);
             }
         }
         ae.add(ao).intoArray(lanes, 0);
@@ -89,16 +94,22 @@ final class Matmul {
             int xb = 32 * b;
             if (L == 8) {
                 // bytes 0..7 hold chunks 0 (low nibbles) and 2 (high): both even; bytes 8..15 chunks 1 and 3
-                IntVector q = ((IntVector) ByteVector.fromMemorySegment(VectorBlocks.BS, seg, o + 2, VectorBlocks.LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, VectorBlocks.IS, 0));
-                ae = ((FloatVector) q.and(0xF).convertShape(VectorOperators.I2F, FS, 0)).fma(d, m8d).fma(FloatVector.fromArray(FS, x, xb), ae);
-                ae = ((FloatVector) q.lanewise(VectorOperators.LSHR, 4).convertShape(VectorOperators.I2F, FS, 0)).fma(d, m8d).fma(FloatVector.fromArray(FS, x, xb + 16), ae);
-                q = ((IntVector) ByteVector.fromMemorySegment(VectorBlocks.BS, seg, o + 10, VectorBlocks.LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, VectorBlocks.IS, 0));
-                ao = ((FloatVector) q.and(0xF).convertShape(VectorOperators.I2F, FS, 0)).fma(d, m8d).fma(FloatVector.fromArray(FS, x, xb + 8), ao);
-                ao = ((FloatVector) q.lanewise(VectorOperators.LSHR, 4).convertShape(VectorOperators.I2F, FS, 0)).fma(d, m8d).fma(FloatVector.fromArray(FS, x, xb + 24), ao);
+                IntVector q = (IntVector) ByteVector.fromMemorySegment(BS, seg, o + 2, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0);
+                ae = ((FloatVector) q.and(0xF).convertShape(VectorOperators.I2F, FS, 0)).fma(d, m8d)
+                        .fma(FloatVector.fromArray(FS, x, xb), ae);
+                ae = ((FloatVector) q.lanewise(VectorOperators.LSHR, 4).convertShape(VectorOperators.I2F, FS, 0)).fma(d, m8d)
+                        .fma(FloatVector.fromArray(FS, x, xb + 16), ae);
+                q = (IntVector) ByteVector.fromMemorySegment(BS, seg, o + 10, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0);
+                ao = ((FloatVector) q.and(0xF).convertShape(VectorOperators.I2F, FS, 0)).fma(d, m8d)
+                        .fma(FloatVector.fromArray(FS, x, xb + 8), ao);
+                ao = ((FloatVector) q.lanewise(VectorOperators.LSHR, 4).convertShape(VectorOperators.I2F, FS, 0)).fma(d, m8d)
+                        .fma(FloatVector.fromArray(FS, x, xb + 24), ao);
             } else { // L == 16: low nibbles are chunk 0, high nibbles chunk 1
-                IntVector q = ((IntVector) ByteVector.fromMemorySegment(VectorBlocks.BS, seg, o + 2, VectorBlocks.LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, VectorBlocks.IS, 0));
-                ae = ((FloatVector) q.and(0xF).convertShape(VectorOperators.I2F, FS, 0)).fma(d, m8d).fma(FloatVector.fromArray(FS, x, xb), ae);
-                ao = ((FloatVector) q.lanewise(VectorOperators.LSHR, 4).convertShape(VectorOperators.I2F, FS, 0)).fma(d, m8d).fma(FloatVector.fromArray(FS, x, xb + 16), ao);
+                IntVector q = (IntVector) ByteVector.fromMemorySegment(BS, seg, o + 2, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0);
+                ae = ((FloatVector) q.and(0xF).convertShape(VectorOperators.I2F, FS, 0)).fma(d, m8d)
+                        .fma(FloatVector.fromArray(FS, x, xb), ae);
+                ao = ((FloatVector) q.lanewise(VectorOperators.LSHR, 4).convertShape(VectorOperators.I2F, FS, 0)).fma(d, m8d)
+                        .fma(FloatVector.fromArray(FS, x, xb + 16), ao);
             }
         }
         ae.add(ao).intoArray(lanes, 0);
@@ -109,7 +120,7 @@ final class Matmul {
         // The accumulators live in lanes[0 .. 2L) between groups (storing a vector is exact): a
         // single method over the whole block outgrew C2's node budget, which then stopped
         // inlining the vector helpers and boxed every vector.
-        java.util.Arrays.fill(lanes, 0, 2 * L, 0f);
+        Arrays.fill(lanes, 0, 2 * L, 0f);
         for (int b = 0, blocks = k / 256; b < blocks; b++) {
             long blk = r + 144L * b;
             float d = VectorBlocks.f16(seg, blk);
@@ -134,19 +145,21 @@ final class Matmul {
         FloatVector d2 = FloatVector.broadcast(FS, d * Dequant.q4kScale(seg, blk + 4, 2 * g + 1));
         FloatVector m2 = FloatVector.broadcast(FS, -(dmin * Dequant.q4kMin(seg, blk + 4, 2 * g + 1)));
         for (int v = 0; v < 32; v += 2 * L) {
-            IntVector q = ((IntVector) ByteVector.fromMemorySegment(VectorBlocks.BS, seg, qs + v, VectorBlocks.LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, VectorBlocks.IS, 0));
+            IntVector q = (IntVector) ByteVector.fromMemorySegment(BS, seg, qs + v, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0);
             ae = ((FloatVector) q.and(0xF).convertShape(VectorOperators.I2F, FS, 0)).fma(d1, m1)
                     .fma(FloatVector.fromArray(FS, x, xb + v), ae);
-            q = ((IntVector) ByteVector.fromMemorySegment(VectorBlocks.BS, seg, qs + v + L, VectorBlocks.LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, VectorBlocks.IS, 0));
+            q = (IntVector) ByteVector.fromMemorySegment(BS, seg, qs + v + L, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0);
             ao = ((FloatVector) q.and(0xF).convertShape(VectorOperators.I2F, FS, 0)).fma(d1, m1)
                     .fma(FloatVector.fromArray(FS, x, xb + v + L), ao);
         }
         for (int v = 0; v < 32; v += 2 * L) {
-            IntVector q = ((IntVector) ByteVector.fromMemorySegment(VectorBlocks.BS, seg, qs + v, VectorBlocks.LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, VectorBlocks.IS, 0));
-            ae = ((FloatVector) q.lanewise(VectorOperators.LSHR, 4).convertShape(VectorOperators.I2F, FS, 0)).fma(d2, m2)
+            IntVector q = (IntVector) ByteVector.fromMemorySegment(BS, seg, qs + v, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0);
+            ae = ((FloatVector) q.lanewise(VectorOperators.LSHR, 4).convertShape(VectorOperators.I2F, FS, 0))
+                    .fma(d2, m2)
                     .fma(FloatVector.fromArray(FS, x, xb + 32 + v), ae);
-            q = ((IntVector) ByteVector.fromMemorySegment(VectorBlocks.BS, seg, qs + v + L, VectorBlocks.LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, VectorBlocks.IS, 0));
-            ao = ((FloatVector) q.lanewise(VectorOperators.LSHR, 4).convertShape(VectorOperators.I2F, FS, 0)).fma(d2, m2)
+            q = (IntVector) ByteVector.fromMemorySegment(BS, seg, qs + v + L, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0);
+            ao = ((FloatVector) q.lanewise(VectorOperators.LSHR, 4).convertShape(VectorOperators.I2F, FS, 0))
+                    .fma(d2, m2)
                     .fma(FloatVector.fromArray(FS, x, xb + 32 + v + L), ao);
         }
         ae.intoArray(acc, 0);
@@ -157,11 +170,12 @@ final class Matmul {
         FloatVector ae = FloatVector.zero(FS), ao = ae;
         int i = 0;
         for (int bound = k & -(2 * L); i < bound; i += 2 * L) { // canonical counted loop: C2 hoists the range checks
-            ae = FloatVector.fromMemorySegment(FS, seg, r + 4L * i, VectorBlocks.LE).fma(FloatVector.fromArray(FS, x, i), ae);
-            ao = FloatVector.fromMemorySegment(FS, seg, r + 4L * (i + L), VectorBlocks.LE).fma(FloatVector.fromArray(FS, x, i + L), ao);
+            ae = FloatVector.fromMemorySegment(FS, seg, r + 4L * i, LE).fma(FloatVector.fromArray(FS, x, i), ae);
+            ao = FloatVector.fromMemorySegment(FS, seg, r + 4L * (i + L), LE)
+                    .fma(FloatVector.fromArray(FS, x, i + L), ao);
         }
         if (i + L <= k) {
-            ae = FloatVector.fromMemorySegment(FS, seg, r + 4L * i, VectorBlocks.LE).fma(FloatVector.fromArray(FS, x, i), ae);
+            ae = FloatVector.fromMemorySegment(FS, seg, r + 4L * i, LE).fma(FloatVector.fromArray(FS, x, i), ae);
             i += L;
         }
         ae.add(ao).intoArray(lanes, 0);

@@ -110,10 +110,11 @@ final class VectorBlocks {
         FloatVector d = FloatVector.broadcast(FS, df);
         FloatVector m8d = FloatVector.broadcast(FS, -8f * df);
         for (int v = 0; v < 16; v += L) {
-            IntVector q = ((IntVector) ByteVector.fromMemorySegment(BS, seg, block + 2 + v, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0));
+            IntVector q = (IntVector) ByteVector.fromMemorySegment(BS, seg, block + 2 + v, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0);
             // fma(q, d, -8d) equals (q - 8) * d exactly (see Dequant)
             ((FloatVector) q.and(0xF).convertShape(VectorOperators.I2F, FS, 0)).fma(d, m8d).intoArray(dst, off + v);
-            ((FloatVector) q.lanewise(VectorOperators.LSHR, 4).convertShape(VectorOperators.I2F, FS, 0)).fma(d, m8d).intoArray(dst, off + 16 + v);
+            ((FloatVector) q.lanewise(VectorOperators.LSHR, 4).convertShape(VectorOperators.I2F, FS, 0))
+                    .fma(d, m8d).intoArray(dst, off + 16 + v);
         }
     }
 
@@ -131,9 +132,11 @@ final class VectorBlocks {
             FloatVector m2 = FloatVector.broadcast(FS, -(dmin * Dequant.q4kMin(seg, scales, 2 * g + 1)));
             int base = off + 64 * g;
             for (int v = 0; v < 32; v += L) {
-                IntVector q = ((IntVector) ByteVector.fromMemorySegment(BS, seg, qs + 32L * g + v, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0));
-                ((FloatVector) q.and(0xF).convertShape(VectorOperators.I2F, FS, 0)).fma(d1, m1).intoArray(dst, base + v);
-                ((FloatVector) q.lanewise(VectorOperators.LSHR, 4).convertShape(VectorOperators.I2F, FS, 0)).fma(d2, m2).intoArray(dst, base + 32 + v);
+                IntVector q = (IntVector) ByteVector.fromMemorySegment(BS, seg, qs + 32L * g + v, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0);
+                ((FloatVector) q.and(0xF).convertShape(VectorOperators.I2F, FS, 0))
+                        .fma(d1, m1).intoArray(dst, base + v);
+                ((FloatVector) q.lanewise(VectorOperators.LSHR, 4).convertShape(VectorOperators.I2F, FS, 0))
+                        .fma(d2, m2).intoArray(dst, base + 32 + v);
             }
         }
     }
@@ -155,9 +158,9 @@ final class VectorBlocks {
         long qh = block + 128 + 32L * h;
         long sc = block + 192 + 8L * h;
         int is = v / 16; // L <= 16, so one vector sits inside one 16-element scale group
-        IntVector lo0 = ((IntVector) ByteVector.fromMemorySegment(BS, seg, ql + v, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0));
-        IntVector lo1 = ((IntVector) ByteVector.fromMemorySegment(BS, seg, ql + 32 + v, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0));
-        IntVector hi = ((IntVector) ByteVector.fromMemorySegment(BS, seg, qh + v, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0));
+        IntVector lo0 = (IntVector) ByteVector.fromMemorySegment(BS, seg, ql + v, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0);
+        IntVector lo1 = (IntVector) ByteVector.fromMemorySegment(BS, seg, ql + 32 + v, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0);
+        IntVector hi = (IntVector) ByteVector.fromMemorySegment(BS, seg, qh + v, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0);
         IntVector q1 = lo0.and(0xF).or(hi.and(3).lanewise(VectorOperators.LSHL, 4)).sub(32);
         IntVector q2 = lo1.and(0xF).or(hi.and(0xC).lanewise(VectorOperators.LSHL, 2)).sub(32);
         IntVector q3 = lo0.lanewise(VectorOperators.LSHR, 4).or(hi.and(0x30)).sub(32);

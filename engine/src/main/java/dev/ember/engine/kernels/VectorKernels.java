@@ -160,12 +160,12 @@ final class VectorKernels implements Kernels {
         int bound = FS.loopBound(n);
         for (; i < bound; i += L) {
             FloatVector g = FloatVector.fromArray(FS, gate, gateOff + i);
-            FloatVector e = g.neg().lanewise(VectorOperators.EXP).add(one);
+            FloatVector e = DeterministicExp.exp(g.neg()).add(one);
             g.div(e).mul(FloatVector.fromArray(FS, up, upOff + i)).intoArray(gate, gateOff + i);
         }
         for (; i < n; i++) {
             float g = gate[gateOff + i];
-            gate[gateOff + i] = g / (1f + (float) Math.exp(-g)) * up[upOff + i];
+            gate[gateOff + i] = g / (DeterministicExp.exp(-g) + 1f) * up[upOff + i];
         }
     }
 
@@ -180,7 +180,7 @@ final class VectorKernels implements Kernels {
         FloatVector m = FloatVector.broadcast(FS, max);
         FloatVector acc = FloatVector.zero(FS);
         for (i = 0; i < bound; i += L) {
-            FloatVector e = FloatVector.fromArray(FS, x, off + i).sub(m).lanewise(VectorOperators.EXP);
+            FloatVector e = DeterministicExp.exp(FloatVector.fromArray(FS, x, off + i).sub(m));
             e.intoArray(x, off + i);
             acc = acc.add(e);
         }
@@ -188,7 +188,7 @@ final class VectorKernels implements Kernels {
         acc.intoArray(lanes, 0);
         float sum = tree(lanes, 0);
         for (; i < n; i++) {
-            float e = (float) Math.exp(x[off + i] - max);
+            float e = DeterministicExp.exp(x[off + i] - max);
             x[off + i] = e;
             sum += e;
         }
