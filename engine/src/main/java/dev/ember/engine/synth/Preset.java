@@ -24,8 +24,12 @@ record Preset(String name, String architecture, int hidden, int layers, int cont
               double ropeTheta, double rmsEps, boolean tiedEmbeddings, double initStd,
               Attention attention, FeedForward feedForward, Vocab vocab) {
 
-    /** How a tensor's values are made. ROUTER is random normal but stays F32, like llama.cpp keeps routers. */
-    enum Init { NORMAL, ONES, ROUTER }
+    /**
+     * How a tensor's values are made. ROUTER is random normal but stays F32, like llama.cpp keeps
+     * routers and DeepSeek-V4's mHC parameters; EXPERT_IDS fills a hash-routing table with distinct
+     * valid expert ids per token (F32, which Ember's loader accepts beside I32).
+     */
+    enum Init { NORMAL, ONES, ROUTER, EXPERT_IDS }
 
     /** One tensor of the model; {@code shape} is in GGML order (row length first). */
     record TensorSpec(String name, long[] shape, Init init) {
@@ -43,9 +47,9 @@ record Preset(String name, String architecture, int hidden, int layers, int cont
         void metadata(Preset p, GgufWriter w);
     }
 
-    sealed interface Attention extends Part permits GqaAttention, LatentAttention {}
+    sealed interface Attention extends Part permits GqaAttention, LatentAttention, V4Attention {}
 
-    sealed interface FeedForward extends Part permits DenseFeedForward, MoeFeedForward {}
+    sealed interface FeedForward extends Part permits DenseFeedForward, MoeFeedForward, V4MoeFeedForward {}
 
     /** Grouped-query attention as in Llama and Qwen3, optionally with per-head RMSNorm on q and k (Qwen3). */
     record GqaAttention(int heads, int kvHeads, int headDim, boolean qkNorm) implements Attention {
@@ -131,6 +135,121 @@ record Preset(String name, String architecture, int hidden, int layers, int cont
     }
 
     /**
+     * DeepSeek-V4 attention with its mHC parameters: K=V single-head attention with sinks, grouped
+     * output, per-layer kind from {@code ratios} (0 sliding window, 4 CSA with indexer, else HCA).
+     */
+    record V4Attention(int heads, int headDim, int ropeDim, int qRank, int groups, int oRank, int window, int[] ratios,
+                       int indexHeads, int indexDim, int indexTopK, int streams) implements Attention {
+        @Override
+        public void tensors(Preset p, int layer, List<TensorSpec> out) {
+            String b = "blk." + layer + ".";
+            long d = p.hidden();
+            out.add(TensorSpec.norm(b + "attn_norm.weight", d));
+            out.add(new TensorSpec(b + "attn_sinks.weight", new long[]{heads}, Init.ROUTER));
+            out.add(TensorSpec.weight(b + "attn_q_a.weight", d, qRank));
+            out.add(TensorSpec.norm(b + "attn_q_a_norm.weight", qRank));
+            out.add(TensorSpec.weight(b + "attn_q_b.weight", qRank, (long) heads * headDim));
+            out.add(TensorSpec.weight(b + "attn_kv.weight", d, headDim));
+            out.add(TensorSpec.norm(b + "attn_kv_a_norm.weight", headDim));
+            out.add(TensorSpec.weight(b + "attn_output_a.weight", (long) heads * headDim / groups, (long) groups * oRank));
+            out.add(TensorSpec.weight(b + "attn_output_b.weight", (long) groups * oRank, d));
+            hyperConnection(out, b + "hc_attn_", d);
+            hyperConnection(out, b + "hc_ffn_", d);
+            int ratio = ratios[layer];
+            if (ratio == 0) return;
+            boolean csa = ratio == 4;
+            compressor(out, b + "attn_compressor_", d, csa ? 2L * headDim : headDim, headDim, ratio);
+            if (csa) {
+                compressor(out, b + "indexer_compressor_", d, 2L * indexDim, indexDim, ratio);
+                out.add(TensorSpec.weight(b + "indexer.attn_q_b.weight", qRank, (long) indexHeads * indexDim));
+                out.add(TensorSpec.weight(b + "indexer.proj.weight", d, indexHeads));
+            }
+        }
+
+        private void hyperConnection(List<TensorSpec> out, String prefix, long d) {
+            long mixes = (2L + streams) * streams;
+            out.add(TensorSpec.router(prefix + "fn.weight", streams * d, mixes));
+            out.add(new TensorSpec(prefix + "base.weight", new long[]{mixes}, Init.ROUTER));
+            out.add(TensorSpec.norm(prefix + "scale.weight", 3));
+        }
+
+        private static void compressor(List<TensorSpec> out, String prefix, long d, long projected, long width, int ratio) {
+            out.add(TensorSpec.weight(prefix + "kv.weight", d, projected));
+            out.add(TensorSpec.weight(prefix + "gate.weight", d, projected));
+            out.add(TensorSpec.router(prefix + "ape.weight", projected, ratio));
+            out.add(TensorSpec.norm(prefix + "norm.weight", width));
+        }
+
+        /** The model-level mHC head. */
+        void globals(Preset p, List<TensorSpec> out) {
+            out.add(TensorSpec.router("output_hc_fn.weight", (long) streams * p.hidden(), streams));
+            out.add(new TensorSpec("output_hc_base.weight", new long[]{streams}, Init.ROUTER));
+            out.add(TensorSpec.norm("output_hc_scale.weight", 1));
+        }
+
+        @Override
+        public void metadata(Preset p, GgufWriter w) {
+            String a = p.architecture() + ".";
+            w.putUInt32(a + "attention.head_count", heads);
+            w.putUInt32(a + "attention.head_count_kv", 1);
+            w.putUInt32(a + "attention.key_length", headDim);
+            w.putUInt32(a + "attention.value_length", headDim);
+            w.putUInt32(a + "attention.q_lora_rank", qRank);
+            w.putUInt32(a + "attention.sliding_window", window);
+            w.putUInt32(a + "rope.dimension_count", ropeDim);
+            w.putString(a + "rope.scaling.type", "yarn");
+            w.putFloat32(a + "rope.scaling.factor", 16f);
+            w.putUInt32(a + "rope.scaling.original_context_length", 65536);
+            w.putFloat32(a + "attention.compress_rope_freq_base", 160000f);
+            w.putInt32Array(a + "attention.compress_ratios", ratios);
+            w.putUInt32(a + "attention.output_group_count", groups);
+            w.putUInt32(a + "attention.output_lora_rank", oRank);
+            w.putUInt32(a + "attention.indexer.head_count", indexHeads);
+            w.putUInt32(a + "attention.indexer.key_length", indexDim);
+            w.putUInt32(a + "attention.indexer.top_k", indexTopK);
+            w.putUInt32(a + "hyper_connection.count", streams);
+            w.putUInt32(a + "hyper_connection.sinkhorn_iterations", 20);
+            w.putFloat32(a + "hyper_connection.epsilon", 1e-6f);
+        }
+    }
+
+    /** DeepSeek-V4's MoE: sqrt-softplus routing with a selection bias, hash routing in the first layers, clamped SwiGLU. */
+    record V4MoeFeedForward(int experts, int used, int expertSize, int shared, int hashLayers, float clamp) implements FeedForward {
+        @Override
+        public void tensors(Preset p, int layer, List<TensorSpec> out) {
+            String b = "blk." + layer + ".";
+            out.add(TensorSpec.norm(b + "ffn_norm.weight", p.hidden()));
+            out.add(TensorSpec.router(b + "ffn_gate_inp.weight", p.hidden(), experts));
+            if (layer < hashLayers) out.add(new TensorSpec(b + "ffn_gate_tid2eid.weight", new long[]{used, p.vocab().size()}, Init.EXPERT_IDS));
+            else out.add(new TensorSpec(b + "exp_probs_b.bias", new long[]{experts}, Init.ROUTER));
+            out.add(TensorSpec.experts(b + "ffn_gate_exps.weight", p.hidden(), expertSize, experts));
+            out.add(TensorSpec.experts(b + "ffn_up_exps.weight", p.hidden(), expertSize, experts));
+            out.add(TensorSpec.experts(b + "ffn_down_exps.weight", expertSize, p.hidden(), experts));
+            for (int s = 0; s < shared; s++) {
+                out.add(TensorSpec.weight(b + "ffn_gate_shexp.weight", p.hidden(), expertSize));
+                out.add(TensorSpec.weight(b + "ffn_up_shexp.weight", p.hidden(), expertSize));
+                out.add(TensorSpec.weight(b + "ffn_down_shexp.weight", expertSize, p.hidden()));
+            }
+        }
+
+        @Override
+        public void metadata(Preset p, GgufWriter w) {
+            String a = p.architecture() + ".";
+            w.putUInt32(a + "expert_feed_forward_length", expertSize);
+            w.putUInt32(a + "expert_count", experts);
+            w.putUInt32(a + "expert_used_count", used);
+            w.putUInt32(a + "expert_shared_count", shared);
+            w.putUInt32(a + "hash_layer_count", hashLayers);
+            w.putUInt32(a + "expert_gating_func", 4);
+            w.putBool(a + "expert_weights_norm", true);
+            w.putFloat32(a + "expert_weights_scale", 1.5f);
+            float[] clamps = new float[p.layers()];
+            java.util.Arrays.fill(clamps, clamp);
+            w.putFloat32Array(a + "swiglu_clamp_exp", clamps);
+        }
+    }
+
+    /**
      * A mixture-of-experts FFN: {@code experts} SwiGLU experts of width {@code expertSize}, top
      * {@code used}, {@code shared} always-on experts, after {@code leadingDense} dense layers of
      * width {@code denseSize}. {@code sigmoidRouting} selects DeepSeek-V3-style routing (sigmoid
@@ -192,6 +311,7 @@ record Preset(String name, String architecture, int hidden, int layers, int cont
             attention.tensors(this, l, out);
             feedForward.tensors(this, l, out);
         }
+        if (attention instanceof V4Attention v4) v4.globals(this, out);
         out.add(TensorSpec.norm("output_norm.weight", hidden));
         if (!tiedEmbeddings) out.add(TensorSpec.weight("output.weight", hidden, vocab.size()));
         return out;

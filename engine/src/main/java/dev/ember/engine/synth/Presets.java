@@ -7,6 +7,13 @@ import java.util.Map;
 final class Presets {
     private Presets() {}
 
+    /** V4-Flash's layer pattern: two sliding-window layers, then CSA (4) and HCA alternating. */
+    static int[] v4Ratios(int layers, int hca) {
+        int[] r = new int[layers];
+        for (int i = 2; i < layers; i++) r[i] = i % 2 == 0 ? 4 : hca;
+        return r;
+    }
+
     static final Map<String, Preset> ALL = new LinkedHashMap<>();
 
     private static void add(Preset p) { ALL.put(p.name(), p); }
@@ -24,6 +31,12 @@ final class Presets {
         add(new Preset("deepseek2-mini", "deepseek2", 1024, 16, 163840, 10000, 1e-6, false, 0.02,
                 new Preset.LatentAttention(16, 0, 256, 64, 32, 64), new Preset.MoeFeedForward(16, 4, 512, 1, 1, 4096, true),
                 new Preset.Vocab(102400, "deepseek-v3", 100000)));
+        // DeepSeek-V4 at about 0.5B active parameters with every mechanism on and V4's real ratios
+        // (CSA 4, HCA 128, window 128): 2 sliding-window layers, then CSA and HCA alternating.
+        add(new Preset("deepseek4-mini", "deepseek4", 1024, 16, 1 << 20, 10000, 1e-6, false, 0.02,
+                new Preset.V4Attention(8, 512, 64, 512, 4, 512, 128, v4Ratios(16, 128), 16, 128, 512, 4),
+                new Preset.V4MoeFeedForward(32, 4, 512, 1, 2, 10f),
+                new Preset.Vocab(129280, "deepseek-v3", 128000)));
         // Tiny models for tests: every row length a multiple of 32 so that all types apply.
         add(new Preset("llama-tiny", "llama", 64, 2, 256, 10000, 1e-5, false, 0.02,
                 new Preset.GqaAttention(4, 2, 16, false), new Preset.DenseFeedForward(128),
@@ -36,6 +49,10 @@ final class Presets {
                 new Preset.Vocab(512, "qwen2", 509)));
         add(new Preset("deepseek2-tiny", "deepseek2", 64, 3, 256, 10000, 1e-6, false, 0.02,
                 new Preset.LatentAttention(4, 32, 64, 32, 32, 32), new Preset.MoeFeedForward(8, 2, 64, 1, 1, 128, true),
+                new Preset.Vocab(512, "qwen2", 509)));
+        add(new Preset("deepseek4-tiny", "deepseek4", 64, 6, 4096, 10000, 1e-6, false, 0.05,
+                new Preset.V4Attention(4, 64, 16, 32, 2, 32, 16, v4Ratios(6, 16), 4, 32, 4, 4),
+                new Preset.V4MoeFeedForward(8, 2, 64, 1, 1, 10f),
                 new Preset.Vocab(512, "qwen2", 509)));
     }
 }

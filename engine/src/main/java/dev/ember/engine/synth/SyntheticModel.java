@@ -70,7 +70,7 @@ public final class SyntheticModel {
         metadata(p, type, w);
         for (Preset.TensorSpec t : p.tensors()) {
             // llama.cpp keeps 1-D tensors (norms, biases) in F32 whatever the file type.
-            TensorType tt = t.shape().length == 1 || t.init() == Preset.Init.ROUTER ? TensorType.F32 : type;
+            TensorType tt = t.shape().length == 1 || t.init() == Preset.Init.ROUTER || t.init() == Preset.Init.EXPERT_IDS ? TensorType.F32 : type;
             if (t.shape()[0] % tt.blockSize() != 0) {
                 throw new IllegalArgumentException("preset " + p.name() + ": tensor " + t.name() + " has rows of " + t.shape()[0]
                         + ", not a multiple of the " + tt + " block size " + tt.blockSize());
@@ -94,6 +94,16 @@ public final class SyntheticModel {
     private static GgufWriter.FloatRows rows(Preset.TensorSpec t, Preset p, long seed) {
         int rowLength = Math.toIntExact(t.shape()[0]);
         if (t.init() == Preset.Init.ONES) return (first, count, out) -> Arrays.fill(out, 0, count * rowLength, 1f);
+        if (t.init() == Preset.Init.EXPERT_IDS) {
+            // Row = token, column = choice: distinct experts, spread evenly over the table.
+            int experts = ((Preset.V4MoeFeedForward) p.feedForward()).experts();
+            return (first, count, out) -> {
+                for (int r = 0; r < count; r++) {
+                    long token = first + r;
+                    for (int j = 0; j < rowLength; j++) out[r * rowLength + j] = (float) ((token + (long) j * (experts / rowLength)) % experts);
+                }
+            };
+        }
         long tensorSeed = Rng.mix(seed ^ Rng.mix(fnv1a(t.name())));
         double std = p.initStd();
         return (first, count, out) -> {
