@@ -42,7 +42,8 @@ public final class HfToGguf {
             long params = 0;
             for (TensorPlan p : ckpt.plans().values()) {
                 TensorType t = storedType(p, type);
-                w.addTensor(p.name(), t, p.shape(), p::fillRows);
+                if (t == TensorType.I32) w.addTensor(p.name(), t, p.shape(), ckpt.tensor(p.name()).data()); // lookup tables, as stored
+                else w.addTensor(p.name(), t, p.shape(), p::fillRows);
                 types.merge(t, 1, Integer::sum);
                 params += p.elements();
             }
@@ -52,13 +53,18 @@ public final class HfToGguf {
     }
 
     /**
-     * llama.cpp's rule: 1-D tensors, norms, MoE routers and anything not named {@code .weight}
-     * (biases, {@code exp_probs_b.bias}) stay F32; other weights take the requested type, and a
-     * quantized type falls back to F16 when the row length is not a multiple of its block (32).
+     * llama.cpp's rule: integer tables (DeepSeek-V4's {@code tid2eid}) stay I32; 1-D tensors,
+     * norms, MoE routers, anything not named {@code .weight} (biases, {@code exp_probs_b.bias}),
+     * DeepSeek-V4's hyper-connection mixers ({@code hc_*}, tiny and applied to the whole residual
+     * stream) and compressor position biases ({@code *_ape}, added to gate logits) stay F32;
+     * other weights take the requested type, and a quantized type falls back to F16 when the row
+     * length is not a multiple of its block (32).
      */
     static TensorType storedType(TensorPlan p, TensorType requested) {
         String n = p.name();
-        if (p.shape().length <= 1 || n.endsWith("_norm.weight") || n.contains("ffn_gate_inp") || !n.endsWith(".weight")) {
+        if (p.type() == TensorType.I32) return TensorType.I32;
+        if (p.shape().length <= 1 || n.endsWith("_norm.weight") || n.contains("ffn_gate_inp") || !n.endsWith(".weight")
+                || n.contains("hc_") || n.endsWith("_ape.weight")) {
             return TensorType.F32;
         }
         if (requested.isQuantized() && p.shape()[0] % requested.blockSize() != 0) return TensorType.F16;

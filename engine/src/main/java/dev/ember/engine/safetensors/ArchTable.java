@@ -16,6 +16,10 @@ import java.util.Map;
  * @param permuteQk     Llama: permute Q/K rows from HF's half-split RoPE layout to GGUF's adjacent pairs
  * @param splitKvB      DeepSeek MLA: split {@code kv_b_proj} into {@code attn_k_b} (transposed) and {@code attn_v_b}
  * @param skipExtraLayers layers at or past {@code num_hidden_layers} are dropped (DeepSeek V3's MTP block)
+ * @param globalTensors full HF name of a tensor outside the layers → its GGUF name
+ * @param skipPrefixes  HF name prefixes that are not part of the decoding model (DeepSeek-V4's {@code mtp.} block)
+ * @param fusedExperts  HF name after {@code model.layers.N.} of a tensor holding every expert ({@code [E, R, C]}) →
+ *                      the GGUF stacked names its R rows split into, in order (transformers' {@code gate_up_proj})
  */
 record ArchTable(
         String ggufArch,
@@ -26,7 +30,23 @@ record ArchTable(
         boolean permuteQk,
         boolean splitKvB,
         boolean skipExtraLayers,
-        ConfigTranslator config) {
+        ConfigTranslator config,
+        Map<String, String> globalTensors,
+        List<String> skipPrefixes,
+        Map<String, List<String>> fusedExperts) {
+
+    /** The names every transformers causal LM uses outside its layers. */
+    static final Map<String, String> TRANSFORMERS_GLOBALS = Map.of(
+            "model.embed_tokens.weight", "token_embd.weight",
+            "model.norm.weight", "output_norm.weight",
+            "lm_head.weight", "output.weight");
+
+    /** A family whose checkpoints use transformers' names outside the layers and store experts one by one. */
+    ArchTable(String ggufArch, List<String> hfClasses, Map<String, String> layerTensors, String expertPrefix,
+              Map<String, String> expertProjs, boolean permuteQk, boolean splitKvB, boolean skipExtraLayers, ConfigTranslator config) {
+        this(ggufArch, hfClasses, layerTensors, expertPrefix, expertProjs, permuteQk, splitKvB, skipExtraLayers, config,
+                TRANSFORMERS_GLOBALS, List.of(), Map.of());
+    }
 
     /** Writes a family's GGUF metadata from config.json. */
     @FunctionalInterface

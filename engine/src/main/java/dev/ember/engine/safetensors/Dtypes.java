@@ -29,7 +29,8 @@ final class Dtypes {
             case "F16" -> TensorType.F16;
             case "BF16" -> TensorType.BF16;
             case "F8_E4M3", "F8_E5M2" -> throw new ModelLoadException(e.file() + ": tensor '" + e.name() + "' is " + e.dtype()
-                    + " (FP8); FP8 checkpoints are not supported yet: dequantize to BF16 first (e.g. DeepSeek's fp8_cast_bf16.py)");
+                    + " (FP8); Ember reads block-scaled F8_E4M3 weights (with a .scale or .weight_scale_inv beside them) where they"
+                    + " are used as stored, not here: dequantize to BF16 first (e.g. DeepSeek's fp8_cast_bf16.py)");
             default -> throw new ModelLoadException(e.file() + ": tensor '" + e.name() + "' has dtype " + e.dtype()
                     + ", which Ember cannot use as a weight (supported: F32, F16, BF16)");
         };

@@ -39,6 +39,12 @@ public final class GgufMetadata {
         return put(key, GgufValueType.ARRAY, GgufValueType.INT32, l);
     }
 
+    GgufMetadata f32s(String key, double[] v) {
+        double[] d = new double[v.length];
+        for (int i = 0; i < v.length; i++) d[i] = (float) v[i]; // stored as FLOAT32, read back as the double of a float
+        return put(key, GgufValueType.ARRAY, GgufValueType.FLOAT32, d);
+    }
+
     private GgufMetadata put(String key, GgufValueType type, GgufValueType elementType, Object value) {
         entries.put(key, new Entry(type, elementType, value));
         return this;

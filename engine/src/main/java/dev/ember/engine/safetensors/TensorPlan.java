@@ -1,11 +1,14 @@
 package dev.ember.engine.safetensors;
 
+import dev.ember.engine.model.ModelLoadException;
 import dev.ember.engine.tensor.Dequant;
 import dev.ember.engine.tensor.Quantize;
 import dev.ember.engine.tensor.TensorType;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
 import java.util.Arrays;
 import java.util.List;
 
@@ -138,6 +141,44 @@ public sealed interface TensorPlan {
             for (long r = 0; r < rows(); r++) {
                 filler.fill(r, 1, row);
                 Quantize.encode(type, row, 0, k, dst, r * rowBytes);
+            }
+            return dst;
+        }
+
+        @Override
+        public MemorySegment contiguousRows(long first, long count) { return null; }
+    }
+
+    /**
+     * An integer lookup table (DeepSeek-V4's {@code tid2eid}), held as GGUF's I32 whatever the
+     * checkpoint's width: I32 is used in place, I64 is narrowed (checked) once at first use.
+     */
+    record Integers(String name, long[] shape, MemorySegment data, int width) implements TensorPlan {
+        private static final ValueLayout.OfLong LE_LONG = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+        private static final ValueLayout.OfInt LE_INT = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+
+        @Override public TensorType type() { return TensorType.I32; }
+
+        private long at(long i) {
+            return width == 8 ? data.get(LE_LONG, 8 * i)
+                    : data.get(LE_INT, 4 * i);
+        }
+
+        /** As floats, exact below 2^24 (expert ids are far below). */
+        @Override
+        public void fillRows(long first, int count, float[] out) {
+            int k = rowLength();
+            for (int i = 0; i < count * k; i++) out[i] = at(first * k + i);
+        }
+
+        @Override
+        public MemorySegment bytes(Arena arena) {
+            if (width == 4) return data;
+            MemorySegment dst = arena.allocate(4 * elements(), 64);
+            for (long i = 0; i < elements(); i++) {
+                long v = at(i);
+                if (v != (int) v) throw new ModelLoadException(name + ": value " + v + " at " + i + " does not fit I32");
+                dst.set(LE_INT, 4 * i, (int) v);
             }
             return dst;
         }

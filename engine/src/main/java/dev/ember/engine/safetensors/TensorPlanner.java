@@ -34,7 +34,8 @@ import java.util.regex.Pattern;
  * would make HF Llama a different model from GGUF Llama for every consumer of the weights.
  */
 final class TensorPlanner {
-    private static final Pattern LAYER = Pattern.compile("model\\.layers\\.(\\d+)\\.(.+)");
+    /** Layer tensors: transformers' {@code model.layers.N.}, or DeepSeek's own {@code layers.N.}. */
+    private static final Pattern LAYER = Pattern.compile("(?:model\\.)?layers\\.(\\d+)\\.(.+)");
 
     private final ArchTable table;
     private final HfConfig config;
@@ -45,6 +46,8 @@ final class TensorPlanner {
     private final TreeMap<Integer, Map<String, TensorPlan>> blocks = new TreeMap<>();
     /** layer → GGUF stacked name → expert index → entry */
     private final Map<Integer, Map<String, TreeMap<Integer, SafetensorsFile.Entry>>> experts = new TreeMap<>();
+    /** Scale tensors of block-quantized weights: read with their weight, never mapped on their own. */
+    private final java.util.Set<String> scales = new java.util.HashSet<>();
 
     private TensorPlanner(ArchTable table, HfConfig config, Map<String, SafetensorsFile.Entry> source) {
         this.table = table;
@@ -55,6 +58,9 @@ final class TensorPlanner {
 
     static Map<String, TensorPlan> plan(ArchTable table, HfConfig config, Map<String, SafetensorsFile.Entry> source) {
         TensorPlanner p = new TensorPlanner(table, config, source);
+        for (SafetensorsFile.Entry e : source.values()) {
+            if (BlockDequant.isQuantized(e, source) && BlockDequant.scaleName(e, source) != null) p.scales.add(BlockDequant.scaleName(e, source));
+        }
         for (SafetensorsFile.Entry e : source.values()) p.add(e);
         p.stackExperts();
         p.ropeFreqs();
@@ -69,11 +75,12 @@ final class TensorPlanner {
     private void add(SafetensorsFile.Entry e) {
         String name = e.name();
         if (name.endsWith("rotary_emb.inv_freq")) return; // recomputed from the config, as llama.cpp does
-        switch (name) {
-            case "model.embed_tokens.weight" -> { global.put("token_embd.weight", direct("token_embd.weight", e)); return; }
-            case "model.norm.weight" -> { global.put("output_norm.weight", direct("output_norm.weight", e)); return; }
-            case "lm_head.weight" -> { global.put("output.weight", direct("output.weight", e)); return; }
-            default -> { }
+        if (scales.contains(name)) return;
+        for (String skip : table.skipPrefixes()) if (name.startsWith(skip)) return;
+        String globalName = table.globalTensors().get(name);
+        if (globalName != null) {
+            global.put(globalName, direct(globalName, e));
+            return;
         }
         Matcher m = LAYER.matcher(name);
         if (!m.matches()) throw unknown(e);
@@ -92,6 +99,11 @@ final class TensorPlanner {
             if (gguf == null || !parts[0].chars().allMatch(Character::isDigit)) throw unknown(e);
             experts.computeIfAbsent(bid, k -> new LinkedHashMap<>()).computeIfAbsent(b + gguf, k -> new TreeMap<>())
                     .put(Integer.parseInt(parts[0]), e);
+            return;
+        }
+        List<String> fused = table.fusedExperts().get(rest);
+        if (fused != null) {
+            splitFusedExperts(b, e, fused, block);
             return;
         }
         if (table.splitKvB() && rest.equals("self_attn.kv_b_proj.weight")) {
@@ -122,8 +134,60 @@ final class TensorPlanner {
         return s;
     }
 
-    private static TensorPlan direct(String name, SafetensorsFile.Entry e) {
+    /**
+     * A tensor used as stored, except that block-quantized weights (FP8, MXFP4) are dequantized
+     * (see {@link BlockDequant}) and integer tables become I32.
+     */
+    private TensorPlan direct(String name, SafetensorsFile.Entry e) {
+        if (BlockDequant.isQuantized(e, source)) {
+            BlockDequant.Matrix q = quantized(e);
+            return new TensorPlan.Computed(name, q.storedType(), ggmlShape(q.shape()), q::fillRows);
+        }
+        if (e.dtype().equals("I64") || e.dtype().equals("I32")) {
+            return new TensorPlan.Integers(name, ggmlShape(e.shape()), e.data(), Dtypes.byteWidth(e.dtype()));
+        }
         return TensorPlan.Pieces.of(name, Dtypes.tensorType(e), ggmlShape(e.shape()), e.data());
+    }
+
+    private BlockDequant.Matrix quantized(SafetensorsFile.Entry e) {
+        return BlockDequant.of(e, source, fp8BlockSize());
+    }
+
+    /** {@code quantization_config.weight_block_size}, or null for DeepSeek's 128x128. */
+    private long[] fp8BlockSize() {
+        if (!(config.object("quantization_config").get("weight_block_size") instanceof List<?> l)) return null;
+        if (l.size() != 2 || !(l.get(0) instanceof Long r) || !(l.get(1) instanceof Long c) || r <= 0 || c <= 0) {
+            throw config.invalid("quantization_config", "weight_block_size must be two positive integers [rows, cols]");
+        }
+        return new long[] {r, c};
+    }
+
+    /**
+     * transformers' fused expert tensor {@code [E, R, C]} (e.g. {@code gate_up_proj}: each
+     * expert's gate rows, then its up rows) as the GGUF stacked tensors it holds: expert {@code e}
+     * of part {@code j} is rows {@code e·R + j·R/parts ..} of the mapping, so each expert stays a
+     * zero-copy view ({@link HfCheckpoint#expert}).
+     */
+    private void splitFusedExperts(String b, SafetensorsFile.Entry e, List<String> ggufNames, Map<String, TensorPlan> block) {
+        long count = config.firstInteger("num_local_experts", "num_experts", "n_routed_experts");
+        long[] s = e.shape();
+        if (s.length != 3 || s[0] != count || s[1] % ggufNames.size() != 0) {
+            throw new ModelLoadException(e.file() + ": fused expert tensor '" + e.name() + "' is " + Arrays.toString(s) + ", expected ["
+                    + count + " experts, " + ggufNames.size() + " x rows, cols] (expert count from config.json)");
+        }
+        if (BlockDequant.isQuantized(e, source)) {
+            throw new ModelLoadException(e.file() + ": fused expert tensor '" + e.name() + "' is " + e.dtype()
+                    + "; quantized experts are read per expert (DeepSeek's layers.N.ffn.experts.E.w1/w2/w3 with .scale)");
+        }
+        TensorType type = Dtypes.tensorType(e);
+        long rows = s[1] / ggufNames.size();
+        long rowBytes = type.bytesFor(s[2]);
+        for (int j = 0; j < ggufNames.size(); j++) {
+            List<MemorySegment> parts = new ArrayList<>();
+            for (long x = 0; x < count; x++) parts.add(e.data().asSlice((x * s[1] + j * rows) * rowBytes, rows * rowBytes));
+            String name = b + ggufNames.get(j);
+            block.put(name, new TensorPlan.Pieces(name, type, new long[] {s[2], rows, count}, parts));
+        }
     }
 
     /**
@@ -210,10 +274,41 @@ final class TensorPlanner {
                         + count + " in config.json");
             }
             long[] hf = first.shape();
+            if (BlockDequant.isQuantized(first, source)) {
+                blocks.get(bid).put(name, dequantizedExperts(name, byIndex));
+                return;
+            }
             List<MemorySegment> parts = new ArrayList<>();
             for (SafetensorsFile.Entry ex : byIndex.values()) parts.add(ex.data());
             blocks.get(bid).put(name, new TensorPlan.Pieces(name, Dtypes.tensorType(first), new long[] {hf[1], hf[0], count}, parts));
         }));
+    }
+
+    /**
+     * Per-expert FP8 or MXFP4 matrices as one dequantized stack (rows of expert 0, then expert 1,
+     * ...), built once at first use: {@link HfCheckpoint#expert} then slices that copy.
+     */
+    private TensorPlan dequantizedExperts(String name, TreeMap<Integer, SafetensorsFile.Entry> byIndex) {
+        List<BlockDequant.Matrix> mats = new ArrayList<>();
+        for (SafetensorsFile.Entry ex : byIndex.values()) mats.add(quantized(ex));
+        BlockDequant.Matrix first = mats.getFirst();
+        for (BlockDequant.Matrix m : mats) {
+            if (m.storedType() != first.storedType() || m.format() != first.format()) {
+                throw new ModelLoadException(m.weight().file() + ": expert tensor '" + m.name() + "' is " + m.format() + " with "
+                        + m.scale().dtype() + " scales, unlike expert 0 (" + first.format() + " with " + first.scale().dtype() + ")");
+            }
+        }
+        long n = first.rows();
+        return new TensorPlan.Computed(name, first.storedType(), new long[] {first.cols(), n, mats.size()}, (start, count, out) -> {
+            int k = Math.toIntExact(first.cols());
+            for (int r = 0; r < count; ) {
+                long row = start + r;
+                int x = Math.toIntExact(row / n);
+                int run = (int) Math.min(count - r, n - row % n); // rows left in this expert
+                mats.get(x).fillRows(row % n, run, out, r * k);
+                r += run;
+            }
+        });
     }
 
     /** Llama 3.1's frequency-dependent scaling, as llama.cpp's LlamaModel.generate_extra_tensors computes it. */
