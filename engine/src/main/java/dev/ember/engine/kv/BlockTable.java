@@ -12,6 +12,7 @@ public final class BlockTable {
     private int blockCount;
     private int length;
     private Object modelState;
+    private boolean snapshotsWanted;
 
     public BlockTable(KvBlockPool pool) {
         this.pool = pool;
@@ -72,6 +73,14 @@ public final class BlockTable {
         if (modelState == null) modelState = create.get();
         return (T) modelState;
     }
+
+    /**
+     * Whether the prefix cache will ask for block snapshots of this sequence (models that keep
+     * state beside the blocks record them only then, since they cost memory).
+     */
+    public boolean snapshotsWanted() { return snapshotsWanted; }
+
+    public void setSnapshotsWanted(boolean wanted) { this.snapshotsWanted = wanted; }
 
     /** Returns every block to the pool. */
     public void release() {

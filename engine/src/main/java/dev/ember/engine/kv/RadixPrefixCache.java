@@ -25,6 +25,8 @@ public final class RadixPrefixCache {
     private final Node root = new Node(null, null, -1);
     private long clock;
     private int nodes;
+    private long snapshotBytes;
+    private java.util.function.ToLongFunction<Object> snapshotSizer = o -> 0;
 
     /** A tree node: the tokens of its block, the block, and children by their block's tokens. */
     public static final class Node {
@@ -33,6 +35,10 @@ public final class RadixPrefixCache {
         final int block;
         final Map<BlockKey, Node> children = new HashMap<>(2);
         long lastUsed;
+        /** State beside the block that a model needs to resume after it (null when all state is in the block). */
+        Object snapshot;
+
+        public Object snapshot() { return snapshot; }
 
         Node(Node parent, int[] tokens, int block) {
             this.parent = parent;
@@ -50,7 +56,15 @@ public final class RadixPrefixCache {
      * The result of a lookup: full shared blocks (each already retained for the caller), the node
      * of the last one (where the caller's own blocks will be inserted), and the tokens they cover.
      */
-    public record Match(int[] blocks, Node node, int tokens) {}
+    public record Match(int[] blocks, Node node, int tokens) {
+        /** The matched nodes' snapshots, root side first. */
+        public java.util.List<Object> snapshots() {
+            java.util.ArrayList<Object> out = new java.util.ArrayList<>();
+            for (Node n = node; n != null && n.parent != null; n = n.parent) out.add(n.snapshot);
+            java.util.Collections.reverse(out);
+            return out;
+        }
+    }
 
     public RadixPrefixCache(KvBlockPool pool) {
         this.pool = pool;
@@ -58,6 +72,12 @@ public final class RadixPrefixCache {
     }
 
     public Node root() { return root; }
+
+    /** How to weigh block snapshots (their memory is bounded separately from the block pool). */
+    public void setSnapshotSizer(java.util.function.ToLongFunction<Object> sizer) { this.snapshotSizer = sizer; }
+
+    /** Bytes held by the snapshots of cached blocks. */
+    public long snapshotBytes() { return snapshotBytes; }
 
     /** Cached blocks (each holds one pool reference). */
     public int size() { return nodes; }
@@ -113,6 +133,11 @@ public final class RadixPrefixCache {
      * returned and the caller's block is not adopted.
      */
     public Node insert(Node parent, int[] tokens, int from, int block) {
+        return insert(parent, tokens, from, block, null);
+    }
+
+    /** As above, keeping {@code snapshot} with the block (see {@code Model.takeBlockSnapshot}). */
+    public Node insert(Node parent, int[] tokens, int from, int block, Object snapshot) {
         int[] key = Arrays.copyOfRange(tokens, from, from + blockSize);
         BlockKey k = new BlockKey(key);
         Node existing = parent.children.get(k);
@@ -121,6 +146,8 @@ public final class RadixPrefixCache {
             return existing;
         }
         Node n = new Node(parent, key, block);
+        n.snapshot = snapshot;
+        if (snapshot != null) snapshotBytes += snapshotSizer.applyAsLong(snapshot);
         n.lastUsed = ++clock;
         pool.retain(block);
         parent.children.put(k, n);
@@ -160,6 +187,7 @@ public final class RadixPrefixCache {
         while (freed < wanted && !leaves.isEmpty()) {
             Node n = leaves.poll();
             n.parent.children.remove(new BlockKey(n.tokens));
+            if (n.snapshot != null) snapshotBytes -= snapshotSizer.applyAsLong(n.snapshot);
             pool.release(n.block);
             nodes--;
             freed++;

@@ -21,10 +21,35 @@ public interface Model {
     void forward(ForwardBatch batch, float[] logits);
 
     /**
-     * Whether KV blocks hold the whole per-sequence state, so the prefix cache may share them. A
-     * model that keeps state outside the blocks (a sliding-window ring, compressor state) says no.
+     * Prefix-cache granularity in tokens: KV blocks have this many positions, and the prefix cache
+     * shares whole blocks. Models with windowed state choose a multiple of their windows.
      */
-    default boolean sharesPrefixBlocks() { return true; }
+    default int cacheBlockSize() { return 16; }
+
+    /**
+     * Whether all of a sequence's state is in its KV blocks. Then the prefix cache shares blocks
+     * as they are, and may also copy part of a block. Models that keep state beside the blocks
+     * (DeepSeek-V4's window ring and compressors) say no and provide block snapshots instead.
+     */
+    default boolean stateInBlocks() { return true; }
+
+    /**
+     * For models whose state is not all in the blocks: the state a sequence needs to continue
+     * after block {@code index} (its positions below {@code (index + 1) · cacheBlockSize()}),
+     * recorded while that block was computed; called once per completed block, after the step
+     * that completed it. The prefix cache keeps it with the block.
+     */
+    default Object takeBlockSnapshot(dev.ember.engine.kv.BlockTable table, int index) {
+        throw new UnsupportedOperationException("this model keeps all its state in KV blocks");
+    }
+
+    /** Memory a block snapshot holds, for bounding the prefix cache. */
+    default long snapshotBytes(Object snapshot) { return 0; }
+
+    /** Rebuilds a new sequence's state from the snapshots of its first blocks, in order. */
+    default void restorePrefix(dev.ember.engine.kv.BlockTable table, java.util.List<Object> snapshots) {
+        throw new UnsupportedOperationException("this model keeps all its state in KV blocks");
+    }
 
     /**
      * Bytes of cache per token that the pool's block widths do not show (state kept beside the

@@ -25,6 +25,7 @@ import java.util.concurrent.locks.LockSupport;
  * submitting thread, so many submitters tokenize in parallel while the engine thread computes.
  */
 public final class LocalEngine implements Engine {
+    /** The KV block size of models that keep all their state in blocks. */
     static final int BLOCK_SIZE = 16;
 
     private final LoadedModel loaded;
@@ -45,8 +46,9 @@ public final class LocalEngine implements Engine {
         int context = options.contextLength() > 0 ? options.contextLength() : model.config().contextLength();
         long bytesPerToken = Math.max(4, KvBlockPool.bytesPerToken(model.keyWidths(), model.valueWidths()) + model.extraStateBytesPerToken());
         long budget = options.kvCacheBytes() > 0 ? options.kvCacheBytes() : defaultKvBudget(bytesPerToken, context, options.maxSequences());
-        int blocks = (int) Math.max(2, Math.min(Integer.MAX_VALUE, budget / (bytesPerToken * BLOCK_SIZE)));
-        this.pool = new KvBlockPool(BLOCK_SIZE, blocks, model.keyWidths(), model.valueWidths());
+        int blockSize = model.cacheBlockSize();
+        int blocks = (int) Math.max(2, Math.min(Integer.MAX_VALUE, budget / (bytesPerToken * blockSize)));
+        this.pool = new KvBlockPool(blockSize, blocks, model.keyWidths(), model.valueWidths());
         this.scheduler = new Scheduler(model, pool, options.maxBatchTokens(), options.maxSequences(), context);
         this.loop = new Thread(this::run, "ember-engine");
         loop.setDaemon(true);

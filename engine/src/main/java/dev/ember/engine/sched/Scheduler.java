@@ -50,8 +50,8 @@ public final class Scheduler {
         this.contextLength = contextLength;
         this.logitCapacity = maxSequences + SCORE_ROWS_PER_STEP;
         this.logits = new float[logitCapacity * model.config().vocabSize()];
-        // Prefix sharing needs all of a sequence's state in its blocks.
-        this.prefixSharing = model.sharesPrefixBlocks();
+        cache.setSnapshotSizer(model::snapshotBytes);
+
     }
 
     public int contextLength() { return contextLength; }
@@ -61,7 +61,7 @@ public final class Scheduler {
 
     /** Turns prefix sharing on or off (off also drops every cached block nobody uses). */
     public void setPrefixSharing(boolean on) {
-        prefixSharing = on && model.sharesPrefixBlocks();
+        prefixSharing = on;
         if (!on) cache.clear();
     }
 
@@ -244,11 +244,13 @@ public final class Scheduler {
             return false;
         }
         s.table().adopt(m.blocks(), m.tokens());
+        s.table().setSnapshotsWanted(prefixSharing && !model.stateInBlocks());
+        if (!model.stateInBlocks() && m.tokens() > 0) model.restorePrefix(s.table(), m.snapshots());
         s.cacheNode = m.node();
         s.cachedBlocks = m.blocks().length;
         int cached = m.tokens();
         // Copy-on-write of a partially matching block: its first tokens' KV is valid for us too.
-        if (prefixSharing && cached < limit) {
+        if (prefixSharing && model.stateInBlocks() && cached < limit) {
             RadixPrefixCache.Partial p = cache.partialMatch(m.node(), s.tokens(), cached, limit);
             if (p != null && s.table().ensureCapacity(cached + p.tokens())) {
                 pool.copySlots(p.block(), s.table().block(s.table().blockCount() - 1), p.tokens());
@@ -288,10 +290,18 @@ public final class Scheduler {
         int bs = pool.blockSize();
         int full = s.computed() / bs;
         while (s.cachedBlocks < full) {
-            s.cacheNode = cache.insert(s.cacheNode, s.tokens(), s.cachedBlocks * bs, s.table().block(s.cachedBlocks));
+            Object snapshot = model.stateInBlocks() ? null : model.takeBlockSnapshot(s.table(), s.cachedBlocks);
+            s.cacheNode = cache.insert(s.cacheNode, s.tokens(), s.cachedBlocks * bs, s.table().block(s.cachedBlocks), snapshot);
             s.cachedBlocks++;
         }
+        // Snapshots live beside the pool: keep them within their own budget, least recently used out first.
+        while (cache.snapshotBytes() > snapshotBudget && cache.evict(1) > 0) { }
     }
+
+    /** Most bytes the prefix cache's block snapshots may hold (models with state beside the blocks). */
+    private long snapshotBudget = 256L << 20;
+
+    public void setSnapshotBudget(long bytes) { this.snapshotBudget = bytes; }
 
     // ---- memory pressure -------------------------------------------------------------------
 

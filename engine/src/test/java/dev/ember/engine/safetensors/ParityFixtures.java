@@ -29,6 +29,22 @@ public final class ParityFixtures {
         HfParityTest.greedyMatches(f, model);
     }
 
+    /** The transformers checkpoint of a DeepSeek-V4 fixture (tiny-all-kinds, tiny-real-ratios). */
+    public static Path deepseekV4Dir(String name) { return V4Fixture.load(name).model(); }
+
+    /** The tokens of a DeepSeek-V4 fixture's sequence of {@code length} tokens (12, 64 or 320). */
+    public static int[] deepseekV4Tokens(String name, int length) { return V4Fixture.load(name).sequence(length).tokens(); }
+
+    /**
+     * Worst |logit − transformers| of {@code model} (a directory or a GGUF) over every position of
+     * the DeepSeek-V4 fixture's sequences of the given lengths (all of them when none is given).
+     */
+    public static double deepseekV4Error(String name, Path model, int... lengths) {
+        V4Fixture f = V4Fixture.load(name);
+        return f.worstLogitError(model, lengths.length == 0 ? f.sequences()
+                : java.util.Arrays.stream(lengths).mapToObj(f::sequence).toList());
+    }
+
     public static Agreement agreement(String arch, Path model) {
         HfFixture f = HfFixture.load(arch);
         double worst = 0;

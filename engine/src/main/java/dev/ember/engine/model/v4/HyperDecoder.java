@@ -44,7 +44,52 @@ final class HyperDecoder implements Model {
     @Override public ModelConfig config() { return config; }
     @Override public int[] keyWidths() { return new int[layers.length]; }
     @Override public int[] valueWidths() { return new int[layers.length]; }
-    @Override public boolean sharesPrefixBlocks() { return false; }
+    @Override public boolean stateInBlocks() { return false; }
+
+    /** Block boundaries must close every compressor window and hold a whole window: a multiple of both. */
+    @Override
+    public int cacheBlockSize() {
+        int size = 16;
+        for (Layer l : layers) {
+            V4Attention a = l.attention();
+            size = lcm(size, a.window());
+            if (a.compressor() != null) size = lcm(size, a.compressor().ratio());
+        }
+        return size;
+    }
+
+    private static int lcm(int a, int b) {
+        int x = a, y = b;
+        while (y != 0) { int t = x % y; x = y; y = t; }
+        return a / x * b;
+    }
+
+    @Override
+    public Object takeBlockSnapshot(dev.ember.engine.kv.BlockTable table, int index) {
+        V4Attention.SequenceState seq = table.modelState(() -> new V4Attention.SequenceState(layers.length));
+        V4Attention.LayerSnapshot[] snap = seq.snapshots.remove(index);
+        if (snap == null) throw new IllegalStateException("no snapshot recorded for block " + index);
+        for (V4Attention.LayerSnapshot s : snap) {
+            if (s == null || s.ring() == null) throw new IllegalStateException("incomplete snapshot for block " + index);
+        }
+        return snap;
+    }
+
+    @Override
+    public long snapshotBytes(Object snapshot) {
+        long b = 0;
+        for (V4Attention.LayerSnapshot s : (V4Attention.LayerSnapshot[]) snapshot) b += s.bytes();
+        return b;
+    }
+
+    @Override
+    public void restorePrefix(dev.ember.engine.kv.BlockTable table, java.util.List<Object> snapshots) {
+        for (int l = 0; l < layers.length; l++) {
+            java.util.List<V4Attention.LayerSnapshot> perLayer = new java.util.ArrayList<>(snapshots.size());
+            for (Object o : snapshots) perLayer.add(((V4Attention.LayerSnapshot[]) o)[l]);
+            layers[l].attention().restore(table, l, perLayer);
+        }
+    }
     @Override public String describe() { return summary; }
 
     /** Compressed entries (and indexer keys) per token: what grows with the context. */

@@ -10,6 +10,7 @@ import dev.ember.engine.model.Rope;
 import dev.ember.engine.tensor.WeightMatrix;
 
 import java.util.IdentityHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -68,13 +69,69 @@ final class V4Attention implements Attention {
         }
     }
 
-    /** All layers' state of one sequence. */
+    /** All layers' state of one sequence, plus block snapshots recorded for the prefix cache. */
     static final class SequenceState {
         final LayerState[] layers;
+        final Map<Integer, LayerSnapshot[]> snapshots = new java.util.HashMap<>();
 
         SequenceState(int n) {
             layers = new LayerState[n];
         }
+
+        LayerSnapshot[] snapshotsOf(int block) {
+            return snapshots.computeIfAbsent(block, b -> new LayerSnapshot[layers.length]);
+        }
+    }
+
+    /**
+     * What one layer needs to resume after a block boundary: the window ring, the compressed
+     * entries (and indexer keys) made inside the block, and the overlap halves of the last window.
+     * At a boundary no compressor window is open, since the block size is a multiple of the ratios.
+     */
+    record LayerSnapshot(float[] ring, float[] entries, float[] indexEntries, float[][] mainPrevious, float[][] indexPrevious) {
+        long bytes() {
+            long n = ring.length + (entries == null ? 0 : entries.length) + (indexEntries == null ? 0 : indexEntries.length);
+            if (mainPrevious != null) n += mainPrevious[0].length * 2L;
+            if (indexPrevious != null) n += indexPrevious[0].length * 2L;
+            return n * 4;
+        }
+    }
+
+    /** Rebuilds this layer's state from the snapshots of a sequence's first blocks. */
+    void restore(BlockTable table, int layer, List<LayerSnapshot> blocks) {
+        LayerState st = state(table, layer);
+        LayerSnapshot last = blocks.getLast();
+        System.arraycopy(last.ring(), 0, st.ring, 0, st.ring.length);
+        for (LayerSnapshot b : blocks) {
+            if (st.main != null) addAll(st.main.entries, b.entries());
+            if (st.index != null) addAll(st.index.entries, b.indexEntries());
+        }
+        if (st.main != null && last.mainPrevious() != null) restorePrevious(st.main, last.mainPrevious());
+        if (st.index != null && last.indexPrevious() != null) restorePrevious(st.index, last.indexPrevious());
+    }
+
+    private static void addAll(EntryList list, float[] entries) {
+        float[] one = new float[list.width()];
+        for (int i = 0; i < entries.length; i += one.length) {
+            System.arraycopy(entries, i, one, 0, one.length);
+            list.add(one);
+        }
+    }
+
+    private static void restorePrevious(Compressor.State st, float[][] previous) {
+        System.arraycopy(previous[0], 0, st.prevValues, 0, st.prevValues.length);
+        System.arraycopy(previous[1], 0, st.prevGates, 0, st.prevGates.length);
+        st.hasPrevious = true;
+    }
+
+    /** The entries of {@code list} made inside block {@code block} of {@code blockSize} tokens. */
+    private static float[] entriesOfBlock(EntryList list, int block, int blockSize, int ratio) {
+        int per = blockSize / ratio;
+        return java.util.Arrays.copyOfRange(list.data(), list.offset(block * per), list.offset((block + 1) * per));
+    }
+
+    private static float[][] previousOf(Compressor.State st) {
+        return st.hasPrevious ? new float[][]{st.prevValues.clone(), st.prevGates.clone()} : null;
     }
 
     private LayerState state(BlockTable table, int layer) {
@@ -160,8 +217,12 @@ final class V4Attention implements Attention {
         });
         // The window moves on only now: rows of this batch read older positions from the ring above.
         for (int r = 0; r < rows; r++) {
-            LayerState st = state(batch.tables()[r], layer);
-            System.arraycopy(kv, r * d, st.ring, (batch.positions()[r] % window) * d, d);
+            BlockTable table = batch.tables()[r];
+            LayerState st = state(table, layer);
+            int pos = batch.positions()[r];
+            System.arraycopy(kv, r * d, st.ring, (pos % window) * d, d);
+            int bs = table.pool().blockSize();
+            if (table.snapshotsWanted() && (pos + 1) % bs == 0) recordSnapshot(table, layer, st, (pos + 1) / bs - 1, bs);
         }
         for (int r = 0; r < rows; r++) rope.applyAt(att, r * qDim + d - rd, heads, d, batch.positions()[r], true);
         // Grouped low-rank output: each group of heads → its own low-rank slice, then one mix to the hidden size.
@@ -175,6 +236,20 @@ final class V4Attention implements Attention {
             for (int r = 0; r < rows; r++) System.arraycopy(groupY, r * rank, low, r * groups * rank + g * rank, rank);
         }
         k.matmul(ctx.pool(), woB, low, rows, out);
+    }
+
+    /**
+     * Records this layer's share of the snapshot of block {@code block}. The overlap halves were
+     * captured when the block's last window closed (see {@link #compress}); the ring is complete now.
+     */
+    private void recordSnapshot(BlockTable table, int layer, LayerState st, int block, int bs) {
+        SequenceState seq = table.modelState(() -> new SequenceState(layers));
+        LayerSnapshot[] snaps = seq.snapshotsOf(block);
+        LayerSnapshot partial = snaps[layer];
+        snaps[layer] = new LayerSnapshot(st.ring.clone(),
+                st.main == null ? null : entriesOfBlock(st.main.entries, block, bs, compressor.ratio()),
+                st.index == null ? null : entriesOfBlock(st.index.entries, block, bs, indexer.compressor().ratio()),
+                partial == null ? null : partial.mainPrevious(), partial == null ? null : partial.indexPrevious());
     }
 
     /** Runs the compressors over the batch rows in order, then (CSA) lets the indexer pick each row's entries. */
@@ -199,6 +274,14 @@ final class V4Attention implements Attention {
             int pos = batch.positions()[r];
             compressor.append(k, st.main, a, r * cw, z, r * cw, pos);
             if (ic != null) ic.append(k, st.index, ia, r * ic.projected(), iz, r * ic.projected(), pos);
+            BlockTable table = batch.tables()[r];
+            int bs = table.pool().blockSize();
+            if (table.snapshotsWanted() && (pos + 1) % bs == 0 && compressor.overlap()) {
+                // Later rows of this batch will overwrite the overlap halves: keep this boundary's now.
+                SequenceState seq = table.modelState(() -> new SequenceState(layers));
+                seq.snapshotsOf((pos + 1) / bs - 1)[layer] = new LayerSnapshot(null, null, null, previousOf(st.main),
+                        st.index == null ? null : previousOf(st.index));
+            }
         }
         if (indexer == null) return;
         int ih = indexer.heads(), id = indexer.headDim();
