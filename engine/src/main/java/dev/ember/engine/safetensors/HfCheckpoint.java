@@ -31,7 +31,8 @@ import java.util.stream.Stream;
  *
  * <p>All shards are memory-mapped into one shared arena that lives until {@link #close()}. Tensors
  * stored the way GGUF stores them are views of the mapping; the few that llama.cpp's converter
- * rearranges (see {@link TensorPlanner}) are built once, on first use, into the same arena.
+ * rearranges (see {@link TensorPlanner}), and FP8/MXFP4 weights, which are dequantized (see
+ * {@link BlockDequant}), are built once, on first use, into the same arena.
  */
 public final class HfCheckpoint implements WeightSource, AutoCloseable {
     static final String INDEX = "model.safetensors.index.json";

@@ -26,6 +26,13 @@ import java.util.regex.Pattern;
  * {@link HfCheckpoint#tensor} stacks them (one copy, at first use) for code that wants the 3-D
  * tensor; `ember convert` streams the pieces without any copy.
  *
+ * transformers' fused expert tensors ({@code gate_up_proj} {@code [E, 2I, D]}) split the same
+ * way: each expert's gate and up rows are contiguous, so every expert is still a view.
+ *
+ * <p><b>Block-quantized weights.</b> FP8 and MXFP4 weights (DeepSeek's releases) are
+ * dequantized at first use into BF16/F32 copies, scales read from their sibling tensors; see
+ * {@link BlockDequant}. Integer tables (DeepSeek-V4's {@code tid2eid}) become GGUF's I32.
+ *
  * <p><b>Llama RoPE.</b> HF Llama rotates half-split pairs (NeoX); GGUF llama checkpoints have Q/K
  * rows permuted so that adjacent pairs rotate, and Ember's Llama family expects that. The planner
  * applies llama.cpp's permutation (a row gather, copied once at load) so an HF directory and the
