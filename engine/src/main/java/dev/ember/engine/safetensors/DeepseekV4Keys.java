@@ -1,5 +1,8 @@
 package dev.ember.engine.safetensors;
 
+import dev.ember.engine.util.Json;
+
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -97,7 +100,7 @@ final class DeepseekV4Keys {
         m.u32(a + "expert_gating_func", GATING_SQRT_SOFTPLUS);
         double limit = c.has("swiglu_limit") ? c.real("swiglu_limit") : 10.0;
         double[] clamps = new double[layers];
-        java.util.Arrays.fill(clamps, limit);
+        Arrays.fill(clamps, limit);
         // llama.cpp keeps one clamp per layer for the routed and one for the shared experts; V4 uses swiglu_limit for both.
         m.f32s(a + "swiglu_clamp_exp", clamps);
         m.f32s(a + "swiglu_clamp_shexp", clamps);
@@ -125,7 +128,7 @@ final class DeepseekV4Keys {
                     case SLIDING -> 0;
                     case CSA -> csa;
                     case HCA -> hca;
-                    default -> throw c.invalid("layer_types", "entry " + i + " is " + dev.ember.engine.util.Json.write(t)
+                    default -> throw c.invalid("layer_types", "entry " + i + " is " + Json.write(t)
                             + "; DeepSeek-V4 layer types are " + SLIDING + ", " + CSA + " and " + HCA);
                 };
             }
@@ -166,7 +169,7 @@ final class DeepseekV4Keys {
                 if (hash != i) throw c.invalid("mlp_layer_types", "hash_moe layers must come first (layer " + i + " follows a moe layer)");
                 hash++;
             } else if (!"moe".equals(t)) {
-                throw c.invalid("mlp_layer_types", "entry " + i + " is " + dev.ember.engine.util.Json.write(t)
+                throw c.invalid("mlp_layer_types", "entry " + i + " is " + Json.write(t)
                         + "; DeepSeek-V4 MLP layer types are hash_moe and moe");
             }
         }
