@@ -106,6 +106,26 @@ final class HyperDecoder implements Model {
 
     Layer[] layers() { return layers; }
 
+    /**
+     * Bytes of state one sequence holds now, counted from the live arrays: the window rings,
+     * the compressors' open windows and overlap halves (fixed), and the compressed entries and
+     * indexer keys (growing). {@code [fixed, growing]}.
+     */
+    long[] stateBytes(dev.ember.engine.kv.BlockTable table) {
+        V4Attention.SequenceState seq = table.modelState(() -> new V4Attention.SequenceState(layers.length));
+        long fixed = 0, growing = 0;
+        for (V4Attention.LayerState st : seq.layers) {
+            if (st == null) continue;
+            fixed += st.ring.length * 4L;
+            for (Compressor.State c : new Compressor.State[]{st.main, st.index}) {
+                if (c == null) continue;
+                fixed += c.fixedFloats() * 4;
+                growing += (long) c.entries.count() * c.entries.width() * 4;
+            }
+        }
+        return new long[]{fixed, growing};
+    }
+
     @Override
     public void forward(ForwardBatch batch, float[] logits) {
         Kernels k = compute.kernels();
