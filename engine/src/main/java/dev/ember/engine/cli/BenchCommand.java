@@ -22,6 +22,7 @@ final class BenchCommand implements Main.Command {
     @Override
     public String usage() {
         return "bench --model PATH [-p 512] [-n 128] [--threads T] [--reps R] [--batch B] [--json]"
+                + " | bench --model PATH --context 1k,8k,32k [-n 16] [--fill prefill|synthetic] [--json]"
                 + " | bench --model PATH --scenario decode-batch|shared-prefix|random-prompts [--threads T] [--json]";
     }
 
@@ -36,7 +37,10 @@ final class BenchCommand implements Main.Command {
         int batch = a.integer("batch", 512);
         boolean json = a.flag("json");
         String scenario = a.string("scenario", null);
+        String contexts = a.string("context", null);
+        boolean synthetic = "synthetic".equals(a.string("fill", "prefill"));
         a.rejectUnknown();
+        if (contexts != null) return contextBench(path, threads, contexts, n, synthetic, json, out);
         if (scenario != null) return BenchScenarios.run(scenario, path, threads, json, out);
         if (p < 0 || n < 0 || reps < 1 || batch < 1) throw new Args.UsageException("bench: -p, -n must be >= 0, --reps and --batch >= 1");
         try (LoadedModel lm = LoadedModel.open(path, threads)) {
@@ -68,6 +72,68 @@ final class BenchCommand implements Main.Command {
     }
 
     static double round(double v) { return Math.round(v * 100) / 100.0; }
+
+    /**
+     * Decode speed at long contexts: for each N, fill a sequence with N tokens (a real prefill, or
+     * with --fill synthetic random state of the same size), then time n decode steps. Reports
+     * tokens/s, ms/token and the cache bytes the sequence holds.
+     */
+    private int contextBench(java.nio.file.Path path, int threads, String contexts, int n, boolean synthetic, boolean json, PrintStream out) {
+        Map<String, Object> result = new LinkedHashMap<>();
+        Map<String, Object> perContext = new LinkedHashMap<>();
+        try (LoadedModel lm = LoadedModel.open(path, threads)) {
+            Model m = lm.model();
+            result.put("model", path.toString());
+            result.put("threads", threads);
+            result.put("fill", synthetic ? "synthetic" : "prefill");
+            for (String c : contexts.split(",")) {
+                String spec = c.trim().toLowerCase(java.util.Locale.ROOT);
+                int ctx = spec.endsWith("k") ? Integer.parseInt(spec.substring(0, spec.length() - 1)) * 1024 : Integer.parseInt(spec);
+                int steps = Math.max(n, 4);
+                int bs = m.cacheBlockSize();
+                KvBlockPool pool = new KvBlockPool(bs, (ctx + steps + 8) / bs + 2, m.keyWidths(), m.valueWidths());
+                BlockTable table = new BlockTable(pool);
+                table.ensureCapacity(ctx + steps + 1);
+                float[] logits = new float[m.config().vocabSize()];
+                long t0 = System.nanoTime();
+                if (synthetic) {
+                    m.fillSyntheticState(table, ctx, 7);
+                } else {
+                    int[] tokens = randomTokens(m, ctx, 3);
+                    for (int start = 0; start < ctx; start += 512) {
+                        int cnt = Math.min(512, ctx - start);
+                        m.forward(ForwardBatch.ofSequence(tokens, start, cnt, start, table, new int[0]), logits);
+                        table.setLength(start + cnt);
+                    }
+                }
+                double fillSeconds = (System.nanoTime() - t0) / 1e9;
+                int[] next = randomTokens(m, steps + 2, 4);
+                int[] last = {0};
+                for (int i = 0; i < 2; i++) { // warm-up at this context
+                    m.forward(ForwardBatch.ofSequence(next, i, 1, ctx + i, table, last), logits);
+                    table.setLength(ctx + i + 1);
+                }
+                long d0 = System.nanoTime();
+                for (int i = 2; i < steps + 2; i++) {
+                    m.forward(ForwardBatch.ofSequence(next, i, 1, ctx + i, table, last), logits);
+                    table.setLength(ctx + i + 1);
+                }
+                double secs = (System.nanoTime() - d0) / 1e9;
+                long cacheBytes = (long) ctx * (KvBlockPool.bytesPerToken(m.keyWidths(), m.valueWidths()) + m.extraStateBytesPerToken());
+                Map<String, Object> r = new LinkedHashMap<>();
+                r.put("tok_s", round(steps / secs));
+                r.put("ms_per_token", round(secs * 1000 / steps));
+                r.put("cache_bytes", cacheBytes);
+                r.put("fill_s", round(fillSeconds));
+                perContext.put(String.valueOf(ctx), r);
+                if (!json) out.printf("context %d: %.2f tok/s (%.1f ms/token), cache %.1f MiB, %s in %.1f s%n", ctx, steps / secs,
+                        secs * 1000 / steps, cacheBytes / 1048576.0, synthetic ? "synthetic fill" : "prefill", fillSeconds);
+            }
+        }
+        result.put("contexts", perContext);
+        if (json) out.println(Json.write(result));
+        return 0;
+    }
 
     private static int[] randomTokens(Model m, int count, long seed) {
         SplittableRandom rnd = new SplittableRandom(seed);

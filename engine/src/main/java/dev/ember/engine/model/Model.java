@@ -57,6 +57,27 @@ public interface Model {
      */
     default long extraStateBytesPerToken() { return 0; }
 
+    /**
+     * For benchmarks: makes {@code table} look as if {@code length} tokens had been processed,
+     * with random state of the right size instead of a prefill (decode cost depends on how much
+     * state there is, not on its values). Blocks must already be reserved. Models whose state is
+     * all in the blocks get random keys and values there.
+     */
+    default void fillSyntheticState(dev.ember.engine.kv.BlockTable table, int length, long seed) {
+        java.util.SplittableRandom rnd = new java.util.SplittableRandom(seed);
+        dev.ember.engine.kv.KvBlockPool pool = table.pool();
+        for (int l = 0; l < pool.layers(); l++) {
+            float[] k = pool.keys(l), v = pool.values(l);
+            int kw = pool.keyWidth(l), vw = pool.valueWidth(l);
+            for (int p = 0; p < length; p++) {
+                int slot = table.slot(p);
+                for (int i = 0; i < kw; i++) k[slot * kw + i] = (float) rnd.nextGaussian();
+                for (int i = 0; i < vw; i++) v[slot * vw + i] = (float) rnd.nextGaussian();
+            }
+        }
+        table.setLength(length);
+    }
+
     /** Human-readable summary: architecture, sizes, parameter count, tensor types. */
     String describe();
 }

@@ -106,6 +106,13 @@ final class HyperDecoder implements Model {
 
     Layer[] layers() { return layers; }
 
+    @Override
+    public void fillSyntheticState(dev.ember.engine.kv.BlockTable table, int length, long seed) {
+        java.util.SplittableRandom rnd = new java.util.SplittableRandom(seed);
+        for (int l = 0; l < layers.length; l++) layers[l].attention().fillSynthetic(table, l, length, rnd);
+        table.setLength(length);
+    }
+
     /**
      * Bytes of state one sequence holds now, counted from the live arrays: the window rings,
      * the compressors' open windows and overlap halves (fixed), and the compressed entries and

@@ -1,5 +1,6 @@
 package dev.ember.engine.model.v4;
 
+import dev.ember.engine.kernels.Kernels;
 import dev.ember.engine.model.Rope;
 import dev.ember.engine.tensor.WeightMatrix;
 
@@ -16,36 +17,47 @@ import dev.ember.engine.tensor.WeightMatrix;
  */
 record Indexer(Compressor compressor, WeightMatrix queryUp, WeightMatrix headWeights, Rope rope, int heads, int headDim, int topK) {
 
+    /** Entries visible to a query at {@code pos}: complete windows only. */
+    int visible(EntryList keys, int pos) {
+        return Math.min(keys.count(), (pos + 1) / compressor.ratio());
+    }
+
     /**
-     * Chooses the entries query position {@code pos} attends, writing their indices to
-     * {@code chosen} and returning how many. {@code q} holds this row's roped queries
-     * ([heads × headDim] at {@code qOff}), {@code w} its head weights at {@code wOff}.
+     * Scores entries {@code [from, to)} for one query row into {@code scores[from..to)}. {@code q}
+     * holds the row's roped queries ([heads × headDim] at {@code qOff}), {@code w} its head weights.
      */
-    int select(float[] q, int qOff, float[] w, int wOff, EntryList keys, int pos, int[] chosen) {
-        int visible = Math.min(keys.count(), (pos + 1) / compressor.ratio());
+    void score(Kernels k, float[] q, int qOff, float[] w, int wOff, EntryList keys, int from, int to, float[] scores) {
+        float scale = (float) (1.0 / Math.sqrt((double) heads * headDim));
+        float[] data = keys.data();
+        for (int e = from; e < to; e++) {
+            int ko = keys.offset(e);
+            float score = 0;
+            for (int h = 0; h < heads; h++) {
+                float dot = k.dot(q, qOff + h * headDim, data, ko, headDim);
+                if (dot > 0) score += w[wOff + h] * dot;
+            }
+            scores[e] = score * scale;
+        }
+    }
+
+    /**
+     * The top {@code topK} of {@code visible} scored entries, as ascending indices in
+     * {@code chosen}; returns how many (all of them when there are at most topK).
+     */
+    int select(float[] scores, int visible, int[] chosen) {
         if (visible <= topK) {
             for (int i = 0; i < visible; i++) chosen[i] = i;
             return visible;
         }
-        float scale = (float) (1.0 / Math.sqrt((double) heads * headDim));
-        float[] data = keys.data();
         long[] order = new long[visible];
         for (int e = 0; e < visible; e++) {
-            int ko = keys.offset(e);
-            float score = 0;
-            for (int h = 0; h < heads; h++) {
-                float dot = 0;
-                int qo = qOff + h * headDim;
-                for (int i = 0; i < headDim; i++) dot += q[qo + i] * data[ko + i];
-                if (dot > 0) score += w[wOff + h] * dot;
-            }
             // Sort key: descending score, then ascending index (the documented tie-break).
-            int bits = Float.floatToIntBits(score * scale + 0.0f);
+            int bits = Float.floatToIntBits(scores[e] + 0.0f);
             int sortable = bits ^ ((bits >> 31) & 0x7fffffff);
             order[e] = ((long) ~sortable << 32) | e;
         }
         java.util.Arrays.sort(order);
-        for (int k = 0; k < topK; k++) chosen[k] = (int) order[k];
+        for (int i = 0; i < topK; i++) chosen[i] = (int) order[i];
         java.util.Arrays.sort(chosen, 0, topK);
         return topK;
     }

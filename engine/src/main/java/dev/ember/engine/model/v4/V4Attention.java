@@ -97,6 +97,23 @@ final class V4Attention implements Attention {
         }
     }
 
+    /** Benchmark state: a full window and the entries {@code length} tokens would have made, all random. */
+    void fillSynthetic(BlockTable table, int layer, int length, java.util.SplittableRandom rnd) {
+        LayerState st = state(table, layer);
+        for (int i = 0; i < st.ring.length; i++) st.ring[i] = (float) rnd.nextGaussian();
+        if (st.main != null) fillEntries(st.main, length / compressor.ratio(), rnd);
+        if (st.index != null) fillEntries(st.index, length / indexer.compressor().ratio(), rnd);
+    }
+
+    private static void fillEntries(Compressor.State st, int count, java.util.SplittableRandom rnd) {
+        float[] e = new float[st.entries.width()];
+        for (int n = 0; n < count; n++) {
+            for (int i = 0; i < e.length; i++) e[i] = (float) rnd.nextGaussian();
+            st.entries.add(e);
+        }
+        st.hasPrevious = count > 0;
+    }
+
     /** Rebuilds this layer's state from the snapshots of a sequence's first blocks. */
     void restore(BlockTable table, int layer, List<LayerSnapshot> blocks) {
         LayerState st = state(table, layer);
@@ -291,13 +308,34 @@ final class V4Attention implements Attention {
         k.matmul(ctx.pool(), indexer.headWeights(), in, rows, iw);
         int ird = indexer.rope().rotDims();
         for (int r = 0; r < rows; r++) indexer.rope().applyAt(iq, r * ih * id + id - ird, ih, id, batch.positions()[r], false);
-        float[] iqf = iq, iwf = iw;
-        ctx.pool().parallelFor(rows, r -> {
+        // Score every visible entry for every row, in parallel chunks of entries (decode has one
+        // row, so splitting by rows alone would leave the indexer on one thread), then select.
+        float[][] scores = new float[rows][];
+        int[] visible = new int[rows];
+        int chunk = 256;
+        int tasks = 0;
+        int[] firstTask = new int[rows + 1];
+        for (int r = 0; r < rows; r++) {
             LayerState st = state(batch.tables()[r], layer);
-            int[] sel = new int[indexer.topK()];
-            chosenCount[r] = indexer.select(iqf, r * ih * id, iwf, r * ih, st.index.entries, batch.positions()[r], sel);
-            chosen[r] = sel;
+            visible[r] = indexer.visible(st.index.entries, batch.positions()[r]);
+            scores[r] = new float[visible[r]];
+            firstTask[r] = tasks;
+            if (visible[r] > indexer.topK()) tasks += (visible[r] + chunk - 1) / chunk;
+        }
+        firstTask[rows] = tasks;
+        float[] iqf = iq, iwf = iw;
+        ctx.pool().parallelFor(tasks, t -> {
+            int r = 0;
+            while (firstTask[r + 1] <= t) r++;
+            int from = (t - firstTask[r]) * chunk;
+            LayerState st = state(batch.tables()[r], layer);
+            indexer.score(k, iqf, r * ih * id, iwf, r * ih, st.index.entries, from, Math.min(visible[r], from + chunk), scores[r]);
         });
+        for (int r = 0; r < rows; r++) {
+            int[] sel = new int[indexer.topK()];
+            chosenCount[r] = indexer.select(scores[r], visible[r], sel);
+            chosen[r] = sel;
+        }
     }
 
     static void unweightedRmsNorm(float[] x, int off, int n, float eps) {
