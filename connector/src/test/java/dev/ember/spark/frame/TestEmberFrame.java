@@ -107,6 +107,22 @@ class TestEmberFrame extends SparkTestBase {
   }
 
   @Test
+  void aPromptLongerThanTheContextIsAnErrorRow() {
+    StructType schema = new StructType().add("prompt", DataTypes.StringType);
+    String longPrompt = "Once upon a time there was a little girl named Lily who loved to play in the park with her dog. ".repeat(4);
+    List<Row> rows =
+        Ember.generate(
+                spark.createDataFrame(List.of(RowFactory.create(longPrompt), RowFactory.create("Once upon a time")), schema),
+                options().withContextLength(32).withMaxTokens(4))
+            .collectAsList();
+    Row tooLong = rows.stream().filter(r -> r.getString(0).length() > 100).findFirst().orElseThrow();
+    assertNotNull(tooLong.getAs("error"), "a prompt past the context must fail its row: " + tooLong);
+    assertEquals("error", tooLong.getAs("finish_reason"));
+    Row ok = rows.stream().filter(r -> r.getString(0).length() < 100).findFirst().orElseThrow();
+    assertNull(ok.getAs("error"), "the other row still runs");
+  }
+
+  @Test
   void scoreMatchesTheEngine() {
     StructType schema = new StructType().add("text_in", DataTypes.StringType);
     Dataset<Row> df = spark.createDataFrame(List.of(RowFactory.create("Once upon a time there was a cat."), RowFactory.create((Object) null)), schema);
