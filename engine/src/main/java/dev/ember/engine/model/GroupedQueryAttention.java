@@ -71,21 +71,36 @@ public final class GroupedQueryAttention implements Attention {
         }
         float[] att = new float[rows * heads * valueDim];
         int group = heads / kvHeads;
-        ctx.pool().parallelFor(rows * heads, task -> {
-            int r = task / heads;
-            int h = task % heads;
-            int kvh = h / group;
+        int bs = pool.blockSize();
+        // One task per (row, KV head): the group's query heads share one pass over the keys and
+        // values, block by block, so each cached vector is read once per group, not once per head.
+        ctx.pool().parallelFor(rows * kvHeads, task -> {
+            int r = task / kvHeads;
+            int kvh = task % kvHeads;
             int pos = batch.positions()[r];
             BlockTable table = batch.tables()[r];
-            float[] scores = Scratch.floats(pos + 1);
-            int qOff = r * qDim + h * headDim;
-            for (int t = 0; t <= pos; t++) {
-                scores[t] = k.dot(q, qOff, keys, table.slot(t) * kDim + kvh * headDim, headDim) * scale;
+            int n = pos + 1;
+            float[] scores = Scratch.floats(group * n);
+            for (int t0 = 0; t0 < n; t0 += bs) {
+                int slot0 = table.slot(t0);
+                int end = Math.min(n, t0 + bs);
+                for (int t = t0; t < end; t++) {
+                    int kOff = (slot0 + t - t0) * kDim + kvh * headDim;
+                    for (int g = 0; g < group; g++) {
+                        scores[g * n + t] = k.dot(q, r * qDim + (kvh * group + g) * headDim, keys, kOff, headDim) * scale;
+                    }
+                }
             }
-            k.softmax(scores, 0, pos + 1);
-            int outOff = (r * heads + h) * valueDim;
-            for (int t = 0; t <= pos; t++) {
-                k.axpy(scores[t], values, table.slot(t) * vDim + kvh * valueDim, att, outOff, valueDim);
+            for (int g = 0; g < group; g++) k.softmax(scores, g * n, n);
+            for (int t0 = 0; t0 < n; t0 += bs) {
+                int slot0 = table.slot(t0);
+                int end = Math.min(n, t0 + bs);
+                for (int t = t0; t < end; t++) {
+                    int vOff = (slot0 + t - t0) * vDim + kvh * valueDim;
+                    for (int g = 0; g < group; g++) {
+                        k.axpy(scores[g * n + t], values, vOff, att, (r * heads + kvh * group + g) * valueDim, valueDim);
+                    }
+                }
             }
         });
         k.matmul(ctx.pool(), wo, att, rows, out);
