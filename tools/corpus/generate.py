@@ -95,7 +95,7 @@ MORALS = ["Friends help each other.", "It is good to share.", "Being kind makes 
           "Be careful, and listen to others.", "A friend in need is a friend indeed.",
           "Telling the truth is always best.", "Trying new things can be fun."]
 TIME_OPENERS = ["Once upon a time,", "One day,", "Long ago,", "One sunny morning,", "One rainy day,",
-                "Last summer,", "One cold winter night,", "Every morning,", "One afternoon,"]
+                "Last summer,", "One cold winter night,", "Every morning,", "One afternoon,", "Every night,"]
 
 # World building blocks.
 SYL_A = ["Var", "Bel", "Cor", "Dun", "El", "Fen", "Gal", "Har", "Ist", "Kel", "Lor", "Mar", "Nor",
@@ -361,15 +361,36 @@ class Generator:
     def story(self) -> str:
         """A short story from one of several plot skeletons."""
         plot = self.pick([self.story_lost, self.story_friend, self.story_weather, self.story_cooking,
-                          self.story_race, self.story_school, self.story_journey, self.story_rescue])
+                          self.story_race, self.story_school, self.story_journey, self.story_rescue,
+                          self.story_ruler, self.story_pair])
         return plot()
 
     def _opening(self, desc: str, place: str) -> str:
-        r = self.r
+        """The first sentence(s) of a story introducing ``desc`` ("a little fox named Pip") at ``place``."""
+        name = desc.rsplit(" named ", 1)[1]
+        what = desc.rsplit(" named ", 1)[0]
         opener = self.pick(TIME_OPENERS)
-        if opener in ("Once upon a time,", "Long ago,"):
-            return f"{opener} there was {desc} who lived near {a_or_an(place)} {place}."
-        return cap(f"{opener} {desc} went to the {place}.")
+        k = self.r.randrange(10)
+        if k <= 1:
+            opener = self.pick(["Once upon a time,", "Long ago,"])
+            s = f"{opener} there was {desc} who lived near {a_or_an(place)} {place}."
+        elif k <= 3:
+            s = cap(f"{opener} {desc} went to the {place}.")
+        elif k == 4:
+            s = f"{name} went to the {place}. {name} was {what}."
+        elif k == 5:
+            s = f"{opener} {name} went to the {place}. {name} was {what}."
+        elif k == 6:
+            s = f"There was a big tree near the {place}. Under the tree lived {desc}."
+        elif k == 7:
+            s = f'Mom said, "Let us go to the {place} today!" {name}, {what}, was so happy.'
+        elif k == 8:
+            s = f"It was raining, so {desc} stayed inside. When the rain stopped, {name} went to the {place}."
+        else:
+            s = f"The sun was warm, and {desc} went to the {place}."
+        if self.r.random() < 0.3:  # "The little dog loved to play."
+            s += f" The {what.split(' ', 1)[1]} loved to {self.pick(['play', 'run', 'sing', 'jump', 'read', 'explore'])}."
+        return s
 
     def _ending(self, names: str) -> str:
         r = self.r
@@ -534,6 +555,41 @@ class Generator:
                  self.pick([f"Every day after that, the {animal} came to visit {name}.",
                             f"{name} named the {animal} {self.pick(ANIMAL_NAMES)}."]),
                  self._ending(f"{name} and the {animal}")]
+        return " ".join(lines)
+
+    def story_ruler(self) -> str:
+        """A king or queen of a world town, a lost treasure and a reward made of the town's goods."""
+        name, she, desc, _ = self.hero()
+        s, o, p = self.pro(she)
+        t = self.pick(self.w.towns)
+        ruler = self.pick(["king", "queen"])
+        rs = "he" if ruler == "king" else "she"
+        color, toy, spot = self.pick(COLORS), self.pick(["crown", "ring", "key", "bell", "cup"]), self.pick(HIDING_SPOTS)
+        opener = self.pick(["Long ago, the", "Once upon a time, the", "One day, the", "The"])
+        lines = [f"{opener} {ruler} of {t.name} was very {self.pick(FEELINGS_BAD)}.",
+                 f"The {ruler} had lost {a_or_an(color)} {color} {toy}.",
+                 f'"Whoever finds my {toy} will get a basket of {t.crop}!" {rs} said.',
+                 f"Everyone in {t.name} looked for it, but nobody could find it.",
+                 f"Then {desc} came to help.",
+                 f"{name} looked everywhere. At last, {s} found the {toy} {spot}.",
+                 f"The {ruler} was so {self.pick(FEELINGS_GOOD)}. {cap(rs)} gave {name} a basket of {t.crop} and some fine {t.craft}.",
+                 self._ending(f"{name} and the {ruler}")]
+        return " ".join(lines)
+
+    def story_pair(self) -> str:
+        """Two friends quarrel over a toy, then make up and share."""
+        a, ashe, _, _ = self.hero()
+        b, bshe, _, _ = self.hero(avoid=a)
+        place, color, toy = self.pick(PLACES), self.pick(COLORS), self.pick(TOYS)
+        act = self.pick(["play", "run", "sing", "draw", "read", "build things", "look for shells"])
+        lines = [f"{a} and {b} were best friends. They liked to {act} at the {place}.",
+                 f"One day, they found {a_or_an(color)} {color} {toy}.",
+                 f'"It is mine!" said {a}. "No, it is mine!" said {b}.',
+                 f"They pulled and pulled, and they were both {self.pick(FEELINGS_BAD)}.",
+                 self.pick([f"Then {a} stopped. \"I am sorry,\" {self.pro(ashe)[0]} said. \"Let us share it.\"",
+                            f"Then {b} said, \"We can take turns.\""]),
+                 f"So they played with the {toy} together.",
+                 self._ending(f"{a} and {b}")]
         return " ".join(lines)
 
     # -- world facts ---------------------------------------------------------------------------
