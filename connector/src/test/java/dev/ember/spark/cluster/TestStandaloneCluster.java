@@ -48,7 +48,7 @@ import dev.ember.spark.frame.EmberOptions;
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class TestStandaloneCluster {
   private static final int ROWS = 2000;
-  private static final int MAX_TOKENS = 8;
+  private static final int MAX_TOKENS = 12;
   private static final int PARTITIONS = 8;
 
   @TempDir static Path dir;
@@ -135,7 +135,9 @@ class TestStandaloneCluster {
     for (int i = 0; i < prompts.size(); i++) {
       rows.add(RowFactory.create((long) i, prompts.get(i)));
     }
-    return spark.createDataFrame(rows, schema).repartition(PARTITIONS);
+    // parallelize, not repartition: no shuffle stage, so every task of the job is an inference task.
+    var rdd = org.apache.spark.api.java.JavaSparkContext.fromSparkContext(spark.sparkContext()).parallelize(rows, PARTITIONS);
+    return spark.createDataFrame(rdd, schema);
   }
 
   private Dataset<Row> generate() {
@@ -168,8 +170,29 @@ class TestStandaloneCluster {
     assertMatchesSingleEngine(out);
   }
 
+  /**
+   * The 10-system-prompt workload on two executors: without grouping, each executor's engine
+   * computes every system prompt itself; with it, each prefix goes to one engine. Fresh engine
+   * options per run give each run cold engines. Measured: about 0.863 without and 0.865 with.
+   * The gain is small because, with an ample KV cache, the cold misses saved (about 10 prefixes)
+   * are offset by rows of one group prefilling the same uncached prefix concurrently (the engine
+   * does not yet share an in-flight prefill), so this asserts no loss rather than a gain.
+   */
   @Test
-  @Order(2) // last: it leaves one worker
+  @Order(2)
+  void prefixPartitioningRaisesTheHitRateAcrossExecutors() {
+    Dataset<Row> workload = dev.ember.spark.frame.PrefixWorkload.rows(spark, 4);
+    EmberOptions base = EmberOptions.model(hdfs.uri() + "/models/stories260K.gguf").withMaxTokens(4);
+    double without = dev.ember.spark.frame.PrefixWorkload.hitRate(Ember.generate(workload, base.withMaxSequences(61)));
+    double with =
+        dev.ember.spark.frame.PrefixWorkload.hitRate(
+            Ember.generate(workload, base.withMaxSequences(62).withPrefixPartitioning(0, "system")));
+    System.out.printf("CLUSTER_PREFIX_HIT_RATE without=%.3f with=%.3f%n", without, with);
+    assertTrue(with >= without - 0.01, "with " + with + " vs without " + without);
+  }
+
+  @Test
+  @Order(3) // last: it leaves one worker
   void aWorkerKilledMidJobLosesNoRowAndDuplicatesNone() throws Exception {
     AtomicInteger finished = new AtomicInteger();
     AtomicInteger failed = new AtomicInteger();
@@ -202,8 +225,8 @@ class TestStandaloneCluster {
       CompletableFuture<Void> job = CompletableFuture.runAsync(() -> generate().write().parquet(out.toString()));
       int before = finished.get();
       long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(3);
-      // The repartition's map stage finishes PARTITIONS tasks quickly; wait for inference tasks.
-      while (finished.get() < before + PARTITIONS + 1 && !job.isDone() && System.nanoTime() < deadline) {
+      // Mid-job: after the first inference task has finished.
+      while (finished.get() < before + 1 && !job.isDone() && System.nanoTime() < deadline) {
         Thread.sleep(50);
       }
       // Kill the node of an executor that is running an inference task right now, so that task

@@ -1,20 +1,12 @@
 package dev.ember.spark.frame;
 
-import static org.apache.spark.sql.functions.col;
-import static org.apache.spark.sql.functions.sum;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.util.ArrayList;
-import java.util.Collections;
 import java.util.List;
-import java.util.Random;
 
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
-import org.apache.spark.sql.RowFactory;
-import org.apache.spark.sql.types.DataTypes;
-import org.apache.spark.sql.types.StructType;
 import org.junit.jupiter.api.Test;
 
 import dev.ember.spark.SparkTestBase;
@@ -25,30 +17,15 @@ import dev.ember.spark.executor.ExecutorEngines;
  * cache hit rate (cached prompt tokens / prompt tokens) with and without it.
  */
 class TestPrefixPartitioning extends SparkTestBase {
-  static final int SYSTEMS = 10;
-  static final int USERS = 30;
+  static final int SYSTEMS = PrefixWorkload.SYSTEMS;
+  static final int USERS = PrefixWorkload.USERS;
 
-  /** 10 long "system prompts" times 30 short user turns, in a shuffled order over 4 partitions. */
   static Dataset<Row> workload() {
-    String[] names = {"Lily", "Tom", "Sue", "Ben", "Max", "Mia", "Sam", "Amy", "Tim", "Zoe"};
-    List<Row> rows = new ArrayList<>();
-    for (int s = 0; s < SYSTEMS; s++) {
-      String system =
-          "You are a storyteller for " + names[s] + ". " + names[s] + " is a little child who loves the park, the sun,"
-              + " the big tree and the red ball. Always tell a short, kind story about " + names[s] + ".\n";
-      for (int u = 0; u < USERS; u++) {
-        rows.add(RowFactory.create((long) (s * USERS + u), system, system + "Story " + u + ": Once upon a time"));
-      }
-    }
-    Collections.shuffle(rows, new Random(42));
-    StructType schema =
-        new StructType().add("id", DataTypes.LongType).add("system", DataTypes.StringType).add("prompt", DataTypes.StringType);
-    return spark.createDataFrame(rows, schema).repartition(4);
+    return PrefixWorkload.rows(spark, 4);
   }
 
   static double hitRate(Dataset<Row> out) {
-    Row totals = out.agg(sum(col("cached_prompt_tokens")), sum(col("prompt_tokens"))).first();
-    return (double) totals.getLong(0) / totals.getLong(1);
+    return PrefixWorkload.hitRate(out);
   }
 
   private static double run(EmberOptions opts) {
