@@ -79,6 +79,13 @@ public final class EmberJob {
     Dataset<Row> input = read(spark, job);
     if (job.partitions() > 0) {
       input = input.repartition(job.partitions());
+    } else {
+      // A prompt file below the split size reads as one partition, which would put the whole job
+      // on one executor; spread it over every core of the cluster at least.
+      int cores = spark.sparkContext().defaultParallelism();
+      if (input.rdd().getNumPartitions() < cores) {
+        input = input.repartition(cores);
+      }
     }
     EmberOptions opts = job.options();
     Dataset<Row> output =

@@ -41,6 +41,7 @@ record JobArgs(
         --overwrite                      replace an existing output
         --master URL                     Spark master (default: spark-submit's, else local[2])
         --partitions N                   repartition the input into N partitions first
+                                         (default: at least one per core of the cluster)
         --labels A,B,...                 classify: candidate continuations, comma-separated, kept verbatim
         --max-tokens N  --temperature T  --top-k K  --top-p P  --seed S  --stop STRING (repeatable)
         --threads N  --context-length N  --max-sequences N  --max-batch-tokens N  --inflight-per-task N
