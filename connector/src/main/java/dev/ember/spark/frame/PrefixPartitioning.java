@@ -18,6 +18,12 @@ import org.apache.spark.sql.Row;
  * still in the cache. Range (not hash) partitioning keeps partitions balanced when a few prefixes
  * dominate; it costs one sampling pass over the input and a shuffle.
  *
+ * <p>Measured (stories260K): it helps when the KV cache cannot hold every prefix (10 system
+ * prompts, 512 KiB: hit rate 0.74 to 0.85) and between executors. It can hurt with an ample
+ * cache: sorted rows of one group enter the engine's batch together and prefill the same
+ * uncached prefix concurrently, which the engine does not yet share (10,000 story prompts on
+ * local[2]: 0.78 without, 0.64 with). So it is off by default.
+ *
  * @param enabled whether to repartition at all
  * @param partitions output partitions; 0 keeps the input's count
  * @param groupColumns columns that lead the sort key (e.g. a system prompt column)

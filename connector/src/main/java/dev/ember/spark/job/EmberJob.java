@@ -31,6 +31,8 @@ import dev.ember.spark.frame.EmberOptions;
  * </pre>
  */
 public final class EmberJob {
+  private static final String ROW_ORDER = "__ember_row_order";
+
   private EmberJob() {}
 
   public static void main(String[] args) {
@@ -81,10 +83,17 @@ public final class EmberJob {
       input = input.repartition(job.partitions());
     } else {
       // A prompt file below the split size reads as one partition, which would put the whole job
-      // on one executor; spread it over every core of the cluster at least.
+      // on one executor; spread it over every core of the cluster at least. Split it into
+      // contiguous ranges rather than round-robin, so neighbouring prompts (which often share a
+      // prefix) stay together for the engines' prefix caches.
       int cores = spark.sparkContext().defaultParallelism();
       if (input.rdd().getNumPartitions() < cores) {
-        input = input.repartition(cores);
+        input =
+            input
+                .withColumn(ROW_ORDER, org.apache.spark.sql.functions.monotonically_increasing_id())
+                .repartitionByRange(cores, col(ROW_ORDER))
+                .sortWithinPartitions(ROW_ORDER)
+                .drop(ROW_ORDER);
       }
     }
     EmberOptions opts = job.options();
