@@ -18,7 +18,8 @@ public final class Main {
             "info", new InfoCommand(),
             "bench", new BenchCommand(),
             "synth", new SynthCommand(),
-            "convert", new ConvertCommand()));
+            "convert", new ConvertCommand(),
+            "score", new ScoreCommand()));
 
     private Main() {}
 
