@@ -51,9 +51,11 @@ public final class EngineAloneBench {
       double seconds = (System.nanoTime() - start) / 1e9;
       long promptTokens = results.stream().mapToLong(Result::promptTokens).sum();
       long completion = results.stream().mapToLong(Result::completionTokens).sum();
+      long cached = results.stream().mapToLong(Result::cachedPromptTokens).sum();
       System.out.println(String.format(Locale.ROOT,
-          "EMBER_ENGINE rows=%d prompt_tokens=%d completion_tokens=%d seconds=%.3f rows_per_s=%.1f tokens_per_s=%.1f",
-          results.size(), promptTokens, completion, seconds, results.size() / seconds, (promptTokens + completion) / seconds));
+          "EMBER_ENGINE rows=%d prompt_tokens=%d cached_prompt_tokens=%d prefix_hit_rate=%.3f completion_tokens=%d"
+              + " seconds=%.3f rows_per_s=%.1f tokens_per_s=%.1f",
+          results.size(), promptTokens, cached, promptTokens == 0 ? 0.0 : (double) cached / promptTokens, completion, seconds, results.size() / seconds, (promptTokens + completion) / seconds));
     }
   }
 }
