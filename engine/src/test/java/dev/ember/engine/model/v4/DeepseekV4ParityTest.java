@@ -47,7 +47,7 @@ class DeepseekV4ParityTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"tiny-all-kinds", "tiny-real-ratios"})
+    @ValueSource(strings = {"tiny-all-kinds", "tiny-real-ratios", "tiny-clamped"})
     @SuppressWarnings("unchecked")
     void logitsMatchTransformersAndChunkingChangesNothing(String name) throws Exception {
         Map<String, Object> g = golden(name);
@@ -78,7 +78,7 @@ class DeepseekV4ParityTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"tiny-all-kinds", "tiny-real-ratios"})
+    @ValueSource(strings = {"tiny-all-kinds", "tiny-real-ratios", "tiny-clamped"})
     @SuppressWarnings("unchecked")
     void greedyContinuationsMatchTransformers(String name) throws Exception {
         Map<String, Object> g = golden(name);
