@@ -14,8 +14,8 @@ import java.util.List;
  *       {@code dev.ember.spark.job.EmberJob} through real {@code org.apache.spark.deploy.SparkSubmit}
  *       in this JVM (client mode), so no Spark installation is needed. {@code --master} defaults to
  *       {@code local[2]}; every other flag goes to the job (see its usage).
- *   <li>{@code demo [MODEL [PROMPTS]]}: the DataFrame example on the example prompts with the
- *       reference model.
+ *   <li>{@code demo [MODEL [DATA_DIR]]}: generate, score and classify with Ember's shipped
+ *       model over examples/data ({@link DemoJob}).
  * </ul>
  */
 public final class EmberCli {
@@ -25,7 +25,7 @@ public final class EmberCli {
 
   public static void main(String[] args) throws Exception {
     if (args.length == 0) {
-      System.err.println("usage: ember spark-job [--master URL] [--conf k=v]... JOB_FLAGS... | ember demo [MODEL [PROMPTS]]");
+      System.err.println("usage: ember spark-job [--master URL] [--conf k=v]... JOB_FLAGS... | ember demo [MODEL [DATA_DIR]]");
       System.exit(2);
     }
     List<String> rest = List.of(args).subList(1, args.length);
@@ -66,11 +66,12 @@ public final class EmberCli {
     return out;
   }
 
+  /** Ember's shipped model over examples/data: generate, score and classify (see {@link DemoJob}). */
   private static void demo(List<String> args) throws Exception {
     Path root = repoRoot();
-    String model = args.size() > 0 ? args.get(0) : root.resolve("../shared/models/stories260K.gguf").normalize().toString();
-    String prompts = args.size() > 1 ? args.get(1) : root.resolve("examples/data/prompts.jsonl").toString();
-    StoriesExample.main(new String[] {model, prompts});
+    String model = args.size() > 0 ? args.get(0) : root.resolve("examples/models/ember-v4-story.gguf").toString();
+    String data = args.size() > 1 ? args.get(1) : root.resolve("examples/data").toString();
+    DemoJob.main(new String[] {model, data});
   }
 
   /**
