@@ -37,6 +37,13 @@ public interface Engine extends AutoCloseable {
     /** Tokenizes text as a request's prompt would be (special tokens parsed, BOS per the model). */
     int[] tokenize(String text);
 
+    /**
+     * The prompt text for a conversation, rendered with the model's chat template (sandboxed
+     * Jinja); with {@code addGenerationPrompt} it ends where the assistant's reply begins. Fails
+     * with a clear message when the model has no template or the template rejects the messages.
+     */
+    String applyChatTemplate(List<ChatMessage> messages, boolean addGenerationPrompt);
+
     /** Decodes token ids to text. */
     String detokenize(int[] tokens);
 

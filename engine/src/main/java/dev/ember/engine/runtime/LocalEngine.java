@@ -283,7 +283,30 @@ public final class LocalEngine implements Engine {
     @Override
     public int[] tokenize(String text) {
         if (text == null) throw new IllegalArgumentException("prompt is null");
-        return loaded.tokenizer().encode(text, true, true);
+        Tokenizer tok = loaded.tokenizer();
+        int[] ids = tok.encode(text, true, true);
+        // A chat template that writes bos_token itself, plus the tokenizer's own BOS: keep one.
+        if (ids.length >= 2 && tok.bos() >= 0 && ids[0] == tok.bos() && ids[1] == tok.bos()) ids = java.util.Arrays.copyOfRange(ids, 1, ids.length);
+        return ids;
+    }
+
+    private volatile dev.ember.engine.chat.ChatTemplate chatTemplate;
+
+    @Override
+    public String applyChatTemplate(List<dev.ember.engine.api.ChatMessage> messages, boolean addGenerationPrompt) {
+        dev.ember.engine.chat.ChatTemplate t = chatTemplate;
+        if (t == null) {
+            Object source = loaded.source().metadata().get("tokenizer.chat_template");
+            if (!(source instanceof String template)) {
+                throw new dev.ember.engine.chat.ChatTemplateException(loaded.source().origin()
+                        + " has no chat template (tokenizer.chat_template); pass plain prompts instead");
+            }
+            Tokenizer tok = loaded.tokenizer();
+            t = new dev.ember.engine.chat.ChatTemplate(template, tok.bos() >= 0 ? tok.tokenText(tok.bos()) : "",
+                    tok.eos() >= 0 ? tok.tokenText(tok.eos()) : "");
+            chatTemplate = t;
+        }
+        return t.render(messages, addGenerationPrompt);
     }
 
     @Override

@@ -1,0 +1,70 @@
+package dev.ember.engine.chat;
+
+import dev.ember.engine.api.ChatMessage;
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+class ChatTemplateTest {
+    static final String CHATML = "{% for message in messages %}{{'<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>' + '\\n'}}{% endfor %}"
+            + "{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}";
+
+    static final String LLAMA3 = "{{ bos_token }}{% for message in messages %}"
+            + "{% if loop.index0 == 0 and message['role'] == 'assistant' %}{{ raise_exception('Conversations must start with a user or system message') }}{% endif %}"
+            + "{{ '<|start_header_id|>' + message['role'] + '<|end_header_id|>\\n\\n' + message['content'] | trim + '<|eot_id|>' }}{% endfor %}"
+            + "{% if add_generation_prompt %}{{ '<|start_header_id|>assistant<|end_header_id|>\\n\\n' }}{% endif %}";
+
+    @Test
+    void rendersChatMl() {
+        ChatTemplate t = new ChatTemplate(CHATML, "", "<|im_end|>");
+        String s = t.render(List.of(ChatMessage.system("You are terse."), ChatMessage.user("Hi!")), true);
+        assertEquals("<|im_start|>system\nYou are terse.<|im_end|>\n<|im_start|>user\nHi!<|im_end|>\n<|im_start|>assistant\n", s);
+        assertFalse(t.render(List.of(ChatMessage.user("Hi!")), false).contains("assistant"));
+    }
+
+    @Test
+    void rendersLlama3StyleWithBosAndRaisesTheTemplatesOwnError() {
+        ChatTemplate t = new ChatTemplate(LLAMA3, "<|begin_of_text|>", "<|eot_id|>");
+        String s = t.render(List.of(ChatMessage.user("  What is 2+2?  ")), true);
+        assertEquals("<|begin_of_text|><|start_header_id|>user<|end_header_id|>\n\nWhat is 2+2?<|eot_id|><|start_header_id|>assistant<|end_header_id|>\n\n", s);
+        ChatTemplateException e = assertThrows(ChatTemplateException.class, () -> t.render(List.of(ChatMessage.assistant("hello")), true));
+        assertTrue(e.getMessage().contains("Conversations must start with a user or system message"), e.getMessage());
+    }
+
+    @Test
+    void hostileTemplatesFailClearly() {
+        List<ChatMessage> hi = List.of(ChatMessage.user("hi"));
+        // No file system: includes and imports cannot read anything.
+        for (String tpl : List.of("{% include '/etc/passwd' %}", "{% import '/etc/hostname' as x %}{{ x }}", "{% from 'pom.xml' import y %}")) {
+            String out;
+            try {
+                out = new ChatTemplate(tpl, "", "").render(hi, true);
+            } catch (ChatTemplateException e) {
+                continue;
+            }
+            assertFalse(out.contains("root:") || out.contains("<project"), "template read a file: " + tpl);
+        }
+        // Runaway loops, output and recursion stop at the limits.
+        // range() is capped (10,000 items) rather than allowed to run for ever.
+        assertTrue(new ChatTemplate("{% for i in range(100000000) %}x{% endfor %}", "", "").render(hi, true).length() <= 10_000);
+        assertThrows(ChatTemplateException.class, () -> new ChatTemplate(
+                "{% for i in range(9000) %}{% for j in range(9000) %}xxxxxxxxxx{% endfor %}{% endfor %}", "", "").render(hi, true));
+        assertThrows(ChatTemplateException.class, () -> new ChatTemplate(
+                "{% macro f(n) %}{{ f(n + 1) }}{% endmacro %}{{ f(0) }}", "", "").render(hi, true));
+        assertThrows(ChatTemplateException.class, () -> new ChatTemplate("{% for x in %}", "", "").render(hi, true));
+        assertThrows(ChatTemplateException.class, () -> new ChatTemplate("", "", ""));
+    }
+
+    @Test
+    void engineRendersTheCheckpointsTemplateAndTokenizesItsSpecialTokens() {
+        java.nio.file.Path model = java.nio.file.Path.of(System.getProperty("ember.repo.dir", "..")).resolve("engine/src/test/resources/fixtures/qwen2/model");
+        try (dev.ember.engine.api.Engine e = dev.ember.engine.api.Engine.open(model, dev.ember.engine.api.EngineOptions.defaults().withThreads(1))) {
+            String prompt = e.applyChatTemplate(List.of(ChatMessage.system("Be brief."), ChatMessage.user("Hello")), true);
+            assertEquals("<|im_start|>system\nBe brief.<|im_end|>\n<|im_start|>user\nHello<|im_end|>\n<|im_start|>assistant\n", prompt);
+            int[] ids = e.tokenize(prompt);
+            assertTrue(ids.length < prompt.length() / 2, "special tokens are single ids, not spelled out: " + ids.length);
+        }
+    }
+}
