@@ -24,6 +24,7 @@ import dev.ember.spark.executor.EngineSettings;
  * @param inflightPerTask requests each task keeps queued in the shared engine; 0 means the
  *     engine's max sequences, enough for one task to fill a batch on its own
  * @param prefix prefix-aware partitioning: off, or how to group rows that share a prompt prefix
+ * @param chat where conversations come from when prompts go through the model's chat template (off by default)
  */
 public record EmberOptions(
     String model,
@@ -33,14 +34,15 @@ public record EmberOptions(
     Sampling sampling,
     RowOptionColumns rowOptions,
     int inflightPerTask,
-    PrefixPartitioning prefix)
+    PrefixPartitioning prefix,
+    ChatColumns chat)
     implements Serializable {
 
   public static final String DEFAULT_PROMPT_COLUMN = "prompt";
 
   public static EmberOptions model(String model) {
     return new EmberOptions(
-        model, null, DEFAULT_PROMPT_COLUMN, EngineSettings.defaults(), Sampling.defaults(), RowOptionColumns.defaults(), 0, PrefixPartitioning.off());
+        model, null, DEFAULT_PROMPT_COLUMN, EngineSettings.defaults(), Sampling.defaults(), RowOptionColumns.defaults(), 0, PrefixPartitioning.off(), ChatColumns.off());
   }
 
   /**
@@ -60,6 +62,14 @@ public record EmberOptions(
     if (modelSha256 != null && !modelSha256.matches("[0-9a-fA-F]{64}")) {
       throw new IllegalArgumentException("Ember: model SHA-256 must be 64 hex digits, got " + modelSha256);
     }
+    if (chat == null) {
+      throw new IllegalArgumentException("Ember: chat columns must not be null (use ChatColumns.off())");
+    }
+    try {
+      chat.validate();
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("Ember: " + e.getMessage(), e);
+    }
     if (prefix == null) {
       throw new IllegalArgumentException("Ember: prefix partitioning must not be null (use PrefixPartitioning.off())");
     }
@@ -77,31 +87,45 @@ public record EmberOptions(
   }
 
   public EmberOptions withModelSha256(String value) {
-    return new EmberOptions(model, value, promptColumn, engine, sampling, rowOptions, inflightPerTask, prefix);
+    return new EmberOptions(model, value, promptColumn, engine, sampling, rowOptions, inflightPerTask, prefix, chat);
+  }
+
+  public EmberOptions withChat(ChatColumns value) {
+    return new EmberOptions(model, modelSha256, promptColumn, engine, sampling, rowOptions, inflightPerTask, prefix, value);
+  }
+
+  /** Prompts from a column of messages ({@code role}, {@code content}), rendered with the model's chat template. */
+  public EmberOptions withChatMessages(String column) {
+    return withChat(ChatColumns.messages(column));
+  }
+
+  /** Prompts from system (may be null) and user columns, rendered with the model's chat template. */
+  public EmberOptions withChatColumns(String systemColumn, String userColumn) {
+    return withChat(ChatColumns.systemAndUser(systemColumn, userColumn));
   }
 
   public EmberOptions withPromptColumn(String value) {
-    return new EmberOptions(model, modelSha256, value, engine, sampling, rowOptions, inflightPerTask, prefix);
+    return new EmberOptions(model, modelSha256, value, engine, sampling, rowOptions, inflightPerTask, prefix, chat);
   }
 
   public EmberOptions withEngine(EngineSettings value) {
-    return new EmberOptions(model, modelSha256, promptColumn, value, sampling, rowOptions, inflightPerTask, prefix);
+    return new EmberOptions(model, modelSha256, promptColumn, value, sampling, rowOptions, inflightPerTask, prefix, chat);
   }
 
   public EmberOptions withSampling(Sampling value) {
-    return new EmberOptions(model, modelSha256, promptColumn, engine, value, rowOptions, inflightPerTask, prefix);
+    return new EmberOptions(model, modelSha256, promptColumn, engine, value, rowOptions, inflightPerTask, prefix, chat);
   }
 
   public EmberOptions withRowOptions(RowOptionColumns value) {
-    return new EmberOptions(model, modelSha256, promptColumn, engine, sampling, value, inflightPerTask, prefix);
+    return new EmberOptions(model, modelSha256, promptColumn, engine, sampling, value, inflightPerTask, prefix, chat);
   }
 
   public EmberOptions withInflightPerTask(int value) {
-    return new EmberOptions(model, modelSha256, promptColumn, engine, sampling, rowOptions, value, prefix);
+    return new EmberOptions(model, modelSha256, promptColumn, engine, sampling, rowOptions, value, prefix, chat);
   }
 
   public EmberOptions withPrefix(PrefixPartitioning value) {
-    return new EmberOptions(model, modelSha256, promptColumn, engine, sampling, rowOptions, inflightPerTask, value);
+    return new EmberOptions(model, modelSha256, promptColumn, engine, sampling, rowOptions, inflightPerTask, value, chat);
   }
 
   /**

@@ -34,7 +34,7 @@ final class GeneratePartitions implements MapPartitionsFunction<Row, Row> {
             rows,
             window,
             row -> {
-              RowRequests.Prepared prepared = requests.prepare(row, partition + "-" + next[0]++);
+              RowRequests.Prepared prepared = requests.prepare(row, partition + "-" + next[0]++, engine);
               if (prepared.error() != null) {
                 return CompletableFuture.completedFuture(
                     OutputRows.append(row, ResultColumns.generateError(prepared.error(), 0)));

@@ -17,6 +17,8 @@ import org.apache.spark.sql.types.ShortType;
 import org.apache.spark.sql.types.StringType;
 import org.apache.spark.sql.types.StructType;
 
+import dev.ember.engine.api.ChatMessage;
+import dev.ember.engine.api.Engine;
 import dev.ember.engine.api.Request;
 import dev.ember.engine.api.SamplingParams;
 
@@ -34,6 +36,9 @@ public final class RowRequests implements Serializable {
   }
 
   private final int prompt;
+  private final int messages;
+  private final int system;
+  private final int user;
   private final int maxTokens;
   private final int temperature;
   private final int seed;
@@ -41,8 +46,16 @@ public final class RowRequests implements Serializable {
   private final Sampling defaults;
 
   public RowRequests(StructType schema, EmberOptions options) {
-    this.prompt = column(schema, options.promptColumn(), "prompt", true);
+    ChatColumns chat = options.chat();
+    // With chat columns the prompt is rendered from them; a prompt column is then not needed.
+    this.prompt = column(schema, options.promptColumn(), "prompt", !chat.enabled());
     requireType(schema, prompt, "prompt", t -> t instanceof StringType, "a string");
+    this.messages = chat.messages() == null ? -1 : column(schema, chat.messages(), "messages", true);
+    requireType(schema, messages, "messages", t -> t instanceof ArrayType, "an array of {role, content} structs or maps");
+    this.system = chat.system() == null ? -1 : column(schema, chat.system(), "system", true);
+    requireType(schema, system, "system", t -> t instanceof StringType, "a string");
+    this.user = chat.user() == null ? -1 : column(schema, chat.user(), "user", true);
+    requireType(schema, user, "user", t -> t instanceof StringType, "a string");
     RowOptionColumns cols = options.rowOptions();
     this.maxTokens = optionColumn(schema, cols.maxTokens(), RowOptionColumns.MAX_TOKENS);
     requireType(schema, maxTokens, RowOptionColumns.MAX_TOKENS, RowRequests::isIntegral, "an integer");
@@ -60,7 +73,7 @@ public final class RowRequests implements Serializable {
 
   /** The prompt text, or null when the row has none. */
   public String prompt(Row row) {
-    return row.isNullAt(prompt) ? null : row.getString(prompt);
+    return prompt < 0 || row.isNullAt(prompt) ? null : row.getString(prompt);
   }
 
   /** Why a prompt cannot be used, or null when it can. */
@@ -74,8 +87,73 @@ public final class RowRequests implements Serializable {
     return null;
   }
 
+  /** Whether prompts come from chat columns (and need the engine's chat template). */
+  public boolean chat() {
+    return messages >= 0 || user >= 0;
+  }
+
+  /**
+   * The prompt text for a row: the prompt column, or with chat columns the row's conversation
+   * rendered with the engine's chat template (null when the row has no conversation).
+   */
+  public String prompt(Row row, Engine engine) {
+    if (!chat()) {
+      return prompt(row);
+    }
+    List<ChatMessage> conversation = new ArrayList<>();
+    if (messages >= 0) {
+      if (row.isNullAt(messages)) {
+        return null;
+      }
+      for (Object m : scala.jdk.javaapi.CollectionConverters.asJava((scala.collection.Seq<?>) row.get(messages))) {
+        conversation.add(message(m));
+      }
+    } else {
+      if (row.isNullAt(user)) {
+        return null;
+      }
+      if (system >= 0 && !row.isNullAt(system)) {
+        conversation.add(ChatMessage.system(row.getString(system)));
+      }
+      conversation.add(ChatMessage.user(row.getString(user)));
+    }
+    if (conversation.isEmpty()) {
+      return "";
+    }
+    return engine.applyChatTemplate(conversation, true);
+  }
+
+  /** A message from a struct or a map with role and content. */
+  private static ChatMessage message(Object m) {
+    if (m instanceof Row r) {
+      return new ChatMessage(r.getAs("role"), r.getAs("content"));
+    }
+    if (m instanceof scala.collection.Map<?, ?> map) {
+      java.util.Map<?, ?> j = scala.jdk.javaapi.CollectionConverters.asJava(map);
+      return new ChatMessage((String) j.get("role"), (String) j.get("content"));
+    }
+    throw new IllegalArgumentException("a message must be a struct or map with role and content");
+  }
+
+  /** The request for a row, rendering chat columns with the engine's template when set. */
+  public Prepared prepare(Row row, String requestId, Engine engine) {
+    String text;
+    try {
+      text = prompt(row, engine);
+    } catch (RuntimeException e) {
+      return Prepared.failed("chat template: " + e.getMessage());
+    }
+    return prepareText(row, requestId, text);
+  }
+
   public Prepared prepare(Row row, String requestId) {
-    String text = prompt(row);
+    if (chat()) {
+      throw new IllegalStateException("chat columns need the engine: use prepare(row, id, engine)");
+    }
+    return prepareText(row, requestId, prompt(row));
+  }
+
+  private Prepared prepareText(Row row, String requestId, String text) {
     String problem = checkPrompt(text);
     if (problem != null) {
       return Prepared.failed(problem);

@@ -39,7 +39,13 @@ final class ScorePartitions implements MapPartitionsFunction<Row, Row> {
 
   private Row process(Engine engine, Row row) {
     long start = System.nanoTime();
-    String text = requests.prompt(row);
+    String text;
+    try {
+      text = requests.prompt(row, engine);
+    } catch (RuntimeException e) {
+      String error = "chat template: " + e.getMessage();
+      return OutputRows.append(row, labels == null ? ResultColumns.scoreError(error, 0) : ResultColumns.classifyError(error, 0));
+    }
     String problem = RowRequests.checkPrompt(text);
     if (problem != null) {
       return OutputRows.append(row, labels == null ? ResultColumns.scoreError(problem, 0) : ResultColumns.classifyError(problem, 0));
@@ -60,21 +66,19 @@ final class ScorePartitions implements MapPartitionsFunction<Row, Row> {
   }
 
   /**
-   * Each label's log-likelihood as a continuation of the prompt: log P(prompt + label) minus
-   * log P(prompt). Labels are appended verbatim, so a label usually starts with a space.
+   * Each label's log-likelihood as a continuation of the prompt, from the engine's choice
+   * scoring: the prompt is computed once and shared by all labels through the prefix cache.
+   * Labels are appended verbatim, so a label usually starts with a space.
    */
   private Object[] classify(Engine engine, String prompt, long start) {
-    ScoreResult base = engine.score(prompt);
-    if (base.error() != null) {
-      return ResultColumns.classifyError(base.error(), System.nanoTime() - start);
-    }
+    List<ScoreResult> scores = engine.scoreChoices(prompt, labels);
     double[] logprobs = new double[labels.size()];
     for (int i = 0; i < labels.size(); i++) {
-      ScoreResult s = engine.score(prompt + labels.get(i));
+      ScoreResult s = scores.get(i);
       if (s.error() != null) {
         return ResultColumns.classifyError("label '" + labels.get(i) + "': " + s.error(), System.nanoTime() - start);
       }
-      logprobs[i] = s.logprob() - base.logprob();
+      logprobs[i] = s.logprob();
     }
     return ResultColumns.classify(labels, logprobs, System.nanoTime() - start);
   }

@@ -5,6 +5,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Set;
 
+import dev.ember.spark.frame.ChatColumns;
 import dev.ember.spark.frame.EmberOptions;
 
 /**
@@ -47,6 +48,8 @@ record JobArgs(
         --threads N  --context-length N  --max-sequences N  --max-batch-tokens N  --inflight-per-task N
         --kv-cache-bytes N
         --prefix-partitioning            group rows sharing a prompt prefix (range partition + sort by prompt)
+        --messages-column C              prompts from a column of {role, content} messages, through the model's chat template
+        --system-column C --user-column C  prompts from system and user columns, through the chat template
       """;
 
   static JobArgs parse(String... args) {
@@ -83,6 +86,9 @@ record JobArgs(
         case "--input" -> input = value;
         case "--input-format" -> inputFormat = oneOf(flag, value.toLowerCase(Locale.ROOT), INPUT_FORMATS);
         case "--prompt-column" -> opts = opts.withPromptColumn(value);
+        case "--messages-column" -> opts = opts.withChatMessages(value);
+        case "--system-column" -> opts = opts.withChat(new ChatColumns(null, value, opts.chat().user()));
+        case "--user-column" -> opts = opts.withChat(new ChatColumns(null, opts.chat().system(), value));
         case "--output" -> output = value;
         case "--output-format" -> outputFormat = oneOf(flag, value.toLowerCase(Locale.ROOT), OUTPUT_FORMATS);
         case "--master" -> master = value;
@@ -120,7 +126,7 @@ record JobArgs(
     }
     opts =
         new EmberOptions(
-            model, opts.modelSha256(), opts.promptColumn(), opts.engine(), opts.sampling(), opts.rowOptions(), opts.inflightPerTask(), opts.prefix());
+            model, opts.modelSha256(), opts.promptColumn(), opts.engine(), opts.sampling(), opts.rowOptions(), opts.inflightPerTask(), opts.prefix(), opts.chat());
     opts.validate();
     return new JobArgs(task, input, inputFormat, output, outputFormat, overwrite, master, partitions, List.copyOf(labels), opts);
   }

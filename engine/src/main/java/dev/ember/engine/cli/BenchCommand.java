@@ -23,13 +23,15 @@ final class BenchCommand implements Main.Command {
     public String usage() {
         return "bench --model PATH [-p 512] [-n 128] [--threads T] [--reps R] [--batch B] [--json]"
                 + " | bench --model PATH --context 1k,8k,32k [-n 16] [--fill prefill|synthetic] [--json]"
+                + " | bench --membw [--threads T]"
                 + " | bench --model PATH --scenario decode-batch|shared-prefix|random-prompts [--threads T] [--json]";
     }
 
     @Override
     public int run(String[] argv, PrintStream out) {
-        Args a = new Args("bench", argv, 1, Set.of("json"));
-        var path = a.path("model");
+        Args a = new Args("bench", argv, 1, Set.of("json", "membw"));
+        boolean membw = a.flag("membw");
+        var path = membw ? null : a.path("model");
         int p = a.integer("p", 512);
         int n = a.integer("n", 128);
         int threads = a.integer("threads", Runtime.getRuntime().availableProcessors());
@@ -38,6 +40,13 @@ final class BenchCommand implements Main.Command {
         boolean json = a.flag("json");
         String scenario = a.string("scenario", null);
         String contexts = a.string("context", null);
+        if (membw) {
+            a.rejectUnknown();
+            double gbs = MemoryBandwidth.measure(threads);
+            if (json) out.println(Json.write(Map.of("read_gb_s", round(gbs), "threads", threads)));
+            else out.printf("memory read bandwidth: %.2f GB/s with %d threads%n", gbs, threads);
+            return 0;
+        }
         boolean synthetic = "synthetic".equals(a.string("fill", "prefill"));
         a.rejectUnknown();
         if (contexts != null) return contextBench(path, threads, contexts, n, synthetic, json, out);
@@ -86,6 +95,7 @@ final class BenchCommand implements Main.Command {
             result.put("model", path.toString());
             result.put("threads", threads);
             result.put("fill", synthetic ? "synthetic" : "prefill");
+            decode(m, 32); // JIT warm-up before the first context, so all contexts are timed warm
             for (String c : contexts.split(",")) {
                 String spec = c.trim().toLowerCase(java.util.Locale.ROOT);
                 int ctx = spec.endsWith("k") ? Integer.parseInt(spec.substring(0, spec.length() - 1)) * 1024 : Integer.parseInt(spec);
@@ -109,7 +119,7 @@ final class BenchCommand implements Main.Command {
                 double fillSeconds = (System.nanoTime() - t0) / 1e9;
                 int[] next = randomTokens(m, steps + 2, 4);
                 int[] last = {0};
-                for (int i = 0; i < 2; i++) { // warm-up at this context
+                for (int i = 0; i < 2; i++) { // a couple of steps at this context before timing
                     m.forward(ForwardBatch.ofSequence(next, i, 1, ctx + i, table, last), logits);
                     table.setLength(ctx + i + 1);
                 }
