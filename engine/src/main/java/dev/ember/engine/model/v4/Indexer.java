@@ -1,6 +1,9 @@
 package dev.ember.engine.model.v4;
 
 import dev.ember.engine.kernels.Kernels;
+import dev.ember.engine.kernels.WorkerPool;
+import dev.ember.engine.tensor.TensorType;
+import java.lang.foreign.MemorySegment;
 import dev.ember.engine.model.Rope;
 import dev.ember.engine.tensor.WeightMatrix;
 
@@ -23,17 +26,19 @@ record Indexer(Compressor compressor, WeightMatrix queryUp, WeightMatrix headWei
     }
 
     /**
-     * Scores entries {@code [from, to)} for one query row into {@code scores[from..to)}. {@code q}
-     * holds the row's roped queries ([heads × headDim] at {@code qOff}), {@code w} its head weights.
+     * Scores entries {@code [0, visible)} for one query row into {@code scores}: {@code q} holds
+     * the row's roped queries ([heads × headDim] at {@code qOff}), {@code w} its head weights.
      */
-    void score(Kernels k, float[] q, int qOff, float[] w, int wOff, EntryList keys, int from, int to, float[] scores) {
+    void score(Kernels k, WorkerPool pool, float[] q, int qOff, float[] w, int wOff, EntryList keys, int visible, float[] scores) {
+        WeightMatrix queries = new WeightMatrix("indexer queries", TensorType.F32, heads, headDim,
+                MemorySegment.ofArray(q).asSlice(4L * qOff, 4L * heads * headDim));
+        float[] dots = new float[visible * heads];
+        k.matmul(pool, queries, keys.data(), visible, dots);
         float scale = (float) (1.0 / Math.sqrt((double) heads * headDim));
-        float[] data = keys.data();
-        for (int e = from; e < to; e++) {
-            int ko = keys.offset(e);
+        for (int e = 0; e < visible; e++) {
             float score = 0;
             for (int h = 0; h < heads; h++) {
-                float dot = k.dot(q, qOff + h * headDim, data, ko, headDim);
+                float dot = dots[e * heads + h];
                 if (dot > 0) score += w[wOff + h] * dot;
             }
             scores[e] = score * scale;

@@ -308,29 +308,19 @@ final class V4Attention implements Attention {
         k.matmul(ctx.pool(), indexer.headWeights(), in, rows, iw);
         int ird = indexer.rope().rotDims();
         for (int r = 0; r < rows; r++) indexer.rope().applyAt(iq, r * ih * id + id - ird, ih, id, batch.positions()[r], false);
-        // Score every visible entry for every row, in parallel chunks of entries (decode has one
-        // row, so splitting by rows alone would leave the indexer on one thread), then select.
+        // Score each row's visible entries as one matrix product: the entries are the rows of the
+        // input and the row's indexer queries the weights, so the tiled GEMM reads every key once
+        // for all heads (a dot call per key and head would pay a reduction each time).
         float[][] scores = new float[rows][];
         int[] visible = new int[rows];
-        int chunk = 256;
-        int tasks = 0;
-        int[] firstTask = new int[rows + 1];
         for (int r = 0; r < rows; r++) {
             LayerState st = state(batch.tables()[r], layer);
             visible[r] = indexer.visible(st.index.entries, batch.positions()[r]);
             scores[r] = new float[visible[r]];
-            firstTask[r] = tasks;
-            if (visible[r] > indexer.topK()) tasks += (visible[r] + chunk - 1) / chunk;
+            if (visible[r] > indexer.topK()) {
+                indexer.score(k, ctx.pool(), iq, r * ih * id, iw, r * ih, st.index.entries, visible[r], scores[r]);
+            }
         }
-        firstTask[rows] = tasks;
-        float[] iqf = iq, iwf = iw;
-        ctx.pool().parallelFor(tasks, t -> {
-            int r = 0;
-            while (firstTask[r + 1] <= t) r++;
-            int from = (t - firstTask[r]) * chunk;
-            LayerState st = state(batch.tables()[r], layer);
-            indexer.score(k, iqf, r * ih * id, iwf, r * ih, st.index.entries, from, Math.min(visible[r], from + chunk), scores[r]);
-        });
         for (int r = 0; r < rows; r++) {
             int[] sel = new int[indexer.topK()];
             chosenCount[r] = indexer.select(scores[r], visible[r], sel);
