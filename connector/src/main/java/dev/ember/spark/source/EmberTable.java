@@ -21,8 +21,9 @@ final class EmberTable implements SupportsRead {
   private final SplitPlanner.Plan plan;
 
   EmberTable(CaseInsensitiveStringMap map) {
-    this.options = SourceOptions.parse(map);
-    var conf = SparkSession.active().sparkContext().hadoopConfiguration();
+    var spark = SparkSession.active();
+    this.options = StagedInput.asJsonLines(SourceOptions.parse(map), spark, map.getBoolean("header", true), map.get("stagingDir"));
+    var conf = spark.sparkContext().hadoopConfiguration();
     ModelPreflight.check(options.ember().model(), conf);
     boolean json = options.format().equals("json");
     int maxTokens = options.task().equals("generate") ? options.ember().sampling().maxTokens() : 0;

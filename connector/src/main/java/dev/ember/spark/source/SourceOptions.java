@@ -19,7 +19,9 @@ import dev.ember.spark.frame.EmberOptions;
  * </pre>
  *
  * Options: {@code model} (required), {@code path} (or load(path); a file or a directory of files),
- * {@code format} json|text (default: text for .txt, else json), {@code task} generate|score,
+ * {@code format} json|text|parquet|csv (default from the extension, else json; parquet and csv
+ * are staged as JSON Lines first, see {@link StagedInput}, with {@code header} for csv, default
+ * true, and {@code stagingDir}), {@code task} generate|score,
  * {@code promptColumn}, {@code maxTokens}, {@code temperature}, {@code topK}, {@code topP},
  * {@code seed}, {@code stop}, {@code threads}, {@code contextLength}, {@code maxSequences},
  * {@code modelSha256}, {@code partitionTokens} (estimated tokens per input partition, default
@@ -37,9 +39,11 @@ record SourceOptions(String path, String format, String task, EmberOptions ember
     if (path == null || path.isBlank()) {
       throw new IllegalArgumentException("Ember: give the prompts with load(path) or option 'path'");
     }
-    String format = map.getOrDefault("format", path.toLowerCase(Locale.ROOT).endsWith(".txt") ? "text" : "json").toLowerCase(Locale.ROOT);
-    if (!format.equals("json") && !format.equals("text")) {
-      throw new IllegalArgumentException("Ember: option 'format' must be json or text, got " + format);
+    String lower = path.toLowerCase(Locale.ROOT);
+    String byName = lower.endsWith(".txt") ? "text" : lower.endsWith(".parquet") ? "parquet" : lower.endsWith(".csv") ? "csv" : "json";
+    String format = map.getOrDefault("format", byName).toLowerCase(Locale.ROOT);
+    if (!java.util.Set.of("json", "text", "parquet", "csv").contains(format)) {
+      throw new IllegalArgumentException("Ember: option 'format' must be json, text, parquet or csv, got " + format);
     }
     String task = map.getOrDefault("task", "generate").toLowerCase(Locale.ROOT);
     if (!task.equals("generate") && !task.equals("score")) {

@@ -137,4 +137,28 @@ class TestEmberSource extends SparkTestBase {
       }
     }).get();
   }
+
+  @Test
+  void parquetAndCsvPromptsAreReadThroughANamedPromptColumn() throws Exception {
+    Dataset<Row> src = spark.sql("SELECT * FROM VALUES (1L, 'Once upon a time'), (2L, 'The little dog'), (3L, NULL) AS t(id, story)");
+    Path parquet = dir.resolve("prompts.parquet");
+    src.write().parquet(parquet.toString());
+    Path csv = dir.resolve("prompts.csv");
+    src.coalesce(1).write().option("header", "true").csv(csv.toString());
+    String expected;
+    try (Engine engine = Engine.open(storiesModel(), EngineOptions.defaults().withThreads(1))) {
+      expected = engine.submit(Request.ofText("x", "Once upon a time", SamplingParams.greedy(8))).join().text();
+    }
+    for (var entry : List.of(List.of(parquet.toString(), "parquet"), List.of(csv.toString(), "csv"))) {
+      Dataset<Row> df = read(Path.of(entry.get(0)), "format", entry.get(1), "promptColumn", "story");
+      Map<Object, Row> byId = new java.util.HashMap<>();
+      df.collectAsList().forEach(r -> byId.put(((Number) r.getAs("id")).longValue(), r));
+      assertEquals(3, byId.size(), entry.get(1));
+      assertEquals(expected, byId.get(1L).getAs("text"), entry.get(1));
+      assertEquals("prompt is null", byId.get(3L).getAs("error"), entry.get(1));
+    }
+    Exception e = org.junit.jupiter.api.Assertions.assertThrows(Exception.class,
+        () -> read(parquet, "format", "parquet", "promptColumn", "nope").collectAsList());
+    org.junit.jupiter.api.Assertions.assertTrue(String.valueOf(e.getMessage()).contains("prompt column 'nope'"), e.getMessage());
+  }
 }
