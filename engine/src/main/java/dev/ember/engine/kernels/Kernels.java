@@ -49,6 +49,17 @@ public interface Kernels {
     /** In-place softmax over {@code x[off .. off + n)}. */
     void softmax(float[] x, int off, int n);
 
+    /**
+     * Keys per block of the key-block layout that {@link #dotsBlock} reads: a block holds
+     * {@code keyBlock()} keys of {@code dim} floats, dimension-major (element {@code i} of key
+     * {@code j} at {@code i * keyBlock() + j}), so one pass yields that many dot products with no
+     * horizontal reduction.
+     */
+    int keyBlock();
+
+    /** {@code out[outOff + j] = Σ_i q[qOff + i] · block[blockOff + i·keyBlock() + j]} for j < keyBlock(). */
+    void dotsBlock(float[] q, int qOff, float[] block, int blockOff, int dim, float[] out, int outOff);
+
     /** {@code acc[accOff + i] += x[xOff + i]}. */
     void add(float[] acc, int accOff, float[] x, int xOff, int n);
 }

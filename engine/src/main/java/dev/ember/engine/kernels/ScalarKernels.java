@@ -69,6 +69,18 @@ final class ScalarKernels implements Kernels {
     }
 
     @Override
+    public int keyBlock() { return 8; }
+
+    @Override
+    public void dotsBlock(float[] q, int qOff, float[] block, int blockOff, int dim, float[] out, int outOff) {
+        for (int j = 0; j < 8; j++) {
+            float acc = 0f;
+            for (int i = 0; i < dim; i++) acc = Math.fma(q[qOff + i], block[blockOff + i * 8 + j], acc);
+            out[outOff + j] = acc;
+        }
+    }
+
+    @Override
     public void axpy(float alpha, float[] x, int xOff, float[] y, int yOff, int n) {
         for (int i = 0; i < n; i++) y[yOff + i] += alpha * x[xOff + i];
     }

@@ -122,6 +122,18 @@ final class VectorKernels implements Kernels {
     }
 
     @Override
+    public int keyBlock() { return L; }
+
+    @Override
+    public void dotsBlock(float[] q, int qOff, float[] block, int blockOff, int dim, float[] out, int outOff) {
+        FloatVector acc = FloatVector.zero(FS);
+        for (int i = 0; i < dim; i++) {
+            acc = FloatVector.fromArray(FS, block, blockOff + i * L).fma(FloatVector.broadcast(FS, q[qOff + i]), acc);
+        }
+        acc.intoArray(out, outOff);
+    }
+
+    @Override
     public void axpy(float alpha, float[] x, int xOff, float[] y, int yOff, int n) {
         FloatVector a = FloatVector.broadcast(FS, alpha);
         int i = 0;

@@ -76,7 +76,12 @@ record Compressor(WeightMatrix kv, WeightMatrix gate, float[] ape, RmsNorm norm,
     }
 
     State newState() {
-        return new State(ratio, projected(), width);
+        return new State(ratio, projected(), width, 0);
+    }
+
+    /** State whose entries also keep the key-block layout (the indexer's keys, scored many at a time). */
+    State newState(int keyBlock) {
+        return new State(ratio, projected(), width, keyBlock);
     }
 
     /** One sequence's compressor state for one layer: the open window, the previous window's halves and the entries. */
@@ -86,12 +91,12 @@ record Compressor(WeightMatrix kv, WeightMatrix gate, float[] ape, RmsNorm norm,
         boolean hasPrevious;
         final EntryList entries;
 
-        State(int ratio, int projected, int width) {
+        State(int ratio, int projected, int width, int keyBlock) {
             pendingValues = new float[ratio * projected];
             pendingGates = new float[ratio * projected];
             prevValues = new float[ratio * width];
             prevGates = new float[ratio * width];
-            entries = new EntryList(width);
+            entries = new EntryList(width, keyBlock);
         }
 
         /** Floats held for the open window and the overlap halves (the fixed part of the cache). */

@@ -1,9 +1,6 @@
 package dev.ember.engine.model.v4;
 
 import dev.ember.engine.kernels.Kernels;
-import dev.ember.engine.kernels.WorkerPool;
-import dev.ember.engine.tensor.TensorType;
-import java.lang.foreign.MemorySegment;
 import dev.ember.engine.model.Rope;
 import dev.ember.engine.tensor.WeightMatrix;
 
@@ -28,20 +25,24 @@ record Indexer(Compressor compressor, WeightMatrix queryUp, WeightMatrix headWei
     /**
      * Scores entries {@code [0, visible)} for one query row into {@code scores}: {@code q} holds
      * the row's roped queries ([heads × headDim] at {@code qOff}), {@code w} its head weights.
+     * Keys are read from their dimension-major block copy, a block of keys per kernel pass with no
+     * per-key reduction (at 32k tokens a CSA layer scores 8,192 keys for every head).
      */
-    void score(Kernels k, WorkerPool pool, float[] q, int qOff, float[] w, int wOff, EntryList keys, int visible, float[] scores) {
-        WeightMatrix queries = new WeightMatrix("indexer queries", TensorType.F32, heads, headDim,
-                MemorySegment.ofArray(q).asSlice(4L * qOff, 4L * heads * headDim));
-        float[] dots = new float[visible * heads];
-        k.matmul(pool, queries, keys.data(), visible, dots);
+    void score(Kernels k, float[] q, int qOff, float[] w, int wOff, EntryList keys, int visible, float[] scores) {
+        int kb = keys.keyBlock();
+        float[] blocks = keys.blocks();
+        float[] dots = new float[kb];
+        float[] acc = new float[kb];
         float scale = (float) (1.0 / Math.sqrt((double) heads * headDim));
-        for (int e = 0; e < visible; e++) {
-            float score = 0;
+        for (int b = 0; b * kb < visible; b++) {
+            java.util.Arrays.fill(acc, 0f);
             for (int h = 0; h < heads; h++) {
-                float dot = dots[e * heads + h];
-                if (dot > 0) score += w[wOff + h] * dot;
+                k.dotsBlock(q, qOff + h * headDim, blocks, b * kb * headDim, headDim, dots, 0);
+                float wh = w[wOff + h];
+                for (int j = 0; j < kb; j++) if (dots[j] > 0) acc[j] += wh * dots[j];
             }
-            scores[e] = score * scale;
+            int n = Math.min(kb, visible - b * kb);
+            for (int j = 0; j < n; j++) scores[b * kb + j] = acc[j] * scale;
         }
     }
 

@@ -36,6 +36,7 @@ final class V4Attention implements Attention {
     private final Rope rope;
     private final int layers, heads, headDim, window;
     private final float eps;
+    private final int keyBlock = dev.ember.engine.kernels.Kernels.get().keyBlock();
 
     V4Attention(Kind kind, WeightMatrix wqA, RmsNorm qNorm, WeightMatrix wqB, WeightMatrix wkv, RmsNorm kvNorm,
                 WeightMatrix[] woA, WeightMatrix woB, float[] sinks, Compressor compressor, Indexer indexer, Rope rope,
@@ -65,7 +66,7 @@ final class V4Attention implements Attention {
         LayerState(V4Attention a) {
             ring = new float[a.window * a.headDim];
             main = a.compressor == null ? null : a.compressor.newState();
-            index = a.indexer == null ? null : a.indexer.compressor().newState();
+            index = a.indexer == null ? null : a.indexer.compressor().newState(a.keyBlock);
         }
     }
 
@@ -318,7 +319,7 @@ final class V4Attention implements Attention {
             visible[r] = indexer.visible(st.index.entries, batch.positions()[r]);
             scores[r] = new float[visible[r]];
             if (visible[r] > indexer.topK()) {
-                indexer.score(k, ctx.pool(), iq, r * ih * id, iw, r * ih, st.index.entries, visible[r], scores[r]);
+                indexer.score(k, iq, r * ih * id, iw, r * ih, st.index.entries, visible[r], scores[r]);
             }
         }
         for (int r = 0; r < rows; r++) {
