@@ -1,6 +1,7 @@
 package dev.ember.engine.model.v4;
 
 import dev.ember.engine.kernels.Kernels;
+import dev.ember.engine.kernels.WorkerPool;
 import dev.ember.engine.model.Rope;
 import dev.ember.engine.tensor.WeightMatrix;
 
@@ -28,22 +29,26 @@ record Indexer(Compressor compressor, WeightMatrix queryUp, WeightMatrix headWei
      * Keys are read from their dimension-major block copy, a block of keys per kernel pass with no
      * per-key reduction (at 32k tokens a CSA layer scores 8,192 keys for every head).
      */
-    void score(Kernels k, float[] q, int qOff, float[] w, int wOff, EntryList keys, int visible, float[] scores) {
+    void score(Kernels k, WorkerPool pool, float[] q, int qOff, float[] w, int wOff, EntryList keys, int visible, float[] scores) {
         int kb = keys.keyBlock();
         float[] blocks = keys.blocks();
-        float[] dots = new float[kb];
-        float[] acc = new float[kb];
         float scale = (float) (1.0 / Math.sqrt((double) heads * headDim));
-        for (int b = 0; b * kb < visible; b++) {
-            java.util.Arrays.fill(acc, 0f);
-            for (int h = 0; h < heads; h++) {
-                k.dotsBlock(q, qOff + h * headDim, blocks, b * kb * headDim, headDim, dots, 0);
-                float wh = w[wOff + h];
-                for (int j = 0; j < kb; j++) if (dots[j] > 0) acc[j] += wh * dots[j];
+        int nBlocks = (visible + kb - 1) / kb;
+        int perTask = 16;
+        pool.parallelFor((nBlocks + perTask - 1) / perTask, t -> {
+            float[] dots = new float[kb];
+            float[] acc = new float[kb];
+            for (int b = t * perTask; b < Math.min(nBlocks, (t + 1) * perTask); b++) {
+                java.util.Arrays.fill(acc, 0f);
+                for (int h = 0; h < heads; h++) {
+                    k.dotsBlock(q, qOff + h * headDim, blocks, b * kb * headDim, headDim, dots, 0);
+                    float wh = w[wOff + h];
+                    for (int j = 0; j < kb; j++) if (dots[j] > 0) acc[j] += wh * dots[j];
+                }
+                int n = Math.min(kb, visible - b * kb);
+                for (int j = 0; j < n; j++) scores[b * kb + j] = acc[j] * scale;
             }
-            int n = Math.min(kb, visible - b * kb);
-            for (int j = 0; j < n; j++) scores[b * kb + j] = acc[j] * scale;
-        }
+        });
     }
 
     /**

@@ -319,7 +319,7 @@ final class V4Attention implements Attention {
             visible[r] = indexer.visible(st.index.entries, batch.positions()[r]);
             scores[r] = new float[visible[r]];
             if (visible[r] > indexer.topK()) {
-                indexer.score(k, iq, r * ih * id, iw, r * ih, st.index.entries, visible[r], scores[r]);
+                indexer.score(k, ctx.pool(), iq, r * ih * id, iw, r * ih, st.index.entries, visible[r], scores[r]);
             }
         }
         for (int r = 0; r < rows; r++) {
