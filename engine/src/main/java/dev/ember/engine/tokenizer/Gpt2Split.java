@@ -11,6 +11,20 @@ final class Gpt2Split implements SplitStage {
 
     private Gpt2Split() {}
 
+    /**
+     * Length of the English contraction ('s 't 'm 'd 're 've 'll) starting at {@code pos}, or 0;
+     * {@code ignoreCase} for the Llama 3 family's {@code (?i:...)}.
+     */
+    static int contractionLength(int[] cps, int pos, int end, boolean ignoreCase) {
+        if (cps[pos] != '\'' || pos + 1 >= end) return 0;
+        int next = ignoreCase ? UnicodeProps.toLower(cps[pos + 1]) : cps[pos + 1];
+        if (next == 's' || next == 't' || next == 'm' || next == 'd') return 2;
+        if (pos + 2 >= end) return 0;
+        int next2 = ignoreCase ? UnicodeProps.toLower(cps[pos + 2]) : cps[pos + 2];
+        boolean two = (next == 'r' && next2 == 'e') || (next == 'v' && next2 == 'e') || (next == 'l' && next2 == 'l');
+        return two ? 3 : 0;
+    }
+
     @Override
     public void split(SplitText text, int start, int end, IntList out) {
         int[] cps = text.cps;
@@ -22,23 +36,12 @@ final class Gpt2Split implements SplitStage {
             int f = flags[pos];
 
             // 's 't 'm 'd 're 've 'll
-            if (cp == '\'' && pos + 1 < end) {
-                int next = cps[pos + 1];
-                if (next == 's' || next == 't' || next == 'm' || next == 'd') {
-                    pos += 2;
-                    out.add(pos - prevEnd);
-                    prevEnd = pos;
-                    continue;
-                }
-                if (pos + 2 < end) {
-                    int next2 = cps[pos + 2];
-                    if ((next == 'r' && next2 == 'e') || (next == 'v' && next2 == 'e') || (next == 'l' && next2 == 'l')) {
-                        pos += 3;
-                        out.add(pos - prevEnd);
-                        prevEnd = pos;
-                        continue;
-                    }
-                }
+            int contraction = contractionLength(cps, pos, end, false);
+            if (contraction > 0) {
+                pos += contraction;
+                out.add(pos - prevEnd);
+                prevEnd = pos;
+                continue;
             }
 
             // An optional leading space joins a run of letters, of digits, or of other symbols.

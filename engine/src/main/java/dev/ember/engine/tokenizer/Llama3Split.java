@@ -34,23 +34,12 @@ final class Llama3Split implements SplitStage {
             int f = flags[pos];
 
             // (?i:'s|'t|'re|'ve|'m|'ll|'d)
-            if (cp == '\'' && pos + 1 < end) {
-                int next = UnicodeProps.toLower(cps[pos + 1]);
-                if (next == 's' || next == 't' || next == 'm' || next == 'd') {
-                    pos += 2;
-                    out.add(pos - prevEnd);
-                    prevEnd = pos;
-                    continue;
-                }
-                if (pos + 2 < end) {
-                    int next2 = UnicodeProps.toLower(cps[pos + 2]);
-                    if ((next == 'r' && next2 == 'e') || (next == 'v' && next2 == 'e') || (next == 'l' && next2 == 'l')) {
-                        pos += 3;
-                        out.add(pos - prevEnd);
-                        prevEnd = pos;
-                        continue;
-                    }
-                }
+            int contraction = Gpt2Split.contractionLength(cps, pos, end, true);
+            if (contraction > 0) {
+                pos += contraction;
+                out.add(pos - prevEnd);
+                prevEnd = pos;
+                continue;
             }
 
             // [^\r\n\p{L}\p{N}]?\p{L}+ : one leading non-letter (not a newline or digit) joins the letters
