@@ -1,6 +1,5 @@
 package dev.ember.engine.model;
 
-import dev.ember.engine.tensor.Tensor;
 import dev.ember.engine.tensor.WeightMatrix;
 
 /**
@@ -20,20 +19,6 @@ public record ExpertWeights(WeightMatrix[] gate, WeightMatrix[] up, WeightMatrix
             g[e] = src.expert(gate, e);
             u[e] = src.expert(up, e);
             d[e] = src.expert(down, e);
-        }
-        return new ExpertWeights(g, u, d);
-    }
-
-    public static ExpertWeights stacked(Tensor gate, Tensor up, Tensor down) {
-        int n = Math.toIntExact(gate.shape()[2]);
-        if (up.shape()[2] != n || down.shape()[2] != n) {
-            throw new ModelLoadException(gate.name() + ", " + up.name() + ", " + down.name() + ": expert counts differ");
-        }
-        WeightMatrix[] g = new WeightMatrix[n], u = new WeightMatrix[n], d = new WeightMatrix[n];
-        for (int e = 0; e < n; e++) {
-            g[e] = gate.slice(e);
-            u[e] = up.slice(e);
-            d[e] = down.slice(e);
         }
         return new ExpertWeights(g, u, d);
     }

@@ -96,25 +96,26 @@ public final class Rope {
      * (DeepSeek-V4 un-rotates its attention outputs).
      */
     public void applyAt(float[] x, int off, int heads, int stride, int position, boolean inverse) {
-        int half = rotDims / 2;
-        float[] cs = new float[rotDims];
-        for (int i = 0; i < half; i++) {
-            double angle = position * invFreq[i];
-            cs[2 * i] = (float) (Math.cos(angle) * mscale);
-            cs[2 * i + 1] = (float) ((inverse ? -Math.sin(angle) : Math.sin(angle)) * mscale);
-        }
-        apply(x, off, heads, stride, cs, 0);
+        rotate(x, off, heads, stride, table(new int[]{position}, 1), 0, inverse);
     }
 
     /** Rotates {@code heads} heads of size {@code headDim} at {@code x[off..]} with row {@code row} of the table. */
     public void apply(float[] x, int off, int heads, int headDim, float[] table, int row) {
+        rotate(x, off, heads, headDim, table, row * rotDims, false);
+    }
+
+    /** The inverse rotation (by {@code -position}) with row {@code row} of the table. */
+    public void applyInverse(float[] x, int off, int heads, int headDim, float[] table, int row) {
+        rotate(x, off, heads, headDim, table, row * rotDims, true);
+    }
+
+    private void rotate(float[] x, int off, int heads, int headDim, float[] table, int t, boolean inverse) {
         int half = rotDims / 2;
-        int t = row * rotDims;
         for (int h = 0; h < heads; h++) {
             int base = off + h * headDim;
             for (int i = 0; i < half; i++) {
                 float c = table[t + 2 * i];
-                float s = table[t + 2 * i + 1];
+                float s = inverse ? -table[t + 2 * i + 1] : table[t + 2 * i + 1];
                 int a, b;
                 if (layout == RopeLayout.NORMAL) {
                     a = base + 2 * i;

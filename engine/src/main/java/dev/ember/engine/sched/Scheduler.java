@@ -295,13 +295,11 @@ public final class Scheduler {
             s.cachedBlocks++;
         }
         // Snapshots live beside the pool: keep them within their own budget, least recently used out first.
-        while (cache.snapshotBytes() > snapshotBudget && cache.evict(1) > 0) { }
+        while (cache.snapshotBytes() > SNAPSHOT_BUDGET && cache.evict(1) > 0) { }
     }
 
     /** Most bytes the prefix cache's block snapshots may hold (models with state beside the blocks). */
-    private long snapshotBudget = 256L << 20;
-
-    public void setSnapshotBudget(long bytes) { this.snapshotBudget = bytes; }
+    static final long SNAPSHOT_BUDGET = 256L << 20;
 
     // ---- memory pressure -------------------------------------------------------------------
 

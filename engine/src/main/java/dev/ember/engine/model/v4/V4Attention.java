@@ -170,13 +170,13 @@ final class V4Attention implements Attention {
         float[] q = new float[rows * qDim];
         k.matmul(ctx.pool(), wqB, cq, rows, q);
         float[] kv = new float[rows * d];
+        float[] angles = rope.table(batch.positions(), rows); // cos/sin per row, shared by q, kv, the output and the indexer
         k.matmul(ctx.pool(), wkv, in, rows, kv);
         for (int r = 0; r < rows; r++) {
-            int pos = batch.positions()[r];
             for (int h = 0; h < heads; h++) unweightedRmsNorm(q, r * qDim + h * d, d, eps);
-            rope.applyAt(q, r * qDim + d - rd, heads, d, pos, false);
+            rope.apply(q, r * qDim + d - rd, heads, d, angles, r);
             kvNorm.apply(k, kv, r * d, kv, r * d, 1);
-            rope.applyAt(kv, r * d + d - rd, 1, d, pos, false);
+            rope.apply(kv, r * d + d - rd, 1, d, angles, r);
         }
         // Where each sequence's rows start: window keys inside this batch come from `kv`, older ones from the ring.
         Map<BlockTable, int[]> starts = new IdentityHashMap<>();
@@ -187,7 +187,7 @@ final class V4Attention implements Attention {
 
         int[][] chosen = new int[rows][];
         int[] chosenCount = new int[rows];
-        if (compressor != null) compress(ctx, layer, in, cq, chosen, chosenCount);
+        if (compressor != null) compress(ctx, layer, in, cq, angles, chosen, chosenCount);
 
         float[] att = new float[rows * qDim];
         float scale = (float) (1.0 / Math.sqrt(d));
@@ -242,7 +242,7 @@ final class V4Attention implements Attention {
             int bs = table.pool().blockSize();
             if (table.snapshotsWanted() && (pos + 1) % bs == 0) recordSnapshot(table, layer, st, (pos + 1) / bs - 1, bs);
         }
-        for (int r = 0; r < rows; r++) rope.applyAt(att, r * qDim + d - rd, heads, d, batch.positions()[r], true);
+        for (int r = 0; r < rows; r++) rope.applyInverse(att, r * qDim + d - rd, heads, d, angles, r);
         // Grouped low-rank output: each group of heads → its own low-rank slice, then one mix to the hidden size.
         int groups = woA.length, groupIn = qDim / groups, rank = woA[0].rows();
         float[] groupX = new float[rows * groupIn];
@@ -271,7 +271,7 @@ final class V4Attention implements Attention {
     }
 
     /** Runs the compressors over the batch rows in order, then (CSA) lets the indexer pick each row's entries. */
-    private void compress(ForwardContext ctx, int layer, float[] in, float[] cq, int[][] chosen, int[] chosenCount) {
+    private void compress(ForwardContext ctx, int layer, float[] in, float[] cq, float[] angles, int[][] chosen, int[] chosenCount) {
         Kernels k = ctx.kernels();
         ForwardBatch batch = ctx.batch();
         int rows = ctx.rows();
@@ -308,7 +308,8 @@ final class V4Attention implements Attention {
         float[] iw = new float[rows * ih];
         k.matmul(ctx.pool(), indexer.headWeights(), in, rows, iw);
         int ird = indexer.rope().rotDims();
-        for (int r = 0; r < rows; r++) indexer.rope().applyAt(iq, r * ih * id + id - ird, ih, id, batch.positions()[r], false);
+        float[] itable = indexer.rope() == rope ? angles : indexer.rope().table(batch.positions(), rows);
+        for (int r = 0; r < rows; r++) indexer.rope().apply(iq, r * ih * id + id - ird, ih, id, itable, r);
         // Score each row's visible entries as one matrix product: the entries are the rows of the
         // input and the row's indexer queries the weights, so the tiled GEMM reads every key once
         // for all heads (a dot call per key and head would pay a reduction each time).
