@@ -104,6 +104,21 @@ public final class RadixPrefixCache {
     }
 
     /**
+     * How many whole blocks of {@code tokens[0 .. limit)} are cached, without taking references
+     * or counting as a use (for scheduling decisions that must not disturb the LRU order).
+     */
+    public int cachedBlocks(int[] tokens, int limit) {
+        Node node = root;
+        int blocks = 0;
+        for (int pos = 0; pos + blockSize <= limit; pos += blockSize) {
+            node = node.children.get(new BlockKey(Arrays.copyOfRange(tokens, pos, pos + blockSize)));
+            if (node == null) break;
+            blocks++;
+        }
+        return blocks;
+    }
+
+    /**
      * Among {@code node}'s children, the block whose tokens share the longest prefix with
      * {@code tokens[from .. limit)}, with that length; null when none shares a token. The caller
      * copies that many slots into a private block.

@@ -278,11 +278,9 @@ public final class Scheduler {
         return false;
     }
 
-    /** Full blocks of {@code s}'s prompt already in the cache (a lookup without retaining). */
+    /** Full blocks of {@code s}'s prompt already in the cache. */
     private int cachedPrefixBlocks(Sequence s) {
-        RadixPrefixCache.Match m = cache.match(s.tokens(), s.length() - 1);
-        for (int b : m.blocks()) pool.release(b);
-        return m.blocks().length;
+        return cache.cachedBlocks(s.tokens(), s.length() - 1);
     }
 
     /** Inserts the sequence's newly completed full blocks into the prefix cache. */
