@@ -31,6 +31,17 @@ public interface Kernels {
      */
     void matmul(WorkerPool pool, WeightMatrix w, float[] in, int rows, float[] out);
 
+    /**
+     * {@code w} in the layout this implementation computes fastest from: the vector kernels copy
+     * Q8_0, Q4_0 and float matrices into {@link dev.ember.engine.tensor.Interleaved} groups once at
+     * load (same size, plus padding to a whole group); others are returned as they are. Results
+     * are the same either way within the reduction order's tolerance, and a given matrix object
+     * always computes the same way.
+     */
+    default WeightMatrix prepare(WeightMatrix w) {
+        return w;
+    }
+
     /** Writes row {@code row} of {@code w}, dequantized, to {@code dst[dstOff .. dstOff + w.cols())}. */
     void dequantizeRow(WeightMatrix w, int row, float[] dst, int dstOff);
 

@@ -54,7 +54,7 @@ final class ScalarKernels implements Kernels {
 
     private static float dotSeq(float[] a, int aOff, float[] b, int bOff, int n) {
         float s = 0f;
-        for (int i = 0; i < n; i++) s += a[aOff + i] * b[bOff + i];
+        for (int i = 0; i < n; i++) s = Math.fma(a[aOff + i], b[bOff + i], s);
         return s;
     }
 

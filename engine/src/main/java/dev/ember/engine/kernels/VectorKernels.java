@@ -1,6 +1,8 @@
 package dev.ember.engine.kernels;
 
+import dev.ember.engine.tensor.Interleaved;
 import dev.ember.engine.tensor.TensorType;
+import java.lang.foreign.Arena;
 import dev.ember.engine.tensor.WeightMatrix;
 import java.lang.foreign.MemorySegment;
 import jdk.incubator.vector.FloatVector;
@@ -17,6 +19,10 @@ import static dev.ember.engine.kernels.VectorBlocks.L;
 final class VectorKernels implements Kernels {
     /** Output rows per parallel task for a single token (decode): a few microseconds of streaming each. */
     private static final int DECODE_ROWS_PER_TASK = 32;
+    /** Interleaved groups per parallel task for a single token. */
+    private static final int DECODE_GROUPS_PER_TASK = 2;
+    /** Set {@code -Dember.kernels.interleave=false} to compute from the row-major layout (no copy at load). */
+    private static final boolean INTERLEAVE = Boolean.parseBoolean(System.getProperty("ember.kernels.interleave", "true"));
 
     private final String name = "vector-" + FS.vectorBitSize();
 
@@ -35,12 +41,22 @@ final class VectorKernels implements Kernels {
     /** Per-thread buffers, reused across calls so the hot path allocates nothing. */
     static final class Scratch {
         float[] panel = new float[0];
+        float[] block = new float[0];
         /** Room for the six accumulator sums of a 2x3 tile. */
         final float[] lanes = new float[6 * L];
+        /** The accumulators of one interleaved GEMM tile. */
+        final float[] tile = new float[12 * InterleavedMatmul.R];
+        /** One interleaved block's row scales. */
+        final float[] scales = new float[2 * InterleavedMatmul.R];
 
         float[] panel(int size) {
             if (panel.length < size) panel = new float[size];
             return panel;
+        }
+
+        float[] block(int size) {
+            if (block.length < size) block = new float[size];
+            return block;
         }
     }
 
@@ -59,12 +75,19 @@ final class VectorKernels implements Kernels {
         int n;
         int k;
         int rowsPerTask;
+        int groups;
 
         @Override
         public void run(int t) {
+            Scratch s = SCRATCH.get();
+            if (w.interleaved()) {
+                int g0 = t * rowsPerTask, g1 = Math.min(groups, g0 + rowsPerTask); // in groups here
+                if (rows == 1) InterleavedMatmul.decode(w.type(), seg, k, n, in, 0, out, 0, g0, g1, s);
+                else InterleavedMatmul.gemm(w.type(), seg, k, n, in, rows, out, g0, g1, s);
+                return;
+            }
             int j0 = t * rowsPerTask;
             int j1 = Math.min(n, j0 + rowsPerTask);
-            Scratch s = SCRATCH.get();
             if (rows == 1) {
                 Matmul.decode(w.type(), seg, rowBytes, k, in, out, j0, j1, s);
             } else {
@@ -84,14 +107,21 @@ final class VectorKernels implements Kernels {
         MatmulJob job = JOBS.get();
         job.w = w;
         job.seg = w.data();
-        job.rowBytes = w.rowBytes();
+        job.rowBytes = w.interleaved() ? 0 : w.rowBytes();
         job.in = in;
         job.out = out;
         job.rows = rows;
         job.n = w.rows();
         job.k = w.cols();
-        job.rowsPerTask = rows == 1 ? DECODE_ROWS_PER_TASK : Matmul.panelRows(w.cols());
-        int tasks = (job.n + job.rowsPerTask - 1) / job.rowsPerTask;
+        int tasks;
+        if (w.interleaved()) {
+            job.groups = (job.n + InterleavedMatmul.R - 1) / InterleavedMatmul.R;
+            job.rowsPerTask = rows == 1 ? DECODE_GROUPS_PER_TASK : 1;
+            tasks = (job.groups + job.rowsPerTask - 1) / job.rowsPerTask;
+        } else {
+            job.rowsPerTask = rows == 1 ? DECODE_ROWS_PER_TASK : Matmul.panelRows(w.cols());
+            tasks = (job.n + job.rowsPerTask - 1) / job.rowsPerTask;
+        }
         try {
             pool.parallelFor(tasks, job);
         } finally {
@@ -100,7 +130,17 @@ final class VectorKernels implements Kernels {
     }
 
     @Override
+    public WeightMatrix prepare(WeightMatrix w) {
+        if (!INTERLEAVE || w.interleaved() || !InterleavedMatmul.supports(w.type())) return w;
+        return Interleaved.pack(w, InterleavedMatmul.R, Arena.ofAuto());
+    }
+
+    @Override
     public void dequantizeRow(WeightMatrix w, int row, float[] dst, int dstOff) {
+        if (w.interleaved()) {
+            Interleaved.row(w, row, dst, dstOff);
+            return;
+        }
         VectorBlocks.decodeRow(w.type(), w.data(), w.rowBytes() * row, w.cols(), dst, dstOff);
     }
 

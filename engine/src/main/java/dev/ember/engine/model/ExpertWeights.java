@@ -10,6 +10,17 @@ import dev.ember.engine.tensor.WeightMatrix;
 public record ExpertWeights(WeightMatrix[] gate, WeightMatrix[] up, WeightMatrix[] down) {
     public int count() { return gate.length; }
 
+    /** Every expert matrix passed through {@code f} (e.g. into the kernels' layout). */
+    public ExpertWeights map(java.util.function.UnaryOperator<WeightMatrix> f) {
+        WeightMatrix[] g = gate.clone(), u = up.clone(), d = down.clone();
+        for (int e = 0; e < g.length; e++) {
+            g[e] = f.apply(g[e]);
+            u[e] = f.apply(u[e]);
+            d[e] = f.apply(d[e]);
+        }
+        return new ExpertWeights(g, u, d);
+    }
+
     /** The experts of one layer from a weight source, as views (no copies where the source can avoid them). */
     public static ExpertWeights of(WeightSource src, String gate, String up, String down) {
         int n = src.expertCount(gate);

@@ -22,7 +22,7 @@ public final class FeedForwards {
         }
         if (routing == null) throw new ModelLoadException(w.source().origin() + ": layer " + layer + " has experts but " + c.architecture() + " has no router settings");
         var router = w.matrix(b + "ffn_gate_inp.weight");
-        ExpertWeights experts = ExpertWeights.of(w.source(), b + "ffn_gate_exps.weight", b + "ffn_up_exps.weight", b + "ffn_down_exps.weight");
+        ExpertWeights experts = ExpertWeights.of(w.source(), b + "ffn_gate_exps.weight", b + "ffn_up_exps.weight", b + "ffn_down_exps.weight").map(w::prepare);
         SwiGlu shared = null;
         if (w.has(b + "ffn_gate_shexp.weight")) {
             shared = new SwiGlu(w.matrix(b + "ffn_gate_shexp.weight"), w.matrix(b + "ffn_up_shexp.weight"), w.matrix(b + "ffn_down_shexp.weight"));

@@ -18,13 +18,28 @@ public final class Weights {
 
     public boolean has(String name) { return source.hasTensor(name); }
 
+    /** A linear layer's weights, in the layout the kernels compute fastest from ({@link Kernels#prepare}). */
     public WeightMatrix matrix(String name) {
-        return source.tensor(name).asMatrix();
+        return kernels.prepare(source.tensor(name).asMatrix());
+    }
+
+    /** {@code m} in the kernels' preferred layout. */
+    public WeightMatrix prepare(WeightMatrix m) {
+        return kernels.prepare(m);
     }
 
     /** A matrix that must be {@code rows × cols}. */
     public WeightMatrix matrix(String name, int rows, int cols) {
-        WeightMatrix m = matrix(name);
+        return checkShape(matrix(name), rows, cols);
+    }
+
+    /** A lookup table (token embeddings) read a row at a time: kept as stored, never copied. */
+    public WeightMatrix table(String name, int rows, int cols) {
+        return checkShape(source.tensor(name).asMatrix(), rows, cols);
+    }
+
+    private WeightMatrix checkShape(WeightMatrix m, int rows, int cols) {
+        String name = m.name();
         if (m.rows() != rows || m.cols() != cols) {
             throw new ModelLoadException(source.origin() + ": tensor '" + name + "' is " + m.rows() + "x" + m.cols()
                     + ", expected " + rows + "x" + cols);

@@ -67,6 +67,10 @@ public final class Dequant {
 
     /** Row {@code row} of {@code w}, dequantized into {@code dst[off .. off + w.cols())}. */
     public static void row(WeightMatrix w, int row, float[] dst, int off) {
+        if (w.interleaved()) {
+            Interleaved.row(w, row, dst, off);
+            return;
+        }
         row(w.type(), w.data(), w.rowBytes() * row, w.cols(), dst, off);
     }
 

@@ -81,7 +81,7 @@ public final class KernelBench {
             case BF16 -> { for (long b = 0; b < bytes; b += 2) seg.set(dev.ember.engine.tensor.Dequant.LE_SHORT, b, (short) (Float.floatToRawIntBits((float) rnd.nextGaussian() * 0.02f) >>> 16)); }
             case F32 -> { for (long b = 0; b < bytes; b += 4) seg.set(dev.ember.engine.tensor.Dequant.LE_FLOAT, b, (float) rnd.nextGaussian() * 0.02f); }
         }
-        return new WeightMatrix(t + "-" + rows + "x" + cols, t, rows, cols, seg);
+        return Kernels.get().prepare(new WeightMatrix(t + "-" + rows + "x" + cols, t, rows, cols, seg));
     }
 
     private static void decode(Kernels k, WorkerPool pool, TensorType t, int layers, boolean output, double seconds) {

@@ -85,7 +85,7 @@ final class DeepseekV2 implements ModelFamily {
         WeightMatrix output = w.has("output.weight") ? w.matrix("output.weight", vocab, dim) : w.matrix("token_embd.weight");
         String summary = Summaries.of(c, src) + String.format(", MLA kv_lora_rank %d, q_lora_rank %d, nope %d + rope %d, v %d", kvRank, qRank, nope, ropeDim, vDim)
                 + (routing != null ? String.format(", %d experts (top %d, %d shared)", p.integer("expert_count"), p.integer("expert_used_count"), p.integer("expert_shared_count", 0)) : "");
-        return new Decoder(c, compute, w.matrix("token_embd.weight", vocab, dim), blocks, w.rmsNorm("output_norm.weight", dim, eps), output, rope, summary);
+        return new Decoder(c, compute, w.table("token_embd.weight", vocab, dim), blocks, w.rmsNorm("output_norm.weight", dim, eps), output, rope, summary);
     }
 
     /**
@@ -127,12 +127,12 @@ final class DeepseekV2 implements ModelFamily {
             Tensor kb = w.source().tensor(b + "attn_k_b.weight");
             Tensor vb = w.source().tensor(b + "attn_v_b.weight");
             for (int h = 0; h < heads; h++) {
-                kAbsorb[h] = kb.slice(h);
-                vUp[h] = vb.slice(h);
+                kAbsorb[h] = w.prepare(kb.slice(h));
+                vUp[h] = w.prepare(vb.slice(h));
             }
             return;
         }
-        WeightMatrix kv = w.matrix(b + "attn_kv_b.weight", heads * (nope + vDim), kvRank);
+        WeightMatrix kv = w.table(b + "attn_kv_b.weight", heads * (nope + vDim), kvRank);
         float[] row = new float[kvRank];
         for (int h = 0; h < heads; h++) {
             MemorySegment t = Arena.ofAuto().allocate((long) kvRank * nope * 4, 64);
@@ -140,10 +140,10 @@ final class DeepseekV2 implements ModelFamily {
                 w.dequantizeRow(kv, h * (nope + vDim) + i, row);
                 for (int j = 0; j < kvRank; j++) t.setAtIndex(ValueLayout.JAVA_FLOAT_UNALIGNED, (long) j * nope + i, row[j]);
             }
-            kAbsorb[h] = new WeightMatrix(b + "attn_k_b[" + h + "]", TensorType.F32, kvRank, nope, t);
+            kAbsorb[h] = w.prepare(new WeightMatrix(b + "attn_k_b[" + h + "]", TensorType.F32, kvRank, nope, t));
             long rowBytes = kv.rowBytes();
-            vUp[h] = new WeightMatrix(b + "attn_v_b[" + h + "]", kv.type(), vDim, kvRank,
-                    kv.data().asSlice((h * (nope + vDim) + nope) * rowBytes, vDim * rowBytes));
+            vUp[h] = w.prepare(new WeightMatrix(b + "attn_v_b[" + h + "]", kv.type(), vDim, kvRank,
+                    kv.data().asSlice((h * (nope + vDim) + nope) * rowBytes, vDim * rowBytes)));
         }
     }
 }

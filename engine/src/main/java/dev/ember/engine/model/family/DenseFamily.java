@@ -58,7 +58,7 @@ final class DenseFamily {
         // Tied embeddings: without output.weight the embedding matrix doubles as the output head.
         WeightMatrix output = w.has("output.weight") ? w.matrix("output.weight", c.vocabSize(), c.dim()) : w.matrix("token_embd.weight");
         String summary = Summaries.of(c, src);
-        return new Decoder(c, compute, w.matrix("token_embd.weight", c.vocabSize(), c.dim()), blocks,
+        return new Decoder(c, compute, w.table("token_embd.weight", c.vocabSize(), c.dim()), blocks,
                 w.rmsNorm("output_norm.weight", c.dim(), c.rmsEps()), output, rope, summary);
     }
 }

@@ -95,7 +95,7 @@ public final class DeepseekV4Loader {
                     woA, w.matrix(b + "attn_output_b.weight", dim, groups * oRank), w.vector(b + "attn_sinks.weight", heads),
                     compressor, indexer, rope, nLayers, heads, headDim, window, eps);
             float clamp = clamps[i] == 0 ? 0f : Float.intBitsToFloat((int) clamps[i]);
-            ExpertWeights experts = ExpertWeights.of(src, b + "ffn_gate_exps.weight", b + "ffn_up_exps.weight", b + "ffn_down_exps.weight");
+            ExpertWeights experts = ExpertWeights.of(src, b + "ffn_gate_exps.weight", b + "ffn_up_exps.weight", b + "ffn_down_exps.weight").map(w::prepare);
             int e = experts.count();
             ExpertRouter router = new ExpertRouter(e, topK, ExpertRouter.Scoring.SQRT_SOFTPLUS,
                     i < hashLayers ? null : w.optionalVector(b + "exp_probs_b.bias", e), 1, 1, ExpertRouter.GroupScore.MAX, normalize, routeScale);
@@ -116,7 +116,7 @@ public final class DeepseekV4Loader {
                         + " indexer %d heads x %d top %d, mHC %d streams, %d experts top %d (%d hash layers), vocab %d",
                 nLayers, nLayers - csa - hca, csa, hca, dim, heads, headDim, window, indexHeads, indexDim, indexTopK, n,
                 p.integer("expert_count", 0), topK, hashLayers, vocab);
-        return new HyperDecoder(c, compute, w.matrix("token_embd.weight", vocab, dim), layers, head,
+        return new HyperDecoder(c, compute, w.table("token_embd.weight", vocab, dim), layers, head,
                 w.rmsNorm("output_norm.weight", dim, eps), w.matrix("output.weight", vocab, dim), n, summary);
     }
 

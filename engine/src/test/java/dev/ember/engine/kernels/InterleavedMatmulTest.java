@@ -1,0 +1,132 @@
+package dev.ember.engine.kernels;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotSame;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.ember.engine.tensor.Dequant;
+import dev.ember.engine.tensor.Interleaved;
+import dev.ember.engine.tensor.QuantFixtures;
+import dev.ember.engine.tensor.TensorType;
+import dev.ember.engine.tensor.WeightMatrix;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The interleaved layout's kernels follow the scalar reference's reduction order (one sequential
+ * fused sum per output), so their results must equal the scalar kernels' bit for bit, for every
+ * token count (decode, the 1-, 4- and 12-token tiles and their mixes) and thread count.
+ */
+class InterleavedMatmulTest {
+    private static final VectorKernels V = new VectorKernels();
+    private static final ScalarKernels S = new ScalarKernels();
+    private static final TensorType[] TYPES = {TensorType.Q8_0, TensorType.Q4_0, TensorType.F32, TensorType.F16, TensorType.BF16};
+    private static WorkerPool pool1, pool2, pool5;
+
+    @BeforeAll
+    static void pools() {
+        pool1 = new WorkerPool(1);
+        pool2 = new WorkerPool(2);
+        pool5 = new WorkerPool(5);
+    }
+
+    @AfterAll
+    static void closePools() {
+        pool1.close(); pool2.close(); pool5.close();
+    }
+
+    private static int[] colsFor(TensorType t) {
+        return t.isQuantized() ? new int[] {32, 96, 1024} : new int[] {1, 7, 32, 77, 256};
+    }
+
+    @Test
+    void prepareInterleavesTheSupportedTypes() {
+        for (TensorType t : TYPES) {
+            WeightMatrix w = QuantFixtures.random(t, 40, 64, 1);
+            WeightMatrix p = V.prepare(w);
+            assertNotSame(w, p);
+            assertEquals(InterleavedMatmul.R, p.interleave(), t.toString());
+            assertEquals(w.rows(), p.rows());
+            // same bytes per row as stored (plus the padding rows of the last group)
+            int groups = (40 + InterleavedMatmul.R - 1) / InterleavedMatmul.R;
+            assertEquals(t.bytesFor((long) groups * InterleavedMatmul.R * 64), p.data().byteSize(), t.toString());
+        }
+        WeightMatrix q6 = QuantFixtures.random(TensorType.Q6_K, 4, 256, 2);
+        assertTrue(V.prepare(q6) == q6, "types without an interleaved layout stay row-major");
+    }
+
+    @Test
+    void rowsReadBackExactly() {
+        for (TensorType t : TYPES) {
+            for (int cols : colsFor(t)) {
+                WeightMatrix w = QuantFixtures.random(t, 37, cols, cols + t.ordinal());
+                WeightMatrix p = V.prepare(w);
+                float[] a = new float[cols], b = new float[cols], c = new float[cols];
+                for (int r = 0; r < 37; r++) {
+                    Dequant.row(w, r, a, 0);
+                    Interleaved.row(p, r, b, 0);
+                    V.dequantizeRow(p, r, c, 0);
+                    assertArrayEquals(a, b, t + " cols " + cols + " row " + r);
+                    assertArrayEquals(a, c, t + " cols " + cols + " row " + r);
+                }
+            }
+        }
+    }
+
+    @Test
+    void equalsScalarReferenceBitForBit() {
+        int[] ns = {1, 5, 32, 45, 70};
+        int[] tokenCounts = {1, 2, 4, 5, 12, 13, 29};
+        for (TensorType t : TYPES) {
+            for (int cols : colsFor(t)) {
+                for (int n : ns) {
+                    WeightMatrix w = QuantFixtures.random(t, n, cols, n * 1000L + cols);
+                    WeightMatrix p = V.prepare(w);
+                    for (int rows : tokenCounts) {
+                        float[] in = QuantFixtures.randomActivations(rows * cols, rows + cols);
+                        float[] ref = new float[rows * n], got = new float[rows * n];
+                        S.matmul(pool2, w, in, rows, ref);
+                        V.matmul(rows % 2 == 0 ? pool5 : pool2, p, in, rows, got);
+                        for (int i = 0; i < ref.length; i++) {
+                            assertEquals(Float.floatToRawIntBits(ref[i]), Float.floatToRawIntBits(got[i]),
+                                    t + " k=" + cols + " n=" + n + " rows=" + rows + " at " + i + ": " + ref[i] + " vs " + got[i]);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void batchInvariance() {
+        for (TensorType t : TYPES) {
+            int cols = t.isQuantized() ? 256 : 77;
+            int n = 45;
+            WeightMatrix p = V.prepare(QuantFixtures.random(t, n, cols, 77L + cols));
+            float[] big = QuantFixtures.randomActivations(64 * cols, 5);
+            float[] outBig = new float[64 * n];
+            V.matmul(pool2, p, big, 64, outBig);
+            SplittableRandom rnd = new SplittableRandom(cols);
+            for (int trial = 0; trial < 8; trial++) {
+                int token = rnd.nextInt(64);
+                float[] one = new float[cols];
+                System.arraycopy(big, token * cols, one, 0, cols);
+                float[] outOne = new float[n];
+                V.matmul(trial % 2 == 0 ? pool1 : pool5, p, one, 1, outOne);
+                for (int j = 0; j < n; j++) assertEquals(Float.floatToRawIntBits(outBig[token * n + j]), Float.floatToRawIntBits(outOne[j]), t + " alone");
+                int rows = 2 + rnd.nextInt(30);
+                int pos = rnd.nextInt(rows);
+                float[] mix = QuantFixtures.randomActivations(rows * cols, 100 + trial);
+                System.arraycopy(big, token * cols, mix, pos * cols, cols);
+                float[] outMix = new float[rows * n];
+                V.matmul(trial % 3 == 0 ? pool1 : pool5, p, mix, rows, outMix);
+                for (int j = 0; j < n; j++) {
+                    assertEquals(Float.floatToRawIntBits(outBig[token * n + j]), Float.floatToRawIntBits(outMix[pos * n + j]), t + " rows=" + rows + " pos " + pos);
+                }
+            }
+        }
+    }
+}
