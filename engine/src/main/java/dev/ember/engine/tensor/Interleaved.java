@@ -39,7 +39,11 @@ public final class Interleaved {
         return type.bytesFor((long) r * cols);
     }
 
-    /** {@code w} (row-major) copied into the interleaved layout with groups of {@code r} rows. */
+    /**
+     * {@code w} (row-major) copied into the interleaved layout with groups of {@code r} rows.
+     * Groups are packed in parallel (the common fork-join pool), each through heap staging
+     * arrays, so packing runs near memory speed (qwen3-0.6b Q8_0, 600 MiB: about a second).
+     */
     public static WeightMatrix pack(WeightMatrix w, int r, Arena arena) {
         if (w.interleaved()) throw new IllegalArgumentException(w.name() + " is already interleaved");
         if (!supports(w.type())) throw new IllegalArgumentException(w.type() + " has no interleaved layout");
@@ -49,59 +53,61 @@ public final class Interleaved {
         MemorySegment dst = arena.allocate(gb * groups, 64);
         MemorySegment src = w.data();
         long rowBytes = w.rowBytes();
-        for (int g = 0; g < groups; g++) {
+        java.util.stream.IntStream.range(0, groups).parallel().forEach(g -> {
             int rows = Math.min(r, w.rows() - g * r); // the rest of the last group stays zero
-            packGroup(w.type(), src, rowBytes * g * r, rowBytes, rows, r, k, dst, gb * g);
-        }
+            packGroup(w.type(), src, rowBytes * g * r, (int) rowBytes, rows, r, k, dst, gb * g, (int) gb);
+        });
         return new WeightMatrix(w.name(), w.type(), w.rows(), k, dst, r);
     }
 
-    private static void packGroup(TensorType type, MemorySegment src, long srcOff, long rowBytes, int rows, int r, int k,
-                                  MemorySegment dst, long dstOff) {
+    private static void packGroup(TensorType type, MemorySegment src, long srcOff, int rowBytes, int rows, int r, int k,
+                                  MemorySegment dst, long dstOff, int groupBytes) {
+        byte[] in = new byte[rowBytes * rows];
+        MemorySegment.copy(src, ValueLayout.JAVA_BYTE, srcOff, in, 0, in.length);
+        byte[] out = new byte[groupBytes];
         switch (type) {
             case F32, F16, BF16 -> {
                 int es = type == TensorType.F32 ? 4 : 2;
                 for (int row = 0; row < rows; row++) {
-                    long s = srcOff + rowBytes * row;
-                    for (int i = 0; i < k; i++) {
-                        MemorySegment.copy(src, s + (long) es * i, dst, dstOff + (long) es * ((long) i * r + row), es);
-                    }
+                    for (int i = 0; i < k; i++) System.arraycopy(in, row * rowBytes + es * i, out, es * (i * r + row), es);
                 }
             }
             case Q8_0 -> {
                 for (int b = 0; b < k / 32; b++) {
-                    long blk = dstOff + 34L * r * b;
+                    int blk = 34 * r * b;
                     for (int row = 0; row < rows; row++) {
-                        long s = srcOff + rowBytes * row + 34L * b;
-                        dst.set(Dequant.LE_SHORT, blk + 2L * row, src.get(Dequant.LE_SHORT, s));
-                        for (int i = 0; i < 32; i++) {
-                            dst.set(ValueLayout.JAVA_BYTE, blk + 2L * r + (long) i * r + row, src.get(ValueLayout.JAVA_BYTE, s + 2 + i));
-                        }
+                        int s = row * rowBytes + 34 * b;
+                        out[blk + 2 * row] = in[s];
+                        out[blk + 2 * row + 1] = in[s + 1];
+                        for (int i = 0; i < 32; i++) out[blk + 2 * r + i * r + row] = in[s + 2 + i];
                     }
                 }
             }
             case Q4_0 -> {
                 for (int b = 0; b < k / 32; b++) {
-                    long blk = dstOff + 18L * r * b;
+                    int blk = 18 * r * b;
                     for (int row = 0; row < rows; row++) {
-                        long s = srcOff + rowBytes * row + 18L * b;
-                        dst.set(Dequant.LE_SHORT, blk + 2L * row, src.get(Dequant.LE_SHORT, s));
+                        int s = row * rowBytes + 18 * b;
+                        out[blk + 2 * row] = in[s];
+                        out[blk + 2 * row + 1] = in[s + 1];
                         for (int i = 0; i < 16; i++) {
-                            int lo = nibble(src, s + 2, 2 * i), hi = nibble(src, s + 2, 2 * i + 1);
-                            dst.set(ValueLayout.JAVA_BYTE, blk + 2L * r + (long) i * r + row, (byte) (lo | hi << 4));
+                            int lo = nibble(in, s + 2, 2 * i), hi = nibble(in, s + 2, 2 * i + 1);
+                            out[blk + 2 * r + i * r + row] = (byte) (lo | hi << 4);
                         }
                     }
                 }
             }
             default -> throw new IllegalArgumentException(type + " has no interleaved layout");
         }
+        MemorySegment.copy(out, 0, dst, ValueLayout.JAVA_BYTE, dstOff, groupBytes);
     }
 
     /** Element e (0..31) of a GGUF Q4_0 block's 16 bytes at {@code qs}. */
-    private static int nibble(MemorySegment seg, long qs, int e) {
-        int b = seg.get(ValueLayout.JAVA_BYTE, qs + (e & 15)) & 0xFF;
+    private static int nibble(byte[] block, int qs, int e) {
+        int b = block[qs + (e & 15)] & 0xFF;
         return e < 16 ? b & 0xF : b >>> 4;
     }
+
 
     /** Row {@code row} of an interleaved matrix, dequantized exactly as {@link Dequant} defines it. */
     public static void row(WeightMatrix w, int row, float[] dst, int off) {
