@@ -143,9 +143,13 @@ final class InterleavedMatmul {
             FloatVector db0 = FloatVector.fromArray(FS, sc, R), db1 = FloatVector.fromArray(FS, sc, R + L);
             long qa = pa + 2L * R, qb = pb + 2L * R;
             int xb = x0 + BLOCK * b;
-            for (int i = 0; i < BLOCK; i++) {
-                FloatVector t = FloatVector.broadcast(FS, x[xb + i]);
-                long oa = qa + (long) i * R, ob = qb + (long) i * R;
+            long d = qb - qa;
+            // A long loop variable that is the load offset itself: C2 then hoists the segment
+            // bounds checks (with an int index scaled into a long offset it kept about ten
+            // instructions of checks per load, which made decode compute-bound).
+            for (long oa = qa, end = qa + (long) BLOCK * R; oa < end; oa += R) {
+                FloatVector t = FloatVector.broadcast(FS, x[xb + (int) ((oa - qa) / R)]);
+                long ob = oa + d;
                 a0 = ((FloatVector) ByteVector.fromMemorySegment(BS, seg, oa, LE).convertShape(VectorOperators.B2F, FS, 0)).mul(da0).fma(t, a0);
                 a1 = ((FloatVector) ByteVector.fromMemorySegment(BS, seg, oa + L, LE).convertShape(VectorOperators.B2F, FS, 0)).mul(da1).fma(t, a1);
                 b0 = ((FloatVector) ByteVector.fromMemorySegment(BS, seg, ob, LE).convertShape(VectorOperators.B2F, FS, 0)).mul(db0).fma(t, b0);
@@ -170,8 +174,10 @@ final class InterleavedMatmul {
             FloatVector ma0 = da0.mul(-8f), ma1 = da1.mul(-8f), mb0 = db0.mul(-8f), mb1 = db1.mul(-8f);
             long qa = pa + 2L * R, qb = pb + 2L * R;
             int xb = x0 + BLOCK * b;
-            for (int i = 0; i < BLOCK / 2; i++) {
-                long oa = qa + (long) i * R, ob = qb + (long) i * R;
+            long d = qb - qa;
+            for (long oa = qa, end = qa + (long) BLOCK / 2 * R; oa < end; oa += R) { // see q8DecodePair
+                long ob = oa + d;
+                int i = (int) ((oa - qa) / R);
                 IntVector va0 = (IntVector) ByteVector.fromMemorySegment(BS, seg, oa, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0);
                 IntVector va1 = (IntVector) ByteVector.fromMemorySegment(BS, seg, oa + L, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0);
                 IntVector vb0 = (IntVector) ByteVector.fromMemorySegment(BS, seg, ob, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0);
