@@ -71,6 +71,21 @@ public interface Kernels {
     /** {@code out[outOff + j] = Σ_i q[qOff + i] · block[blockOff + i·keyBlock() + j]} for j < keyBlock(). */
     void dotsBlock(float[] q, int qOff, float[] block, int blockOff, int dim, float[] out, int outOff);
 
+    /**
+     * Attention scores against one cache block whose keys are stored dimension-major: for
+     * {@code j < bs}, {@code out[outOff + j] = Σ_d q[qOff + d] · keys[keyOff + d*bs + j]}, each a
+     * sequential fused sum over d (the scalar reference's order), so a key's score is the same
+     * bits whatever else is computed beside it.
+     */
+    void scoresBlock(float[] q, int qOff, float[] keys, int keyOff, int dim, int bs, float[] out, int outOff);
+
+    /**
+     * Value accumulation: {@code out[outOff + i] = fma(rows[rowOff + t*stride + i], w[wOff + t], out[outOff + i])}
+     * for t = 0 .. count-1 in order, i < dim: the same operations as {@code count} calls of
+     * {@link #axpy}, with the output kept in registers across rows.
+     */
+    void accumulateRows(float[] w, int wOff, float[] rows, int rowOff, int stride, int count, float[] out, int outOff, int dim);
+
     /** {@code acc[accOff + i] += x[xOff + i]}. */
     void add(float[] acc, int accOff, float[] x, int xOff, int n);
 }

@@ -81,8 +81,25 @@ final class ScalarKernels implements Kernels {
     }
 
     @Override
+    public void scoresBlock(float[] q, int qOff, float[] keys, int keyOff, int dim, int bs, float[] out, int outOff) {
+        for (int j = 0; j < bs; j++) {
+            float acc = 0f;
+            for (int d = 0; d < dim; d++) acc = Math.fma(q[qOff + d], keys[keyOff + d * bs + j], acc);
+            out[outOff + j] = acc;
+        }
+    }
+
+    @Override
+    public void accumulateRows(float[] w, int wOff, float[] rows, int rowOff, int stride, int count, float[] out, int outOff, int dim) {
+        for (int t = 0; t < count; t++) {
+            float a = w[wOff + t];
+            for (int i = 0; i < dim; i++) out[outOff + i] = Math.fma(rows[rowOff + t * stride + i], a, out[outOff + i]);
+        }
+    }
+
+    @Override
     public void axpy(float alpha, float[] x, int xOff, float[] y, int yOff, int n) {
-        for (int i = 0; i < n; i++) y[yOff + i] += alpha * x[xOff + i];
+        for (int i = 0; i < n; i++) y[yOff + i] = Math.fma(x[xOff + i], alpha, y[yOff + i]);
     }
 
     @Override

@@ -174,6 +174,67 @@ final class VectorKernels implements Kernels {
     }
 
     @Override
+    public void scoresBlock(float[] q, int qOff, float[] keys, int keyOff, int dim, int bs, float[] out, int outOff) {
+        int j = 0;
+        // Two key vectors at a time where the block allows: two independent FMA chains.
+        for (; j + 2 * L <= bs; j += 2 * L) {
+            FloatVector a0 = FloatVector.zero(FS), a1 = a0;
+            for (int d = 0, o = keyOff + j; d < dim; d++, o += bs) {
+                FloatVector t = FloatVector.broadcast(FS, q[qOff + d]);
+                a0 = t.fma(FloatVector.fromArray(FS, keys, o), a0);
+                a1 = t.fma(FloatVector.fromArray(FS, keys, o + L), a1);
+            }
+            a0.intoArray(out, outOff + j);
+            a1.intoArray(out, outOff + j + L);
+        }
+        for (; j + L <= bs; j += L) {
+            FloatVector a0 = FloatVector.zero(FS);
+            for (int d = 0, o = keyOff + j; d < dim; d++, o += bs) {
+                a0 = FloatVector.broadcast(FS, q[qOff + d]).fma(FloatVector.fromArray(FS, keys, o), a0);
+            }
+            a0.intoArray(out, outOff + j);
+        }
+        for (; j < bs; j++) {
+            float acc = 0f;
+            for (int d = 0; d < dim; d++) acc = Math.fma(q[qOff + d], keys[keyOff + d * bs + j], acc);
+            out[outOff + j] = acc;
+        }
+    }
+
+    @Override
+    public void accumulateRows(float[] w, int wOff, float[] rows, int rowOff, int stride, int count, float[] out, int outOff, int dim) {
+        int i = 0;
+        for (; i + 4 * L <= dim; i += 4 * L) { // four output vectors stay in registers across the rows
+            int oo = outOff + i;
+            FloatVector y0 = FloatVector.fromArray(FS, out, oo), y1 = FloatVector.fromArray(FS, out, oo + L);
+            FloatVector y2 = FloatVector.fromArray(FS, out, oo + 2 * L), y3 = FloatVector.fromArray(FS, out, oo + 3 * L);
+            for (int t = 0, r = rowOff + i; t < count; t++, r += stride) {
+                FloatVector a = FloatVector.broadcast(FS, w[wOff + t]);
+                y0 = FloatVector.fromArray(FS, rows, r).fma(a, y0);
+                y1 = FloatVector.fromArray(FS, rows, r + L).fma(a, y1);
+                y2 = FloatVector.fromArray(FS, rows, r + 2 * L).fma(a, y2);
+                y3 = FloatVector.fromArray(FS, rows, r + 3 * L).fma(a, y3);
+            }
+            y0.intoArray(out, oo);
+            y1.intoArray(out, oo + L);
+            y2.intoArray(out, oo + 2 * L);
+            y3.intoArray(out, oo + 3 * L);
+        }
+        for (; i + L <= dim; i += L) {
+            FloatVector y = FloatVector.fromArray(FS, out, outOff + i);
+            for (int t = 0, r = rowOff + i; t < count; t++, r += stride) {
+                y = FloatVector.fromArray(FS, rows, r).fma(FloatVector.broadcast(FS, w[wOff + t]), y);
+            }
+            y.intoArray(out, outOff + i);
+        }
+        for (; i < dim; i++) {
+            float y = out[outOff + i];
+            for (int t = 0; t < count; t++) y = Math.fma(rows[rowOff + t * stride + i], w[wOff + t], y);
+            out[outOff + i] = y;
+        }
+    }
+
+    @Override
     public void axpy(float alpha, float[] x, int xOff, float[] y, int yOff, int n) {
         FloatVector a = FloatVector.broadcast(FS, alpha);
         int i = 0;

@@ -84,10 +84,14 @@ public final class KvBlockPool {
 
     public int refCount(int block) { return refCount[block]; }
 
-    /** Copies the first {@code tokens} slots of block {@code from} into block {@code to}, every layer. */
+    /**
+     * Copies the first {@code tokens} slots of block {@code from} into block {@code to}, every
+     * layer. Keys are copied a whole block at a time: attention may store a block's keys
+     * dimension-major, where a prefix of slots is not contiguous (the extra slots are unused).
+     */
     public void copySlots(int from, int to, int tokens) {
         for (int l = 0; l < keys.length; l++) {
-            System.arraycopy(keys[l], from * blockSize * keyWidth[l], keys[l], to * blockSize * keyWidth[l], tokens * keyWidth[l]);
+            System.arraycopy(keys[l], from * blockSize * keyWidth[l], keys[l], to * blockSize * keyWidth[l], blockSize * keyWidth[l]);
             System.arraycopy(values[l], from * blockSize * valueWidth[l], values[l], to * blockSize * valueWidth[l], tokens * valueWidth[l]);
         }
     }

@@ -61,17 +61,21 @@ public final class GroupedQueryAttention implements Attention {
             rope.apply(kx, r * kDim, kvHeads, headDim, ctx.ropeTable(), r);
         }
         // Store this batch's keys and values first, so rows of one sequence see each other.
+        // Keys are stored dimension-major inside each block (element d of head h of the block's
+        // slot j at blockBase + (h·headDim + d)·bs + j), so scores come a vector of keys at a
+        // time with no horizontal sums; values stay slot-major.
         KvBlockPool pool = batch.tables()[0].pool();
         float[] keys = pool.keys(layer);
         float[] values = pool.values(layer);
+        int bs = pool.blockSize();
         for (int r = 0; r < rows; r++) {
             int slot = batch.tables()[r].slot(batch.positions()[r]);
-            System.arraycopy(kx, r * kDim, keys, slot * kDim, kDim);
+            int base = (slot - slot % bs) * kDim, j = slot % bs;
+            for (int i = 0; i < kDim; i++) keys[base + i * bs + j] = kx[r * kDim + i];
             System.arraycopy(vx, r * vDim, values, slot * vDim, vDim);
         }
         float[] att = new float[rows * heads * valueDim];
         int group = heads / kvHeads;
-        int bs = pool.blockSize();
         // One task per (row, KV head): the group's query heads share one pass over the keys and
         // values, block by block, so each cached vector is read once per group, not once per head.
         ctx.pool().parallelFor(rows * kvHeads, task -> {
@@ -80,26 +84,23 @@ public final class GroupedQueryAttention implements Attention {
             int pos = batch.positions()[r];
             BlockTable table = batch.tables()[r];
             int n = pos + 1;
-            float[] scores = Scratch.floats(group * n);
+            int padded = (n + bs - 1) / bs * bs; // whole blocks of scores; the tail past n is ignored
+            float[] scores = Scratch.floats(group * padded);
             for (int t0 = 0; t0 < n; t0 += bs) {
-                int slot0 = table.slot(t0);
-                int end = Math.min(n, t0 + bs);
-                for (int t = t0; t < end; t++) {
-                    int kOff = (slot0 + t - t0) * kDim + kvh * headDim;
-                    for (int g = 0; g < group; g++) {
-                        scores[g * n + t] = k.dot(q, r * qDim + (kvh * group + g) * headDim, keys, kOff, headDim) * scale;
-                    }
+                int kOff = table.slot(t0) * kDim + kvh * headDim * bs;
+                for (int g = 0; g < group; g++) {
+                    k.scoresBlock(q, r * qDim + (kvh * group + g) * headDim, keys, kOff, headDim, bs, scores, g * padded + t0);
                 }
             }
-            for (int g = 0; g < group; g++) k.softmax(scores, g * n, n);
+            for (int g = 0; g < group; g++) {
+                for (int t = 0; t < n; t++) scores[g * padded + t] *= scale;
+                k.softmax(scores, g * padded, n);
+            }
             for (int t0 = 0; t0 < n; t0 += bs) {
-                int slot0 = table.slot(t0);
-                int end = Math.min(n, t0 + bs);
-                for (int t = t0; t < end; t++) {
-                    int vOff = (slot0 + t - t0) * vDim + kvh * valueDim;
-                    for (int g = 0; g < group; g++) {
-                        k.axpy(scores[g * n + t], values, vOff, att, (r * heads + kvh * group + g) * valueDim, valueDim);
-                    }
+                int vOff = table.slot(t0) * vDim + kvh * valueDim;
+                int count = Math.min(bs, n - t0);
+                for (int g = 0; g < group; g++) {
+                    k.accumulateRows(scores, g * padded + t0, values, vOff, vDim, count, att, (r * heads + kvh * group + g) * valueDim, valueDim);
                 }
             }
         });
