@@ -208,7 +208,7 @@ public final class GgufWriter {
      * while writing. {@code shape} is in GGML order (row length first).
      */
     public GgufWriter addTensor(String name, TensorType type, long[] shape, FloatRows rows) {
-        if (!Quantize.canEncode(type)) throw new IllegalArgumentException("tensor '" + name + "': cannot encode floats as " + type);
+        if (!Quantize.canEncode(type) && type != TensorType.I32) throw new IllegalArgumentException("tensor '" + name + "': cannot encode floats as " + type);
         return addEntry(name, type, shape, rows);
     }
 

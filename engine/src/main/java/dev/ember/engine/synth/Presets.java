@@ -28,8 +28,10 @@ final class Presets {
         add(new Preset("qwen3moe-mini", "qwen3moe", 1024, 16, 40960, 1e6, 1e-6, false, 0.02,
                 new Preset.GqaAttention(16, 4, 128, true), new Preset.MoeFeedForward(32, 4, 512, 0, 0, 0, false),
                 new Preset.Vocab(151936, "qwen2", 151643)));
+        // q-LoRA on (rank 384), as in DeepSeek-V2/V3: llama.cpp treats a deepseek2 file without it
+        // as a Lite model only at 26 or 27 layers.
         add(new Preset("deepseek2-mini", "deepseek2", 1024, 16, 163840, 10000, 1e-6, false, 0.02,
-                new Preset.LatentAttention(16, 0, 256, 64, 32, 64), new Preset.MoeFeedForward(16, 4, 512, 1, 1, 4096, true),
+                new Preset.LatentAttention(16, 384, 256, 64, 32, 64), new Preset.MoeFeedForward(16, 4, 512, 1, 1, 4096, true),
                 new Preset.Vocab(102400, "deepseek-v3", 100000)));
         // DeepSeek-V4 at about 0.5B active parameters with every mechanism on and V4's real ratios
         // (CSA 4, HCA 128, window 128): 2 sliding-window layers, then CSA and HCA alternating.

@@ -70,7 +70,9 @@ public final class SyntheticModel {
         metadata(p, type, w);
         for (Preset.TensorSpec t : p.tensors()) {
             // llama.cpp keeps 1-D tensors (norms, biases) in F32 whatever the file type.
-            TensorType tt = t.shape().length == 1 || t.init() == Preset.Init.ROUTER || t.init() == Preset.Init.EXPERT_IDS ? TensorType.F32 : type;
+            // Hash-routing tables are I32, as llama.cpp's converter writes them.
+            TensorType tt = t.init() == Preset.Init.EXPERT_IDS ? TensorType.I32
+                    : t.shape().length == 1 || t.init() == Preset.Init.ROUTER ? TensorType.F32 : type;
             if (t.shape()[0] % tt.blockSize() != 0) {
                 throw new IllegalArgumentException("preset " + p.name() + ": tensor " + t.name() + " has rows of " + t.shape()[0]
                         + ", not a multiple of the " + tt + " block size " + tt.blockSize());

@@ -59,6 +59,13 @@ public final class Quantize {
             case BF16 -> { for (int i = 0; i < n; i++) dst.set(SHORT, dstOff + 2L * i, bf16(src[srcOff + i])); }
             case Q8_0 -> q8_0(src, srcOff, n, dst, dstOff);
             case Q4_0 -> q4_0(src, srcOff, n, dst, dstOff);
+            case I32 -> {
+                for (int i = 0; i < n; i++) {
+                    float v = src[srcOff + i];
+                    if (v != (int) v) throw new IllegalArgumentException("I32 tensor value " + v + " at " + i + " is not an integer");
+                    dst.set(ValueLayout.JAVA_INT_UNALIGNED.withOrder(java.nio.ByteOrder.LITTLE_ENDIAN), dstOff + 4L * i, (int) v);
+                }
+            }
             default -> throw new UnsupportedOperationException("no encoder for " + type + " (supported: F32, F16, BF16, Q8_0, Q4_0)");
         }
     }
