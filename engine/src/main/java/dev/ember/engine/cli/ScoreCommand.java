@@ -38,8 +38,8 @@ final class ScoreCommand implements Main.Command {
         a.rejectUnknown();
         List<String> docs = documents(file, jsonl, limit);
         if (shuffle) docs = docs.stream().map(ScoreCommand::shuffleWords).toList();
-        long t0 = System.nanoTime();
         try (LocalEngine e = (LocalEngine) Engine.open(model, EngineOptions.defaults().withThreads(threads))) {
+            long t0 = System.nanoTime(); // after loading: the figure is scoring throughput
             List<CompletableFuture<ScoreResult>> futures = new ArrayList<>();
             for (String d : docs) futures.add(e.scoreTokens(e.tokenize(d)));
             double logprob = 0;
@@ -61,9 +61,10 @@ final class ScoreCommand implements Main.Command {
                 o.put("logprob", logprob);
                 o.put("perplexity", ppl);
                 o.put("seconds", BenchCommand.round(secs));
+                o.put("tokens_per_s", BenchCommand.round(tokens / secs));
                 out.println(Json.write(o));
             } else {
-                out.printf("%d documents (%d errors), %d scored tokens: perplexity %.4f (%.1f s)%n", docs.size(), errors, tokens, ppl, secs);
+                out.printf("%d documents (%d errors), %d scored tokens: perplexity %.4f (%.1f s, %.1f tokens/s)%n", docs.size(), errors, tokens, ppl, secs, tokens / secs);
             }
         }
         return 0;

@@ -27,7 +27,7 @@ import jdk.incubator.vector.VectorOperators;
  * <p>The small part that varies per type is {@link #dequantBlock}: it writes 32 input elements of
  * a group as floats, element-major ({@code [k][R]}). Decode dequantizes a block into L1 scratch and
  * runs the one-token loop over it; GEMM dequantizes a task's whole group once into an L2 panel and
- * sweeps all tokens with register tiles of R rows x 12 tokens (24 accumulators, two weight vectors
+ * sweeps all tokens with register tiles of R rows x 12 tokens (then 8, 4, 1 for the rest) (24 accumulators, two weight vectors
  * and one broadcast: 27 of AVX-512's 32 registers).
  */
 final class InterleavedMatmul {
@@ -70,9 +70,8 @@ final class InterleavedMatmul {
         VectorBlocks.halfsRow(seg, blk, R, scales, 0);
         FloatVector d0 = FloatVector.fromArray(FS, scales, 0), d1 = FloatVector.fromArray(FS, scales, L);
         long q = blk + 2L * R;
-        for (int i = 0; i < BLOCK; i++) {
-            long o = q + (long) i * R;
-            int di = dOff + i * R;
+        int di = dOff;
+        for (long o = q, end = q + (long) BLOCK * R; o < end; o += R, di += R) { // long offsets: see q8DecodePair
             ((FloatVector) ByteVector.fromMemorySegment(BS, seg, o, LE).convertShape(VectorOperators.B2F, FS, 0)).mul(d0).intoArray(dst, di);
             ((FloatVector) ByteVector.fromMemorySegment(BS, seg, o + L, LE).convertShape(VectorOperators.B2F, FS, 0)).mul(d1).intoArray(dst, di + L);
         }
@@ -83,9 +82,8 @@ final class InterleavedMatmul {
         FloatVector d0 = FloatVector.fromArray(FS, scales, 0), d1 = FloatVector.fromArray(FS, scales, L);
         FloatVector m0 = d0.mul(-8f), m1 = d1.mul(-8f); // exact, as Dequant's -8f * d
         long q = blk + 2L * R;
-        for (int i = 0; i < BLOCK / 2; i++) {
-            long o = q + (long) i * R;
-            int di = dOff + 2 * i * R;
+        int di = dOff;
+        for (long o = q, end = q + (long) BLOCK / 2 * R; o < end; o += R, di += 2 * R) {
             IntVector v0 = (IntVector) ByteVector.fromMemorySegment(BS, seg, o, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0);
             IntVector v1 = (IntVector) ByteVector.fromMemorySegment(BS, seg, o + L, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0);
             ((FloatVector) v0.and(0xF).convertShape(VectorOperators.I2F, FS, 0)).fma(d0, m0).intoArray(dst, di);
@@ -230,6 +228,7 @@ final class InterleavedMatmul {
             int j0 = g * R;
             int t = 0;
             for (; t + 12 <= rows; t += 12) tile12(p, k, in, t * k, out, t * n, n, j0, tmp);
+            if (t + 8 <= rows) { tile8(p, k, in, t * k, out, t * n, n, j0, tmp); t += 8; }
             for (; t + 4 <= rows; t += 4) tile4(p, k, in, t * k, out, t * n, n, j0, tmp);
             for (; t < rows; t++) tile1(p, k, in, t * k, out, t * n, n, j0, tmp);
         }
@@ -271,6 +270,49 @@ final class InterleavedMatmul {
         a30.intoArray(tmp, 6 * L);
         a31.intoArray(tmp, 7 * L);
         copyOut(tmp, 4, out, o, n, j0);
+    }
+
+    private static void tile8(float[] p, int k, float[] x, int x0, float[] out, int o, int n, int j0, float[] tmp) {
+        FloatVector z = FloatVector.zero(FS);
+        FloatVector a00 = z, a01 = z, a10 = z, a11 = z, a20 = z, a21 = z, a30 = z, a31 = z;
+        FloatVector a40 = z, a41 = z, a50 = z, a51 = z, a60 = z, a61 = z, a70 = z, a71 = z;
+        for (int i = 0; i < k; i++) {
+            FloatVector w0 = FloatVector.fromArray(FS, p, i * R), w1 = FloatVector.fromArray(FS, p, i * R + L);
+            int xi = x0 + i;
+            FloatVector t = FloatVector.broadcast(FS, x[xi]);
+            a00 = w0.fma(t, a00); a01 = w1.fma(t, a01);
+            t = FloatVector.broadcast(FS, x[xi + k]);
+            a10 = w0.fma(t, a10); a11 = w1.fma(t, a11);
+            t = FloatVector.broadcast(FS, x[xi + 2 * k]);
+            a20 = w0.fma(t, a20); a21 = w1.fma(t, a21);
+            t = FloatVector.broadcast(FS, x[xi + 3 * k]);
+            a30 = w0.fma(t, a30); a31 = w1.fma(t, a31);
+            t = FloatVector.broadcast(FS, x[xi + 4 * k]);
+            a40 = w0.fma(t, a40); a41 = w1.fma(t, a41);
+            t = FloatVector.broadcast(FS, x[xi + 5 * k]);
+            a50 = w0.fma(t, a50); a51 = w1.fma(t, a51);
+            t = FloatVector.broadcast(FS, x[xi + 6 * k]);
+            a60 = w0.fma(t, a60); a61 = w1.fma(t, a61);
+            t = FloatVector.broadcast(FS, x[xi + 7 * k]);
+            a70 = w0.fma(t, a70); a71 = w1.fma(t, a71);
+        }
+        a00.intoArray(tmp, 0 * L);
+        a01.intoArray(tmp, 1 * L);
+        a10.intoArray(tmp, 2 * L);
+        a11.intoArray(tmp, 3 * L);
+        a20.intoArray(tmp, 4 * L);
+        a21.intoArray(tmp, 5 * L);
+        a30.intoArray(tmp, 6 * L);
+        a31.intoArray(tmp, 7 * L);
+        a40.intoArray(tmp, 8 * L);
+        a41.intoArray(tmp, 9 * L);
+        a50.intoArray(tmp, 10 * L);
+        a51.intoArray(tmp, 11 * L);
+        a60.intoArray(tmp, 12 * L);
+        a61.intoArray(tmp, 13 * L);
+        a70.intoArray(tmp, 14 * L);
+        a71.intoArray(tmp, 15 * L);
+        copyOut(tmp, 8, out, o, n, j0);
     }
 
     private static void tile12(float[] p, int k, float[] x, int x0, float[] out, int o, int n, int j0, float[] tmp) {
