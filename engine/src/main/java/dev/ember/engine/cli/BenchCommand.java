@@ -107,7 +107,7 @@ final class BenchCommand implements Main.Command {
                 float[] logits = new float[m.config().vocabSize()];
                 long t0 = System.nanoTime();
                 if (synthetic) {
-                    m.fillSyntheticState(table, ctx, 7);
+                    fillSynthetic(m, table, ctx, 7);
                 } else {
                     int[] tokens = randomTokens(m, ctx, 3);
                     for (int start = 0; start < ctx; start += 512) {
@@ -129,7 +129,7 @@ final class BenchCommand implements Main.Command {
                     table.setLength(ctx + i + 1);
                 }
                 double secs = (System.nanoTime() - d0) / 1e9;
-                long cacheBytes = (long) ctx * (KvBlockPool.bytesPerToken(m.keyWidths(), m.valueWidths()) + m.extraStateBytesPerToken());
+                long cacheBytes = (long) ctx * dev.ember.engine.kv.CacheManager.bytesPerToken(m.cacheSpecs(), pool.type());
                 Map<String, Object> r = new LinkedHashMap<>();
                 r.put("tok_s", round(steps / secs));
                 r.put("ms_per_token", round(secs * 1000 / steps));
@@ -143,6 +143,31 @@ final class BenchCommand implements Main.Command {
         result.put("contexts", perContext);
         if (json) out.println(Json.write(result));
         return 0;
+    }
+
+    /**
+     * Makes {@code table} look as if {@code length} tokens had been processed, with random state
+     * of the right size instead of a prefill (decode cost depends on how much state there is, not
+     * on its values): random rows in paged layers, {@link dev.ember.engine.kv.SequenceState#fillSynthetic} in the others.
+     */
+    static void fillSynthetic(Model m, BlockTable table, int length, long seed) {
+        SplittableRandom rnd = new SplittableRandom(seed);
+        KvBlockPool pool = table.pool();
+        java.util.List<dev.ember.engine.kv.LayerCacheSpec> specs = m.cacheSpecs();
+        for (int l = 0; l < specs.size(); l++) {
+            if (specs.get(l) instanceof dev.ember.engine.kv.SequenceStateSpec<?> spec) {
+                table.state(l, spec).fillSynthetic(length, rnd);
+                continue;
+            }
+            float[] k = new float[pool.keyWidth(l)], v = new float[pool.valueWidth(l)];
+            for (int p = 0; p < length; p++) {
+                for (int i = 0; i < k.length; i++) k[i] = (float) rnd.nextGaussian();
+                for (int i = 0; i < v.length; i++) v[i] = (float) rnd.nextGaussian();
+                if (k.length > 0) pool.writeKey(l, table.slot(p), k, 0);
+                if (v.length > 0) pool.writeValue(l, table.slot(p), v, 0);
+            }
+        }
+        table.setLength(length);
     }
 
     private static int[] randomTokens(Model m, int count, long seed) {

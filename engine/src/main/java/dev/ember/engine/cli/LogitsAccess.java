@@ -15,4 +15,9 @@ public final class LogitsAccess {
     public static float[][] allLogits(Model model, int[] tokens, int chunk) {
         return LogitsCommand.allLogits(model, tokens, chunk);
     }
+
+    /** The same, with the KV cache stored in {@code type}. */
+    public static float[][] allLogits(Model model, int[] tokens, int chunk, dev.ember.engine.api.KvCacheType type) {
+        return LogitsCommand.allLogits(model, tokens, chunk, type);
+    }
 }

@@ -54,12 +54,18 @@ final class LogitsCommand implements Main.Command {
 
     /** As above, feeding the sequence in chunks of {@code chunk} tokens (1 = token-by-token decode). */
     static float[][] allLogits(Model m, int[] tokens, int chunk) {
+        return allLogits(m, tokens, chunk, dev.ember.engine.api.KvCacheType.F32);
+    }
+
+    /** As above, with the KV cache stored in {@code type}. */
+    static float[][] allLogits(Model m, int[] tokens, int chunk, dev.ember.engine.api.KvCacheType type) {
         int vocab = m.config().vocabSize();
         if (tokens.length == 0) throw new IllegalArgumentException("--tokens is empty");
         if (tokens.length > m.config().contextLength()) {
             throw new IllegalArgumentException(tokens.length + " tokens exceed the model's context length " + m.config().contextLength());
         }
-        KvBlockPool pool = new KvBlockPool(16, (tokens.length + 15) / 16 + 1, m.keyWidths(), m.valueWidths());
+        int bs = m.cacheBlockSize();
+        KvBlockPool pool = new KvBlockPool(bs, (tokens.length + bs - 1) / bs + 1, m.keyWidths(), m.valueWidths(), type, java.lang.foreign.Arena.ofAuto());
         BlockTable table = new BlockTable(pool);
         table.ensureCapacity(tokens.length);
         float[][] out = new float[tokens.length][];

@@ -3,7 +3,6 @@ package dev.ember.engine.cli;
 import dev.ember.engine.api.Engine;
 import dev.ember.engine.api.EngineOptions;
 import dev.ember.engine.api.ScoreResult;
-import dev.ember.engine.runtime.LocalEngine;
 import dev.ember.engine.util.Json;
 
 import java.io.PrintStream;
@@ -39,7 +38,7 @@ final class ScoreCommand implements Main.Command {
         List<String> docs = documents(file, jsonl, limit);
         if (shuffle) docs = docs.stream().map(ScoreCommand::shuffleWords).toList();
         long t0 = System.nanoTime();
-        try (LocalEngine e = (LocalEngine) Engine.open(model, EngineOptions.defaults().withThreads(threads))) {
+        try (Engine e = Engine.open(model, EngineOptions.defaults().withThreads(threads))) {
             List<CompletableFuture<ScoreResult>> futures = new ArrayList<>();
             for (String d : docs) futures.add(e.scoreTokens(e.tokenize(d)));
             double logprob = 0;

@@ -53,9 +53,13 @@ public interface Kernels {
      * Keys per block of the key-block layout that {@link #dotsBlock} reads: a block holds
      * {@code keyBlock()} keys of {@code dim} floats, dimension-major (element {@code i} of key
      * {@code j} at {@code i * keyBlock() + j}), so one pass yields that many dot products with no
-     * horizontal reduction.
+     * horizontal reduction. The same in every implementation ({@link #KEY_BLOCK}), so a layout
+     * built for one kernels object is read correctly by any other.
      */
     int keyBlock();
+
+    /** Keys per block of the {@link #dotsBlock} layout, in every implementation. */
+    int KEY_BLOCK = 16;
 
     /** {@code out[outOff + j] = Σ_i q[qOff + i] · block[blockOff + i·keyBlock() + j]} for j < keyBlock(). */
     void dotsBlock(float[] q, int qOff, float[] block, int blockOff, int dim, float[] out, int outOff);

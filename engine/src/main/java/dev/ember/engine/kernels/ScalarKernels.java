@@ -69,13 +69,13 @@ final class ScalarKernels implements Kernels {
     }
 
     @Override
-    public int keyBlock() { return 8; }
+    public int keyBlock() { return KEY_BLOCK; }
 
     @Override
     public void dotsBlock(float[] q, int qOff, float[] block, int blockOff, int dim, float[] out, int outOff) {
-        for (int j = 0; j < 8; j++) {
+        for (int j = 0; j < KEY_BLOCK; j++) {
             float acc = 0f;
-            for (int i = 0; i < dim; i++) acc = Math.fma(q[qOff + i], block[blockOff + i * 8 + j], acc);
+            for (int i = 0; i < dim; i++) acc = Math.fma(q[qOff + i], block[blockOff + i * KEY_BLOCK + j], acc);
             out[outOff + j] = acc;
         }
     }

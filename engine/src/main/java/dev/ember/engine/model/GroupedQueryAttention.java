@@ -3,6 +3,8 @@ package dev.ember.engine.model;
 import dev.ember.engine.kernels.Kernels;
 import dev.ember.engine.kv.BlockTable;
 import dev.ember.engine.kv.KvBlockPool;
+import dev.ember.engine.kv.LayerCacheSpec;
+import dev.ember.engine.kv.PagedKvSpec;
 import dev.ember.engine.tensor.WeightMatrix;
 
 /**
@@ -36,8 +38,7 @@ public final class GroupedQueryAttention implements Attention {
         if (w.rows() != rows) throw new ModelLoadException(w.name() + ": " + what + " projection has " + w.rows() + " outputs, expected " + rows);
     }
 
-    @Override public int keyWidth() { return kvHeads * headDim; }
-    @Override public int valueWidth() { return kvHeads * valueDim; }
+    @Override public LayerCacheSpec cacheSpec() { return new PagedKvSpec(kvHeads, headDim, valueDim); }
 
     @Override
     public void forward(ForwardContext ctx, int layer, float[] in, float[] out) {
@@ -62,46 +63,32 @@ public final class GroupedQueryAttention implements Attention {
         }
         // Store this batch's keys and values first, so rows of one sequence see each other.
         KvBlockPool pool = batch.tables()[0].pool();
-        float[] keys = pool.keys(layer);
-        float[] values = pool.values(layer);
         for (int r = 0; r < rows; r++) {
             int slot = batch.tables()[r].slot(batch.positions()[r]);
-            System.arraycopy(kx, r * kDim, keys, slot * kDim, kDim);
-            System.arraycopy(vx, r * vDim, values, slot * vDim, vDim);
+            pool.writeKey(layer, slot, kx, r * kDim);
+            pool.writeValue(layer, slot, vx, r * vDim);
         }
         float[] att = new float[rows * heads * valueDim];
         int group = heads / kvHeads;
-        int bs = pool.blockSize();
         // One task per (row, KV head): the group's query heads share one pass over the keys and
-        // values, block by block, so each cached vector is read once per group, not once per head.
+        // values, block by block, so each cached row is read once per group, not once per head.
         ctx.pool().parallelFor(rows * kvHeads, task -> {
             int r = task / kvHeads;
             int kvh = task % kvHeads;
-            int pos = batch.positions()[r];
             BlockTable table = batch.tables()[r];
-            int n = pos + 1;
-            float[] scores = Scratch.floats(group * n);
-            for (int t0 = 0; t0 < n; t0 += bs) {
-                int slot0 = table.slot(t0);
-                int end = Math.min(n, t0 + bs);
-                for (int t = t0; t < end; t++) {
-                    int kOff = (slot0 + t - t0) * kDim + kvh * headDim;
-                    for (int g = 0; g < group; g++) {
-                        scores[g * n + t] = k.dot(q, r * qDim + (kvh * group + g) * headDim, keys, kOff, headDim) * scale;
-                    }
+            int n = batch.positions()[r] + 1;
+            CachedAttention.Heads groupHeads = new CachedAttention.Heads() {
+                @Override public int count() { return group; }
+
+                @Override
+                public float score(Kernels kk, int g, float[] key, int off) {
+                    return kk.dot(q, r * qDim + (kvh * group + g) * headDim, key, off, headDim) * scale;
                 }
-            }
-            for (int g = 0; g < group; g++) k.softmax(scores, g * n, n);
-            for (int t0 = 0; t0 < n; t0 += bs) {
-                int slot0 = table.slot(t0);
-                int end = Math.min(n, t0 + bs);
-                for (int t = t0; t < end; t++) {
-                    int vOff = (slot0 + t - t0) * vDim + kvh * valueDim;
-                    for (int g = 0; g < group; g++) {
-                        k.axpy(scores[g * n + t], values, vOff, att, (r * heads + kvh * group + g) * valueDim, valueDim);
-                    }
-                }
-            }
+
+                @Override public int outOffset(int g) { return (r * heads + kvh * group + g) * valueDim; }
+            };
+            CachedAttention.attend(k, CachedAttention.paged(pool, layer, table, n, false), kvh * headDim, headDim,
+                    CachedAttention.paged(pool, layer, table, n, true), kvh * valueDim, valueDim, groupHeads, null, 0, att);
         });
         k.matmul(ctx.pool(), wo, att, rows, out);
     }
