@@ -211,6 +211,7 @@ public final class LocalEngine implements Engine {
             }
             batch.clear();
             if (scheduler.idle() && control.isEmpty()) {
+                counters.observe(scheduler.runningCount(), scheduler.preemptions(), cache.freeBlocks());
                 LockSupport.parkNanos(this, 50_000_000L);
                 continue;
             }
