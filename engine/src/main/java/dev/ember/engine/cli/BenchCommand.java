@@ -24,12 +24,13 @@ final class BenchCommand implements Main.Command {
         return "bench --model PATH [-p 512] [-n 128] [--threads T] [--reps R] [--batch B] [--json]"
                 + " | bench --model PATH --context 1k,8k,32k [-n 16] [--fill prefill|synthetic] [--json]"
                 + " | bench --membw [--threads T]"
-                + " | bench --model PATH --scenario decode-batch|shared-prefix|random-prompts [--threads T] [--json]";
+                + " | bench --model PATH --scenario decode-batch|shared-prefix|random-prompts [--threads T] [--json]"
+                + " | bench --model PATH --scenario capacity [--prompt 2048] [-n 128] [--kv-cache-bytes 8g] [--kv-cache-type all|f32,f16,bf16,q8_0] [--count-only] [--json]";
     }
 
     @Override
     public int run(String[] argv, PrintStream out) {
-        Args a = new Args("bench", argv, 1, Set.of("json", "membw"));
+        Args a = new Args("bench", argv, 1, Set.of("json", "membw", "count-only"));
         boolean membw = a.flag("membw");
         var path = membw ? null : a.path("model");
         int p = a.integer("p", 512);
@@ -48,6 +49,17 @@ final class BenchCommand implements Main.Command {
             return 0;
         }
         boolean synthetic = "synthetic".equals(a.string("fill", "prefill"));
+        if ("capacity".equals(scenario)) {
+            CapacityBench.Options o = new CapacityBench.Options(a.integer("prompt", 2048), n, a.bytes("kv-cache-bytes", 8L << 30),
+                    cacheTypes(a.string("kv-cache-type", "all")), a.flag("count-only"));
+            a.rejectUnknown();
+            if (o.prompt() < 1 || o.decode() < 1 || o.budget() < 1) throw new Args.UsageException("bench: --prompt, -n and --kv-cache-bytes must be positive");
+            Map<String, Object> r = CapacityBench.run(path, threads, o, out, json);
+            r.put("scenario", scenario);
+            r.put("threads", threads);
+            if (json) out.println(Json.write(r));
+            return 0;
+        }
         a.rejectUnknown();
         if (contexts != null) return contextBench(path, threads, contexts, n, synthetic, json, out);
         if (scenario != null) return BenchScenarios.run(scenario, path, threads, json, out);
@@ -81,6 +93,16 @@ final class BenchCommand implements Main.Command {
     }
 
     static double round(double v) { return Math.round(v * 100) / 100.0; }
+
+    /** "all", or a comma-separated list of cache types. */
+    static java.util.List<dev.ember.engine.api.KvCacheType> cacheTypes(String spec) {
+        if (spec.equalsIgnoreCase("all")) return java.util.List.of(dev.ember.engine.api.KvCacheType.values());
+        try {
+            return java.util.Arrays.stream(spec.split(",")).map(String::trim).map(dev.ember.engine.api.KvCacheType::parse).toList();
+        } catch (IllegalArgumentException e) {
+            throw new Args.UsageException("bench: --kv-cache-type: " + e.getMessage());
+        }
+    }
 
     /**
      * Decode speed at long contexts: for each N, fill a sequence with N tokens (a real prefill, or

@@ -22,7 +22,7 @@ import java.util.concurrent.CompletableFuture;
  */
 final class ScoreCommand implements Main.Command {
     @Override
-    public String usage() { return "score --model PATH --file F [--jsonl] [--limit N] [--shuffle-words] [--threads T] [--json]"; }
+    public String usage() { return "score --model PATH --file F [--jsonl] [--limit N] [--shuffle-words] [--threads T] [--kv-cache-type f16|bf16|f32|q8_0] [--kv-cache-bytes N] [--json]"; }
 
     @Override
     public int run(String[] argv, PrintStream out) throws Exception {
@@ -34,11 +34,12 @@ final class ScoreCommand implements Main.Command {
         boolean json = a.flag("json");
         int limit = a.integer("limit", Integer.MAX_VALUE);
         int threads = a.integer("threads", Runtime.getRuntime().availableProcessors());
+        EngineOptions options = a.cacheOptions(EngineOptions.defaults().withThreads(threads));
         a.rejectUnknown();
         List<String> docs = documents(file, jsonl, limit);
         if (shuffle) docs = docs.stream().map(ScoreCommand::shuffleWords).toList();
         long t0 = System.nanoTime();
-        try (Engine e = Engine.open(model, EngineOptions.defaults().withThreads(threads))) {
+        try (Engine e = Engine.open(model, options)) {
             List<CompletableFuture<ScoreResult>> futures = new ArrayList<>();
             for (String d : docs) futures.add(e.scoreTokens(e.tokenize(d)));
             double logprob = 0;

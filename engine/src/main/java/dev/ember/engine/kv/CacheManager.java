@@ -34,9 +34,14 @@ public final class CacheManager implements AutoCloseable {
 
     /** A cache of {@code budgetBytes} (blocks plus the per-token growth of state beside them) in an arena of its own. */
     public static CacheManager create(List<LayerCacheSpec> specs, KvCacheType type, int blockSize, long budgetBytes, long snapshotBudget) {
-        long perToken = bytesPerToken(specs, type);
-        int blocks = (int) Math.max(2, Math.min(Integer.MAX_VALUE, budgetBytes / (perToken * blockSize)));
+        int blocks = blocksWithin(specs, type, blockSize, budgetBytes);
         return new CacheManager(specs, new KvBlockPool(blockSize, blocks, keyWidths(specs), valueWidths(specs), type, Arena.ofShared()), snapshotBudget);
+    }
+
+    /** Blocks of {@code blockSize} tokens that {@code budgetBytes} holds in {@code type} (at least 2). */
+    public static int blocksWithin(List<LayerCacheSpec> specs, KvCacheType type, int blockSize, long budgetBytes) {
+        long perToken = bytesPerToken(specs, type);
+        return (int) Math.max(2, Math.min(Integer.MAX_VALUE, budgetBytes / (perToken * blockSize)));
     }
 
     /** Bytes the cache needs per token of context in {@code type}: paged rows, plus the average growth of state beside the blocks (floats). */
