@@ -94,6 +94,11 @@ final class BenchCommand implements Main.Command {
 
     static double round(double v) { return Math.round(v * 100) / 100.0; }
 
+    /** A pool of {@code blocks} blocks of {@code blockSize} tokens in the engine's default cache type, as the engine would make. */
+    static KvBlockPool pool(Model m, int blockSize, int blocks) {
+        return new KvBlockPool(blockSize, blocks, m.keyWidths(), m.valueWidths(), dev.ember.engine.api.KvCacheType.DEFAULT, java.lang.foreign.Arena.ofAuto());
+    }
+
     /** "all", or a comma-separated list of cache types. */
     static java.util.List<dev.ember.engine.api.KvCacheType> cacheTypes(String spec) {
         if (spec.equalsIgnoreCase("all")) return java.util.List.of(dev.ember.engine.api.KvCacheType.values());
@@ -123,7 +128,7 @@ final class BenchCommand implements Main.Command {
                 int ctx = spec.endsWith("k") ? Integer.parseInt(spec.substring(0, spec.length() - 1)) * 1024 : Integer.parseInt(spec);
                 int steps = Math.max(n, 4);
                 int bs = m.cacheBlockSize();
-                KvBlockPool pool = new KvBlockPool(bs, (ctx + steps + 8) / bs + 2, m.keyWidths(), m.valueWidths());
+                KvBlockPool pool = BenchCommand.pool(m, bs, (ctx + steps + 8) / bs + 2);
                 BlockTable table = new BlockTable(pool);
                 table.ensureCapacity(ctx + steps + 1);
                 float[] logits = new float[m.config().vocabSize()];
@@ -202,7 +207,7 @@ final class BenchCommand implements Main.Command {
     /** Seconds to prefill {@code p} random tokens in chunks of {@code batch}; logits for the last row only. */
     static double prefill(Model m, int p, int batch) {
         int[] tokens = randomTokens(m, p, 1);
-        KvBlockPool pool = new KvBlockPool(16, (p + 15) / 16 + 1, m.keyWidths(), m.valueWidths());
+        KvBlockPool pool = BenchCommand.pool(m, 16, (p + 15) / 16 + 1);
         BlockTable table = new BlockTable(pool);
         table.ensureCapacity(p);
         float[] logits = new float[m.config().vocabSize()];
@@ -219,7 +224,7 @@ final class BenchCommand implements Main.Command {
     /** Seconds to decode {@code n} tokens one at a time from an empty context. */
     static double decode(Model m, int n) {
         int[] tokens = randomTokens(m, n, 2);
-        KvBlockPool pool = new KvBlockPool(16, (n + 15) / 16 + 1, m.keyWidths(), m.valueWidths());
+        KvBlockPool pool = BenchCommand.pool(m, 16, (n + 15) / 16 + 1);
         BlockTable table = new BlockTable(pool);
         table.ensureCapacity(n);
         float[] logits = new float[m.config().vocabSize()];

@@ -55,7 +55,7 @@ final class BenchScenarios {
             int vocab = m.config().vocabSize();
             int prompt = 64, steps = 32;
             for (int b : new int[]{1, 8, 32}) {
-                KvBlockPool pool = new KvBlockPool(16, b * ((prompt + steps + 8) / 16 + 2), m.keyWidths(), m.valueWidths());
+                KvBlockPool pool = BenchCommand.pool(m, 16, b * ((prompt + steps + 8) / 16 + 2));
                 SplittableRandom rnd = new SplittableRandom(b);
                 BlockTable[] tables = new BlockTable[b];
                 float[] logits = new float[b * vocab];

@@ -12,6 +12,15 @@ class ScalarCacheKernels implements CacheKernels {
     static final int Q8_BLOCK = 32;
     static final int Q8_BLOCK_BYTES = 34;
 
+    private static final ThreadLocal<short[]> SHORTS = ThreadLocal.withInitial(() -> new short[1024]);
+    private static final ThreadLocal<byte[]> BYTES = ThreadLocal.withInitial(() -> new byte[Q8_BLOCK]);
+
+    private static short[] grow(int n) {
+        short[] a = new short[Math.max(n, SHORTS.get().length * 2)];
+        SHORTS.set(a);
+        return a;
+    }
+
     @Override
     public String name() { return "scalar"; }
 
@@ -63,17 +72,25 @@ class ScalarCacheKernels implements CacheKernels {
         switch (type) {
             case F32 -> MemorySegment.copy(seg, F, rowOff + 4L * from, dst, dstOff, n);
             case F16 -> {
-                for (int i = 0; i < n; i++) dst[dstOff + i] = Float.float16ToFloat(seg.get(S, rowOff + 2L * (from + i)));
+                // Bulk copy, then a plain array loop: the JIT turns it into vector F16 conversions.
+                short[] h = SHORTS.get().length >= n ? SHORTS.get() : grow(n);
+                MemorySegment.copy(seg, S, rowOff + 2L * from, h, 0, n);
+                for (int i = 0; i < n; i++) dst[dstOff + i] = Float.float16ToFloat(h[i]);
             }
             case BF16 -> {
                 for (int i = 0; i < n; i++) dst[dstOff + i] = fromBf16(seg.get(S, rowOff + 2L * (from + i)));
             }
             case Q8_0 -> {
-                for (int i = 0; i < n; i++) {
+                byte[] q = BYTES.get();
+                for (int i = 0; i < n; ) {
                     int e = from + i;
+                    int inBlock = e % Q8_BLOCK;
+                    int count = Math.min(Q8_BLOCK - inBlock, n - i);
                     long base = rowOff + (long) (e / Q8_BLOCK) * Q8_BLOCK_BYTES;
                     float d = Float.float16ToFloat(seg.get(S, base));
-                    dst[dstOff + i] = seg.get(ValueLayout.JAVA_BYTE, base + 2 + e % Q8_BLOCK) * d;
+                    MemorySegment.copy(seg, ValueLayout.JAVA_BYTE, base + 2 + inBlock, q, 0, count);
+                    for (int j = 0; j < count; j++) dst[dstOff + i + j] = q[j] * d;
+                    i += count;
                 }
             }
         }

@@ -60,6 +60,19 @@ class CacheKernelsTest {
     }
 
     @Test
+    void f16DecodingIsExactForEverySixteenBitPattern() {
+        MemorySegment seg = Arena.ofAuto().allocate(2 * 65536);
+        for (int h = 0; h < 65536; h++) seg.set(java.lang.foreign.ValueLayout.JAVA_SHORT_UNALIGNED, 2L * h, (short) h);
+        float[] a = new float[65536], b = new float[65536];
+        new ScalarCacheKernels().decode(KvCacheType.F16, seg, 0, 0, 65536, a, 0);
+        CacheKernels.get().decode(KvCacheType.F16, seg, 0, 0, 65536, b, 0);
+        for (int h = 0; h < 65536; h++) {
+            if (Float.isNaN(a[h])) assertTrue(Float.isNaN(b[h]), "pattern " + h);
+            else assertEquals(Float.floatToRawIntBits(a[h]), Float.floatToRawIntBits(b[h]), "pattern " + Integer.toHexString(h));
+        }
+    }
+
+    @Test
     void bf16RoundsToNearestEven() {
         assertEquals(1f, Float.intBitsToFloat(ScalarCacheKernels.toBf16(Float.intBitsToFloat(0x3f808000)) << 16)); // tie -> even
         assertEquals(Float.intBitsToFloat(0x3f810000), Float.intBitsToFloat(ScalarCacheKernels.toBf16(Float.intBitsToFloat(0x3f808001)) << 16));
