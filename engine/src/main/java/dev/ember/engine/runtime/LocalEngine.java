@@ -133,12 +133,16 @@ public final class LocalEngine implements Engine {
             return future;
         }
         Pending pending = new Pending(run, prompt, prompt.length);
-        Set<CompletableFuture<Result>> sameId = inFlight.computeIfAbsent(request.id(), id -> ConcurrentHashMap.newKeySet());
-        sameId.add(future);
-        future.whenComplete((r, e) -> {
-            sameId.remove(future);
-            inFlight.remove(request.id(), Set.of());
+        // Registered and removed atomically per id, so a request is never added to a set that just left the map.
+        inFlight.compute(request.id(), (id, set) -> {
+            Set<CompletableFuture<Result>> s = set != null ? set : ConcurrentHashMap.newKeySet();
+            s.add(future);
+            return s;
         });
+        future.whenComplete((r, e) -> inFlight.computeIfPresent(request.id(), (id, set) -> {
+            set.remove(future);
+            return set.isEmpty() ? null : set;
+        }));
         if (!enqueue(pending, future)) future.complete(Result.failed(request.id(), "engine is closed", System.nanoTime() - start));
         return future;
     }
