@@ -53,16 +53,18 @@ final class Args {
 
     /** {@code --kv-cache-type} and {@code --kv-cache-bytes} applied to {@code base}. */
     dev.ember.engine.api.EngineOptions cacheOptions(dev.ember.engine.api.EngineOptions base) {
-        dev.ember.engine.api.EngineOptions o = base;
+        return base.withKvCacheType(cacheType(base.kvCacheType())).withKvCacheBytes(bytes("kv-cache-bytes", base.kvCacheBytes()));
+    }
+
+    /** {@code --kv-cache-type}, or {@code fallback}. */
+    dev.ember.engine.api.KvCacheType cacheType(dev.ember.engine.api.KvCacheType fallback) {
         String type = string("kv-cache-type", null);
-        if (type != null) {
-            try {
-                o = o.withKvCacheType(dev.ember.engine.api.KvCacheType.parse(type));
-            } catch (IllegalArgumentException e) {
-                throw new UsageException(command + ": --kv-cache-type: " + e.getMessage());
-            }
+        if (type == null) return fallback;
+        try {
+            return dev.ember.engine.api.KvCacheType.parse(type);
+        } catch (IllegalArgumentException e) {
+            throw new UsageException(command + ": --kv-cache-type: " + e.getMessage());
         }
-        return o.withKvCacheBytes(bytes("kv-cache-bytes", o.kvCacheBytes()));
     }
 
     /** A byte count: digits with an optional k, m, g or t suffix (binary units; "8g", "8GiB", "512m"). */
