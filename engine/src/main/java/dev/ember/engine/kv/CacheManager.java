@@ -67,7 +67,6 @@ public final class CacheManager implements AutoCloseable {
     public int freeBlocks() { return pool.freeBlocks(); }
     public int cachedBlocks() { return cache.size(); }
     public long evictions() { return cache.evictions(); }
-    public List<LayerCacheSpec> specs() { return specs; }
 
     public BlockTable newTable() { return new BlockTable(pool); }
 
@@ -131,11 +130,6 @@ public final class CacheManager implements AutoCloseable {
      */
     public boolean reserve(BlockTable table, int newLength) {
         return table.ensureCapacity(newLength);
-    }
-
-    /** Blocks {@link #reserve} would still need to find for {@code newLength}. */
-    public int shortfall(BlockTable table, int newLength) {
-        return Math.max(0, table.blocksMissing(newLength) - pool.freeBlocks());
     }
 
     /**

@@ -199,8 +199,6 @@ public final class KvBlockPool implements AutoCloseable {
     /** The cached free block released longest ago, or -1. */
     int oldestCachedFree() { return lruHead; }
 
-    boolean isCached(int block) { return cached[block]; }
-
     private void append(int b) {
         prev[b] = lruTail;
         next[b] = -1;
