@@ -2,20 +2,29 @@ package dev.ember.engine.api;
 
 import java.nio.file.Path;
 import java.util.List;
+import java.util.ServiceLoader;
 import java.util.concurrent.CompletableFuture;
 
 /**
  * The Spark-free engine API. An engine owns one loaded model, a worker pool and a KV cache, and
  * serves requests from any number of threads. Requests never throw: a bad request completes with
  * {@link FinishReason#ERROR}. Opening a bad model file fails with a clear exception.
+ *
+ * <p>Every request is asynchronous. Cancelling a returned future ({@code future.cancel(true)})
+ * cancels the request: its sequence leaves the running batch before the engine's next step and
+ * its cache blocks are freed at once.
  */
 public interface Engine extends AutoCloseable {
 
+    /** Opens an engine with the implementation on the class path (the in-process runtime). */
     static Engine open(Path model, EngineOptions options) {
-        return dev.ember.engine.runtime.LocalEngine.open(model, options);
+        EngineProvider provider = ServiceLoader.load(EngineProvider.class, Engine.class.getClassLoader()).findFirst()
+                .orElseThrow(() -> new IllegalStateException("no Ember engine implementation on the class path (META-INF/services/"
+                        + EngineProvider.class.getName() + "); add ember-engine's jar"));
+        return provider.open(model, options);
     }
 
-    /** Queues a request; the future completes when it finishes. */
+    /** Queues a request; the future completes when it finishes (cancel it to stop the request). */
     CompletableFuture<Result> submit(Request request);
 
     /** Runs all requests and returns their results in the same order. */
@@ -24,15 +33,35 @@ public interface Engine extends AutoCloseable {
         return futures.stream().map(CompletableFuture::join).toList();
     }
 
-    /** Log-likelihood of {@code text} (tokenized with BOS per the model's flags). */
-    ScoreResult score(String text);
+    /**
+     * Cancels every unfinished generate request with this id: each completes with
+     * {@link FinishReason#ERROR} ("cancelled") and frees its cache blocks before the next step.
+     * Returns how many were cancelled.
+     */
+    int cancel(String requestId);
+
+    /** Log-likelihood of {@code text} (tokenized with BOS per the model's flags), batched with everything else. */
+    CompletableFuture<ScoreResult> scoreAsync(String text);
+
+    /** Log-likelihood of token ids (see {@link #scoreAsync}). */
+    CompletableFuture<ScoreResult> scoreTokens(int[] tokens);
+
+    /** {@link #scoreAsync}, waiting for the result. */
+    default ScoreResult score(String text) {
+        return scoreAsync(text).join();
+    }
 
     /**
      * Zero-shot choice scoring: the log-prob of each continuation after {@code prompt}, which is
      * computed once and shared through the prefix cache. Results are in the order of
      * {@code choices}; each holds the summed log-prob and the continuation's token count.
      */
-    List<ScoreResult> scoreChoices(String prompt, List<String> choices);
+    CompletableFuture<List<ScoreResult>> scoreChoicesAsync(String prompt, List<String> choices);
+
+    /** {@link #scoreChoicesAsync}, waiting for the results. */
+    default List<ScoreResult> scoreChoices(String prompt, List<String> choices) {
+        return scoreChoicesAsync(prompt, choices).join();
+    }
 
     /** Tokenizes text as a request's prompt would be (special tokens parsed, BOS per the model). */
     int[] tokenize(String text);
@@ -47,7 +76,16 @@ public interface Engine extends AutoCloseable {
     /** Decodes token ids to text. */
     String detokenize(int[] tokens);
 
-    /** Cumulative counters since the engine opened. */
+    /** The model's vocabulary size (token ids are below it). */
+    int vocabSize();
+
+    /**
+     * Turns prefix sharing on or off (on by default; off also drops the cached blocks nobody
+     * uses). For measurements that need every prompt computed; applies to requests submitted after it returns.
+     */
+    void setPrefixSharing(boolean on);
+
+    /** Counters since the engine opened, and the cache now. */
     EngineStats stats();
 
     /** A one-line description of the model (architecture, size, type). */

@@ -51,6 +51,37 @@ final class Args {
 
     Path path(String name) { return Path.of(required(name)); }
 
+    /** {@code --kv-cache-type} and {@code --kv-cache-bytes} applied to {@code base}. */
+    dev.ember.engine.api.EngineOptions cacheOptions(dev.ember.engine.api.EngineOptions base) {
+        return base.withKvCacheType(cacheType(base.kvCacheType())).withKvCacheBytes(bytes("kv-cache-bytes", base.kvCacheBytes()));
+    }
+
+    /** {@code --kv-cache-type}, or {@code fallback}. */
+    dev.ember.engine.api.KvCacheType cacheType(dev.ember.engine.api.KvCacheType fallback) {
+        String type = string("kv-cache-type", null);
+        if (type == null) return fallback;
+        try {
+            return dev.ember.engine.api.KvCacheType.parse(type);
+        } catch (IllegalArgumentException e) {
+            throw new UsageException(command + ": --kv-cache-type: " + e.getMessage());
+        }
+    }
+
+    /** A byte count: digits with an optional k, m, g or t suffix (binary units; "8g", "8GiB", "512m"). */
+    long bytes(String name, long fallback) {
+        String v = string(name, null);
+        if (v == null) return fallback;
+        String s = v.trim().toLowerCase(java.util.Locale.ROOT).replace("ib", "").replace("b", "");
+        int shift = s.endsWith("k") ? 10 : s.endsWith("m") ? 20 : s.endsWith("g") ? 30 : s.endsWith("t") ? 40 : 0;
+        try {
+            long n = Long.parseLong(shift == 0 ? s : s.substring(0, s.length() - 1));
+            if (n < 0 || (shift > 0 && n > (Long.MAX_VALUE >> shift))) throw new NumberFormatException();
+            return n << shift;
+        } catch (NumberFormatException e) {
+            throw new UsageException(command + ": --" + name + " must be a byte count like 8g or 512m, got '" + v + "'");
+        }
+    }
+
     int integer(String name, int fallback) {
         String v = string(name, null);
         if (v == null) return fallback;

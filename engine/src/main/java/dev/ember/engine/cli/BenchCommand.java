@@ -24,12 +24,13 @@ final class BenchCommand implements Main.Command {
         return "bench --model PATH [-p 512] [-n 128] [--threads T] [--reps R] [--batch B] [--json]"
                 + " | bench --model PATH --context 1k,8k,32k [-n 16] [--fill prefill|synthetic] [--json]"
                 + " | bench --membw [--threads T]"
-                + " | bench --model PATH --scenario decode-batch|shared-prefix|random-prompts [--threads T] [--json]";
+                + " | bench --model PATH --scenario decode-batch|shared-prefix|random-prompts [--threads T] [--json]"
+                + " | bench --model PATH --scenario capacity [--prompt 2048] [-n 128] [--kv-cache-bytes 8g] [--kv-cache-type all|f32,f16,bf16,q8_0] [--count-only] [--json]";
     }
 
     @Override
     public int run(String[] argv, PrintStream out) {
-        Args a = new Args("bench", argv, 1, Set.of("json", "membw"));
+        Args a = new Args("bench", argv, 1, Set.of("json", "membw", "count-only"));
         boolean membw = a.flag("membw");
         var path = membw ? null : a.path("model");
         int p = a.integer("p", 512);
@@ -48,6 +49,17 @@ final class BenchCommand implements Main.Command {
             return 0;
         }
         boolean synthetic = "synthetic".equals(a.string("fill", "prefill"));
+        if ("capacity".equals(scenario)) {
+            CapacityBench.Options o = new CapacityBench.Options(a.integer("prompt", 2048), n, a.bytes("kv-cache-bytes", 8L << 30),
+                    cacheTypes(a.string("kv-cache-type", "all")), a.flag("count-only"));
+            a.rejectUnknown();
+            if (o.prompt() < 1 || o.decode() < 1 || o.budget() < 1) throw new Args.UsageException("bench: --prompt, -n and --kv-cache-bytes must be positive");
+            Map<String, Object> r = CapacityBench.run(path, threads, o, out, json);
+            r.put("scenario", scenario);
+            r.put("threads", threads);
+            if (json) out.println(Json.write(r));
+            return 0;
+        }
         a.rejectUnknown();
         if (contexts != null) return contextBench(path, threads, contexts, n, synthetic, json, out);
         if (scenario != null) return BenchScenarios.run(scenario, path, threads, json, out);
@@ -82,6 +94,21 @@ final class BenchCommand implements Main.Command {
 
     static double round(double v) { return Math.round(v * 100) / 100.0; }
 
+    /** A pool of {@code blocks} blocks of {@code blockSize} tokens in the engine's default cache type, as the engine would make. */
+    static KvBlockPool pool(Model m, int blockSize, int blocks) {
+        return new KvBlockPool(blockSize, blocks, m.keyWidths(), m.valueWidths(), dev.ember.engine.api.KvCacheType.DEFAULT, java.lang.foreign.Arena.ofAuto());
+    }
+
+    /** "all", or a comma-separated list of cache types. */
+    static java.util.List<dev.ember.engine.api.KvCacheType> cacheTypes(String spec) {
+        if (spec.equalsIgnoreCase("all")) return java.util.List.of(dev.ember.engine.api.KvCacheType.values());
+        try {
+            return java.util.Arrays.stream(spec.split(",")).map(String::trim).map(dev.ember.engine.api.KvCacheType::parse).toList();
+        } catch (IllegalArgumentException e) {
+            throw new Args.UsageException("bench: --kv-cache-type: " + e.getMessage());
+        }
+    }
+
     /**
      * Decode speed at long contexts: for each N, fill a sequence with N tokens (a real prefill, or
      * with --fill synthetic random state of the same size), then time n decode steps. Reports
@@ -101,13 +128,13 @@ final class BenchCommand implements Main.Command {
                 int ctx = spec.endsWith("k") ? Integer.parseInt(spec.substring(0, spec.length() - 1)) * 1024 : Integer.parseInt(spec);
                 int steps = Math.max(n, 4);
                 int bs = m.cacheBlockSize();
-                KvBlockPool pool = new KvBlockPool(bs, (ctx + steps + 8) / bs + 2, m.keyWidths(), m.valueWidths());
+                KvBlockPool pool = BenchCommand.pool(m, bs, (ctx + steps + 8) / bs + 2);
                 BlockTable table = new BlockTable(pool);
                 table.ensureCapacity(ctx + steps + 1);
                 float[] logits = new float[m.config().vocabSize()];
                 long t0 = System.nanoTime();
                 if (synthetic) {
-                    m.fillSyntheticState(table, ctx, 7);
+                    fillSynthetic(m, table, ctx, 7);
                 } else {
                     int[] tokens = randomTokens(m, ctx, 3);
                     for (int start = 0; start < ctx; start += 512) {
@@ -129,7 +156,7 @@ final class BenchCommand implements Main.Command {
                     table.setLength(ctx + i + 1);
                 }
                 double secs = (System.nanoTime() - d0) / 1e9;
-                long cacheBytes = (long) ctx * (KvBlockPool.bytesPerToken(m.keyWidths(), m.valueWidths()) + m.extraStateBytesPerToken());
+                long cacheBytes = (long) ctx * dev.ember.engine.kv.CacheManager.bytesPerToken(m.cacheSpecs(), pool.type());
                 Map<String, Object> r = new LinkedHashMap<>();
                 r.put("tok_s", round(steps / secs));
                 r.put("ms_per_token", round(secs * 1000 / steps));
@@ -145,6 +172,31 @@ final class BenchCommand implements Main.Command {
         return 0;
     }
 
+    /**
+     * Makes {@code table} look as if {@code length} tokens had been processed, with random state
+     * of the right size instead of a prefill (decode cost depends on how much state there is, not
+     * on its values): random rows in paged layers, {@link dev.ember.engine.kv.SequenceState#fillSynthetic} in the others.
+     */
+    static void fillSynthetic(Model m, BlockTable table, int length, long seed) {
+        SplittableRandom rnd = new SplittableRandom(seed);
+        KvBlockPool pool = table.pool();
+        java.util.List<dev.ember.engine.kv.LayerCacheSpec> specs = m.cacheSpecs();
+        for (int l = 0; l < specs.size(); l++) {
+            if (specs.get(l) instanceof dev.ember.engine.kv.SequenceStateSpec<?> spec) {
+                table.state(l, spec).fillSynthetic(length, rnd);
+                continue;
+            }
+            float[] k = new float[pool.keyWidth(l)], v = new float[pool.valueWidth(l)];
+            for (int p = 0; p < length; p++) {
+                for (int i = 0; i < k.length; i++) k[i] = (float) rnd.nextGaussian();
+                for (int i = 0; i < v.length; i++) v[i] = (float) rnd.nextGaussian();
+                if (k.length > 0) pool.writeKey(l, table.slot(p), k, 0);
+                if (v.length > 0) pool.writeValue(l, table.slot(p), v, 0);
+            }
+        }
+        table.setLength(length);
+    }
+
     private static int[] randomTokens(Model m, int count, long seed) {
         SplittableRandom rnd = new SplittableRandom(seed);
         int[] t = new int[count];
@@ -155,7 +207,7 @@ final class BenchCommand implements Main.Command {
     /** Seconds to prefill {@code p} random tokens in chunks of {@code batch}; logits for the last row only. */
     static double prefill(Model m, int p, int batch) {
         int[] tokens = randomTokens(m, p, 1);
-        KvBlockPool pool = new KvBlockPool(16, (p + 15) / 16 + 1, m.keyWidths(), m.valueWidths());
+        KvBlockPool pool = BenchCommand.pool(m, 16, (p + 15) / 16 + 1);
         BlockTable table = new BlockTable(pool);
         table.ensureCapacity(p);
         float[] logits = new float[m.config().vocabSize()];
@@ -172,7 +224,7 @@ final class BenchCommand implements Main.Command {
     /** Seconds to decode {@code n} tokens one at a time from an empty context. */
     static double decode(Model m, int n) {
         int[] tokens = randomTokens(m, n, 2);
-        KvBlockPool pool = new KvBlockPool(16, (n + 15) / 16 + 1, m.keyWidths(), m.valueWidths());
+        KvBlockPool pool = BenchCommand.pool(m, 16, (n + 15) / 16 + 1);
         BlockTable table = new BlockTable(pool);
         table.ensureCapacity(n);
         float[] logits = new float[m.config().vocabSize()];

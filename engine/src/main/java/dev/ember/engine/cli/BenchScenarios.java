@@ -11,7 +11,6 @@ import dev.ember.engine.kv.KvBlockPool;
 import dev.ember.engine.model.ForwardBatch;
 import dev.ember.engine.model.Model;
 import dev.ember.engine.runtime.LoadedModel;
-import dev.ember.engine.runtime.LocalEngine;
 import dev.ember.engine.util.Json;
 
 import java.io.PrintStream;
@@ -56,7 +55,7 @@ final class BenchScenarios {
             int vocab = m.config().vocabSize();
             int prompt = 64, steps = 32;
             for (int b : new int[]{1, 8, 32}) {
-                KvBlockPool pool = new KvBlockPool(16, b * ((prompt + steps + 8) / 16 + 2), m.keyWidths(), m.valueWidths());
+                KvBlockPool pool = BenchCommand.pool(m, 16, b * ((prompt + steps + 8) / 16 + 2));
                 SplittableRandom rnd = new SplittableRandom(b);
                 BlockTable[] tables = new BlockTable[b];
                 float[] logits = new float[b * vocab];
@@ -98,8 +97,8 @@ final class BenchScenarios {
     /** 32 prompts of a 512-token common prefix plus 32 distinct tokens, 16 new tokens each; wall seconds with and without sharing. */
     static Map<String, Object> sharedPrefix(Path path, int threads, PrintStream out, boolean json) {
         Map<String, Object> r = new LinkedHashMap<>();
-        try (LocalEngine e = (LocalEngine) Engine.open(path, EngineOptions.defaults().withThreads(threads).withMaxSequences(32))) {
-            int vocab = e.loaded().model().config().vocabSize();
+        try (Engine e = Engine.open(path, EngineOptions.defaults().withThreads(threads).withMaxSequences(32))) {
+            int vocab = e.vocabSize();
             SplittableRandom rnd = new SplittableRandom(5);
             int[] prefix = tokens(rnd, 512, vocab);
             List<Request> reqs = new ArrayList<>();
@@ -132,8 +131,8 @@ final class BenchScenarios {
     /** 64 requests with prompts of 16–512 tokens and 8–64 new tokens, all submitted at once. */
     static Map<String, Object> randomPrompts(Path path, int threads, PrintStream out, boolean json) {
         Map<String, Object> r = new LinkedHashMap<>();
-        try (LocalEngine e = (LocalEngine) Engine.open(path, EngineOptions.defaults().withThreads(threads).withMaxSequences(32))) {
-            int vocab = e.loaded().model().config().vocabSize();
+        try (Engine e = Engine.open(path, EngineOptions.defaults().withThreads(threads).withMaxSequences(32))) {
+            int vocab = e.vocabSize();
             SplittableRandom rnd = new SplittableRandom(9);
             List<Request> reqs = new ArrayList<>();
             for (int i = 0; i < 64; i++) {

@@ -18,7 +18,7 @@ final class GenerateCommand implements Main.Command {
     @Override
     public String usage() {
         return "generate --model PATH --prompt TEXT [--max-tokens N] [--temperature T] [--top-k K] [--top-p P] [--min-p P]"
-                + " [--repeat-penalty R] [--seed S] [--stop STR] [--threads T] [--json]";
+                + " [--repeat-penalty R] [--seed S] [--stop STR] [--threads T] [--kv-cache-type f16|bf16|f32|q8_0] [--kv-cache-bytes N] [--json]";
     }
 
     @Override
@@ -41,8 +41,8 @@ final class GenerateCommand implements Main.Command {
                 .build();
         boolean json = a.flag("json");
         int threads = a.integer("threads", Runtime.getRuntime().availableProcessors());
+        EngineOptions options = a.cacheOptions(EngineOptions.defaults().withThreads(threads).withMaxSequences(1));
         a.rejectUnknown();
-        EngineOptions options = EngineOptions.defaults().withThreads(threads).withMaxSequences(1);
         try (Engine engine = Engine.open(model, options)) {
             Result r = engine.generate(List.of(Request.ofText("cli", prompt, sampling))).getFirst();
             if (!r.ok()) throw new IllegalStateException(r.error());

@@ -48,8 +48,11 @@ final class InfoCommand implements Main.Command {
             } else {
                 out.println("tokenizer:    none");
             }
-            long kv = dev.ember.engine.kv.KvBlockPool.bytesPerToken(lm.model().keyWidths(), lm.model().valueWidths()) + lm.model().extraStateBytesPerToken();
-            out.printf("cache:        %,d bytes per token (F32)%n", kv);
+            StringBuilder cache = new StringBuilder();
+            for (dev.ember.engine.api.KvCacheType t : dev.ember.engine.api.KvCacheType.values()) {
+                cache.append(String.format("%s %,d  ", t, dev.ember.engine.kv.CacheManager.bytesPerToken(lm.model().cacheSpecs(), t)));
+            }
+            out.println("cache:        bytes per token: " + cache.toString().trim() + " (default " + dev.ember.engine.api.KvCacheType.DEFAULT + ")");
             out.println("metadata:");
             for (Map.Entry<String, Object> e : meta.entrySet()) {
                 out.println("  " + e.getKey() + " = " + summarize(e.getValue()));

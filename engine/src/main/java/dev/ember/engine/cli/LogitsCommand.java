@@ -23,7 +23,7 @@ final class LogitsCommand implements Main.Command {
     static final int CHUNK = 64;
 
     @Override
-    public String usage() { return "logits --model PATH --tokens 1,2,3 --out FILE [--threads T]"; }
+    public String usage() { return "logits --model PATH --tokens 1,2,3 --out FILE [--threads T] [--kv-cache-type f32|f16|bf16|q8_0]"; }
 
     @Override
     public int run(String[] argv, PrintStream out) throws Exception {
@@ -32,10 +32,12 @@ final class LogitsCommand implements Main.Command {
         int[] tokens = a.intList("tokens");
         Path file = a.path("out");
         int threads = a.integer("threads", Runtime.getRuntime().availableProcessors());
+        // F32 by default: these are the numbers parity checks compare with a reference.
+        dev.ember.engine.api.KvCacheType type = a.cacheType(dev.ember.engine.api.KvCacheType.F32);
         a.rejectUnknown();
         try (LoadedModel lm = LoadedModel.open(modelPath, threads);
              OutputStream os = new BufferedOutputStream(Files.newOutputStream(file), 1 << 20)) {
-            float[][] rows = allLogits(lm.model(), tokens);
+            float[][] rows = allLogits(lm.model(), tokens, CHUNK, type);
             ByteBuffer buf = ByteBuffer.allocate(rows[0].length * 4).order(ByteOrder.LITTLE_ENDIAN);
             for (float[] row : rows) {
                 buf.clear();
@@ -54,12 +56,18 @@ final class LogitsCommand implements Main.Command {
 
     /** As above, feeding the sequence in chunks of {@code chunk} tokens (1 = token-by-token decode). */
     static float[][] allLogits(Model m, int[] tokens, int chunk) {
+        return allLogits(m, tokens, chunk, dev.ember.engine.api.KvCacheType.F32);
+    }
+
+    /** As above, with the KV cache stored in {@code type}. */
+    static float[][] allLogits(Model m, int[] tokens, int chunk, dev.ember.engine.api.KvCacheType type) {
         int vocab = m.config().vocabSize();
         if (tokens.length == 0) throw new IllegalArgumentException("--tokens is empty");
         if (tokens.length > m.config().contextLength()) {
             throw new IllegalArgumentException(tokens.length + " tokens exceed the model's context length " + m.config().contextLength());
         }
-        KvBlockPool pool = new KvBlockPool(16, (tokens.length + 15) / 16 + 1, m.keyWidths(), m.valueWidths());
+        int bs = m.cacheBlockSize();
+        KvBlockPool pool = new KvBlockPool(bs, (tokens.length + bs - 1) / bs + 1, m.keyWidths(), m.valueWidths(), type, java.lang.foreign.Arena.ofAuto());
         BlockTable table = new BlockTable(pool);
         table.ensureCapacity(tokens.length);
         float[][] out = new float[tokens.length][];

@@ -3,7 +3,6 @@ package dev.ember.engine.cli;
 import dev.ember.engine.api.Engine;
 import dev.ember.engine.api.EngineOptions;
 import dev.ember.engine.api.ScoreResult;
-import dev.ember.engine.runtime.LocalEngine;
 import dev.ember.engine.util.Json;
 
 import java.io.PrintStream;
@@ -23,7 +22,7 @@ import java.util.concurrent.CompletableFuture;
  */
 final class ScoreCommand implements Main.Command {
     @Override
-    public String usage() { return "score --model PATH --file F [--jsonl] [--limit N] [--shuffle-words] [--threads T] [--json]"; }
+    public String usage() { return "score --model PATH --file F [--jsonl] [--limit N] [--shuffle-words] [--threads T] [--kv-cache-type f16|bf16|f32|q8_0] [--kv-cache-bytes N] [--json]"; }
 
     @Override
     public int run(String[] argv, PrintStream out) throws Exception {
@@ -35,10 +34,11 @@ final class ScoreCommand implements Main.Command {
         boolean json = a.flag("json");
         int limit = a.integer("limit", Integer.MAX_VALUE);
         int threads = a.integer("threads", Runtime.getRuntime().availableProcessors());
+        EngineOptions options = a.cacheOptions(EngineOptions.defaults().withThreads(threads));
         a.rejectUnknown();
         List<String> docs = documents(file, jsonl, limit);
         if (shuffle) docs = docs.stream().map(ScoreCommand::shuffleWords).toList();
-        try (LocalEngine e = (LocalEngine) Engine.open(model, EngineOptions.defaults().withThreads(threads))) {
+        try (Engine e = Engine.open(model, options)) {
             long t0 = System.nanoTime(); // after loading: the figure is scoring throughput
             List<CompletableFuture<ScoreResult>> futures = new ArrayList<>();
             for (String d : docs) futures.add(e.scoreTokens(e.tokenize(d)));

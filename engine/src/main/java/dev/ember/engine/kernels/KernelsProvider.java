@@ -10,6 +10,8 @@ import java.util.logging.Logger;
  */
 final class KernelsProvider {
     static final Kernels INSTANCE = choose();
+    /** The cache-row conversions, vector exactly when the compute kernels are. */
+    static final CacheKernels CACHE = INSTANCE instanceof VectorKernels ? VectorFactory.cache() : new ScalarCacheKernels();
 
     private KernelsProvider() {}
 
@@ -35,6 +37,10 @@ final class KernelsProvider {
     private static final class VectorFactory {
         static Kernels create() {
             return VectorKernels.supported() ? new VectorKernels() : null;
+        }
+
+        static CacheKernels cache() {
+            return VectorCacheKernels.supported() ? new VectorCacheKernels() : new ScalarCacheKernels();
         }
     }
 }

@@ -3,16 +3,20 @@ package dev.ember.engine.kv;
 import java.util.Arrays;
 
 /**
- * One sequence's view of the KV pool: the blocks holding its positions, in order. Position
- * {@code p} lives in slot {@code blocks[p / blockSize] * blockSize + p % blockSize}.
+ * One sequence's view of the cache: the pool blocks holding its positions, in order, and the
+ * per-layer {@link SequenceState} of layers that keep state beside the blocks. Position {@code p}
+ * lives in slot {@code blocks[p / blockSize] * blockSize + p % blockSize}.
  */
 public final class BlockTable {
     private final KvBlockPool pool;
     private int[] blocks = new int[8];
     private int blockCount;
     private int length;
-    private Object modelState;
+    private SequenceState[] states = new SequenceState[0];
     private boolean snapshotsWanted;
+    /** Deepest prefix-cache node holding this table's blocks, and how many of its blocks are published there (the cache manager's). */
+    RadixPrefixCache.Node prefixNode;
+    int publishedBlocks;
 
     public BlockTable(KvBlockPool pool) {
         this.pool = pool;
@@ -30,14 +34,19 @@ public final class BlockTable {
 
     /** Makes room for positions up to {@code newLength - 1}; false (and nothing changed) when the pool lacks blocks. */
     public boolean ensureCapacity(int newLength) {
-        int bs = pool.blockSize();
-        int needBlocks = (newLength + bs - 1) / bs;
-        int missing = needBlocks - blockCount;
+        int missing = blocksMissing(newLength);
         if (missing <= 0) return true;
         if (missing > pool.freeBlocks()) return false;
+        int needBlocks = blockCount + missing;
         if (needBlocks > blocks.length) blocks = Arrays.copyOf(blocks, Math.max(needBlocks, blocks.length * 2));
         for (int i = 0; i < missing; i++) blocks[blockCount++] = pool.allocate();
         return true;
+    }
+
+    /** Blocks still to allocate before positions below {@code newLength} fit. */
+    public int blocksMissing(int newLength) {
+        int bs = pool.blockSize();
+        return (newLength + bs - 1) / bs - blockCount;
     }
 
     /** Records that positions below {@code newLength} now hold state. */
@@ -64,30 +73,38 @@ public final class BlockTable {
         return blocks[i];
     }
 
-    /**
-     * Per-sequence state a model keeps outside the paged blocks (DeepSeek-V4's sliding-window
-     * ring and compressor state), created on first use and dropped with the table's blocks.
-     */
-    @SuppressWarnings("unchecked")
-    public <T> T modelState(java.util.function.Supplier<T> create) {
-        if (modelState == null) modelState = create.get();
-        return (T) modelState;
+    /** Layer {@code layer}'s state beside the blocks, created by {@code spec} on first use. */
+    public <S extends SequenceState> S state(int layer, SequenceStateSpec<S> spec) {
+        if (layer >= states.length) states = Arrays.copyOf(states, layer + 1);
+        if (states[layer] == null) states[layer] = spec.newState();
+        return spec.stateType().cast(states[layer]);
+    }
+
+    /** Layer {@code layer}'s state, or null when it has none (yet). */
+    public SequenceState stateOrNull(int layer) {
+        return layer < states.length ? states[layer] : null;
     }
 
     /**
-     * Whether the prefix cache will ask for block snapshots of this sequence (models that keep
+     * Whether the prefix cache will ask for block snapshots of this sequence (layers that keep
      * state beside the blocks record them only then, since they cost memory).
      */
     public boolean snapshotsWanted() { return snapshotsWanted; }
 
     public void setSnapshotsWanted(boolean wanted) { this.snapshotsWanted = wanted; }
 
-    /** Returns every block to the pool. */
+    /**
+     * Returns every block to the pool, the last first (as vLLM does: a sequence's tail is the
+     * least likely to be shared, so its cached blocks should be reused first), and drops the
+     * per-layer state.
+     */
     public void release() {
-        modelState = null;
-        for (int i = 0; i < blockCount; i++) pool.release(blocks[i]);
+        states = new SequenceState[0];
+        for (int i = blockCount - 1; i >= 0; i--) pool.release(blocks[i]);
         blockCount = 0;
         length = 0;
+        prefixNode = null;
+        publishedBlocks = 0;
     }
 
     public int blockCount() { return blockCount; }

@@ -1,103 +1,260 @@
 package dev.ember.engine.kv;
 
+import dev.ember.engine.api.KvCacheType;
+import dev.ember.engine.kernels.CacheKernels;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
+import java.util.function.IntConsumer;
 
 /**
- * A pool of fixed-size KV blocks. A block holds {@code blockSize} consecutive token positions of
- * one sequence, for every layer: per layer, {@code keyWidth} key floats and {@code valueWidth}
- * value floats per token. Storage is one key and one value array per layer, indexed by the global
- * slot {@code block * blockSize + offsetInBlock}, so attention reads a sequence through its
- * {@link BlockTable} with plain array offsets.
+ * A pool of fixed-size KV blocks, off the heap. A block holds {@code blockSize} consecutive token
+ * positions of one sequence, for every layer: per layer, a key row of {@code keyWidth} values and
+ * a value row of {@code valueWidth} values per token, stored in the pool's {@link KvCacheType}.
+ * Storage is one key and one value segment per layer, indexed by the global slot
+ * {@code block * blockSize + offsetInBlock}; attention reads rows back as floats through
+ * {@link #readKeys}/{@link #readValues}.
  *
- * <p>Blocks are reference-counted so that sequences with a common prefix can share them; a block
- * returns to the free list when its count drops to zero. Not thread-safe: the scheduler owns it.
+ * <p>Blocks are reference-counted by the sequences using them. A block whose count drops to zero
+ * is free; if the prefix cache holds its contents ({@link #markCached}) it waits in a
+ * least-recently-released queue and is only reused when no uncached free block is left, at which
+ * point the cache is told ({@code onEvict}) to forget it. Allocation, release, reuse and eviction
+ * are O(1), as in vLLM's block pool. Not thread-safe: the scheduler owns it.
  */
-public final class KvBlockPool {
+public final class KvBlockPool implements AutoCloseable {
     private final int blockSize;
     private final int numBlocks;
     private final int[] keyWidth;
     private final int[] valueWidth;
-    private final float[][] keys;
-    private final float[][] values;
+    private final KvCacheType type;
+    private final long[] keyRowBytes;
+    private final long[] valueRowBytes;
+    private final MemorySegment[] keys;
+    private final MemorySegment[] values;
+    private final Arena arena;
+    private final CacheKernels codec = CacheKernels.get();
     private final int[] refCount;
-    private final int[] freeList;
+    private final boolean[] cached;
+    // Uncached free blocks: a stack.
+    private final int[] freeStack;
     private int freeCount;
+    // Cached free blocks: a doubly linked list, least recently released at the head.
+    private final int[] prev;
+    private final int[] next;
+    private int lruHead = -1, lruTail = -1, lruCount;
+    private IntConsumer onEvict = b -> {};
 
+    /** An F32 pool whose memory is freed when it becomes unreachable (tools and tests). */
     public KvBlockPool(int blockSize, int numBlocks, int[] keyWidth, int[] valueWidth) {
+        this(blockSize, numBlocks, keyWidth, valueWidth, KvCacheType.F32, Arena.ofAuto());
+    }
+
+    /** A pool in {@code arena}; closing the pool closes a shared or confined arena. */
+    public KvBlockPool(int blockSize, int numBlocks, int[] keyWidth, int[] valueWidth, KvCacheType type, Arena arena) {
         if (blockSize < 1 || numBlocks < 1) throw new IllegalArgumentException("block size and count must be positive");
         this.blockSize = blockSize;
         this.numBlocks = numBlocks;
         this.keyWidth = keyWidth.clone();
         this.valueWidth = valueWidth.clone();
+        this.type = type;
+        this.arena = arena;
         int layers = keyWidth.length;
-        this.keys = new float[layers][];
-        this.values = new float[layers][];
+        this.keyRowBytes = new long[layers];
+        this.valueRowBytes = new long[layers];
+        this.keys = new MemorySegment[layers];
+        this.values = new MemorySegment[layers];
         long slots = (long) blockSize * numBlocks;
         for (int l = 0; l < layers; l++) {
-            long kLen = slots * keyWidth[l];
-            long vLen = slots * valueWidth[l];
-            if (kLen > Integer.MAX_VALUE - 16 || vLen > Integer.MAX_VALUE - 16) {
-                throw new IllegalArgumentException("KV pool too large for one layer array: " + slots + " slots; lower the KV cache budget");
-            }
-            keys[l] = new float[(int) kLen];
-            values[l] = new float[(int) vLen];
+            keyRowBytes[l] = type.rowBytes(keyWidth[l]);
+            valueRowBytes[l] = type.rowBytes(valueWidth[l]);
+            keys[l] = keyRowBytes[l] == 0 ? MemorySegment.NULL : arena.allocate(slots * keyRowBytes[l], 64);
+            values[l] = valueRowBytes[l] == 0 ? MemorySegment.NULL : arena.allocate(slots * valueRowBytes[l], 64);
         }
         this.refCount = new int[numBlocks];
-        this.freeList = new int[numBlocks];
-        for (int i = 0; i < numBlocks; i++) freeList[i] = numBlocks - 1 - i;
+        this.cached = new boolean[numBlocks];
+        this.freeStack = new int[numBlocks];
+        for (int i = 0; i < numBlocks; i++) freeStack[i] = numBlocks - 1 - i;
         this.freeCount = numBlocks;
+        this.prev = new int[numBlocks];
+        this.next = new int[numBlocks];
     }
 
-    /** Bytes one token position takes across all layers. */
+    /** Bytes one token position takes across all layers in F32 (what the heap cache took). */
     public static long bytesPerToken(int[] keyWidth, int[] valueWidth) {
+        return bytesPerToken(keyWidth, valueWidth, KvCacheType.F32);
+    }
+
+    /** Bytes one token position takes across all layers in {@code type}. */
+    public static long bytesPerToken(int[] keyWidth, int[] valueWidth, KvCacheType type) {
         long b = 0;
-        for (int l = 0; l < keyWidth.length; l++) b += 4L * (keyWidth[l] + valueWidth[l]);
+        for (int l = 0; l < keyWidth.length; l++) b += type.rowBytes(keyWidth[l]) + type.rowBytes(valueWidth[l]);
         return b;
     }
 
     public int blockSize() { return blockSize; }
     public int numBlocks() { return numBlocks; }
-    public int freeBlocks() { return freeCount; }
+    /** Blocks allocation can take now: uncached free blocks plus cached ones nobody uses (evicted on reuse). */
+    public int freeBlocks() { return freeCount + lruCount; }
+    /** Free blocks whose contents the prefix cache still holds. */
+    public int cachedFreeBlocks() { return lruCount; }
     public int layers() { return keys.length; }
     public int keyWidth(int layer) { return keyWidth[layer]; }
     public int valueWidth(int layer) { return valueWidth[layer]; }
-    public float[] keys(int layer) { return keys[layer]; }
-    public float[] values(int layer) { return values[layer]; }
+    public KvCacheType type() { return type; }
 
-    /** Takes a free block with reference count 1, or returns -1 when the pool is exhausted. */
+    /** Called with each cached block that allocation is about to reuse (the prefix cache forgets it). */
+    void setEvictionListener(IntConsumer listener) { this.onEvict = listener; }
+
+    // ---- rows ------------------------------------------------------------------------------
+
+    /** Stores {@code src[off .. off + keyWidth)} as the key row of {@code slot}. */
+    public void writeKey(int layer, int slot, float[] src, int off) {
+        codec.encodeRow(type, src, off, keyWidth[layer], keys[layer], slot * keyRowBytes[layer]);
+    }
+
+    /**
+     * Whether keys can be stored dimension-major ({@link #writeKeyColumns}): element-wise cache
+     * types only; Q8_0 quantizes along a row.
+     */
+    public boolean columnKeys() { return type != KvCacheType.Q8_0; }
+
+    /**
+     * Stores a key row dimension-major inside its block: element i of the row of in-block slot j
+     * becomes element {@code blockStart + i*blockSize + j} of {@link #keySegment}, so attention
+     * reads a vector of keys per dimension with no horizontal sums (see
+     * {@code Kernels.scoresBlock}). A layer's keys use one layout throughout.
+     */
+    public void writeKeyColumns(int layer, int slot, float[] src, int off) {
+        int j = slot % blockSize;
+        long start = (long) (slot - j) * keyWidth[layer];
+        for (int i = 0; i < keyWidth[layer]; i++) {
+            codec.encodeRow(type, src, off + i, 1, keys[layer], type.rowBytes(1) * (start + (long) i * blockSize + j));
+        }
+    }
+
+    /** A layer's key storage, for kernels that read it in place (element-wise types). */
+    public MemorySegment keySegment(int layer) { return keys[layer]; }
+
+    /** A layer's value rows, slot-major: element i of slot s at {@code s*valueWidth + i} (element-wise types). */
+    public MemorySegment valueSegment(int layer) { return values[layer]; }
+
+    public void writeValue(int layer, int slot, float[] src, int off) {
+        codec.encodeRow(type, src, off, valueWidth[layer], values[layer], slot * valueRowBytes[layer]);
+    }
+
+    /**
+     * Decodes columns {@code [from, from + width)} of the key rows of {@code count} consecutive
+     * slots from {@code slot} into {@code dst}, {@code width} floats per row.
+     */
+    public void readKeys(int layer, int slot, int count, int from, int width, float[] dst, int dstOff) {
+        read(keys[layer], keyRowBytes[layer], slot, count, from, width, dst, dstOff);
+    }
+
+    public void readValues(int layer, int slot, int count, int from, int width, float[] dst, int dstOff) {
+        read(values[layer], valueRowBytes[layer], slot, count, from, width, dst, dstOff);
+    }
+
+    private void read(MemorySegment seg, long rowBytes, int slot, int count, int from, int width, float[] dst, int dstOff) {
+        for (int i = 0; i < count; i++) codec.decode(type, seg, (slot + i) * rowBytes, from, width, dst, dstOff + i * width);
+    }
+
+    /**
+     * Copies the first {@code tokens} slots of block {@code from} into block {@code to}, every
+     * layer. Keys are copied a whole block at a time: stored dimension-major, a prefix of slots is
+     * not contiguous (the extra slots are unused until written).
+     */
+    public void copySlots(int from, int to, int tokens) {
+        for (int l = 0; l < keys.length; l++) {
+            long k = keyRowBytes[l], v = valueRowBytes[l];
+            if (k > 0) MemorySegment.copy(keys[l], (long) from * blockSize * k, keys[l], (long) to * blockSize * k, blockSize * k);
+            if (v > 0) MemorySegment.copy(values[l], (long) from * blockSize * v, values[l], (long) to * blockSize * v, tokens * v);
+        }
+    }
+
+    // ---- allocation ------------------------------------------------------------------------
+
+    /**
+     * Takes a free block with reference count 1: an uncached one if any, else the cached one
+     * released longest ago (the prefix cache forgets it first). Returns -1 when none is free.
+     */
     public int allocate() {
-        if (freeCount == 0) return -1;
-        int b = freeList[--freeCount];
+        int b;
+        if (freeCount > 0) {
+            b = freeStack[--freeCount];
+        } else if (lruCount > 0) {
+            b = lruHead;
+            unlink(b);
+            cached[b] = false;
+            onEvict.accept(b);
+        } else {
+            return -1;
+        }
         refCount[b] = 1;
         return b;
     }
 
+    /** Takes a reference to a used block, or to a cached free one (which leaves the free queue). */
     public void retain(int block) {
-        if (refCount[block] <= 0) throw new IllegalStateException("retain of free block " + block);
+        if (refCount[block] == 0) {
+            if (!cached[block]) throw new IllegalStateException("retain of free block " + block);
+            unlink(block);
+        }
         refCount[block]++;
     }
 
     public void release(int block) {
         if (refCount[block] <= 0) throw new IllegalStateException("release of free block " + block);
-        if (--refCount[block] == 0) freeList[freeCount++] = block;
+        if (--refCount[block] == 0) {
+            if (cached[block]) append(block);
+            else freeStack[freeCount++] = block;
+        }
     }
 
     public int refCount(int block) { return refCount[block]; }
 
-    /**
-     * Copies the first {@code tokens} slots of block {@code from} into block {@code to}, every
-     * layer. Keys are copied a whole block at a time: attention may store a block's keys
-     * dimension-major, where a prefix of slots is not contiguous (the extra slots are unused).
-     */
-    public void copySlots(int from, int to, int tokens) {
-        for (int l = 0; l < keys.length; l++) {
-            System.arraycopy(keys[l], from * blockSize * keyWidth[l], keys[l], to * blockSize * keyWidth[l], blockSize * keyWidth[l]);
-            System.arraycopy(values[l], from * blockSize * valueWidth[l], values[l], to * blockSize * valueWidth[l], tokens * valueWidth[l]);
+    /** The prefix cache holds this block's contents: when freed, keep them until the block is needed. */
+    void markCached(int block) { cached[block] = true; }
+
+    /** The prefix cache forgot this block: a free one becomes plainly free. */
+    void unmarkCached(int block) {
+        if (!cached[block]) return;
+        cached[block] = false;
+        if (refCount[block] == 0) {
+            unlink(block);
+            freeStack[freeCount++] = block;
+        }
+    }
+
+    /** The cached free block released longest ago, or -1. */
+    int oldestCachedFree() { return lruHead; }
+
+    private void append(int b) {
+        prev[b] = lruTail;
+        next[b] = -1;
+        if (lruTail >= 0) next[lruTail] = b; else lruHead = b;
+        lruTail = b;
+        lruCount++;
+    }
+
+    private void unlink(int b) {
+        if (prev[b] >= 0) next[prev[b]] = next[b]; else lruHead = next[b];
+        if (next[b] >= 0) prev[next[b]] = prev[b]; else lruTail = prev[b];
+        lruCount--;
+    }
+
+    /** Frees the off-heap memory (a pool in an automatic arena is freed by the GC instead). */
+    @Override
+    public void close() {
+        try {
+            arena.close();
+        } catch (UnsupportedOperationException automatic) {
+            // Arena.ofAuto() cannot be closed explicitly.
         }
     }
 
     @Override
     public String toString() {
-        return "KvBlockPool[" + numBlocks + " x " + blockSize + " tokens, free " + freeCount + ", widths " + Arrays.toString(keyWidth) + "]";
+        return "KvBlockPool[" + numBlocks + " x " + blockSize + " tokens, " + type + ", free " + freeBlocks() + ", widths " + Arrays.toString(keyWidth) + "]";
     }
 }

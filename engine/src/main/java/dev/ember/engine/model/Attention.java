@@ -1,12 +1,11 @@
 package dev.ember.engine.model;
 
+import dev.ember.engine.kv.LayerCacheSpec;
+
 /** An attention slot of a decoder block: reads normed activations, writes its output rows. */
 public interface Attention {
-    /** Floats of key state this layer keeps per token. */
-    int keyWidth();
-
-    /** Floats of value state this layer keeps per token. */
-    int valueWidth();
+    /** What this layer keeps per sequence. */
+    LayerCacheSpec cacheSpec();
 
     /** {@code out[rows × dim] = attention(in[rows × dim])}, storing this layer's KV state for the batch rows. */
     void forward(ForwardContext ctx, int layer, float[] in, float[] out);

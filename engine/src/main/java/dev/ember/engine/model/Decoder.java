@@ -34,17 +34,8 @@ public final class Decoder implements Model {
     @Override public ModelConfig config() { return config; }
 
     @Override
-    public int[] keyWidths() {
-        int[] w = new int[blocks.length];
-        for (int i = 0; i < w.length; i++) w[i] = blocks[i].attention().keyWidth();
-        return w;
-    }
-
-    @Override
-    public int[] valueWidths() {
-        int[] w = new int[blocks.length];
-        for (int i = 0; i < w.length; i++) w[i] = blocks[i].attention().valueWidth();
-        return w;
+    public java.util.List<dev.ember.engine.kv.LayerCacheSpec> cacheSpecs() {
+        return java.util.Arrays.stream(blocks).map(b -> b.attention().cacheSpec()).toList();
     }
 
     @Override

@@ -3,6 +3,8 @@ package dev.ember.engine.model;
 import dev.ember.engine.kernels.Kernels;
 import dev.ember.engine.kv.BlockTable;
 import dev.ember.engine.kv.KvBlockPool;
+import dev.ember.engine.kv.LayerCacheSpec;
+import dev.ember.engine.kv.PagedKvSpec;
 import dev.ember.engine.tensor.WeightMatrix;
 
 /**
@@ -36,8 +38,7 @@ public final class GroupedQueryAttention implements Attention {
         if (w.rows() != rows) throw new ModelLoadException(w.name() + ": " + what + " projection has " + w.rows() + " outputs, expected " + rows);
     }
 
-    @Override public int keyWidth() { return kvHeads * headDim; }
-    @Override public int valueWidth() { return kvHeads * valueDim; }
+    @Override public LayerCacheSpec cacheSpec() { return new PagedKvSpec(kvHeads, headDim, valueDim); }
 
     @Override
     public void forward(ForwardContext ctx, int layer, float[] in, float[] out) {
@@ -61,49 +62,80 @@ public final class GroupedQueryAttention implements Attention {
             rope.apply(kx, r * kDim, kvHeads, headDim, ctx.ropeTable(), r);
         }
         // Store this batch's keys and values first, so rows of one sequence see each other.
-        // Keys are stored dimension-major inside each block (element d of head h of the block's
-        // slot j at blockBase + (h·headDim + d)·bs + j), so scores come a vector of keys at a
-        // time with no horizontal sums; values stay slot-major.
         KvBlockPool pool = batch.tables()[0].pool();
-        float[] keys = pool.keys(layer);
-        float[] values = pool.values(layer);
-        int bs = pool.blockSize();
+        boolean columns = pool.columnKeys();
         for (int r = 0; r < rows; r++) {
             int slot = batch.tables()[r].slot(batch.positions()[r]);
-            int base = (slot - slot % bs) * kDim, j = slot % bs;
-            for (int i = 0; i < kDim; i++) keys[base + i * bs + j] = kx[r * kDim + i];
-            System.arraycopy(vx, r * vDim, values, slot * vDim, vDim);
+            if (columns) pool.writeKeyColumns(layer, slot, kx, r * kDim);
+            else pool.writeKey(layer, slot, kx, r * kDim);
+            pool.writeValue(layer, slot, vx, r * vDim);
         }
         float[] att = new float[rows * heads * valueDim];
         int group = heads / kvHeads;
         // One task per (row, KV head): the group's query heads share one pass over the keys and
-        // values, block by block, so each cached vector is read once per group, not once per head.
-        ctx.pool().parallelFor(rows * kvHeads, task -> {
-            int r = task / kvHeads;
-            int kvh = task % kvHeads;
-            int pos = batch.positions()[r];
-            BlockTable table = batch.tables()[r];
-            int n = pos + 1;
-            int padded = (n + bs - 1) / bs * bs; // whole blocks of scores; the tail past n is ignored
-            float[] scores = Scratch.floats(group * padded);
-            for (int t0 = 0; t0 < n; t0 += bs) {
-                int kOff = table.slot(t0) * kDim + kvh * headDim * bs;
-                for (int g = 0; g < group; g++) {
-                    k.scoresBlock(q, r * qDim + (kvh * group + g) * headDim, keys, kOff, headDim, bs, scores, g * padded + t0);
-                }
-            }
-            for (int g = 0; g < group; g++) {
-                for (int t = 0; t < n; t++) scores[g * padded + t] *= scale;
-                k.softmax(scores, g * padded, n);
-            }
-            for (int t0 = 0; t0 < n; t0 += bs) {
-                int vOff = table.slot(t0) * vDim + kvh * valueDim;
-                int count = Math.min(bs, n - t0);
-                for (int g = 0; g < group; g++) {
-                    k.accumulateRows(scores, g * padded + t0, values, vOff, vDim, count, att, (r * heads + kvh * group + g) * valueDim, valueDim);
-                }
-            }
-        });
+        // values, block by block, so each cached row is read once per group, not once per head.
+        if (columns) {
+            ctx.pool().parallelFor(rows * kvHeads, task -> attendInPlace(k, pool, layer, batch, q, task / kvHeads, task % kvHeads, att));
+        } else {
+            ctx.pool().parallelFor(rows * kvHeads, task -> {
+                int r = task / kvHeads;
+                int kvh = task % kvHeads;
+                BlockTable table = batch.tables()[r];
+                int n = batch.positions()[r] + 1;
+                CachedAttention.Heads groupHeads = new CachedAttention.Heads() {
+                    @Override public int count() { return group; }
+
+                    @Override
+                    public float score(Kernels kk, int g, float[] key, int off) {
+                        return kk.dot(q, r * qDim + (kvh * group + g) * headDim, key, off, headDim) * scale;
+                    }
+
+                    @Override public int outOffset(int g) { return (r * heads + kvh * group + g) * valueDim; }
+                };
+                CachedAttention.attend(k, CachedAttention.paged(pool, layer, table, n, false), kvh * headDim, headDim,
+                        CachedAttention.paged(pool, layer, table, n, true), kvh * valueDim, valueDim, groupHeads, null, 0, att);
+            });
+        }
         k.matmul(ctx.pool(), wo, att, rows, out);
+    }
+
+    private static final ThreadLocal<float[][]> SCORES = ThreadLocal.withInitial(() -> new float[1][1024]);
+
+    /**
+     * Row r, KV head kvh over an element-wise cache whose keys are dimension-major per block:
+     * scores a vector of keys at a time and sums values into registers, reading the cache in
+     * place (Kernels.scoresBlock, Kernels.accumulateRows). Every score and every output element
+     * is computed in the same order whatever the batch, so results are batch-invariant.
+     */
+    private void attendInPlace(Kernels k, KvBlockPool pool, int layer, ForwardBatch batch, float[] q, int r, int kvh, float[] att) {
+        int group = heads / kvHeads;
+        int qDim = heads * headDim, kDim = kvHeads * headDim, vDim = kvHeads * valueDim;
+        int bs = pool.blockSize();
+        BlockTable table = batch.tables()[r];
+        int n = batch.positions()[r] + 1;
+        int padded = (n + bs - 1) / bs * bs; // whole blocks of scores; the tail past n is ignored
+        float[][] holder = SCORES.get();
+        if (holder[0].length < group * padded) holder[0] = new float[Math.max(group * padded, 2 * holder[0].length)];
+        float[] scores = holder[0];
+        var type = pool.type();
+        var keys = pool.keySegment(layer);
+        var values = pool.valueSegment(layer);
+        for (int t0 = 0; t0 < n; t0 += bs) {
+            long kElem = (long) table.slot(t0) * kDim + (long) kvh * headDim * bs;
+            for (int g = 0; g < group; g++) {
+                k.scoresBlock(type, q, r * qDim + (kvh * group + g) * headDim, keys, kElem, headDim, bs, scores, g * padded + t0);
+            }
+        }
+        for (int g = 0; g < group; g++) {
+            for (int t = 0; t < n; t++) scores[g * padded + t] *= scale;
+            k.softmax(scores, g * padded, n);
+        }
+        for (int t0 = 0; t0 < n; t0 += bs) {
+            long vElem = (long) table.slot(t0) * vDim + (long) kvh * valueDim;
+            int count = Math.min(bs, n - t0);
+            for (int g = 0; g < group; g++) {
+                k.accumulateRows(type, scores, g * padded + t0, values, vElem, vDim, count, att, (r * heads + kvh * group + g) * valueDim, valueDim);
+            }
+        }
     }
 }

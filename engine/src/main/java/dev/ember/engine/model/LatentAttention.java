@@ -3,6 +3,8 @@ package dev.ember.engine.model;
 import dev.ember.engine.kernels.Kernels;
 import dev.ember.engine.kv.BlockTable;
 import dev.ember.engine.kv.KvBlockPool;
+import dev.ember.engine.kv.LatentKvSpec;
+import dev.ember.engine.kv.LayerCacheSpec;
 import dev.ember.engine.tensor.WeightMatrix;
 
 /**
@@ -44,8 +46,7 @@ public final class LatentAttention implements Attention {
         if (kAbsorb.length != heads || vUp.length != heads) throw new ModelLoadException("MLA up-projections for " + kAbsorb.length + " heads, expected " + heads);
     }
 
-    @Override public int keyWidth() { return kvRank + ropeDim; }
-    @Override public int valueWidth() { return 0; } // the latent serves as the value too
+    @Override public LayerCacheSpec cacheSpec() { return new LatentKvSpec(kvRank, ropeDim); }
 
     @Override
     public void forward(ForwardContext ctx, int layer, float[] in, float[] out) {
@@ -67,13 +68,12 @@ public final class LatentAttention implements Attention {
         k.matmul(ctx.pool(), wkvA, in, rows, kv);
         ForwardBatch batch = ctx.batch();
         KvBlockPool pool = batch.tables()[0].pool();
-        float[] cache = pool.keys(layer);
         for (int r = 0; r < rows; r++) {
             kvANorm.apply(k, kv, r * width, kv, r * width, 1);
             rope.apply(kv, r * width + kvRank, 1, ropeDim, ctx.ropeTable(), r);
             rope.apply(q, r * qDim + nope, heads, qkDim, ctx.ropeTable(), r);
             int slot = batch.tables()[r].slot(batch.positions()[r]);
-            System.arraycopy(kv, r * width, cache, slot * width, width);
+            pool.writeKey(layer, slot, kv, r * width);
         }
         // Absorb W_UK into the queries: per head, [rows × nope] → [rows × kvRank].
         float[] qAbs = new float[heads * rows * kvRank];
@@ -88,17 +88,23 @@ public final class LatentAttention implements Attention {
         ctx.pool().parallelFor(rows * heads, task -> {
             int r = task / heads;
             int h = task % heads;
-            int pos = batch.positions()[r];
             BlockTable table = batch.tables()[r];
-            float[] scores = Scratch.floats(pos + 1);
+            int n = batch.positions()[r] + 1;
             int qa = (h * rows + r) * kvRank;
             int qp = r * qDim + h * qkDim + nope;
-            for (int t = 0; t <= pos; t++) {
-                int base = table.slot(t) * width;
-                scores[t] = (k.dot(qAbs, qa, cache, base, kvRank) + k.dot(q, qp, cache, base + kvRank, ropeDim)) * scale;
-            }
-            k.softmax(scores, 0, pos + 1);
-            for (int t = 0; t <= pos; t++) k.axpy(scores[t], cache, table.slot(t) * width, latentOut, qa, kvRank);
+            CachedAttention.Heads head = new CachedAttention.Heads() {
+                @Override public int count() { return 1; }
+
+                @Override
+                public float score(Kernels kk, int g, float[] row, int off) {
+                    return (kk.dot(qAbs, qa, row, off, kvRank) + kk.dot(q, qp, row, off + kvRank, ropeDim)) * scale;
+                }
+
+                @Override public int outOffset(int g) { return qa; }
+            };
+            // One row per token is both key (latent and RoPE key) and value (the latent).
+            CachedAttention.Rows cached = CachedAttention.paged(pool, layer, table, n, false);
+            CachedAttention.attend(k, cached, 0, width, cached, 0, kvRank, head, null, 0, latentOut);
         });
         // Up-project the attended latents with W_UV per head, into [rows × heads·v].
         float[] att = new float[rows * heads * vDim];

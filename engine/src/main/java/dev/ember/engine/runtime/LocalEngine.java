@@ -3,26 +3,34 @@ package dev.ember.engine.runtime;
 import dev.ember.engine.api.Engine;
 import dev.ember.engine.api.EngineOptions;
 import dev.ember.engine.api.EngineStats;
+import dev.ember.engine.api.KvCacheType;
 import dev.ember.engine.api.Request;
 import dev.ember.engine.api.Result;
 import dev.ember.engine.api.ScoreResult;
-import dev.ember.engine.kv.KvBlockPool;
+import dev.ember.engine.kv.CacheManager;
 import dev.ember.engine.model.Model;
 import dev.ember.engine.sched.Scheduler;
+import dev.ember.engine.sched.Sequence;
 import dev.ember.engine.sched.SequenceSink;
 import dev.ember.engine.tokenizer.Tokenizer;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.locks.LockSupport;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
 
 /**
- * The in-process engine: one model, one KV block pool, and one engine thread that runs the
- * continuous-batching {@link Scheduler}. Any thread may submit; tokenization happens on the
- * submitting thread, so many submitters tokenize in parallel while the engine thread computes.
+ * The in-process engine: one model, one KV cache ({@link CacheManager}), and one engine thread
+ * that runs the continuous-batching {@link Scheduler}. Any thread may submit; tokenization
+ * happens on the submitting thread, so many submitters tokenize in parallel while the engine
+ * thread computes. Submission and {@link #close()} exclude each other (a read-write lock), so a
+ * request either reaches the engine thread or fails with "engine is closed"; none is lost.
  */
 public final class LocalEngine implements Engine {
     /** The KV block size of models that keep all their state in blocks. */
@@ -30,26 +38,45 @@ public final class LocalEngine implements Engine {
 
     private final LoadedModel loaded;
     private final Model model;
-    private final KvBlockPool pool;
+    private final CacheManager cache;
     private final Scheduler scheduler;
+    private final KvCacheType cacheType;
     private final EngineCounters counters = new EngineCounters();
     private final ConcurrentLinkedQueue<Pending> incoming = new ConcurrentLinkedQueue<>();
     private final ConcurrentLinkedQueue<Runnable> control = new ConcurrentLinkedQueue<>();
+    /** Generate requests in flight by id, for {@link #cancel(String)}. */
+    private final Map<String, Set<CompletableFuture<Result>>> inFlight = new ConcurrentHashMap<>();
+    private final ReentrantReadWriteLock lifecycle = new ReentrantReadWriteLock();
     private final Thread loop;
     private volatile boolean closed;
 
-    private record Pending(SequenceSink sink, int[] prompt, int logitsFrom) {}
+    /**
+     * A request on its way to the scheduler. The engine thread sets the sequence when it adds it;
+     * a cancel that arrives first marks it, and it is then never added.
+     */
+    private static final class Pending {
+        final SequenceSink sink;
+        final int[] prompt;
+        final int logitsFrom;
+        Sequence sequence;
+        boolean cancelled;
+
+        Pending(SequenceSink sink, int[] prompt, int logitsFrom) {
+            this.sink = sink;
+            this.prompt = prompt;
+            this.logitsFrom = logitsFrom;
+        }
+    }
 
     private LocalEngine(LoadedModel loaded, EngineOptions options) {
         this.loaded = loaded;
         this.model = loaded.model();
+        this.cacheType = options.kvCacheType();
         int context = options.contextLength() > 0 ? options.contextLength() : model.config().contextLength();
-        long bytesPerToken = Math.max(4, KvBlockPool.bytesPerToken(model.keyWidths(), model.valueWidths()) + model.extraStateBytesPerToken());
+        long bytesPerToken = CacheManager.bytesPerToken(model.cacheSpecs(), cacheType);
         long budget = options.kvCacheBytes() > 0 ? options.kvCacheBytes() : defaultKvBudget(bytesPerToken, context, options.maxSequences());
-        int blockSize = model.cacheBlockSize();
-        int blocks = (int) Math.max(2, Math.min(Integer.MAX_VALUE, budget / (bytesPerToken * blockSize)));
-        this.pool = new KvBlockPool(blockSize, blocks, model.keyWidths(), model.valueWidths());
-        this.scheduler = new Scheduler(model, pool, options.maxBatchTokens(), options.maxSequences(), context);
+        this.cache = CacheManager.create(model.cacheSpecs(), cacheType, model.cacheBlockSize(), budget, options.effectiveSnapshotBytes());
+        this.scheduler = new Scheduler(model, cache, options.maxBatchTokens(), options.maxSequences(), context);
         this.loop = new Thread(this::run, "ember-engine");
         loop.setDaemon(true);
         loop.start();
@@ -57,7 +84,8 @@ public final class LocalEngine implements Engine {
 
     /**
      * The KV budget when none is given: enough for every sequence to use the full context, but at
-     * most a quarter of the heap that is free now (the rest is for activations and the caller).
+     * most a quarter of the heap that is free now (the cache is off the heap, but the JVM's
+     * direct-memory and the machine's memory scale with the heap setting a user chose).
      */
     static long defaultKvBudget(long bytesPerToken, int context, int maxSequences) {
         Runtime rt = Runtime.getRuntime();
@@ -104,9 +132,59 @@ public final class LocalEngine implements Engine {
             run.complete();
             return future;
         }
-        incoming.add(new Pending(run, prompt, prompt.length));
-        LockSupport.unpark(loop);
+        Pending pending = new Pending(run, prompt, prompt.length);
+        // Registered and removed atomically per id, so a request is never added to a set that just left the map.
+        inFlight.compute(request.id(), (id, set) -> {
+            Set<CompletableFuture<Result>> s = set != null ? set : ConcurrentHashMap.newKeySet();
+            s.add(future);
+            return s;
+        });
+        future.whenComplete((r, e) -> inFlight.computeIfPresent(request.id(), (id, set) -> {
+            set.remove(future);
+            return set.isEmpty() ? null : set;
+        }));
+        if (!enqueue(pending, future)) future.complete(Result.failed(request.id(), "engine is closed", System.nanoTime() - start));
         return future;
+    }
+
+    /**
+     * Hands a request to the engine thread unless the engine is closed; cancelling {@code future}
+     * afterwards cancels the request.
+     */
+    private boolean enqueue(Pending pending, CompletableFuture<?> future) {
+        lifecycle.readLock().lock();
+        try {
+            if (closed) return false;
+            incoming.add(pending);
+        } finally {
+            lifecycle.readLock().unlock();
+        }
+        future.whenComplete((r, e) -> {
+            if (future.isCancelled()) cancelPending(pending);
+        });
+        LockSupport.unpark(loop);
+        return true;
+    }
+
+    /** Ends a request on the engine thread: before it reaches the scheduler, or out of the running batch, freeing its blocks. */
+    private void cancelPending(Pending p) {
+        onEngineThread(() -> {
+            if (p.sequence != null) {
+                if (scheduler.cancel(p.sequence, "cancelled")) counters.cancelled.increment();
+            } else if (!p.cancelled) {
+                p.cancelled = true;
+                counters.cancelled.increment();
+            }
+        });
+    }
+
+    @Override
+    public int cancel(String requestId) {
+        Set<CompletableFuture<Result>> futures = inFlight.get(requestId);
+        if (futures == null) return 0;
+        int n = 0;
+        for (CompletableFuture<Result> f : List.copyOf(futures)) if (f.cancel(true)) n++;
+        return n;
     }
 
     private void validatePrompt(int[] prompt) {
@@ -127,9 +205,17 @@ public final class LocalEngine implements Engine {
             while ((c = control.poll()) != null) c.run();
             Pending p;
             while ((p = incoming.poll()) != null) batch.add(p);
-            for (Pending q : batch) scheduler.add(q.prompt(), q.sink(), q.logitsFrom());
+            for (Pending q : batch) {
+                if (q.cancelled) {
+                    q.sink.onFailure(null, "cancelled");
+                    q.sink.onFinished(null);
+                } else {
+                    q.sequence = scheduler.add(q.prompt, q.sink, q.logitsFrom);
+                }
+            }
             batch.clear();
             if (scheduler.idle() && control.isEmpty()) {
+                counters.observe(scheduler.runningCount(), scheduler.preemptions(), cache.freeBlocks());
                 LockSupport.parkNanos(this, 50_000_000L);
                 continue;
             }
@@ -138,16 +224,17 @@ public final class LocalEngine implements Engine {
             } catch (RuntimeException | OutOfMemoryError e) {
                 scheduler.failAll("engine step failed: " + e);
             }
+            counters.observe(scheduler.runningCount(), scheduler.preemptions(), cache.freeBlocks());
         }
         scheduler.failAll("engine closed");
     }
 
     @Override
-    public ScoreResult score(String text) {
+    public CompletableFuture<ScoreResult> scoreAsync(String text) {
         try {
-            return scoreTokens(tokenize(text)).join();
+            return scoreTokens(tokenize(text));
         } catch (RuntimeException e) {
-            return new ScoreResult(Double.NaN, 0, Double.NaN, e.getMessage());
+            return CompletableFuture.completedFuture(new ScoreResult(Double.NaN, 0, Double.NaN, e.getMessage()));
         }
     }
 
@@ -158,6 +245,7 @@ public final class LocalEngine implements Engine {
      * not, so every token after the first is scored exactly once, with at least {@code context -
      * stride} tokens of left context (except in the first window).
      */
+    @Override
     public CompletableFuture<ScoreResult> scoreTokens(int[] tokens) {
         try {
             if (tokens.length < 2) throw new IllegalArgumentException("a text needs at least 2 tokens to score");
@@ -181,7 +269,7 @@ public final class LocalEngine implements Engine {
             scoredUpTo = end - 1;
             if (end == tokens.length) break;
         }
-        return CompletableFuture.allOf(parts.toArray(CompletableFuture[]::new)).thenApply(v -> {
+        CompletableFuture<ScoreResult> whole = CompletableFuture.allOf(parts.toArray(CompletableFuture[]::new)).thenApply(v -> {
             double sum = 0;
             int n = 0;
             for (CompletableFuture<ScoreResult> f : parts) {
@@ -192,28 +280,29 @@ public final class LocalEngine implements Engine {
             }
             return ScoreResult.of(sum, n);
         });
+        whole.whenComplete((r, e) -> {
+            if (whole.isCancelled()) parts.forEach(f -> f.cancel(true));
+        });
+        return whole;
     }
 
     /** Scores targets {@code tokens[from+1 ..]} of a sequence that fits the context. */
     private CompletableFuture<ScoreResult> scoreRange(int[] tokens, int from) {
         CompletableFuture<ScoreResult> future = new CompletableFuture<>();
-        if (closed) {
+        if (!enqueue(new Pending(new ScoreRun(model.config().vocabSize(), future), tokens, from), future)) {
             future.complete(new ScoreResult(Double.NaN, 0, Double.NaN, "engine is closed"));
-            return future;
         }
-        incoming.add(new Pending(new ScoreRun(model.config().vocabSize(), future), tokens, from));
-        LockSupport.unpark(loop);
         return future;
     }
 
     @Override
-    public List<ScoreResult> scoreChoices(String prompt, List<String> choices) {
+    public CompletableFuture<List<ScoreResult>> scoreChoicesAsync(String prompt, List<String> choices) {
         int[] context;
         try {
             context = tokenize(prompt);
             if (context.length == 0) throw new IllegalArgumentException("empty prompt");
         } catch (RuntimeException e) {
-            return choices.stream().map(c -> new ScoreResult(Double.NaN, 0, Double.NaN, e.getMessage())).toList();
+            return CompletableFuture.completedFuture(choices.stream().map(c -> new ScoreResult(Double.NaN, 0, Double.NaN, e.getMessage())).toList());
         }
         List<CompletableFuture<ScoreResult>> futures = new ArrayList<>();
         for (String choice : choices) {
@@ -229,7 +318,12 @@ public final class LocalEngine implements Engine {
                 futures.add(CompletableFuture.completedFuture(new ScoreResult(Double.NaN, 0, Double.NaN, e.getMessage())));
             }
         }
-        return futures.stream().map(CompletableFuture::join).toList();
+        CompletableFuture<List<ScoreResult>> all = CompletableFuture.allOf(futures.toArray(CompletableFuture[]::new))
+                .thenApply(v -> futures.stream().map(CompletableFuture::join).toList());
+        all.whenComplete((r, e) -> {
+            if (all.isCancelled()) futures.forEach(f -> f.cancel(true));
+        });
+        return all;
     }
 
     /**
@@ -247,7 +341,7 @@ public final class LocalEngine implements Engine {
         return out;
     }
 
-    /** Turns prefix sharing on or off (for benchmarks); it is on by default. Applies to requests submitted after it returns. */
+    @Override
     public void setPrefixSharing(boolean on) {
         onEngineThread(() -> scheduler.setPrefixSharing(on)).join();
     }
@@ -255,20 +349,30 @@ public final class LocalEngine implements Engine {
     /** Scheduler and KV counters, read on the engine thread. */
     public CompletableFuture<String> schedulerState() {
         return onEngineThread(() -> "running " + scheduler.runningCount() + ", waiting " + scheduler.waitingCount()
-                + ", free blocks " + scheduler.pool().freeBlocks() + "/" + scheduler.pool().numBlocks()
-                + ", cached blocks " + scheduler.cache().size() + ", preemptions " + scheduler.preemptions());
+                + ", free blocks " + cache.freeBlocks() + "/" + cache.numBlocks()
+                + ", cached blocks " + cache.cachedBlocks() + ", preemptions " + scheduler.preemptions()
+                + ", cancelled " + scheduler.cancellations() + ", cache " + cacheType);
     }
 
     /** Runs {@code action} on the engine thread between steps (the scheduler is single-threaded). */
     private <T> CompletableFuture<T> onEngineThread(java.util.function.Supplier<T> action) {
         CompletableFuture<T> f = new CompletableFuture<>();
-        control.add(() -> {
+        lifecycle.readLock().lock();
+        try {
+            if (closed) {
+                f.completeExceptionally(new IllegalStateException("engine is closed"));
+                return f;
+            }
+            control.add(() -> {
             try {
                 f.complete(action.get());
             } catch (RuntimeException e) {
                 f.completeExceptionally(e);
             }
-        });
+            });
+        } finally {
+            lifecycle.readLock().unlock();
+        }
         LockSupport.unpark(loop);
         return f;
     }
@@ -317,8 +421,12 @@ public final class LocalEngine implements Engine {
     @Override
     public EngineStats stats() {
         return new EngineStats(counters.requestsDone.sum(), counters.promptTokens.sum(), counters.cachedPromptTokens.sum(),
-                counters.generatedTokens.sum(), (System.nanoTime() - counters.startNanos) / 1e9);
+                counters.generatedTokens.sum(), (System.nanoTime() - counters.startNanos) / 1e9, counters.cancelled.sum(),
+                counters.running, counters.peakRunning, counters.preemptions, cache.numBlocks(), counters.freeBlocks, cacheType);
     }
+
+    @Override
+    public int vocabSize() { return model.config().vocabSize(); }
 
     @Override
     public String describe() { return model.describe(); }
@@ -327,8 +435,13 @@ public final class LocalEngine implements Engine {
 
     @Override
     public void close() {
-        if (closed) return;
-        closed = true;
+        lifecycle.writeLock().lock();
+        try {
+            if (closed) return;
+            closed = true; // from here on no request or control action is queued
+        } finally {
+            lifecycle.writeLock().unlock();
+        }
         LockSupport.unpark(loop);
         try {
             loop.join(10_000);
@@ -337,9 +450,16 @@ public final class LocalEngine implements Engine {
         }
         Pending p;
         while ((p = incoming.poll()) != null) {
-            p.sink().onFailure(null, "engine closed");
-            p.sink().onFinished(null);
+            p.sink.onFailure(null, "engine closed");
+            p.sink.onFinished(null);
         }
-        loaded.close();
+        // After a step longer than the wait the engine thread still owns the cache and the model:
+        // it fails what it holds when it stops, and the memory goes with the process.
+        if (!loop.isAlive()) {
+            Runnable c;
+            while ((c = control.poll()) != null) c.run();
+            cache.close();
+            loaded.close();
+        }
     }
 }

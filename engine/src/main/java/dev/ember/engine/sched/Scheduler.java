@@ -1,8 +1,7 @@
 package dev.ember.engine.sched;
 
+import dev.ember.engine.kv.CacheManager;
 import dev.ember.engine.kv.BlockTable;
-import dev.ember.engine.kv.KvBlockPool;
-import dev.ember.engine.kv.RadixPrefixCache;
 import dev.ember.engine.model.ForwardBatch;
 import dev.ember.engine.model.Model;
 
@@ -13,14 +12,17 @@ import java.util.Iterator;
 import java.util.List;
 
 /**
- * Continuous batching over a paged KV cache with prefix sharing. Each {@link #step()} runs one
- * forward pass over a ragged batch: one decode token for every running sequence that has one,
- * plus prompt chunks, within a per-step token budget. Sequences are admitted while KV blocks and
- * the sequence limit allow, starting from the longest cached prefix of their prompt, and leave as
- * soon as they finish. When the pool runs dry, unreferenced cached blocks are evicted (LRU) and,
- * if that is not enough, the most recently admitted sequence is preempted: its blocks are
- * released and it is recomputed later (its cached full blocks usually survive, so recomputation is
- * cheap). Batch-invariant kernels make all of this invisible in the output. Not thread-safe: one
+ * Continuous batching over a paged KV cache with prefix sharing. Each {@link #step()} is
+ * {@link #plan()} (admission, rows within the token budget, room in the cache, preemption),
+ * {@link #execute} (one forward pass over the ragged batch) and {@link #commit} (positions
+ * advance, full blocks are published to the prefix cache, sinks get logits, finished sequences
+ * leave). A step has one decode token for every running sequence that has one, plus prompt
+ * chunks. Sequences are admitted while blocks and the sequence limit allow, starting from the
+ * longest cached prefix of their prompt. When the pool runs dry, cached blocks nobody uses are
+ * reused (least recently released first) and, if that is not enough, the most recently admitted
+ * sequence is preempted: its blocks are released and it is recomputed later (its cached full
+ * blocks usually survive, so recomputation is cheap). Batch-invariant kernels make all of this
+ * invisible in the output. Memory questions go to the {@link CacheManager}. Not thread-safe: one
  * engine thread drives it.
  */
 public final class Scheduler {
@@ -28,8 +30,7 @@ public final class Scheduler {
     static final int SCORE_ROWS_PER_STEP = 32;
 
     private final Model model;
-    private final KvBlockPool pool;
-    private final RadixPrefixCache cache;
+    private final CacheManager cache;
     private final int maxBatchTokens;
     private final int maxSequences;
     private final int contextLength;
@@ -37,32 +38,28 @@ public final class Scheduler {
     private final List<Sequence> running = new ArrayList<>();
     private final float[] logits;
     private final int logitCapacity;
-    private boolean prefixSharing = true;
     private long nextId;
     private long preemptionCount;
+    private long cancelledCount;
 
-    public Scheduler(Model model, KvBlockPool pool, int maxBatchTokens, int maxSequences, int contextLength) {
+    public Scheduler(Model model, CacheManager cache, int maxBatchTokens, int maxSequences, int contextLength) {
         this.model = model;
-        this.pool = pool;
-        this.cache = new RadixPrefixCache(pool);
+        this.cache = cache;
         this.maxBatchTokens = maxBatchTokens;
         this.maxSequences = maxSequences;
         this.contextLength = contextLength;
         this.logitCapacity = maxSequences + SCORE_ROWS_PER_STEP;
         this.logits = new float[logitCapacity * model.config().vocabSize()];
-        cache.setSnapshotSizer(model::snapshotBytes);
-
     }
 
     public int contextLength() { return contextLength; }
-    public KvBlockPool pool() { return pool; }
-    public RadixPrefixCache cache() { return cache; }
+    public CacheManager cache() { return cache; }
     public long preemptions() { return preemptionCount; }
+    public long cancellations() { return cancelledCount; }
 
     /** Turns prefix sharing on or off (off also drops every cached block nobody uses). */
     public void setPrefixSharing(boolean on) {
-        prefixSharing = on;
-        if (!on) cache.clear();
+        cache.setPrefixSharing(on);
     }
 
     public Sequence add(int[] prompt, SequenceSink sink) {
@@ -77,7 +74,7 @@ public final class Scheduler {
     public Sequence add(int[] prompt, SequenceSink sink, int logitsFrom) {
         if (prompt.length == 0) throw new IllegalArgumentException("empty prompt");
         if (prompt.length > contextLength) throw new IllegalArgumentException("prompt of " + prompt.length + " tokens exceeds the context length " + contextLength);
-        Sequence s = new Sequence(nextId++, prompt, new BlockTable(pool), sink, Math.max(0, logitsFrom));
+        Sequence s = new Sequence(nextId++, prompt, cache.newTable(), sink, Math.max(0, logitsFrom));
         waiting.add(s);
         return s;
     }
@@ -86,15 +83,27 @@ public final class Scheduler {
     public int runningCount() { return running.size(); }
     public int waitingCount() { return waiting.size(); }
 
-    /** Runs one forward step; returns the number of tokens processed (0 when there was nothing to run). */
+    /** Runs one step; returns the number of tokens processed (0 when there was nothing to run). */
     public int step() {
+        StepPlan plan = plan();
+        if (plan == null) return 0;
+        execute(plan);
+        commit(plan);
+        return plan.tokens();
+    }
+
+    /**
+     * Decides the next step: admits waiting sequences, picks decode rows first (one each,
+     * latency-critical), then prompt chunks in admission order within the token budget, and
+     * reserves their cache room (evicting, then preempting). Null when there is nothing to run.
+     */
+    public StepPlan plan() {
         admit();
-        if (running.isEmpty()) return 0;
+        if (running.isEmpty()) return null;
         List<Sequence> rowSeqs = new ArrayList<>();
         List<Integer> rowCounts = new ArrayList<>();
         int budget = maxBatchTokens;
         int logitRowsLeft = logitCapacity;
-        // Decode tokens first (one row each, latency-critical), then prompt chunks in admission order.
         for (int pass = 0; pass < 2; pass++) {
             for (int i = 0; i < running.size() && budget > 0; i++) {
                 Sequence s = running.get(i);
@@ -126,7 +135,7 @@ public final class Scheduler {
             }
         }
         retireFinished();
-        if (rowSeqs.isEmpty()) return 0;
+        if (rowSeqs.isEmpty()) return null;
         int size = 0;
         for (int c : rowCounts) size += c;
         int[] tokens = new int[size];
@@ -152,19 +161,35 @@ public final class Scheduler {
                 r++;
             }
         }
-        model.forward(new ForwardBatch(size, tokens, positions, tables, Arrays.copyOf(logitRows, nLogits)), logits);
-        for (int i = 0; i < rowSeqs.size(); i++) {
-            Sequence s = rowSeqs.get(i);
-            s.setComputed(s.computed() + rowCounts.get(i));
+        return new StepPlan(List.copyOf(rowSeqs), rowCounts.stream().mapToInt(Integer::intValue).toArray(),
+                new ForwardBatch(size, tokens, positions, tables, Arrays.copyOf(logitRows, nLogits)),
+                Arrays.copyOf(logitSeqs, nLogits), Arrays.copyOf(logitPositions, nLogits));
+    }
+
+    /** Runs the plan's forward pass; the logits stay in the scheduler's buffer for {@link #commit}. */
+    public void execute(StepPlan plan) {
+        model.forward(plan.batch(), logits);
+    }
+
+    /**
+     * Applies a computed step: positions advance, newly full blocks go to the prefix cache, sinks
+     * get their logits and choose next tokens, finished sequences leave and free their blocks.
+     */
+    public void commit(StepPlan plan) {
+        for (int i = 0; i < plan.sequences().size(); i++) {
+            Sequence s = plan.sequences().get(i);
+            if (s.finished()) continue; // cancelled while the step ran
+            s.setComputed(s.computed() + plan.counts()[i]);
             s.table().setLength(s.computed());
-            if (prefixSharing) publishFullBlocks(s);
+            cache.publish(s.table(), s.tokens(), s.computed());
         }
         int vocab = model.config().vocabSize();
-        for (int i = 0; i < nLogits; i++) {
-            Sequence s = logitSeqs[i];
+        for (int i = 0; i < plan.logitSequences().length; i++) {
+            Sequence s = plan.logitSequences()[i];
             if (s.finished()) continue;
-            if (logitPositions[i] < s.length() - 1) {
-                s.sink().onPromptLogits(s, logitPositions[i], logits, i * vocab);
+            int pos = plan.logitPositions()[i];
+            if (pos < s.length() - 1) {
+                s.sink().onPromptLogits(s, pos, logits, i * vocab);
                 continue;
             }
             int next = s.sink().onLogits(s, logits, i * vocab);
@@ -178,7 +203,24 @@ public final class Scheduler {
             }
         }
         retireFinished();
-        return size;
+    }
+
+    /**
+     * Ends a sequence now, running or waiting: its sink gets {@code error} and {@code onFinished},
+     * and its blocks go back to the pool at once. False when it already finished.
+     */
+    public boolean cancel(Sequence s, String error) {
+        if (s.finished()) return false;
+        s.markFinished();
+        cancelledCount++;
+        s.sink().onFailure(s, error);
+        if (waiting.remove(s)) {
+            s.table().release();
+            s.sink().onFinished(s);
+        } else {
+            retireFinished();
+        }
+        return true;
     }
 
     /** Ends every sequence, running or waiting, with {@code error} (engine shutdown or a failed step). */
@@ -206,15 +248,15 @@ public final class Scheduler {
             Sequence s = it.next();
             // Deferred sequences are skipped over; bound the scan so a huge queue costs little per step.
             if (++examined > 2 * maxSequences) break;
-            if (blocksFor(s.length()) > pool.numBlocks()) {
+            if (cache.blocksFor(s.length()) > cache.numBlocks()) {
                 it.remove();
                 s.markFinished();
-                s.sink().onFailure(s, "the sequence needs " + blocksFor(s.length()) + " KV blocks but the whole pool has "
-                        + pool.numBlocks() + "; raise the KV cache budget");
+                s.sink().onFailure(s, "the sequence needs " + cache.blocksFor(s.length()) + " KV blocks but the whole pool has "
+                        + cache.numBlocks() + "; raise the KV cache budget");
                 s.sink().onFinished(s);
                 continue;
             }
-            if (prefixSharing && waitsForInflightPrefix(s)) continue;
+            if (cache.prefixSharing() && waitsForInflightPrefix(s)) continue;
             if (!startFromCache(s)) {
                 if (running.isEmpty()) continue; // cannot happen with an empty running set unless the pool is tiny; try others
                 break; // keep admission order: wait for running sequences to free blocks
@@ -224,10 +266,6 @@ public final class Scheduler {
         }
     }
 
-    private int blocksFor(int tokens) {
-        return (tokens + pool.blockSize() - 1) / pool.blockSize();
-    }
-
     /**
      * Attaches the longest cached prefix to a waiting sequence and checks there is room for the
      * rest of its first chunk. Always leaves at least the last token to compute (its logits are
@@ -235,31 +273,10 @@ public final class Scheduler {
      */
     private boolean startFromCache(Sequence s) {
         int limit = Math.min(s.length() - 1, s.logitsFrom()); // the last token, and scored ones, are always computed
-        RadixPrefixCache.Match m = prefixSharing ? cache.match(s.tokens(), limit) : new RadixPrefixCache.Match(new int[0], cache.root(), 0);
-        int firstChunk = Math.min(s.length() - m.tokens(), maxBatchTokens);
-        int need = blocksFor(m.tokens() + firstChunk) - m.blocks().length;
-        if (need > pool.freeBlocks()) cache.evict(need - pool.freeBlocks());
-        if (need > pool.freeBlocks()) {
-            for (int b : m.blocks()) pool.release(b);
-            return false;
-        }
-        s.table().adopt(m.blocks(), m.tokens());
-        s.table().setSnapshotsWanted(prefixSharing && !model.stateInBlocks());
-        if (!model.stateInBlocks() && m.tokens() > 0) model.restorePrefix(s.table(), m.snapshots());
-        s.cacheNode = m.node();
-        s.cachedBlocks = m.blocks().length;
-        int cached = m.tokens();
-        // Copy-on-write of a partially matching block: its first tokens' KV is valid for us too.
-        if (prefixSharing && model.stateInBlocks() && cached < limit) {
-            RadixPrefixCache.Partial p = cache.partialMatch(m.node(), s.tokens(), cached, limit);
-            if (p != null && s.table().ensureCapacity(cached + p.tokens())) {
-                pool.copySlots(p.block(), s.table().block(s.table().blockCount() - 1), p.tokens());
-                cached += p.tokens();
-                s.table().setLength(cached);
-            }
-        }
-        s.setComputed(cached);
-        s.recordCachedPrompt(Math.min(cached, s.promptLength()));
+        CacheManager.Admission a = cache.admit(s.table(), s.tokens(), s.length(), limit, maxBatchTokens);
+        if (a == null) return false;
+        s.setComputed(a.cachedTokens());
+        s.recordCachedPrompt(Math.min(a.cachedTokens(), s.promptLength()));
         return true;
     }
 
@@ -268,8 +285,8 @@ public final class Scheduler {
      * {@code s} now would compute that prefix twice, while waiting a step or two lets it share it.
      */
     private boolean waitsForInflightPrefix(Sequence s) {
-        int bs = pool.blockSize();
-        int end = Math.min(Math.min(s.length() - 1, s.logitsFrom()), bs * (1 + cachedPrefixBlocks(s)));
+        int bs = cache.blockSize();
+        int end = Math.min(Math.min(s.length() - 1, s.logitsFrom()), bs * (1 + cache.cache().cachedBlocks(s.tokens(), s.length() - 1)));
         if (end % bs != 0 || end == 0) return false;
         for (Sequence r : running) {
             if (r.finished() || r.computed() >= end || r.length() < end) continue;
@@ -278,43 +295,20 @@ public final class Scheduler {
         return false;
     }
 
-    /** Full blocks of {@code s}'s prompt already in the cache. */
-    private int cachedPrefixBlocks(Sequence s) {
-        return cache.cachedBlocks(s.tokens(), s.length() - 1);
-    }
-
-    /** Inserts the sequence's newly completed full blocks into the prefix cache. */
-    private void publishFullBlocks(Sequence s) {
-        int bs = pool.blockSize();
-        int full = s.computed() / bs;
-        while (s.cachedBlocks < full) {
-            Object snapshot = model.stateInBlocks() ? null : model.takeBlockSnapshot(s.table(), s.cachedBlocks);
-            s.cacheNode = cache.insert(s.cacheNode, s.tokens(), s.cachedBlocks * bs, s.table().block(s.cachedBlocks), snapshot);
-            s.cachedBlocks++;
-        }
-        // Snapshots live beside the pool: keep them within their own budget, least recently used out first.
-        while (cache.snapshotBytes() > SNAPSHOT_BUDGET && cache.evict(1) > 0) { }
-    }
-
-    /** Most bytes the prefix cache's block snapshots may hold (models with state beside the blocks). */
-    static final long SNAPSHOT_BUDGET = 256L << 20;
-
     // ---- memory pressure -------------------------------------------------------------------
 
     /**
-     * Makes room for {@code s} to hold {@code newLength} positions: free blocks, then evicted
-     * cache blocks, then preempted younger sequences. Returns false if {@code s} itself had to be
-     * preempted (it is back in the waiting queue) or failed.
+     * Makes room for {@code s} to hold {@code newLength} positions: free blocks (reusing cached
+     * ones nobody uses), then preempted younger sequences. Returns false if {@code s} itself had to
+     * be preempted (it is back in the waiting queue).
      */
     private boolean reserve(Sequence s, int newLength) {
-        while (true) {
-            int missing = blocksFor(newLength) - s.table().blockCount();
-            if (missing <= 0 || s.table().ensureCapacity(newLength)) return true;
-            if (cache.evict(missing - pool.freeBlocks()) > 0) continue;
+        while (!cache.reserve(s.table(), newLength)) {
             Sequence victim = youngestRunning();
             preempt(victim);
             if (victim == s) return false;
         }
+        return true;
     }
 
     private Sequence youngestRunning() {
@@ -327,10 +321,8 @@ public final class Scheduler {
     /** Releases a sequence's blocks and queues it for recomputation; its tokens and sampler state are kept. */
     private void preempt(Sequence s) {
         running.remove(s);
-        s.table().release();
+        cache.free(s.table());
         s.setComputed(0);
-        s.cacheNode = null;
-        s.cachedBlocks = 0;
         s.preemptions++;
         preemptionCount++;
         waiting.addFirst(s);
@@ -341,7 +333,7 @@ public final class Scheduler {
             Sequence s = it.next();
             if (s.finished()) {
                 it.remove();
-                s.table().release();
+                cache.free(s.table());
                 s.sink().onFinished(s);
             }
         }

@@ -1,7 +1,6 @@
 package dev.ember.engine.sched;
 
 import dev.ember.engine.kv.BlockTable;
-import dev.ember.engine.kv.RadixPrefixCache;
 
 import java.util.Arrays;
 
@@ -22,9 +21,6 @@ public final class Sequence {
     private int computed;
     private boolean finished;
     private int cachedPromptTokens = -1;
-    /** Deepest prefix-cache node holding this sequence's blocks, and how many of its blocks are cached. */
-    RadixPrefixCache.Node cacheNode;
-    int cachedBlocks;
     int preemptions;
 
     Sequence(long id, int[] prompt, BlockTable table, SequenceSink sink, int logitsFrom) {

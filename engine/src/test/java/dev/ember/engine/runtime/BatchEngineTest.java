@@ -2,6 +2,7 @@ package dev.ember.engine.runtime;
 
 import dev.ember.engine.api.Engine;
 import dev.ember.engine.api.EngineOptions;
+import dev.ember.engine.api.KvCacheType;
 import dev.ember.engine.api.Request;
 import dev.ember.engine.api.Result;
 import dev.ember.engine.api.SamplingParams;
@@ -134,7 +135,7 @@ class BatchEngineTest {
             for (int c = 0; c < choices.size(); c++) {
                 int[] whole = e.tokenize(prompt + choices.get(c));
                 assertArrayEquals(context, Arrays.copyOf(whole, context.length));
-                float[][] logits = LogitsAccess.allLogits(e.loaded().model(), whole);
+                float[][] logits = LogitsAccess.allLogits(e.loaded().model(), whole, KvCacheType.DEFAULT); // the engine's cache type: same numbers, bit for bit
                 double expected = 0;
                 for (int i = context.length - 1; i + 1 < whole.length; i++) {
                     expected += LogSoftmax.logProb(logits[i], 0, logits[i].length, whole[i + 1]);
@@ -161,7 +162,7 @@ class BatchEngineTest {
             for (int start = 0; ; start += context / 2) {
                 int end = Math.min(doc.length, start + context);
                 int[] w = Arrays.copyOfRange(doc, start, end);
-                float[][] logits = LogitsAccess.allLogits(e.loaded().model(), w);
+                float[][] logits = LogitsAccess.allLogits(e.loaded().model(), w, KvCacheType.DEFAULT);
                 double window = 0;
                 for (int i = Math.max(0, scoredUpTo - start); i + 1 < w.length; i++) {
                     window += LogSoftmax.logProb(logits[i], 0, logits[i].length, w[i + 1]);

@@ -99,7 +99,7 @@ class LocalEngineTest {
         System.arraycopy(expected.get(0), 0, tokens, prompts.get(0).length, expected.get(0).length);
         ScoreResult s = engine.scoreTokens(tokens).join();
         assertNull(s.error());
-        float[][] logits = dev.ember.engine.cli.LogitsAccess.allLogits(engine.loaded().model(), tokens);
+        float[][] logits = dev.ember.engine.cli.LogitsAccess.allLogits(engine.loaded().model(), tokens, dev.ember.engine.api.KvCacheType.DEFAULT); // with the engine's cache type
         double sum = 0;
         for (int i = 0; i + 1 < tokens.length; i++) sum += LogSoftmax.logProb(logits[i], 0, logits[i].length, tokens[i + 1]);
         assertEquals(tokens.length - 1, s.tokens());

@@ -42,9 +42,10 @@ final class HyperDecoder implements Model {
     }
 
     @Override public ModelConfig config() { return config; }
-    @Override public int[] keyWidths() { return new int[layers.length]; }
-    @Override public int[] valueWidths() { return new int[layers.length]; }
-    @Override public boolean stateInBlocks() { return false; }
+    @Override
+    public java.util.List<dev.ember.engine.kv.LayerCacheSpec> cacheSpecs() {
+        return java.util.Arrays.stream(layers).map(l -> l.attention().cacheSpec()).toList();
+    }
 
     /** Block boundaries must close every compressor window and hold a whole window: a multiple of both. */
     @Override
@@ -64,37 +65,10 @@ final class HyperDecoder implements Model {
         return a / x * b;
     }
 
-    @Override
-    public Object takeBlockSnapshot(dev.ember.engine.kv.BlockTable table, int index) {
-        V4Attention.SequenceState seq = table.modelState(() -> new V4Attention.SequenceState(layers.length));
-        V4Attention.LayerSnapshot[] snap = seq.snapshots.remove(index);
-        if (snap == null) throw new IllegalStateException("no snapshot recorded for block " + index);
-        for (V4Attention.LayerSnapshot s : snap) {
-            if (s == null || s.ring() == null) throw new IllegalStateException("incomplete snapshot for block " + index);
-        }
-        return snap;
-    }
-
-    @Override
-    public long snapshotBytes(Object snapshot) {
-        long b = 0;
-        for (V4Attention.LayerSnapshot s : (V4Attention.LayerSnapshot[]) snapshot) b += s.bytes();
-        return b;
-    }
-
-    @Override
-    public void restorePrefix(dev.ember.engine.kv.BlockTable table, java.util.List<Object> snapshots) {
-        for (int l = 0; l < layers.length; l++) {
-            java.util.List<V4Attention.LayerSnapshot> perLayer = new java.util.ArrayList<>(snapshots.size());
-            for (Object o : snapshots) perLayer.add(((V4Attention.LayerSnapshot[]) o)[l]);
-            layers[l].attention().restore(table, l, perLayer);
-        }
-    }
     @Override public String describe() { return summary; }
 
     /** Compressed entries (and indexer keys) per token: what grows with the context. */
-    @Override
-    public long extraStateBytesPerToken() {
+    long extraStateBytesPerToken() {
         double floats = 0;
         for (Layer l : layers) {
             V4Attention a = l.attention();
@@ -106,29 +80,19 @@ final class HyperDecoder implements Model {
 
     Layer[] layers() { return layers; }
 
-    @Override
-    public void fillSyntheticState(dev.ember.engine.kv.BlockTable table, int length, long seed) {
-        java.util.SplittableRandom rnd = new java.util.SplittableRandom(seed);
-        for (int l = 0; l < layers.length; l++) layers[l].attention().fillSynthetic(table, l, length, rnd);
-        table.setLength(length);
-    }
-
     /**
      * Bytes of state one sequence holds now, counted from the live arrays: the window rings,
      * the compressors' open windows and overlap halves (fixed), and the compressed entries and
      * indexer keys (growing). {@code [fixed, growing]}.
      */
     long[] stateBytes(dev.ember.engine.kv.BlockTable table) {
-        V4Attention.SequenceState seq = table.modelState(() -> new V4Attention.SequenceState(layers.length));
         long fixed = 0, growing = 0;
-        for (V4Attention.LayerState st : seq.layers) {
+        for (int l = 0; l < layers.length; l++) {
+            dev.ember.engine.kv.SequenceState st = table.stateOrNull(l);
             if (st == null) continue;
-            fixed += st.ring.length * 4L;
-            for (Compressor.State c : new Compressor.State[]{st.main, st.index}) {
-                if (c == null) continue;
-                fixed += c.fixedFloats() * 4;
-                growing += (long) c.entries.count() * c.entries.width() * 4;
-            }
+            long[] b = st.bytes();
+            fixed += b[0];
+            growing += b[1];
         }
         return new long[]{fixed, growing};
     }

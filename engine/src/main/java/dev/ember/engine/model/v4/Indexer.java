@@ -31,6 +31,7 @@ record Indexer(Compressor compressor, WeightMatrix queryUp, WeightMatrix headWei
      */
     void score(Kernels k, WorkerPool pool, float[] q, int qOff, float[] w, int wOff, EntryList keys, int visible, float[] scores) {
         int kb = keys.keyBlock();
+        if (kb != k.keyBlock()) throw new IllegalStateException("indexer keys laid out in blocks of " + kb + ", kernels read " + k.keyBlock());
         float[] blocks = keys.blocks();
         float scale = (float) (1.0 / Math.sqrt((double) heads * headDim));
         int nBlocks = (visible + kb - 1) / kb;

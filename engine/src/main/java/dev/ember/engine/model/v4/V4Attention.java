@@ -2,7 +2,10 @@ package dev.ember.engine.model.v4;
 
 import dev.ember.engine.kernels.Kernels;
 import dev.ember.engine.kv.BlockTable;
+import dev.ember.engine.kv.LayerCacheSpec;
+import dev.ember.engine.kv.SequenceStateSpec;
 import dev.ember.engine.model.Attention;
+import dev.ember.engine.model.CachedAttention;
 import dev.ember.engine.model.ForwardBatch;
 import dev.ember.engine.model.ForwardContext;
 import dev.ember.engine.model.RmsNorm;
@@ -10,7 +13,6 @@ import dev.ember.engine.model.Rope;
 import dev.ember.engine.tensor.WeightMatrix;
 
 import java.util.IdentityHashMap;
-import java.util.List;
 import java.util.Map;
 
 /**
@@ -20,8 +22,9 @@ import java.util.Map;
  * sliding window of raw KV; HCA layers add every visible compressed entry, CSA layers the
  * entries their lightning indexer picks.
  *
- * <p>State per sequence and layer ({@link LayerState}) lives beside the KV blocks: the window
- * ring, the compressors' open windows and the compressed entries (§5 of the spec).
+ * <p>State per sequence and layer ({@link V4LayerState}) lives beside the KV blocks: the window
+ * ring, the compressors' open windows and the compressed entries (§5 of the spec), declared as a
+ * {@link SlidingWindowSpec} or a {@link CompressedEntriesSpec}.
  */
 final class V4Attention implements Attention {
     enum Kind { SLIDING, CSA, HCA }
@@ -36,7 +39,7 @@ final class V4Attention implements Attention {
     private final Rope rope;
     private final int layers, heads, headDim, window;
     private final float eps;
-    private final int keyBlock = dev.ember.engine.kernels.Kernels.get().keyBlock();
+    private final SequenceStateSpec<V4LayerState> spec;
 
     V4Attention(Kind kind, WeightMatrix wqA, RmsNorm qNorm, WeightMatrix wqB, WeightMatrix wkv, RmsNorm kvNorm,
                 WeightMatrix[] woA, WeightMatrix woB, float[] sinks, Compressor compressor, Indexer indexer, Rope rope,
@@ -46,6 +49,7 @@ final class V4Attention implements Attention {
         this.woA = woA; this.woB = woB; this.sinks = sinks;
         this.compressor = compressor; this.indexer = indexer; this.rope = rope;
         this.layers = layers; this.heads = heads; this.headDim = headDim; this.window = window; this.eps = eps;
+        this.spec = compressor == null ? new SlidingWindowSpec(this) : new CompressedEntriesSpec(this);
     }
 
     Kind kind() { return kind; }
@@ -54,108 +58,12 @@ final class V4Attention implements Attention {
     int headDim() { return headDim; }
     int window() { return window; }
 
-    @Override public int keyWidth() { return 0; }
-    @Override public int valueWidth() { return 0; }
+    @Override public LayerCacheSpec cacheSpec() { return spec; }
 
-    /** One sequence's state for one layer. */
-    static final class LayerState {
-        final float[] ring;         // the last `window` kv vectors, position p at slot p % window
-        final Compressor.State main;
-        final Compressor.State index;
+    SequenceStateSpec<V4LayerState> stateSpec() { return spec; }
 
-        LayerState(V4Attention a) {
-            ring = new float[a.window * a.headDim];
-            main = a.compressor == null ? null : a.compressor.newState();
-            index = a.indexer == null ? null : a.indexer.compressor().newState(a.keyBlock);
-        }
-    }
-
-    /** All layers' state of one sequence, plus block snapshots recorded for the prefix cache. */
-    static final class SequenceState {
-        final LayerState[] layers;
-        final Map<Integer, LayerSnapshot[]> snapshots = new java.util.HashMap<>();
-
-        SequenceState(int n) {
-            layers = new LayerState[n];
-        }
-
-        LayerSnapshot[] snapshotsOf(int block) {
-            return snapshots.computeIfAbsent(block, b -> new LayerSnapshot[layers.length]);
-        }
-    }
-
-    /**
-     * What one layer needs to resume after a block boundary: the window ring, the compressed
-     * entries (and indexer keys) made inside the block, and the overlap halves of the last window.
-     * At a boundary no compressor window is open, since the block size is a multiple of the ratios.
-     */
-    record LayerSnapshot(float[] ring, float[] entries, float[] indexEntries, float[][] mainPrevious, float[][] indexPrevious) {
-        long bytes() {
-            long n = ring.length + (entries == null ? 0 : entries.length) + (indexEntries == null ? 0 : indexEntries.length);
-            if (mainPrevious != null) n += mainPrevious[0].length * 2L;
-            if (indexPrevious != null) n += indexPrevious[0].length * 2L;
-            return n * 4;
-        }
-    }
-
-    /** Benchmark state: a full window and the entries {@code length} tokens would have made, all random. */
-    void fillSynthetic(BlockTable table, int layer, int length, java.util.SplittableRandom rnd) {
-        LayerState st = state(table, layer);
-        for (int i = 0; i < st.ring.length; i++) st.ring[i] = (float) rnd.nextGaussian();
-        if (st.main != null) fillEntries(st.main, length / compressor.ratio(), rnd);
-        if (st.index != null) fillEntries(st.index, length / indexer.compressor().ratio(), rnd);
-    }
-
-    private static void fillEntries(Compressor.State st, int count, java.util.SplittableRandom rnd) {
-        float[] e = new float[st.entries.width()];
-        for (int n = 0; n < count; n++) {
-            for (int i = 0; i < e.length; i++) e[i] = (float) rnd.nextGaussian();
-            st.entries.add(e);
-        }
-        st.hasPrevious = count > 0;
-    }
-
-    /** Rebuilds this layer's state from the snapshots of a sequence's first blocks. */
-    void restore(BlockTable table, int layer, List<LayerSnapshot> blocks) {
-        LayerState st = state(table, layer);
-        LayerSnapshot last = blocks.getLast();
-        System.arraycopy(last.ring(), 0, st.ring, 0, st.ring.length);
-        for (LayerSnapshot b : blocks) {
-            if (st.main != null) addAll(st.main.entries, b.entries());
-            if (st.index != null) addAll(st.index.entries, b.indexEntries());
-        }
-        if (st.main != null && last.mainPrevious() != null) restorePrevious(st.main, last.mainPrevious());
-        if (st.index != null && last.indexPrevious() != null) restorePrevious(st.index, last.indexPrevious());
-    }
-
-    private static void addAll(EntryList list, float[] entries) {
-        float[] one = new float[list.width()];
-        for (int i = 0; i < entries.length; i += one.length) {
-            System.arraycopy(entries, i, one, 0, one.length);
-            list.add(one);
-        }
-    }
-
-    private static void restorePrevious(Compressor.State st, float[][] previous) {
-        System.arraycopy(previous[0], 0, st.prevValues, 0, st.prevValues.length);
-        System.arraycopy(previous[1], 0, st.prevGates, 0, st.prevGates.length);
-        st.hasPrevious = true;
-    }
-
-    /** The entries of {@code list} made inside block {@code block} of {@code blockSize} tokens. */
-    private static float[] entriesOfBlock(EntryList list, int block, int blockSize, int ratio) {
-        int per = blockSize / ratio;
-        return java.util.Arrays.copyOfRange(list.data(), list.offset(block * per), list.offset((block + 1) * per));
-    }
-
-    private static float[][] previousOf(Compressor.State st) {
-        return st.hasPrevious ? new float[][]{st.prevValues.clone(), st.prevGates.clone()} : null;
-    }
-
-    private LayerState state(BlockTable table, int layer) {
-        SequenceState s = table.modelState(() -> new SequenceState(layers));
-        if (s.layers[layer] == null) s.layers[layer] = new LayerState(this);
-        return s.layers[layer];
+    private V4LayerState state(BlockTable table, int layer) {
+        return table.state(layer, spec);
     }
 
     @Override
@@ -195,52 +103,49 @@ final class V4Attention implements Attention {
             int r = task / heads, h = task % heads;
             int pos = batch.positions()[r];
             BlockTable table = batch.tables()[r];
-            LayerState st = state(table, layer);
+            V4LayerState st = state(table, layer);
             int[] start = starts.get(table);
             int first = Math.max(0, pos - window + 1);
             int nWindow = pos - first + 1;
             int nCompressed = kind == Kind.HCA ? Math.min(st.main.entries.count(), (pos + 1) / compressor.ratio())
                     : kind == Kind.CSA ? chosenCount[r] : 0;
-            float[] scores = new float[nWindow + nCompressed];
-            int qo = r * qDim + h * d;
-            float max = sinks[h];
-            for (int i = 0; i < nWindow; i++) {
-                int p = first + i;
-                scores[i] = p >= start[1] ? k.dot(q, qo, kv, (start[0] + p - start[1]) * d, d) * scale
-                        : k.dot(q, qo, st.ring, (p % window) * d, d) * scale;
-                max = Math.max(max, scores[i]);
-            }
             float[] entries = compressor == null ? null : st.main.entries.data();
-            for (int i = 0; i < nCompressed; i++) {
-                int e = kind == Kind.HCA ? i : chosen[r][i];
-                scores[nWindow + i] = k.dot(q, qo, entries, e * d, d) * scale;
-                max = Math.max(max, scores[nWindow + i]);
-            }
-            float sum = (float) Math.exp(sinks[h] - max); // the sink takes probability mass but has no value
-            for (int i = 0; i < scores.length; i++) {
-                scores[i] = (float) Math.exp(scores[i] - max);
-                sum += scores[i];
-            }
-            int oo = r * qDim + h * d;
-            for (int i = 0; i < nWindow; i++) {
-                int p = first + i;
-                float w = scores[i] / sum;
-                if (p >= start[1]) k.axpy(w, kv, (start[0] + p - start[1]) * d, att, oo, d);
-                else k.axpy(w, st.ring, (p % window) * d, att, oo, d);
-            }
-            for (int i = 0; i < nCompressed; i++) {
-                int e = kind == Kind.HCA ? i : chosen[r][i];
-                k.axpy(scores[nWindow + i] / sum, entries, e * d, att, oo, d);
-            }
+            int[] picked = chosen[r];
+            // Rows: the window (this batch's rows from `kv`, older ones from the ring), then the compressed entries.
+            CachedAttention.Rows visible = new CachedAttention.Rows() {
+                @Override public int count() { return nWindow + nCompressed; }
+
+                @Override public int run(int t, int max) { return 1; }
+
+                @Override
+                public void read(int t, int n, int from, int width, float[] dst) {
+                    if (t < nWindow) {
+                        int p = first + t;
+                        if (p >= start[1]) System.arraycopy(kv, (start[0] + p - start[1]) * d + from, dst, 0, width);
+                        else System.arraycopy(st.ring, (p % window) * d + from, dst, 0, width);
+                    } else {
+                        int e = kind == Kind.HCA ? t - nWindow : picked[t - nWindow];
+                        System.arraycopy(entries, e * d + from, dst, 0, width);
+                    }
+                }
+            };
+            int qo = r * qDim + h * d;
+            CachedAttention.Heads head = new CachedAttention.Heads() {
+                @Override public int count() { return 1; }
+                @Override public float score(Kernels kk, int g, float[] key, int off) { return kk.dot(q, qo, key, off, d) * scale; }
+                @Override public int outOffset(int g) { return qo; }
+            };
+            // MQA with K = V: the same rows are keys and values; the sink takes mass but has no value.
+            CachedAttention.attend(k, visible, 0, d, visible, 0, d, head, sinks, h, att);
         });
         // The window moves on only now: rows of this batch read older positions from the ring above.
         for (int r = 0; r < rows; r++) {
             BlockTable table = batch.tables()[r];
-            LayerState st = state(table, layer);
+            V4LayerState st = state(table, layer);
             int pos = batch.positions()[r];
             System.arraycopy(kv, r * d, st.ring, (pos % window) * d, d);
             int bs = table.pool().blockSize();
-            if (table.snapshotsWanted() && (pos + 1) % bs == 0) recordSnapshot(table, layer, st, (pos + 1) / bs - 1, bs);
+            if (table.snapshotsWanted() && (pos + 1) % bs == 0) st.recordBlockEnd((pos + 1) / bs - 1, bs);
         }
         for (int r = 0; r < rows; r++) rope.applyInverse(att, r * qDim + d - rd, heads, d, angles, r);
         // Grouped low-rank output: each group of heads → its own low-rank slice, then one mix to the hidden size.
@@ -254,20 +159,6 @@ final class V4Attention implements Attention {
             for (int r = 0; r < rows; r++) System.arraycopy(groupY, r * rank, low, r * groups * rank + g * rank, rank);
         }
         k.matmul(ctx.pool(), woB, low, rows, out);
-    }
-
-    /**
-     * Records this layer's share of the snapshot of block {@code block}. The overlap halves were
-     * captured when the block's last window closed (see {@link #compress}); the ring is complete now.
-     */
-    private void recordSnapshot(BlockTable table, int layer, LayerState st, int block, int bs) {
-        SequenceState seq = table.modelState(() -> new SequenceState(layers));
-        LayerSnapshot[] snaps = seq.snapshotsOf(block);
-        LayerSnapshot partial = snaps[layer];
-        snaps[layer] = new LayerSnapshot(st.ring.clone(),
-                st.main == null ? null : entriesOfBlock(st.main.entries, block, bs, compressor.ratio()),
-                st.index == null ? null : entriesOfBlock(st.index.entries, block, bs, indexer.compressor().ratio()),
-                partial == null ? null : partial.mainPrevious(), partial == null ? null : partial.indexPrevious());
     }
 
     /** Runs the compressors over the batch rows in order, then (CSA) lets the indexer pick each row's entries. */
@@ -288,7 +179,7 @@ final class V4Attention implements Attention {
             k.matmul(ctx.pool(), ic.gate(), in, rows, iz);
         }
         for (int r = 0; r < rows; r++) {
-            LayerState st = state(batch.tables()[r], layer);
+            V4LayerState st = state(batch.tables()[r], layer);
             int pos = batch.positions()[r];
             compressor.append(k, st.main, a, r * cw, z, r * cw, pos);
             if (ic != null) ic.append(k, st.index, ia, r * ic.projected(), iz, r * ic.projected(), pos);
@@ -296,9 +187,7 @@ final class V4Attention implements Attention {
             int bs = table.pool().blockSize();
             if (table.snapshotsWanted() && (pos + 1) % bs == 0 && compressor.overlap()) {
                 // Later rows of this batch will overwrite the overlap halves: keep this boundary's now.
-                SequenceState seq = table.modelState(() -> new SequenceState(layers));
-                seq.snapshotsOf((pos + 1) / bs - 1)[layer] = new LayerSnapshot(null, null, null, previousOf(st.main),
-                        st.index == null ? null : previousOf(st.index));
+                st.recordPrevious((pos + 1) / bs - 1);
             }
         }
         if (indexer == null) return;
@@ -316,7 +205,7 @@ final class V4Attention implements Attention {
         float[][] scores = new float[rows][];
         int[] visible = new int[rows];
         for (int r = 0; r < rows; r++) {
-            LayerState st = state(batch.tables()[r], layer);
+            V4LayerState st = state(batch.tables()[r], layer);
             visible[r] = indexer.visible(st.index.entries, batch.positions()[r]);
             scores[r] = new float[visible[r]];
             if (visible[r] > indexer.topK()) {

@@ -1,0 +1,124 @@
+package dev.ember.engine.kv;
+
+import dev.ember.engine.api.KvCacheType;
+import org.junit.jupiter.api.Test;
+
+import java.lang.foreign.Arena;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The pool's free queue and the radix tree's eviction: O(1) per block, least recently released first. */
+class BlockPoolAndPrefixCacheTest {
+    static final int BS = 4;
+
+    KvBlockPool pool(int blocks) {
+        return new KvBlockPool(BS, blocks, new int[]{2}, new int[]{2}, KvCacheType.F32, Arena.ofAuto());
+    }
+
+    static int[] tokens(int n, int seed) {
+        int[] t = new int[n];
+        for (int i = 0; i < n; i++) t[i] = seed * 1000 + i;
+        return t;
+    }
+
+    /** Publishes a sequence of {@code blocks} full blocks and releases it; returns its table's blocks. */
+    static int[] cacheSequence(KvBlockPool pool, RadixPrefixCache cache, int[] tokens) {
+        BlockTable t = new BlockTable(pool);
+        assertTrue(t.ensureCapacity(tokens.length));
+        RadixPrefixCache.Node node = cache.root();
+        int[] blocks = new int[tokens.length / BS];
+        for (int b = 0; b < blocks.length; b++) {
+            blocks[b] = t.block(b);
+            node = cache.insert(node, tokens, b * BS, t.block(b), null);
+        }
+        t.release();
+        return blocks;
+    }
+
+    @Test
+    void cachedFreeBlocksAreReusedOnlyAfterUncachedOnesAndOldestFirst() {
+        KvBlockPool pool = pool(6);
+        RadixPrefixCache cache = new RadixPrefixCache(pool);
+        int[] a = cacheSequence(pool, cache, tokens(8, 1)); // 2 blocks
+        int[] b = cacheSequence(pool, cache, tokens(8, 2)); // 2 blocks
+        assertEquals(6, pool.freeBlocks());
+        assertEquals(4, pool.cachedFreeBlocks());
+        // Two uncached blocks first: nothing is forgotten.
+        pool.allocate();
+        pool.allocate();
+        assertEquals(4, cache.size());
+        // Then a's tail (released first: a sequence frees its blocks last to first), then a's head, then b's.
+        assertEquals(a[1], pool.allocate());
+        assertEquals(3, cache.size());
+        assertEquals(a[0], pool.allocate());
+        assertEquals(2, cache.size());
+        assertEquals(0, cache.cachedBlocks(tokens(8, 1), 8));
+        assertEquals(2, cache.cachedBlocks(tokens(8, 2), 8));
+        assertEquals(b[1], pool.allocate());
+        assertEquals(b[0], pool.allocate());
+        assertEquals(-1, pool.allocate());
+        assertEquals(0, cache.size());
+    }
+
+    @Test
+    void aMatchTakesCachedBlocksOutOfTheFreeQueue() {
+        KvBlockPool pool = pool(4);
+        RadixPrefixCache cache = new RadixPrefixCache(pool);
+        int[] a = cacheSequence(pool, cache, tokens(8, 1));
+        RadixPrefixCache.Match m = cache.match(tokens(8, 1), 8);
+        assertEquals(8, m.tokens());
+        assertEquals(1, pool.refCount(a[0]));
+        assertEquals(2, pool.freeBlocks(), "matched blocks are in use");
+        pool.allocate();
+        pool.allocate();
+        assertEquals(-1, pool.allocate(), "blocks in use are never reused");
+        assertEquals(2, cache.size());
+        for (int b : m.blocks()) pool.release(b);
+        assertEquals(2, pool.freeBlocks());
+    }
+
+    @Test
+    void forgettingABlockForgetsEverythingBelowIt() {
+        KvBlockPool pool = pool(8);
+        RadixPrefixCache cache = new RadixPrefixCache(pool);
+        int[] t = tokens(16, 3);
+        int[] blocks = cacheSequence(pool, cache, t); // 4 blocks in a chain
+        assertEquals(4, cache.size());
+        cache.forget(blocks[1]);
+        assertEquals(1, cache.size(), "blocks 2 and 3 are unreachable without block 1");
+        assertEquals(1, cache.cachedBlocks(t, 16));
+        assertEquals(1, pool.cachedFreeBlocks());
+        assertEquals(8, pool.freeBlocks());
+        assertEquals(3, cache.evictions());
+    }
+
+    @Test
+    void snapshotsAreTrimmedToTheirBudgetLeastRecentlyReleasedFirst() {
+        KvBlockPool pool = pool(8);
+        RadixPrefixCache cache = new RadixPrefixCache(pool);
+        BlockSnapshot hundred = () -> 100;
+        for (int seq = 0; seq < 3; seq++) {
+            BlockTable table = new BlockTable(pool);
+            table.ensureCapacity(BS);
+            cache.insert(cache.root(), tokens(BS, seq), 0, table.block(0), new BlockSnapshot[]{hundred});
+            table.release();
+        }
+        assertEquals(300, cache.snapshotBytes());
+        cache.trimSnapshots(150);
+        assertEquals(100, cache.snapshotBytes());
+        assertEquals(0, cache.cachedBlocks(tokens(BS, 0), BS));
+        assertEquals(0, cache.cachedBlocks(tokens(BS, 1), BS));
+        assertEquals(1, cache.cachedBlocks(tokens(BS, 2), BS));
+    }
+
+    @Test
+    void releasingAFreeBlockFails() {
+        KvBlockPool pool = pool(2);
+        int b = pool.allocate();
+        pool.release(b);
+        assertThrows(IllegalStateException.class, () -> pool.release(b));
+        assertThrows(IllegalStateException.class, () -> pool.retain(b));
+    }
+}
