@@ -1,7 +1,5 @@
 package dev.ember.engine.kernels;
 
-import dev.ember.engine.api.KvCacheType;
-import java.lang.foreign.MemorySegment;
 
 import dev.ember.engine.tensor.WeightMatrix;
 
@@ -79,23 +77,19 @@ public interface Kernels {
     void dotsBlock(float[] q, int qOff, float[] block, int blockOff, int dim, float[] out, int outOff);
 
     /**
-     * Attention scores against one cache block whose keys are stored dimension-major in an
-     * element-wise cache type (F32, F16 or BF16): for {@code j < bs},
-     * {@code out[outOff + j] = Σ_d q[qOff + d] · key(d, j)} where {@code key(d, j)} is element
-     * {@code elem + d*bs + j} of {@code keys}, widened exactly. Each score is a sequential fused
-     * sum over d (the scalar reference's order), so a key's score is the same bits whatever else
-     * is computed beside it, and the cache is read in place (no decoded copy).
+     * Attention scores against one cache block whose keys are stored dimension-major: for
+     * {@code j < bs}, {@code out[outOff + j] = Σ_d q[qOff + d] · keys[keyOff + d*bs + j]}, each a
+     * sequential fused sum over d (the scalar reference's order), so a key's score is the same
+     * bits whatever else is computed beside it.
      */
-    void scoresBlock(KvCacheType type, float[] q, int qOff, MemorySegment keys, long elem, int dim, int bs, float[] out, int outOff);
+    void scoresBlock(float[] q, int qOff, float[] keys, int keyOff, int dim, int bs, float[] out, int outOff);
 
     /**
-     * Value accumulation from an element-wise cache: for t = 0 .. count-1 in order and i < dim,
-     * {@code out[outOff + i] = fma(row_t[i], w[wOff + t], out[outOff + i])} where row t starts at
-     * element {@code elem + t*stride} of {@code rows}: the operations of {@code count} calls of
+     * Value accumulation: {@code out[outOff + i] = fma(rows[rowOff + t*stride + i], w[wOff + t], out[outOff + i])}
+     * for t = 0 .. count-1 in order, i < dim: the same operations as {@code count} calls of
      * {@link #axpy}, with the output kept in registers across rows.
      */
-    void accumulateRows(KvCacheType type, float[] w, int wOff, MemorySegment rows, long elem, long stride, int count,
-                        float[] out, int outOff, int dim);
+    void accumulateRows(float[] w, int wOff, float[] rows, int rowOff, int stride, int count, float[] out, int outOff, int dim);
 
     /** {@code acc[accOff + i] += x[xOff + i]}. */
     void add(float[] acc, int accOff, float[] x, int xOff, int n);

@@ -1,7 +1,5 @@
 package dev.ember.engine.kernels;
 
-import dev.ember.engine.api.KvCacheType;
-import java.lang.foreign.MemorySegment;
 
 import dev.ember.engine.tensor.Dequant;
 import dev.ember.engine.tensor.WeightMatrix;
@@ -84,31 +82,20 @@ final class ScalarKernels implements Kernels {
     }
 
     @Override
-    public void scoresBlock(KvCacheType type, float[] q, int qOff, MemorySegment keys, long elem, int dim, int bs, float[] out, int outOff) {
+    public void scoresBlock(float[] q, int qOff, float[] keys, int keyOff, int dim, int bs, float[] out, int outOff) {
         for (int j = 0; j < bs; j++) {
             float acc = 0f;
-            for (int d = 0; d < dim; d++) acc = Math.fma(q[qOff + d], element(type, keys, elem + (long) d * bs + j), acc);
+            for (int d = 0; d < dim; d++) acc = Math.fma(q[qOff + d], keys[keyOff + d * bs + j], acc);
             out[outOff + j] = acc;
         }
     }
 
     @Override
-    public void accumulateRows(KvCacheType type, float[] w, int wOff, MemorySegment rows, long elem, long stride, int count,
-                               float[] out, int outOff, int dim) {
+    public void accumulateRows(float[] w, int wOff, float[] rows, int rowOff, int stride, int count, float[] out, int outOff, int dim) {
         for (int t = 0; t < count; t++) {
             float a = w[wOff + t];
-            for (int i = 0; i < dim; i++) out[outOff + i] = Math.fma(element(type, rows, elem + t * stride + i), a, out[outOff + i]);
+            for (int i = 0; i < dim; i++) out[outOff + i] = Math.fma(rows[rowOff + t * stride + i], a, out[outOff + i]);
         }
-    }
-
-    /** Element {@code e} of an element-wise cache segment, widened exactly. */
-    static float element(KvCacheType type, MemorySegment seg, long e) {
-        return switch (type) {
-            case F32 -> seg.get(Dequant.LE_FLOAT, 4 * e);
-            case F16 -> Float.float16ToFloat(seg.get(Dequant.LE_SHORT, 2 * e));
-            case BF16 -> Dequant.bf16ToFloat(seg.get(Dequant.LE_SHORT, 2 * e));
-            case Q8_0 -> throw new IllegalArgumentException("Q8_0 cache rows are not element-wise");
-        };
     }
 
     @Override

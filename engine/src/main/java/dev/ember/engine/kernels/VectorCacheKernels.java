@@ -45,6 +45,9 @@ final class VectorCacheKernels extends ScalarCacheKernels {
                 }
                 if (i < n) super.decode(type, seg, rowOff, from + i, n - i, dst, dstOff + i);
             }
+            // The exact vector widening the F16 weight kernels use (same bits as Float.float16ToFloat):
+            // attention widens whole cache blocks per tile with it.
+            case F16 -> VectorBlocks.halfsRow(seg, rowOff + 2L * from, n, dst, dstOff);
             default -> super.decode(type, seg, rowOff, from, n, dst, dstOff);
         }
     }

@@ -1,8 +1,5 @@
 package dev.ember.engine.kernels;
 
-import dev.ember.engine.api.KvCacheType;
-import jdk.incubator.vector.IntVector;
-import jdk.incubator.vector.ShortVector;
 
 import dev.ember.engine.tensor.Interleaved;
 import dev.ember.engine.tensor.TensorType;
@@ -181,58 +178,46 @@ final class VectorKernels implements Kernels {
     }
 
     @Override
-    public void scoresBlock(KvCacheType type, float[] q, int qOff, MemorySegment keys, long elem, int dim, int bs, float[] out, int outOff) {
-        int code = widthCode(type);
-        long eb = code == 0 ? 4 : 2, step = eb * bs;
+    public void scoresBlock(float[] q, int qOff, float[] keys, int keyOff, int dim, int bs, float[] out, int outOff) {
         int j = 0;
-        // Two key vectors at a time where the block allows: two independent FMA chains. The loop
-        // variable is the byte offset itself, so C2 hoists the segment bounds checks.
+        // Two key vectors at a time where the block allows: two independent FMA chains.
         for (; j + 2 * L <= bs; j += 2 * L) {
             FloatVector a0 = FloatVector.zero(FS), a1 = a0;
-            long o0 = eb * (elem + j);
-            int d = qOff;
-            for (long o = o0, end = o0 + step * dim; o < end; o += step, d++) {
-                FloatVector t = FloatVector.broadcast(FS, q[d]);
-                a0 = t.fma(widen(code, keys, o), a0);
-                a1 = t.fma(widen(code, keys, o + eb * L), a1);
+            for (int d = 0, o = keyOff + j; d < dim; d++, o += bs) {
+                FloatVector t = FloatVector.broadcast(FS, q[qOff + d]);
+                a0 = t.fma(FloatVector.fromArray(FS, keys, o), a0);
+                a1 = t.fma(FloatVector.fromArray(FS, keys, o + L), a1);
             }
             a0.intoArray(out, outOff + j);
             a1.intoArray(out, outOff + j + L);
         }
         for (; j + L <= bs; j += L) {
             FloatVector a0 = FloatVector.zero(FS);
-            long o0 = eb * (elem + j);
-            int d = qOff;
-            for (long o = o0, end = o0 + step * dim; o < end; o += step, d++) {
-                a0 = FloatVector.broadcast(FS, q[d]).fma(widen(code, keys, o), a0);
+            for (int d = 0, o = keyOff + j; d < dim; d++, o += bs) {
+                a0 = FloatVector.broadcast(FS, q[qOff + d]).fma(FloatVector.fromArray(FS, keys, o), a0);
             }
             a0.intoArray(out, outOff + j);
         }
         for (; j < bs; j++) {
             float acc = 0f;
-            for (int d = 0; d < dim; d++) acc = Math.fma(q[qOff + d], ScalarKernels.element(type, keys, elem + (long) d * bs + j), acc);
+            for (int d = 0; d < dim; d++) acc = Math.fma(q[qOff + d], keys[keyOff + d * bs + j], acc);
             out[outOff + j] = acc;
         }
     }
 
     @Override
-    public void accumulateRows(KvCacheType type, float[] w, int wOff, MemorySegment rows, long elem, long stride, int count,
-                               float[] out, int outOff, int dim) {
-        int code = widthCode(type);
-        long eb = code == 0 ? 4 : 2;
+    public void accumulateRows(float[] w, int wOff, float[] rows, int rowOff, int stride, int count, float[] out, int outOff, int dim) {
         int i = 0;
         for (; i + 4 * L <= dim; i += 4 * L) { // four output vectors stay in registers across the rows
             int oo = outOff + i;
             FloatVector y0 = FloatVector.fromArray(FS, out, oo), y1 = FloatVector.fromArray(FS, out, oo + L);
             FloatVector y2 = FloatVector.fromArray(FS, out, oo + 2 * L), y3 = FloatVector.fromArray(FS, out, oo + 3 * L);
-            long r0 = eb * (elem + i);
-            int t = wOff;
-            for (long r = r0, end = r0 + eb * stride * count; r < end; r += eb * stride, t++) {
-                FloatVector a = FloatVector.broadcast(FS, w[t]);
-                y0 = widen(code, rows, r).fma(a, y0);
-                y1 = widen(code, rows, r + eb * L).fma(a, y1);
-                y2 = widen(code, rows, r + 2 * eb * L).fma(a, y2);
-                y3 = widen(code, rows, r + 3 * eb * L).fma(a, y3);
+            for (int t = 0, r = rowOff + i; t < count; t++, r += stride) {
+                FloatVector a = FloatVector.broadcast(FS, w[wOff + t]);
+                y0 = FloatVector.fromArray(FS, rows, r).fma(a, y0);
+                y1 = FloatVector.fromArray(FS, rows, r + L).fma(a, y1);
+                y2 = FloatVector.fromArray(FS, rows, r + 2 * L).fma(a, y2);
+                y3 = FloatVector.fromArray(FS, rows, r + 3 * L).fma(a, y3);
             }
             y0.intoArray(out, oo);
             y1.intoArray(out, oo + L);
@@ -241,39 +226,16 @@ final class VectorKernels implements Kernels {
         }
         for (; i + L <= dim; i += L) {
             FloatVector y = FloatVector.fromArray(FS, out, outOff + i);
-            long r0 = eb * (elem + i);
-            int t = wOff;
-            for (long r = r0, end = r0 + eb * stride * count; r < end; r += eb * stride, t++) {
-                y = widen(code, rows, r).fma(FloatVector.broadcast(FS, w[t]), y);
+            for (int t = 0, r = rowOff + i; t < count; t++, r += stride) {
+                y = FloatVector.fromArray(FS, rows, r).fma(FloatVector.broadcast(FS, w[wOff + t]), y);
             }
             y.intoArray(out, outOff + i);
         }
         for (; i < dim; i++) {
             float y = out[outOff + i];
-            for (int t = 0; t < count; t++) y = Math.fma(ScalarKernels.element(type, rows, elem + t * stride + i), w[wOff + t], y);
+            for (int t = 0; t < count; t++) y = Math.fma(rows[rowOff + t * stride + i], w[wOff + t], y);
             out[outOff + i] = y;
         }
-    }
-
-    private static int widthCode(KvCacheType type) {
-        return switch (type) {
-            case F32 -> 0;
-            case F16 -> 1;
-            case BF16 -> 2;
-            case Q8_0 -> throw new IllegalArgumentException("Q8_0 cache rows are not element-wise");
-        };
-    }
-
-    /** L cache elements at byte {@code off}, widened exactly (F16 as in {@link VectorBlocks#halfsRow}). */
-    private static FloatVector widen(int code, MemorySegment seg, long off) {
-        if (code == 0) return FloatVector.fromMemorySegment(FS, seg, off, VectorBlocks.LE);
-        IntVector h = (IntVector) ShortVector.fromMemorySegment(VectorBlocks.SS, seg, off, VectorBlocks.LE)
-                .convertShape(VectorOperators.ZERO_EXTEND_S2I, VectorBlocks.IS, 0);
-        if (code == 2) return h.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
-        IntVector em = h.and(0x7FFF);
-        IntVector bits = em.lanewise(VectorOperators.LSHL, 13).reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts();
-        bits = bits.blend(em.lanewise(VectorOperators.LSHL, 13).or(0x7F800000), em.compare(VectorOperators.GE, 0x7C00));
-        return bits.or(h.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
     }
 
     @Override

@@ -133,11 +133,14 @@ public final class KvBlockPool implements AutoCloseable {
         }
     }
 
-    /** A layer's key storage, for kernels that read it in place (element-wise types). */
-    public MemorySegment keySegment(int layer) { return keys[layer]; }
-
-    /** A layer's value rows, slot-major: element i of slot s at {@code s*valueWidth + i} (element-wise types). */
-    public MemorySegment valueSegment(int layer) { return values[layer]; }
+    /**
+     * Decodes columns {@code [from, from + width)} of a whole block's keys stored by
+     * {@link #writeKeyColumns} (the block starting at {@code slot}) into {@code dst}
+     * dimension-major: element d of in-block slot j at {@code dst[d*blockSize + j]}.
+     */
+    public void readKeyColumns(int layer, int slot, int from, int width, float[] dst) {
+        codec.decode(type, keys[layer], (long) slot * keyRowBytes[layer], from * blockSize, width * blockSize, dst, 0);
+    }
 
     public void writeValue(int layer, int slot, float[] src, int off) {
         codec.encodeRow(type, src, off, valueWidth[layer], values[layer], slot * valueRowBytes[layer]);

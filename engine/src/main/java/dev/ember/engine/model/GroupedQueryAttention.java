@@ -75,7 +75,10 @@ public final class GroupedQueryAttention implements Attention {
         // One task per (row, KV head): the group's query heads share one pass over the keys and
         // values, block by block, so each cached row is read once per group, not once per head.
         if (columns) {
-            ctx.pool().parallelFor(rows * kvHeads, task -> attendInPlace(k, pool, layer, batch, q, task / kvHeads, task % kvHeads, att));
+            // Prompt rows of one sequence form tiles that widen each cache block once for all their rows.
+            int[] tiles = tiles(batch, rows);
+            int nt = tiles.length - 1;
+            ctx.pool().parallelFor(nt * kvHeads, task -> attendTile(k, pool, layer, batch, q, tiles[task / kvHeads], tiles[task / kvHeads + 1], task % kvHeads, att));
         } else {
             ctx.pool().parallelFor(rows * kvHeads, task -> {
                 int r = task / kvHeads;
@@ -99,42 +102,75 @@ public final class GroupedQueryAttention implements Attention {
         k.matmul(ctx.pool(), wo, att, rows, out);
     }
 
-    private static final ThreadLocal<float[][]> SCORES = ThreadLocal.withInitial(() -> new float[1][1024]);
+    /** Rows per attention tile: bounds the scores scratch while sharing each widened block. */
+    private static final int TILE_ROWS = 16;
+    private static final ThreadLocal<float[][]> SCRATCH = ThreadLocal.withInitial(() -> new float[][]{new float[1024], new float[1024], new float[1024]});
 
     /**
-     * Row r, KV head kvh over an element-wise cache whose keys are dimension-major per block:
-     * scores a vector of keys at a time and sums values into registers, reading the cache in
-     * place (Kernels.scoresBlock, Kernels.accumulateRows). Every score and every output element
-     * is computed in the same order whatever the batch, so results are batch-invariant.
+     * Tile boundaries over the batch rows: a tile is up to TILE_ROWS consecutive rows of one
+     * sequence at consecutive positions (a prompt chunk); a decode row is a tile of its own.
      */
-    private void attendInPlace(Kernels k, KvBlockPool pool, int layer, ForwardBatch batch, float[] q, int r, int kvh, float[] att) {
+    private static int[] tiles(ForwardBatch batch, int rows) {
+        int[] b = new int[rows + 1];
+        int n = 0;
+        for (int r = 0; r < rows; r++) {
+            boolean cont = r > 0 && r - b[n - 1] < TILE_ROWS && batch.tables()[r] == batch.tables()[r - 1]
+                    && batch.positions()[r] == batch.positions()[r - 1] + 1;
+            if (!cont) b[n++] = r;
+        }
+        b[n] = rows;
+        return java.util.Arrays.copyOf(b, n + 1);
+    }
+
+    private static float[] scratch(int i, int size) {
+        float[][] s = SCRATCH.get();
+        if (s[i].length < size) s[i] = new float[Math.max(size, 2 * s[i].length)];
+        return s[i];
+    }
+
+    /**
+     * Rows [r0, r1) of one sequence, KV head kvh, over a cache whose keys are dimension-major per
+     * block: each block's keys and values are widened to floats once for the tile, then every
+     * row scores a vector of keys at a time (Kernels.scoresBlock) and sums values in registers
+     * (Kernels.accumulateRows). A row's scores and outputs are computed in the same order
+     * whatever tile or batch it is in, so results are batch-invariant.
+     */
+    private void attendTile(Kernels k, KvBlockPool pool, int layer, ForwardBatch batch, float[] q, int r0, int r1, int kvh, float[] att) {
         int group = heads / kvHeads;
-        int qDim = heads * headDim, kDim = kvHeads * headDim, vDim = kvHeads * valueDim;
+        int qDim = heads * headDim;
         int bs = pool.blockSize();
-        BlockTable table = batch.tables()[r];
-        int n = batch.positions()[r] + 1;
-        int padded = (n + bs - 1) / bs * bs; // whole blocks of scores; the tail past n is ignored
-        float[][] holder = SCORES.get();
-        if (holder[0].length < group * padded) holder[0] = new float[Math.max(group * padded, 2 * holder[0].length)];
-        float[] scores = holder[0];
-        var type = pool.type();
-        var keys = pool.keySegment(layer);
-        var values = pool.valueSegment(layer);
-        for (int t0 = 0; t0 < n; t0 += bs) {
-            long kElem = (long) table.slot(t0) * kDim + (long) kvh * headDim * bs;
-            for (int g = 0; g < group; g++) {
-                k.scoresBlock(type, q, r * qDim + (kvh * group + g) * headDim, keys, kElem, headDim, bs, scores, g * padded + t0);
+        BlockTable table = batch.tables()[r0];
+        int nMax = batch.positions()[r1 - 1] + 1;
+        int padded = (nMax + bs - 1) / bs * bs; // whole blocks of scores; the tail past a row's n is ignored
+        int per = group * padded;
+        float[] scores = scratch(0, (r1 - r0) * per);
+        float[] keyBlock = scratch(1, headDim * bs);
+        float[] valueRows = scratch(2, valueDim * bs);
+        for (int t0 = 0; t0 < nMax; t0 += bs) {
+            pool.readKeyColumns(layer, table.slot(t0), kvh * headDim, headDim, keyBlock);
+            for (int r = Math.max(r0, r0 + t0 - batch.positions()[r0]); r < r1; r++) { // rows that see this block
+                for (int g = 0; g < group; g++) {
+                    k.scoresBlock(q, r * qDim + (kvh * group + g) * headDim, keyBlock, 0, headDim, bs, scores, (r - r0) * per + g * padded + t0);
+                }
             }
         }
-        for (int g = 0; g < group; g++) {
-            for (int t = 0; t < n; t++) scores[g * padded + t] *= scale;
-            k.softmax(scores, g * padded, n);
-        }
-        for (int t0 = 0; t0 < n; t0 += bs) {
-            long vElem = (long) table.slot(t0) * vDim + (long) kvh * valueDim;
-            int count = Math.min(bs, n - t0);
+        for (int r = r0; r < r1; r++) {
+            int n = batch.positions()[r] + 1;
             for (int g = 0; g < group; g++) {
-                k.accumulateRows(type, scores, g * padded + t0, values, vElem, vDim, count, att, (r * heads + kvh * group + g) * valueDim, valueDim);
+                int o = (r - r0) * per + g * padded;
+                for (int t = 0; t < n; t++) scores[o + t] *= scale;
+                k.softmax(scores, o, n);
+            }
+        }
+        for (int t0 = 0; t0 < nMax; t0 += bs) {
+            int cnt = Math.min(bs, nMax - t0);
+            pool.readValues(layer, table.slot(t0), cnt, kvh * valueDim, valueDim, valueRows, 0);
+            for (int r = Math.max(r0, r0 + t0 - batch.positions()[r0]); r < r1; r++) {
+                int count = Math.min(bs, batch.positions()[r] + 1 - t0);
+                for (int g = 0; g < group; g++) {
+                    k.accumulateRows(scores, (r - r0) * per + g * padded + t0, valueRows, 0, valueDim, count, att,
+                            (r * heads + kvh * group + g) * valueDim, valueDim);
+                }
             }
         }
     }
