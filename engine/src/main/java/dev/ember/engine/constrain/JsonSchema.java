@@ -38,9 +38,11 @@ final class JsonSchema {
     private static final Rx NUMBER = JavaRegex.parse("-?(0|[1-9][0-9]{0,15})(\\.[0-9]{1,16})?([eE][+-]?[1-9][0-9]{0,2})?");
     private static final Rx DATE = JavaRegex.parse(
             "[0-9]{4}-((0[13578]|1[02])-(0[1-9]|[12][0-9]|3[01])|(0[469]|11)-(0[1-9]|[12][0-9]|30)|02-(0[1-9]|1[0-9]|2[0-8]))");
-    private static final Rx TIME = JavaRegex.parse("([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\\.[0-9]{1,6})?(Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9])");
+    private static final Rx TIME = JavaRegex.parse("([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\\.[0-9]{1,6})?(Z|\\+00:00|[+-](0[1-9]|1[0-3]):(00|30|45))");
     private static final Rx EMAIL = JavaRegex.parse(
-            "[A-Za-z0-9_+-]{1,20}(\\.[A-Za-z0-9_+-]{1,20}){0,2}@[A-Za-z0-9]{1,20}(-[A-Za-z0-9]{1,20}){0,2}(\\.[A-Za-z0-9]{1,20}(-[A-Za-z0-9]{1,20}){0,2}){0,2}\\.[A-Za-z]{2,10}");
+            "[A-Za-z0-9_+-]{1,20}(\\.[A-Za-z0-9_+-]{1,20}){0,2}@[A-Za-z0-9]{1,20}(-[A-Za-z0-9]{1,20}){0,2}(\\.[A-Za-z0-9]{1,20}(-[A-Za-z0-9]{1,20}){0,2}){0,2}"
+            // validators check the top-level domain against IANA's list: keep to common real ones
+            + "\\.(com|org|net|edu|gov|io|info|dev|app|ai|uk|de|fr|es|it|nl|jp|cn|in|br|ca|au|us|eu|ch|se|no|pl)");
     private static final Rx UUID = JavaRegex.parse("[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}");
 
     private final Object root;
