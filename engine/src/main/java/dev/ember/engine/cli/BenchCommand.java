@@ -24,7 +24,8 @@ final class BenchCommand implements Main.Command {
         return "bench --model PATH [-p 512] [-n 128] [--threads T] [--reps R] [--batch B] [--json]"
                 + " | bench --model PATH --context 1k,8k,32k [-n 16] [--fill prefill|synthetic] [--json]"
                 + " | bench --membw [--threads T]"
-                + " | bench --model PATH --scenario decode-batch|shared-prefix|random-prompts [--threads T] [--json]";
+                + " | bench --model PATH --scenario decode-batch|shared-prefix|random-prompts [--threads T] [--json]"
+                + " | bench --model PATH --json-schema FILE|--regex P|--choice A --choice B|--grammar FILE [-n 128] [--reps R] [--json]";
     }
 
     @Override
@@ -48,7 +49,9 @@ final class BenchCommand implements Main.Command {
             return 0;
         }
         boolean synthetic = "synthetic".equals(a.string("fill", "prefill"));
+        var constraint = GenerateCommand.constraint(a);
         a.rejectUnknown();
+        if (constraint != null) return ConstrainedBench.run(path, threads, constraint, n, reps, json, out);
         if (contexts != null) return contextBench(path, threads, contexts, n, synthetic, json, out);
         if (scenario != null) return BenchScenarios.run(scenario, path, threads, json, out);
         if (p < 0 || n < 0 || reps < 1 || batch < 1) throw new Args.UsageException("bench: -p, -n must be >= 0, --reps and --batch >= 1");

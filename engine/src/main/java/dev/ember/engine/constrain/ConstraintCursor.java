@@ -38,6 +38,9 @@ public final class ConstraintCursor implements TokenMask {
         state = s;
     }
 
+    /** Whether {@code token} ends generation (allowed only where {@link #accepting()}). */
+    public boolean isEndOfGeneration(int token) { return compiled.vocabulary().isEndOfGeneration(token); }
+
     /** Whether the output so far satisfies the constraint. */
     public boolean accepting() { return compiled.accepting(state); }
 
