@@ -23,6 +23,8 @@ final class ByteNfa {
     /** Per state: (lo, hi, target) triples. */
     private int[][] edges = new int[64][];
     private int[] edgeCount = new int[64];
+    /** (shared node, successor) -> entry: a node used twice before the same successor is built once. */
+    private final java.util.IdentityHashMap<Rx, Map<Integer, Integer>> built = new java.util.IdentityHashMap<>();
     final int accept;
     final int start;
 
@@ -73,8 +75,24 @@ final class ByteNfa {
         e[k + 2] = to;
     }
 
-    /** Compiles {@code rx} so that matching it from the returned state leads to {@code next}. */
+    /**
+     * Compiles {@code rx} so that matching it from the returned state leads to {@code next}. Composite
+     * nodes are memoized per successor: JSON Schema's optional properties reuse the same tail after
+     * both "present" and "absent", which would otherwise double the automaton per optional property.
+     */
     private int compile(Rx rx, int next) {
+        if (rx instanceof Rx.Alt || rx instanceof Rx.Seq || rx instanceof Rx.Repeat) {
+            Map<Integer, Integer> byNext = built.computeIfAbsent(rx, k -> new HashMap<>());
+            Integer hit = byNext.get(next);
+            if (hit != null) return hit;
+            int entry = build(rx, next);
+            byNext.put(next, entry);
+            return entry;
+        }
+        return build(rx, next);
+    }
+
+    private int build(Rx rx, int next) {
         return switch (rx) {
             case Rx.Empty e -> next;
             case Rx.Nothing n -> newState();          // no way out: trimmed as dead by the DFA
