@@ -36,7 +36,7 @@ public sealed interface Constraint {
      * unrolled up to {@code maxDepth} open uses of one rule on the expansion path.
      */
     record Grammar(String gbnf, int maxDepth) implements Constraint {
-        public static final int DEFAULT_DEPTH = 4;
+        public static final int DEFAULT_DEPTH = 3;
 
         public Grammar {
             if (gbnf == null || gbnf.isBlank()) throw new IllegalArgumentException("grammar must not be empty");

@@ -18,7 +18,6 @@ import java.util.Map;
  * is not available. A grammar whose root needs deeper nesting than that is an error.
  */
 final class Gbnf {
-    static final int DEFAULT_DEPTH = 4;
     private static final int MAX_NODES = 2_000_000;
 
     private sealed interface Expr {}
