@@ -48,13 +48,16 @@ final class ConstrainedBench {
             r.put("vocab_index_ms", BenchCommand.round(vocabMs));
             r.put("compile_ms", BenchCommand.round(cc.compileNanos() / 1e6));
             r.put("states", cc.states());
-            decode(m, Math.min(n, 16), null, 1);       // JIT warm-up, both paths
-            decode(m, Math.min(n, 16), warmup, 1);
-            double cold = n / decode(m, n, cc, 100);
-            double free = 0, warm = 0;
+            decode(m, Math.min(n, 16), null, 1, new double[2]);       // JIT warm-up, both paths
+            decode(m, Math.min(n, 16), warmup, 1, new double[2]);
+            double[] timing = new double[2];
+            double cold = n / decode(m, n, cc, 100, timing);
+            double free = 0, warm = 0, freeSampling = 0, warmSampling = 0;
             for (int i = 0; i < reps; i++) {
-                free += n / decode(m, n, null, 200 + i);
-                warm += n / decode(m, n, cc, 300 + i);
+                free += n / decode(m, n, null, 200 + i, timing);
+                freeSampling += timing[1];
+                warm += n / decode(m, n, cc, 300 + i, timing);
+                warmSampling += timing[1];
             }
             free /= reps;
             warm /= reps;
@@ -62,6 +65,9 @@ final class ConstrainedBench {
             r.put("tg" + n + "_constrained_cold_tok_s", BenchCommand.round(cold));
             r.put("tg" + n + "_constrained_warm_tok_s", BenchCommand.round(warm));
             r.put("warm_ratio", Math.round(warm / free * 1000) / 1000.0);
+            // the part of a step that the constraint changes, timed on its own: less noisy than the ratio on a busy machine
+            r.put("sampling_ms_per_token", BenchCommand.round(freeSampling * 1000 / reps / n));
+            r.put("constrained_sampling_ms_per_token", BenchCommand.round(warmSampling * 1000 / reps / n));
             r.put("masks_cached", cc.cachedMasks());
             r.put("mask_cache_bytes", cc.cacheBytes());
             long all = warmup.precomputeAll();
@@ -75,14 +81,19 @@ final class ConstrainedBench {
             out.printf("tg%d: %.2f tok/s unconstrained, %.2f constrained with a cold mask cache, %.2f warm (%.1f %% of unconstrained)%n",
                     n, r.get("tg" + n + "_tok_s"), r.get("tg" + n + "_constrained_cold_tok_s"), r.get("tg" + n + "_constrained_warm_tok_s"),
                     100 * (double) r.get("warm_ratio"));
+            out.printf("sampling per token: %.3f ms unconstrained, %.3f ms with the mask (warm)%n", r.get("sampling_ms_per_token"),
+                    r.get("constrained_sampling_ms_per_token"));
             out.printf("mask cache: %d masks, %.2f MiB; one mask takes %.2f ms to compute%n", r.get("masks_cached"),
                     ((long) r.get("mask_cache_bytes")) / 1048576.0, r.get("mask_ms_mean"));
         }
         return 0;
     }
 
-    /** Seconds to decode {@code n} tokens one at a time, sampling at temperature 1, constrained by {@code cc} if not null. */
-    private static double decode(Model m, int n, CompiledConstraint cc, long seed) {
+    /**
+     * Seconds to decode {@code n} tokens one at a time, sampling at temperature 1, constrained by
+     * {@code cc} if not null; {@code timing[1]} gets the seconds spent sampling and advancing the constraint.
+     */
+    private static double decode(Model m, int n, CompiledConstraint cc, long seed, double[] timing) {
         int vocab = m.config().vocabSize();
         KvBlockPool pool = new KvBlockPool(16, (n + 16) / 16 + 1, m.keyWidths(), m.valueWidths());
         BlockTable table = new BlockTable(pool);
@@ -93,10 +104,11 @@ final class ConstrainedBench {
         ConstraintCursor[] cursor = {cc == null ? null : cc.start()};
         TokenMask mask = cc == null ? null : () -> cursor[0].allowedTokens();
         SequenceSampler sampler = new SequenceSampler(SamplingParams.builder().temperature(1f).seed(seed).build(), vocab, new int[0], mask);
-        long t0 = System.nanoTime();
+        long t0 = System.nanoTime(), sampling = 0;
         for (int i = 0; i < n; i++) {
             m.forward(ForwardBatch.ofSequence(tokens, i, 1, i, table, last), logits);
             table.setLength(i + 1);
+            long s0 = System.nanoTime();
             int t = sampler.next(logits, 0);
             tokens[i + 1] = t;
             if (cc != null) {
@@ -108,7 +120,9 @@ final class ConstrainedBench {
                     if (c.complete()) cursor[0] = cc.start();
                 }
             }
+            sampling += System.nanoTime() - s0;
         }
+        timing[1] = sampling / 1e9;
         return (System.nanoTime() - t0) / 1e9;
     }
 }
