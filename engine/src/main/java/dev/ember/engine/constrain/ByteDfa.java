@@ -156,27 +156,47 @@ final class ByteDfa {
         return new ByteDfa(classOf, classes, out, outAcc, remap[start]);
     }
 
-    /** Moore's partition refinement: merges states no byte string can tell apart. */
+    /**
+     * Moore's partition refinement: merges states no byte string can tell apart. Each round splits
+     * blocks by (own block, successors' blocks), grouped through an open-addressing table of
+     * representative states, so a round allocates nothing per state; it stops when no block splits.
+     */
     private static ByteDfa minimize(ByteDfa d) {
         int n = d.size(), k = d.classes;
+        int[] next = d.next;
         int[] block = new int[n];
         for (int s = 0; s < n; s++) block[s] = d.accepting[s] ? 1 : 0;
+        int cap = Integer.highestOneBit(Math.max(4, n * 2 - 1)) << 1;
+        int[] table = new int[cap];
         int blocks = -1;
         while (true) {
-            Map<Key, Integer> sig = new HashMap<>();
+            Arrays.fill(table, -1);
             int[] nb = new int[n];
-            int[] row = new int[k + 1];
+            int count = 0;
             for (int s = 0; s < n; s++) {
-                row[0] = block[s];
-                for (int c = 0; c < k; c++) {
-                    int t = d.next[s * k + c];
-                    row[c + 1] = t == DEAD ? DEAD : block[t];
+                int h = block[s] * 0x9E3779B9;
+                for (int c = 0, base = s * k; c < k; c++) {
+                    int t = next[base + c];
+                    h = (h ^ (t == DEAD ? -1 : block[t])) * 0x01000193;
                 }
-                nb[s] = sig.computeIfAbsent(new Key(row.clone()), x -> sig.size());
+                int i = (h ^ (h >>> 16)) & (cap - 1);
+                while (true) {
+                    int r = table[i];
+                    if (r < 0) {
+                        table[i] = s;
+                        nb[s] = count++;
+                        break;
+                    }
+                    if (sameSignature(s, r, block, next, k)) {
+                        nb[s] = nb[r];
+                        break;
+                    }
+                    i = (i + 1) & (cap - 1);
+                }
             }
             block = nb;
-            if (sig.size() == blocks) break;
-            blocks = sig.size();
+            if (count == blocks) break;
+            blocks = count;
         }
         if (blocks == n) return d;
         int[] out = new int[blocks * k];
@@ -184,11 +204,21 @@ final class ByteDfa {
         for (int s = 0; s < n; s++) {
             acc[block[s]] = d.accepting[s];
             for (int c = 0; c < k; c++) {
-                int t = d.next[s * k + c];
+                int t = next[s * k + c];
                 out[block[s] * k + c] = t == DEAD ? DEAD : block[t];
             }
         }
         return new ByteDfa(d.classOf, k, out, acc, block[d.start]);
+    }
+
+    private static boolean sameSignature(int a, int b, int[] block, int[] next, int k) {
+        if (block[a] != block[b]) return false;
+        for (int c = 0, ba = a * k, bb = b * k; c < k; c++) {
+            int ta = next[ba + c], tb = next[bb + c];
+            int x = ta == DEAD ? -1 : block[ta], y = tb == DEAD ? -1 : block[tb];
+            if (x != y) return false;
+        }
+        return true;
     }
 
     private record Key(int[] v) {
