@@ -321,6 +321,27 @@ class ConstrainedGenerationTest {
     }
 
     @Test
+    void aConstrainedRequestGivesTheSameTokensAloneAndInABatch() {
+        for (Engine e : ENGINES) {
+            SamplingParams greedy = SamplingParams.builder().temperature(0f).maxTokens(60)
+                    .constraint(new Constraint.JsonSchema(SCHEMA_CASES.get(1))).build();
+            SamplingParams sampled = greedy.toBuilder().temperature(1f).seed(11).build();
+            Result aloneGreedy = e.generate(List.of(Request.ofText("g", "Once upon a time", greedy))).getFirst();
+            Result aloneSampled = e.generate(List.of(Request.ofText("s", "Once upon a time", sampled))).getFirst();
+            List<Request> batch = new ArrayList<>();
+            for (int i = 0; i < 10; i++) {
+                batch.add(Request.ofText("o" + i, "Tom had a dog" + i, SamplingParams.builder().temperature(1f).seed(i).maxTokens(60)
+                        .constraint(new Constraint.JsonSchema(SCHEMA_CASES.get(i % SCHEMA_CASES.size()))).build()));
+            }
+            batch.add(3, Request.ofText("g", "Once upon a time", greedy));
+            batch.add(7, Request.ofText("s", "Once upon a time", sampled));
+            List<Result> rs = e.generate(batch);
+            assertEquals(java.util.Arrays.toString(aloneGreedy.tokenIds()), java.util.Arrays.toString(rs.get(3).tokenIds()));
+            assertEquals(java.util.Arrays.toString(aloneSampled.tokenIds()), java.util.Arrays.toString(rs.get(7).tokenIds()));
+        }
+    }
+
+    @Test
     void maxTokensCuttingAConstrainedOutputIsLengthWithAnError() {
         for (Engine e : ENGINES) {
             SamplingParams sp = SamplingParams.builder().temperature(1.0f).maxTokens(3)
