@@ -45,6 +45,10 @@ final class IntegerRanges {
         if (n == 1) return digit(a.charAt(0), b.charAt(0));
         char a0 = a.charAt(0), b0 = b.charAt(0);
         String aRest = a.substring(1), bRest = b.substring(1);
+        // a full block (x00..0 to y99..9) is one class and free digits; without this the two ends recurse into 2^n pieces
+        if (aRest.chars().allMatch(c -> c == '0') && bRest.chars().allMatch(c -> c == '9')) {
+            return Rx.seq(digit(a0, b0), Rx.repeat(digit('0', '9'), n - 1, n - 1));
+        }
         if (a0 == b0) return Rx.seq(Rx.literal(String.valueOf(a0)), sameLength(aRest, bRest));
         List<Rx> options = new ArrayList<>();
         String nines = "9".repeat(n - 1), zeros = "0".repeat(n - 1);

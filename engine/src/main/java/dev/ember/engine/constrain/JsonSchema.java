@@ -17,9 +17,10 @@ import java.util.Set;
  * turns a schema into a regex: no whitespace at all ({@code {"a":1,"b":[true]}}), properties in the
  * schema's order, required ones always, optional ones present or not. Every keyword is either
  * honoured or rejected by name; none is silently dropped. Where the language is cut down to keep it
- * finite and decodable the result is still valid: unbounded integers have at most 16 digits, numbers
- * with bounds keep to the whole-integer part ranges they can express exactly, free-form values nest at
- * most {@value #FREE_DEPTH} deep, and a property list only ever holds the declared properties.
+ * finite and decodable the result is still valid: integers and numbers have at most 16 integer
+ * digits (numbers at most 16 fraction digits; bounded ones are written without exponent, exactly the
+ * values within the bounds), free-form values nest at most {@value #FREE_DEPTH} deep, and a property
+ * list only ever holds the declared properties.
  */
 final class JsonSchema {
     static final int FREE_DEPTH = 2;
@@ -310,49 +311,18 @@ final class JsonSchema {
         BigDecimal lo = bound(s, "minimum", path), hi = bound(s, "maximum", path);
         BigDecimal xlo = bound(s, "exclusiveMinimum", path), xhi = bound(s, "exclusiveMaximum", path);
         if (lo == null && hi == null && xlo == null && xhi == null) return NUMBER;
-        Rx fraction = JavaRegex.parse("\\.[0-9]{1,16}");
-        List<Rx> options = new ArrayList<>();
-        // Non-negative values I(.F)? with I in [a, ...]: any fraction is safe while I + 1 <= max; I itself up to max.
-        // Negative values -J(.F)? lie in (-(J+1), -J]: any fraction is safe while -(J+1) >= min.
         BigDecimal min = lo, max = hi;
         boolean minStrict = false, maxStrict = false;
         if (xlo != null && (min == null || xlo.compareTo(min) >= 0)) { min = xlo; minStrict = true; }
         if (xhi != null && (max == null || xhi.compareTo(max) <= 0)) { max = xhi; maxStrict = true; }
-        long cap = 999_999_999_999_999L;
-        // non-negative part
-        if (max == null || max.signum() >= 0) {
-            long iLo = min == null || min.signum() < 0 ? 0 : ceilStrict(min, minStrict, path);
-            long iHiWhole = max == null ? cap : floorStrict(max, maxStrict, path);            // I itself, no fraction
-            long iHiFrac = max == null ? cap : toLong(max.setScale(0, RoundingMode.FLOOR), path) - 1;   // I + 1 <= max
-            if (iLo <= iHiFrac) options.add(Rx.seq(IntegerRanges.between(iLo, iHiFrac), Rx.optional(fraction)));
-            if (iLo <= iHiWhole) options.add(IntegerRanges.between(iLo, iHiWhole));
+        Rx out;
+        try {
+            out = DecimalRanges.between(min, minStrict, max, maxStrict);
+        } catch (ConstraintException e) {
+            throw error(path, e.getMessage());
         }
-        // negative part: J >= 1 written as "-J"
-        if (min == null || min.signum() < 0) {
-            long jLo = max == null || max.signum() >= 0 ? 1 : ceilStrict(max.negate(), maxStrict, path);
-            long jHiWhole = min == null ? cap : floorStrict(min.negate(), minStrict, path);
-            long jHiFrac = min == null ? cap : toLong(min.negate().setScale(0, RoundingMode.FLOOR), path) - 1;
-            jLo = Math.max(jLo, 1);
-            if (jLo <= jHiFrac) options.add(Rx.seq(Rx.literal("-"), IntegerRanges.between(jLo, jHiFrac), Rx.optional(fraction)));
-            if (jLo <= jHiWhole) options.add(Rx.seq(Rx.literal("-"), IntegerRanges.between(jLo, jHiWhole)));
-        }
-        Rx out = Rx.alt(options);
-        if (out instanceof Rx.Nothing) throw error(path, "no number this compiler can write lies within the bounds");
+        if (out instanceof Rx.Nothing) throw error(path, "no number lies within the bounds");
         return out;
-    }
-
-    /** Smallest integer >= v (or > v when strict). */
-    private static long ceilStrict(BigDecimal v, boolean strict, String path) {
-        BigDecimal c = v.setScale(0, RoundingMode.CEILING);
-        long r = toLong(c, path);
-        return strict && c.compareTo(v) == 0 ? r + 1 : r;
-    }
-
-    /** Largest integer <= v (or < v when strict). */
-    private static long floorStrict(BigDecimal v, boolean strict, String path) {
-        BigDecimal f = v.setScale(0, RoundingMode.FLOOR);
-        long r = toLong(f, path);
-        return strict && f.compareTo(v) == 0 ? r - 1 : r;
     }
 
     private static long toLong(BigDecimal v, String path) {

@@ -56,8 +56,45 @@ class JsonSchemaTest {
         ByteDfa d = dfa("{\"type\":\"number\",\"minimum\":-2.5,\"maximum\":3.75}");
         for (String s : new String[]{"0", "3", "-2", "2.999", "-1.5", "0.25"}) assertTrue(ok(d, s), s);
         for (String s : new String[]{"4", "3.8", "-3", "-2.6", "1e3", "01"}) assertFalse(ok(d, s), s);
+        ByteDfa narrow = dfa("{\"type\":\"number\",\"minimum\":0.5,\"maximum\":0.9}");
+        for (String s : new String[]{"0.5", "0.75", "0.9", "0.900", "0.8999"}) assertTrue(ok(narrow, s), s);
+        for (String s : new String[]{"0.49", "0.9001", "1", "0", "0.95", ".5"}) assertFalse(ok(narrow, s), s);
         ByteDfa i = dfa("{\"type\":\"integer\",\"exclusiveMinimum\":0,\"exclusiveMaximum\":5}");
         for (int v = -3; v < 9; v++) assertEquals(v > 0 && v < 5, ok(i, Integer.toString(v)), "" + v);
+    }
+
+    /** Random plain decimals against BigDecimal comparisons, for open, closed, one-sided and negative intervals. */
+    @Test
+    void decimalRangesAreExact() {
+        java.util.Random r = new java.util.Random(5);
+        String[][] cases = {{"minimum", "-2.5", "maximum", "3.75"}, {"exclusiveMinimum", "0.25", "exclusiveMaximum", "0.3"},
+                {"minimum", "-10.125", "exclusiveMaximum", "-9.5"}, {"exclusiveMinimum", "1.5", null, null}, {null, null, "maximum", "-0.05"},
+                {"minimum", "0", "maximum", "1"}, {"exclusiveMinimum", "-1", "exclusiveMaximum", "1"}, {"minimum", "7", "maximum", "7"}};
+        for (String[] c : cases) {
+            StringBuilder sc = new StringBuilder("{\"type\":\"number\"");
+            if (c[0] != null) sc.append(",\"").append(c[0]).append("\":").append(c[1]);
+            if (c[2] != null) sc.append(",\"").append(c[2]).append("\":").append(c[3]);
+            ByteDfa d = dfa(sc.append('}').toString());
+            java.math.BigDecimal lo = c[0] == null ? null : new java.math.BigDecimal(c[1]);
+            java.math.BigDecimal hi = c[2] == null ? null : new java.math.BigDecimal(c[3]);
+            int hits = 0;
+            for (int k = 0; k < 4000; k++) {
+                int whole = r.nextInt(4) == 0 ? r.nextInt(20) : r.nextInt(3);
+                String s = (r.nextBoolean() ? "-" : "") + whole;
+                if (r.nextInt(3) > 0) {
+                    StringBuilder f = new StringBuilder(".");
+                    for (int j = 0, n = 1 + r.nextInt(4); j < n; j++) f.append(r.nextInt(10));
+                    s += f;
+                }
+                java.math.BigDecimal v = new java.math.BigDecimal(s);
+                boolean in = (lo == null || (c[0].startsWith("exclusive") ? v.compareTo(lo) > 0 : v.compareTo(lo) >= 0))
+                        && (hi == null || (c[2].startsWith("exclusive") ? v.compareTo(hi) < 0 : v.compareTo(hi) <= 0));
+                if (s.equals("-0") || s.startsWith("-0.") && v.signum() == 0) continue;   // -0 spells 0: either answer is valid
+                assertEquals(in, ok(d, s), s + " in " + sc);
+                if (in) hits++;
+            }
+            assertTrue(hits > 0 || c[1].equals("7"), "some samples fall inside " + sc);
+        }
     }
 
     @Test
