@@ -69,9 +69,12 @@ final class ConstrainedBench {
             r.put("sampling_ms_per_token", BenchCommand.round(freeSampling * 1000 / reps / n));
             r.put("constrained_sampling_ms_per_token", BenchCommand.round(warmSampling * 1000 / reps / n));
             r.put("masks_cached", cc.cachedMasks());
+            r.put("distinct_masks", cc.distinctMasks());
             r.put("mask_cache_bytes", cc.cacheBytes());
             long all = warmup.precomputeAll();
             r.put("mask_ms_mean", BenchCommand.round(all / 1e6 / warmup.states()));
+            r.put("all_states_distinct_masks", warmup.distinctMasks());
+            r.put("all_states_cache_bytes", warmup.cacheBytes());
         }
         if (json) {
             out.println(Json.write(r));
@@ -83,8 +86,10 @@ final class ConstrainedBench {
                     100 * (double) r.get("warm_ratio"));
             out.printf("sampling per token: %.3f ms unconstrained, %.3f ms with the mask (warm)%n", r.get("sampling_ms_per_token"),
                     r.get("constrained_sampling_ms_per_token"));
-            out.printf("mask cache: %d masks, %.2f MiB; one mask takes %.2f ms to compute%n", r.get("masks_cached"),
-                    ((long) r.get("mask_cache_bytes")) / 1048576.0, r.get("mask_ms_mean"));
+            out.printf("mask cache: %d states' masks, %d distinct, %.2f MiB; one mask takes %.2f ms to compute%n", r.get("masks_cached"),
+                    r.get("distinct_masks"), ((long) r.get("mask_cache_bytes")) / 1048576.0, r.get("mask_ms_mean"));
+            out.printf("every state's mask: %d distinct, %.2f MiB%n", r.get("all_states_distinct_masks"),
+                    ((long) r.get("all_states_cache_bytes")) / 1048576.0);
         }
         return 0;
     }

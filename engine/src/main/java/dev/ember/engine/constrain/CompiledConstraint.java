@@ -22,6 +22,14 @@ public final class CompiledConstraint {
     private final boolean allowEndOfGeneration;
     private final AtomicReferenceArray<long[]> masks;
     private final AtomicLong cachedMasks = new AtomicLong();
+    /** Distinct masks: states with the same allowed set (all the "inside a string" states, say) share one array. */
+    private final java.util.concurrent.ConcurrentHashMap<MaskKey, long[]> distinct = new java.util.concurrent.ConcurrentHashMap<>();
+
+    private record MaskKey(long[] bits, int hash) {
+        MaskKey(long[] bits) { this(bits, java.util.Arrays.hashCode(bits)); }
+        @Override public boolean equals(Object o) { return o instanceof MaskKey k && hash == k.hash && java.util.Arrays.equals(bits, k.bits); }
+        @Override public int hashCode() { return hash; }
+    }
     private final long compileNanos;
 
     private CompiledConstraint(Constraint source, ByteDfa dfa, TokenVocabulary vocab, boolean allowEndOfGeneration, long compileNanos) {
@@ -70,8 +78,11 @@ public final class CompiledConstraint {
     /** Masks computed so far. */
     public long cachedMasks() { return cachedMasks.get(); }
 
-    /** Bytes held by the cached masks. */
-    public long cacheBytes() { return cachedMasks.get() * words() * 8L; }
+    /** Distinct masks among them (states with equal masks share one array). */
+    public int distinctMasks() { return distinct.size(); }
+
+    /** Bytes held by the cached masks (each distinct mask once). */
+    public long cacheBytes() { return (long) distinct.size() * words() * 8L; }
 
     /** Time the compilation to an automaton took (masks come later, lazily). */
     public long compileNanos() { return compileNanos; }
@@ -107,7 +118,8 @@ public final class CompiledConstraint {
     long[] mask(int state) {
         long[] m = masks.get(state);
         if (m == null) {
-            m = computeMask(state);
+            long[] fresh = computeMask(state);
+            m = distinct.computeIfAbsent(new MaskKey(fresh), k -> k.bits());
             if (masks.compareAndSet(state, null, m)) cachedMasks.incrementAndGet();
             else m = masks.get(state);
         }
