@@ -49,7 +49,7 @@ final class BenchCommand implements Main.Command {
             return 0;
         }
         boolean synthetic = "synthetic".equals(a.string("fill", "prefill"));
-        var constraint = GenerateCommand.constraint(a);
+        var constraint = GenerateCommand.constraint(a, "bench");
         a.rejectUnknown();
         if (constraint != null) return ConstrainedBench.run(path, threads, constraint, n, reps, json, out);
         if (contexts != null) return contextBench(path, threads, contexts, n, synthetic, json, out);

@@ -44,7 +44,7 @@ final class GenerateCommand implements Main.Command {
                 .seed(a.longValue("seed", 0))
                 .stop(a.all("stop"))
                 .ignoreEos(a.flag("ignore-eos"))
-                .constraint(constraint(a))
+                .constraint(constraint(a, "generate"))
                 .build();
         boolean json = a.flag("json");
         int threads = a.integer("threads", Runtime.getRuntime().availableProcessors());
@@ -73,26 +73,26 @@ final class GenerateCommand implements Main.Command {
     }
 
     /** At most one of --json-schema, --regex, --choice, --grammar; null when none is given. */
-    static Constraint constraint(Args a) {
+    static Constraint constraint(Args a, String command) {
         String schema = a.string("json-schema", null);
         String regex = a.string("regex", null);
         List<String> choices = a.all("choice");
         String grammar = a.string("grammar", null);
         int depth = a.integer("grammar-depth", Constraint.Grammar.DEFAULT_DEPTH);
         int given = (schema != null ? 1 : 0) + (regex != null ? 1 : 0) + (choices.isEmpty() ? 0 : 1) + (grammar != null ? 1 : 0);
-        if (given > 1) throw new Args.UsageException("generate: give at most one of --json-schema, --regex, --choice, --grammar");
-        if (schema != null) return new Constraint.JsonSchema(readFile(schema, "--json-schema"));
+        if (given > 1) throw new Args.UsageException(command + ": give at most one of --json-schema, --regex, --choice, --grammar");
+        if (schema != null) return new Constraint.JsonSchema(readFile(schema, "--json-schema", command));
         if (regex != null) return new Constraint.Regex(regex);
         if (!choices.isEmpty()) return new Constraint.Choice(choices);
-        if (grammar != null) return new Constraint.Grammar(readFile(grammar, "--grammar"), depth);
+        if (grammar != null) return new Constraint.Grammar(readFile(grammar, "--grammar", command), depth);
         return null;
     }
 
-    private static String readFile(String file, String option) {
+    private static String readFile(String file, String option, String command) {
         try {
             return Files.readString(Path.of(file));
         } catch (IOException | RuntimeException e) {
-            throw new Args.UsageException("generate: cannot read " + option + " file '" + file + "': " + e.getMessage());
+            throw new Args.UsageException(command + ": cannot read " + option + " file '" + file + "': " + e.getMessage());
         }
     }
 }
