@@ -43,7 +43,7 @@ import static org.junit.jupiter.api.Assertions.fail;
  * must say it is incomplete.
  */
 class ConstrainedGenerationTest {
-    static final int SEEDS = 8;
+    static final int SEEDS = 12;
     static final ObjectMapper JSON = new ObjectMapper();
     static final JsonSchemaFactory SCHEMAS = JsonSchemaFactory.getInstance(SpecVersion.VersionFlag.V202012);
     static final SchemaValidatorsConfig STRICT = SchemaValidatorsConfig.builder().formatAssertionsEnabled(true).build();
