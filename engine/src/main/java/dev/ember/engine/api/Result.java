@@ -4,7 +4,10 @@ import java.util.List;
 
 /**
  * The outcome of one request. A failed request has {@link FinishReason#ERROR}, a non-null
- * {@code error} and empty text; it never throws out of the engine.
+ * {@code error} and empty text; it never throws out of the engine. A constrained request
+ * ({@link SamplingParams#constraint()}) that max tokens or the context cut off before its output was
+ * complete has {@link FinishReason#LENGTH}, its partial text and an {@code error} saying it is
+ * incomplete.
  *
  * @param logprobs per generated token, or null when the request did not ask for them
  */

@@ -21,6 +21,8 @@ import java.util.List;
  * @param stopTokenIds       extra token ids that end generation (the model's end-of-generation tokens always do, unless ignoreEos)
  * @param ignoreEos          keep generating past end-of-generation tokens
  * @param logprobs           number of top alternatives to report per generated token; -1 reports nothing, 0 only the chosen token's log-prob
+ * @param constraint         what the output must match (JSON schema, regex, choice, grammar), or null for free text;
+ *                           applied after the penalties and before top-k/top-p/min-p and the draw
  */
 public record SamplingParams(
         int maxTokens,
@@ -36,7 +38,8 @@ public record SamplingParams(
         List<String> stop,
         int[] stopTokenIds,
         boolean ignoreEos,
-        int logprobs) {
+        int logprobs,
+        Constraint constraint) {
 
     public SamplingParams {
         if (maxTokens < 0) throw new IllegalArgumentException("max_tokens must be >= 0, got " + maxTokens);
@@ -66,6 +69,7 @@ public record SamplingParams(
         b.repetitionPenalty = repetitionPenalty; b.presencePenalty = presencePenalty; b.frequencyPenalty = frequencyPenalty;
         b.penaltyLastN = penaltyLastN; b.seed = seed; b.stop = stop; b.stopTokenIds = stopTokenIds; b.ignoreEos = ignoreEos;
         b.logprobs = logprobs;
+        b.constraint = constraint;
         return b;
     }
 
@@ -87,6 +91,7 @@ public record SamplingParams(
         private int[] stopTokenIds = new int[0];
         private boolean ignoreEos = false;
         private int logprobs = -1;
+        private Constraint constraint;
 
         public Builder maxTokens(int v) { maxTokens = v; return this; }
         public Builder temperature(float v) { temperature = v; return this; }
@@ -102,10 +107,11 @@ public record SamplingParams(
         public Builder stopTokenIds(int... v) { stopTokenIds = v; return this; }
         public Builder ignoreEos(boolean v) { ignoreEos = v; return this; }
         public Builder logprobs(int v) { logprobs = v; return this; }
+        public Builder constraint(Constraint v) { constraint = v; return this; }
 
         public SamplingParams build() {
             return new SamplingParams(maxTokens, temperature, topK, topP, minP, repetitionPenalty, presencePenalty,
-                    frequencyPenalty, penaltyLastN, seed, stop, stopTokenIds, ignoreEos, logprobs);
+                    frequencyPenalty, penaltyLastN, seed, stop, stopTokenIds, ignoreEos, logprobs, constraint);
         }
     }
 }

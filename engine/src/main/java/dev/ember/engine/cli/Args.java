@@ -11,6 +11,7 @@ import java.util.Set;
 final class Args {
     private final String command;
     private final Map<String, String> values = new HashMap<>();
+    private final Map<String, List<String>> repeated = new HashMap<>();
     private final Set<String> flags = new HashSet<>();
     private final Set<String> used = new HashSet<>();
 
@@ -23,11 +24,13 @@ final class Args {
             int eq = name.indexOf('=');
             if (eq >= 0) {
                 values.put(name.substring(0, eq), name.substring(eq + 1));
+                repeated.computeIfAbsent(name.substring(0, eq), k -> new java.util.ArrayList<>()).add(name.substring(eq + 1));
             } else if (booleanFlags.contains(name)) {
                 flags.add(name);
             } else {
                 if (i + 1 >= argv.length) throw new UsageException(command + ": option --" + name + " needs a value");
                 values.put(name, argv[++i]);
+                repeated.computeIfAbsent(name, k -> new java.util.ArrayList<>()).add(argv[i]);
             }
         }
     }
@@ -124,9 +127,10 @@ final class Args {
         return out;
     }
 
+    /** Every value given for a repeatable option, in order ({@code --stop a --stop b}). */
     List<String> all(String name) {
-        String v = string(name, null);
-        return v == null ? List.of() : List.of(v);
+        used.add(name);
+        return List.copyOf(repeated.getOrDefault(name, List.of()));
     }
 
     /** Fails on options no one asked for: a typo should not be silently ignored. */

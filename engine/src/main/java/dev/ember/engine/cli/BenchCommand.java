@@ -25,7 +25,8 @@ final class BenchCommand implements Main.Command {
                 + " | bench --model PATH --context 1k,8k,32k [-n 16] [--fill prefill|synthetic] [--json]"
                 + " | bench --membw [--threads T]"
                 + " | bench --model PATH --scenario decode-batch|shared-prefix|random-prompts [--threads T] [--json]"
-                + " | bench --model PATH --scenario capacity [--prompt 2048] [-n 128] [--kv-cache-bytes 8g] [--kv-cache-type all|f32,f16,bf16,q8_0] [--count-only] [--json]";
+                + " | bench --model PATH --scenario capacity [--prompt 2048] [-n 128] [--kv-cache-bytes 8g] [--kv-cache-type all|f32,f16,bf16,q8_0] [--count-only] [--json]"
+                + " | bench --model PATH --json-schema FILE|--regex P|--choice A --choice B|--grammar FILE [-n 128] [--reps R] [--json]";
     }
 
     @Override
@@ -60,7 +61,9 @@ final class BenchCommand implements Main.Command {
             if (json) out.println(Json.write(r));
             return 0;
         }
+        var constraint = GenerateCommand.constraint(a, "bench");
         a.rejectUnknown();
+        if (constraint != null) return ConstrainedBench.run(path, threads, constraint, n, reps, json, out);
         if (contexts != null) return contextBench(path, threads, contexts, n, synthetic, json, out);
         if (scenario != null) return BenchScenarios.run(scenario, path, threads, json, out);
         if (p < 0 || n < 0 || reps < 1 || batch < 1) throw new Args.UsageException("bench: -p, -n must be >= 0, --reps and --batch >= 1");

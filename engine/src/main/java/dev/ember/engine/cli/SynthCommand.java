@@ -10,7 +10,7 @@ import java.util.Set;
 /** `ember synth`: writes a random-weight GGUF of a realistic shape, for benchmarks. */
 final class SynthCommand implements Main.Command {
     @Override
-    public String usage() { return "synth --preset NAME --type F32|F16|Q8_0|Q4_0 --out FILE [--seed S]"; }
+    public String usage() { return "synth --preset NAME --type F32|F16|Q8_0|Q4_0 --out FILE [--seed S] [--vocab-from VOCAB.gguf]"; }
 
     @Override
     public int run(String[] argv, PrintStream out) throws Exception {
@@ -20,6 +20,7 @@ final class SynthCommand implements Main.Command {
         Path file = a.path("out");
         long seed = a.longValue("seed", 42);
         int threads = a.integer("threads", Runtime.getRuntime().availableProcessors());
+        String vocabFrom = a.string("vocab-from", null);
         a.rejectUnknown();
         if (!SyntheticModel.presets().contains(preset)) {
             throw new Args.UsageException("synth: unknown preset '" + preset + "' (known: " + String.join(", ", SyntheticModel.presets()) + ")");
@@ -34,7 +35,8 @@ final class SynthCommand implements Main.Command {
             throw new Args.UsageException("synth: unsupported --type '" + typeName + "' (supported: " + SyntheticModel.types() + ")");
         }
         long t0 = System.nanoTime();
-        SyntheticModel.Summary s = SyntheticModel.write(preset, type, file, seed, threads);
+        SyntheticModel.Summary s = SyntheticModel.write(preset, type, file, seed, threads,
+                vocabFrom == null ? null : Path.of(vocabFrom));
         out.printf("wrote %s: %s %s, %d tensors, %,d parameters, %.1f MiB in %.1f s%n", file, s.preset(), s.type(), s.tensors(),
                 s.parameters(), s.fileBytes() / 1048576.0, (System.nanoTime() - t0) / 1e9);
         return 0;

@@ -6,7 +6,10 @@ import dev.ember.engine.api.EngineStats;
 import dev.ember.engine.api.KvCacheType;
 import dev.ember.engine.api.Request;
 import dev.ember.engine.api.Result;
+import dev.ember.engine.api.SamplingParams;
 import dev.ember.engine.api.ScoreResult;
+import dev.ember.engine.constrain.ConstraintCache;
+import dev.ember.engine.constrain.ConstraintCursor;
 import dev.ember.engine.kv.CacheManager;
 import dev.ember.engine.model.Model;
 import dev.ember.engine.sched.Scheduler;
@@ -42,6 +45,8 @@ public final class LocalEngine implements Engine {
     private final Scheduler scheduler;
     private final KvCacheType cacheType;
     private final EngineCounters counters = new EngineCounters();
+    /** Compiled output constraints and their token masks, shared by all requests (null without a tokenizer). */
+    private final ConstraintCache constraints;
     private final ConcurrentLinkedQueue<Pending> incoming = new ConcurrentLinkedQueue<>();
     private final ConcurrentLinkedQueue<Runnable> control = new ConcurrentLinkedQueue<>();
     /** Generate requests in flight by id, for {@link #cancel(String)}. */
@@ -70,6 +75,8 @@ public final class LocalEngine implements Engine {
 
     private LocalEngine(LoadedModel loaded, EngineOptions options) {
         this.loaded = loaded;
+        this.constraints = loaded.hasTokenizer()
+                ? new ConstraintCache(loaded.tokenizer(), loaded.model().config().vocabSize(), 64) : null;
         this.model = loaded.model();
         this.cacheType = options.kvCacheType();
         int context = options.contextLength() > 0 ? options.contextLength() : model.config().contextLength();
@@ -113,9 +120,11 @@ public final class LocalEngine implements Engine {
             return future;
         }
         int[] prompt;
+        ConstraintCursor constraint;
         try {
             prompt = request.promptTokens() != null ? request.promptTokens() : tokenize(request.prompt());
             validatePrompt(prompt);
+            constraint = startConstraint(request.sampling());
         } catch (RuntimeException e) {
             future.complete(Result.failed(request.id(), e.getMessage(), System.nanoTime() - start));
             return future;
@@ -126,7 +135,7 @@ public final class LocalEngine implements Engine {
                 text ? tok::isEndOfGeneration : t -> false,
                 text ? tok::tokenBytes : t -> new byte[0],
                 text ? tok::tokenText : String::valueOf,
-                future, start, counters);
+                future, start, counters, constraint);
         counters.promptTokens.add(prompt.length);
         if (run.finishedBeforeStart()) {
             run.complete();
@@ -185,6 +194,13 @@ public final class LocalEngine implements Engine {
         int n = 0;
         for (CompletableFuture<Result> f : List.copyOf(futures)) if (f.cancel(true)) n++;
         return n;
+    }
+
+    /** The request's constraint, compiled (or found compiled) for this model; null for free text. */
+    private ConstraintCursor startConstraint(SamplingParams sampling) {
+        if (sampling.constraint() == null) return null;
+        if (!loaded.hasTokenizer()) throw new IllegalArgumentException("output constraints need the model's tokenizer; this model has none");
+        return constraints.start(sampling.constraint(), !sampling.ignoreEos());
     }
 
     private void validatePrompt(int[] prompt) {

@@ -4,6 +4,7 @@ import dev.ember.engine.api.FinishReason;
 import dev.ember.engine.api.Request;
 import dev.ember.engine.api.Result;
 import dev.ember.engine.api.TokenLogprob;
+import dev.ember.engine.constrain.ConstraintCursor;
 import dev.ember.engine.sample.GenerationState;
 import dev.ember.engine.sample.SequenceSampler;
 import dev.ember.engine.sched.Sequence;
@@ -27,16 +28,19 @@ final class RequestRun implements SequenceSink {
     private final long startNanos;
     private final List<TokenLogprob> logprobs;
     private final EngineCounters counters;
+    private final ConstraintCursor constraint;   // null for free text
     private int[] generated = new int[16];
     private int count;
     private String error;
     private int cachedPromptTokens;
 
     RequestRun(Request request, int[] prompt, int vocab, IntPredicate endOfGeneration, IntFunction<byte[]> tokenBytes,
-               IntFunction<String> tokenText, CompletableFuture<Result> future, long startNanos, EngineCounters counters) {
+               IntFunction<String> tokenText, CompletableFuture<Result> future, long startNanos, EngineCounters counters,
+               ConstraintCursor constraint) {
         this.request = request;
         this.prompt = prompt;
-        this.sampler = new SequenceSampler(request.sampling(), vocab, prompt);
+        this.constraint = constraint;
+        this.sampler = new SequenceSampler(request.sampling(), vocab, prompt, constraint);
         this.state = new GenerationState(request.sampling(), endOfGeneration, tokenBytes);
         this.tokenText = tokenText;
         this.future = future;
@@ -50,12 +54,24 @@ final class RequestRun implements SequenceSink {
 
     @Override
     public int onLogits(Sequence seq, float[] logits, int offset) {
+        if (constraint != null && constraint.stuck()) {
+            onFailure(seq, "no token of this model's vocabulary can continue the " + request.sampling().constraint().kind()
+                    + " after " + count + " tokens");
+            return -1;
+        }
         int token = sampler.next(logits, offset);
         if (logprobs != null) logprobs.add(sampler.logprob(logits, offset, token, tokenText));
         if (count == generated.length) generated = Arrays.copyOf(generated, count * 2);
         generated[count++] = token;
         counters.generatedTokens.increment();
-        return state.accept(token) == null ? token : -1;
+        boolean stopToken = state.isStopToken(token);
+        if (constraint != null && !stopToken) constraint.advance(token);
+        if (state.accept(token) != null) return -1;
+        if (constraint != null && constraint.complete()) {     // nothing may follow: done without waiting for EOS
+            state.finish(FinishReason.STOP);
+            return -1;
+        }
+        return token;
     }
 
     @Override
@@ -86,7 +102,12 @@ final class RequestRun implements SequenceSink {
             return;
         }
         FinishReason reason = state.finished() ? state.finishReason() : state.finish(FinishReason.LENGTH);
+        String incomplete = null;
+        if (constraint != null && reason == FinishReason.LENGTH && !constraint.accepting()) {
+            incomplete = "output is incomplete: it ended (finish_reason length) before the "
+                    + request.sampling().constraint().kind() + " was satisfied; raise max_tokens";
+        }
         future.complete(new Result(request.id(), state.text(), Arrays.copyOf(generated, count), prompt, reason,
-                prompt.length, cachedPromptTokens, count, logprobs, null, latency));
+                prompt.length, cachedPromptTokens, count, logprobs, incomplete, latency));
     }
 }

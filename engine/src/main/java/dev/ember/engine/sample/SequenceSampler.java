@@ -21,6 +21,10 @@ import java.util.function.IntFunction;
  * exactly one draw per non-greedy {@link #next} call, so the token at step t depends only on the
  * seed, t, the logits and the tokens the sampler has accepted.
  *
+ * <p>A {@link TokenMask} (a request's output constraint) is applied first: the row is copied with
+ * every disallowed token at negative infinity, and penalties and filters then see only allowed
+ * tokens. Log-probs are still reported from the model's raw logits.
+ *
  * <p>Cost per token: greedy is one pass over the row. Top-k selects through a k-sized heap (one pass,
  * no vocabulary sort). Without top-k, top-p/min-p find a threshold from a histogram of the mass (see
  * {@link Nucleus}) and sort only the tokens above it. Plain temperature sampling draws in two passes
@@ -37,6 +41,9 @@ public final class SequenceSampler {
     private final Candidates candidates;
     private final Nucleus nucleus = new Nucleus();
     private final Logprobs logprobs;   // null when the request did not ask for them
+    private final TokenMask mask;      // null when the output is unconstrained
+    private float[] maskedRow;
+    private int firstAllowed;
 
     /**
      * @param params       the request's options
@@ -44,6 +51,12 @@ public final class SequenceSampler {
      * @param promptTokens the prompt as fed to the model, recorded for the penalties (may be empty)
      */
     public SequenceSampler(SamplingParams params, int vocabSize, int[] promptTokens) {
+        this(params, vocabSize, promptTokens, null);
+    }
+
+    /** As above, with the tokens restricted to {@code mask} at every step (null for none). */
+    public SequenceSampler(SamplingParams params, int vocabSize, int[] promptTokens, TokenMask mask) {
+        this.mask = mask;
         if (vocabSize < 1) throw new IllegalArgumentException("vocab size must be >= 1, got " + vocabSize);
         this.params = params;
         this.vocab = vocabSize;
@@ -65,11 +78,51 @@ public final class SequenceSampler {
      * penalty window (so the caller must not {@link #accept} it again).
      */
     public int next(float[] logits, int offset) {
-        view.reset(logits, offset);
-        if (penalties != null) penalties.apply(logits, offset, view);
+        if (mask != null && !applyMask(logits, offset)) {
+            accept(firstAllowed);     // every allowed token has -inf logits: take the first allowed one
+            return firstAllowed;
+        }
+        float[] row = mask != null ? maskedRow : logits;
+        int off = mask != null ? 0 : offset;
+        view.reset(row, off);
+        if (penalties != null) penalties.apply(row, off, view);
         int token = choose();
         accept(token);
         return token;
+    }
+
+    /**
+     * Copies the row into {@link #maskedRow} with disallowed tokens at negative infinity. Returns
+     * false when no allowed token has a finite logit ({@link #firstAllowed} is then the one to take).
+     */
+    private boolean applyMask(float[] logits, int offset) {
+        long[] allowed = mask.allowedTokens();
+        if (maskedRow == null) maskedRow = new float[vocab];
+        float[] out = maskedRow;
+        firstAllowed = -1;
+        boolean finite = false;
+        for (int w = 0, words = (vocab + 63) >>> 6; w < words; w++) {
+            long bits = allowed[w];
+            int base = w << 6, end = Math.min(base + 64, vocab);
+            if (bits == 0) {
+                java.util.Arrays.fill(out, base, end, Float.NEGATIVE_INFINITY);
+                continue;
+            }
+            if (firstAllowed < 0) firstAllowed = base + Long.numberOfTrailingZeros(bits);
+            if (bits == -1L && end - base == 64) {
+                System.arraycopy(logits, offset + base, out, base, 64);
+                for (int i = base; i < end; i++) finite |= out[i] > Float.NEGATIVE_INFINITY;
+            } else {
+                for (int i = base; i < end; i++) {
+                    boolean on = (bits >>> (i - base) & 1L) != 0;
+                    float v = on ? logits[offset + i] : Float.NEGATIVE_INFINITY;
+                    out[i] = v;
+                    finite |= v > Float.NEGATIVE_INFINITY;
+                }
+            }
+        }
+        if (firstAllowed < 0) throw new IllegalStateException("the output constraint allows no token here");
+        return finite;
     }
 
     /** Records a token the sampler did not choose (a forced or externally supplied token) for the penalties. */
@@ -87,8 +140,11 @@ public final class SequenceSampler {
 
     /** The ids top-k, top-p and min-p keep for this row (penalties applied), ascending; draws and records nothing. For tests. */
     int[] keptTokens(float[] logits, int offset) {
-        view.reset(logits, offset);
-        if (penalties != null) penalties.apply(logits, offset, view);
+        if (mask != null) applyMask(logits, offset);
+        float[] row = mask != null ? maskedRow : logits;
+        int off = mask != null ? 0 : offset;
+        view.reset(row, off);
+        if (penalties != null) penalties.apply(row, off, view);
         int kept = truncate(view.max());
         int[] ids = new int[kept];
         for (int i = 0; i < kept; i++) ids[i] = candidates.id(i);

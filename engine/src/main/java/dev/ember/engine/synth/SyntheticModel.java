@@ -1,5 +1,6 @@
 package dev.ember.engine.synth;
 
+import dev.ember.engine.gguf.GgufFile;
 import dev.ember.engine.gguf.GgufWriter;
 import dev.ember.engine.tensor.Quantize;
 import dev.ember.engine.tensor.TensorType;
@@ -49,8 +50,16 @@ public final class SyntheticModel {
 
     /** Writes the model to {@code out} (replaced when complete) on {@code threads} threads. */
     public static Summary write(String preset, TensorType type, Path out, long seed, int threads) throws IOException {
+        return write(preset, type, out, seed, threads, null);
+    }
+
+    /**
+     * As above, with the tokenizer ({@code tokenizer.*} metadata) copied from another GGUF, e.g. a real
+     * vocabulary-only file, instead of the synthetic one; it must fit the preset's vocabulary size.
+     */
+    public static Summary write(String preset, TensorType type, Path out, long seed, int threads, Path vocabFrom) throws IOException {
         Preset p = preset(preset);
-        GgufWriter w = plan(p, type, seed);
+        GgufWriter w = plan(p, type, seed, vocabFrom);
         w.write(out, threads);
         return summary(p, type, w);
     }
@@ -63,11 +72,15 @@ public final class SyntheticModel {
 
     /** The writer with all metadata and tensors described; nothing is generated until it writes. */
     static GgufWriter plan(Preset p, TensorType type, long seed) {
+        return plan(p, type, seed, null);
+    }
+
+    static GgufWriter plan(Preset p, TensorType type, long seed, Path vocabFrom) {
         if (!Quantize.canEncode(type)) {
             throw new IllegalArgumentException("cannot write synthetic models as " + type + "; supported types: " + types());
         }
         GgufWriter w = new GgufWriter();
-        metadata(p, type, w);
+        metadata(p, type, w, vocabFrom);
         for (Preset.TensorSpec t : p.tensors()) {
             // llama.cpp keeps 1-D tensors (norms, biases) in F32 whatever the file type.
             // Hash-routing tables are I32, as llama.cpp's converter writes them.
@@ -84,13 +97,31 @@ public final class SyntheticModel {
 
     /** All metadata: general keys, the architecture's hyperparameters and the vocabulary. */
     static void metadata(Preset p, TensorType type, GgufWriter w) {
+        metadata(p, type, w, null);
+    }
+
+    static void metadata(Preset p, TensorType type, GgufWriter w, Path vocabFrom) {
         w.putString("general.architecture", p.architecture());
         w.putString("general.type", "model");
         w.putString("general.name", "ember synthetic " + p.name());
         w.putUInt32("general.file_type", fileType(type));
         if (type.isQuantized()) w.putUInt32("general.quantization_version", 2);
         p.metadata(w);
-        SynthVocab.write(p.vocab(), w);
+        if (vocabFrom == null) {
+            SynthVocab.write(p.vocab(), w);
+            return;
+        }
+        try (GgufFile v = GgufFile.open(vocabFrom)) {
+            if (!v.has("tokenizer.ggml.tokens")) throw new IllegalArgumentException(vocabFrom + " has no tokenizer (tokenizer.ggml.tokens)");
+            int tokens = v.getStringArray("tokenizer.ggml.tokens").length;
+            if (tokens > p.vocab().size()) {
+                throw new IllegalArgumentException(vocabFrom + " has " + tokens + " tokens, more than preset " + p.name()
+                        + "'s vocabulary of " + p.vocab().size());
+            }
+            for (String key : v.metadata().keySet()) {
+                if (key.startsWith("tokenizer.")) w.put(key, v.metadataType(key), v.metadataElementType(key), v.metadata().get(key));
+            }
+        }
     }
 
     private static GgufWriter.FloatRows rows(Preset.TensorSpec t, Preset p, long seed) {

@@ -1,0 +1,219 @@
+package dev.ember.engine.constrain;
+
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A nondeterministic automaton over bytes, built from an {@link Rx} by continuation passing: each
+ * node is compiled knowing the state that follows it, so a repetition's copies and an alternative's
+ * branches all lead into one shared successor. Code point sets become the UTF-8 byte-range sequences
+ * that encode them (the split of Russ Cox's RE2 / Rust's regex-syntax), so a token that ends inside a
+ * multi-byte character simply leaves the automaton between bytes.
+ */
+final class ByteNfa {
+    /** A cap on states, so that a runaway repetition fails clearly instead of exhausting memory. */
+    static final int MAX_STATES = 2_000_000;
+
+    private int size;
+    private int[][] eps = new int[64][];
+    private int[] epsCount = new int[64];
+    /** Per state: (lo, hi, target) triples. */
+    private int[][] edges = new int[64][];
+    private int[] edgeCount = new int[64];
+    /** (shared node, successor) -> entry: a node used twice before the same successor is built once. */
+    private final java.util.IdentityHashMap<Rx, Map<Integer, Integer>> built = new java.util.IdentityHashMap<>();
+    final int accept;
+    final int start;
+
+    private ByteNfa(Rx rx) {
+        accept = newState();
+        start = compile(rx, accept);
+    }
+
+    static ByteNfa of(Rx rx) { return new ByteNfa(rx); }
+
+    int size() { return size; }
+    int epsCount(int s) { return epsCount[s]; }
+    int eps(int s, int i) { return eps[s][i]; }
+    int edgeCount(int s) { return edgeCount[s]; }
+    int edgeLo(int s, int i) { return edges[s][3 * i]; }
+    int edgeHi(int s, int i) { return edges[s][3 * i + 1]; }
+    int edgeTarget(int s, int i) { return edges[s][3 * i + 2]; }
+
+    private int newState() {
+        if (size == MAX_STATES) {
+            throw new ConstraintException("constraint too large: more than " + MAX_STATES
+                    + " automaton states (reduce repetition bounds such as maxLength/maxItems, or grammar depth)");
+        }
+        if (size == epsCount.length) {
+            int n = size * 2;
+            eps = Arrays.copyOf(eps, n);
+            epsCount = Arrays.copyOf(epsCount, n);
+            edges = Arrays.copyOf(edges, n);
+            edgeCount = Arrays.copyOf(edgeCount, n);
+        }
+        return size++;
+    }
+
+    private void addEps(int from, int to) {
+        int[] e = eps[from];
+        if (e == null) e = eps[from] = new int[2];
+        else if (epsCount[from] == e.length) e = eps[from] = Arrays.copyOf(e, e.length * 2);
+        e[epsCount[from]++] = to;
+    }
+
+    private void addEdge(int from, int lo, int hi, int to) {
+        int[] e = edges[from];
+        if (e == null) e = edges[from] = new int[6];
+        else if (3 * edgeCount[from] == e.length) e = edges[from] = Arrays.copyOf(e, e.length * 2);
+        int k = 3 * edgeCount[from]++;
+        e[k] = lo;
+        e[k + 1] = hi;
+        e[k + 2] = to;
+    }
+
+    /**
+     * Compiles {@code rx} so that matching it from the returned state leads to {@code next}. Composite
+     * nodes are memoized per successor: JSON Schema's optional properties reuse the same tail after
+     * both "present" and "absent", which would otherwise double the automaton per optional property.
+     */
+    private int compile(Rx rx, int next) {
+        if (rx instanceof Rx.Alt || rx instanceof Rx.Seq || rx instanceof Rx.Repeat) {
+            Map<Integer, Integer> byNext = built.computeIfAbsent(rx, k -> new HashMap<>());
+            Integer hit = byNext.get(next);
+            if (hit != null) return hit;
+            int entry = build(rx, next);
+            byNext.put(next, entry);
+            return entry;
+        }
+        return build(rx, next);
+    }
+
+    private int build(Rx rx, int next) {
+        return switch (rx) {
+            case Rx.Empty e -> next;
+            case Rx.Nothing n -> newState();          // no way out: trimmed as dead by the DFA
+            case Rx.Bytes b -> {
+                int s = next;
+                for (int i = b.bytes().length - 1; i >= 0; i--) {
+                    int p = newState();
+                    int v = b.bytes()[i] & 0xff;
+                    addEdge(p, v, v, s);
+                    s = p;
+                }
+                yield s;
+            }
+            case Rx.Chars c -> compileChars(c.set(), next);
+            case Rx.Seq s -> {
+                int st = next;
+                List<Rx> items = s.items();
+                for (int i = items.size() - 1; i >= 0; i--) st = compile(items.get(i), st);
+                yield st;
+            }
+            case Rx.Alt a -> {
+                int st = newState();
+                for (Rx o : a.options()) addEps(st, compile(o, next));
+                yield st;
+            }
+            case Rx.Repeat r -> compileRepeat(r, next);
+        };
+    }
+
+    private int compileRepeat(Rx.Repeat r, int next) {
+        int tail;
+        if (r.max() < 0) {
+            int loop = newState();
+            addEps(loop, compile(r.item(), loop));
+            addEps(loop, next);
+            tail = loop;
+        } else {
+            tail = next;
+            for (int i = r.min(); i < r.max(); i++) {
+                int opt = newState();
+                addEps(opt, compile(r.item(), tail));
+                addEps(opt, next);
+                tail = opt;
+            }
+        }
+        for (int i = 0; i < r.min(); i++) tail = compile(r.item(), tail);
+        return tail;
+    }
+
+    /** The UTF-8 encodings of a code point set, with common suffixes shared. */
+    private int compileChars(CodePointSet set, int next) {
+        int entry = newState();
+        Map<String, Integer> suffixes = new HashMap<>();
+        for (int i = 0; i < set.rangeCount(); i++) {
+            Utf8Ranges.split(set.lo(i), set.hi(i), seq -> {
+                int st = next;
+                StringBuilder key = new StringBuilder();
+                for (int k = seq.length / 2 - 1; k >= 1; k--) {
+                    key.append(seq[2 * k]).append('-').append(seq[2 * k + 1]).append(',');
+                    int prev = st;
+                    int lo = seq[2 * k], hi = seq[2 * k + 1];
+                    st = suffixes.computeIfAbsent(key.toString(), x -> {
+                        int p = newState();
+                        addEdge(p, lo, hi, prev);
+                        return p;
+                    });
+                }
+                addEdge(entry, seq[0], seq[1], st);
+            });
+        }
+        return entry;
+    }
+
+    /** Splitting code point ranges into UTF-8 byte-range sequences. */
+    static final class Utf8Ranges {
+        private Utf8Ranges() {}
+
+        interface Sink { void accept(int[] byteRanges); }
+
+        /** Emits (lo0, hi0, lo1, hi1, ...) byte ranges whose concatenations encode exactly [lo, hi]. */
+        static void split(int lo, int hi, Sink out) {
+            if (lo > hi) return;
+            if (lo <= 0xD7FF && hi >= 0xE000) {   // never encode surrogates
+                split(lo, 0xD7FF, out);
+                split(0xE000, hi, out);
+                return;
+            }
+            for (int max : new int[]{0x7F, 0x7FF, 0xFFFF}) {
+                if (lo <= max && max < hi) {
+                    split(lo, max, out);
+                    split(max + 1, hi, out);
+                    return;
+                }
+            }
+            if (hi <= 0x7F) {
+                out.accept(new int[]{lo, hi});
+                return;
+            }
+            for (int i = 1; i < 4; i++) {
+                int m = (1 << (6 * i)) - 1;
+                if ((lo & ~m) != (hi & ~m)) {
+                    if ((lo & m) != 0) {
+                        split(lo, lo | m, out);
+                        split((lo | m) + 1, hi, out);
+                        return;
+                    }
+                    if ((hi & m) != m) {
+                        split(lo, (hi & ~m) - 1, out);
+                        split(hi & ~m, hi, out);
+                        return;
+                    }
+                }
+            }
+            byte[] a = new String(Character.toChars(lo)).getBytes(StandardCharsets.UTF_8);
+            byte[] b = new String(Character.toChars(hi)).getBytes(StandardCharsets.UTF_8);
+            int[] r = new int[a.length * 2];
+            for (int k = 0; k < a.length; k++) {
+                r[2 * k] = a[k] & 0xff;
+                r[2 * k + 1] = b[k] & 0xff;
+            }
+            out.accept(r);
+        }
+    }
+}

@@ -1,0 +1,129 @@
+package dev.ember.engine.constrain;
+
+import org.junit.jupiter.api.Test;
+
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Random;
+import java.util.regex.Pattern;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Regexes compiled to byte automata accept exactly what java.util.regex fully matches. */
+class AutomatonTest {
+    private static boolean accepts(String pattern, String s) {
+        return ByteDfa.of(JavaRegex.parse(pattern)).matches(s.getBytes(StandardCharsets.UTF_8));
+    }
+
+    private static void agree(String pattern, String... inputs) {
+        ByteDfa dfa = ByteDfa.of(JavaRegex.parse(pattern));
+        Pattern p = Pattern.compile(pattern);
+        for (String s : inputs) {
+            assertEquals(p.matcher(s).matches(), dfa.matches(s.getBytes(StandardCharsets.UTF_8)), "/" + pattern + "/ on '" + s + "'");
+        }
+    }
+
+    @Test
+    void regexFeaturesAgreeWithJavaUtilRegex() {
+        agree("abc", "abc", "ab", "abcd", "");
+        agree("a|bc|", "a", "bc", "", "b", "abc");
+        agree("a*b+c?", "b", "aab", "abbbc", "c", "ac", "bcc");
+        agree("x{3}", "xx", "xxx", "xxxx");
+        agree("x{2,}", "x", "xx", "xxxxxxx");
+        agree("x{1,3}?y", "y", "xy", "xxxy", "xxxxy");
+        agree("[a-cx-z]+", "abz", "d", "", "cyx");
+        agree("[^a-c]", "d", "a", "é", "日");
+        agree("[a-z&&[^aeiou]]+", "bcd", "bad", "xyz");
+        agree("[\\d\\s]+", "1 2\t3", "a");
+        agree("\\d{3}-\\d{4}", "555-1234", "55-1234", "555-12345");
+        agree("\\w+@\\w+\\.com", "me@site.com", "me@site.org", "a b@c.com");
+        agree("\\S+\\W", "ab!", "ab", "a b!");
+        agree("(?:ab)+(cd)?", "abab", "ababcd", "abcdcd");
+        agree("(?<year>\\d{4})-(?<m>\\d\\d)", "2024-05", "24-05");
+        agree("(?i)hello", "HeLLo", "hello", "HELLO!");
+        agree("a(?i:b)c", "aBc", "abc", "ABC");
+        agree(".+", "abc", "a\nb", "日本");
+        agree("(?s).+", "a\nb");
+        agree("\\p{Lu}\\p{Ll}+", "Hello", "hello", "Élan", "ÉLAN");
+        agree("\\p{IsGreek}+", "αβγ", "abc");
+        agree("\\p{Alpha}+", "abc", "ábc");
+        agree("[\\u00e0-\\u00ff]+", "àéÿ", "aé");
+        agree("\\x41\\x{1F600}", "A😀", "A😁");
+        agree("\\Qa.b*\\E", "a.b*", "axbb");
+        agree("\\t\\n\\.", "\t\n.", "\t\nx");
+        agree("^(yes|no)$", "yes", "no", "maybe");
+        agree("[日本語]{2}", "日本", "日語", "本", "日日日");
+        agree("[\\x{10000}-\\x{10FFFF}]", "😀", "\uD83D\uDE00", "a", "\uFFFF");
+        agree("[^\\x00-\\x7F]", "é", "a", "😀", "\u0800", "\uFFFD");
+        agree("a.*z", "az", "abcz", "a日本z", "abc");
+        agree("-?(0|[1-9][0-9]*)(\\.[0-9]+)?", "0", "-12.50", "012", "1.", "-0");
+    }
+
+    @Test
+    void notRegularOrUnsupportedConstructsFailByName() {
+        for (String[] bad : new String[][]{
+                {"(a)\\1", "backreferences"}, {"(?=a)a", "lookahead"}, {"(?<=a)b", "lookbehind"},
+                {"a*+", "possessive"}, {"\\bword\\b", "word boundaries"}, {"(?>a)", "atomic"},
+                {"a^b", "'^'"}, {"(a", "unclosed"}, {"[a", "unclosed"}, {"\\p{Nonsense}", "unknown character property"},
+                {"(?x)a", "flag 'x'"}}) {
+            ConstraintException e = assertThrows(ConstraintException.class, () -> JavaRegex.parse(bad[0]), bad[0]);
+            assertTrue(e.getMessage().contains(bad[1]), e.getMessage());
+        }
+    }
+
+    @Test
+    void utf8SplitEncodesExactlyTheRange() {
+        Random r = new Random(7);
+        for (int trial = 0; trial < 200; trial++) {
+            int a = r.nextInt(0x110000), b = r.nextInt(0x110000);
+            if (trial % 4 == 0) { a = r.nextInt(0x900); b = a + r.nextInt(0x900); }
+            int lo = Math.min(a, b), hi = Math.max(a, b);
+            ByteDfa dfa = ByteDfa.of(Rx.chars(CodePointSet.of(lo, hi)));
+            for (int k = 0; k < 60; k++) {
+                int cp = switch (k % 4) {
+                    case 0 -> lo + r.nextInt(hi - lo + 1);
+                    case 1 -> Math.max(0, lo - 1 - r.nextInt(3));
+                    case 2 -> Math.min(0x10FFFF, hi + 1 + r.nextInt(3));
+                    default -> r.nextInt(0x110000);
+                };
+                if (cp >= 0xD800 && cp <= 0xDFFF) continue;
+                byte[] bytes = new String(Character.toChars(cp)).getBytes(StandardCharsets.UTF_8);
+                assertEquals(cp >= lo && cp <= hi, dfa.matches(bytes), String.format("U+%X in [%X, %X]", cp, lo, hi));
+            }
+        }
+    }
+
+    @Test
+    void integerRangesSpellExactlyTheirMembers() {
+        long[][] ranges = {{0, 0}, {0, 9}, {7, 123}, {-15, 42}, {-300, -7}, {1, 1000}, {99, 101}, {-1, 0}, {950, 12_050}};
+        for (long[] rg : ranges) {
+            ByteDfa dfa = ByteDfa.of(IntegerRanges.between(rg[0], rg[1]));
+            for (long v = rg[0] - 60; v <= rg[1] + 60; v++) {
+                assertEquals(v >= rg[0] && v <= rg[1], dfa.matches(Long.toString(v).getBytes()), v + " in " + rg[0] + ".." + rg[1]);
+            }
+            assertFalse(dfa.matches(("0" + rg[1]).getBytes()), "leading zero");
+            assertFalse(dfa.matches("-0".getBytes()));
+        }
+    }
+
+    @Test
+    void minimizationMergesEquivalentStatesAndTrimmingDropsDeadOnes() {
+        // (ab|ab|ab)c minimizes to a 4-state chain
+        assertEquals(4, ByteDfa.of(JavaRegex.parse("(ab|ab|ab)c")).size());
+        // a branch that can never finish is gone: after 'x' nothing is alive
+        ByteDfa d = ByteDfa.of(Rx.alt(Rx.literal("ok"), Rx.seq(Rx.literal("x"), Rx.NOTHING)));
+        assertEquals(ByteDfa.DEAD, d.step(d.start, 'x'));
+        assertThrows(ConstraintException.class, () -> ByteDfa.of(Rx.seq(Rx.literal("a"), Rx.NOTHING)));
+    }
+
+    @Test
+    void choicesAndGrammarsCompile() {
+        ByteDfa choice = ByteDfa.of(CompiledConstraint.toRx(new dev.ember.engine.api.Constraint.Choice(List.of("red", "green", "日本"))));
+        assertTrue(choice.matches("green".getBytes()));
+        assertTrue(choice.matches("日本".getBytes(StandardCharsets.UTF_8)));
+        assertFalse(choice.matches("gree".getBytes()));
+    }
+}
