@@ -43,6 +43,15 @@ public interface Kernels {
         return w;
     }
 
+    /**
+     * {@code matmul(ws[i], in, rows, outs[i])} for every i: several layers reading one input (Q, K
+     * and V; gate and up). Implementations may run them as one parallel region; each output is
+     * exactly what its own matmul gives.
+     */
+    default void matmuls(WorkerPool pool, WeightMatrix[] ws, float[] in, int rows, float[][] outs) {
+        for (int i = 0; i < ws.length; i++) matmul(pool, ws[i], in, rows, outs[i]);
+    }
+
     /** Writes row {@code row} of {@code w}, dequantized, to {@code dst[dstOff .. dstOff + w.cols())}. */
     void dequantizeRow(WeightMatrix w, int row, float[] dst, int dstOff);
 

@@ -27,7 +27,14 @@ final class VectorKernels implements Kernels {
 
     private final String name = "vector-" + FS.vectorBitSize();
 
-    private static final ThreadLocal<MatmulJob> JOBS = ThreadLocal.withInitial(MatmulJob::new);
+    /** Most matmuls one fused region runs. */
+    private static final int MAX_FUSED = 4;
+    /** Per calling thread: slot 0 for a single matmul, slots 1.. for a fused region's matmuls. */
+    private static final ThreadLocal<MatmulJob[]> JOBS = ThreadLocal.withInitial(() -> {
+        MatmulJob[] j = new MatmulJob[MAX_FUSED + 1];
+        for (int i = 0; i < j.length; i++) j[i] = new MatmulJob();
+        return j;
+    });
     static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
 
     static boolean supported() {
@@ -96,6 +103,25 @@ final class VectorKernels implements Kernels {
             }
         }
 
+        /** Fills the job for one matmul; returns its task count. */
+        int setUp(WeightMatrix w, float[] in, int rows, float[] out) {
+            this.w = w;
+            seg = w.data();
+            rowBytes = w.interleaved() ? 0 : w.rowBytes();
+            this.in = in;
+            this.out = out;
+            this.rows = rows;
+            n = w.rows();
+            k = w.cols();
+            if (w.interleaved()) {
+                groups = (n + InterleavedMatmul.R - 1) / InterleavedMatmul.R;
+                rowsPerTask = rows == 1 ? DECODE_GROUPS_PER_TASK : 1;
+                return (groups + rowsPerTask - 1) / rowsPerTask;
+            }
+            rowsPerTask = rows == 1 ? DECODE_ROWS_PER_TASK : Matmul.panelRows(k);
+            return (n + rowsPerTask - 1) / rowsPerTask;
+        }
+
         void clear() {
             w = null; seg = null; in = null; out = null;
         }
@@ -105,28 +131,53 @@ final class VectorKernels implements Kernels {
     public void matmul(WorkerPool pool, WeightMatrix w, float[] in, int rows, float[] out) {
         ScalarKernels.checkMatmul(w, in, rows, out);
         if (rows == 0 || w.rows() == 0) return;
-        MatmulJob job = JOBS.get();
-        job.w = w;
-        job.seg = w.data();
-        job.rowBytes = w.interleaved() ? 0 : w.rowBytes();
-        job.in = in;
-        job.out = out;
-        job.rows = rows;
-        job.n = w.rows();
-        job.k = w.cols();
-        int tasks;
-        if (w.interleaved()) {
-            job.groups = (job.n + InterleavedMatmul.R - 1) / InterleavedMatmul.R;
-            job.rowsPerTask = rows == 1 ? DECODE_GROUPS_PER_TASK : 1;
-            tasks = (job.groups + job.rowsPerTask - 1) / job.rowsPerTask;
-        } else {
-            job.rowsPerTask = rows == 1 ? DECODE_ROWS_PER_TASK : Matmul.panelRows(w.cols());
-            tasks = (job.n + job.rowsPerTask - 1) / job.rowsPerTask;
-        }
+        MatmulJob job = JOBS.get()[0];
+        int tasks = job.setUp(w, in, rows, out);
         try {
             pool.parallelFor(tasks, job);
         } finally {
             job.clear();
+        }
+    }
+
+    /** Several matmuls of one input as one parallel region: one hand-off and one barrier instead of one per matrix. */
+    @Override
+    public void matmuls(WorkerPool pool, WeightMatrix[] ws, float[] in, int rows, float[][] outs) {
+        if (ws.length > MAX_FUSED) {
+            Kernels.super.matmuls(pool, ws, in, rows, outs);
+            return;
+        }
+        MatmulJob[] jobs = JOBS.get();
+        FusedJob fused = FUSED.get();
+        int total = 0;
+        for (int i = 0; i < ws.length; i++) {
+            ScalarKernels.checkMatmul(ws[i], in, rows, outs[i]);
+            fused.starts[i] = total;
+            total += rows == 0 || ws[i].rows() == 0 ? 0 : jobs[i + 1].setUp(ws[i], in, rows, outs[i]);
+        }
+        fused.count = ws.length;
+        fused.starts[ws.length] = total;
+        fused.jobs = jobs;
+        try {
+            pool.parallelFor(total, fused);
+        } finally {
+            for (int i = 0; i < ws.length; i++) jobs[i + 1].clear();
+        }
+    }
+
+    private static final ThreadLocal<FusedJob> FUSED = ThreadLocal.withInitial(FusedJob::new);
+
+    /** Task t of a fused region runs task {@code t - starts[i]} of matmul i. */
+    static final class FusedJob implements WorkerPool.Task {
+        final int[] starts = new int[MAX_FUSED + 1];
+        int count;
+        MatmulJob[] jobs;
+
+        @Override
+        public void run(int t) {
+            int i = 0;
+            while (t >= starts[i + 1]) i++;
+            jobs[i + 1].run(t - starts[i]);
         }
     }
 

@@ -48,9 +48,7 @@ public final class GroupedQueryAttention implements Attention {
         float[] q = new float[rows * qDim];
         float[] kx = new float[rows * kDim];
         float[] vx = new float[rows * vDim];
-        k.matmul(ctx.pool(), wq, in, rows, q);
-        k.matmul(ctx.pool(), wk, in, rows, kx);
-        k.matmul(ctx.pool(), wv, in, rows, vx);
+        k.matmuls(ctx.pool(), new WeightMatrix[]{wq, wk, wv}, in, rows, new float[][]{q, kx, vx});
         ForwardBatch batch = ctx.batch();
         for (int r = 0; r < rows; r++) {
             if (bq != null) k.add(q, r * qDim, bq, 0, qDim);

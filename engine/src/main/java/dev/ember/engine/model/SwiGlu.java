@@ -23,8 +23,7 @@ public record SwiGlu(WeightMatrix gate, WeightMatrix up, WeightMatrix down, floa
         Kernels k = ctx.kernels();
         float[] g = new float[rows * hidden];
         float[] u = new float[rows * hidden];
-        k.matmul(ctx.pool(), gate, in, rows, g);
-        k.matmul(ctx.pool(), up, in, rows, u);
+        k.matmuls(ctx.pool(), new WeightMatrix[]{gate, up}, in, rows, new float[][]{g, u});
         // Per row, so that each element's position within the kernel's vector lanes (and thus its
         // rounding) never depends on how many rows are in the batch.
         if (clamp > 0) {

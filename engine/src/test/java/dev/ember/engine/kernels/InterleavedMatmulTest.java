@@ -129,4 +129,26 @@ class InterleavedMatmulTest {
             }
         }
     }
+
+    @Test
+    void fusedRegionEqualsSeparateMatmuls() {
+        for (int rows : new int[] {1, 3, 13}) {
+            WeightMatrix a = V.prepare(QuantFixtures.random(TensorType.Q8_0, 70, 64, 1));
+            WeightMatrix b = QuantFixtures.random(TensorType.Q6_K, 9, 256, 2); // row-major path
+            WeightMatrix c = V.prepare(QuantFixtures.random(TensorType.F16, 33, 64, 3));
+            float[] in = QuantFixtures.randomActivations(rows * 256, rows);
+            float[] inSmall = java.util.Arrays.copyOf(in, rows * 64);
+            // a and c read 64 columns, b 256: fuse the two that share the input
+            float[] oa = new float[rows * 70], oc = new float[rows * 33], fa = new float[rows * 70], fc = new float[rows * 33];
+            V.matmul(pool2, a, inSmall, rows, oa);
+            V.matmul(pool2, c, inSmall, rows, oc);
+            V.matmuls(pool5, new WeightMatrix[] {a, c}, inSmall, rows, new float[][] {fa, fc});
+            assertArrayEquals(oa, fa);
+            assertArrayEquals(oc, fc);
+            float[] ob = new float[rows * 9], fb = new float[rows * 9];
+            V.matmul(pool2, b, in, rows, ob);
+            V.matmuls(pool5, new WeightMatrix[] {b}, in, rows, new float[][] {fb});
+            assertArrayEquals(ob, fb);
+        }
+    }
 }
