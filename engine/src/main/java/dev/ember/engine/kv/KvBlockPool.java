@@ -5,6 +5,7 @@ import dev.ember.engine.kernels.CacheKernels;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.util.Arrays;
 import java.util.function.IntConsumer;
 
@@ -126,11 +127,27 @@ public final class KvBlockPool implements AutoCloseable {
      * {@code Kernels.scoresBlock}). A layer's keys use one layout throughout.
      */
     public void writeKeyColumns(int layer, int slot, float[] src, int off) {
-        int j = slot % blockSize;
-        long start = (long) (slot - j) * keyWidth[layer];
-        for (int i = 0; i < keyWidth[layer]; i++) {
-            codec.encodeRow(type, src, off + i, 1, keys[layer], type.rowBytes(1) * (start + (long) i * blockSize + j));
+        int j = slot % blockSize, width = keyWidth[layer];
+        long eb = type.rowBytes(1);
+        long start = (long) (slot - j) * width;
+        // Encode the row once into heap scratch, then scatter its elements to their columns.
+        byte[] row = ROW.get().length >= eb * width ? ROW.get() : newRow(eb * width);
+        MemorySegment encoded = MemorySegment.ofArray(row);
+        codec.encodeRow(type, src, off, width, encoded, 0);
+        MemorySegment seg = keys[layer];
+        for (int i = 0; i < width; i++) {
+            long at = eb * (start + (long) i * blockSize + j);
+            if (eb == 2) seg.set(ValueLayout.JAVA_SHORT_UNALIGNED, at, encoded.get(ValueLayout.JAVA_SHORT_UNALIGNED, 2L * i));
+            else MemorySegment.copy(row, (int) (eb * i), seg, ValueLayout.JAVA_BYTE, at, (int) eb);
         }
+    }
+
+    private static final ThreadLocal<byte[]> ROW = ThreadLocal.withInitial(() -> new byte[0]);
+
+    private static byte[] newRow(long bytes) {
+        byte[] b = new byte[Math.toIntExact(bytes)];
+        ROW.set(b);
+        return b;
     }
 
     /**
