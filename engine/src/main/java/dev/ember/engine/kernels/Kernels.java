@@ -100,6 +100,12 @@ public interface Kernels {
      */
     void accumulateRows(float[] w, int wOff, float[] rows, int rowOff, int stride, int count, float[] out, int outOff, int dim);
 
+    /**
+     * {@code Σ exp(x[off + i] - max)} for i < n, accumulated in double: the log-softmax
+     * denominator of a vocabulary row (scoring, log-probs). Deterministic for a given row.
+     */
+    double sumExp(float[] x, int off, int n, float max);
+
     /** {@code acc[accOff + i] += x[xOff + i]}. */
     void add(float[] acc, int accOff, float[] x, int xOff, int n);
 }

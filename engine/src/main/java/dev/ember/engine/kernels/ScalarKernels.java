@@ -99,6 +99,13 @@ final class ScalarKernels implements Kernels {
     }
 
     @Override
+    public double sumExp(float[] x, int off, int n, float max) {
+        double sum = 0;
+        for (int i = 0; i < n; i++) sum += Math.exp((double) x[off + i] - max);
+        return sum;
+    }
+
+    @Override
     public void axpy(float alpha, float[] x, int xOff, float[] y, int yOff, int n) {
         for (int i = 0; i < n; i++) y[yOff + i] = Math.fma(x[xOff + i], alpha, y[yOff + i]);
     }

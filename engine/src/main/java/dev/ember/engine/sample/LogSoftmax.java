@@ -23,11 +23,7 @@ public final class LogSoftmax {
         }
         if (nan || max == Float.POSITIVE_INFINITY) return Double.NaN;
         if (max == Float.NEGATIVE_INFINITY) return Double.NEGATIVE_INFINITY;
-        double sum = 0;
-        for (int i = off, end = off + vocab; i < end; i++) {
-            sum += Math.exp((double) logits[i] - max);
-        }
-        return max + Math.log(sum);
+        return max + Math.log(dev.ember.engine.kernels.Kernels.get().sumExp(logits, off, vocab, max));
     }
 
     /** Natural-log probability of {@code token} under the softmax of the row. */
