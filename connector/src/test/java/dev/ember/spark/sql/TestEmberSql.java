@@ -65,13 +65,38 @@ class TestEmberSql {
     Row r =
         spark.sql(
                 "SELECT ember_generate(prompt, map('max_tokens', '2')).completion_tokens AS n,"
-                    + " ember_generate(prompt, map('temperature', '-1')).error AS bad,"
-                    + " ember_generate(prompt, map('colour', 'red')).error AS unknown"
+                    // A map computed per row is read per row: a bad value is that row's error.
+                    + " ember_generate(prompt, map('temperature', concat('-', cast(id AS STRING)))).error AS bad"
                     + " FROM prompts WHERE id = 1")
             .first();
     assertTrue(r.getInt(0) <= 2);
     assertTrue(r.getString(1).contains("temperature"), r.getString(1));
-    assertTrue(r.getString(2).contains("unknown option 'colour'"), r.getString(2));
+    // A literal map is checked when the query is analysed, on the driver.
+    Exception unknown = assertThrows(Exception.class, () -> spark.sql("SELECT ember_generate(prompt, map('colour', 'red')) FROM prompts").collect());
+    assertTrue(unknown.getMessage().contains("unknown option 'colour'; did you mean"), unknown.getMessage());
+    Exception camel = assertThrows(Exception.class, () -> spark.sql("SELECT ember_generate(prompt, map('maxTokens', '2')) FROM prompts").collect());
+    assertTrue(camel.getMessage().contains("did you mean 'max_tokens'"), "SQL keys are snake_case: " + camel.getMessage());
+  }
+
+  @Test
+  void theModelIsAnArgumentSoOneQueryComparesTwoModels() {
+    String stories = SparkTestBase.storiesModel().toString();
+    String v4 = java.nio.file.Path.of(System.getProperty("ember.repo.dir", ".."), "examples", "models", "ember-v4-story.gguf")
+        .toAbsolutePath().normalize().toString();
+    Row r =
+        spark.sql(
+                "SELECT ember_generate('" + stories + "', prompt, map('max_tokens', '4')).text AS a,"
+                    + " ember_generate('" + v4 + "', prompt, map('max_tokens', '4')).text AS b,"
+                    + " ember_score('" + v4 + "', prompt).tokens AS n FROM prompts WHERE id = 1")
+            .first();
+    try (Engine a = Engine.open(SparkTestBase.storiesModel(), EngineOptions.defaults().withThreads(1));
+        Engine b = Engine.open(java.nio.file.Path.of(v4), EngineOptions.defaults().withThreads(1))) {
+      assertEquals(a.submit(Request.ofText("x", "Once upon a time", SamplingParams.greedy(4))).join().text(), r.getString(0));
+      assertEquals(b.submit(Request.ofText("x", "Once upon a time", SamplingParams.greedy(4))).join().text(), r.getString(1));
+      assertEquals(b.score("Once upon a time").tokens(), r.getInt(2));
+    }
+    Exception notLiteral = assertThrows(Exception.class, () -> spark.sql("SELECT ember_generate(prompt, prompt) FROM prompts").collect());
+    assertTrue(notLiteral.getMessage().contains("model must be a string literal"), notLiteral.getMessage());
   }
 
   @Test
