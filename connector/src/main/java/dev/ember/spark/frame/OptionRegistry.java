@@ -252,11 +252,17 @@ public final class OptionRegistry {
   /** The spelling table (markdown) the READMEs carry; a test keeps them in sync. */
   public static String markdownTable() {
     StringBuilder b = new StringBuilder();
-    b.append("| API / `format(\"ember\")` / `spark.ember.*` | SQL map key / row column | job flag | type | meaning |\n");
-    b.append("|---|---|---|---|---|\n");
+    b.append("| API, `format(\"ember\")`, `spark.ember.*` | SQL map key / row column | job flag | where | type | meaning |\n");
+    b.append("|---|---|---|---|---|---|\n");
     for (Spec s : SPECS.values()) {
+      String where = switch (s.scope()) {
+        case ALL -> "everywhere";
+        case CALL -> "API, format, job";
+        case SOURCE -> "format";
+        case JOB -> "job";
+      };
       b.append("| `").append(s.name()).append("` | `").append(s.sql()).append("` | `").append(s.flag()).append("` | ")
-          .append(s.type()).append(" | ").append(s.doc().replace("|", "\\|")).append(" |\n");
+          .append(where).append(" | ").append(s.type()).append(" | ").append(s.doc().replace("|", "\\|")).append(" |\n");
     }
     return b.toString();
   }
