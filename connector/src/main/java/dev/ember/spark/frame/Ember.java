@@ -64,6 +64,18 @@ public final class Ember {
 
   /** Runs any task, counting into {@code metrics} (registered on the driver), or fresh accumulators when null. */
   public static Dataset<Row> run(Dataset<Row> df, Task task, EmberOptions options, EmberAccumulators metrics) {
+    return run(df, task, options, metrics, true);
+  }
+
+  /**
+   * Runs a task on the input's partitions as they are (no spreading, no prefix partitioning):
+   * what SQL's batch evaluation uses, inside a query plan the user has already shaped.
+   */
+  public static Dataset<Row> runOnPartitions(Dataset<Row> df, Task task, EmberOptions options) {
+    return run(df, task, options.withPrefix(PrefixPartitioning.off()), null, false);
+  }
+
+  private static Dataset<Row> run(Dataset<Row> df, Task task, EmberOptions options, EmberAccumulators metrics, boolean spread) {
     if (options == null) {
       throw new IllegalArgumentException("Ember: options must not be null");
     }
@@ -75,7 +87,8 @@ public final class Ember {
     ModelPreflight.check(options.model(), hadoopConf);
     Broadcast<SerializableConfiguration> conf =
         JavaSparkContext.fromSparkContext(spark.sparkContext()).broadcast(new SerializableConfiguration(hadoopConf));
-    Dataset<Row> input = options.prefix().enabled() ? options.prefix().apply(df, options.promptColumn()) : spread(df);
+    Dataset<Row> input =
+        options.prefix().enabled() ? options.prefix().apply(df, options.promptColumn()) : spread ? spread(df) : df;
     EmberAccumulators counters = metrics != null ? metrics : EmberAccumulators.register(spark.sparkContext(), task.name());
     TaskPartitions partitions =
         new TaskPartitions(

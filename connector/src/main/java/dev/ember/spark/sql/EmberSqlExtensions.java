@@ -50,6 +50,12 @@ public final class EmberSqlExtensions extends AbstractFunction1<SparkSessionExte
     register(extensions, "ember_generate", "ember_generate([model,] prompt [, map(option, value)]) - the model's completion", List.of(1, 2, 3));
     register(extensions, "ember_score", "ember_score([model,] text) - log-likelihood and perplexity of the text", List.of(1, 2));
     register(extensions, "ember_tokens", "ember_tokens(text) - number of tokens of the text", List.of(1));
+    extensions.injectOptimizerRule(new AbstractFunction1<SparkSession, org.apache.spark.sql.catalyst.rules.Rule<org.apache.spark.sql.catalyst.plans.logical.LogicalPlan>>() {
+      @Override
+      public org.apache.spark.sql.catalyst.rules.Rule<org.apache.spark.sql.catalyst.plans.logical.LogicalPlan> apply(SparkSession spark) {
+        return new EmberBatchRule(spark);
+      }
+    });
     return BoxedUnit.UNIT;
   }
 

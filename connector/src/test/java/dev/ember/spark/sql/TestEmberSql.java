@@ -114,6 +114,29 @@ class TestEmberSql {
   }
 
   @Test
+  void aProjectionOfCallsRunsAsOneBatchPerPartition() {
+    // Over a real scan (a VALUES list would be folded into a local relation on the driver).
+    spark.table("prompts").repartition(2).createOrReplaceTempView("spread_prompts");
+    var df = spark.sql("SELECT id, upper(prompt) AS shout, ember_generate(prompt) AS r, ember_generate(prompt).text AS t FROM spread_prompts");
+    String plan = df.queryExecution().optimizedPlan().toString();
+    assertTrue(plan.contains("MapPartitions"), "the calls run through Ember's partition pipeline:\n" + plan);
+    assertTrue(!plan.contains("ember_generate"), "no row-at-a-time call is left:\n" + plan);
+    List<Row> rows = df.orderBy("id").collectAsList();
+    try (Engine engine = Engine.open(SparkTestBase.storiesModel(), EngineOptions.defaults().withThreads(1))) {
+      String expected = engine.submit(Request.ofText("x", "Once upon a time", SamplingParams.greedy(8))).join().text();
+      assertEquals(expected, rows.get(0).getStruct(2).getAs("text"));
+      assertEquals(expected, rows.get(0).getString(3));
+    }
+    assertEquals("ONCE UPON A TIME", rows.get(0).getString(1));
+    assertEquals(List.of("id", "shout", "r", "t"), List.of(df.columns()));
+    assertEquals("prompt is null", rows.get(2).getStruct(2).getAs("error"));
+    // A map computed per row stays row-at-a-time.
+    String perRow = spark.sql("SELECT ember_generate(prompt, map('max_tokens', cast(id AS STRING))) FROM spread_prompts")
+        .queryExecution().optimizedPlan().toString();
+    assertTrue(!perRow.contains("MapPartitions"), perRow);
+  }
+
+  @Test
   void wrongArityIsAnAnalysisError() {
     Exception e = assertThrows(Exception.class, () -> spark.sql("SELECT ember_score(prompt, prompt) FROM prompts").collect());
     assertTrue(String.valueOf(e.getMessage()).contains("ember_score"), e.getMessage());
