@@ -1,8 +1,10 @@
 package dev.ember.spark;
 
-import java.util.LinkedHashMap;
+import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
+
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
 
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructField;
@@ -11,11 +13,12 @@ import org.apache.spark.sql.types.StructType;
 import dev.ember.engine.api.FinishReason;
 import dev.ember.engine.api.Result;
 import dev.ember.engine.api.ScoreResult;
+import dev.ember.engine.api.TokenLogprob;
 
 /**
- * The columns Ember appends to its input, one set per task, and the mapping from engine results
- * to their values. The DataFrame API, the Arrow batches and the job all use these, so every
- * surface returns the same schema. A row that failed has a non-null {@code error}, null text or
+ * The fields of each task's result struct and the mapping from engine results to their values
+ * (Spark external values: Rows, scala Seqs and Maps). Every surface uses these, so every surface
+ * returns the same schema; {@code frame.OutputLayout} decides where the struct goes. A row that failed has a non-null {@code error}, null text or
  * scores, zero token counts and {@code finish_reason = "error"}.
  */
 public final class ResultColumns {
@@ -29,10 +32,21 @@ public final class ResultColumns {
   public static final String TOKENS = "tokens";
   public static final String LABEL = "label";
   public static final String LABEL_LOGPROBS = "label_logprobs";
+  public static final String LOGPROBS = "logprobs";
+  public static final String TOP_LOGPROBS = "top_logprobs";
+  public static final String TOKEN = "token";
   public static final String LATENCY_MS = "latency_ms";
   public static final String ERROR = "error";
 
-  /** generate: the completion and its accounting. */
+  /** One generated token's log-prob and its top alternatives, as OpenAI's {@code logprobs.content}. */
+  public static final StructType TOKEN_LOGPROB =
+      new StructType()
+          .add(TOKEN, DataTypes.StringType, true)
+          .add(LOGPROB, DataTypes.DoubleType, false)
+          .add(TOP_LOGPROBS, DataTypes.createArrayType(
+              new StructType().add(TOKEN, DataTypes.StringType, true).add(LOGPROB, DataTypes.DoubleType, false), false), true);
+
+  /** generate: the completion and its accounting; {@code logprobs} is null unless asked for. */
   public static final StructType GENERATE =
       new StructType(
           new StructField[] {
@@ -41,6 +55,7 @@ public final class ResultColumns {
             DataTypes.createStructField(PROMPT_TOKENS, DataTypes.IntegerType, false),
             DataTypes.createStructField(CACHED_PROMPT_TOKENS, DataTypes.IntegerType, false),
             DataTypes.createStructField(COMPLETION_TOKENS, DataTypes.IntegerType, false),
+            DataTypes.createStructField(LOGPROBS, DataTypes.createArrayType(TOKEN_LOGPROB, false), true),
             DataTypes.createStructField(LATENCY_MS, DataTypes.DoubleType, false),
             DataTypes.createStructField(ERROR, DataTypes.StringType, true)
           });
@@ -69,22 +84,6 @@ public final class ResultColumns {
 
   private ResultColumns() {}
 
-  /** The input columns followed by {@code results}; fails if a name would appear twice. */
-  public static StructType append(StructType input, StructType results) {
-    StructType out = input;
-    for (StructField f : results.fields()) {
-      for (String existing : input.fieldNames()) {
-        if (existing.equalsIgnoreCase(f.name())) {
-          throw new IllegalArgumentException(
-              "input column '" + existing + "' clashes with Ember's output column '" + f.name()
-                  + "'; rename or drop it first");
-        }
-      }
-      out = out.add(f);
-    }
-    return out;
-  }
-
   /** Values for {@link #GENERATE}. */
   public static Object[] generate(Result r) {
     if (!r.ok()) {
@@ -96,13 +95,14 @@ public final class ResultColumns {
       r.promptTokens(),
       r.cachedPromptTokens(),
       r.completionTokens(),
+      logprobs(r.logprobs()),
       millis(r.latencyNanos()),
       null
     };
   }
 
   public static Object[] generateError(String error, long latencyNanos) {
-    return new Object[] {null, FinishReason.ERROR.wireName(), 0, 0, 0, millis(latencyNanos), nonEmpty(error)};
+    return new Object[] {null, FinishReason.ERROR.wireName(), 0, 0, 0, null, millis(latencyNanos), nonEmpty(error)};
   }
 
   /** Values for {@link #SCORE}. */
@@ -119,7 +119,7 @@ public final class ResultColumns {
 
   /** Values for {@link #CLASSIFY}: the arg-max label, ties going to the earlier label. */
   public static Object[] classify(List<String> labels, double[] logprobs, long latencyNanos) {
-    Map<String, Double> byLabel = new LinkedHashMap<>();
+    scala.collection.mutable.LinkedHashMap<String, Double> byLabel = new scala.collection.mutable.LinkedHashMap<>();
     int best = 0;
     for (int i = 0; i < labels.size(); i++) {
       byLabel.put(labels.get(i), logprobs[i]);
@@ -132,6 +132,33 @@ public final class ResultColumns {
 
   public static Object[] classifyError(String error, long latencyNanos) {
     return new Object[] {null, null, millis(latencyNanos), nonEmpty(error)};
+  }
+
+  /** Per-token log-probs as Spark values (a Seq of Rows), or null when the request asked for none. */
+  static Object logprobs(List<TokenLogprob> tokens) {
+    if (tokens == null) {
+      return null;
+    }
+    List<Row> out = new ArrayList<>(tokens.size());
+    for (TokenLogprob t : tokens) {
+      List<Row> top = new ArrayList<>();
+      if (t.top() != null) {
+        for (TokenLogprob.Alternative a : t.top()) {
+          top.add(RowFactory.create(a.token(), (double) a.logprob()));
+        }
+      }
+      out.add(RowFactory.create(t.token(), (double) t.logprob(), seq(top)));
+    }
+    return seq(out);
+  }
+
+  private static <T> scala.collection.immutable.Seq<T> seq(List<T> list) {
+    return scala.jdk.javaapi.CollectionConverters.asScala(list).toList();
+  }
+
+  /** The index of the {@code error} field in a task's result struct. */
+  public static int errorIndex(StructType results) {
+    return results.fieldIndex(ERROR);
   }
 
   private static double millis(long nanos) {

@@ -49,41 +49,37 @@ public final class DemoJob {
       System.out.println("\n== generate: story openings and questions (examples/data/story-prompts.jsonl) ==");
       Dataset<Row> prompts = spark.read().json(data + "/story-prompts.jsonl").orderBy("id").limit(12);
       Dataset<Row> generated = Ember.generate(prompts, opts).cache();
-      generated.select("id", "prompt", "text", "finish_reason", "completion_tokens").orderBy("id").show(12, 70);
+      generated.select("id", "prompt", "ember.text", "ember.finish_reason", "ember.completion_tokens").orderBy("id").show(12, 70);
 
       System.out.println("== score: held-out text against the same words shuffled (examples/data/corpus.jsonl) ==");
       Dataset<Row> corpus = spark.read().json(data + "/corpus.jsonl");
       Dataset<Row> scored = Ember.score(corpus, opts.withPromptColumn("text")).cache();
       scored.groupBy("kind")
-          .agg(count("*").as("documents"), avg("perplexity").as("mean_perplexity"))
+          .agg(count("*").as("documents"), avg("ember.perplexity").as("mean_perplexity"))
           .orderBy("kind")
           .show(false);
 
       System.out.println("== classify: zero-shot sentiment and topic (examples/data/reviews.jsonl) ==");
-      Dataset<Row> reviews = spark.read().json(data + "/reviews.jsonl").withColumnRenamed("label", "expected");
+      // The dataset's own label column stays as it is: Ember's results are in the ember struct.
+      Dataset<Row> reviews = spark.read().json(data + "/reviews.jsonl");
       Dataset<Row> sentiment =
-          Ember.classify(reviews.filter("task = 'sentiment'"), List.of(" positive", " negative"), opts.withPromptColumn("prompt"));
+          Ember.classify(reviews.filter("task = 'sentiment'"), List.of("positive", "negative"), opts.withPromptColumn("prompt"));
       Dataset<Row> topic =
           Ember.classify(
               reviews.filter("task = 'topic'"),
-              List.of(" animals", " food", " weather", " sports", " school"),
+              List.of("animals", "food", "weather", "sports", "school"),
               opts.withPromptColumn("prompt"));
       Dataset<Row> classified = sentiment.unionByName(topic).cache();
-      classified.select("id", "text", "expected", "label").orderBy("id").show(8, 60);
+      classified.select(col("id"), col("text"), col("label").as("expected"), col("ember.label").as("predicted")).orderBy("id").show(8, 60);
       classified
           .groupBy("task")
           .agg(
               count("*").as("sentences"),
-              avg(when(col("label").equalTo(functionsTrim(col("expected"))), 1.0).otherwise(0.0)).as("accuracy"))
+              avg(when(col("ember.label").equalTo(col("label")), 1.0).otherwise(0.0)).as("accuracy"))
           .orderBy("task")
           .show(false);
     } finally {
       spark.stop();
     }
-  }
-
-  /** Labels are scored with their leading space; the dataset's expected labels have none. */
-  private static org.apache.spark.sql.Column functionsTrim(org.apache.spark.sql.Column c) {
-    return org.apache.spark.sql.functions.concat(org.apache.spark.sql.functions.lit(" "), c);
   }
 }

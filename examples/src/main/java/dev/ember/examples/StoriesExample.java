@@ -40,11 +40,11 @@ public final class StoriesExample {
       EmberOptions opts = EmberOptions.model(model).withMaxTokens(32);
 
       Dataset<Row> stories = Ember.generate(input, opts).cache();
-      stories.select("id", "prompt", "text", "finish_reason", "completion_tokens", "error").orderBy("id").show(30, 60);
+      stories.select("id", "prompt", "ember.text", "ember.finish_reason", "ember.completion_tokens", "ember.error").orderBy("id").show(30, 60);
 
       Dataset<Row> scored =
-          Ember.score(stories.filter("error is null").select("id", "text"), opts.withPromptColumn("text").withMaxTokens(1));
-      scored.select("id", "perplexity", "tokens").orderBy("id").show(30, false);
+          Ember.score(stories.filter("ember.error is null").select("id", "ember.text"), opts.withPromptColumn("text").withMaxTokens(1));
+      scored.select("id", "ember.perplexity", "ember.tokens").orderBy("id").show(30, false);
     } finally {
       spark.stop();
     }

@@ -26,9 +26,8 @@ public final class ExecutorCores {
   }
 
   static int engineThreads(SparkConf conf) {
-    if (conf.contains("spark.executor.cores")) {
-      return Math.max(1, conf.getInt("spark.executor.cores", 1));
-    }
+    // In local mode the one "executor" is the driver and its cores are local[N]'s, whatever
+    // spark.executor.cores a shared spark-defaults.conf says for the cluster.
     String master = conf.get("spark.master", "");
     if (master.equals("local")) {
       return 1;
@@ -36,6 +35,9 @@ public final class ExecutorCores {
     Matcher m = LOCAL_N.matcher(master);
     if (m.matches()) {
       return m.group(1).equals("*") ? availableCores() : Math.max(1, Integer.parseInt(m.group(1)));
+    }
+    if (conf.contains("spark.executor.cores")) {
+      return Math.max(1, conf.getInt("spark.executor.cores", 1));
     }
     return availableCores();
   }

@@ -50,6 +50,15 @@ public final class ExecutorEngines {
   private ExecutorEngines() {}
 
   /**
+   * Whether the engine can use its Vector API kernels: they need the incubator module, which the
+   * JVM only has with {@code --add-modules=jdk.incubator.vector}. The engine's own fallback warning
+   * goes to java.util.logging, which Spark's log does not show, so the connector says it here.
+   */
+  static boolean vectorKernels() {
+    return ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent();
+  }
+
+  /**
    * A lease on the engine for {@code key}, opening it (and fetching the model into the host's
    * {@link ModelCache}) on first use. Close the lease when the task is done with it.
    */
@@ -153,9 +162,16 @@ public final class ExecutorEngines {
         long start = System.nanoTime();
         Path model = localModel.get();
         engine = Engine.open(model, key.options());
+        boolean vector = vectorKernels();
         LOG.info(
-            "opened engine for {} ({}) with {} threads in {} ms",
-            key.modelUri(), engine.describe(), key.options().threads(), (System.nanoTime() - start) / 1_000_000);
+            "opened engine for {} ({}) with {} threads, {} kernels, in {} ms",
+            key.modelUri(), engine.describe(), key.options().threads(), vector ? "vector" : "scalar",
+            (System.nanoTime() - start) / 1_000_000);
+        if (!vector) {
+          LOG.warn(
+              "the engine runs its scalar kernels (about 4x slower): this JVM lacks --add-modules=jdk.incubator.vector;"
+                  + " add it to spark.executor.extraJavaOptions and spark.driver.extraJavaOptions (see spark-conf/spark-defaults.conf)");
+        }
       }
       return engine;
     }

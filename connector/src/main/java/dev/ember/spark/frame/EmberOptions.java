@@ -25,6 +25,12 @@ import dev.ember.spark.executor.EngineSettings;
  *     engine's max sequences, enough for one task to fill a batch on its own
  * @param prefix prefix-aware partitioning: off, or how to group rows that share a prompt prefix
  * @param chat where conversations come from when prompts go through the model's chat template (off by default)
+ * @param output where the results go: one struct column (default {@code ember}) or flattened columns
+ * @param errors what a row with an error does to the job (by default: nothing, the row carries it)
+ * @param idColumn the column that identifies a row (for error messages and resume), or null
+ *
+ * <p>Every option also has a string form, {@link #with(String, String)}, with the names that
+ * {@link OptionRegistry} lists for all surfaces.
  */
 public record EmberOptions(
     String model,
@@ -35,14 +41,28 @@ public record EmberOptions(
     RowOptionColumns rowOptions,
     int inflightPerTask,
     PrefixPartitioning prefix,
-    ChatColumns chat)
+    ChatColumns chat,
+    OutputLayout output,
+    ErrorPolicy errors,
+    String idColumn)
     implements Serializable {
 
   public static final String DEFAULT_PROMPT_COLUMN = "prompt";
 
   public static EmberOptions model(String model) {
     return new EmberOptions(
-        model, null, DEFAULT_PROMPT_COLUMN, EngineSettings.defaults(), Sampling.defaults(), RowOptionColumns.defaults(), 0, PrefixPartitioning.off(), ChatColumns.off());
+        model, null, DEFAULT_PROMPT_COLUMN, EngineSettings.defaults(), Sampling.defaults(), RowOptionColumns.none(), 0,
+        PrefixPartitioning.off(), ChatColumns.off(), OutputLayout.defaults(), ErrorPolicy.defaults(), null);
+  }
+
+  /** Sets one option by its API name ({@code maxTokens}, ...; see {@link OptionRegistry}); unknown names fail. */
+  public EmberOptions with(String name, String value) {
+    return OptionRegistry.applySingle(this, java.util.Map.of(name, value), OptionRegistry.Spelling.API, "option", OptionRegistry.API_SCOPES);
+  }
+
+  /** Sets options by their API names; unknown names fail and name the closest valid one. */
+  public EmberOptions with(java.util.Map<String, String> options) {
+    return OptionRegistry.applySingle(this, options, OptionRegistry.Spelling.API, "option", OptionRegistry.API_SCOPES);
   }
 
   /**
@@ -65,6 +85,9 @@ public record EmberOptions(
     if (chat == null) {
       throw new IllegalArgumentException("Ember: chat columns must not be null (use ChatColumns.off())");
     }
+    if (rowOptions == null) {
+      throw new IllegalArgumentException("Ember: row option columns must not be null (use RowOptionColumns.none())");
+    }
     try {
       chat.validate();
     } catch (IllegalArgumentException e) {
@@ -77,6 +100,8 @@ public record EmberOptions(
       prefix.validate();
       engine.validate();
       sampling.validate();
+      output.validate();
+      errors.validate();
     } catch (IllegalArgumentException e) {
       throw new IllegalArgumentException("Ember: invalid options: " + e.getMessage(), e);
     }
@@ -86,12 +111,23 @@ public record EmberOptions(
     return inflightPerTask > 0 ? inflightPerTask : engine.maxSequences();
   }
 
+  private EmberOptions copy(
+      String model, String modelSha256, String promptColumn, EngineSettings engine, Sampling sampling,
+      RowOptionColumns rowOptions, int inflightPerTask, PrefixPartitioning prefix, ChatColumns chat,
+      OutputLayout output, ErrorPolicy errors, String idColumn) {
+    return new EmberOptions(model, modelSha256, promptColumn, engine, sampling, rowOptions, inflightPerTask, prefix, chat, output, errors, idColumn);
+  }
+
+  public EmberOptions withModel(String value) {
+    return copy(value, modelSha256, promptColumn, engine, sampling, rowOptions, inflightPerTask, prefix, chat, output, errors, idColumn);
+  }
+
   public EmberOptions withModelSha256(String value) {
-    return new EmberOptions(model, value, promptColumn, engine, sampling, rowOptions, inflightPerTask, prefix, chat);
+    return copy(model, value, promptColumn, engine, sampling, rowOptions, inflightPerTask, prefix, chat, output, errors, idColumn);
   }
 
   public EmberOptions withChat(ChatColumns value) {
-    return new EmberOptions(model, modelSha256, promptColumn, engine, sampling, rowOptions, inflightPerTask, prefix, value);
+    return copy(model, modelSha256, promptColumn, engine, sampling, rowOptions, inflightPerTask, prefix, value, output, errors, idColumn);
   }
 
   /** Prompts from a column of messages ({@code role}, {@code content}), rendered with the model's chat template. */
@@ -105,27 +141,65 @@ public record EmberOptions(
   }
 
   public EmberOptions withPromptColumn(String value) {
-    return new EmberOptions(model, modelSha256, value, engine, sampling, rowOptions, inflightPerTask, prefix, chat);
+    return copy(model, modelSha256, value, engine, sampling, rowOptions, inflightPerTask, prefix, chat, output, errors, idColumn);
   }
 
   public EmberOptions withEngine(EngineSettings value) {
-    return new EmberOptions(model, modelSha256, promptColumn, value, sampling, rowOptions, inflightPerTask, prefix, chat);
+    return copy(model, modelSha256, promptColumn, value, sampling, rowOptions, inflightPerTask, prefix, chat, output, errors, idColumn);
   }
 
   public EmberOptions withSampling(Sampling value) {
-    return new EmberOptions(model, modelSha256, promptColumn, engine, value, rowOptions, inflightPerTask, prefix, chat);
+    return copy(model, modelSha256, promptColumn, engine, value, rowOptions, inflightPerTask, prefix, chat, output, errors, idColumn);
   }
 
+  /**
+   * Per-row option columns. Off by default: a dataset's own {@code temperature} or {@code stop}
+   * column is never taken for a sampling option unless asked for. {@link RowOptionColumns#all()}
+   * uses the snake_case names ({@code max_tokens}, {@code temperature}, {@code seed}, {@code stop},
+   * {@code logprobs}) where the input has them.
+   */
   public EmberOptions withRowOptions(RowOptionColumns value) {
-    return new EmberOptions(model, modelSha256, promptColumn, engine, sampling, value, inflightPerTask, prefix, chat);
+    return copy(model, modelSha256, promptColumn, engine, sampling, value, inflightPerTask, prefix, chat, output, errors, idColumn);
   }
 
   public EmberOptions withInflightPerTask(int value) {
-    return new EmberOptions(model, modelSha256, promptColumn, engine, sampling, rowOptions, value, prefix, chat);
+    return copy(model, modelSha256, promptColumn, engine, sampling, rowOptions, value, prefix, chat, output, errors, idColumn);
   }
 
   public EmberOptions withPrefix(PrefixPartitioning value) {
-    return new EmberOptions(model, modelSha256, promptColumn, engine, sampling, rowOptions, inflightPerTask, value, chat);
+    return copy(model, modelSha256, promptColumn, engine, sampling, rowOptions, inflightPerTask, value, chat, output, errors, idColumn);
+  }
+
+  public EmberOptions withOutput(OutputLayout value) {
+    return copy(model, modelSha256, promptColumn, engine, sampling, rowOptions, inflightPerTask, prefix, chat, value, errors, idColumn);
+  }
+
+  /** The struct column that holds the results (default {@code ember}). */
+  public EmberOptions withOutputCol(String value) {
+    return withOutput(new OutputLayout(value, output.flattenPrefix()));
+  }
+
+  /** Results as top-level columns named {@code prefix + field} instead of one struct column. */
+  public EmberOptions withFlattenPrefix(String value) {
+    return withOutput(new OutputLayout(output.column(), value));
+  }
+
+  public EmberOptions withErrors(ErrorPolicy value) {
+    return copy(model, modelSha256, promptColumn, engine, sampling, rowOptions, inflightPerTask, prefix, chat, output, value, idColumn);
+  }
+
+  /** Fail the task (and so the job) at the first row with an error, naming the row and the reason. */
+  public EmberOptions withFailOnError(boolean value) {
+    return withErrors(new ErrorPolicy(value, errors.maxErrorFraction()));
+  }
+
+  /** The job (and {@link Ember#checkErrors}) fail when more than this fraction of rows failed. */
+  public EmberOptions withMaxErrorFraction(double value) {
+    return withErrors(new ErrorPolicy(errors.failOnError(), value));
+  }
+
+  public EmberOptions withIdColumn(String value) {
+    return copy(model, modelSha256, promptColumn, engine, sampling, rowOptions, inflightPerTask, prefix, chat, output, errors, value);
   }
 
   /**
@@ -154,36 +228,35 @@ public record EmberOptions(
   }
 
   public EmberOptions withMaxTokens(int value) {
-    Sampling s = sampling;
-    return withSampling(new Sampling(value, s.temperature(), s.topK(), s.topP(), s.minP(), s.repetitionPenalty(), s.seed(), s.stop()));
+    return withSampling(sampling.withMaxTokens(value));
   }
 
   public EmberOptions withTemperature(float value) {
-    Sampling s = sampling;
-    return withSampling(new Sampling(s.maxTokens(), value, s.topK(), s.topP(), s.minP(), s.repetitionPenalty(), s.seed(), s.stop()));
+    return withSampling(sampling.withTemperature(value));
   }
 
   public EmberOptions withTopK(int value) {
-    Sampling s = sampling;
-    return withSampling(new Sampling(s.maxTokens(), s.temperature(), value, s.topP(), s.minP(), s.repetitionPenalty(), s.seed(), s.stop()));
+    return withSampling(sampling.withTopK(value));
   }
 
   public EmberOptions withTopP(float value) {
-    Sampling s = sampling;
-    return withSampling(new Sampling(s.maxTokens(), s.temperature(), s.topK(), value, s.minP(), s.repetitionPenalty(), s.seed(), s.stop()));
+    return withSampling(sampling.withTopP(value));
   }
 
   public EmberOptions withSeed(long value) {
-    Sampling s = sampling;
-    return withSampling(new Sampling(s.maxTokens(), s.temperature(), s.topK(), s.topP(), s.minP(), s.repetitionPenalty(), value, s.stop()));
+    return withSampling(sampling.withSeed(value));
   }
 
   public EmberOptions withStop(List<String> value) {
-    Sampling s = sampling;
-    return withSampling(new Sampling(s.maxTokens(), s.temperature(), s.topK(), s.topP(), s.minP(), s.repetitionPenalty(), s.seed(), value));
+    return withSampling(sampling.withStop(value));
   }
 
   public EmberOptions withStop(String... value) {
     return withStop(List.of(value));
+  }
+
+  /** Each generated token's log-prob with {@code top} alternatives (0-20) in the {@code logprobs} field; -1 turns it off. */
+  public EmberOptions withLogprobs(int top) {
+    return withSampling(sampling.withLogprobs(top));
   }
 }

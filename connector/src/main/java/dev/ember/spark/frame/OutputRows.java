@@ -1,30 +1,14 @@
 package dev.ember.spark.frame;
 
 import java.util.Iterator;
-import java.util.Map;
 import java.util.NoSuchElementException;
 
-import org.apache.spark.sql.Row;
-import org.apache.spark.sql.RowFactory;
 
 import dev.ember.spark.executor.EngineLease;
 
-/** Output rows: the input row's values followed by the task's result values. */
+/** Helpers for output iterators: failure messages and returning the engine lease at the end. */
 final class OutputRows {
   private OutputRows() {}
-
-  static Row append(Row input, Object[] results) {
-    Object[] values = new Object[input.size() + results.length];
-    for (int i = 0; i < input.size(); i++) {
-      values[i] = input.get(i);
-    }
-    for (int i = 0; i < results.length; i++) {
-      // Spark's Row encoder takes scala Maps for MapType columns.
-      values[input.size() + i] =
-          results[i] instanceof Map<?, ?> m ? scala.jdk.javaapi.CollectionConverters.asScala(m) : results[i];
-    }
-    return RowFactory.create(values);
-  }
 
   /** The message for a row whose request failed with an exception; Errors still fail the task. */
   static String describe(Throwable failure) {

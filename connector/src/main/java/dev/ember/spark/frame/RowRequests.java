@@ -43,6 +43,8 @@ public final class RowRequests implements Serializable {
   private final int temperature;
   private final int seed;
   private final int stop;
+  private final int logprobs;
+  private final int id;
   private final Sampling defaults;
 
   public RowRequests(StructType schema, EmberOptions options) {
@@ -57,18 +59,39 @@ public final class RowRequests implements Serializable {
     this.user = chat.user() == null ? -1 : column(schema, chat.user(), "user", true);
     requireType(schema, user, "user", t -> t instanceof StringType, "a string");
     RowOptionColumns cols = options.rowOptions();
-    this.maxTokens = optionColumn(schema, cols.maxTokens(), RowOptionColumns.MAX_TOKENS);
+    // With rowOptions=all a column is used where the input has it; a column named explicitly must exist.
+    boolean optional = cols.equals(RowOptionColumns.all());
+    this.maxTokens = optionColumn(schema, cols.maxTokens(), RowOptionColumns.MAX_TOKENS, optional);
     requireType(schema, maxTokens, RowOptionColumns.MAX_TOKENS, RowRequests::isIntegral, "an integer");
-    this.temperature = optionColumn(schema, cols.temperature(), RowOptionColumns.TEMPERATURE);
+    this.temperature = optionColumn(schema, cols.temperature(), RowOptionColumns.TEMPERATURE, optional);
     requireType(schema, temperature, RowOptionColumns.TEMPERATURE, t -> isIntegral(t) || isFractional(t), "a number");
-    this.seed = optionColumn(schema, cols.seed(), RowOptionColumns.SEED);
+    this.seed = optionColumn(schema, cols.seed(), RowOptionColumns.SEED, optional);
     requireType(schema, seed, RowOptionColumns.SEED, RowRequests::isIntegral, "an integer");
-    this.stop = optionColumn(schema, cols.stop(), RowOptionColumns.STOP);
+    this.stop = optionColumn(schema, cols.stop(), RowOptionColumns.STOP, optional);
     requireType(
         schema, stop, RowOptionColumns.STOP,
         t -> t instanceof StringType || (t instanceof ArrayType a && a.elementType() instanceof StringType),
         "a string or an array of strings");
+    this.logprobs = optionColumn(schema, cols.logprobs(), RowOptionColumns.LOGPROBS, optional);
+    requireType(schema, logprobs, RowOptionColumns.LOGPROBS, RowRequests::isIntegral, "an integer");
+    this.id = options.idColumn() == null ? -1 : column(schema, options.idColumn(), "id", true);
     this.defaults = options.sampling();
+    List<String> used = new ArrayList<>();
+    for (int c : new int[] {maxTokens, temperature, seed, stop, logprobs}) {
+      if (c >= 0) {
+        used.add(schema.fields()[c].name());
+      }
+    }
+    if (!used.isEmpty()) {
+      LOG.info("Ember: per-row options from columns {} (rowOptions)", used);
+    }
+  }
+
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(RowRequests.class);
+
+  /** The row's key for messages: its id column's value, or null when no id column is set. */
+  public String key(Row row) {
+    return id < 0 ? null : String.valueOf(row.get(id));
   }
 
   /** The prompt text, or null when the row has none. */
@@ -172,6 +195,9 @@ public final class RowRequests implements Serializable {
       if (present(row, stop)) {
         params.stop(stopStrings(row.get(stop)));
       }
+      if (present(row, logprobs)) {
+        params.logprobs(Math.toIntExact(((Number) row.get(logprobs)).longValue()));
+      }
       return new Prepared(Request.ofText(requestId, text, params.build()), null);
     } catch (IllegalArgumentException | ArithmeticException e) {
       return Prepared.failed("invalid options: " + e.getMessage());
@@ -196,12 +222,11 @@ public final class RowRequests implements Serializable {
     return out;
   }
 
-  private static int optionColumn(StructType schema, String name, String option) {
+  private static int optionColumn(StructType schema, String name, String option, boolean optional) {
     if (name == null) {
       return -1;
     }
-    boolean required = !RowOptionColumns.isDefaultName(name);
-    return column(schema, name, option, required);
+    return column(schema, name, option, !optional);
   }
 
   private static int column(StructType schema, String name, String role, boolean required) {

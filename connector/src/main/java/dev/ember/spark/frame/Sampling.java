@@ -8,6 +8,8 @@ import dev.ember.engine.api.SamplingParams;
 /**
  * The job-wide sampling defaults; per-row option columns override them row by row. Kept apart
  * from the engine's {@link SamplingParams} because that record is not Serializable.
+ *
+ * @param logprobs top alternatives reported per generated token; -1 reports nothing
  */
 public record Sampling(
     int maxTokens,
@@ -17,16 +19,17 @@ public record Sampling(
     float minP,
     float repetitionPenalty,
     long seed,
-    List<String> stop)
+    List<String> stop,
+    int logprobs)
     implements Serializable {
 
   public Sampling {
     stop = stop == null ? List.of() : List.copyOf(stop);
   }
 
-  /** Greedy decoding of up to 128 tokens. */
+  /** Greedy decoding of up to 128 tokens, no log-probs. */
   public static Sampling defaults() {
-    return new Sampling(128, 0f, 0, 1f, 0f, 1f, 0L, List.of());
+    return new Sampling(128, 0f, 0, 1f, 0f, 1f, 0L, List.of(), -1);
   }
 
   /** The engine's parameters; throws IllegalArgumentException for invalid values. */
@@ -39,10 +42,47 @@ public record Sampling(
         .minP(minP)
         .repetitionPenalty(repetitionPenalty)
         .seed(seed)
-        .stop(stop);
+        .stop(stop)
+        .logprobs(logprobs);
   }
 
   void validate() {
     toBuilder().build();
+  }
+
+  public Sampling withMaxTokens(int v) {
+    return new Sampling(v, temperature, topK, topP, minP, repetitionPenalty, seed, stop, logprobs);
+  }
+
+  public Sampling withTemperature(float v) {
+    return new Sampling(maxTokens, v, topK, topP, minP, repetitionPenalty, seed, stop, logprobs);
+  }
+
+  public Sampling withTopK(int v) {
+    return new Sampling(maxTokens, temperature, v, topP, minP, repetitionPenalty, seed, stop, logprobs);
+  }
+
+  public Sampling withTopP(float v) {
+    return new Sampling(maxTokens, temperature, topK, v, minP, repetitionPenalty, seed, stop, logprobs);
+  }
+
+  public Sampling withMinP(float v) {
+    return new Sampling(maxTokens, temperature, topK, topP, v, repetitionPenalty, seed, stop, logprobs);
+  }
+
+  public Sampling withRepetitionPenalty(float v) {
+    return new Sampling(maxTokens, temperature, topK, topP, minP, v, seed, stop, logprobs);
+  }
+
+  public Sampling withSeed(long v) {
+    return new Sampling(maxTokens, temperature, topK, topP, minP, repetitionPenalty, v, stop, logprobs);
+  }
+
+  public Sampling withStop(List<String> v) {
+    return new Sampling(maxTokens, temperature, topK, topP, minP, repetitionPenalty, seed, v, logprobs);
+  }
+
+  public Sampling withLogprobs(int v) {
+    return new Sampling(maxTokens, temperature, topK, topP, minP, repetitionPenalty, seed, stop, v);
   }
 }

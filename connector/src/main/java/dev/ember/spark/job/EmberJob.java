@@ -3,35 +3,48 @@ package dev.ember.spark.job;
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.count;
 import static org.apache.spark.sql.functions.sum;
-import static org.apache.spark.sql.functions.when;
 
 import java.net.InetAddress;
 import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
 import org.apache.spark.sql.DataFrameReader;
 import org.apache.spark.sql.DataFrameWriter;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SaveMode;
 import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.types.StructType;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import dev.ember.spark.ResultColumns;
 import dev.ember.spark.frame.Ember;
+import dev.ember.spark.frame.EmberAccumulators;
 import dev.ember.spark.frame.EmberOptions;
+import dev.ember.spark.frame.Task;
 
 /**
  * The generic batch job for {@code spark-submit}: reads prompts, runs generate, score or classify
- * on every executor's shared engine, writes the input columns plus the result columns, and prints
- * one summary line ({@code EMBER_JOB rows=... tokens_per_s=...}) computed from the written output,
- * so the model never runs twice.
+ * on every executor's shared engine, writes the input columns plus the result struct, logs a
+ * progress line every {@code --progress-seconds}, and prints one summary line
+ * ({@code EMBER_JOB rows=... tokens_per_s=... status=ok}) computed from the written output, so
+ * the model never runs twice. Exit codes: 0 ok, 2 bad arguments or input (one line on stderr),
+ * 3 too many rows failed ({@code --max-error-fraction}; a run where every row failed always does)
+ * or a row failed under {@code --fail-on-error}.
  *
  * <pre>
- * spark-submit --class dev.ember.spark.job.EmberJob ember-connector.jar \
+ * spark-submit --class dev.ember.spark.job.EmberJob ember-spark-assembly-0.1.0-SNAPSHOT.jar \
  *   --model hdfs:///models/stories260K.gguf --input prompts.jsonl --output out/ --max-tokens 64
  * </pre>
  */
 public final class EmberJob {
-  private static final String ROW_ORDER = "__ember_row_order";
+  private static final Logger LOG = LoggerFactory.getLogger(EmberJob.class);
 
   private EmberJob() {}
 
@@ -40,7 +53,7 @@ public final class EmberJob {
     try {
       job = JobArgs.parse(args);
     } catch (IllegalArgumentException e) {
-      System.err.println("EmberJob: " + e.getMessage());
+      System.err.println("EmberJob: " + e.getMessage().replaceFirst("^Ember: ", ""));
       System.err.print(JobArgs.USAGE);
       System.exit(2);
       return;
@@ -48,17 +61,44 @@ public final class EmberJob {
     SparkSession spark = session(job);
     int status = 0;
     try {
-      System.out.println(run(spark, job).line());
+      Summary summary = run(spark, job);
+      System.out.println(summary.line());
+      if (summary.failure() != null) {
+        System.err.println("EmberJob: failed: " + summary.failure());
+        status = 3;
+      }
     } catch (IllegalArgumentException e) {
-      // Driver-side checks (model path, options, columns): one clear line, not a stack trace.
-      System.err.println("EmberJob: " + e.getMessage());
+      // Driver-side checks (model path, options, columns, output): one clear line, not a stack trace.
+      System.err.println("EmberJob: " + e.getMessage().replaceFirst("^Ember: ", ""));
       status = 2;
+    } catch (RuntimeException e) {
+      String rowFailure = rowFailure(e);
+      if (rowFailure == null) {
+        throw e;
+      }
+      System.out.println("EMBER_JOB task=" + job.task() + " status=failed");
+      System.err.println("EmberJob: " + rowFailure);
+      status = 3;
     } finally {
       spark.stop();
     }
     if (status != 0) {
       System.exit(status);
     }
+  }
+
+  /** The failOnError message inside a Spark job failure, or null when it is some other failure. */
+  static String rowFailure(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      String m = String.valueOf(t.getMessage());
+      int at = m.indexOf("Ember: row ");
+      if (at >= 0) {
+        String line = m.substring(at + "Ember: ".length());
+        int end = line.indexOf('\n');
+        return end < 0 ? line : line.substring(0, end);
+      }
+    }
+    return null;
   }
 
   static SparkSession session(JobArgs job) {
@@ -78,91 +118,138 @@ public final class EmberJob {
 
   /** Runs the job on an existing session and returns its summary. */
   static Summary run(SparkSession spark, JobArgs job) {
-    Dataset<Row> input = read(spark, job);
+    // Session conf (spark.ember.*, e.g. from spark-defaults.conf) under the flags.
+    EmberOptions opts = job.options(scala.jdk.javaapi.CollectionConverters.asJava(spark.conf().getAll()));
+    boolean exists = outputExists(spark, job.output());
+    if (exists && !job.overwrite() && !job.resume()) {
+      throw new IllegalArgumentException(
+          "output " + job.output() + " already exists; pass --overwrite to replace it or --resume --id-column C to complete it");
+    }
+    Dataset<Row> input = read(spark, job, opts);
+    long skipped = 0;
+    if (job.resume() && exists) {
+      Dataset<Row> done = readOutput(spark, job, null).select(col(opts.idColumn()).as("__ember_done_id")).distinct();
+      long before = input.count();
+      input = input.join(done, input.col(opts.idColumn()).equalTo(done.col("__ember_done_id")), "left_anti");
+      skipped = before - input.count();
+      LOG.info("Ember: --resume: {} rows already in {}, {} to run", skipped, job.output(), before - skipped);
+    }
     if (job.partitions() > 0) {
       input = input.repartition(job.partitions());
-    } else {
-      // A prompt file below the split size reads as one partition, which would put the whole job
-      // on one executor; spread it over every core of the cluster at least. Split it into
-      // contiguous ranges rather than round-robin, so neighbouring prompts (which often share a
-      // prefix) stay together for the engines' prefix caches.
-      int cores = spark.sparkContext().defaultParallelism();
-      if (input.rdd().getNumPartitions() < cores) {
-        input =
-            input
-                .withColumn(ROW_ORDER, org.apache.spark.sql.functions.monotonically_increasing_id())
-                .repartitionByRange(cores, col(ROW_ORDER))
-                .sortWithinPartitions(ROW_ORDER)
-                .drop(ROW_ORDER);
+    }
+    Task task = Task.named(job.task(), job.labels());
+    EmberAccumulators metrics = EmberAccumulators.register(spark.sparkContext(), task.name());
+    Dataset<Row> output = Ember.run(input, task, opts, metrics);
+    long total = job.progressSeconds() > 0 ? input.count() : -1;
+    ScheduledExecutorService progress = progress(metrics, total, job.progressSeconds());
+    long start = System.nanoTime();
+    try {
+      // The committer's algorithm 2 publishes each task's file when the task commits, so a killed
+      // job keeps every finished partition and --resume recomputes only those in flight.
+      spark.sparkContext().hadoopConfiguration().set("mapreduce.fileoutputcommitter.algorithm.version", "2");
+      SaveMode mode = job.resume() ? SaveMode.Append : job.overwrite() ? SaveMode.Overwrite : SaveMode.ErrorIfExists;
+      DataFrameWriter<Row> writer = output.write().mode(mode);
+      if (job.outputFormat().equals("parquet")) {
+        writer.parquet(job.output());
+      } else {
+        // Keep null fields, so every JSON line carries every field (error: null on success).
+        writer.option("ignoreNullFields", "false").json(job.output());
+      }
+    } finally {
+      if (progress != null) {
+        progress.shutdownNow();
       }
     }
-    EmberOptions opts = job.options();
-    Dataset<Row> output =
-        switch (job.task()) {
-          case "generate" -> Ember.generate(input, opts);
-          case "score" -> Ember.score(input, opts);
-          case "classify" -> Ember.classify(input, job.labels(), opts);
-          default -> throw new IllegalArgumentException("unknown task " + job.task());
-        };
-    long start = System.nanoTime();
-    DataFrameWriter<Row> writer = output.write().mode(job.overwrite() ? SaveMode.Overwrite : SaveMode.ErrorIfExists);
-    if (job.outputFormat().equals("parquet")) {
-      writer.parquet(job.output());
-    } else {
-      // Keep null fields, so every JSON line carries every column (error: null on success).
-      writer.option("ignoreNullFields", "false").json(job.output());
-    }
     double seconds = (System.nanoTime() - start) / 1e9;
-    return summarize(spark, job, output.schema(), seconds);
+    if (progress != null) {
+      LOG.info(metrics.progress(total));
+    }
+    return summarize(spark, job, opts, output.schema(), seconds, skipped, metrics.rows());
   }
 
-  private static Dataset<Row> read(SparkSession spark, JobArgs job) {
+  private static ScheduledExecutorService progress(EmberAccumulators metrics, long total, int seconds) {
+    if (seconds <= 0) {
+      return null;
+    }
+    ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
+      Thread t = new Thread(r, "ember-progress");
+      t.setDaemon(true);
+      return t;
+    });
+    timer.scheduleAtFixedRate(() -> LOG.info(metrics.progress(total)), seconds, seconds, TimeUnit.SECONDS);
+    return timer;
+  }
+
+  private static boolean outputExists(SparkSession spark, String output) {
+    try {
+      Path path = new Path(output);
+      FileSystem fs = path.getFileSystem(spark.sparkContext().hadoopConfiguration());
+      return fs.exists(path);
+    } catch (java.io.IOException e) {
+      throw new IllegalArgumentException("cannot check output " + output + ": " + e.getMessage(), e);
+    }
+  }
+
+  private static Dataset<Row> read(SparkSession spark, JobArgs job, EmberOptions opts) {
     DataFrameReader reader = spark.read();
+    if (!outputExists(spark, job.input())) {
+      throw new IllegalArgumentException("input not found: " + job.input());
+    }
     return switch (job.inputFormat()) {
       case "json" -> reader.json(job.input());
       case "parquet" -> reader.parquet(job.input());
       case "csv" -> reader.option("header", "true").option("inferSchema", "true").csv(job.input());
       // One prompt per line; the line becomes the prompt column.
-      case "text" -> reader.text(job.input()).withColumnRenamed("value", job.options().promptColumn());
+      case "text" -> reader.text(job.input()).withColumnRenamed("value", opts.promptColumn());
       default -> throw new IllegalArgumentException("unknown input format " + job.inputFormat());
     };
   }
 
-  private static Summary summarize(SparkSession spark, JobArgs job, org.apache.spark.sql.types.StructType schema, double seconds) {
-    Dataset<Row> written =
-        job.outputFormat().equals("parquet")
-            ? spark.read().parquet(job.output())
-            : spark.read().schema(schema).json(job.output());
+  private static Dataset<Row> readOutput(SparkSession spark, JobArgs job, StructType schema) {
+    if (job.outputFormat().equals("parquet")) {
+      return spark.read().parquet(job.output());
+    }
+    DataFrameReader reader = spark.read();
+    return (schema == null ? reader : reader.schema(schema)).json(job.output());
+  }
+
+  private static Summary summarize(
+      SparkSession spark, JobArgs job, EmberOptions opts, StructType schema, double seconds, long skipped, long computed) {
+    Dataset<Row> written = readOutput(spark, job, schema);
+    String p = opts.output().flattened() ? opts.output().flattenPrefix() : opts.output().column() + ".";
     Row totals;
     if (job.task().equals("generate")) {
       totals =
           written
               .agg(
                   count("*"),
-                  sum(when(col(ResultColumns.ERROR).isNotNull(), 1).otherwise(0)),
-                  sum(col(ResultColumns.PROMPT_TOKENS)),
-                  sum(col(ResultColumns.COMPLETION_TOKENS)),
-                  sum(col(ResultColumns.CACHED_PROMPT_TOKENS)))
+                  count(col(p + ResultColumns.ERROR)),
+                  sum(col(p + ResultColumns.PROMPT_TOKENS)),
+                  sum(col(p + ResultColumns.COMPLETION_TOKENS)),
+                  sum(col(p + ResultColumns.CACHED_PROMPT_TOKENS)))
               .first();
     } else {
-      totals = written.agg(count("*"), sum(when(col(ResultColumns.ERROR).isNotNull(), 1).otherwise(0))).first();
+      totals = written.agg(count("*"), count(col(p + ResultColumns.ERROR))).first();
     }
+    long rows = totals.getLong(0);
+    long errors = number(totals.get(1));
     long promptTokens = totals.size() > 2 ? number(totals.get(2)) : 0;
     long completionTokens = totals.size() > 3 ? number(totals.get(3)) : 0;
     long cachedTokens = totals.size() > 4 ? number(totals.get(4)) : 0;
+    String failure = opts.errors().verdict(rows, errors);
     return new Summary(
-        job.task(), spark.sparkContext().master(), totals.getLong(0), number(totals.get(1)), promptTokens, cachedTokens,
-        completionTokens, seconds);
+        job.task(), spark.sparkContext().master(), rows, errors, promptTokens, cachedTokens, completionTokens, seconds, skipped,
+        computed, failure);
   }
 
   private static long number(Object value) {
     return value == null ? 0 : ((Number) value).longValue();
   }
 
-  /** What the job did, as one greppable line. */
+  /** What the job did, as one greppable line; {@code failure} is why it failed, or null. */
   record Summary(
       String task, String master, long rows, long errors, long promptTokens, long cachedPromptTokens, long completionTokens,
-      double seconds) {
+      double seconds, long resumedRows, long computedRows, String failure) {
     /** Share of prompt tokens served from the engines' prefix caches. */
     double prefixHitRate() {
       return promptTokens == 0 ? 0 : (double) cachedPromptTokens / promptTokens;
@@ -172,9 +259,10 @@ public final class EmberJob {
       return String.format(
           Locale.ROOT,
           "EMBER_JOB task=%s master=%s rows=%d errors=%d prompt_tokens=%d cached_prompt_tokens=%d prefix_hit_rate=%.3f"
-              + " completion_tokens=%d seconds=%.3f rows_per_s=%.1f tokens_per_s=%.1f",
+              + " completion_tokens=%d seconds=%.3f rows_per_s=%.1f tokens_per_s=%.1f resumed_rows=%d computed_rows=%d status=%s",
           task, master, rows, errors, promptTokens, cachedPromptTokens, prefixHitRate(), completionTokens, seconds,
-          seconds > 0 ? rows / seconds : 0, seconds > 0 ? (promptTokens + completionTokens) / seconds : 0);
+          seconds > 0 ? computedRows / seconds : 0, seconds > 0 ? (promptTokens + completionTokens) / seconds : 0,
+          resumedRows, computedRows, failure == null ? "ok" : "failed");
     }
   }
 }

@@ -1,16 +1,23 @@
 package dev.ember.spark.job;
 
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Set;
 
-import dev.ember.spark.frame.ChatColumns;
 import dev.ember.spark.frame.EmberOptions;
+import dev.ember.spark.frame.OptionRegistry;
+import dev.ember.spark.frame.OptionRegistry.Spec;
+import dev.ember.spark.frame.OptionRegistry.Spelling;
 
 /**
- * The job's command line. Unknown flags and missing values are errors, reported with the usage,
- * before any Spark session starts.
+ * The job's command line: every flag is an {@link OptionRegistry} option in kebab-case
+ * ({@code --max-tokens}); boolean options are bare flags ({@code --overwrite}). Unknown flags
+ * (with the closest valid one) and missing values are errors, reported before any Spark session
+ * starts. The engine and sampling options are applied over the session conf's
+ * {@code spark.ember.*} settings ({@link #options(Map)}).
  */
 record JobArgs(
     String task,
@@ -19,116 +26,107 @@ record JobArgs(
     String output,
     String outputFormat,
     boolean overwrite,
+    boolean resume,
     String master,
     int partitions,
+    int progressSeconds,
     List<String> labels,
+    Map<String, List<String>> flags,
     EmberOptions options) {
 
   static final Set<String> TASKS = Set.of("generate", "score", "classify");
   static final Set<String> INPUT_FORMATS = Set.of("json", "text", "parquet", "csv");
   static final Set<String> OUTPUT_FORMATS = Set.of("json", "parquet");
 
-  static final String USAGE =
-      """
-      usage: EmberJob --model PATH --input PATH --output PATH [options]
-        --task generate|score|classify   what to run (default generate)
-        --model URI                      GGUF file or HF directory on any Hadoop FileSystem
-        --model-sha256 HEX               fail unless the model file has this SHA-256
-        --input PATH                     prompts
-        --input-format json|text|parquet|csv   (default: from the input's extension, else json)
-        --prompt-column NAME             column holding the prompt (default prompt; text input: each line)
-        --output PATH                    where results go (input columns plus result columns)
-        --output-format json|parquet     (default json)
-        --overwrite                      replace an existing output
-        --master URL                     Spark master (default: spark-submit's, else local[2])
-        --partitions N                   repartition the input into N partitions first
-                                         (default: at least one per core of the cluster)
-        --labels A,B,...                 classify: candidate continuations, comma-separated, kept verbatim
-        --max-tokens N  --temperature T  --top-k K  --top-p P  --seed S  --stop STRING (repeatable)
-        --threads N  --context-length N  --max-sequences N  --max-batch-tokens N  --inflight-per-task N
-        --kv-cache-bytes N
-        --prefix-partitioning            group rows sharing a prompt prefix (range partition + sort by prompt)
-        --messages-column C              prompts from a column of {role, content} messages, through the model's chat template
-        --system-column C --user-column C  prompts from system and user columns, through the chat template
-      """;
+  static final String USAGE = usage();
 
-  static JobArgs parse(String... args) {
-    String task = "generate";
-    String input = null;
-    String inputFormat = null;
-    String output = null;
-    String outputFormat = "json";
-    boolean overwrite = false;
-    String master = null;
-    int partitions = 0;
-    List<String> labels = new ArrayList<>();
-    List<String> stop = new ArrayList<>();
-    String model = null;
-    EmberOptions opts = EmberOptions.model("unset");
-    for (int i = 0; i < args.length; i++) {
-      String flag = args[i];
-      if (flag.equals("--overwrite")) {
-        overwrite = true;
-        continue;
-      }
-      if (flag.equals("--prefix-partitioning")) {
-        opts = opts.withPrefixPartitioning(0);
-        continue;
-      }
-      if (i + 1 >= args.length) {
-        throw new IllegalArgumentException("missing value for " + flag);
-      }
-      String value = args[++i];
-      switch (flag) {
-        case "--task" -> task = oneOf(flag, value.toLowerCase(Locale.ROOT), TASKS);
-        case "--model" -> model = value;
-        case "--model-sha256" -> opts = opts.withModelSha256(value);
-        case "--input" -> input = value;
-        case "--input-format" -> inputFormat = oneOf(flag, value.toLowerCase(Locale.ROOT), INPUT_FORMATS);
-        case "--prompt-column" -> opts = opts.withPromptColumn(value);
-        case "--messages-column" -> opts = opts.withChatMessages(value);
-        case "--system-column" -> opts = opts.withChat(new ChatColumns(null, value, opts.chat().user()));
-        case "--user-column" -> opts = opts.withChat(new ChatColumns(null, opts.chat().system(), value));
-        case "--output" -> output = value;
-        case "--output-format" -> outputFormat = oneOf(flag, value.toLowerCase(Locale.ROOT), OUTPUT_FORMATS);
-        case "--master" -> master = value;
-        case "--partitions" -> partitions = integer(flag, value);
-        case "--labels" -> labels.addAll(List.of(value.split(",", -1)));
-        case "--max-tokens" -> opts = opts.withMaxTokens(integer(flag, value));
-        case "--temperature" -> opts = opts.withTemperature(number(flag, value));
-        case "--top-k" -> opts = opts.withTopK(integer(flag, value));
-        case "--top-p" -> opts = opts.withTopP(number(flag, value));
-        case "--seed" -> opts = opts.withSeed(longInteger(flag, value));
-        case "--stop" -> stop.add(value);
-        case "--threads" -> opts = opts.withThreads(integer(flag, value));
-        case "--context-length" -> opts = opts.withContextLength(integer(flag, value));
-        case "--max-sequences" -> opts = opts.withMaxSequences(integer(flag, value));
-        case "--max-batch-tokens" -> opts = opts.withEngine(opts.engine().withMaxBatchTokens(integer(flag, value)));
-        case "--inflight-per-task" -> opts = opts.withInflightPerTask(integer(flag, value));
-        case "--kv-cache-bytes" -> opts = opts.withKvCacheBytes(longInteger(flag, value));
-        default -> throw new IllegalArgumentException("unknown flag " + flag);
+  private static String usage() {
+    StringBuilder b = new StringBuilder("usage: EmberJob --model PATH --input PATH --output PATH [options]\n");
+    for (Spec s : OptionRegistry.all()) {
+      if (OptionRegistry.JOB_SCOPES.contains(s.scope())) {
+        String flag = s.type().equals("boolean") ? s.flag() : s.flag() + " " + s.type().toUpperCase(Locale.ROOT);
+        b.append(String.format(Locale.ROOT, "  %-28s %s%n", flag, s.doc()));
       }
     }
-    require("--model", model);
+    return b.toString();
+  }
+
+  static JobArgs parse(String... args) {
+    Map<String, List<String>> flags = new LinkedHashMap<>();
+    for (int i = 0; i < args.length; i++) {
+      String flag = args[i];
+      if (!flag.startsWith("--")) {
+        throw new IllegalArgumentException("unexpected argument " + flag + " (flags start with --)");
+      }
+      Spec spec = OptionRegistry.require(flag, Spelling.FLAG, "flag", OptionRegistry.JOB_SCOPES);
+      String value;
+      if (spec.type().equals("boolean")) {
+        value = "true";
+      } else {
+        if (i + 1 >= args.length) {
+          throw new IllegalArgumentException("missing value for " + flag);
+        }
+        value = args[++i];
+      }
+      List<String> values = flags.computeIfAbsent(flag, k -> new ArrayList<>());
+      if (!spec.name().equals("stop")) {
+        values.clear(); // the last one wins; only --stop repeats
+      }
+      values.add(value);
+    }
+    EmberOptions opts = options(flags, Map.of()); // value errors first, before what is missing
+    String task = oneOf("--task", one(flags, "--task", "generate").toLowerCase(Locale.ROOT), TASKS);
+    String input = one(flags, "--input", null);
+    String output = one(flags, "--output", null);
+    require("--model", one(flags, "--model", null));
     require("--input", input);
     require("--output", output);
+    String inputFormat = one(flags, "--input-format", null);
+    inputFormat = inputFormat == null ? formatFromExtension(input) : oneOf("--input-format", inputFormat.toLowerCase(Locale.ROOT), INPUT_FORMATS);
+    String outputFormat = oneOf("--output-format", one(flags, "--output-format", "json").toLowerCase(Locale.ROOT), OUTPUT_FORMATS);
+    List<String> labels = flags.containsKey("--labels") ? OptionRegistry.list(one(flags, "--labels", "")) : List.of();
     if (task.equals("classify") && labels.isEmpty()) {
       throw new IllegalArgumentException("--task classify needs --labels");
     }
     if (!task.equals("classify") && !labels.isEmpty()) {
       throw new IllegalArgumentException("--labels only applies to --task classify");
     }
-    if (inputFormat == null) {
-      inputFormat = formatFromExtension(input);
+    boolean overwrite = flags.containsKey("--overwrite");
+    boolean resume = flags.containsKey("--resume");
+    if (overwrite && resume) {
+      throw new IllegalArgumentException("--overwrite and --resume exclude each other");
     }
-    if (!stop.isEmpty()) {
-      opts = opts.withStop(stop);
+    int partitions = integer("--partitions", one(flags, "--partitions", "0"));
+    int progress = integer("--progress-seconds", one(flags, "--progress-seconds", "10"));
+    if (resume && opts.idColumn() == null) {
+      throw new IllegalArgumentException("--resume needs --id-column, the column that identifies a row");
     }
-    opts =
-        new EmberOptions(
-            model, opts.modelSha256(), opts.promptColumn(), opts.engine(), opts.sampling(), opts.rowOptions(), opts.inflightPerTask(), opts.prefix(), opts.chat());
-    opts.validate();
-    return new JobArgs(task, input, inputFormat, output, outputFormat, overwrite, master, partitions, List.copyOf(labels), opts);
+    return new JobArgs(
+        task, input, inputFormat, output, outputFormat, overwrite, resume, one(flags, "--master", null), partitions, progress,
+        labels, flags, opts);
+  }
+
+  /** The options over a session conf: defaults, then {@code spark.ember.*}, then the flags. */
+  EmberOptions options(Map<String, String> sessionConf) {
+    return options(flags, sessionConf);
+  }
+
+  private static EmberOptions options(Map<String, List<String>> flags, Map<String, String> sessionConf) {
+    EmberOptions opts = EmberOptions.model("unset");
+    opts = OptionRegistry.applySingle(
+        opts, OptionRegistry.fromSessionConf(sessionConf), Spelling.API, "session conf key", OptionRegistry.API_SCOPES);
+    opts = OptionRegistry.apply(opts, flags, Spelling.FLAG, "flag", OptionRegistry.JOB_SCOPES);
+    try {
+      opts.validate();
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException(e.getMessage().replaceFirst("^Ember: ", ""), e);
+    }
+    return opts;
+  }
+
+  private static String one(Map<String, List<String>> flags, String flag, String fallback) {
+    List<String> v = flags.get(flag);
+    return v == null || v.isEmpty() ? fallback : v.get(v.size() - 1);
   }
 
   private static String formatFromExtension(String path) {
@@ -161,22 +159,6 @@ record JobArgs(
       return Integer.parseInt(value.trim());
     } catch (NumberFormatException e) {
       throw new IllegalArgumentException(flag + " needs an integer, got " + value);
-    }
-  }
-
-  private static long longInteger(String flag, String value) {
-    try {
-      return Long.parseLong(value.trim());
-    } catch (NumberFormatException e) {
-      throw new IllegalArgumentException(flag + " needs an integer, got " + value);
-    }
-  }
-
-  private static float number(String flag, String value) {
-    try {
-      return Float.parseFloat(value.trim());
-    } catch (NumberFormatException e) {
-      throw new IllegalArgumentException(flag + " needs a number, got " + value);
     }
   }
 }

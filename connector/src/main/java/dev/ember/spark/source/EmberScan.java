@@ -34,7 +34,7 @@ final class EmberScan implements Scan, Batch {
 
   @Override
   public String description() {
-    return "EmberScan(task=" + options.task() + ", model=" + options.ember().model() + ", path=" + options.path()
+    return "EmberScan(task=" + options.task().name() + ", model=" + options.ember().model() + ", path=" + options.path()
         + ", partitions=" + plan.splits().size() + ")";
   }
 
@@ -68,7 +68,8 @@ final class EmberScan implements Scan, Batch {
     ReaderContext ctx =
         new ReaderContext(
             options.task(),
-            options.format().equals("json"),
+            options.ember().errors(),
+            options.ember().output(),
             lines,
             requests,
             outputSchema,

@@ -9,11 +9,10 @@ import org.apache.spark.sql.connector.read.ScanBuilder;
 import org.apache.spark.sql.types.StructType;
 import org.apache.spark.sql.util.CaseInsensitiveStringMap;
 
-import dev.ember.spark.ResultColumns;
 import dev.ember.spark.frame.ModelPreflight;
 import dev.ember.spark.frame.RowRequests;
 
-/** A prompt dataset seen through the model: its columns plus the task's result columns. */
+/** A prompt dataset seen through the model: its columns plus the task's result struct. */
 final class EmberTable implements SupportsRead {
   private final SourceOptions options;
   private final PromptLines lines;
@@ -22,21 +21,22 @@ final class EmberTable implements SupportsRead {
 
   EmberTable(CaseInsensitiveStringMap map) {
     var spark = SparkSession.active();
-    this.options = StagedInput.asJsonLines(SourceOptions.parse(map), spark, map.getBoolean("header", true), map.get("stagingDir"));
+    SourceOptions parsed = SourceOptions.parse(map, scala.jdk.javaapi.CollectionConverters.asJava(spark.conf().getAll()));
+    this.options = StagedInput.asJsonLines(parsed, spark, map.getBoolean("header", true));
     var conf = spark.sparkContext().hadoopConfiguration();
     ModelPreflight.check(options.ember().model(), conf);
     boolean json = options.format().equals("json");
-    int maxTokens = options.task().equals("generate") ? options.ember().sampling().maxTokens() : 0;
+    int maxTokens = options.task().name().equals("generate") ? options.ember().sampling().maxTokens() : 0;
     this.plan = SplitPlanner.plan(options.path(), conf, options.partitionTokens(), maxTokens);
     StructType input = PromptLines.infer(json, options.ember().promptColumn(), plan.sample());
-    new RowRequests(input, options.ember()); // fails fast on mistyped option columns
+    new RowRequests(input, options.ember()); // fails fast on missing or mistyped columns
     this.lines = new PromptLines(json, input);
-    this.schema = ResultColumns.append(input, options.task().equals("score") ? ResultColumns.SCORE : ResultColumns.GENERATE);
+    this.schema = options.ember().output().schema(input, options.task().resultType());
   }
 
   @Override
   public String name() {
-    return "ember(" + options.path() + ")";
+    return "ember(" + (options.path()) + ")";
   }
 
   @Override

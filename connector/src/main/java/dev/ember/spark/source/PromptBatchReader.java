@@ -6,26 +6,22 @@ import java.io.InputStreamReader;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.util.Iterator;
-import java.util.concurrent.CompletableFuture;
 
 import org.apache.arrow.memory.BufferAllocator;
 import org.apache.arrow.memory.RootAllocator;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FSDataInputStream;
 import org.apache.hadoop.fs.Path;
-import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.connector.metric.CustomTaskMetric;
 import org.apache.spark.sql.connector.read.PartitionReader;
 import org.apache.spark.sql.vectorized.ColumnarBatch;
 
 import dev.ember.engine.api.Engine;
-import dev.ember.engine.api.ScoreResult;
-import dev.ember.spark.ResultColumns;
 import dev.ember.spark.arrow.ArrowBatchWriter;
 import dev.ember.spark.executor.EngineLease;
-import dev.ember.spark.frame.OrderedPipeline;
-import dev.ember.spark.frame.RowRequests;
+import dev.ember.spark.frame.RowPipeline;
+import dev.ember.spark.frame.Task;
 
 /**
  * Reads one split's prompt lines, runs them on the executor's shared engine (keeping a window of
@@ -33,8 +29,6 @@ import dev.ember.spark.frame.RowRequests;
  * returns is valid until the next {@link #next()}; the vectors are reused.
  */
 final class PromptBatchReader implements PartitionReader<ColumnarBatch> {
-  /** One output row before it is written to Arrow. */
-  private record Output(Object[] input, Object[] results) {}
 
   private final PromptSplit split;
   private final ReaderContext ctx;
@@ -42,13 +36,12 @@ final class PromptBatchReader implements PartitionReader<ColumnarBatch> {
   private final EngineLease lease;
   private final BufferAllocator allocator;
   private final ArrowBatchWriter writer;
-  private final Iterator<Output> outputs;
+  private final Iterator<RowPipeline.Outcome<Object[]>> outputs;
   private final long startNanos = System.nanoTime();
   private long promptTokens;
   private long cachedTokens;
   private long completionTokens;
   private long errorRows;
-  private long rowIndex;
 
   PromptBatchReader(PromptSplit split, ReaderContext ctx) {
     this.split = split;
@@ -58,11 +51,20 @@ final class PromptBatchReader implements PartitionReader<ColumnarBatch> {
     this.allocator = new RootAllocator();
     this.writer = new ArrowBatchWriter(ctx.outputSchema(), allocator);
     Engine engine = lease.engine();
-    Iterator<String> input = lineIterator();
+    Iterator<String> lineIt = lineIterator();
+    Iterator<Object[]> values = new Iterator<>() {
+      @Override
+      public boolean hasNext() {
+        return lineIt.hasNext();
+      }
+
+      @Override
+      public Object[] next() {
+        return ctx.lines().values(lineIt.next());
+      }
+    };
     this.outputs =
-        ctx.task().equals("score")
-            ? new OrderedPipeline<>(input, 1, line -> CompletableFuture.completedFuture(score(engine, line)))
-            : new OrderedPipeline<>(input, ctx.window(), line -> generate(engine, line));
+        RowPipeline.run(values, RowFactory::create, engine, ctx.requests(), ctx.task(), ctx.window(), ctx.errors(), this::count);
   }
 
   private static BufferedReader open(PromptSplit split, Configuration conf) {
@@ -120,7 +122,7 @@ final class PromptBatchReader implements PartitionReader<ColumnarBatch> {
           String line;
           do {
             line = lines.readLine();
-          } while (line != null && ctx.json() && line.isBlank()); // JSON Lines skips blank lines
+          } while (line != null && ctx.lines().json() && line.isBlank()); // JSON Lines skips blank lines
           return line;
         } catch (IOException e) {
           throw new UncheckedIOException("Ember: cannot read " + split.path(), e);
@@ -141,54 +143,22 @@ final class PromptBatchReader implements PartitionReader<ColumnarBatch> {
     };
   }
 
-  private CompletableFuture<Output> generate(Engine engine, String line) {
-    Object[] input = ctx.lines().values(line);
-    Row row = RowFactory.create(input);
-    RowRequests.Prepared prepared = ctx.requests().prepare(row, split.path() + ":" + split.start() + "-" + rowIndex++);
-    if (prepared.error() != null) {
-      return CompletableFuture.completedFuture(new Output(input, ResultColumns.generateError(prepared.error(), 0)));
-    }
-    return engine
-        .submit(prepared.request())
-        .handle((r, failure) -> new Output(input, failure == null ? ResultColumns.generate(r) : ResultColumns.generateError(String.valueOf(failure.getMessage()), 0)));
-  }
-
-  private Output score(Engine engine, String line) {
-    Object[] input = ctx.lines().values(line);
-    String text = ctx.requests().prompt(RowFactory.create(input));
-    String problem = RowRequests.checkPrompt(text);
-    if (problem != null) {
-      return new Output(input, ResultColumns.scoreError(problem, 0));
-    }
-    long start = System.nanoTime();
-    try {
-      ScoreResult s = engine.score(text);
-      return new Output(input, ResultColumns.score(s, System.nanoTime() - start));
-    } catch (RuntimeException e) {
-      return new Output(input, ResultColumns.scoreError(String.valueOf(e.getMessage()), System.nanoTime() - start));
-    }
-  }
-
   @Override
   public boolean next() {
     writer.reset();
     while (writer.rows() < ctx.batchRows() && outputs.hasNext()) {
-      Output out = outputs.next();
-      count(out.results());
-      writer.append(out.input(), out.results());
+      RowPipeline.Outcome<Object[]> out = outputs.next();
+      writer.append(ctx.layout().values(out.input(), out.results()));
     }
     return writer.rows() > 0;
   }
 
-  private void count(Object[] results) {
-    if (ctx.task().equals("generate")) {
-      promptTokens += (Integer) results[2];
-      cachedTokens += (Integer) results[3];
-      completionTokens += (Integer) results[4];
-      if (results[6] != null) errorRows++;
-    } else {
-      promptTokens += (Integer) results[2];
-      if (results[4] != null) errorRows++;
+  private void count(Task.RowCounts c) {
+    promptTokens += c.promptTokens();
+    cachedTokens += c.cachedPromptTokens();
+    completionTokens += c.completionTokens();
+    if (c.error()) {
+      errorRows++;
     }
   }
 

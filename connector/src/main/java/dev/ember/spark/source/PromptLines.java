@@ -36,6 +36,10 @@ final class PromptLines implements Serializable {
     return schema;
   }
 
+  boolean json() {
+    return json;
+  }
+
   /** The input schema: for JSON, the fields of the first lines, typed long, double, boolean or string. */
   static StructType infer(boolean json, String promptColumn, List<String> firstLines) {
     if (!json) {

@@ -7,12 +7,16 @@ import org.apache.spark.sql.types.StructType;
 
 import dev.ember.spark.executor.SerializableConfiguration;
 import dev.ember.spark.frame.EngineTarget;
+import dev.ember.spark.frame.ErrorPolicy;
+import dev.ember.spark.frame.OutputLayout;
+import dev.ember.spark.frame.Task;
 import dev.ember.spark.frame.RowRequests;
 
 /** Everything a reader needs on the executor, planned on the driver. */
 record ReaderContext(
-    String task,
-    boolean json,
+    Task task,
+    ErrorPolicy errors,
+    OutputLayout layout,
     PromptLines lines,
     RowRequests requests,
     StructType outputSchema,

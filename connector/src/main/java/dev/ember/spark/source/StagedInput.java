@@ -1,8 +1,9 @@
 package dev.ember.spark.source;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
+import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
 
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
@@ -12,38 +13,59 @@ import org.apache.spark.sql.SaveMode;
 import org.apache.spark.sql.SparkSession;
 
 /**
- * Parquet and CSV prompt datasets for {@code format("ember")}: the source plans and reads line by
- * line (partitions cut by estimated tokens at line ends), so a columnar or CSV input is first
- * rewritten as JSON Lines with Spark's own readers, once, on the input's file system. Prompt
- * files are small next to the inference they drive. The staged copy goes to the
- * {@code stagingDir} option (default: a hidden sibling of the input) and is deleted when the
- * driver's file system closes.
+ * Parquet, CSV and table inputs for {@code format("ember")}: the source plans and reads line by
+ * line (partitions cut by estimated tokens at line ends), so such an input is rewritten as JSON
+ * Lines with Spark's own readers first. The copy goes to a fresh temporary directory on the
+ * default file system ({@code spark.ember.stagingDir}, default {@code /tmp}: local in local mode,
+ * HDFS on a cluster, where executors can read it), never beside the input, which may be read-only.
+ * It is made once per input and session (Spark asks for the schema and the table separately) and
+ * deleted when the driver's file system closes.
  */
 final class StagedInput {
+  private record Staged(String path, java.util.List<String> columns) {}
+
+  private static final Map<String, Staged> STAGED = new ConcurrentHashMap<>();
+
   private StagedInput() {}
 
-  static SourceOptions asJsonLines(SourceOptions options, SparkSession spark, boolean csvHeader, String stagingDir) {
+  static SourceOptions asJsonLines(SourceOptions options, SparkSession spark, boolean csvHeader) {
     if (options.format().equals("json") || options.format().equals("text")) {
       return options;
     }
-    Path input = new Path(options.path());
-    Path staging = stagingDir != null
-        ? new Path(stagingDir, "ember-staging-" + UUID.randomUUID())
-        : new Path(input.getParent() == null ? input : input.getParent(), "_ember_staging_" + UUID.randomUUID());
-    Dataset<Row> rows = options.format().equals("parquet")
-        ? spark.read().parquet(options.path())
-        : spark.read().option("header", csvHeader).option("inferSchema", "true").csv(options.path());
-    if (!java.util.List.of(rows.columns()).contains(options.ember().promptColumn())) {
+    String key = spark.sparkContext().applicationId() + "|" + options.format() + "|" + options.path() + "|" + options.table() + "|" + csvHeader;
+    Staged staged = STAGED.computeIfAbsent(key, k -> stage(options, spark, csvHeader));
+    if (!options.ember().chat().enabled() && !staged.columns().contains(options.ember().promptColumn())) {
+      String source = options.table() != null ? "table " + options.table() : options.path();
       throw new IllegalArgumentException("Ember: prompt column '" + options.ember().promptColumn() + "' is not in "
-          + options.path() + "; columns are " + java.util.List.of(rows.columns()) + " (set option promptColumn)");
+          + source + "; columns are " + staged.columns() + " (set option promptColumn)");
     }
+    return options.withJsonLines(staged.path());
+  }
+
+  private static Staged stage(SourceOptions options, SparkSession spark, boolean csvHeader) {
+    String dir = spark.conf().get("spark.ember.stagingDir", "/tmp");
+    Path staging = new Path(dir, "ember-staging-" + UUID.randomUUID());
+    Dataset<Row> rows = switch (options.format()) {
+      case "parquet" -> spark.read().parquet(options.path());
+      case "table" -> spark.table(options.table());
+      default -> spark.read().option("header", csvHeader).option("inferSchema", "true").csv(options.path());
+    };
+    String source = options.table() != null ? "table " + options.table() : options.path();
     rows.write().mode(SaveMode.ErrorIfExists).option("ignoreNullFields", "false").json(staging.toString());
     try {
       FileSystem fs = staging.getFileSystem(spark.sparkContext().hadoopConfiguration());
       fs.deleteOnExit(staging);
     } catch (IOException e) {
-      throw new UncheckedIOException("Ember: cannot stage " + options.path(), e);
+      throw new IllegalArgumentException("Ember: cannot stage " + source + " in " + dir + ": " + e.getMessage(), e);
     }
-    return new SourceOptions(staging.toString(), "json", options.task(), options.ember(), options.partitionTokens(), options.batchRows());
+    return new Staged(fs(staging, spark), java.util.List.of(rows.columns()));
+  }
+
+  private static String fs(Path staging, SparkSession spark) {
+    try {
+      return staging.getFileSystem(spark.sparkContext().hadoopConfiguration()).makeQualified(staging).toString();
+    } catch (IOException e) {
+      return staging.toString();
+    }
   }
 }

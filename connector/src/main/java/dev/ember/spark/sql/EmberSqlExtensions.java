@@ -3,45 +3,59 @@ package dev.ember.spark.sql;
 import java.util.List;
 
 import org.apache.spark.api.java.JavaSparkContext;
-import org.apache.spark.sql.RuntimeConfig;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.SparkSessionExtensions;
 import org.apache.spark.sql.catalyst.FunctionIdentifier;
 import org.apache.spark.sql.catalyst.expressions.ApplyFunctionExpression;
 import org.apache.spark.sql.catalyst.expressions.Expression;
 import org.apache.spark.sql.catalyst.expressions.ExpressionInfo;
-import org.apache.spark.sql.connector.catalog.functions.ScalarFunction;
+import org.apache.spark.sql.catalyst.util.MapData;
+import org.apache.spark.sql.types.DataType;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.MapType;
 
 import dev.ember.spark.executor.SerializableConfiguration;
 import dev.ember.spark.frame.EmberOptions;
 import dev.ember.spark.frame.EngineTarget;
 import dev.ember.spark.frame.ModelPreflight;
+import dev.ember.spark.frame.OptionRegistry;
+import dev.ember.spark.frame.Task;
 
 import scala.Tuple3;
 import scala.runtime.AbstractFunction1;
 import scala.runtime.BoxedUnit;
 
 /**
- * {@code spark.sql.extensions=dev.ember.spark.sql.EmberSqlExtensions} registers
- * {@code ember_generate(prompt [, options map])}, {@code ember_score(text)} and
- * {@code ember_tokens(text)} in every session. The model and defaults come from the session
- * conf when a query is analysed: {@code spark.ember.model} (required), {@code spark.ember.maxTokens},
- * {@code spark.ember.temperature}, {@code spark.ember.threads}, {@code spark.ember.maxSequences}.
+ * {@code spark.sql.extensions=dev.ember.spark.sql.EmberSqlExtensions} registers, in every session:
  *
- * <p>Cost: these are row-at-a-time functions; each row waits for its own result, so an engine
- * batches at most one request per running task. For large jobs use {@code Ember.generate} or
- * {@code format("ember")}, which keep many requests of each task in flight.
+ * <ul>
+ *   <li>{@code ember_generate([model,] prompt [, map(option, value)])}: the generate result struct;
+ *   <li>{@code ember_score([model,] text)}: the score result struct;
+ *   <li>{@code ember_tokens(text)}: the number of tokens of the text.
+ * </ul>
  *
- * <p>The functions are public DSv2 {@link ScalarFunction}s; only their wrapping into a Catalyst
+ * The model is a string literal, like {@code ai_query}'s endpoint, so one query can compare two
+ * models; without it the session's {@code spark.ember.model} is used. Defaults come from the
+ * session conf ({@code spark.ember.maxTokens}, ...); the map's snake_case keys override them
+ * ({@code max_tokens}, {@code temperature}, ... see {@link OptionRegistry}). A literal map is checked
+ * when the query is analysed: an unknown key fails there, naming the closest valid one.
+ *
+ * <p>The function objects are public DSv2 {@code ScalarFunction}s; only their wrapping in Catalyst's
  * {@code ApplyFunctionExpression} (the node Spark itself uses for catalog functions) touches an
  * internal class.
  */
 public final class EmberSqlExtensions extends AbstractFunction1<SparkSessionExtensions, BoxedUnit> {
   @Override
   public BoxedUnit apply(SparkSessionExtensions extensions) {
-    register(extensions, "ember_generate", "ember_generate(prompt [, map(option, value)]) - the model's completion", List.of(1, 2));
-    register(extensions, "ember_score", "ember_score(text) - log-likelihood and perplexity of the text", List.of(1));
+    register(extensions, "ember_generate", "ember_generate([model,] prompt [, map(option, value)]) - the model's completion", List.of(1, 2, 3));
+    register(extensions, "ember_score", "ember_score([model,] text) - log-likelihood and perplexity of the text", List.of(1, 2));
     register(extensions, "ember_tokens", "ember_tokens(text) - number of tokens of the text", List.of(1));
+    extensions.injectOptimizerRule(new AbstractFunction1<SparkSession, org.apache.spark.sql.catalyst.rules.Rule<org.apache.spark.sql.catalyst.plans.logical.LogicalPlan>>() {
+      @Override
+      public org.apache.spark.sql.catalyst.rules.Rule<org.apache.spark.sql.catalyst.plans.logical.LogicalPlan> apply(SparkSession spark) {
+        return new EmberBatchRule(spark);
+      }
+    });
     return BoxedUnit.UNIT;
   }
 
@@ -54,35 +68,72 @@ public final class EmberSqlExtensions extends AbstractFunction1<SparkSessionExte
             if (!arities.contains(args.size())) {
               throw new IllegalArgumentException(name + " takes " + arities + " arguments, got " + args.size());
             }
-            return new ApplyFunctionExpression(function(name, args.size()), args);
+            List<Expression> list = scala.jdk.javaapi.CollectionConverters.asJava(args);
+            return new ApplyFunctionExpression(function(name, list), args);
           }
         };
     extensions.injectFunction(new Tuple3<>(new FunctionIdentifier(name), info, builder));
   }
 
-  /** Built on the driver while a query is analysed: checks the model there, once. */
-  static ScalarFunction<?> function(String name, int arity) {
+  /** Built on the driver while a query is analysed: checks the model and literal options there, once. */
+  static org.apache.spark.sql.connector.catalog.functions.ScalarFunction<?> function(String name, List<Expression> args) {
     SparkSession spark = SparkSession.active();
-    RuntimeConfig conf = spark.conf();
-    String model = conf.get("spark.ember.model", null);
+    int n = args.size();
+    boolean generate = name.equals("ember_generate");
+    // Argument layout: generate (prompt) | (prompt, map) | (model, prompt) | (model, prompt, map); score (text) | (model, text).
+    boolean hasModel = generate ? n == 3 || (n == 2 && !isMap(args.get(1))) : name.equals("ember_score") && n == 2;
+    int promptArg = hasModel ? 1 : 0;
+    int mapArg = generate && (n == 3 || (n == 2 && !hasModel)) ? n - 1 : -1;
+    String model = hasModel ? literal(name, args.get(0), "model") : spark.conf().get("spark.ember.model", null);
     if (model == null) {
-      throw new IllegalArgumentException("Ember: set spark.ember.model to use " + name);
+      throw new IllegalArgumentException("Ember: " + name + " needs a model: pass it as the first argument or set spark.ember.model");
     }
     EmberOptions opts = EmberOptions.model(model);
-    opts = opts.withMaxTokens(Integer.parseInt(conf.get("spark.ember.maxTokens", "128")));
-    opts = opts.withTemperature(Float.parseFloat(conf.get("spark.ember.temperature", "0")));
-    opts = opts.withThreads(Integer.parseInt(conf.get("spark.ember.threads", "0")));
-    opts = opts.withMaxSequences(Integer.parseInt(conf.get("spark.ember.maxSequences", Integer.toString(opts.engine().maxSequences()))));
+    opts = OptionRegistry.applySingle(
+        opts, OptionRegistry.fromSessionConf(scala.jdk.javaapi.CollectionConverters.asJava(spark.conf().getAll())),
+        OptionRegistry.Spelling.API, "session conf key", OptionRegistry.API_SCOPES);
+    opts = opts.withModel(model);
+    int dynamicMap = -1;
+    if (mapArg >= 0) {
+      Expression map = args.get(mapArg);
+      if (map.foldable()) {
+        Object value = map.eval(null);
+        if (value != null) {
+          opts = OptionRegistry.applySingle(opts, TaskFunction.map((MapData) value), OptionRegistry.Spelling.SQL, "option", OptionRegistry.SQL_SCOPES);
+        }
+      } else {
+        dynamicMap = mapArg;
+      }
+    }
     opts.validate();
     var hadoopConf = spark.sparkContext().hadoopConfiguration();
     ModelPreflight.check(model, hadoopConf);
     var broadcast = JavaSparkContext.fromSparkContext(spark.sparkContext()).broadcast(new SerializableConfiguration(hadoopConf));
     FunctionEngine engine = new FunctionEngine(EngineTarget.of(opts, broadcast));
+    DataType[] types = new DataType[n];
+    for (int i = 0; i < n; i++) {
+      types[i] = i == mapArg ? DataTypes.createMapType(DataTypes.StringType, DataTypes.StringType) : DataTypes.StringType;
+    }
     return switch (name) {
-      case "ember_generate" -> new GenerateFunction(engine, opts.sampling(), arity == 2);
-      case "ember_score" -> new ScoreFunction(engine);
+      case "ember_generate" -> new TaskFunction(name, Task.generate(), engine, opts, types, promptArg, dynamicMap);
+      case "ember_score" -> new TaskFunction(name, Task.score(), engine, opts, types, promptArg, -1);
       case "ember_tokens" -> new TokensFunction(engine);
       default -> throw new IllegalArgumentException("unknown function " + name);
     };
+  }
+
+  private static boolean isMap(Expression e) {
+    return e.resolved() ? e.dataType() instanceof MapType : e.prettyName().contains("map");
+  }
+
+  private static String literal(String function, Expression e, String what) {
+    if (!e.foldable()) {
+      throw new IllegalArgumentException("Ember: " + function + ": the " + what + " must be a string literal");
+    }
+    Object v = e.eval(null);
+    if (v == null) {
+      throw new IllegalArgumentException("Ember: " + function + ": the " + what + " must not be null");
+    }
+    return v.toString();
   }
 }

@@ -26,6 +26,7 @@ import dev.ember.engine.api.FinishReason;
 import dev.ember.engine.api.Result;
 import dev.ember.engine.api.ScoreResult;
 import dev.ember.spark.ResultColumns;
+import dev.ember.spark.frame.OutputLayout;
 
 /** Engine results (real Result and ScoreResult values) into Arrow-backed ColumnarBatches. */
 class TestArrowBatchWriter {
@@ -42,6 +43,36 @@ class TestArrowBatchWriter {
     allocator.close();
   }
 
+  /** The flattened layout with bare field names, so these tests read result fields as columns. */
+  private static final OutputLayout FLAT = new OutputLayout("ember", "");
+
+  @Test
+  void theResultStructWithLogprobsIsOneNestedColumn() {
+    StructType input = new StructType().add("prompt", DataTypes.StringType, true);
+    OutputLayout layout = OutputLayout.defaults();
+    StructType schema = layout.schema(input, ResultColumns.GENERATE);
+    var logprobs = List.of(
+        new dev.ember.engine.api.TokenLogprob(5, " there", -0.5f, List.of(new dev.ember.engine.api.TokenLogprob.Alternative(5, " there", -0.5f))),
+        new dev.ember.engine.api.TokenLogprob(6, " was", -1.5f, List.of()));
+    Result r = new Result("1", " there was", new int[2], new int[3], FinishReason.LENGTH, 3, 0, 2, logprobs, null, 1_000_000);
+    try (ArrowBatchWriter writer = new ArrowBatchWriter(schema, allocator)) {
+      writer.append(layout.values(new Object[] {"Once"}, ResultColumns.generate(r)));
+      writer.append(layout.values(new Object[] {null}, ResultColumns.generate(Result.failed("2", "prompt is null", 0))));
+      ColumnarBatch batch = writer.batch();
+      InternalRow ember = batch.getRow(0).getStruct(1, ResultColumns.GENERATE.size());
+      assertEquals(" there was", ember.getUTF8String(0).toString());
+      var tokens = ember.getArray(ResultColumns.GENERATE.fieldIndex("logprobs"));
+      assertEquals(2, tokens.numElements());
+      InternalRow second = tokens.getStruct(1, 3);
+      assertEquals(" was", second.getUTF8String(0).toString());
+      assertEquals(-1.5, second.getDouble(1));
+      assertEquals(1, tokens.getStruct(0, 3).getArray(2).numElements());
+      InternalRow failed = batch.getRow(1).getStruct(1, ResultColumns.GENERATE.size());
+      assertTrue(failed.isNullAt(ResultColumns.GENERATE.fieldIndex("logprobs")));
+      assertEquals("prompt is null", failed.getUTF8String(ResultColumns.GENERATE.fieldIndex("error")).toString());
+    }
+  }
+
   private static Result ok(String id, String text, FinishReason reason, int prompt, int cached, int completion) {
     return new Result(id, text, new int[completion], new int[prompt], reason, prompt, cached, completion, null, null, 2_500_000);
   }
@@ -49,7 +80,7 @@ class TestArrowBatchWriter {
   @Test
   void generateResultsBecomeResultColumns() {
     StructType input = new StructType().add("id", DataTypes.LongType, false).add("prompt", DataTypes.StringType, true);
-    StructType schema = ResultColumns.append(input, ResultColumns.GENERATE);
+    StructType schema = FLAT.schema(input, ResultColumns.GENERATE);
     try (ArrowBatchWriter writer = new ArrowBatchWriter(schema, allocator)) {
       writer.append(new Object[] {1L, "Once upon a time"}, ResultColumns.generate(ok("1", " there was a cat.", FinishReason.STOP, 5, 0, 6)));
       writer.append(new Object[] {2L, "Ünïcødé ✓"}, ResultColumns.generate(ok("2", "日本語 ✓", FinishReason.LENGTH, 7, 4, 16)));
@@ -90,7 +121,7 @@ class TestArrowBatchWriter {
 
   @Test
   void resetStartsTheNextBatchInTheSameVectors() {
-    StructType schema = ResultColumns.append(new StructType().add("id", DataTypes.IntegerType), ResultColumns.SCORE);
+    StructType schema = FLAT.schema(new StructType().add("id", DataTypes.IntegerType), ResultColumns.SCORE);
     try (ArrowBatchWriter writer = new ArrowBatchWriter(schema, allocator)) {
       writer.append(new Object[] {1}, ResultColumns.score(ScoreResult.of(-12.0, 4), 1_000_000));
       assertEquals(1, writer.batch().numRows());
@@ -108,7 +139,7 @@ class TestArrowBatchWriter {
 
   @Test
   void classifyScoresBecomeAMap() {
-    StructType schema = ResultColumns.append(new StructType().add("id", DataTypes.IntegerType), ResultColumns.CLASSIFY);
+    StructType schema = FLAT.schema(new StructType().add("id", DataTypes.IntegerType), ResultColumns.CLASSIFY);
     try (ArrowBatchWriter writer = new ArrowBatchWriter(schema, allocator)) {
       writer.append(new Object[] {7}, ResultColumns.classify(List.of(" happy", " sad"), new double[] {-3.5, -1.25}, 0));
       writer.append(new Object[] {8}, ResultColumns.classifyError("prompt is empty", 0));

@@ -40,10 +40,15 @@ public final class StandaloneCluster implements AutoCloseable {
   private final List<Process> workers = new ArrayList<>();
 
   public StandaloneCluster(Path home, int workerCount, int coresPerWorker, String workerMemory) throws Exception {
+    this(home, workerCount, coresPerWorker, workerMemory, System.getProperty("surefire.test.class.path", System.getProperty("java.class.path")));
+  }
+
+  /** A cluster whose daemons and executors see only {@code classPath} (e.g. Spark's own jars, as an installation has them). */
+  public StandaloneCluster(Path home, int workerCount, int coresPerWorker, String workerMemory, String classPath) throws Exception {
     this.home = home;
     this.java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
     this.jvmFlags = Arrays.asList(System.getProperty("ember.jvm.flags", "").trim().split("\\s+"));
-    this.classPath = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
+    this.classPath = classPath;
     linkJars();
     this.masterPort = freePort();
     this.masterUiPort = freePort();

@@ -146,7 +146,7 @@ class TestStandaloneCluster {
   }
 
   private void assertMatchesSingleEngine(Path output) throws Exception {
-    List<Row> rows = spark.read().parquet(output.toString()).select("id", "text", "error").collectAsList();
+    List<Row> rows = spark.read().parquet(output.toString()).select("id", "ember.text", "ember.error").collectAsList();
     assertEquals(ROWS, rows.size(), "every row exactly once");
     Map<Long, String> got = new HashMap<>();
     for (Row r : rows) {

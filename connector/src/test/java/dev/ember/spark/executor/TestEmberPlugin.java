@@ -38,6 +38,7 @@ class TestEmberPlugin {
           Ember.generate(
                   spark.createDataFrame(List.of(RowFactory.create("Once upon a time")), schema),
                   EmberOptions.model(model).withThreads(1).withMaxTokens(4))
+              .select("ember.*")
               .collectAsList();
       assertNull(rows.get(0).getAs("error"));
       assertEquals(1, ExecutorEngines.openEngines(), "the job used the preloaded engine");

@@ -102,6 +102,8 @@ class TestExecutorEngines {
     assertEquals(4, ExecutorCores.engineThreads(new SparkConf(false).set("spark.executor.cores", "4")));
     assertEquals(3, ExecutorCores.engineThreads(new SparkConf(false).set("spark.master", "local[3]")));
     assertEquals(1, ExecutorCores.engineThreads(new SparkConf(false).set("spark.master", "local")));
+    // spark-defaults.conf's executor cores are for the cluster: in local mode local[N] decides.
+    assertEquals(2, ExecutorCores.engineThreads(new SparkConf(false).set("spark.master", "local[2]").set("spark.executor.cores", "4")));
     assertEquals(2, ExecutorCores.concurrentTasks(
         new SparkConf(false).set("spark.executor.cores", "4").set("spark.task.cpus", "2")));
     assertEquals(

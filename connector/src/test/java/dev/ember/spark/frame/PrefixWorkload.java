@@ -42,7 +42,7 @@ public final class PrefixWorkload {
 
   /** cached prompt tokens / prompt tokens over the output. */
   public static double hitRate(Dataset<Row> out) {
-    Row totals = out.agg(sum(col("cached_prompt_tokens")), sum(col("prompt_tokens"))).first();
+    Row totals = out.agg(sum(col("ember.cached_prompt_tokens")), sum(col("ember.prompt_tokens"))).first();
     return (double) totals.getLong(0) / totals.getLong(1);
   }
 }

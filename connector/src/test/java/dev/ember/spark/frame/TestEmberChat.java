@@ -39,7 +39,7 @@ class TestEmberChat extends SparkTestBase {
         RowFactory.create(2L, null, "Tell me a story"),
         RowFactory.create(3L, "Be brief.", null)), schema);
     EmberOptions opts = EmberOptions.model(chatModel().toString()).withChatColumns("system", "user").withMaxTokens(6).withThreads(1);
-    List<Row> rows = Ember.generate(df, opts).orderBy("id").collectAsList();
+    List<Row> rows = Ember.generate(df, opts).select("id", "ember.*").orderBy("id").collectAsList();
     try (Engine engine = Engine.open(chatModel(), EngineOptions.defaults().withThreads(1))) {
       String p1 = engine.applyChatTemplate(List.of(ChatMessage.system("Be brief."), ChatMessage.user("Hello")), true);
       String p2 = engine.applyChatTemplate(List.of(ChatMessage.user("Tell me a story")), true);
@@ -60,7 +60,7 @@ class TestEmberChat extends SparkTestBase {
     Dataset<Row> df = spark.sql(
         "SELECT 1L AS id, array(named_struct('role', 'system', 'content', 'Be brief.'), named_struct('role', 'user', 'content', 'Hello')) AS messages");
     EmberOptions opts = EmberOptions.model(chatModel().toString()).withChatMessages("messages").withMaxTokens(6).withThreads(1);
-    Row row = Ember.generate(df, opts).collectAsList().getFirst();
+    Row row = Ember.generate(df, opts).select("ember.*").collectAsList().getFirst();
     assertNull(row.getAs("error"));
     try (Engine engine = Engine.open(chatModel(), EngineOptions.defaults().withThreads(1))) {
       String prompt = engine.applyChatTemplate(List.of(ChatMessage.system("Be brief."), ChatMessage.user("Hello")), true);

@@ -49,10 +49,11 @@ class TestEmberFrame extends SparkTestBase {
   @Test
   void generateKeepsInputColumnsAndMatchesTheEngineAlone() {
     Dataset<Row> out = Ember.generate(prompts(), options());
+    assertEquals(List.of("id", "prompt", "ember"), List.of(out.columns()));
     assertEquals(
-        List.of("id", "prompt", "text", "finish_reason", "prompt_tokens", "cached_prompt_tokens", "completion_tokens", "latency_ms", "error"),
-        List.of(out.columns()));
-    List<Row> rows = out.orderBy("id").collectAsList();
+        List.of("text", "finish_reason", "prompt_tokens", "cached_prompt_tokens", "completion_tokens", "logprobs", "latency_ms", "error"),
+        List.of(((StructType) out.schema().apply("ember").dataType()).fieldNames()));
+    List<Row> rows = out.select("id", "prompt", "ember.*").orderBy("id").collectAsList();
     assertEquals(PROMPTS.size(), rows.size());
 
     try (Engine engine = Engine.open(storiesModel(), EngineOptions.defaults().withThreads(1))) {
@@ -89,7 +90,9 @@ class TestEmberFrame extends SparkTestBase {
             RowFactory.create(5, "Once upon a time", 20, 0.8, 42L, null),
             RowFactory.create(6, "Once upon a time", 20, 0.8, 42L, null),
             RowFactory.create(7, "Once upon a time", 40, null, null, scala.jdk.javaapi.CollectionConverters.asScala(List.of(".")).toSeq()));
-    List<Row> rows = Ember.generate(spark.createDataFrame(input, schema), options()).orderBy("id").collectAsList();
+    List<Row> rows =
+        Ember.generate(spark.createDataFrame(input, schema), options().withRowOptions(RowOptionColumns.all()))
+            .select("id", "ember.*").orderBy("id").collectAsList();
 
     assertNull(rows.get(0).getAs("error"));
     assertTrue((int) rows.get(0).getAs("completion_tokens") <= 3);
@@ -114,7 +117,7 @@ class TestEmberFrame extends SparkTestBase {
         Ember.generate(
                 spark.createDataFrame(List.of(RowFactory.create(longPrompt), RowFactory.create("Once upon a time")), schema),
                 options().withContextLength(32).withMaxTokens(4))
-            .collectAsList();
+            .select("prompt", "ember.*").collectAsList();
     Row tooLong = rows.stream().filter(r -> r.getString(0).length() > 100).findFirst().orElseThrow();
     assertNotNull(tooLong.getAs("error"), "a prompt past the context must fail its row: " + tooLong);
     assertEquals("error", tooLong.getAs("finish_reason"));
@@ -126,7 +129,7 @@ class TestEmberFrame extends SparkTestBase {
   void scoreMatchesTheEngine() {
     StructType schema = new StructType().add("text_in", DataTypes.StringType);
     Dataset<Row> df = spark.createDataFrame(List.of(RowFactory.create("Once upon a time there was a cat."), RowFactory.create((Object) null)), schema);
-    List<Row> rows = Ember.score(df, options().withPromptColumn("text_in")).collectAsList();
+    List<Row> rows = Ember.score(df, options().withPromptColumn("text_in")).select("text_in", "ember.*").collectAsList();
     try (Engine engine = Engine.open(storiesModel(), EngineOptions.defaults().withThreads(1))) {
       ScoreResult expected = engine.score("Once upon a time there was a cat.");
       Row ok = rows.stream().filter(r -> r.getAs("text_in") != null).findFirst().orElseThrow();
@@ -144,12 +147,17 @@ class TestEmberFrame extends SparkTestBase {
   void classifyPicksTheMostLikelyContinuation() {
     StructType schema = new StructType().add("prompt", DataTypes.StringType);
     Dataset<Row> df = spark.createDataFrame(List.of(RowFactory.create("Once upon a"), RowFactory.create("")), schema);
-    List<Row> rows = Ember.classify(df, new String[] {" time", " banana"}, options()).collectAsList();
+    // Plain labels: Ember separates them from the prompt, as " time" would be written by hand.
+    List<Row> rows = Ember.classify(df, new String[] {"time", "banana"}, options()).select("prompt", "ember.*").collectAsList();
     Row ok = rows.stream().filter(r -> !((String) r.getAs("prompt")).isEmpty()).findFirst().orElseThrow();
     assertNull(ok.getAs("error"));
-    assertEquals(" time", ok.getAs("label"));
+    assertEquals("time", ok.getAs("label"));
     Map<String, Double> scores = scala.jdk.javaapi.CollectionConverters.asJava(ok.<scala.collection.Map<String, Double>>getAs("label_logprobs"));
-    assertTrue(scores.get(" time") > scores.get(" banana"), scores.toString());
+    assertTrue(scores.get("time") > scores.get("banana"), scores.toString());
+    try (Engine engine = Engine.open(storiesModel(), EngineOptions.defaults().withThreads(1))) {
+      List<ScoreResult> spaced = engine.scoreChoices("Once upon a", List.of(" time", " banana"));
+      assertEquals(spaced.get(0).logprob(), scores.get("time"), 1e-6, "a plain label scores as its space-separated form");
+    }
     Row bad = rows.stream().filter(r -> ((String) r.getAs("prompt")).isEmpty()).findFirst().orElseThrow();
     assertEquals("prompt is empty", bad.getAs("error"));
   }
@@ -176,12 +184,96 @@ class TestEmberFrame extends SparkTestBase {
     assertMessage("max sequences", () -> Ember.generate(prompts(), options().withMaxSequences(0)));
     assertMessage("prompt column 'question' is not in the input", () -> Ember.generate(prompts(), options().withPromptColumn("question")));
     assertMessage("must be a string", () -> Ember.generate(prompts(), options().withPromptColumn("id")));
-    assertMessage("clashes", () -> Ember.generate(prompts().withColumnRenamed("id", "text"), options()));
-    assertMessage("'seed' must be an integer", () -> Ember.generate(prompts().withColumn("seed", org.apache.spark.sql.functions.lit("x")), options()));
+    assertMessage("clashes", () -> Ember.generate(prompts().withColumnRenamed("id", "ember"), options()));
+    assertMessage("clashes", () -> Ember.generate(prompts().withColumnRenamed("id", "text"), options().withFlattenPrefix("")));
+    assertMessage("'seed' must be an integer",
+        () -> Ember.generate(prompts().withColumn("seed", org.apache.spark.sql.functions.lit("x")), options().withRowOptions(RowOptionColumns.all())));
     assertMessage("max_tokens column 'mt' is not in the input",
         () -> Ember.generate(prompts(), options().withRowOptions(new RowOptionColumns("mt", null, null, null))));
     assertMessage("duplicate label", () -> Ember.classify(prompts(), List.of(" a", " a"), options()));
     assertMessage("at least one label", () -> Ember.classify(prompts(), List.of(), options()));
+  }
+
+  @Test
+  void realDatasetColumnsNeitherClashNorTurnIntoOptions() {
+    StructType schema =
+        new StructType()
+            .add("prompt", DataTypes.StringType)
+            .add("text", DataTypes.StringType)
+            .add("label", DataTypes.StringType)
+            .add("error", DataTypes.StringType)
+            .add("temperature", DataTypes.DoubleType)
+            .add("stop", DataTypes.StringType);
+    Dataset<Row> weather =
+        spark.createDataFrame(List.of(RowFactory.create("Once upon a time", "t", "l", "e", 23.5, " ")), schema);
+    Row row = Ember.generate(weather, options()).first();
+    assertEquals(List.of("prompt", "text", "label", "error", "temperature", "stop", "ember"), List.of(row.schema().fieldNames()));
+    Row ember = row.getAs("ember");
+    try (Engine engine = Engine.open(storiesModel(), EngineOptions.defaults().withThreads(1))) {
+      String greedy = engine.submit(Request.ofText("x", "Once upon a time", SamplingParams.greedy(12))).join().text();
+      assertEquals(greedy, ember.getAs("text"), "a temperature or stop column is data unless rowOptions asks for it");
+    }
+    assertEquals("t", row.getAs("text"));
+
+    Row flat = Ember.generate(weather, options().withFlattenPrefix("ember_")).first();
+    assertEquals(ember.getAs("text"), (String) flat.getAs("ember_text"));
+    assertNull(flat.getAs("ember_error"));
+  }
+
+  @Test
+  void unknownOptionNamesFailAndNameTheClosest() {
+    assertMessage("unknown option 'maxToken'; did you mean 'maxTokens'?", () -> options().with("maxToken", "4"));
+    assertMessage("did you mean 'temperature'", () -> options().with("temprature", "0.5"));
+    assertEquals(4, options().with("MAXTOKENS", "4").sampling().maxTokens(), "API names are case-insensitive like reader options");
+    assertMessage("rowOptions: unknown option column 'temp'", () -> options().with("rowOptions", "temp"));
+  }
+
+  @Test
+  void logprobsOptionMatchesTheEngine() {
+    Row row = Ember.generate(prompts().limit(1), options().withMaxTokens(4).withLogprobs(2)).select("prompt", "ember.*").first();
+    List<Row> logprobs = row.getList(row.fieldIndex("logprobs"));
+    assertEquals((int) row.getAs("completion_tokens"), logprobs.size());
+    try (Engine engine = Engine.open(storiesModel(), EngineOptions.defaults().withThreads(1))) {
+      Result expected =
+          engine.submit(Request.ofText("x", row.getAs("prompt"), SamplingParams.builder().maxTokens(4).logprobs(2).build())).join();
+      for (int i = 0; i < logprobs.size(); i++) {
+        assertEquals(expected.logprobs().get(i).token(), logprobs.get(i).getAs("token"));
+        assertEquals(expected.logprobs().get(i).logprob(), (double) logprobs.get(i).getAs("logprob"), 1e-6);
+        assertEquals(2, logprobs.get(i).getList(2).size());
+      }
+    }
+    assertNull(Ember.generate(prompts().limit(1), options().withMaxTokens(2)).select("ember.logprobs").first().get(0));
+  }
+
+  @Test
+  void failOnErrorNamesTheRowAndCheckErrorsCounts() {
+    StructType schema = new StructType().add("id", DataTypes.IntegerType).add("prompt", DataTypes.StringType);
+    Dataset<Row> df = spark.createDataFrame(List.of(RowFactory.create(1, "Once upon a time"), RowFactory.create(7, null)), schema);
+    Exception e = assertThrows(Exception.class,
+        () -> Ember.generate(df, options().withFailOnError(true).withIdColumn("id").withMaxTokens(2)).collectAsList());
+    assertTrue(e.getMessage().contains("Ember: row with id 7 failed: prompt is null (failOnError is set)"), e.getMessage());
+
+    Dataset<Row> out = Ember.generate(df, options().withMaxTokens(2)).cache();
+    assertEquals(1, Ember.checkErrors(out, options()));
+    IllegalStateException tooMany = assertThrows(IllegalStateException.class, () -> Ember.checkErrors(out, options().withMaxErrorFraction(0.25)));
+    assertTrue(tooMany.getMessage().contains("1 of 2 rows failed"), tooMany.getMessage());
+    Dataset<Row> allBad = Ember.generate(df.filter("id = 7"), options());
+    assertTrue(assertThrows(IllegalStateException.class, () -> Ember.checkErrors(allBad, options())).getMessage().contains("every row failed"));
+  }
+
+  @Test
+  void aOnePartitionInputIsSpreadAndCounted() {
+    Dataset<Row> one = prompts().coalesce(1);
+    EmberAccumulators metrics = EmberAccumulators.register(spark.sparkContext(), "generate");
+    Dataset<Row> out = Ember.run(one, Task.generate(), options().withMaxTokens(3), metrics);
+    assertEquals(2, out.rdd().getNumPartitions(), "one input partition is split over local[2]'s cores");
+    List<Row> rows = out.select("prompt", "ember.*").collectAsList();
+    assertEquals(PROMPTS.size(), rows.size());
+    assertEquals(PROMPTS.stream().sorted().toList(), rows.stream().map(r -> (String) r.getAs("prompt")).sorted().toList());
+    assertEquals(PROMPTS.size(), metrics.rows());
+    assertEquals(0, metrics.errors());
+    assertEquals(rows.stream().mapToLong(r -> (int) r.getAs("completion_tokens")).sum(), metrics.completionTokens());
+    assertEquals(rows.stream().mapToLong(r -> (int) r.getAs("prompt_tokens")).sum(), metrics.promptTokens());
   }
 
   private static void assertMessage(String expected, org.junit.jupiter.api.function.Executable call) {

@@ -31,7 +31,7 @@ class TestPrefixPartitioning extends SparkTestBase {
   private static double run(EmberOptions opts) {
     ExecutorEngines.closeAll(); // a cold engine for each run
     Dataset<Row> out = Ember.generate(workload(), opts).cache();
-    assertEquals(SYSTEMS * USERS, out.filter("error is null").count());
+    assertEquals(SYSTEMS * USERS, out.filter("ember.error is null").count());
     double rate = hitRate(out);
     out.unpersist();
     return rate;

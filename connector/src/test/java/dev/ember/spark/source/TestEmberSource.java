@@ -52,12 +52,9 @@ class TestEmberSource extends SparkTestBase {
 
   @Test
   void jsonLinesBecomeResultRowsInColumnarBatches() throws Exception {
-    Dataset<Row> df = read(jsonl());
-    assertEquals(
-        List.of("id", "prompt", "max_tokens", "text", "finish_reason", "prompt_tokens", "cached_prompt_tokens",
-            "completion_tokens", "latency_ms", "error"),
-        List.of(df.columns()));
-    List<Row> rows = df.collectAsList();
+    Dataset<Row> df = read(jsonl(), "rowOptions", "all");
+    assertEquals(List.of("id", "prompt", "max_tokens", "ember"), List.of(df.columns()));
+    List<Row> rows = df.select("id", "prompt", "ember.*").collectAsList();
     assertEquals(6, rows.size(), "blank line skipped, malformed line kept as an error row");
     Map<Object, Row> byId = new java.util.HashMap<>();
     rows.forEach(r -> byId.put(r.getAs("id"), r));
@@ -78,7 +75,7 @@ class TestEmberSource extends SparkTestBase {
 
   @Test
   void metricsAppearOnTheScanNode() throws Exception {
-    Dataset<Row> df = read(jsonl());
+    Dataset<Row> df = read(jsonl(), "rowOptions", "all");
     df.collectAsList();
     Map<String, SQLMetric> metrics = scala.jdk.javaapi.CollectionConverters.asJava(scanNode(df.queryExecution().executedPlan()).metrics());
     assertTrue(metrics.get(EmberMetrics.COMPLETION_TOKENS).value() > 0, metrics.toString());
@@ -96,16 +93,16 @@ class TestEmberSource extends SparkTestBase {
     // Each line: ~5 prompt tokens + 8 max tokens; 65 tokens per partition gives 5 lines each.
     Dataset<Row> df = read(file, "partitionTokens", "65");
     assertEquals(8, df.rdd().getNumPartitions());
-    List<Row> rows = df.collectAsList();
+    List<Row> rows = df.select("prompt", "ember.*").collectAsList();
     assertEquals(40, rows.size());
     assertEquals(40, rows.stream().filter(r -> r.getAs("error") == null).count());
-    assertEquals(List.of("prompt", "text"), List.of(df.columns()).subList(0, 2));
+    assertEquals(List.of("prompt", "ember"), List.of(df.columns()));
   }
 
   @Test
   void scoreTask() throws Exception {
     Path file = Files.writeString(dir.resolve("texts.txt"), "Once upon a time there was a cat.\n\n");
-    List<Row> rows = read(file, "task", "score").collectAsList();
+    List<Row> rows = read(file, "task", "score").select("prompt", "ember.*").collectAsList();
     assertEquals(2, rows.size());
     Row ok = rows.stream().filter(r -> !((String) r.getAs("prompt")).isEmpty()).findFirst().orElseThrow();
     assertTrue((double) ok.getAs("perplexity") > 1);
@@ -122,6 +119,42 @@ class TestEmberSource extends SparkTestBase {
     assertTrue(e.getMessage().contains("max_tokens"), e.getMessage());
     e = assertThrows(IllegalArgumentException.class, () -> read(dir.resolve("missing.jsonl")));
     assertTrue(e.getMessage().contains("prompts not found"), e.getMessage());
+  }
+
+  @Test
+  void unknownOptionsFailNamingTheClosest() throws Exception {
+    Path file = jsonl();
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> read(file, "maxToken", "4"));
+    assertTrue(e.getMessage().contains("unknown option 'maxToken'; did you mean 'maxTokens'?"), e.getMessage());
+    e = assertThrows(IllegalArgumentException.class, () -> read(file, "max_tokens", "4"));
+    assertTrue(e.getMessage().contains("did you mean 'maxTokens'"), "one spelling per surface: " + e.getMessage());
+  }
+
+  @Test
+  void aReadOnlyParquetInputIsStagedElsewhereOnceAndTablesAndClassifyWork() throws Exception {
+    Path input = Files.createDirectories(dir.resolve("ro"));
+    Path parquet = input.resolve("prompts.parquet");
+    spark.sql("SELECT * FROM VALUES (1L, 'Once upon a'), (2L, 'The little dog') AS t(id, prompt)").write().parquet(parquet.toString());
+    input.toFile().setWritable(false);
+    try {
+      Dataset<Row> df = read(parquet, "task", "classify", "labels", "time,banana");
+      Map<Object, Row> byId = new java.util.HashMap<>();
+      df.select("id", "ember.*").collectAsList().forEach(r -> byId.put(((Number) r.getAs("id")).longValue(), r));
+      assertEquals("time", byId.get(1L).getAs("label"));
+      try (var siblings = Files.list(input)) {
+        assertEquals(List.of(parquet), siblings.toList(), "nothing is written beside the input");
+      }
+    } finally {
+      input.toFile().setWritable(true);
+    }
+
+    spark.sql("SELECT * FROM VALUES (1L, 'Once upon a time') AS t(id, prompt)").createOrReplaceTempView("story_prompts");
+    Row viaTable = spark.read().format("ember").option("model", storiesModel().toString()).option("maxTokens", "8")
+        .option("threads", "1").option("table", "story_prompts").load().select("id", "ember.*").first();
+    try (Engine engine = Engine.open(storiesModel(), EngineOptions.defaults().withThreads(1))) {
+      String expected = engine.submit(Request.ofText("x", "Once upon a time", SamplingParams.greedy(8))).join().text();
+      assertEquals(expected, viaTable.getAs("text"));
+    }
   }
 
   private static BatchScanExec scanNode(SparkPlan plan) {
@@ -152,7 +185,7 @@ class TestEmberSource extends SparkTestBase {
     for (var entry : List.of(List.of(parquet.toString(), "parquet"), List.of(csv.toString(), "csv"))) {
       Dataset<Row> df = read(Path.of(entry.get(0)), "format", entry.get(1), "promptColumn", "story");
       Map<Object, Row> byId = new java.util.HashMap<>();
-      df.collectAsList().forEach(r -> byId.put(((Number) r.getAs("id")).longValue(), r));
+      df.select("id", "ember.*").collectAsList().forEach(r -> byId.put(((Number) r.getAs("id")).longValue(), r));
       assertEquals(3, byId.size(), entry.get(1));
       assertEquals(expected, byId.get(1L).getAs("text"), entry.get(1));
       assertEquals("prompt is null", byId.get(3L).getAs("error"), entry.get(1));

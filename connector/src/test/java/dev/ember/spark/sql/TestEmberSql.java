@@ -65,13 +65,38 @@ class TestEmberSql {
     Row r =
         spark.sql(
                 "SELECT ember_generate(prompt, map('max_tokens', '2')).completion_tokens AS n,"
-                    + " ember_generate(prompt, map('temperature', '-1')).error AS bad,"
-                    + " ember_generate(prompt, map('colour', 'red')).error AS unknown"
+                    // A map computed per row is read per row: a bad value is that row's error.
+                    + " ember_generate(prompt, map('temperature', concat('-', cast(id AS STRING)))).error AS bad"
                     + " FROM prompts WHERE id = 1")
             .first();
     assertTrue(r.getInt(0) <= 2);
     assertTrue(r.getString(1).contains("temperature"), r.getString(1));
-    assertTrue(r.getString(2).contains("unknown option 'colour'"), r.getString(2));
+    // A literal map is checked when the query is analysed, on the driver.
+    Exception unknown = assertThrows(Exception.class, () -> spark.sql("SELECT ember_generate(prompt, map('colour', 'red')) FROM prompts").collect());
+    assertTrue(unknown.getMessage().contains("unknown option 'colour'; did you mean"), unknown.getMessage());
+    Exception camel = assertThrows(Exception.class, () -> spark.sql("SELECT ember_generate(prompt, map('maxTokens', '2')) FROM prompts").collect());
+    assertTrue(camel.getMessage().contains("did you mean 'max_tokens'"), "SQL keys are snake_case: " + camel.getMessage());
+  }
+
+  @Test
+  void theModelIsAnArgumentSoOneQueryComparesTwoModels() {
+    String stories = SparkTestBase.storiesModel().toString();
+    String v4 = java.nio.file.Path.of(System.getProperty("ember.repo.dir", ".."), "examples", "models", "ember-v4-story.gguf")
+        .toAbsolutePath().normalize().toString();
+    Row r =
+        spark.sql(
+                "SELECT ember_generate('" + stories + "', prompt, map('max_tokens', '4')).text AS a,"
+                    + " ember_generate('" + v4 + "', prompt, map('max_tokens', '4')).text AS b,"
+                    + " ember_score('" + v4 + "', prompt).tokens AS n FROM prompts WHERE id = 1")
+            .first();
+    try (Engine a = Engine.open(SparkTestBase.storiesModel(), EngineOptions.defaults().withThreads(1));
+        Engine b = Engine.open(java.nio.file.Path.of(v4), EngineOptions.defaults().withThreads(1))) {
+      assertEquals(a.submit(Request.ofText("x", "Once upon a time", SamplingParams.greedy(4))).join().text(), r.getString(0));
+      assertEquals(b.submit(Request.ofText("x", "Once upon a time", SamplingParams.greedy(4))).join().text(), r.getString(1));
+      assertEquals(b.score("Once upon a time").tokens(), r.getInt(2));
+    }
+    Exception notLiteral = assertThrows(Exception.class, () -> spark.sql("SELECT ember_generate(prompt, prompt) FROM prompts").collect());
+    assertTrue(notLiteral.getMessage().contains("model must be a string literal"), notLiteral.getMessage());
   }
 
   @Test
@@ -86,6 +111,29 @@ class TestEmberSql {
     }
     assertTrue(r.getInt(1) > 0);
     assertNull(spark.sql("SELECT ember_tokens(prompt) FROM prompts WHERE id = 3").first().get(0));
+  }
+
+  @Test
+  void aProjectionOfCallsRunsAsOneBatchPerPartition() {
+    // Over a real scan (a VALUES list would be folded into a local relation on the driver).
+    spark.table("prompts").repartition(2).createOrReplaceTempView("spread_prompts");
+    var df = spark.sql("SELECT id, upper(prompt) AS shout, ember_generate(prompt) AS r, ember_generate(prompt).text AS t FROM spread_prompts");
+    String plan = df.queryExecution().optimizedPlan().toString();
+    assertTrue(plan.contains("MapPartitions"), "the calls run through Ember's partition pipeline:\n" + plan);
+    assertTrue(!plan.contains("ember_generate"), "no row-at-a-time call is left:\n" + plan);
+    List<Row> rows = df.orderBy("id").collectAsList();
+    try (Engine engine = Engine.open(SparkTestBase.storiesModel(), EngineOptions.defaults().withThreads(1))) {
+      String expected = engine.submit(Request.ofText("x", "Once upon a time", SamplingParams.greedy(8))).join().text();
+      assertEquals(expected, rows.get(0).getStruct(2).getAs("text"));
+      assertEquals(expected, rows.get(0).getString(3));
+    }
+    assertEquals("ONCE UPON A TIME", rows.get(0).getString(1));
+    assertEquals(List.of("id", "shout", "r", "t"), List.of(df.columns()));
+    assertEquals("prompt is null", rows.get(2).getStruct(2).getAs("error"));
+    // A map computed per row stays row-at-a-time.
+    String perRow = spark.sql("SELECT ember_generate(prompt, map('max_tokens', cast(id AS STRING))) FROM spread_prompts")
+        .queryExecution().optimizedPlan().toString();
+    assertTrue(!perRow.contains("MapPartitions"), perRow);
   }
 
   @Test

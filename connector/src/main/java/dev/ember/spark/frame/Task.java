@@ -1,0 +1,73 @@
+package dev.ember.spark.frame;
+
+import java.io.Serializable;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+
+import org.apache.spark.sql.types.StructType;
+
+import dev.ember.engine.api.Engine;
+import dev.ember.engine.api.Request;
+
+/**
+ * One kind of per-row work, and the only thing that differs between Ember's tasks: its result
+ * struct and how a prepared row becomes result values on the engine. Everything else (reading the
+ * prompt, per-row options, chat templates, the in-flight window, error rows, failOnError, metrics,
+ * where the struct goes) is {@link RowPipeline}'s, shared by every surface.
+ *
+ * <p>A new kind plugs in here and nowhere else. Structured output would be a task whose
+ * {@link #resultType()} holds a {@code value} field of the struct type compiled from the JSON schema
+ * (plus {@code raw_text}) and whose {@link #start} submits a constrained request and parses its
+ * text into a Row; embeddings would be a task with an {@code embedding: array<float>} field whose
+ * {@code start} calls the engine's embedding call. Neither needs a new code path in any surface.
+ */
+public interface Task extends Serializable {
+  /** generate, score, classify. */
+  String name();
+
+  /** The fields of the result struct; one of them is {@code error} (null on success). */
+  StructType resultType();
+
+  /**
+   * Starts one row on the engine. Problems of the row itself complete the future with error values
+   * ({@link #error}); only engine failures complete it exceptionally. Synchronous engine calls
+   * return a completed future; when the engine's call returns a future, return that one instead
+   * (the pipeline then keeps {@link #asynchronous()} rows in flight).
+   */
+  CompletableFuture<Object[]> start(Engine engine, Request request);
+
+  /** Result values for a row that failed with {@code message}. */
+  Object[] error(String message, long latencyNanos);
+
+  /** Whether {@link #start} returns before the row is done (so many rows can be in flight). */
+  boolean asynchronous();
+
+  /** What a row's results add to the metrics. */
+  RowCounts counts(Object[] results);
+
+  static Task generate() {
+    return new GenerateTask();
+  }
+
+  static Task score() {
+    return new ScoreTask();
+  }
+
+  /** Plain labels (no leading space needed); see {@link ClassifyTask}. */
+  static Task classify(List<String> labels) {
+    return new ClassifyTask(labels);
+  }
+
+  /** The task named {@code generate}, {@code score} or {@code classify} (which needs labels). */
+  static Task named(String name, List<String> labels) {
+    return switch (name) {
+      case "generate" -> generate();
+      case "score" -> score();
+      case "classify" -> classify(labels);
+      default -> throw new IllegalArgumentException("Ember: task must be generate, score or classify, got " + name);
+    };
+  }
+
+  /** Token accounting of one row. */
+  record RowCounts(long promptTokens, long cachedPromptTokens, long completionTokens, boolean error) {}
+}
