@@ -164,7 +164,7 @@ public final class EmberJob {
     if (progress != null) {
       LOG.info(metrics.progress(total));
     }
-    return summarize(spark, job, opts, output.schema(), seconds, skipped, metrics.rows());
+    return summarize(spark, job, opts, output.schema(), seconds, skipped, metrics.rows(), metrics.promptTokens() + metrics.completionTokens());
   }
 
   private static ScheduledExecutorService progress(EmberAccumulators metrics, long total, int seconds) {
@@ -214,7 +214,8 @@ public final class EmberJob {
   }
 
   private static Summary summarize(
-      SparkSession spark, JobArgs job, EmberOptions opts, StructType schema, double seconds, long skipped, long computed) {
+      SparkSession spark, JobArgs job, EmberOptions opts, StructType schema, double seconds, long skipped, long computed,
+      long computedTokens) {
     Dataset<Row> written = readOutput(spark, job, schema);
     String p = opts.output().flattened() ? opts.output().flattenPrefix() : opts.output().column() + ".";
     Row totals;
@@ -239,17 +240,21 @@ public final class EmberJob {
     String failure = opts.errors().verdict(rows, errors);
     return new Summary(
         job.task(), spark.sparkContext().master(), rows, errors, promptTokens, cachedTokens, completionTokens, seconds, skipped,
-        computed, failure);
+        computed, computedTokens, failure);
   }
 
   private static long number(Object value) {
     return value == null ? 0 : ((Number) value).longValue();
   }
 
-  /** What the job did, as one greppable line; {@code failure} is why it failed, or null. */
+  /**
+   * What the job did, as one greppable line. Rows and token counts are the written output's (with
+   * --resume: kept rows included); rows/s and tokens/s are this run's ({@code computedRows},
+   * {@code computedTokens}, from the accumulators). {@code failure} is why it failed, or null.
+   */
   record Summary(
       String task, String master, long rows, long errors, long promptTokens, long cachedPromptTokens, long completionTokens,
-      double seconds, long resumedRows, long computedRows, String failure) {
+      double seconds, long resumedRows, long computedRows, long computedTokens, String failure) {
     /** Share of prompt tokens served from the engines' prefix caches. */
     double prefixHitRate() {
       return promptTokens == 0 ? 0 : (double) cachedPromptTokens / promptTokens;
@@ -261,7 +266,7 @@ public final class EmberJob {
           "EMBER_JOB task=%s master=%s rows=%d errors=%d prompt_tokens=%d cached_prompt_tokens=%d prefix_hit_rate=%.3f"
               + " completion_tokens=%d seconds=%.3f rows_per_s=%.1f tokens_per_s=%.1f resumed_rows=%d computed_rows=%d status=%s",
           task, master, rows, errors, promptTokens, cachedPromptTokens, prefixHitRate(), completionTokens, seconds,
-          seconds > 0 ? computedRows / seconds : 0, seconds > 0 ? (promptTokens + completionTokens) / seconds : 0,
+          seconds > 0 ? computedRows / seconds : 0, seconds > 0 ? computedTokens / seconds : 0,
           resumedRows, computedRows, failure == null ? "ok" : "failed");
     }
   }
