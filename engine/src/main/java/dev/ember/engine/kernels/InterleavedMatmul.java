@@ -106,7 +106,7 @@ final class InterleavedMatmul {
             for (; g + 2 <= g1; g += 2) {
                 if (type == TensorType.Q8_0) q8DecodePair(seg, gb * g, gb * (g + 1), k, x, x0, acc, s.scales);
                 else q4DecodePair(seg, gb * g, gb * (g + 1), k, x, x0, acc, s.scales);
-                copyOut(acc, 2, out, o, n, g * R, true); // the pair's 2R outputs are contiguous
+                copyOutGroups(acc, 2, out, o, n, g * R); // the pair's 2R outputs are contiguous
             }
         }
         for (; g < g1; g++) {
@@ -210,7 +210,7 @@ final class InterleavedMatmul {
     }
 
     /** One token's outputs of {@code groups} consecutive groups from {@code tmp[0 ..]}. */
-    private static void copyOut(float[] tmp, int groups, float[] out, int o, int n, int j0, boolean oneToken) {
+    private static void copyOutGroups(float[] tmp, int groups, float[] out, int o, int n, int j0) {
         int len = Math.min(groups * R, n - j0);
         if (len > 0) System.arraycopy(tmp, 0, out, o + j0, len);
     }

@@ -77,13 +77,15 @@ public interface Kernels {
      * horizontal reduction. The same in every implementation ({@link #KEY_BLOCK}), so a layout
      * built for one kernels object is read correctly by any other.
      */
-    int keyBlock();
+    default int keyBlock() { return KEY_BLOCK; }
 
     /** Keys per block of the {@link #dotsBlock} layout, in every implementation. */
     int KEY_BLOCK = 16;
 
     /** {@code out[outOff + j] = Σ_i q[qOff + i] · block[blockOff + i·keyBlock() + j]} for j < keyBlock(). */
-    void dotsBlock(float[] q, int qOff, float[] block, int blockOff, int dim, float[] out, int outOff);
+    default void dotsBlock(float[] q, int qOff, float[] block, int blockOff, int dim, float[] out, int outOff) {
+        scoresBlock(q, qOff, block, blockOff, dim, KEY_BLOCK, out, outOff);
+    }
 
     /**
      * Attention scores against one cache block whose keys are stored dimension-major: for

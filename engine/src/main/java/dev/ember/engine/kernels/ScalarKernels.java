@@ -69,17 +69,6 @@ final class ScalarKernels implements Kernels {
         return dotSeq(a, aOff, b, bOff, n);
     }
 
-    @Override
-    public int keyBlock() { return KEY_BLOCK; }
-
-    @Override
-    public void dotsBlock(float[] q, int qOff, float[] block, int blockOff, int dim, float[] out, int outOff) {
-        for (int j = 0; j < KEY_BLOCK; j++) {
-            float acc = 0f;
-            for (int i = 0; i < dim; i++) acc = Math.fma(q[qOff + i], block[blockOff + i * KEY_BLOCK + j], acc);
-            out[outOff + j] = acc;
-        }
-    }
 
     @Override
     public void scoresBlock(float[] q, int qOff, float[] keys, int keyOff, int dim, int bs, float[] out, int outOff) {

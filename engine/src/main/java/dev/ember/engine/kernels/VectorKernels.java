@@ -213,20 +213,6 @@ final class VectorKernels implements Kernels {
         return Matmul.dot1(a, aOff, b, bOff, n, SCRATCH.get().lanes);
     }
 
-    @Override
-    public int keyBlock() { return KEY_BLOCK; }
-
-    /** Each key's lane is one fma chain over the dimensions, as in the scalar kernels: the same bits. */
-    @Override
-    public void dotsBlock(float[] q, int qOff, float[] block, int blockOff, int dim, float[] out, int outOff) {
-        for (int j = 0; j < KEY_BLOCK; j += L) {
-            FloatVector acc = FloatVector.zero(FS);
-            for (int i = 0; i < dim; i++) {
-                acc = FloatVector.fromArray(FS, block, blockOff + i * KEY_BLOCK + j).fma(FloatVector.broadcast(FS, q[qOff + i]), acc);
-            }
-            acc.intoArray(out, outOff + j);
-        }
-    }
 
     @Override
     public void scoresBlock(float[] q, int qOff, float[] keys, int keyOff, int dim, int bs, float[] out, int outOff) {

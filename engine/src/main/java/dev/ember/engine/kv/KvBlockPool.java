@@ -131,7 +131,8 @@ public final class KvBlockPool implements AutoCloseable {
         long eb = type.rowBytes(1);
         long start = (long) (slot - j) * width;
         // Encode the row once into heap scratch, then scatter its elements to their columns.
-        byte[] row = ROW.get().length >= eb * width ? ROW.get() : newRow(eb * width);
+        byte[] row = ROW.get();
+        if (row.length < eb * width) row = newRow(eb * width);
         MemorySegment encoded = MemorySegment.ofArray(row);
         codec.encodeRow(type, src, off, width, encoded, 0);
         MemorySegment seg = keys[layer];
