@@ -13,6 +13,7 @@ final class ScalarKernels implements Kernels {
     /** Output rows per parallel task: large enough to amortize the hand-off, small enough to balance. */
     private static final int ROWS_PER_TASK = 16;
 
+    private static final ThreadLocal<float[]> SCALES = ThreadLocal.withInitial(() -> new float[0]);
     private static final ThreadLocal<float[][]> SCRATCH = ThreadLocal.withInitial(() -> new float[1][0]);
 
     @Override
@@ -24,13 +25,16 @@ final class ScalarKernels implements Kernels {
         int k = w.cols();
         checkMatmul(w, in, rows, out);
         int tasks = (n + ROWS_PER_TASK - 1) / ROWS_PER_TASK;
+        int blocks = (k + Dequant.MATMUL_BLOCK - 1) / Dequant.MATMUL_BLOCK;
         pool.parallelFor(tasks, t -> {
-            float[] wrow = scratch(k);
+            float[] values = scratch(k + blocks);
+            float[] scales = SCALES.get();
+            if (scales.length < blocks) SCALES.set(scales = new float[blocks]);
             int end = Math.min(n, (t + 1) * ROWS_PER_TASK);
             for (int j = t * ROWS_PER_TASK; j < end; j++) {
-                Dequant.row(w, j, wrow, 0);
+                Dequant.blockRow(w, j, values, scales);
                 for (int r = 0; r < rows; r++) {
-                    out[r * n + j] = dotSeq(wrow, 0, in, r * k, k);
+                    out[r * n + j] = blockedDot(values, scales, in, r * k, k);
                 }
             }
         });
@@ -51,6 +55,21 @@ final class ScalarKernels implements Kernels {
         float[][] holder = SCRATCH.get();
         if (holder[0].length < k) holder[0] = new float[k];
         return holder[0];
+    }
+
+    /**
+     * The matmul reduction order that every kernel follows: per block of 32 inputs a sequential
+     * fused sum of value times input, then {@code acc = fma(scale, blockSum, acc)} (see
+     * {@link Dequant#blockRow}).
+     */
+    private static float blockedDot(float[] values, float[] scales, float[] x, int xOff, int k) {
+        float acc = 0f;
+        for (int b = 0, i0 = 0; i0 < k; b++, i0 += Dequant.MATMUL_BLOCK) {
+            float s = 0f;
+            for (int i = i0, end = Math.min(k, i0 + Dequant.MATMUL_BLOCK); i < end; i++) s = Math.fma(values[i], x[xOff + i], s);
+            acc = Math.fma(scales[b], s, acc);
+        }
+        return acc;
     }
 
     private static float dotSeq(float[] a, int aOff, float[] b, int bOff, int n) {

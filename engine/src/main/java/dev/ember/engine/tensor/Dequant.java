@@ -74,6 +74,53 @@ public final class Dequant {
         row(w.type(), w.data(), w.rowBytes() * row, w.cols(), dst, off);
     }
 
+    /** Elements per block of the matmul reduction order ({@link #blockRow}). */
+    public static final int MATMUL_BLOCK = 32;
+
+    /**
+     * Row {@code row} of {@code w} in the form the matmul reduction order uses: per 32-element
+     * block, the stored values and one scale, so that a dot product is
+     * {@code acc = fma(scale[b], sum_i fma(value[i], x[i], .), acc)} over blocks b. Q8_0's values
+     * are its int8 q and Q4_0's are {@code q - 8} (exact small integers), with the block's f16
+     * scale; every other type gives its dequantized weights with scale 1. Applying the scale once
+     * per block instead of once per weight is what lets the quantized kernels run at one fused
+     * multiply-add per weight.
+     */
+    public static void blockRow(WeightMatrix w, int row, float[] values, float[] scales) {
+        int k = w.cols();
+        int blocks = (k + MATMUL_BLOCK - 1) / MATMUL_BLOCK;
+        if (w.interleaved()) {
+            Interleaved.blockRow(w, row, values, scales);
+            return;
+        }
+        MemorySegment data = w.data();
+        long offset = w.rowBytes() * row;
+        switch (w.type()) {
+            case Q8_0 -> {
+                for (int b = 0; b < blocks; b++) {
+                    long block = offset + 34L * b;
+                    scales[b] = f16(data, block);
+                    for (int i = 0; i < 32; i++) values[32 * b + i] = data.get(ValueLayout.JAVA_BYTE, block + 2 + i);
+                }
+            }
+            case Q4_0 -> {
+                for (int b = 0; b < blocks; b++) {
+                    long block = offset + 18L * b;
+                    scales[b] = f16(data, block);
+                    for (int i = 0; i < 16; i++) {
+                        int q = data.get(ValueLayout.JAVA_BYTE, block + 2 + i) & 0xFF;
+                        values[32 * b + i] = (q & 0xF) - 8;
+                        values[32 * b + i + 16] = (q >>> 4) - 8;
+                    }
+                }
+            }
+            default -> {
+                row(w.type(), data, offset, k, values, 0);
+                java.util.Arrays.fill(scales, 0, blocks, 1f);
+            }
+        }
+    }
+
     public static float bf16ToFloat(short bits) {
         return Float.intBitsToFloat((bits & 0xFFFF) << 16);
     }

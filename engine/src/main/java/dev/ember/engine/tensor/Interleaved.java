@@ -109,6 +109,40 @@ public final class Interleaved {
     }
 
 
+    /** Row {@code row} of an interleaved matrix as {@link Dequant#blockRow} defines it. */
+    static void blockRow(WeightMatrix w, int row, float[] values, float[] scales) {
+        int r = w.interleave();
+        int k = w.cols();
+        int blocks = (k + Dequant.MATMUL_BLOCK - 1) / Dequant.MATMUL_BLOCK;
+        long base = groupBytes(w.type(), r, k) * (row / r);
+        int lane = row % r;
+        MemorySegment seg = w.data();
+        switch (w.type()) {
+            case Q8_0 -> {
+                for (int b = 0; b < blocks; b++) {
+                    long blk = base + 34L * r * b;
+                    scales[b] = Dequant.f16(seg, blk + 2L * lane);
+                    for (int i = 0; i < 32; i++) values[32 * b + i] = seg.get(ValueLayout.JAVA_BYTE, blk + 2L * r + (long) i * r + lane);
+                }
+            }
+            case Q4_0 -> {
+                for (int b = 0; b < blocks; b++) {
+                    long blk = base + 18L * r * b;
+                    scales[b] = Dequant.f16(seg, blk + 2L * lane);
+                    for (int i = 0; i < 16; i++) {
+                        int q = seg.get(ValueLayout.JAVA_BYTE, blk + 2L * r + (long) i * r + lane) & 0xFF;
+                        values[32 * b + 2 * i] = (q & 0xF) - 8;
+                        values[32 * b + 2 * i + 1] = (q >>> 4) - 8;
+                    }
+                }
+            }
+            default -> {
+                row(w, row, values, 0);
+                java.util.Arrays.fill(scales, 0, blocks, 1f);
+            }
+        }
+    }
+
     /** Row {@code row} of an interleaved matrix, dequantized exactly as {@link Dequant} defines it. */
     public static void row(WeightMatrix w, int row, float[] dst, int off) {
         int r = w.interleave();
