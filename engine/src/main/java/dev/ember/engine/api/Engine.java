@@ -93,4 +93,13 @@ public interface Engine extends AutoCloseable {
 
     @Override
     void close();
+
+    /**
+     * Why this engine stopped serving, or null while it works. An engine whose own thread failed
+     * (a fault reading a model file that changed underneath it, an internal error) completes every
+     * request with this message from then on; its owner should close it and open a new one.
+     */
+    default String failure() {
+        return null;
+    }
 }

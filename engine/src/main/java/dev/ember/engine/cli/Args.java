@@ -14,6 +14,8 @@ final class Args {
     private final Map<String, List<String>> repeated = new HashMap<>();
     private final Set<String> flags = new HashSet<>();
     private final Set<String> used = new HashSet<>();
+    /** Options read with {@link #all}: the only ones that may be given more than once. */
+    private final Set<String> multi = new HashSet<>();
 
     Args(String command, String[] argv, int from, Set<String> booleanFlags) {
         this.command = command;
@@ -130,6 +132,7 @@ final class Args {
     /** Every value given for a repeatable option, in order ({@code --stop a --stop b}). */
     List<String> all(String name) {
         used.add(name);
+        multi.add(name);
         return List.copyOf(repeated.getOrDefault(name, List.of()));
     }
 
@@ -137,6 +140,12 @@ final class Args {
     void rejectUnknown() {
         for (String k : values.keySet()) if (!used.contains(k)) throw new UsageException(command + ": unknown option --" + k);
         for (String k : flags) if (!used.contains(k)) throw new UsageException(command + ": unknown option --" + k);
+        for (Map.Entry<String, List<String>> e : repeated.entrySet()) {
+            if (e.getValue().size() > 1 && !multi.contains(e.getKey())) {
+                throw new UsageException(command + ": option --" + e.getKey() + " given " + e.getValue().size()
+                        + " times (" + String.join(", ", e.getValue()) + "); give it once");
+            }
+        }
     }
 
     static final class UsageException extends RuntimeException {

@@ -14,12 +14,13 @@ import java.util.TreeMap;
 /** `ember info`: architecture, sizes, tensor types and a metadata summary. */
 final class InfoCommand implements Main.Command {
     @Override
-    public String usage() { return "info --model PATH"; }
+    public String usage() { return "info --model PATH [--check-weights]"; }
 
     @Override
     public int run(String[] argv, PrintStream out) {
-        Args a = new Args("info", argv, 1, Set.of());
+        Args a = new Args("info", argv, 1, Set.of("check-weights"));
         var path = a.path("model");
+        boolean checkWeights = a.flag("check-weights");
         a.rejectUnknown();
         try (LoadedModel lm = LoadedModel.open(path, 1)) {
             WeightSource src = lm.source();
@@ -53,6 +54,11 @@ final class InfoCommand implements Main.Command {
                 cache.append(String.format("%s %,d  ", t, dev.ember.engine.kv.CacheManager.bytesPerToken(lm.model().cacheSpecs(), t)));
             }
             out.println("cache:        bytes per token: " + cache.toString().trim() + " (default " + dev.ember.engine.api.KvCacheType.DEFAULT + ")");
+            if (checkWeights) {
+                List<String> bad = dev.ember.engine.runtime.WeightCheck.nonFinite(src, Integer.MAX_VALUE);
+                out.println("weights:      " + (bad.isEmpty() ? "all finite" : bad.size() + " tensors with NaN or Inf: " + String.join("; ", bad)));
+                if (!bad.isEmpty()) return 1;
+            }
             out.println("metadata:");
             for (Map.Entry<String, Object> e : meta.entrySet()) {
                 out.println("  " + e.getKey() + " = " + summarize(e.getValue()));

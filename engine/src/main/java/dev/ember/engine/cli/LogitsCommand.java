@@ -38,6 +38,14 @@ final class LogitsCommand implements Main.Command {
         try (LoadedModel lm = LoadedModel.open(modelPath, threads);
              OutputStream os = new BufferedOutputStream(Files.newOutputStream(file), 1 << 20)) {
             float[][] rows = allLogits(lm.model(), tokens, CHUNK, type);
+            for (int p = 0; p < rows.length; p++) {
+                for (int v = 0; v < rows[p].length; v++) {
+                    if (!Float.isFinite(rows[p][v])) {
+                        throw new IllegalStateException(modelPath + " produced a non-finite logit (" + rows[p][v] + " for token " + v + ") at position "
+                                + p + ": its weights are likely corrupt or badly converted; check them with `ember info --model M --check-weights`");
+                    }
+                }
+            }
             ByteBuffer buf = ByteBuffer.allocate(rows[0].length * 4).order(ByteOrder.LITTLE_ENDIAN);
             for (float[] row : rows) {
                 buf.clear();

@@ -45,10 +45,22 @@ public final class Main {
             err.println("usage: ember " + c.usage());
             return 2;
         } catch (Exception | OutOfMemoryError e) {
-            err.println("ember " + argv[0] + ": " + (e.getMessage() != null ? e.getMessage() : e.toString()));
+            err.println("ember " + argv[0] + ": " + describe(e));
             if (System.getenv("EMBER_DEBUG") != null) e.printStackTrace(err);
             return 1;
         }
+    }
+
+    /** One line for a failure; file-system errors say what went wrong, not only the path. */
+    static String describe(Throwable e) {
+        if (e instanceof java.nio.file.NoSuchFileException f) return f.getFile() + ": no such file or directory";
+        if (e instanceof java.nio.file.AccessDeniedException f) return f.getFile() + ": permission denied";
+        if (e instanceof java.nio.file.NotDirectoryException f) return f.getFile() + ": not a directory";
+        if (e instanceof java.nio.file.FileAlreadyExistsException f) return f.getFile() + ": already exists";
+        if (e instanceof java.nio.file.FileSystemException f) {
+            return f.getFile() + ": " + (f.getReason() != null ? f.getReason() : f.getClass().getSimpleName());
+        }
+        return e.getMessage() != null ? e.getMessage() : e.toString();
     }
 
     private static void printUsage(PrintStream s) {

@@ -37,6 +37,7 @@ final class ScoreCommand implements Main.Command {
         EngineOptions options = a.cacheOptions(EngineOptions.defaults().withThreads(threads));
         a.rejectUnknown();
         List<String> docs = documents(file, jsonl, limit);
+        if (docs.isEmpty()) throw new IllegalArgumentException(file + ": no documents to score (the file is empty or blank)");
         if (shuffle) docs = docs.stream().map(ScoreCommand::shuffleWords).toList();
         try (Engine e = Engine.open(model, options)) {
             long t0 = System.nanoTime(); // after loading: the figure is scoring throughput
@@ -74,9 +75,18 @@ final class ScoreCommand implements Main.Command {
     static List<String> documents(Path file, boolean jsonl, int limit) throws Exception {
         List<String> docs = new ArrayList<>();
         if (jsonl) {
-            for (String line : Files.readAllLines(file)) {
+            List<String> lines = Files.readAllLines(file);
+            for (int i = 0; i < lines.size(); i++) {
+                String line = lines.get(i);
                 if (line.isBlank()) continue;
-                docs.add((String) ((Map<String, Object>) Json.parse(line)).get("text"));
+                Object text;
+                try {
+                    text = Json.parse(line) instanceof Map<?, ?> m ? m.get("text") : null;
+                } catch (RuntimeException e) {
+                    throw new IllegalArgumentException(file + " line " + (i + 1) + ": not valid JSON (" + e.getMessage() + ")");
+                }
+                if (!(text instanceof String t)) throw new IllegalArgumentException(file + " line " + (i + 1) + ": needs a string \"text\" field");
+                docs.add(t);
                 if (docs.size() >= limit) break;
             }
         } else {

@@ -39,6 +39,7 @@ public final class LocalEngine implements Engine {
     /** The KV block size of models that keep all their state in blocks. */
     static final int BLOCK_SIZE = 16;
 
+    private final Path modelPath;
     private final LoadedModel loaded;
     private final Model model;
     private final CacheManager cache;
@@ -54,6 +55,8 @@ public final class LocalEngine implements Engine {
     private final ReentrantReadWriteLock lifecycle = new ReentrantReadWriteLock();
     private final Thread loop;
     private volatile boolean closed;
+    /** Why the engine thread stopped, or null while it runs; set once, under the lifecycle write lock. */
+    private volatile String failure;
 
     /**
      * A request on its way to the scheduler. The engine thread sets the sequence when it adds it;
@@ -73,7 +76,8 @@ public final class LocalEngine implements Engine {
         }
     }
 
-    private LocalEngine(LoadedModel loaded, EngineOptions options) {
+    private LocalEngine(Path modelPath, LoadedModel loaded, EngineOptions options) {
+        this.modelPath = modelPath;
         this.loaded = loaded;
         this.constraints = loaded.hasTokenizer()
                 ? new ConstraintCache(loaded.tokenizer(), loaded.model().config().vocabSize(), 64) : null;
@@ -83,7 +87,7 @@ public final class LocalEngine implements Engine {
         long bytesPerToken = CacheManager.bytesPerToken(model.cacheSpecs(), cacheType);
         long budget = options.kvCacheBytes() > 0 ? options.kvCacheBytes() : defaultKvBudget(bytesPerToken, context, options.maxSequences());
         this.cache = CacheManager.create(model.cacheSpecs(), cacheType, model.cacheBlockSize(), budget, options.effectiveSnapshotBytes());
-        this.scheduler = new Scheduler(model, cache, options.maxBatchTokens(), options.maxSequences(), context);
+        this.scheduler = new Scheduler(model, cache, options.maxBatchTokens(), options.maxSequences(), context, modelPath.toString());
         this.loop = new Thread(this::run, "ember-engine");
         loop.setDaemon(true);
         loop.start();
@@ -104,7 +108,7 @@ public final class LocalEngine implements Engine {
     public static Engine open(Path model, EngineOptions options) {
         LoadedModel loaded = LoadedModel.open(model, options.threads());
         try {
-            return new LocalEngine(loaded, options);
+            return new LocalEngine(model, loaded, options);
         } catch (RuntimeException | OutOfMemoryError e) {
             loaded.close();
             throw e;
@@ -115,8 +119,8 @@ public final class LocalEngine implements Engine {
     public CompletableFuture<Result> submit(Request request) {
         CompletableFuture<Result> future = new CompletableFuture<>();
         long start = System.nanoTime();
-        if (closed) {
-            future.complete(Result.failed(request.id(), "engine is closed", 0));
+        if (closed || failure != null) {
+            future.complete(Result.failed(request.id(), refusal(), 0));
             return future;
         }
         int[] prompt;
@@ -152,18 +156,29 @@ public final class LocalEngine implements Engine {
             set.remove(future);
             return set.isEmpty() ? null : set;
         }));
-        if (!enqueue(pending, future)) future.complete(Result.failed(request.id(), "engine is closed", System.nanoTime() - start));
+        if (!enqueue(pending, future)) future.complete(Result.failed(request.id(), refusal(), System.nanoTime() - start));
         return future;
     }
 
+    /** Why a request is refused: the engine thread's failure, or a closed engine. */
+    private String refusal() {
+        String f = failure;
+        return f != null ? f : "engine is closed";
+    }
+
+    @Override
+    public String failure() {
+        return failure;
+    }
+
     /**
-     * Hands a request to the engine thread unless the engine is closed; cancelling {@code future}
-     * afterwards cancels the request.
+     * Hands a request to the engine thread unless the engine is closed or failed; cancelling
+     * {@code future} afterwards cancels the request.
      */
     private boolean enqueue(Pending pending, CompletableFuture<?> future) {
         lifecycle.readLock().lock();
         try {
-            if (closed) return false;
+            if (closed || failure != null) return false;
             incoming.add(pending);
         } finally {
             lifecycle.readLock().unlock();
@@ -214,7 +229,46 @@ public final class LocalEngine implements Engine {
         }
     }
 
+    /**
+     * The engine thread. A step that throws a RuntimeException or runs out of memory fails the
+     * requests it held and the engine goes on; any other Throwable (an InternalError from a fault
+     * in a mapped model file that shrank, a StackOverflowError, a bug) leaves the model or the
+     * cache in an unknown state, so the engine fails every request it holds or will be given, with
+     * one message that names the cause, and stops: {@link #failure()} tells its owner to reopen it.
+     */
     private void run() {
+        try {
+            loop();
+        } catch (Throwable t) {
+            String why = "engine failed: " + t + " (model " + modelPath + "); reopen the engine";
+            lifecycle.writeLock().lock();
+            try {
+                failure = why; // from here on enqueue refuses, so the drain below sees every accepted request
+            } finally {
+                lifecycle.writeLock().unlock();
+            }
+            try {
+                scheduler.failAll(why);
+            } catch (Throwable again) {
+                // the scheduler is part of what failed; the drain below still answers new requests
+            }
+            Pending p;
+            while ((p = incoming.poll()) != null) {
+                p.sink.onFailure(null, why);
+                p.sink.onFinished(null);
+            }
+            Runnable c;
+            while ((c = control.poll()) != null) {
+                try {
+                    c.run();
+                } catch (Throwable ignored) {
+                    // a control action needs the state that failed; its caller's future is failed below
+                }
+            }
+        }
+    }
+
+    private void loop() {
         List<Pending> batch = new ArrayList<>();
         while (!closed) {
             Runnable c;
@@ -306,7 +360,7 @@ public final class LocalEngine implements Engine {
     private CompletableFuture<ScoreResult> scoreRange(int[] tokens, int from) {
         CompletableFuture<ScoreResult> future = new CompletableFuture<>();
         if (!enqueue(new Pending(new ScoreRun(model.config().vocabSize(), future), tokens, from), future)) {
-            future.complete(new ScoreResult(Double.NaN, 0, Double.NaN, "engine is closed"));
+            future.complete(new ScoreResult(Double.NaN, 0, Double.NaN, refusal()));
         }
         return future;
     }
@@ -375,16 +429,17 @@ public final class LocalEngine implements Engine {
         CompletableFuture<T> f = new CompletableFuture<>();
         lifecycle.readLock().lock();
         try {
-            if (closed) {
-                f.completeExceptionally(new IllegalStateException("engine is closed"));
+            if (closed || failure != null) {
+                f.completeExceptionally(new IllegalStateException(refusal()));
                 return f;
             }
             control.add(() -> {
-            try {
-                f.complete(action.get());
-            } catch (RuntimeException e) {
-                f.completeExceptionally(e);
-            }
+                try {
+                    f.complete(action.get());
+                } catch (Throwable e) {
+                    f.completeExceptionally(e);
+                    if (e instanceof Error err) throw err;
+                }
             });
         } finally {
             lifecycle.readLock().unlock();

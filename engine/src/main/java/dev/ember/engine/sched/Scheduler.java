@@ -37,12 +37,19 @@ public final class Scheduler {
     private final ArrayDeque<Sequence> waiting = new ArrayDeque<>();
     private final List<Sequence> running = new ArrayList<>();
     private final float[] logits;
+    private final String modelName;
     private final int logitCapacity;
     private long nextId;
     private long preemptionCount;
     private long cancelledCount;
 
     public Scheduler(Model model, CacheManager cache, int maxBatchTokens, int maxSequences, int contextLength) {
+        this(model, cache, maxBatchTokens, maxSequences, contextLength, "the model");
+    }
+
+    /** {@code modelName} names the model in errors (its path). */
+    public Scheduler(Model model, CacheManager cache, int maxBatchTokens, int maxSequences, int contextLength, String modelName) {
+        this.modelName = modelName;
         this.model = model;
         this.cache = cache;
         this.maxBatchTokens = maxBatchTokens;
@@ -188,6 +195,15 @@ public final class Scheduler {
             Sequence s = plan.logitSequences()[i];
             if (s.finished()) continue;
             int pos = plan.logitPositions()[i];
+            int bad = firstNonFinite(logits, i * vocab, vocab);
+            if (bad >= 0) {
+                // Silent garbage is the worst outcome: a NaN row samples token 0 or nothing at all.
+                s.markFinished();
+                s.sink().onFailure(s, modelName + " produced a non-finite logit (" + logits[i * vocab + bad] + " for token " + bad
+                        + ") at position " + pos + ": its weights are likely corrupt or badly converted; check them with"
+                        + " `ember info --model M --check-weights`");
+                continue;
+            }
             if (pos < s.length() - 1) {
                 s.sink().onPromptLogits(s, pos, logits, i * vocab);
                 continue;
@@ -203,6 +219,15 @@ public final class Scheduler {
             }
         }
         retireFinished();
+    }
+
+    /** The index of the first NaN or infinite value of {@code a[off .. off + n)} relative to off, or -1. */
+    static int firstNonFinite(float[] a, int off, int n) {
+        float sum = 0f;
+        for (int i = off, end = off + n; i < end; i++) sum += a[i] * 0f; // 0 * x is NaN exactly when x is NaN or infinite
+        if (sum == 0f) return -1;
+        for (int i = 0; i < n; i++) if (!Float.isFinite(a[off + i])) return i;
+        return -1;
     }
 
     /**
