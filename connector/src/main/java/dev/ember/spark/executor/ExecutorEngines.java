@@ -158,6 +158,16 @@ public final class ExecutorEngines {
       if (closed) {
         throw new IllegalStateException("engine for " + key.modelUri() + " was closed");
       }
+      if (engine != null && engine.failure() != null) {
+        // A failed engine refuses every request; the next task gets a fresh one.
+        LOG.warn("engine for {} failed ({}); reopening it", key.modelUri(), engine.failure());
+        try {
+          engine.close();
+        } catch (RuntimeException e) {
+          LOG.warn("closing the failed engine for {} failed", key.modelUri(), e);
+        }
+        engine = null;
+      }
       if (engine == null) {
         long start = System.nanoTime();
         Path model = localModel.get();
