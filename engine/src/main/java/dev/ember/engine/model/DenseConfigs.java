@@ -8,15 +8,19 @@ public final class DenseConfigs {
 
     public static ModelConfig read(ModelParams p, RopeLayout layout) {
         WeightSource src = p.source();
-        int dim = p.integer("embedding_length");
-        int heads = p.integer("attention.head_count");
-        int kvHeads = p.integer("attention.head_count_kv", heads);
-        int headDim = p.integer("attention.key_length", dim / heads);
-        int valueDim = p.integer("attention.value_length", headDim);
+        int dim = p.count("embedding_length");
+        int heads = p.count("attention.head_count");
+        int kvHeads = p.count("attention.head_count_kv", heads);
+        if (heads % kvHeads != 0) {
+            throw new ModelLoadException(src.origin() + ": metadata '" + p.arch() + ".attention.head_count' = " + heads
+                    + " is not a multiple of '" + p.arch() + ".attention.head_count_kv' = " + kvHeads);
+        }
+        int headDim = p.count("attention.key_length", dim / heads);
+        int valueDim = p.count("attention.value_length", headDim);
         Tensor embd = src.tensor("token_embd.weight");
         int vocab = embd.rows();
         return new ModelConfig(
-                p.arch(), vocab, dim, p.integer("block_count"), heads, kvHeads, headDim, valueDim,
+                p.arch(), vocab, dim, p.count("block_count"), heads, kvHeads, headDim, valueDim,
                 p.integer("feed_forward_length", p.integer("expert_feed_forward_length", 0)),
                 (float) p.real("attention.layer_norm_rms_epsilon", 1e-5),
                 p.integer("context_length", 2048),

@@ -27,9 +27,28 @@ public final class ModelParams {
     public int integer(String key) {
         Object v = raw(key);
         if (v == null) throw new ModelLoadException(source.origin() + ": missing metadata '" + arch + "." + key + "'");
-        if (v instanceof Long l) return Math.toIntExact(l);
-        if (v instanceof long[] arr && arr.length > 0) return Math.toIntExact(arr[0]); // per-layer arrays: uniform models only
-        throw new ModelLoadException(source.origin() + ": metadata '" + arch + "." + key + "' should be an integer");
+        long n;
+        if (v instanceof Long l) n = l;
+        else if (v instanceof long[] arr && arr.length > 0) n = arr[0]; // per-layer arrays: uniform models only
+        else throw new ModelLoadException(source.origin() + ": metadata '" + arch + "." + key + "' should be an integer");
+        if (n < Integer.MIN_VALUE || n > Integer.MAX_VALUE) {
+            throw new ModelLoadException(source.origin() + ": metadata '" + arch + "." + key + "' = " + n + " is out of range");
+        }
+        return (int) n;
+    }
+
+    /** A size or count that must be at least 1 ({@code block_count}, {@code attention.head_count}, ...). */
+    public int count(String key) {
+        return positive(key, integer(key));
+    }
+
+    public int count(String key, int fallback) {
+        return raw(key) == null ? fallback : count(key);
+    }
+
+    private int positive(String key, int n) {
+        if (n < 1) throw new ModelLoadException(source.origin() + ": metadata '" + arch + "." + key + "' = " + n + " must be at least 1");
+        return n;
     }
 
     public int integer(String key, int fallback) {

@@ -50,12 +50,26 @@ public final class LoadedModel implements AutoCloseable {
         WorkerPool pool = new WorkerPool(threads);
         try {
             Model model = ModelFamilies.load(source, new Compute(Kernels.get(), pool));
+            if (file != null) requireVocabularyCoversEmbedding(file, model.config().vocabSize());
             return new LoadedModel(file, checkpoint, model, pool);
         } catch (RuntimeException e) {
             pool.close();
             if (file != null) file.close();
             if (checkpoint != null) checkpoint.close();
             throw e;
+        }
+    }
+
+    /**
+     * A GGUF vocabulary shorter than the embedding would let the model sample ids the tokenizer
+     * cannot decode, failing mid-generation; refuse such a file at load.
+     */
+    private static void requireVocabularyCoversEmbedding(GgufFile file, int embeddingRows) {
+        Object tokens = file.metadata().get("tokenizer.ggml.tokens");
+        if (tokens != null && tokens.getClass().isArray() && java.lang.reflect.Array.getLength(tokens) < embeddingRows) {
+            throw new dev.ember.engine.model.ModelLoadException(file.path() + ": the vocabulary (tokenizer.ggml.tokens) has "
+                    + java.lang.reflect.Array.getLength(tokens) + " tokens but the embedding has " + embeddingRows
+                    + " rows; the file is inconsistent (reconvert it)");
         }
     }
 

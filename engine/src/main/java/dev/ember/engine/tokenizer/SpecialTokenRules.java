@@ -46,8 +46,8 @@ final class SpecialTokenRules {
         int pad = model == Model.WPM ? 0 : -1;
         int mask = model == Model.WPM ? 103 : -1;
         if (model == Model.WPM) bos = idOr(gguf, vocab, "tokenizer.ggml.cls_token_id", bos);
-        bos = idOr(gguf, vocab, "tokenizer.ggml.bos_token_id", bos);
-        eos = idOr(gguf, vocab, "tokenizer.ggml.eos_token_id", eos);
+        bos = requiredIdOr(gguf, vocab, "tokenizer.ggml.bos_token_id", bos);
+        eos = requiredIdOr(gguf, vocab, "tokenizer.ggml.eos_token_id", eos);
         int eot = idOr(gguf, vocab, "tokenizer.ggml.eot_token_id", -1);
         int eom = idOr(gguf, vocab, "tokenizer.ggml.eom_token_id", -1);
         unk = idOr(gguf, vocab, "tokenizer.ggml.unknown_token_id", unk);
@@ -163,6 +163,21 @@ final class SpecialTokenRules {
     }
 
     /** A token id from metadata; a missing key keeps the default, an out-of-range one is ignored. */
+    /**
+     * {@link #idOr} for BOS and EOS, whose absence changes every prompt or every stop: a value
+     * outside the vocabulary is an error, not a silent fallback.
+     */
+    private static int requiredIdOr(GgufFile gguf, Vocab vocab, String key, int fallback) {
+        if (gguf.has(key)) {
+            long v = gguf.getLong(key);
+            if (v < 0 || v >= vocab.size()) {
+                throw new dev.ember.engine.model.ModelLoadException(gguf.path() + ": metadata '" + key + "' = " + v
+                        + " is outside the vocabulary of " + vocab.size() + " tokens; the file is inconsistent (fix or remove the key)");
+            }
+        }
+        return idOr(gguf, vocab, key, fallback);
+    }
+
     private static int idOr(GgufFile gguf, Vocab vocab, String key, int fallback) {
         int def = vocab.contains(fallback) ? fallback : -1;
         if (!gguf.has(key)) return def;
