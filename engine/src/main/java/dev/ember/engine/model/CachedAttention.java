@@ -90,6 +90,23 @@ public final class CachedAttention {
         for (int i = 0; i < n; i++) x[off + i] = x[off + i] / sum;
     }
 
+    /**
+     * Tile boundaries over the batch rows: a tile is up to {@code maxRows} consecutive rows of one
+     * sequence at consecutive positions (a prompt chunk), which share each cache block they read;
+     * a decode row is a tile of its own.
+     */
+    static int[] tiles(ForwardBatch batch, int rows, int maxRows) {
+        int[] b = new int[rows + 1];
+        int n = 0;
+        for (int r = 0; r < rows; r++) {
+            boolean cont = r > 0 && r - b[n - 1] < maxRows && batch.tables()[r] == batch.tables()[r - 1]
+                    && batch.positions()[r] == batch.positions()[r - 1] + 1;
+            if (!cont) b[n++] = r;
+        }
+        b[n] = rows;
+        return java.util.Arrays.copyOf(b, n + 1);
+    }
+
     /** Positions {@code 0 .. n)} of a sequence's paged key or value rows of one layer, read a block at a time. */
     public static Rows paged(KvBlockPool pool, int layer, BlockTable table, int n, boolean values) {
         int bs = pool.blockSize();

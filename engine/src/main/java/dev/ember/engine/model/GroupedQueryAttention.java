@@ -74,7 +74,7 @@ public final class GroupedQueryAttention implements Attention {
         // values, block by block, so each cached row is read once per group, not once per head.
         if (columns) {
             // Prompt rows of one sequence form tiles that widen each cache block once for all their rows.
-            int[] tiles = tiles(batch, rows);
+            int[] tiles = CachedAttention.tiles(batch, rows, TILE_ROWS);
             int nt = tiles.length - 1;
             ctx.pool().parallelFor(nt * kvHeads, task -> attendTile(k, pool, layer, batch, q, tiles[task / kvHeads], tiles[task / kvHeads + 1], task % kvHeads, att));
         } else {
@@ -103,22 +103,6 @@ public final class GroupedQueryAttention implements Attention {
     /** Rows per attention tile: bounds the scores scratch while sharing each widened block. */
     private static final int TILE_ROWS = 16;
     private static final ThreadLocal<float[][]> SCRATCH = ThreadLocal.withInitial(() -> new float[][]{new float[1024], new float[1024], new float[1024]});
-
-    /**
-     * Tile boundaries over the batch rows: a tile is up to TILE_ROWS consecutive rows of one
-     * sequence at consecutive positions (a prompt chunk); a decode row is a tile of its own.
-     */
-    private static int[] tiles(ForwardBatch batch, int rows) {
-        int[] b = new int[rows + 1];
-        int n = 0;
-        for (int r = 0; r < rows; r++) {
-            boolean cont = r > 0 && r - b[n - 1] < TILE_ROWS && batch.tables()[r] == batch.tables()[r - 1]
-                    && batch.positions()[r] == batch.positions()[r - 1] + 1;
-            if (!cont) b[n++] = r;
-        }
-        b[n] = rows;
-        return java.util.Arrays.copyOf(b, n + 1);
-    }
 
     private static float[] scratch(int i, int size) {
         float[][] s = SCRATCH.get();

@@ -46,6 +46,78 @@ public final class LatentAttention implements Attention {
         if (kAbsorb.length != heads || vUp.length != heads) throw new ModelLoadException("MLA up-projections for " + kAbsorb.length + " heads, expected " + heads);
     }
 
+    /** Query rows per tile: they share each decoded cache block. */
+    private static final int TILE_ROWS = 16;
+    private static final ThreadLocal<float[][]> SCRATCH = ThreadLocal.withInitial(() -> new float[4][0]);
+
+    private static float[] scratch(int i, int size) {
+        float[][] s = SCRATCH.get();
+        if (s[i].length < size) s[i] = new float[Math.max(size, 2 * s[i].length)];
+        return s[i];
+    }
+
+    /**
+     * Rows [r0, r1) of one sequence, heads [h0, h1): MLA is multi-query attention over one cached row
+     * per token (latent and RoPE key, width kvRank + ropeDim) whose value is its latent. Each cache
+     * block is decoded once for the tile and all heads, turned dimension-major, and scored a
+     * vector of keys at a time against each head's query (absorbed latent query, then RoPE query);
+     * values are summed in registers. A row's result does not depend on its tile.
+     */
+    private void attendTile(Kernels k, KvBlockPool pool, int layer, ForwardBatch batch, int rows, float[] q, float[] qAbs,
+                            int r0, int r1, int h0, int h1, float[] latentOut) {
+        int width = kvRank + ropeDim;
+        int qDim = heads * (nope + ropeDim);
+        int bs = pool.blockSize();
+        BlockTable table = batch.tables()[r0];
+        int nMax = batch.positions()[r1 - 1] + 1;
+        int padded = (nMax + bs - 1) / bs * bs;
+        int tileRows = r1 - r0;
+        float[] queries = scratch(0, tileRows * heads * width);
+        for (int r = r0; r < r1; r++) {
+            for (int h = h0; h < h1; h++) {
+                int o = ((r - r0) * heads + h) * width;
+                System.arraycopy(qAbs, (h * rows + r) * kvRank, queries, o, kvRank);
+                System.arraycopy(q, r * qDim + h * (nope + ropeDim) + nope, queries, o + kvRank, ropeDim);
+            }
+        }
+        float[] scores = scratch(1, tileRows * heads * padded);
+        float[] block = scratch(2, bs * width);
+        float[] columns = scratch(3, width * bs);
+        for (int t0 = 0; t0 < nMax; t0 += bs) {
+            int cnt = Math.min(bs, nMax - t0);
+            pool.readKeys(layer, table.slot(t0), cnt, 0, width, block, 0);
+            for (int d = 0; d < width; d++) {
+                for (int j = 0; j < cnt; j++) columns[d * bs + j] = block[j * width + d];
+                for (int j = cnt; j < bs; j++) columns[d * bs + j] = 0f;
+            }
+            for (int r = Math.max(r0, r0 + t0 - batch.positions()[r0]); r < r1; r++) { // rows that see this block
+                for (int h = h0; h < h1; h++) {
+                    int qr = (r - r0) * heads + h;
+                    k.scoresBlock(queries, qr * width, columns, 0, width, bs, scores, qr * padded + t0);
+                }
+            }
+        }
+        for (int r = r0; r < r1; r++) {
+            int n = batch.positions()[r] + 1;
+            for (int h = h0; h < h1; h++) {
+                int o = ((r - r0) * heads + h) * padded;
+                for (int t = 0; t < n; t++) scores[o + t] *= scale;
+                k.softmax(scores, o, n);
+            }
+        }
+        for (int t0 = 0; t0 < nMax; t0 += bs) {
+            int cnt = Math.min(bs, nMax - t0);
+            pool.readKeys(layer, table.slot(t0), cnt, 0, width, block, 0);
+            for (int r = Math.max(r0, r0 + t0 - batch.positions()[r0]); r < r1; r++) {
+                int count = Math.min(bs, batch.positions()[r] + 1 - t0);
+                for (int h = h0; h < h1; h++) {
+                    k.accumulateRows(scores, ((r - r0) * heads + h) * padded + t0, block, 0, width, count, latentOut,
+                            (h * rows + r) * kvRank, kvRank);
+                }
+            }
+        }
+    }
+
     @Override public LayerCacheSpec cacheSpec() { return new LatentKvSpec(kvRank, ropeDim); }
 
     @Override
@@ -85,26 +157,14 @@ public final class LatentAttention implements Attention {
             System.arraycopy(headOut, 0, qAbs, h * rows * kvRank, rows * kvRank);
         }
         float[] latentOut = new float[heads * rows * kvRank];
-        ctx.pool().parallelFor(rows * heads, task -> {
-            int r = task / heads;
-            int h = task % heads;
-            BlockTable table = batch.tables()[r];
-            int n = batch.positions()[r] + 1;
-            int qa = (h * rows + r) * kvRank;
-            int qp = r * qDim + h * qkDim + nope;
-            CachedAttention.Heads head = new CachedAttention.Heads() {
-                @Override public int count() { return 1; }
-
-                @Override
-                public float score(Kernels kk, int g, float[] row, int off) {
-                    return (kk.dot(qAbs, qa, row, off, kvRank) + kk.dot(q, qp, row, off + kvRank, ropeDim)) * scale;
-                }
-
-                @Override public int outOffset(int g) { return qa; }
-            };
-            // One row per token is both key (latent and RoPE key) and value (the latent).
-            CachedAttention.Rows cached = CachedAttention.paged(pool, layer, table, n, false);
-            CachedAttention.attend(k, cached, 0, width, cached, 0, kvRank, head, null, 0, latentOut);
+        int[] tiles = CachedAttention.tiles(batch, rows, TILE_ROWS);
+        int nt = tiles.length - 1;
+        // Few tiles (decode of a few sequences): split the heads too, so every thread has work.
+        int splits = Math.min(heads, Math.max(1, (2 * ctx.pool().threads() + nt - 1) / nt));
+        int per = (heads + splits - 1) / splits;
+        ctx.pool().parallelFor(nt * splits, task -> {
+            int t = task / splits, h0 = (task % splits) * per;
+            attendTile(k, pool, layer, batch, rows, q, qAbs, tiles[t], tiles[t + 1], h0, Math.min(heads, h0 + per), latentOut);
         });
         // Up-project the attended latents with W_UV per head, into [rows × heads·v].
         float[] att = new float[rows * heads * vDim];
