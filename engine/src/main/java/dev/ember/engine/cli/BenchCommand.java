@@ -83,7 +83,7 @@ final class BenchCommand implements Main.Command {
                 if (!json) out.printf("pp%d: %.2f tok/s%n", p, tps);
             }
             if (n > 0) {
-                decode(m, Math.min(n, 16)); // warm-up
+                decode(m, n); // warm-up: one full run, as llama-bench does, so the timed runs are JIT-compiled throughout
                 double sum = 0;
                 for (int r = 0; r < reps; r++) sum += decode(m, n);
                 double tps = n / (sum / reps);
