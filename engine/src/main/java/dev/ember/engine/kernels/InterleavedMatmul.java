@@ -242,8 +242,7 @@ final class InterleavedMatmul {
             int t = 0;
             for (; t + 6 <= rows && rows - t != 8; t += 6) tile6(p, ps, k, in, t * k, out, t * n, n, j0, tmp);
             for (; t + 4 <= rows; t += 4) tile4(p, ps, k, in, t * k, out, t * n, n, j0, tmp);
-            if (t + 2 <= rows) { tile2(p, ps, k, in, t * k, out, t * n, n, j0, tmp); t += 2; }
-            if (t < rows) tile1(p, ps, k, in, t * k, out, t * n, n, j0, tmp);
+            for (; t < rows; t++) tile1(p, ps, k, in, t * k, out, t * n, n, j0, tmp);
         }
     }
 
@@ -264,30 +263,6 @@ final class InterleavedMatmul {
         m00.intoArray(tmp, 0 * L);
         m01.intoArray(tmp, 1 * L);
         copyOut(tmp, 1, out, o, n, j0);
-    }
-
-    private static void tile2(float[] p, int ps, int k, float[] x, int x0, float[] out, int o, int n, int j0, float[] tmp) {
-        FloatVector z = FloatVector.zero(FS);
-        FloatVector m00 = z, m01 = z, m10 = z, m11 = z;
-        for (int i0 = 0, sb = ps; i0 < k; i0 += BLOCK, sb += R) {
-            FloatVector a00 = z, a01 = z, a10 = z, a11 = z;
-            for (int i = i0, i1 = Math.min(k, i0 + BLOCK); i < i1; i++) {
-                FloatVector w0 = FloatVector.fromArray(FS, p, i * R), w1 = FloatVector.fromArray(FS, p, i * R + L);
-                int xi = x0 + i;
-                FloatVector t = FloatVector.broadcast(FS, x[xi]);
-                a00 = w0.fma(t, a00); a01 = w1.fma(t, a01);
-                t = FloatVector.broadcast(FS, x[xi + k]);
-                a10 = w0.fma(t, a10); a11 = w1.fma(t, a11);
-            }
-            FloatVector d0 = FloatVector.fromArray(FS, p, sb), d1 = FloatVector.fromArray(FS, p, sb + L);
-            m00 = d0.fma(a00, m00); m01 = d1.fma(a01, m01);
-            m10 = d0.fma(a10, m10); m11 = d1.fma(a11, m11);
-        }
-        m00.intoArray(tmp, 0 * L);
-        m01.intoArray(tmp, 1 * L);
-        m10.intoArray(tmp, 2 * L);
-        m11.intoArray(tmp, 3 * L);
-        copyOut(tmp, 2, out, o, n, j0);
     }
 
     private static void tile4(float[] p, int ps, int k, float[] x, int x0, float[] out, int o, int n, int j0, float[] tmp) {
