@@ -63,8 +63,22 @@ public interface Engine extends AutoCloseable {
         return scoreChoicesAsync(prompt, choices).join();
     }
 
-    /** Tokenizes text as a request's prompt would be (special tokens parsed, BOS per the model). */
+    /** Tokenizes text as a person's prompt (special tokens parsed, BOS per the model), as `ember tokenize` does. */
     int[] tokenize(String text);
+
+    /**
+     * Token ids of {@code text}; with {@code parseSpecial} false, control-token texts in it are
+     * ordinary text (what {@link Request#ofText(String, String, SamplingParams)} does).
+     */
+    int[] tokenize(String text, boolean parseSpecial);
+
+    /**
+     * A conversation as prompt tokens: rendered with the model's chat template, then tokenized so
+     * that only the template's own text can produce control tokens. A message that contains
+     * {@code <|im_end|>} or {@code </s>} gets them as ordinary text; the markers the template
+     * writes around it are real.
+     */
+    int[] chatTokens(List<ChatMessage> messages, boolean addGenerationPrompt);
 
     /**
      * The prompt text for a conversation, rendered with the model's chat template (sandboxed

@@ -23,13 +23,13 @@ final class GenerateCommand implements Main.Command {
     @Override
     public String usage() {
         return "generate --model PATH --prompt TEXT [--max-tokens N] [--temperature T] [--top-k K] [--top-p P] [--min-p P]"
-                + " [--repeat-penalty R] [--seed S] [--stop STR] [--threads T] [--kv-cache-type f16|bf16|f32|q8_0] [--kv-cache-bytes N] [--json] [--check-weights]"
+                + " [--repeat-penalty R] [--seed S] [--stop STR] [--threads T] [--kv-cache-type f16|bf16|f32|q8_0] [--kv-cache-bytes N] [--json] [--check-weights] [--no-special]"
                 + " [--json-schema FILE | --regex PATTERN | --choice A --choice B ... | --grammar FILE.gbnf [--grammar-depth N]]";
     }
 
     @Override
     public int run(String[] argv, PrintStream out) {
-        Args a = new Args("generate", argv, 1, Set.of("json", "ignore-eos", "check-weights"));
+        Args a = new Args("generate", argv, 1, Set.of("json", "ignore-eos", "check-weights", "no-special"));
         var model = a.path("model");
         String prompt = a.required("prompt");
         SamplingParams sampling = SamplingParams.builder()
@@ -50,10 +50,11 @@ final class GenerateCommand implements Main.Command {
         int threads = a.integer("threads", Runtime.getRuntime().availableProcessors());
         EngineOptions options = a.cacheOptions(EngineOptions.defaults().withThreads(threads).withMaxSequences(1));
         boolean checkWeights = a.flag("check-weights");
+        boolean parseSpecial = !a.flag("no-special"); // a prompt typed here may use control tokens on purpose
         a.rejectUnknown();
         if (checkWeights) dev.ember.engine.runtime.WeightCheck.requireFinite(model);
         try (Engine engine = Engine.open(model, options)) {
-            Result r = engine.generate(List.of(Request.ofText("cli", prompt, sampling))).getFirst();
+            Result r = engine.generate(List.of(Request.ofText("cli", prompt, sampling, parseSpecial))).getFirst();
             if (r.finishReason() == FinishReason.ERROR) throw new IllegalStateException(r.error());
             if (json) {
                 Map<String, Object> o = new LinkedHashMap<>();

@@ -42,7 +42,7 @@ final class ScoreCommand implements Main.Command {
         try (Engine e = Engine.open(model, options)) {
             long t0 = System.nanoTime(); // after loading: the figure is scoring throughput
             List<CompletableFuture<ScoreResult>> futures = new ArrayList<>();
-            for (String d : docs) futures.add(e.scoreTokens(e.tokenize(d)));
+            for (String d : docs) futures.add(e.scoreTokens(e.tokenize(d, false))); // a corpus is data: control-token texts stay text
             double logprob = 0;
             long tokens = 0;
             int errors = 0;

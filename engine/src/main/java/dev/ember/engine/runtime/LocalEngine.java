@@ -126,7 +126,7 @@ public final class LocalEngine implements Engine {
         int[] prompt;
         ConstraintCursor constraint;
         try {
-            prompt = request.promptTokens() != null ? request.promptTokens() : tokenize(request.prompt());
+            prompt = request.promptTokens() != null ? request.promptTokens() : tokenize(request.prompt(), request.parseSpecial());
             validatePrompt(prompt);
             constraint = startConstraint(request.sampling());
         } catch (RuntimeException e) {
@@ -302,7 +302,7 @@ public final class LocalEngine implements Engine {
     @Override
     public CompletableFuture<ScoreResult> scoreAsync(String text) {
         try {
-            return scoreTokens(tokenize(text));
+            return scoreTokens(tokenize(text, false)); // text to score comes from data: no control tokens
         } catch (RuntimeException e) {
             return CompletableFuture.completedFuture(new ScoreResult(Double.NaN, 0, Double.NaN, e.getMessage()));
         }
@@ -369,7 +369,7 @@ public final class LocalEngine implements Engine {
     public CompletableFuture<List<ScoreResult>> scoreChoicesAsync(String prompt, List<String> choices) {
         int[] context;
         try {
-            context = tokenize(prompt);
+            context = tokenize(prompt, false);
             if (context.length == 0) throw new IllegalArgumentException("empty prompt");
         } catch (RuntimeException e) {
             return CompletableFuture.completedFuture(choices.stream().map(c -> new ScoreResult(Double.NaN, 0, Double.NaN, e.getMessage())).toList());
@@ -403,9 +403,9 @@ public final class LocalEngine implements Engine {
      */
     private int[] joinTokens(int[] context, String prompt, String choice) {
         Tokenizer tok = loaded.tokenizer();
-        int[] joint = tok.encode(prompt + choice, true, true);
+        int[] joint = tok.encode(prompt + choice, true, false);
         if (joint.length > context.length && java.util.Arrays.equals(joint, 0, context.length, context, 0, context.length)) return joint;
-        int[] tail = tok.encode(choice, false, true);
+        int[] tail = tok.encode(choice, false, false);
         int[] out = java.util.Arrays.copyOf(context, context.length + tail.length);
         System.arraycopy(tail, 0, out, context.length, tail.length);
         return out;
@@ -457,12 +457,50 @@ public final class LocalEngine implements Engine {
 
     @Override
     public int[] tokenize(String text) {
+        return tokenize(text, true);
+    }
+
+    @Override
+    public int[] tokenize(String text, boolean parseSpecial) {
         if (text == null) throw new IllegalArgumentException("prompt is null");
+        return singleBos(loaded.tokenizer().encode(text, true, parseSpecial));
+    }
+
+    /** A chat template that writes bos_token itself, plus the tokenizer's own BOS: keep one. */
+    private int[] singleBos(int[] ids) {
         Tokenizer tok = loaded.tokenizer();
-        int[] ids = tok.encode(text, true, true);
-        // A chat template that writes bos_token itself, plus the tokenizer's own BOS: keep one.
         if (ids.length >= 2 && tok.bos() >= 0 && ids[0] == tok.bos() && ids[1] == tok.bos()) ids = java.util.Arrays.copyOfRange(ids, 1, ids.length);
         return ids;
+    }
+
+    @Override
+    public int[] chatTokens(List<dev.ember.engine.api.ChatMessage> messages, boolean addGenerationPrompt) {
+        String rendered = applyChatTemplate(messages, addGenerationPrompt);
+        return singleBos(loaded.tokenizer().encodeTemplated(rendered, contentRanges(rendered, messages), true));
+    }
+
+    /**
+     * Where each message's content stands in the rendered conversation, in order: [start, end)
+     * pairs. Templates copy content verbatim or trimmed; content a template rewrote some other way
+     * is not found and stays unprotected (none of the templates we know do that).
+     */
+    static int[] contentRanges(String rendered, List<dev.ember.engine.api.ChatMessage> messages) {
+        int[] ranges = new int[2 * messages.size()];
+        int n = 0, from = 0;
+        for (dev.ember.engine.api.ChatMessage m : messages) {
+            String c = m.content();
+            if (c == null || c.isEmpty()) continue;
+            int at = rendered.indexOf(c, from);
+            if (at < 0 && !c.strip().isEmpty()) {
+                c = c.strip();
+                at = rendered.indexOf(c, from);
+            }
+            if (at < 0) continue;
+            ranges[n++] = at;
+            ranges[n++] = at + c.length();
+            from = at + c.length();
+        }
+        return java.util.Arrays.copyOf(ranges, n);
     }
 
     private volatile dev.ember.engine.chat.ChatTemplate chatTemplate;

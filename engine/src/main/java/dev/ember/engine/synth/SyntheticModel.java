@@ -80,6 +80,7 @@ public final class SyntheticModel {
             throw new IllegalArgumentException("cannot write synthetic models as " + type + "; supported types: " + types());
         }
         GgufWriter w = new GgufWriter();
+        if (vocabFrom != null) p = withVocabularyOf(p, vocabFrom);
         metadata(p, type, w, vocabFrom);
         for (Preset.TensorSpec t : p.tensors()) {
             // llama.cpp keeps 1-D tensors (norms, biases) in F32 whatever the file type.
@@ -113,15 +114,25 @@ public final class SyntheticModel {
         }
         try (GgufFile v = GgufFile.open(vocabFrom)) {
             if (!v.has("tokenizer.ggml.tokens")) throw new IllegalArgumentException(vocabFrom + " has no tokenizer (tokenizer.ggml.tokens)");
-            int tokens = v.getStringArray("tokenizer.ggml.tokens").length;
-            if (tokens > p.vocab().size()) {
-                throw new IllegalArgumentException(vocabFrom + " has " + tokens + " tokens, more than preset " + p.name()
-                        + "'s vocabulary of " + p.vocab().size());
-            }
             for (String key : v.metadata().keySet()) {
                 if (key.startsWith("tokenizer.")) w.put(key, v.metadataType(key), v.metadataElementType(key), v.metadata().get(key));
             }
         }
+    }
+
+    /**
+     * The preset with its embedding and output sized to a copied tokenizer: a model's rows must
+     * match its vocabulary (a shorter vocabulary would let it sample ids nothing can decode).
+     */
+    private static Preset withVocabularyOf(Preset p, Path vocabFrom) {
+        int tokens;
+        try (GgufFile v = GgufFile.open(vocabFrom)) {
+            if (!v.has("tokenizer.ggml.tokens")) throw new IllegalArgumentException(vocabFrom + " has no tokenizer (tokenizer.ggml.tokens)");
+            tokens = v.getStringArray("tokenizer.ggml.tokens").length;
+        }
+        if (tokens == p.vocab().size()) return p;
+        return new Preset(p.name(), p.architecture(), p.hidden(), p.layers(), p.contextLength(), p.ropeTheta(), p.rmsEps(), p.tiedEmbeddings(),
+                p.initStd(), p.attention(), p.feedForward(), new Preset.Vocab(tokens, p.vocab().pre(), Math.min(p.vocab().specialBase(), tokens - 1)));
     }
 
     private static GgufWriter.FloatRows rows(Preset.TensorSpec t, Preset p, long seed) {

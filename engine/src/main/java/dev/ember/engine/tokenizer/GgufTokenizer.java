@@ -41,11 +41,20 @@ final class GgufTokenizer implements Tokenizer {
 
     @Override
     public int[] encode(String text, boolean addSpecial, boolean parseSpecial) {
-        String s = wellFormed(text);
+        return encode(text, addSpecial, parseSpecial, null);
+    }
+
+    @Override
+    public int[] encodeTemplated(String text, int[] plain, boolean addSpecial) {
+        return encode(text, addSpecial, true, plain);
+    }
+
+    private int[] encode(String text, boolean addSpecial, boolean parseSpecial, int[] plain) {
+        String s = wellFormed(text); // same length: only unpaired surrogates are replaced, one char each
         IntList out = new IntList(s.length() / 3 + 4);
         if (addSpecial && addBos && ids.bos() >= 0) out.add(ids.bos());
         boolean afterSpecial = true;
-        for (Fragment f : splitter.split(s, parseSpecial)) {
+        for (Fragment f : splitter.split(s, parseSpecial, plain)) {
             if (f.isText()) {
                 encoder.encode(s.substring(f.start(), f.end()), afterSpecial, out);
                 afterSpecial = false;

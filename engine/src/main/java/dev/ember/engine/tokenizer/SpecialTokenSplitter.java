@@ -33,6 +33,15 @@ final class SpecialTokenSplitter {
     }
 
     List<Fragment> split(String text, boolean parseSpecial) {
+        return split(text, parseSpecial, null);
+    }
+
+    /**
+     * {@link #split(String, boolean)} where, inside the {@code [start, end)} pairs of {@code plain},
+     * only the tokens that parseSpecial=false recognizes are taken (user-defined ones): control
+     * tokens there stay text.
+     */
+    List<Fragment> split(String text, boolean parseSpecial, int[] plain) {
         List<Fragment> fragments = new ArrayList<>();
         if (text.isEmpty()) return fragments;
         fragments.add(Fragment.text(0, text.length()));
@@ -42,12 +51,18 @@ final class SpecialTokenSplitter {
             if (!firstChars[s.text().charAt(0)] || text.indexOf(s.text()) < 0) continue;
             List<Fragment> next = new ArrayList<>(fragments.size() + 4);
             for (Fragment f : fragments) {
-                if (f.isText()) cut(text, f.start(), f.end(), s, next);
+                if (f.isText()) cut(text, f.start(), f.end(), s, (s.attrs() & TokenAttr.HIDDEN) != 0 ? plain : null, next);
                 else next.add(f);
             }
             fragments = next;
         }
         return fragments;
+    }
+
+    private static boolean overlaps(int[] ranges, int start, int end) {
+        if (ranges == null) return false;
+        for (int i = 0; i + 1 < ranges.length; i += 2) if (start < ranges[i + 1] && ranges[i] < end) return true;
+        return false;
     }
 
     private boolean containsAnyFirstChar(String text) {
@@ -57,13 +72,19 @@ final class SpecialTokenSplitter {
         return false;
     }
 
-    /** Splits text [start, end) at every occurrence of s. */
-    private static void cut(String text, int start, int end, Special s, List<Fragment> out) {
+    /** Splits text [start, end) at every occurrence of s that overlaps none of the {@code skip} ranges. */
+    private static void cut(String text, int start, int end, Special s, int[] skip, List<Fragment> out) {
         String needle = s.text();
         int from = start;
+        int search = from;
         while (from < end) {
-            int match = text.indexOf(needle, from);
+            int match = text.indexOf(needle, search);
             if (match < 0 || match + needle.length() > end) break;
+            if (overlaps(skip, match, match + needle.length())) {
+                search = match + 1;
+                continue;
+            }
+            search = match + needle.length();
             int leftEnd = match;
             if ((s.attrs() & TokenAttr.LSTRIP) != 0) {
                 while (leftEnd > from && isAsciiSpace(text.charAt(leftEnd - 1))) leftEnd--;
@@ -74,6 +95,7 @@ final class SpecialTokenSplitter {
             if ((s.attrs() & TokenAttr.RSTRIP) != 0) {
                 while (from < end && isAsciiSpace(text.charAt(from))) from++;
             }
+            search = from;
         }
         if (from < end) out.add(Fragment.text(from, end));
     }

@@ -22,6 +22,13 @@ public interface Tokenizer {
      */
     int[] encode(String text, boolean addSpecial, boolean parseSpecial);
 
+    /**
+     * Encodes a rendered template: special/control token texts are parsed everywhere except in the
+     * {@code [start, end)} ranges of {@code plain} (sorted pairs: the messages' content), where
+     * they stay ordinary text. Outside those tokens it is {@code encode(text, addSpecial, true)}.
+     */
+    int[] encodeTemplated(String text, int[] plain, boolean addSpecial);
+
     /** Decodes ids to text; bytes are merged across tokens into valid UTF-8. Control tokens decode to nothing. */
     String decode(int[] tokens);
 
