@@ -123,6 +123,15 @@ public final class RowRequests implements Serializable {
     if (!chat()) {
       return prompt(row);
     }
+    List<ChatMessage> conversation = conversation(row);
+    if (conversation == null) {
+      return null;
+    }
+    return conversation.isEmpty() ? "" : engine.applyChatTemplate(conversation, true);
+  }
+
+  /** The row's chat messages (null when it has none). */
+  private List<ChatMessage> conversation(Row row) {
     List<ChatMessage> conversation = new ArrayList<>();
     if (messages >= 0) {
       if (row.isNullAt(messages)) {
@@ -140,10 +149,7 @@ public final class RowRequests implements Serializable {
       }
       conversation.add(ChatMessage.user(row.getString(user)));
     }
-    if (conversation.isEmpty()) {
-      return "";
-    }
-    return engine.applyChatTemplate(conversation, true);
+    return conversation;
   }
 
   /** A message from a struct or a map with role and content. */
@@ -160,23 +166,31 @@ public final class RowRequests implements Serializable {
 
   /** The request for a row, rendering chat columns with the engine's template when set. */
   public Prepared prepare(Row row, String requestId, Engine engine) {
+    if (!chat()) {
+      return prepareText(row, requestId, prompt(row), null);
+    }
     String text;
+    int[] tokens;
     try {
-      text = prompt(row, engine);
+      List<ChatMessage> conversation = conversation(row);
+      text = conversation == null ? null : conversation.isEmpty() ? "" : engine.applyChatTemplate(conversation, true);
+      // Only the template's own markers are control tokens: a message cannot forge a turn.
+      tokens = text == null || text.isEmpty() ? null : engine.chatTokens(conversation, true);
     } catch (RuntimeException e) {
       return Prepared.failed("chat template: " + e.getMessage());
     }
-    return prepareText(row, requestId, text);
+    return prepareText(row, requestId, text, tokens);
   }
 
   public Prepared prepare(Row row, String requestId) {
     if (chat()) {
       throw new IllegalStateException("chat columns need the engine: use prepare(row, id, engine)");
     }
-    return prepareText(row, requestId, prompt(row));
+    return prepareText(row, requestId, prompt(row), null);
   }
 
-  private Prepared prepareText(Row row, String requestId, String text) {
+  /** The request for a row's text, or for its chat tokens when given (text is then the rendered conversation). */
+  private Prepared prepareText(Row row, String requestId, String text, int[] tokens) {
     String problem = checkPrompt(text);
     if (problem != null) {
       return Prepared.failed(problem);
@@ -198,7 +212,10 @@ public final class RowRequests implements Serializable {
       if (present(row, logprobs)) {
         params.logprobs(Math.toIntExact(((Number) row.get(logprobs)).longValue()));
       }
-      return new Prepared(Request.ofText(requestId, text, params.build()), null);
+      Request request = tokens != null
+          ? Request.ofTokens(requestId, tokens, params.build())
+          : Request.ofText(requestId, text, params.build()); // data text: control-token look-alikes stay text
+      return new Prepared(request, null);
     } catch (IllegalArgumentException | ArithmeticException e) {
       return Prepared.failed("invalid options: " + e.getMessage());
     }
