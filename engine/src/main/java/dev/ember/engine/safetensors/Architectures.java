@@ -168,7 +168,24 @@ final class Architectures {
             Map.of("mlp.experts.gate_up_proj", List.of("ffn_gate_exps.weight", "ffn_up_exps.weight"),
                     "mlp.experts.down_proj", List.of("ffn_down_exps.weight")));
 
-    static final List<ArchTable> ALL = List.of(LLAMA, MIXTRAL, QWEN2, QWEN3, QWEN3MOE, DEEPSEEK2, DEEPSEEK4);
+    /** Gemma's four norms per block: before and after each branch. */
+    private static final Map<String, String> GEMMA_NORMS = Map.of(
+            "input_layernorm.weight", "attn_norm.weight",
+            "post_attention_layernorm.weight", "post_attention_norm.weight",
+            "pre_feedforward_layernorm.weight", "ffn_norm.weight",
+            "post_feedforward_layernorm.weight", "post_ffw_norm.weight",
+            "self_attn.o_proj.weight", "attn_output.weight");
+
+    /** Gemma's output is tied: llama.cpp's converter skips lm_head (and so does Ember when a checkpoint stores it). */
+    private static final Map<String, String> GEMMA_GLOBALS = Map.of(
+            "model.embed_tokens.weight", "token_embd.weight",
+            "model.norm.weight", "output_norm.weight");
+
+    static final ArchTable GEMMA2 = new ArchTable("gemma2", List.of("Gemma2ForCausalLM"),
+            merge(GEMMA_NORMS, GQA, DENSE_FFN), null, Map.of(), false, false, false, Architectures::gemma2Keys,
+            GEMMA_GLOBALS, List.of("lm_head."), Map.of(), 1f);
+
+    static final List<ArchTable> ALL = List.of(LLAMA, MIXTRAL, QWEN2, QWEN3, QWEN3MOE, DEEPSEEK2, DEEPSEEK4, GEMMA2);
 
     static ArchTable forClass(String hfClass, HfConfig config) {
         for (ArchTable t : ALL) if (t.hfClasses().contains(hfClass)) return t;
@@ -191,6 +208,25 @@ final class Architectures {
         m.u32(a + "vocab_size", c.integer("vocab_size"));
         long ropeDim = c.has("head_dim") ? c.integer("head_dim") : c.integer("hidden_size") / c.integer("num_attention_heads");
         m.u32(a + "rope.dimension_count", ropeDim);
+    }
+
+    /**
+     * Gemma2Model.set_gguf_parameters: soft-capping and the window; Ember adds
+     * {@code attention.scale} (query_pre_attn_scalar^-0.5, which llama.cpp derives from the model
+     * size instead) and the sliding-window period read from {@code layer_types}.
+     */
+    private static void gemma2Keys(HfConfig c, GgufMetadata m) {
+        CommonKeys.translate(c, m);
+        String a = "gemma2.";
+        if (c.has("attn_logit_softcapping")) m.f32(a + "attn_logit_softcapping", c.real("attn_logit_softcapping"));
+        if (c.has("final_logit_softcapping")) m.f32(a + "final_logit_softcapping", c.real("final_logit_softcapping"));
+        m.u32(a + "attention.sliding_window", c.integer("sliding_window"));
+        if (c.has("query_pre_attn_scalar")) m.f32(a + "attention.scale", 1.0 / Math.sqrt(c.real("query_pre_attn_scalar")));
+        long period = CommonKeys.slidingPeriod(c, 2);
+        if (period != 2) m.u32(a + "attention.sliding_window_pattern", period);
+        if (!c.string("hidden_activation", "gelu_pytorch_tanh").equals("gelu_pytorch_tanh")) {
+            throw c.invalid("hidden_activation", "only gelu_pytorch_tanh is supported, as in llama.cpp");
+        }
     }
 
     /** Qwen2MoeModel.set_gguf_parameters, plus Qwen3-MoE's checks. */
