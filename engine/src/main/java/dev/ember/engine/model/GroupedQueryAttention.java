@@ -21,6 +21,7 @@ public final class GroupedQueryAttention implements Attention {
     private final float scale;
     private final float softcap;
     private final int window;
+    private final boolean ownRope;
 
     /** Biases and norms may be null. */
     public GroupedQueryAttention(WeightMatrix wq, WeightMatrix wk, WeightMatrix wv, WeightMatrix wo,
@@ -33,10 +34,15 @@ public final class GroupedQueryAttention implements Attention {
      * How scores are made beyond {@code q·k}: the scale (null: 1/sqrt(headDim)), soft-capping
      * {@code cap · tanh(s / cap)} when {@code softcap > 0} (Gemma 2), and a sliding window: a
      * query at position p sees keys at positions > p - window when {@code window > 0}, as
-     * transformers' sliding_window and llama.cpp's standard SWA mask do.
+     * transformers' sliding_window and llama.cpp's standard SWA mask do. {@code ownRope}: this
+     * layer's RoPE is not the decoder's (Gemma 3's local layers), so it makes its own table.
      */
-    public record Scoring(Float scale, float softcap, int window) {
-        public static final Scoring PLAIN = new Scoring(null, 0f, 0);
+    public record Scoring(Float scale, float softcap, int window, boolean ownRope) {
+        public static final Scoring PLAIN = new Scoring(null, 0f, 0, false);
+
+        public Scoring(Float scale, float softcap, int window) {
+            this(scale, softcap, window, false);
+        }
     }
 
     public GroupedQueryAttention(WeightMatrix wq, WeightMatrix wk, WeightMatrix wv, WeightMatrix wo,
@@ -44,6 +50,7 @@ public final class GroupedQueryAttention implements Attention {
                                  Rope rope, int heads, int kvHeads, int headDim, int valueDim, Scoring scoring) {
         this.softcap = scoring.softcap();
         this.window = scoring.window();
+        this.ownRope = scoring.ownRope();
         this.wq = wq; this.wk = wk; this.wv = wv; this.wo = wo;
         this.bq = bq; this.bk = bk; this.bv = bv;
         this.qNorm = qNorm; this.kNorm = kNorm;
@@ -70,14 +77,15 @@ public final class GroupedQueryAttention implements Attention {
         float[] vx = new float[rows * vDim];
         k.matmuls(ctx.pool(), new WeightMatrix[]{wq, wk, wv}, in, rows, new float[][]{q, kx, vx});
         ForwardBatch batch = ctx.batch();
+        float[] ropeTable = ownRope ? rope.table(batch.positions(), rows) : ctx.ropeTable();
         for (int r = 0; r < rows; r++) {
             if (bq != null) k.add(q, r * qDim, bq, 0, qDim);
             if (bk != null) k.add(kx, r * kDim, bk, 0, kDim);
             if (bv != null) k.add(vx, r * vDim, bv, 0, vDim);
             if (qNorm != null) qNorm.apply(k, q, r * qDim, q, r * qDim, heads);
             if (kNorm != null) kNorm.apply(k, kx, r * kDim, kx, r * kDim, kvHeads);
-            rope.apply(q, r * qDim, heads, headDim, ctx.ropeTable(), r);
-            rope.apply(kx, r * kDim, kvHeads, headDim, ctx.ropeTable(), r);
+            rope.apply(q, r * qDim, heads, headDim, ropeTable, r);
+            rope.apply(kx, r * kDim, kvHeads, headDim, ropeTable, r);
         }
         // Store this batch's keys and values first, so rows of one sequence see each other.
         KvBlockPool pool = batch.tables()[0].pool();

@@ -185,7 +185,12 @@ final class Architectures {
             merge(GEMMA_NORMS, GQA, DENSE_FFN), null, Map.of(), false, false, false, Architectures::gemma2Keys,
             GEMMA_GLOBALS, List.of("lm_head."), Map.of(), 1f);
 
-    static final List<ArchTable> ALL = List.of(LLAMA, MIXTRAL, QWEN2, QWEN3, QWEN3MOE, DEEPSEEK2, DEEPSEEK4, GEMMA2);
+    /** Gemma 3's text decoder; the multimodal class's language model is not mapped yet. */
+    static final ArchTable GEMMA3 = new ArchTable("gemma3", List.of("Gemma3ForCausalLM"),
+            merge(GEMMA_NORMS, GQA, QK_NORM, DENSE_FFN), null, Map.of(), false, false, false, Architectures::gemma3Keys,
+            GEMMA_GLOBALS, List.of("lm_head."), Map.of(), 1f);
+
+    static final List<ArchTable> ALL = List.of(LLAMA, MIXTRAL, QWEN2, QWEN3, QWEN3MOE, DEEPSEEK2, DEEPSEEK4, GEMMA2, GEMMA3);
 
     static ArchTable forClass(String hfClass, HfConfig config) {
         for (ArchTable t : ALL) if (t.hfClasses().contains(hfClass)) return t;
@@ -224,6 +229,29 @@ final class Architectures {
         if (c.has("query_pre_attn_scalar")) m.f32(a + "attention.scale", 1.0 / Math.sqrt(c.real("query_pre_attn_scalar")));
         long period = CommonKeys.slidingPeriod(c, 2);
         if (period != 2) m.u32(a + "attention.sliding_window_pattern", period);
+        if (!c.string("hidden_activation", "gelu_pytorch_tanh").equals("gelu_pytorch_tanh")) {
+            throw c.invalid("hidden_activation", "only gelu_pytorch_tanh is supported, as in llama.cpp");
+        }
+    }
+
+    /**
+     * Gemma3Model.set_gguf_parameters: the global layers' RoPE (rope_parameters.full_attention)
+     * through the common keys, the sliding layers' base as {@code rope.freq_base_swa}; Ember adds
+     * {@code attention.scale} and the period, as for Gemma 2.
+     */
+    @SuppressWarnings("unchecked")
+    private static void gemma3Keys(HfConfig c, GgufMetadata m) {
+        CommonKeys.translate(c, m);
+        String a = "gemma3.";
+        if (c.raw("attn_logit_softcapping") != null) throw c.invalid("attn_logit_softcapping", "Gemma 3 has none (as llama.cpp asserts)");
+        if (c.raw("final_logit_softcapping") instanceof Number f) m.f32(a + "final_logit_softcapping", f.doubleValue());
+        if (c.has("sliding_window")) m.u32(a + "attention.sliding_window", c.integer("sliding_window"));
+        if (c.has("query_pre_attn_scalar")) m.f32(a + "attention.scale", 1.0 / Math.sqrt(c.real("query_pre_attn_scalar")));
+        long period = CommonKeys.slidingPeriod(c, 6);
+        if (period != 6) m.u32(a + "attention.sliding_window_pattern", period);
+        Object local = c.raw("rope_parameters") instanceof Map<?, ?> rp && rp.get("sliding_attention") instanceof Map<?, ?> s
+                ? ((Map<String, Object>) s).get("rope_theta") : c.raw("rope_local_base_freq");
+        if (local instanceof Number n) m.f32(a + "rope.freq_base_swa", n.doubleValue());
         if (!c.string("hidden_activation", "gelu_pytorch_tanh").equals("gelu_pytorch_tanh")) {
             throw c.invalid("hidden_activation", "only gelu_pytorch_tanh is supported, as in llama.cpp");
         }

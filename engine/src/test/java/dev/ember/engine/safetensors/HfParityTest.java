@@ -46,7 +46,7 @@ class HfParityTest {
 
     /** Gemma 2 (soft-capping, sliding window, post norms, GeGLU, query_pre_attn_scalar). */
     @ParameterizedTest
-    @ValueSource(strings = {"gemma2"})
+    @ValueSource(strings = {"gemma2", "gemma3"})
     void issue13Families(String arch) {
         check(arch);
     }
