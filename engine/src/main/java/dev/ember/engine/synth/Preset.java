@@ -79,25 +79,27 @@ record Preset(String name, String architecture, int hidden, int layers, int cont
     }
 
     /**
-     * Gemma 2's attention: GQA with a norm after the branch too, soft-capped scores and logits,
-     * a sliding window on all but every {@code period}-th layer (llama.cpp's gemma2 keys).
+     * Gemma 2 and 3's attention: GQA (Q/K norms on Gemma 3) with a norm after the branch too, a
+     * sliding window on all but every {@code period}-th layer, soft-capped scores and logits when
+     * the caps are > 0, the sliding layers' RoPE base when {@code localRopeBase} > 0 (llama.cpp's keys).
      */
-    record GemmaAttention(int heads, int kvHeads, int headDim, int window, int period, float attnSoftcap, float finalSoftcap)
-            implements Attention {
+    record GemmaAttention(int heads, int kvHeads, int headDim, boolean qkNorm, int window, int period,
+                          float attnSoftcap, float finalSoftcap, double localRopeBase) implements Attention {
         @Override
         public void tensors(Preset p, int layer, List<TensorSpec> out) {
-            new GqaAttention(heads, kvHeads, headDim, false).tensors(p, layer, out);
+            new GqaAttention(heads, kvHeads, headDim, qkNorm).tensors(p, layer, out);
             out.add(TensorSpec.norm("blk." + layer + ".post_attention_norm.weight", p.hidden()));
         }
 
         @Override
         public void metadata(Preset p, GgufWriter w) {
-            new GqaAttention(heads, kvHeads, headDim, false).metadata(p, w);
+            new GqaAttention(heads, kvHeads, headDim, qkNorm).metadata(p, w);
             String a = p.architecture() + ".";
             w.putUInt32(a + "attention.sliding_window", window);
-            if (period != 2) w.putUInt32(a + "attention.sliding_window_pattern", period);
-            w.putFloat32(a + "attn_logit_softcapping", attnSoftcap);
-            w.putFloat32(a + "final_logit_softcapping", finalSoftcap);
+            w.putUInt32(a + "attention.sliding_window_pattern", period);
+            if (attnSoftcap > 0) w.putFloat32(a + "attn_logit_softcapping", attnSoftcap);
+            if (finalSoftcap > 0) w.putFloat32(a + "final_logit_softcapping", finalSoftcap);
+            if (localRopeBase > 0) w.putFloat32(a + "rope.freq_base_swa", (float) localRopeBase);
         }
     }
 
