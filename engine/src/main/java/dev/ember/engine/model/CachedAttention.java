@@ -109,16 +109,21 @@ public final class CachedAttention {
 
     /** Positions {@code 0 .. n)} of a sequence's paged key or value rows of one layer, read a block at a time. */
     public static Rows paged(KvBlockPool pool, int layer, BlockTable table, int n, boolean values) {
+        return paged(pool, layer, table, 0, n, values);
+    }
+
+    /** Positions {@code lo .. n)} (a sliding window's visible rows), read a block at a time. */
+    public static Rows paged(KvBlockPool pool, int layer, BlockTable table, int lo, int n, boolean values) {
         int bs = pool.blockSize();
         return new Rows() {
-            @Override public int count() { return n; }
+            @Override public int count() { return n - lo; }
 
-            @Override public int run(int t, int max) { return Math.min(Math.min(max, n - t), bs - t % bs); }
+            @Override public int run(int t, int max) { return Math.min(Math.min(max, n - lo - t), bs - (lo + t) % bs); }
 
             @Override
             public void read(int t, int count, int from, int width, float[] dst) {
-                if (values) pool.readValues(layer, table.slot(t), count, from, width, dst, 0);
-                else pool.readKeys(layer, table.slot(t), count, from, width, dst, 0);
+                if (values) pool.readValues(layer, table.slot(lo + t), count, from, width, dst, 0);
+                else pool.readKeys(layer, table.slot(lo + t), count, from, width, dst, 0);
             }
         };
     }

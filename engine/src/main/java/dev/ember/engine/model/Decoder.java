@@ -16,9 +16,22 @@ public final class Decoder implements Model {
     private final WeightMatrix output;
     private final Rope rope;
     private final String summary;
+    private final float embeddingScale;
+    private final float logitSoftcap;
 
     public Decoder(ModelConfig config, Compute compute, WeightMatrix embedding, DecoderBlock[] blocks,
                    RmsNorm outputNorm, WeightMatrix output, Rope rope, String summary) {
+        this(config, compute, embedding, blocks, outputNorm, output, rope, summary, 1f, 0f);
+    }
+
+    /**
+     * @param embeddingScale multiplies the embedding rows (Gemma: sqrt(dim)); 1 elsewhere
+     * @param logitSoftcap   when > 0, logits become {@code cap · tanh(logit / cap)} (Gemma 2)
+     */
+    public Decoder(ModelConfig config, Compute compute, WeightMatrix embedding, DecoderBlock[] blocks,
+                   RmsNorm outputNorm, WeightMatrix output, Rope rope, String summary, float embeddingScale, float logitSoftcap) {
+        this.embeddingScale = embeddingScale;
+        this.logitSoftcap = logitSoftcap;
         this.config = config;
         this.compute = compute;
         this.embedding = embedding;
@@ -53,13 +66,16 @@ public final class Decoder implements Model {
         float[] normed = new float[rows * dim];
         float[] branch = new float[rows * dim];
         for (int r = 0; r < rows; r++) k.dequantizeRow(embedding, batch.tokens()[r], x, r * dim);
+        if (embeddingScale != 1f) for (int i = 0; i < rows * dim; i++) x[i] *= embeddingScale;
         for (int l = 0; l < blocks.length; l++) {
             DecoderBlock b = blocks[l];
             b.attentionNorm().apply(k, x, 0, normed, 0, rows);
             b.attention().forward(ctx, l, normed, branch);
+            if (b.postAttentionNorm() != null) b.postAttentionNorm().apply(k, branch, 0, branch, 0, rows);
             k.add(x, 0, branch, 0, rows * dim);
             b.ffnNorm().apply(k, x, 0, normed, 0, rows);
             b.ffn().forward(ctx, normed, branch);
+            if (b.postFfnNorm() != null) b.postFfnNorm().apply(k, branch, 0, branch, 0, rows);
             k.add(x, 0, branch, 0, rows * dim);
         }
         int[] want = batch.logitRows();
@@ -69,6 +85,7 @@ public final class Decoder implements Model {
             outputNorm.apply(k, x, want[i] * dim, selected, i * dim, 1);
         }
         k.matmul(compute.pool(), output, selected, want.length, logits);
+        if (logitSoftcap > 0) SoftCap.apply(logits, 0, want.length * vocab, logitSoftcap);
     }
 
     @Override

@@ -19,17 +19,44 @@ public final class GroupedQueryAttention implements Attention {
     private final Rope rope;
     private final int heads, kvHeads, headDim, valueDim;
     private final float scale;
+    private final float softcap;
+    private final int window;
+    private final boolean ownRope;
 
     /** Biases and norms may be null. */
     public GroupedQueryAttention(WeightMatrix wq, WeightMatrix wk, WeightMatrix wv, WeightMatrix wo,
                                  float[] bq, float[] bk, float[] bv, RmsNorm qNorm, RmsNorm kNorm,
                                  Rope rope, int heads, int kvHeads, int headDim, int valueDim) {
+        this(wq, wk, wv, wo, bq, bk, bv, qNorm, kNorm, rope, heads, kvHeads, headDim, valueDim, Scoring.PLAIN);
+    }
+
+    /**
+     * How scores are made beyond {@code q·k}: the scale (null: 1/sqrt(headDim)), soft-capping
+     * {@code cap · tanh(s / cap)} when {@code softcap > 0} (Gemma 2), and a sliding window: a
+     * query at position p sees keys at positions > p - window when {@code window > 0}, as
+     * transformers' sliding_window and llama.cpp's standard SWA mask do. {@code ownRope}: this
+     * layer's RoPE is not the decoder's (Gemma 3's local layers), so it makes its own table.
+     */
+    public record Scoring(Float scale, float softcap, int window, boolean ownRope) {
+        public static final Scoring PLAIN = new Scoring(null, 0f, 0, false);
+
+        public Scoring(Float scale, float softcap, int window) {
+            this(scale, softcap, window, false);
+        }
+    }
+
+    public GroupedQueryAttention(WeightMatrix wq, WeightMatrix wk, WeightMatrix wv, WeightMatrix wo,
+                                 float[] bq, float[] bk, float[] bv, RmsNorm qNorm, RmsNorm kNorm,
+                                 Rope rope, int heads, int kvHeads, int headDim, int valueDim, Scoring scoring) {
+        this.softcap = scoring.softcap();
+        this.window = scoring.window();
+        this.ownRope = scoring.ownRope();
         this.wq = wq; this.wk = wk; this.wv = wv; this.wo = wo;
         this.bq = bq; this.bk = bk; this.bv = bv;
         this.qNorm = qNorm; this.kNorm = kNorm;
         this.rope = rope;
         this.heads = heads; this.kvHeads = kvHeads; this.headDim = headDim; this.valueDim = valueDim;
-        this.scale = (float) (1.0 / Math.sqrt(headDim));
+        this.scale = scoring.scale() != null ? scoring.scale() : (float) (1.0 / Math.sqrt(headDim));
         expect(wq, heads * headDim, "query"); expect(wk, kvHeads * headDim, "key"); expect(wv, kvHeads * valueDim, "value");
         if (wo.cols() != heads * valueDim) throw new ModelLoadException(wo.name() + ": expected " + heads * valueDim + " columns, found " + wo.cols());
     }
@@ -50,14 +77,15 @@ public final class GroupedQueryAttention implements Attention {
         float[] vx = new float[rows * vDim];
         k.matmuls(ctx.pool(), new WeightMatrix[]{wq, wk, wv}, in, rows, new float[][]{q, kx, vx});
         ForwardBatch batch = ctx.batch();
+        float[] ropeTable = ownRope ? rope.table(batch.positions(), rows) : ctx.ropeTable();
         for (int r = 0; r < rows; r++) {
             if (bq != null) k.add(q, r * qDim, bq, 0, qDim);
             if (bk != null) k.add(kx, r * kDim, bk, 0, kDim);
             if (bv != null) k.add(vx, r * vDim, bv, 0, vDim);
             if (qNorm != null) qNorm.apply(k, q, r * qDim, q, r * qDim, heads);
             if (kNorm != null) kNorm.apply(k, kx, r * kDim, kx, r * kDim, kvHeads);
-            rope.apply(q, r * qDim, heads, headDim, ctx.ropeTable(), r);
-            rope.apply(kx, r * kDim, kvHeads, headDim, ctx.ropeTable(), r);
+            rope.apply(q, r * qDim, heads, headDim, ropeTable, r);
+            rope.apply(kx, r * kDim, kvHeads, headDim, ropeTable, r);
         }
         // Store this batch's keys and values first, so rows of one sequence see each other.
         KvBlockPool pool = batch.tables()[0].pool();
@@ -83,21 +111,28 @@ public final class GroupedQueryAttention implements Attention {
                 int kvh = task % kvHeads;
                 BlockTable table = batch.tables()[r];
                 int n = batch.positions()[r] + 1;
+                int lo = firstVisible(n);
                 CachedAttention.Heads groupHeads = new CachedAttention.Heads() {
                     @Override public int count() { return group; }
 
                     @Override
                     public float score(Kernels kk, int g, float[] key, int off) {
-                        return kk.dot(q, r * qDim + (kvh * group + g) * headDim, key, off, headDim) * scale;
+                        float s = kk.dot(q, r * qDim + (kvh * group + g) * headDim, key, off, headDim) * scale;
+                        return softcap > 0 ? SoftCap.of(s, softcap) : s;
                     }
 
                     @Override public int outOffset(int g) { return (r * heads + kvh * group + g) * valueDim; }
                 };
-                CachedAttention.attend(k, CachedAttention.paged(pool, layer, table, n, false), kvh * headDim, headDim,
-                        CachedAttention.paged(pool, layer, table, n, true), kvh * valueDim, valueDim, groupHeads, null, 0, att);
+                CachedAttention.attend(k, CachedAttention.paged(pool, layer, table, lo, n, false), kvh * headDim, headDim,
+                        CachedAttention.paged(pool, layer, table, lo, n, true), kvh * valueDim, valueDim, groupHeads, null, 0, att);
             });
         }
         k.matmul(ctx.pool(), wo, att, rows, out);
+    }
+
+    /** The first position a query at position n - 1 sees. */
+    private int firstVisible(int n) {
+        return window > 0 ? Math.max(0, n - window) : 0;
     }
 
     /** Rows per attention tile: bounds the scores scratch while sharing each widened block. */
@@ -140,8 +175,12 @@ public final class GroupedQueryAttention implements Attention {
             int n = batch.positions()[r] + 1;
             for (int g = 0; g < group; g++) {
                 int o = (r - r0) * per + g * padded;
-                for (int t = 0; t < n; t++) scores[o + t] *= scale;
-                k.softmax(scores, o, n);
+                int lo = firstVisible(n);
+                for (int t = lo; t < n; t++) scores[o + t] *= scale;
+                if (softcap > 0) SoftCap.apply(scores, o + lo, n - lo, softcap);
+                k.softmax(scores, o + lo, n - lo);
+                // Keys left of the window weigh exactly 0, so summing them adds nothing.
+                java.util.Arrays.fill(scores, o, o + lo, 0f);
             }
         }
         for (int t0 = 0; t0 < nMax; t0 += bs) {

@@ -20,6 +20,7 @@ import java.util.Map;
  * @param skipPrefixes  HF name prefixes that are not part of the decoding model (DeepSeek-V4's {@code mtp.} block)
  * @param fusedExperts  HF name after {@code model.layers.N.} of a tensor holding every expert ({@code [E, R, C]}) →
  *                      the GGUF stacked names its R rows split into, in order (transformers' {@code gate_up_proj})
+ * @param normShift     added to every {@code *norm.weight} (Gemma's RMSNorm scales by 1 + w; GGUF stores 1 + w)
  */
 record ArchTable(
         String ggufArch,
@@ -33,7 +34,15 @@ record ArchTable(
         ConfigTranslator config,
         Map<String, String> globalTensors,
         List<String> skipPrefixes,
-        Map<String, List<String>> fusedExperts) {
+        Map<String, List<String>> fusedExperts,
+        float normShift) {
+
+    ArchTable(String ggufArch, List<String> hfClasses, Map<String, String> layerTensors, String expertPrefix,
+              Map<String, String> expertProjs, boolean permuteQk, boolean splitKvB, boolean skipExtraLayers, ConfigTranslator config,
+              Map<String, String> globalTensors, List<String> skipPrefixes, Map<String, List<String>> fusedExperts) {
+        this(ggufArch, hfClasses, layerTensors, expertPrefix, expertProjs, permuteQk, splitKvB, skipExtraLayers, config,
+                globalTensors, skipPrefixes, fusedExperts, 0f);
+    }
 
     /** The names every transformers causal LM uses outside its layers. */
     static final Map<String, String> TRANSFORMERS_GLOBALS = Map.of(

@@ -168,7 +168,29 @@ final class Architectures {
             Map.of("mlp.experts.gate_up_proj", List.of("ffn_gate_exps.weight", "ffn_up_exps.weight"),
                     "mlp.experts.down_proj", List.of("ffn_down_exps.weight")));
 
-    static final List<ArchTable> ALL = List.of(LLAMA, MIXTRAL, QWEN2, QWEN3, QWEN3MOE, DEEPSEEK2, DEEPSEEK4);
+    /** Gemma's four norms per block: before and after each branch. */
+    private static final Map<String, String> GEMMA_NORMS = Map.of(
+            "input_layernorm.weight", "attn_norm.weight",
+            "post_attention_layernorm.weight", "post_attention_norm.weight",
+            "pre_feedforward_layernorm.weight", "ffn_norm.weight",
+            "post_feedforward_layernorm.weight", "post_ffw_norm.weight",
+            "self_attn.o_proj.weight", "attn_output.weight");
+
+    /** Gemma's output is tied: llama.cpp's converter skips lm_head (and so does Ember when a checkpoint stores it). */
+    private static final Map<String, String> GEMMA_GLOBALS = Map.of(
+            "model.embed_tokens.weight", "token_embd.weight",
+            "model.norm.weight", "output_norm.weight");
+
+    static final ArchTable GEMMA2 = new ArchTable("gemma2", List.of("Gemma2ForCausalLM"),
+            merge(GEMMA_NORMS, GQA, DENSE_FFN), null, Map.of(), false, false, false, Architectures::gemma2Keys,
+            GEMMA_GLOBALS, List.of("lm_head."), Map.of(), 1f);
+
+    /** Gemma 3's text decoder; the multimodal class's language model is not mapped yet. */
+    static final ArchTable GEMMA3 = new ArchTable("gemma3", List.of("Gemma3ForCausalLM"),
+            merge(GEMMA_NORMS, GQA, QK_NORM, DENSE_FFN), null, Map.of(), false, false, false, Architectures::gemma3Keys,
+            GEMMA_GLOBALS, List.of("lm_head."), Map.of(), 1f);
+
+    static final List<ArchTable> ALL = List.of(LLAMA, MIXTRAL, QWEN2, QWEN3, QWEN3MOE, DEEPSEEK2, DEEPSEEK4, GEMMA2, GEMMA3);
 
     static ArchTable forClass(String hfClass, HfConfig config) {
         for (ArchTable t : ALL) if (t.hfClasses().contains(hfClass)) return t;
@@ -191,6 +213,48 @@ final class Architectures {
         m.u32(a + "vocab_size", c.integer("vocab_size"));
         long ropeDim = c.has("head_dim") ? c.integer("head_dim") : c.integer("hidden_size") / c.integer("num_attention_heads");
         m.u32(a + "rope.dimension_count", ropeDim);
+    }
+
+    /**
+     * Gemma2Model.set_gguf_parameters: soft-capping and the window; Ember adds
+     * {@code attention.scale} (query_pre_attn_scalar^-0.5, which llama.cpp derives from the model
+     * size instead) and the sliding-window period read from {@code layer_types}.
+     */
+    private static void gemma2Keys(HfConfig c, GgufMetadata m) {
+        CommonKeys.translate(c, m);
+        String a = "gemma2.";
+        if (c.has("attn_logit_softcapping")) m.f32(a + "attn_logit_softcapping", c.real("attn_logit_softcapping"));
+        if (c.has("final_logit_softcapping")) m.f32(a + "final_logit_softcapping", c.real("final_logit_softcapping"));
+        m.u32(a + "attention.sliding_window", c.integer("sliding_window"));
+        if (c.has("query_pre_attn_scalar")) m.f32(a + "attention.scale", 1.0 / Math.sqrt(c.real("query_pre_attn_scalar")));
+        long period = CommonKeys.slidingPeriod(c, 2);
+        if (period != 2) m.u32(a + "attention.sliding_window_pattern", period);
+        if (!c.string("hidden_activation", "gelu_pytorch_tanh").equals("gelu_pytorch_tanh")) {
+            throw c.invalid("hidden_activation", "only gelu_pytorch_tanh is supported, as in llama.cpp");
+        }
+    }
+
+    /**
+     * Gemma3Model.set_gguf_parameters: the global layers' RoPE (rope_parameters.full_attention)
+     * through the common keys, the sliding layers' base as {@code rope.freq_base_swa}; Ember adds
+     * {@code attention.scale} and the period, as for Gemma 2.
+     */
+    @SuppressWarnings("unchecked")
+    private static void gemma3Keys(HfConfig c, GgufMetadata m) {
+        CommonKeys.translate(c, m);
+        String a = "gemma3.";
+        if (c.raw("attn_logit_softcapping") != null) throw c.invalid("attn_logit_softcapping", "Gemma 3 has none (as llama.cpp asserts)");
+        if (c.raw("final_logit_softcapping") instanceof Number f) m.f32(a + "final_logit_softcapping", f.doubleValue());
+        if (c.has("sliding_window")) m.u32(a + "attention.sliding_window", c.integer("sliding_window"));
+        if (c.has("query_pre_attn_scalar")) m.f32(a + "attention.scale", 1.0 / Math.sqrt(c.real("query_pre_attn_scalar")));
+        long period = CommonKeys.slidingPeriod(c, 6);
+        if (period != 6) m.u32(a + "attention.sliding_window_pattern", period);
+        Object local = c.raw("rope_parameters") instanceof Map<?, ?> rp && rp.get("sliding_attention") instanceof Map<?, ?> s
+                ? ((Map<String, Object>) s).get("rope_theta") : c.raw("rope_local_base_freq");
+        if (local instanceof Number n) m.f32(a + "rope.freq_base_swa", n.doubleValue());
+        if (!c.string("hidden_activation", "gelu_pytorch_tanh").equals("gelu_pytorch_tanh")) {
+            throw c.invalid("hidden_activation", "only gelu_pytorch_tanh is supported, as in llama.cpp");
+        }
     }
 
     /** Qwen2MoeModel.set_gguf_parameters, plus Qwen3-MoE's checks. */

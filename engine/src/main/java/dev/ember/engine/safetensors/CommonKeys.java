@@ -92,6 +92,25 @@ final class CommonKeys {
         }
     }
 
+    /**
+     * The period of a sliding/full layer pattern (period - 1 sliding layers, then one full), from
+     * {@code layer_types} when config.json has it, else {@code sliding_window_pattern}, else the
+     * family's default; a pattern that is not of that form is refused.
+     */
+    static long slidingPeriod(HfConfig c, long fallback) {
+        if (!(c.raw("layer_types") instanceof java.util.List<?> types)) return c.integer("sliding_window_pattern", fallback);
+        int period = types.indexOf("full_attention") + 1;
+        if (period == 0) period = types.size() + 1; // every layer slides
+        for (int i = 0; i < types.size(); i++) {
+            String want = i % period < period - 1 ? "sliding_attention" : "full_attention";
+            if (!want.equals(types.get(i))) {
+                throw c.invalid("layer_types", "layer " + i + " is " + types.get(i) + "; only a repeating pattern of "
+                        + (period - 1) + " sliding layers and one full layer is supported, as in llama.cpp");
+            }
+        }
+        return period;
+    }
+
     /** rope_parameters (transformers 5) or rope_scaling (4.x), with full_attention unwrapped. */
     @SuppressWarnings("unchecked")
     static Map<String, Object> ropeParameters(HfConfig c) {

@@ -86,7 +86,7 @@ final class TensorPlanner {
         for (String skip : table.skipPrefixes()) if (name.startsWith(skip)) return;
         String globalName = table.globalTensors().get(name);
         if (globalName != null) {
-            global.put(globalName, direct(globalName, e));
+            global.put(globalName, shifted(globalName, e));
             return;
         }
         Matcher m = LAYER.matcher(name);
@@ -125,8 +125,19 @@ final class TensorPlanner {
             long kvHeads = config.integer("num_key_value_heads", heads);
             block.put(full, permuted(full, e, rest.startsWith("self_attn.q_proj.") ? heads : kvHeads));
         } else {
-            block.put(full, direct(full, e));
+            block.put(full, shifted(full, e));
         }
+    }
+
+    /** {@link #direct}, plus the table's norm shift on norm weights (computed in float, stored F32: exact). */
+    private TensorPlan shifted(String name, SafetensorsFile.Entry e) {
+        TensorPlan plain = direct(name, e);
+        float shift = table.normShift();
+        if (shift == 0f || !e.name().endsWith("norm.weight")) return plain;
+        return new TensorPlan.Computed(name, TensorType.F32, plain.shape(), (first, count, out) -> {
+            plain.fillRows(first, count, out);
+            for (int i = 0; i < count * plain.rowLength(); i++) out[i] += shift;
+        });
     }
 
     private ModelLoadException unknown(SafetensorsFile.Entry e) {

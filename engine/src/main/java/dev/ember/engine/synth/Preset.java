@@ -47,9 +47,9 @@ record Preset(String name, String architecture, int hidden, int layers, int cont
         void metadata(Preset p, GgufWriter w);
     }
 
-    sealed interface Attention extends Part permits GqaAttention, LatentAttention, V4Attention {}
+    sealed interface Attention extends Part permits GqaAttention, LatentAttention, V4Attention, GemmaAttention {}
 
-    sealed interface FeedForward extends Part permits DenseFeedForward, MoeFeedForward, V4MoeFeedForward {}
+    sealed interface FeedForward extends Part permits DenseFeedForward, MoeFeedForward, V4MoeFeedForward, GemmaFeedForward {}
 
     /** Grouped-query attention as in Llama and Qwen3, optionally with per-head RMSNorm on q and k (Qwen3). */
     record GqaAttention(int heads, int kvHeads, int headDim, boolean qkNorm) implements Attention {
@@ -75,6 +75,45 @@ record Preset(String name, String architecture, int hidden, int layers, int cont
             w.putUInt32(a + "attention.key_length", headDim);
             w.putUInt32(a + "attention.value_length", headDim);
             w.putUInt32(a + "rope.dimension_count", headDim);
+        }
+    }
+
+    /**
+     * Gemma 2 and 3's attention: GQA (Q/K norms on Gemma 3) with a norm after the branch too, a
+     * sliding window on all but every {@code period}-th layer, soft-capped scores and logits when
+     * the caps are > 0, the sliding layers' RoPE base when {@code localRopeBase} > 0 (llama.cpp's keys).
+     */
+    record GemmaAttention(int heads, int kvHeads, int headDim, boolean qkNorm, int window, int period,
+                          float attnSoftcap, float finalSoftcap, double localRopeBase) implements Attention {
+        @Override
+        public void tensors(Preset p, int layer, List<TensorSpec> out) {
+            new GqaAttention(heads, kvHeads, headDim, qkNorm).tensors(p, layer, out);
+            out.add(TensorSpec.norm("blk." + layer + ".post_attention_norm.weight", p.hidden()));
+        }
+
+        @Override
+        public void metadata(Preset p, GgufWriter w) {
+            new GqaAttention(heads, kvHeads, headDim, qkNorm).metadata(p, w);
+            String a = p.architecture() + ".";
+            w.putUInt32(a + "attention.sliding_window", window);
+            w.putUInt32(a + "attention.sliding_window_pattern", period);
+            if (attnSoftcap > 0) w.putFloat32(a + "attn_logit_softcapping", attnSoftcap);
+            if (finalSoftcap > 0) w.putFloat32(a + "final_logit_softcapping", finalSoftcap);
+            if (localRopeBase > 0) w.putFloat32(a + "rope.freq_base_swa", (float) localRopeBase);
+        }
+    }
+
+    /** Gemma's GeGLU block, normed before and after. */
+    record GemmaFeedForward(int size) implements FeedForward {
+        @Override
+        public void tensors(Preset p, int layer, List<TensorSpec> out) {
+            new DenseFeedForward(size).tensors(p, layer, out);
+            out.add(TensorSpec.norm("blk." + layer + ".post_ffw_norm.weight", p.hidden()));
+        }
+
+        @Override
+        public void metadata(Preset p, GgufWriter w) {
+            w.putUInt32(p.architecture() + ".feed_forward_length", size);
         }
     }
 

@@ -39,7 +39,21 @@ final class Presets {
                 new Preset.V4Attention(8, 512, 64, 512, 4, 512, 128, v4Ratios(16, 128), 16, 128, 512, 4),
                 new Preset.V4MoeFeedForward(32, 4, 512, 1, 2, 10f),
                 new Preset.Vocab(129280, "deepseek-v3", 128000)));
+        // Gemma 2 2B's shape (config.json of google/gemma-2-2b): window 4096 on alternate layers,
+        // soft-capping 50/30, tied embeddings, 256k vocabulary (synthetic byte-level BPE here).
+        add(new Preset("gemma2-2b", "gemma2", 2304, 26, 8192, 10000, 1e-6, true, 0.02,
+                new Preset.GemmaAttention(8, 4, 256, false, 4096, 2, 50f, 30f, 0), new Preset.GemmaFeedForward(9216),
+                new Preset.Vocab(256000, "qwen2", 255000)));
+        // Gemma 3 1B's shape (config.json of google/gemma-3-1b-pt): 5 local layers (window 512,
+        // RoPE base 10000) to 1 global (base 1e6), one KV head of 256, 262k vocabulary.
+        add(new Preset("gemma3-1b", "gemma3", 1152, 26, 32768, 1e6, 1e-6, true, 0.02,
+                new Preset.GemmaAttention(4, 1, 256, true, 512, 6, 0f, 0f, 10000), new Preset.GemmaFeedForward(6912),
+                new Preset.Vocab(262144, "qwen2", 262000)));
         // Tiny models for tests: every row length a multiple of 32 so that all types apply.
+        // gemma2-tiny's window (16) is shorter than most test prompts.
+        add(new Preset("gemma2-tiny", "gemma2", 64, 3, 256, 10000, 1e-6, true, 0.02,
+                new Preset.GemmaAttention(4, 2, 32, false, 16, 2, 50f, 30f, 0), new Preset.GemmaFeedForward(128),
+                new Preset.Vocab(512, "qwen2", 509)));
         add(new Preset("llama-tiny", "llama", 64, 2, 256, 10000, 1e-5, false, 0.02,
                 new Preset.GqaAttention(4, 2, 16, false), new Preset.DenseFeedForward(128),
                 new Preset.Vocab(512, "qwen2", 509)));
@@ -55,6 +69,9 @@ final class Presets {
         add(new Preset("deepseek4-tiny", "deepseek4", 64, 6, 4096, 10000, 1e-6, false, 0.05,
                 new Preset.V4Attention(4, 64, 16, 32, 2, 32, 16, v4Ratios(6, 16), 4, 32, 4, 4),
                 new Preset.V4MoeFeedForward(8, 2, 64, 1, 1, 10f),
+                new Preset.Vocab(512, "qwen2", 509)));
+        add(new Preset("gemma3-tiny", "gemma3", 64, 4, 256, 1e6, 1e-6, true, 0.02,
+                new Preset.GemmaAttention(4, 2, 32, true, 16, 3, 0f, 0f, 10000), new Preset.GemmaFeedForward(128),
                 new Preset.Vocab(512, "qwen2", 509)));
     }
 }

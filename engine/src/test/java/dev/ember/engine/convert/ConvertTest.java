@@ -38,6 +38,12 @@ class ConvertTest {
         checkF32(arch);
     }
 
+    @ParameterizedTest
+    @ValueSource(strings = {"gemma2", "gemma3"})
+    void f32GgufMatchesTheDirectoryIssue13Families(String arch) throws Exception {
+        checkF32(arch);
+    }
+
     private void checkF32(String arch) throws Exception {
         Path dir = ParityFixtures.modelDir(arch);
         Path gguf = tmp.resolve(arch + "-f32.gguf");

@@ -28,6 +28,17 @@ class ArchitectureInvarianceTest {
     @CsvSource({"llama-tiny,F32", "llama-tiny,Q8_0", "llama-tiny,Q4_0", "qwen3-tiny,F32", "qwen3-tiny,Q8_0", "qwen3-tiny,F16",
             "qwen3moe-tiny,F32", "qwen3moe-tiny,Q8_0", "deepseek2-tiny,F32", "deepseek2-tiny,Q8_0", "deepseek4-tiny,F32", "deepseek4-tiny,Q8_0"})
     void greedyTokensAreTheSameAloneAndInABatchOf64(String preset, String type) throws Exception {
+        check(preset, type);
+    }
+
+    /** The families of issue 13 (sliding windows longer and shorter than the prompts, soft-capping). */
+    @ParameterizedTest(name = "{0} {1}")
+    @CsvSource({"gemma2-tiny,F32", "gemma2-tiny,Q8_0", "gemma3-tiny,F32", "gemma3-tiny,Q8_0"})
+    void issue13Families(String preset, String type) throws Exception {
+        check(preset, type);
+    }
+
+    private static void check(String preset, String type) throws Exception {
         Path file = dir.resolve(preset + "-" + type + ".gguf");
         SyntheticModel.write(preset, TensorType.valueOf(type), file, 3);
         try (Engine e = Engine.open(file, EngineOptions.defaults().withThreads(2).withMaxSequences(64))) {

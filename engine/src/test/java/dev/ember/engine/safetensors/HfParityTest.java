@@ -44,6 +44,13 @@ class HfParityTest {
         check(arch);
     }
 
+    /** Gemma 2 (soft-capping, sliding window, post norms, GeGLU, query_pre_attn_scalar). */
+    @ParameterizedTest
+    @ValueSource(strings = {"gemma2", "gemma3"})
+    void issue13Families(String arch) {
+        check(arch);
+    }
+
     static void check(String arch) {
         HfFixture f = HfFixture.load(arch);
         logitsMatch(f, f.model(), TOLERANCE);
