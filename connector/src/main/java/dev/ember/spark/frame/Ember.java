@@ -40,6 +40,14 @@ public final class Ember {
     return run(df, Task.generate(), options);
   }
 
+  /**
+   * Each row's embedding: a struct with {@code embedding array<float>}, {@code tokens},
+   * {@code latency_ms} and {@code error} (a row that cannot be embedded gets null and the error).
+   */
+  public static Dataset<Row> embed(Dataset<Row> df, EmberOptions options) {
+    return run(df, Task.embed(), options);
+  }
+
   /** Each row's log-likelihood and perplexity under the model. */
   public static Dataset<Row> score(Dataset<Row> df, EmberOptions options) {
     return run(df, Task.score(), options);

@@ -104,7 +104,7 @@ public final class OptionRegistry {
     add("inflightPerTask", Scope.ALL, "int", "requests each task keeps queued in the shared engine; 0 = maxSequences", (o, v) -> o.withInflightPerTask(integer("inflightPerTask", last(v))));
     add("prefixPartitioning", Scope.CALL, "boolean", "range-partition and sort rows by prompt so shared prefixes meet in one engine", (o, v) -> bool("prefixPartitioning", last(v)) ? o.withPrefixPartitioning(0) : o.withPrefix(PrefixPartitioning.off()));
     // Surface-specific (read by their surface).
-    add("task", Scope.CALL, "string", "generate | score | classify (format(\"ember\") and the job)", null);
+    add("task", Scope.CALL, "string", "generate | score | classify | embed (format(\"ember\") and the job)", null);
     add("labels", Scope.CALL, "list", "classify: comma-separated plain labels", null);
     add("path", Scope.SOURCE, "string", "format(\"ember\"): the prompts (or load(path))", null);
     add("table", Scope.SOURCE, "string", "format(\"ember\"): read the prompts from this table or view instead of files", null);

@@ -53,6 +53,11 @@ public interface Task extends Serializable {
     return new ScoreTask();
   }
 
+  /** The text's embedding; see {@link EmbedTask}. */
+  static Task embed() {
+    return new EmbedTask();
+  }
+
   /** Plain labels (no leading space needed); see {@link ClassifyTask}. */
   static Task classify(List<String> labels) {
     return new ClassifyTask(labels);
@@ -64,7 +69,8 @@ public interface Task extends Serializable {
       case "generate" -> generate();
       case "score" -> score();
       case "classify" -> classify(labels);
-      default -> throw new IllegalArgumentException("Ember: task must be generate, score or classify, got " + name);
+      case "embed" -> embed();
+      default -> throw new IllegalArgumentException("Ember: task must be generate, score, classify or embed, got " + name);
     };
   }
 

@@ -34,7 +34,7 @@ record JobArgs(
     Map<String, List<String>> flags,
     EmberOptions options) {
 
-  static final Set<String> TASKS = Set.of("generate", "score", "classify");
+  static final Set<String> TASKS = Set.of("generate", "score", "classify", "embed");
   static final Set<String> INPUT_FORMATS = Set.of("json", "text", "parquet", "csv");
   static final Set<String> OUTPUT_FORMATS = Set.of("json", "parquet");
 

@@ -49,6 +49,7 @@ public final class EmberSqlExtensions extends AbstractFunction1<SparkSessionExte
   public BoxedUnit apply(SparkSessionExtensions extensions) {
     register(extensions, "ember_generate", "ember_generate([model,] prompt [, map(option, value)]) - the model's completion", List.of(1, 2, 3));
     register(extensions, "ember_score", "ember_score([model,] text) - log-likelihood and perplexity of the text", List.of(1, 2));
+    register(extensions, "ember_embed", "ember_embed([model,] text) - the text's embedding (struct with embedding array<float>)", List.of(1, 2));
     register(extensions, "ember_tokens", "ember_tokens(text) - number of tokens of the text", List.of(1));
     extensions.injectOptimizerRule(new AbstractFunction1<SparkSession, org.apache.spark.sql.catalyst.rules.Rule<org.apache.spark.sql.catalyst.plans.logical.LogicalPlan>>() {
       @Override
@@ -81,7 +82,7 @@ public final class EmberSqlExtensions extends AbstractFunction1<SparkSessionExte
     int n = args.size();
     boolean generate = name.equals("ember_generate");
     // Argument layout: generate (prompt) | (prompt, map) | (model, prompt) | (model, prompt, map); score (text) | (model, text).
-    boolean hasModel = generate ? n == 3 || (n == 2 && !isMap(args.get(1))) : name.equals("ember_score") && n == 2;
+    boolean hasModel = generate ? n == 3 || (n == 2 && !isMap(args.get(1))) : (name.equals("ember_score") || name.equals("ember_embed")) && n == 2;
     int promptArg = hasModel ? 1 : 0;
     int mapArg = generate && (n == 3 || (n == 2 && !hasModel)) ? n - 1 : -1;
     String model = hasModel ? literal(name, args.get(0), "model") : spark.conf().get("spark.ember.model", null);
@@ -117,6 +118,7 @@ public final class EmberSqlExtensions extends AbstractFunction1<SparkSessionExte
     return switch (name) {
       case "ember_generate" -> new TaskFunction(name, Task.generate(), engine, opts, types, promptArg, dynamicMap);
       case "ember_score" -> new TaskFunction(name, Task.score(), engine, opts, types, promptArg, -1);
+      case "ember_embed" -> new TaskFunction(name, Task.embed(), engine, opts, types, promptArg, -1);
       case "ember_tokens" -> new TokensFunction(engine);
       default -> throw new IllegalArgumentException("unknown function " + name);
     };

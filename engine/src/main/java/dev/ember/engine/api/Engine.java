@@ -63,6 +63,27 @@ public interface Engine extends AutoCloseable {
         return scoreChoicesAsync(prompt, choices).join();
     }
 
+    /**
+     * The embedding of {@code text} (tokenized with the model's special tokens), batched with
+     * other embed requests. Never throws: a model that does not embed, an empty or over-long
+     * text complete with an error result. An over-long text is cut to the model's
+     * {@code max_seq_length} when the model sets one (sentence-transformers folders do; the
+     * special end token is kept), and is an error otherwise. The vector is the same whatever else
+     * is in the batch.
+     */
+    CompletableFuture<EmbedResult> embedAsync(String text);
+
+    /** The embedding of token ids, used as given (see {@link #embedAsync}). */
+    CompletableFuture<EmbedResult> embedTokens(int[] tokens);
+
+    /** {@link #embedAsync}, waiting for the result. */
+    default EmbedResult embed(String text) {
+        return embedAsync(text).join();
+    }
+
+    /** The embedding size, or 0 for a model that does not embed. */
+    int embeddingDimension();
+
     /** Tokenizes text as a person's prompt (special tokens parsed, BOS per the model), as `ember tokenize` does. */
     int[] tokenize(String text);
 

@@ -19,7 +19,8 @@ public final class Main {
             "bench", new BenchCommand(),
             "synth", new SynthCommand(),
             "convert", new ConvertCommand(),
-            "score", new ScoreCommand()));
+            "score", new ScoreCommand(),
+            "embed", new EmbedCommand()));
 
     private Main() {}
 

@@ -1,6 +1,7 @@
 package dev.ember.engine.runtime;
 
 import dev.ember.engine.api.Engine;
+import dev.ember.engine.api.EmbedResult;
 import dev.ember.engine.api.EngineOptions;
 import dev.ember.engine.api.EngineStats;
 import dev.ember.engine.api.KvCacheType;
@@ -11,6 +12,8 @@ import dev.ember.engine.api.ScoreResult;
 import dev.ember.engine.constrain.ConstraintCache;
 import dev.ember.engine.constrain.ConstraintCursor;
 import dev.ember.engine.kv.CacheManager;
+import dev.ember.engine.model.EmbeddingModel;
+import dev.ember.engine.model.EmbeddingSpec;
 import dev.ember.engine.model.Model;
 import dev.ember.engine.sched.Scheduler;
 import dev.ember.engine.sched.Sequence;
@@ -50,6 +53,8 @@ public final class LocalEngine implements Engine {
     private final ConstraintCache constraints;
     private final ConcurrentLinkedQueue<Pending> incoming = new ConcurrentLinkedQueue<>();
     private final ConcurrentLinkedQueue<Runnable> control = new ConcurrentLinkedQueue<>();
+    /** Embed requests, run by the engine thread in batches of up to maxBatchTokens tokens (see {@link EmbedBatches}). */
+    private final EmbedBatches embeds;
     /** Generate requests in flight by id, for {@link #cancel(String)}. */
     private final Map<String, Set<CompletableFuture<Result>>> inFlight = new ConcurrentHashMap<>();
     private final ReentrantReadWriteLock lifecycle = new ReentrantReadWriteLock();
@@ -88,6 +93,7 @@ public final class LocalEngine implements Engine {
         long budget = options.kvCacheBytes() > 0 ? options.kvCacheBytes() : defaultKvBudget(bytesPerToken, context, options.maxSequences());
         this.cache = CacheManager.create(model.cacheSpecs(), cacheType, model.cacheBlockSize(), budget, options.effectiveSnapshotBytes());
         this.scheduler = new Scheduler(model, cache, options.maxBatchTokens(), options.maxSequences(), context, modelPath.toString());
+        this.embeds = model instanceof EmbeddingModel em ? new EmbedBatches(em, options.maxBatchTokens(), options.maxSequences()) : null;
         this.loop = new Thread(this::run, "ember-engine");
         loop.setDaemon(true);
         loop.start();
@@ -284,6 +290,7 @@ public final class LocalEngine implements Engine {
                 }
             }
             batch.clear();
+            if (embeds != null && embeds.runOne()) continue;
             if (scheduler.idle() && control.isEmpty()) {
                 counters.observe(scheduler.runningCount(), scheduler.preemptions(), cache.freeBlocks());
                 LockSupport.parkNanos(this, 50_000_000L);
@@ -298,6 +305,73 @@ public final class LocalEngine implements Engine {
         }
         scheduler.failAll("engine closed");
     }
+
+    @Override
+    public CompletableFuture<EmbedResult> embedAsync(String text) {
+        if (embeds == null) return CompletableFuture.completedFuture(EmbedResult.failed(notEmbedding()));
+        int[] tokens;
+        try {
+            tokens = tokenize(text);
+        } catch (RuntimeException e) {
+            return CompletableFuture.completedFuture(EmbedResult.failed(e.getMessage()));
+        }
+        EmbeddingSpec spec = embeds.spec();
+        if (tokens.length > spec.maxTokens() && spec.truncate()) {
+            // As sentence-transformers: the text is cut, then the tokens the tokenizer appends (BERT's
+            // SEP, an EOS) close it. How many it appends is what it adds around an empty text, less the BOS.
+            Tokenizer tok = loaded.tokenizer();
+            int closing = Math.max(0, tok.encode("", true, false).length - (tok.addsBos() ? 1 : 0));
+            int[] cut = java.util.Arrays.copyOf(tokens, spec.maxTokens());
+            System.arraycopy(tokens, tokens.length - closing, cut, cut.length - closing, closing);
+            return submitEmbed(cut, true);
+        }
+        return submitEmbed(tokens, false);
+    }
+
+    @Override
+    public CompletableFuture<EmbedResult> embedTokens(int[] tokens) {
+        if (embeds == null) return CompletableFuture.completedFuture(EmbedResult.failed(notEmbedding()));
+        if (tokens != null && tokens.length > embeds.spec().maxTokens() && embeds.spec().truncate()) {
+            return submitEmbed(java.util.Arrays.copyOf(tokens, embeds.spec().maxTokens()), true);
+        }
+        return submitEmbed(tokens, false);
+    }
+
+    private CompletableFuture<EmbedResult> submitEmbed(int[] tokens, boolean truncated) {
+        CompletableFuture<EmbedResult> future = new CompletableFuture<>();
+        try {
+            if (tokens == null || tokens.length == 0) throw new IllegalArgumentException("empty input: nothing to embed");
+            int vocab = model.config().vocabSize();
+            for (int t : tokens) if (t < 0 || t >= vocab) throw new IllegalArgumentException("token " + t + " outside the vocabulary [0, " + vocab + ")");
+            if (tokens.length > embeds.spec().maxTokens()) {
+                throw new IllegalArgumentException("input of " + tokens.length + " tokens exceeds the model's limit of " + embeds.spec().maxTokens()
+                        + " (the model sets no max_seq_length to truncate to); shorten the text");
+            }
+        } catch (RuntimeException e) {
+            future.complete(EmbedResult.failed(e.getMessage()));
+            return future;
+        }
+        lifecycle.readLock().lock();
+        try {
+            if (closed) {
+                future.complete(EmbedResult.failed("engine is closed"));
+                return future;
+            }
+            counters.promptTokens.add(tokens.length);
+            embeds.add(tokens, truncated, future);
+        } finally {
+            lifecycle.readLock().unlock();
+        }
+        LockSupport.unpark(loop);
+        return future;
+    }
+
+    private String notEmbedding() {
+        return model.config().architecture() + " model is not an embedding model here: Ember embeds with encoder models (bert) for now";
+    }
+
+    @Override
+    public int embeddingDimension() { return embeds == null ? 0 : embeds.spec().dimension(); }
 
     @Override
     public CompletableFuture<ScoreResult> scoreAsync(String text) {
@@ -562,6 +636,7 @@ public final class LocalEngine implements Engine {
             p.sink.onFailure(null, "engine closed");
             p.sink.onFinished(null);
         }
+        if (embeds != null) embeds.failAll("engine closed");
         // After a step longer than the wait the engine thread still owns the cache and the model:
         // it fails what it holds when it stops, and the memory goes with the process.
         if (!loop.isAlive()) {

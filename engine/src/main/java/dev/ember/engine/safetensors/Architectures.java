@@ -190,7 +190,28 @@ final class Architectures {
             merge(GEMMA_NORMS, GQA, QK_NORM, DENSE_FFN), null, Map.of(), false, false, false, Architectures::gemma3Keys,
             GEMMA_GLOBALS, List.of("lm_head."), Map.of(), 1f);
 
-    static final List<ArchTable> ALL = List.of(LLAMA, MIXTRAL, QWEN2, QWEN3, QWEN3MOE, DEEPSEEK2, DEEPSEEK4, GEMMA2, GEMMA3);
+    /** BERT as llama.cpp's {@code bert} (BertModel's names; a {@code bert.} prefix is accepted, as the converter does). */
+    static final ArchTable BERT = new ArchTable("bert", List.of("BertModel", "BertForMaskedLM"),
+            Map.ofEntries(
+                    Map.entry("attention.self.query.weight", "attn_q.weight"), Map.entry("attention.self.query.bias", "attn_q.bias"),
+                    Map.entry("attention.self.key.weight", "attn_k.weight"), Map.entry("attention.self.key.bias", "attn_k.bias"),
+                    Map.entry("attention.self.value.weight", "attn_v.weight"), Map.entry("attention.self.value.bias", "attn_v.bias"),
+                    Map.entry("attention.output.dense.weight", "attn_output.weight"), Map.entry("attention.output.dense.bias", "attn_output.bias"),
+                    Map.entry("attention.output.LayerNorm.weight", "attn_output_norm.weight"),
+                    Map.entry("attention.output.LayerNorm.bias", "attn_output_norm.bias"),
+                    Map.entry("intermediate.dense.weight", "ffn_up.weight"), Map.entry("intermediate.dense.bias", "ffn_up.bias"),
+                    Map.entry("output.dense.weight", "ffn_down.weight"), Map.entry("output.dense.bias", "ffn_down.bias"),
+                    Map.entry("output.LayerNorm.weight", "layer_output_norm.weight"), Map.entry("output.LayerNorm.bias", "layer_output_norm.bias")),
+            null, Map.of(), false, false, false, Architectures::bertKeys,
+            spellings(new String[][]{
+                    {"token_embd.weight", "embeddings.word_embeddings.weight", "bert.embeddings.word_embeddings.weight"},
+                    {"position_embd.weight", "embeddings.position_embeddings.weight", "bert.embeddings.position_embeddings.weight"},
+                    {"token_types.weight", "embeddings.token_type_embeddings.weight", "bert.embeddings.token_type_embeddings.weight"},
+                    {"token_embd_norm.weight", "embeddings.LayerNorm.weight", "bert.embeddings.LayerNorm.weight"},
+                    {"token_embd_norm.bias", "embeddings.LayerNorm.bias", "bert.embeddings.LayerNorm.bias"}}),
+            List.of("pooler.", "bert.pooler.", "embeddings.position_ids", "bert.embeddings.position_ids", "cls."), Map.of());
+
+    static final List<ArchTable> ALL = List.of(LLAMA, MIXTRAL, QWEN2, QWEN3, QWEN3MOE, DEEPSEEK2, DEEPSEEK4, GEMMA2, GEMMA3, BERT);
 
     static ArchTable forClass(String hfClass, HfConfig config) {
         for (ArchTable t : ALL) if (t.hfClasses().contains(hfClass)) return t;
@@ -255,6 +276,19 @@ final class Architectures {
         if (!c.string("hidden_activation", "gelu_pytorch_tanh").equals("gelu_pytorch_tanh")) {
             throw c.invalid("hidden_activation", "only gelu_pytorch_tanh is supported, as in llama.cpp");
         }
+    }
+
+    /** BertModel.set_gguf_parameters: LayerNorm epsilon, bidirectional attention, token types; GELU only. */
+    private static void bertKeys(HfConfig c, GgufMetadata m) {
+        CommonKeys.translate(c, m);
+        String a = "bert.";
+        m.f32(a + "attention.layer_norm_epsilon", c.has("layer_norm_eps") ? c.real("layer_norm_eps") : 1e-12);
+        m.bool(a + "attention.causal", false);
+        m.u32("tokenizer.ggml.token_type_count", c.integer("type_vocab_size", 2));
+        String act = c.string("hidden_act", "gelu");
+        if (!act.equals("gelu")) throw c.invalid("hidden_act", "only 'gelu' (erf GELU, BERT's) is supported");
+        String pos = c.string("position_embedding_type", "absolute");
+        if (!pos.equals("absolute")) throw c.invalid("position_embedding_type", "only 'absolute' is supported");
     }
 
     /** Qwen2MoeModel.set_gguf_parameters, plus Qwen3-MoE's checks. */

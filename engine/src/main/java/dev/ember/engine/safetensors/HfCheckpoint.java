@@ -77,6 +77,7 @@ public final class HfCheckpoint implements WeightSource, AutoCloseable {
             meta.string("general.architecture", table.ggufArch());
             meta.string("general.name", dir.toAbsolutePath().normalize().getFileName().toString());
             table.config().translate(config, meta);
+            SentenceTransformers.translate(dir, table.ggufArch(), meta);
             ModelLoadException tokenizerProblem = null;
             try {
                 HfTokenizerJson.translate(dir, config, meta);

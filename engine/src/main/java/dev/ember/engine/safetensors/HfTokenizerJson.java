@@ -53,6 +53,10 @@ final class HfTokenizerJson {
         Map<String, Object> tc = Files.isRegularFile(tcFile) ? object(tcFile, readJson(tcFile)) : Map.of();
 
         Map<String, Object> model = sub(file, tok, "model");
+        if ("WordPiece".equals(model.get("type"))) {
+            wordPiece(file, tok, model, tc, config, out);
+            return;
+        }
         if (!"BPE".equals(model.get("type"))) {
             throw new ModelLoadException(file + ": tokenizer model '" + model.get("type") + "' is not supported from tokenizer.json (only"
                     + " byte-level BPE); convert the model with llama.cpp to GGUF");
@@ -119,6 +123,63 @@ final class HfTokenizerJson {
         specialTokens(tc, config, addedIds, tokens.length, out);
         addFlags(tc, tok, out);
         chatTemplate(dir, tc, out);
+    }
+
+    /**
+     * BERT's WordPiece as llama.cpp's BertModel.set_vocab writes it: a word-initial piece gets a
+     * U+2581 prefix, a {@code ##} continuation loses its marker, special tokens stay as they are;
+     * CLS, SEP, UNK and PAD ids; the normalizer's lowercase and strip_accents flags.
+     */
+    private static void wordPiece(Path file, Map<String, Object> tok, Map<String, Object> model, Map<String, Object> tc,
+                                  HfConfig config, GgufMetadata out) {
+        Map<String, Object> vocab = sub(file, model, "vocab");
+        int n = Math.toIntExact(config.integer("vocab_size", vocab.size()));
+        String[] tokens = new String[n];
+        int[] types = new int[n];
+        Map<String, Integer> ids = new HashMap<>();
+        for (Map.Entry<String, Object> e : vocab.entrySet()) {
+            int id = Math.toIntExact((Long) e.getValue());
+            if (id >= n) throw new ModelLoadException(file + ": token id " + id + " is outside config.json's vocab_size " + n);
+            tokens[id] = e.getKey();
+            types[id] = NORMAL;
+            ids.put(e.getKey(), id);
+        }
+        if (tok.get("added_tokens") instanceof List<?> list) {
+            for (Object o : list) {
+                Map<String, Object> a = object(file, o);
+                int id = Math.toIntExact((Long) a.get("id"));
+                if (id >= n) throw new ModelLoadException(file + ": added token id " + id + " is outside config.json's vocab_size " + n);
+                tokens[id] = (String) a.get("content");
+                types[id] = Boolean.TRUE.equals(a.get("special")) ? CONTROL : USER_DEFINED;
+                ids.put(tokens[id], id);
+            }
+        }
+        for (int i = 0; i < n; i++) {
+            if (tokens[i] == null) {
+                tokens[i] = "[PAD" + i + "]";
+                types[i] = UNUSED;
+            } else if (types[i] != CONTROL) {
+                tokens[i] = tokens[i].startsWith("##") ? tokens[i].substring(2) : "\u2581" + tokens[i];
+            }
+        }
+        out.string("tokenizer.ggml.model", "bert");
+        out.string("tokenizer.ggml.pre", "default");
+        out.strings("tokenizer.ggml.tokens", tokens);
+        out.i32s("tokenizer.ggml.token_type", types);
+        String[][] kinds = {{"cls_token", "cls_token_id"}, {"sep_token", "seperator_token_id"}, {"unk_token", "unknown_token_id"},
+                {"pad_token", "padding_token_id"}, {"mask_token", "mask_token_id"}};
+        for (String[] k : kinds) {
+            Object entry = tc.get(k[0]);
+            String content = entry instanceof String s ? s : entry instanceof Map<?, ?> m && m.get("content") instanceof String s2 ? s2 : null;
+            if (content == null && k[0].equals("unk_token") && model.get("unk_token") instanceof String u) content = u;
+            Integer id = content != null ? ids.get(content) : null;
+            if (id != null) out.u32("tokenizer.ggml." + k[1], id);
+        }
+        if (tok.get("normalizer") instanceof Map<?, ?> norm && "BertNormalizer".equals(norm.get("type"))) {
+            boolean lower = !Boolean.FALSE.equals(norm.get("lowercase"));
+            out.bool("tokenizer.ggml.normalizer.lowercase", lower);
+            out.bool("tokenizer.ggml.normalizer.strip_accents", norm.get("strip_accents") instanceof Boolean b ? b : lower);
+        }
     }
 
     /** llama.cpp's SpecialVocab: ids from tokenizer_config.json's *_token texts, else from config.json's *_token_id. */

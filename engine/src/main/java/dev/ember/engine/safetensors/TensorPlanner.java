@@ -41,8 +41,8 @@ import java.util.regex.Pattern;
  * would make HF Llama a different model from GGUF Llama for every consumer of the weights.
  */
 final class TensorPlanner {
-    /** Layer tensors: transformers' {@code model.layers.N.}, or DeepSeek's own {@code layers.N.}. */
-    private static final Pattern LAYER = Pattern.compile("(?:model\\.)?layers\\.(\\d+)\\.(.+)");
+    /** Layer tensors: transformers' {@code model.layers.N.}, DeepSeek's own {@code layers.N.}, BERT's {@code [bert.]encoder.layer.N.}. */
+    private static final Pattern LAYER = Pattern.compile("(?:model\\.)?layers\\.(\\d+)\\.(.+)|(?:bert\\.)?encoder\\.layer\\.(\\d+)\\.(.+)");
 
     private final ArchTable table;
     private final HfConfig config;
@@ -91,8 +91,9 @@ final class TensorPlanner {
         }
         Matcher m = LAYER.matcher(name);
         if (!m.matches()) throw unknown(e);
-        int bid = Integer.parseInt(m.group(1));
-        String rest = m.group(2);
+        boolean encoder = m.group(1) == null;
+        int bid = Integer.parseInt(m.group(encoder ? 3 : 1));
+        String rest = m.group(encoder ? 4 : 2);
         if (bid >= layers) {
             if (table.skipExtraLayers()) return; // DeepSeek V3's multi-token-prediction block, unused for decoding
             throw new ModelLoadException(e.file() + ": tensor '" + name + "' belongs to layer " + bid + ", but config.json has num_hidden_layers = "

@@ -1,0 +1,147 @@
+package dev.ember.engine.model;
+
+import dev.ember.engine.kernels.Kernels;
+import dev.ember.engine.kv.LayerCacheSpec;
+import dev.ember.engine.kv.PagedKvSpec;
+import dev.ember.engine.tensor.WeightMatrix;
+
+import java.util.List;
+
+/**
+ * A BERT-style encoder: token + absolute position + token-type embeddings and a LayerNorm, then
+ * post-norm blocks of bidirectional multi-head attention and a GELU feed-forward, each with
+ * biases. It never generates: every sequence is computed whole in one pass and nothing is cached
+ * past it, so {@link #forward} is refused and {@link #embed} is the way in.
+ *
+ * <p>Sequences of one call are packed row after row into the same matmuls (the kernels' rows
+ * are independent, see {@link Kernels}) and attend only within themselves, so an embedding is
+ * the same bits alone or in any batch.
+ */
+public final class Encoder implements Model, EmbeddingModel {
+    /** One post-norm block; every linear layer has a bias. */
+    public record Block(WeightMatrix q, float[] qBias, WeightMatrix k, float[] kBias, WeightMatrix v, float[] vBias,
+                        WeightMatrix out, float[] outBias, LayerNorm attentionNorm,
+                        WeightMatrix up, float[] upBias, WeightMatrix down, float[] downBias, LayerNorm outputNorm) {}
+
+    private final ModelConfig config;
+    private final Compute compute;
+    private final WeightMatrix tokens;
+    private final WeightMatrix positions;
+    private final float[] tokenType0;
+    private final LayerNorm embeddingNorm;
+    private final Block[] blocks;
+    private final EmbeddingSpec spec;
+    private final String summary;
+
+    public Encoder(ModelConfig config, Compute compute, WeightMatrix tokens, WeightMatrix positions, float[] tokenType0,
+                   LayerNorm embeddingNorm, Block[] blocks, EmbeddingSpec spec, String summary) {
+        this.config = config;
+        this.compute = compute;
+        this.tokens = tokens;
+        this.positions = positions;
+        this.tokenType0 = tokenType0;
+        this.embeddingNorm = embeddingNorm;
+        this.blocks = blocks;
+        this.spec = spec;
+        this.summary = summary;
+    }
+
+    @Override public ModelConfig config() { return config; }
+
+    @Override public EmbeddingSpec embeddingSpec() { return spec; }
+
+    /**
+     * The engine builds its generation cache from every model; an encoder keeps nothing, so it
+     * declares the smallest possible layer (one value per token), which nothing ever writes.
+     */
+    @Override
+    public List<LayerCacheSpec> cacheSpecs() { return List.of(new PagedKvSpec(1, 1, 1)); }
+
+    @Override
+    public void forward(ForwardBatch batch, float[] logits) {
+        throw new UnsupportedOperationException(config.architecture() + " is an encoder (embedding) model: it cannot generate or score; use embed");
+    }
+
+    /** Hidden states after the last block, then pooled (and normalized when the model says so). */
+    @Override
+    public float[][] embed(List<int[]> sequences) {
+        Kernels k = compute.kernels();
+        int dim = config.dim();
+        int rows = 0;
+        for (int[] s : sequences) {
+            if (s.length == 0) throw new IllegalArgumentException("empty input");
+            if (s.length > positions.rows()) throw new IllegalArgumentException("input of " + s.length + " tokens exceeds the model's " + positions.rows() + " positions");
+            for (int t : s) if (t < 0 || t >= config.vocabSize()) throw new IllegalArgumentException("token id " + t + " outside the vocabulary [0, " + config.vocabSize() + ")");
+            rows += s.length;
+        }
+        float[] x = new float[rows * dim];
+        float[] row = new float[dim];
+        int r = 0;
+        for (int[] s : sequences) {
+            for (int p = 0; p < s.length; p++, r++) {
+                k.dequantizeRow(tokens, s[p], x, r * dim);
+                k.dequantizeRow(positions, p, row, 0);
+                for (int i = 0; i < dim; i++) x[r * dim + i] = x[r * dim + i] + row[i] + tokenType0[i];
+            }
+        }
+        embeddingNorm.apply(x, rows);
+        float[] q = new float[rows * dim], kk = new float[rows * dim], v = new float[rows * dim];
+        float[] ctx = new float[rows * dim], proj = new float[rows * dim];
+        float[] hidden = new float[rows * config.ffnDim()];
+        for (Block b : blocks) {
+            k.matmuls(compute.pool(), new WeightMatrix[]{b.q(), b.k(), b.v()}, x, rows, new float[][]{q, kk, v});
+            addBias(q, b.qBias(), rows);
+            addBias(kk, b.kBias(), rows);
+            addBias(v, b.vBias(), rows);
+            attend(k, sequences, q, kk, v, ctx);
+            k.matmul(compute.pool(), b.out(), ctx, rows, proj);
+            addBias(proj, b.outBias(), rows);
+            k.add(x, 0, proj, 0, rows * dim);
+            b.attentionNorm().apply(x, rows);
+            k.matmul(compute.pool(), b.up(), x, rows, hidden);
+            addBias(hidden, b.upBias(), rows);
+            Gelu.apply(hidden, 0, hidden.length);
+            k.matmul(compute.pool(), b.down(), hidden, rows, proj);
+            addBias(proj, b.downBias(), rows);
+            k.add(x, 0, proj, 0, rows * dim);
+            b.outputNorm().apply(x, rows);
+        }
+        float[][] out = new float[sequences.size()][];
+        int start = 0;
+        for (int i = 0; i < out.length; i++) {
+            int n = sequences.get(i).length;
+            out[i] = spec.pooling().pool(x, start * dim, n, dim);
+            if (spec.normalize()) Pooling.normalize(out[i]);
+            start += n;
+        }
+        return out;
+    }
+
+    /** Full (non-causal) attention of each sequence over itself, one head at a time; sequences in parallel. */
+    private void attend(Kernels k, List<int[]> sequences, float[] q, float[] key, float[] v, float[] ctx) {
+        int dim = config.dim(), heads = config.heads(), hd = config.headDim();
+        float scale = (float) (1 / Math.sqrt(hd));
+        int[] starts = new int[sequences.size()];
+        for (int i = 1; i < starts.length; i++) starts[i] = starts[i - 1] + sequences.get(i - 1).length;
+        compute.pool().parallelFor(sequences.size() * heads, task -> {
+            int s = task / heads, h = task % heads;
+            int n = sequences.get(s).length, base = starts[s];
+            float[] scores = new float[n];
+            for (int i = 0; i < n; i++) {
+                int qOff = (base + i) * dim + h * hd;
+                for (int j = 0; j < n; j++) scores[j] = k.dot(q, qOff, key, (base + j) * dim + h * hd, hd) * scale;
+                k.softmax(scores, 0, n);
+                java.util.Arrays.fill(ctx, qOff, qOff + hd, 0f);
+                for (int j = 0; j < n; j++) k.axpy(scores[j], v, (base + j) * dim + h * hd, ctx, qOff, hd);
+            }
+        });
+    }
+
+    private static void addBias(float[] x, float[] bias, int rows) {
+        int n = bias.length;
+        for (int r = 0; r < rows; r++) for (int i = 0; i < n; i++) x[r * n + i] += bias[i];
+    }
+
+    @Override
+    public String describe() { return summary; }
+}

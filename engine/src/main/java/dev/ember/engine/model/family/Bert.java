@@ -1,0 +1,69 @@
+package dev.ember.engine.model.family;
+
+import dev.ember.engine.model.Compute;
+import dev.ember.engine.model.EmbeddingSpec;
+import dev.ember.engine.model.Encoder;
+import dev.ember.engine.model.LayerNorm;
+import dev.ember.engine.model.Model;
+import dev.ember.engine.model.ModelConfig;
+import dev.ember.engine.model.ModelLoadException;
+import dev.ember.engine.model.ModelParams;
+import dev.ember.engine.model.Pooling;
+import dev.ember.engine.model.RopeLayout;
+import dev.ember.engine.model.RopeScaling;
+import dev.ember.engine.model.WeightSource;
+import dev.ember.engine.model.Weights;
+import dev.ember.engine.tensor.WeightMatrix;
+
+import java.util.List;
+
+/**
+ * BERT (llama.cpp's {@code bert}): post-norm encoder with learned absolute positions, token
+ * types (every input is segment 0, as for sentence embeddings), biases everywhere and erf GELU.
+ */
+final class Bert implements ModelFamily {
+    @Override public List<String> architectures() { return List.of("bert"); }
+
+    @Override
+    public Model load(WeightSource src, Compute compute) {
+        ModelParams p = new ModelParams(src);
+        if (p.bool("attention.causal", false)) throw new ModelLoadException(src.origin() + ": a causal bert is not supported");
+        Weights w = new Weights(src, compute.kernels());
+        int dim = p.integer("embedding_length");
+        int layers = p.integer("block_count");
+        int heads = p.integer("attention.head_count");
+        int ffn = p.integer("feed_forward_length");
+        float eps = (float) p.real("attention.layer_norm_epsilon", 1e-12);
+        WeightMatrix tokens = src.tensor("token_embd.weight").asMatrix();
+        WeightMatrix positions = w.table("position_embd.weight", p.integer("context_length"), dim);
+        int vocab = tokens.rows();
+        if (dim % heads != 0) throw new ModelLoadException(src.origin() + ": embedding length " + dim + " is not a multiple of the head count " + heads);
+        int hd = dim / heads;
+        ModelConfig c = new ModelConfig("bert", vocab, dim, layers, heads, heads, hd, hd, ffn, eps, positions.rows(), 10000,
+                hd % 2 == 0 ? hd : hd - 1, RopeLayout.NORMAL, RopeScaling.NONE);
+        w.table("token_embd.weight", vocab, dim);
+        float[] type0 = new float[dim];
+        if (w.has("token_types.weight")) w.dequantizeRow(src.tensor("token_types.weight").asMatrix(), 0, type0);
+        Encoder.Block[] blocks = new Encoder.Block[layers];
+        for (int i = 0; i < layers; i++) {
+            String b = "blk." + i + ".";
+            blocks[i] = new Encoder.Block(
+                    w.matrix(b + "attn_q.weight", dim, dim), w.vector(b + "attn_q.bias", dim),
+                    w.matrix(b + "attn_k.weight", dim, dim), w.vector(b + "attn_k.bias", dim),
+                    w.matrix(b + "attn_v.weight", dim, dim), w.vector(b + "attn_v.bias", dim),
+                    w.matrix(b + "attn_output.weight", dim, dim), w.vector(b + "attn_output.bias", dim),
+                    norm(w, b + "attn_output_norm", dim, eps),
+                    w.matrix(b + "ffn_up.weight", ffn, dim), w.vector(b + "ffn_up.bias", ffn),
+                    w.matrix(b + "ffn_down.weight", dim, ffn), w.vector(b + "ffn_down.bias", dim),
+                    norm(w, b + "layer_output_norm", dim, eps));
+        }
+        EmbeddingSpec spec = EmbeddingSpec.read(p, dim, positions.rows(), Pooling.CLS);
+        String summary = "bert encoder, " + layers + " layers, dim " + dim + ", " + heads + " heads, ffn " + ffn + ", vocab " + vocab
+                + ", " + spec.pooling().name().toLowerCase() + " pooling" + (spec.normalize() ? ", normalized" : "") + " (" + src.origin() + ")";
+        return new Encoder(c, compute, tokens, positions, type0, norm(w, "token_embd_norm", dim, eps), blocks, spec, summary);
+    }
+
+    private static LayerNorm norm(Weights w, String name, int dim, float eps) {
+        return new LayerNorm(w.vector(name + ".weight", dim), w.vector(name + ".bias", dim), eps);
+    }
+}
