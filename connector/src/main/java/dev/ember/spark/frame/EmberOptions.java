@@ -215,6 +215,11 @@ public record EmberOptions(
     return withEngine(engine.withKvCacheBytes(value));
   }
 
+  /** The KV cache's element type: f32, f16 (the engine's default), bf16 or q8_0; anything else fails naming them. */
+  public EmberOptions withKvCacheType(String value) {
+    return withEngine(engine.withKvCacheType(dev.ember.engine.api.KvCacheType.parse(value.trim())));
+  }
+
   public EmberOptions withThreads(int value) {
     return withEngine(engine.withThreads(value));
   }

@@ -101,6 +101,7 @@ public final class OptionRegistry {
     add("maxSequences", Scope.ALL, "int", "most sequences in one engine batch", (o, v) -> o.withMaxSequences(integer("maxSequences", last(v))));
     add("maxBatchTokens", Scope.ALL, "int", "most tokens in one forward step", (o, v) -> o.withEngine(o.engine().withMaxBatchTokens(integer("maxBatchTokens", last(v)))));
     add("kvCacheBytes", Scope.ALL, "long", "KV cache budget in bytes; default chosen by the engine", (o, v) -> o.withKvCacheBytes(longInteger("kvCacheBytes", last(v))));
+    add("kvCacheType", Scope.ALL, "string", "KV cache element type: f32 | f16 | bf16 | q8_0; default f16", (o, v) -> o.withKvCacheType(last(v)));
     add("inflightPerTask", Scope.ALL, "int", "requests each task keeps queued in the shared engine; 0 = maxSequences", (o, v) -> o.withInflightPerTask(integer("inflightPerTask", last(v))));
     add("prefixPartitioning", Scope.CALL, "boolean", "range-partition and sort rows by prompt so shared prefixes meet in one engine", (o, v) -> bool("prefixPartitioning", last(v)) ? o.withPrefixPartitioning(0) : o.withPrefix(PrefixPartitioning.off()));
     // Surface-specific (read by their surface).

@@ -30,9 +30,10 @@ public interface Task extends Serializable {
 
   /**
    * Starts one row on the engine. Problems of the row itself complete the future with error values
-   * ({@link #error}); only engine failures complete it exceptionally. Synchronous engine calls
-   * return a completed future; when the engine's call returns a future, return that one instead
-   * (the pipeline then keeps {@link #asynchronous()} rows in flight).
+   * ({@link #error}); only engine failures complete it exceptionally. Return the engine's own
+   * future mapped with {@code Futures.map} (not {@code thenApply}), so that cancelling the returned
+   * future (a killed task, a limit that stopped reading) cancels the engine's request and frees its
+   * blocks. With {@link #asynchronous()} the pipeline keeps a window of rows in flight.
    */
   CompletableFuture<Object[]> start(Engine engine, Request request);
 
