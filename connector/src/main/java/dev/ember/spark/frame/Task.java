@@ -69,6 +69,22 @@ public interface Task extends Serializable {
     };
   }
 
+  /**
+   * The task that runs for {@code task} under {@code options}: generate with an {@code outputSchema}
+   * is structured output ({@link StructuredTask}, the results gain the parsed struct); every other
+   * task is itself. Every surface resolves its task through here.
+   */
+  static Task resolve(Task task, EmberOptions options) {
+    OutputConstraint c = options.sampling().constraint();
+    if (task instanceof GenerateTask && c.outputSchema() != null) {
+      return new StructuredTask(c.struct(), c.parsedCol());
+    }
+    if (!(task instanceof GenerateTask) && !(task instanceof StructuredTask) && c.engineConstraint() != null) {
+      throw new IllegalArgumentException("Ember: jsonSchema, regex, choices, grammar and outputSchema apply to generate, not " + task.name());
+    }
+    return task;
+  }
+
   /** Token accounting of one row. */
   record RowCounts(long promptTokens, long cachedPromptTokens, long completionTokens, boolean error) {}
 }
