@@ -68,15 +68,18 @@ class TestStructuredOutput extends SparkTestBase {
     int rows = 500;
     List<Row> data = new ArrayList<>();
     for (int i = 0; i < rows; i++) {
-      data.add(RowFactory.create((long) i, prompt(i), (long) i));
+      data.add(RowFactory.create((long) i, prompt(i), (long) i, null));
     }
-    data.add(RowFactory.create((long) rows, null, 0L)); // a bad row: it gets an error, the job goes on
-    StructType schema = new StructType().add("id", DataTypes.LongType).add("prompt", DataTypes.StringType).add("seed", DataTypes.LongType);
+    // Bad rows get an error and the job goes on: no prompt; an output cut short by max tokens.
+    data.add(RowFactory.create((long) rows, null, 0L, null));
+    data.add(RowFactory.create((long) rows + 1, prompt(1), 1L, 3));
+    StructType schema = new StructType().add("id", DataTypes.LongType).add("prompt", DataTypes.StringType).add("seed", DataTypes.LongType)
+        .add("max_tokens", DataTypes.IntegerType);
     Dataset<Row> df = spark.createDataFrame(data, schema);
     // The DDL's own JSON schema lets strings and arrays run on, which a 260K-parameter model at
     // temperature 1 does past any token budget; a JSON schema with bounds (same types) keeps most
     // outputs complete, and the DDL still types the parsed struct. The derived schema is checked below.
-    EmberOptions opts = options().withOutputSchema(DDL).withJsonSchema(BOUNDED).withRowOptions(RowOptionColumns.parse("seed"));
+    EmberOptions opts = options().withOutputSchema(DDL).withJsonSchema(BOUNDED).withRowOptions(RowOptionColumns.parse("seed,max_tokens"));
 
     Dataset<Row> out = Ember.generate(df, opts);
     StructType results = (StructType) out.schema().apply("ember").dataType();
@@ -84,10 +87,10 @@ class TestStructuredOutput extends SparkTestBase {
         "latency_ms", "error"), List.of(results.fieldNames()));
     assertEquals(StructType.fromDDL(DDL), results.apply("parsed").dataType(), "the parsed field has the DDL's types");
     List<Row> got = out.select("id", "prompt", "ember.*").orderBy("id").collectAsList();
-    assertEquals(rows + 1, got.size(), "no row is lost");
+    assertEquals(rows + 2, got.size(), "no row is lost");
     Set<Long> ids = new HashSet<>();
     got.forEach(r -> ids.add(r.getLong(0)));
-    assertEquals(rows + 1, ids.size());
+    assertEquals(rows + 2, ids.size());
 
     String jsonSchema = BOUNDED;
     JsonSchema validator = SCHEMAS.getSchema(jsonSchema, STRICT);
@@ -137,6 +140,11 @@ class TestStructuredOutput extends SparkTestBase {
     Row bad = got.get(rows);
     assertEquals("prompt is null", bad.getAs("error"));
     assertNull(bad.getAs("parsed"));
+    Row cut3 = got.get(rows + 1);
+    assertEquals("length", cut3.getAs("finish_reason"));
+    assertTrue(String.valueOf((Object) cut3.getAs("error")).contains("incomplete"), cut3.toString());
+    assertNull(cut3.getAs("parsed"));
+    assertTrue(((String) cut3.getAs("text")).startsWith("{"), "the partial output is kept: " + cut3);
   }
 
   @Test
