@@ -86,9 +86,11 @@ public final class ResultColumns {
 
   /** Values for {@link #GENERATE}. */
   public static Object[] generate(Result r) {
-    if (!r.ok()) {
+    if (!r.ok() && r.finishReason() == FinishReason.ERROR) {
       return generateError(r.error(), r.latencyNanos());
     }
+    // A constrained output cut short by max tokens keeps its text and finish reason (length) and
+    // carries the engine's "incomplete" error.
     return new Object[] {
       r.text(),
       r.finishReason().wireName(),
@@ -97,7 +99,7 @@ public final class ResultColumns {
       r.completionTokens(),
       logprobs(r.logprobs()),
       millis(r.latencyNanos()),
-      null
+      r.error()
     };
   }
 

@@ -16,6 +16,8 @@ import java.util.List;
  *       {@code local[2]}; every other flag goes to the job (see its usage).
  *   <li>{@code demo [MODEL [DATA_DIR]]}: generate, score and classify with Ember's shipped
  *       model over examples/data ({@link DemoJob}).
+ *   <li>{@code bench-score [MODEL [DATA_DIR [ROWS]]]}: rows/s of score and classify, one request
+ *       in flight per task against the default window ({@link ScoreClassifyBench}).
  * </ul>
  */
 public final class EmberCli {
@@ -25,7 +27,7 @@ public final class EmberCli {
 
   public static void main(String[] args) throws Exception {
     if (args.length == 0) {
-      System.err.println("usage: ember spark-job [--master URL] [--conf k=v]... JOB_FLAGS... | ember demo [MODEL [DATA_DIR]]");
+      System.err.println("usage: ember spark-job [--master URL] [--conf k=v]... JOB_FLAGS... | ember demo [MODEL [DATA_DIR]] | ember bench-score [MODEL [DATA_DIR [ROWS]]]");
       System.exit(2);
     }
     List<String> rest = List.of(args).subList(1, args.length);
@@ -33,6 +35,7 @@ public final class EmberCli {
     switch (args[0]) {
       case "spark-job" -> org.apache.spark.deploy.SparkSubmit.main(sparkSubmitArgs(rest).toArray(new String[0]));
       case "demo" -> demo(rest);
+      case "bench-score" -> benchScore(rest);
       default -> {
         System.err.println("ember: unknown command " + args[0]);
         System.exit(2);
@@ -72,6 +75,15 @@ public final class EmberCli {
     String model = args.size() > 0 ? args.get(0) : root.resolve("examples/models/ember-v4-story.gguf").toString();
     String data = args.size() > 1 ? args.get(1) : root.resolve("examples/data").toString();
     DemoJob.main(new String[] {model, data});
+  }
+
+  /** {@link ScoreClassifyBench} with the shipped model and examples/data unless given. */
+  private static void benchScore(List<String> args) throws Exception {
+    Path root = repoRoot();
+    String model = args.size() > 0 ? args.get(0) : root.resolve("examples/models/ember-v4-story.gguf").toString();
+    String data = args.size() > 1 ? args.get(1) : root.resolve("examples/data").toString();
+    String rows = args.size() > 2 ? args.get(2) : "2000";
+    ScoreClassifyBench.main(new String[] {model, data, rows});
   }
 
   /**

@@ -12,6 +12,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import dev.ember.engine.api.EngineOptions;
+import dev.ember.engine.api.KvCacheType;
 
 /**
  * Optional {@code spark.plugins=dev.ember.spark.executor.EmberPlugin}: opens the model on every
@@ -20,7 +21,7 @@ import dev.ember.engine.api.EngineOptions;
  *
  * <p>Settings: {@code spark.ember.preload.model} (required to preload anything), and optionally
  * {@code spark.ember.preload.modelSha256}, {@code .threads}, {@code .contextLength},
- * {@code .kvCacheBytes}, {@code .maxBatchTokens}, {@code .maxSequences}. Tasks reuse the preloaded
+ * {@code .kvCacheBytes}, {@code .kvCacheType}, {@code .maxBatchTokens}, {@code .maxSequences}. Tasks reuse the preloaded
  * engine only when their options resolve to the same engine options; otherwise they open their own.
  */
 public final class EmberPlugin implements SparkPlugin {
@@ -49,7 +50,8 @@ public final class EmberPlugin implements SparkPlugin {
             conf.getInt(PREFIX + "contextLength", defaults.contextLength()),
             conf.getLong(PREFIX + "kvCacheBytes", defaults.kvCacheBytes()),
             conf.getInt(PREFIX + "maxBatchTokens", defaults.maxBatchTokens()),
-            conf.getInt(PREFIX + "maxSequences", defaults.maxSequences()));
+            conf.getInt(PREFIX + "maxSequences", defaults.maxSequences()),
+            conf.contains(PREFIX + "kvCacheType") ? KvCacheType.parse(conf.get(PREFIX + "kvCacheType")) : defaults.kvCacheType());
     EngineOptions options = settings.toEngineOptions(ExecutorCores.engineThreads(conf));
     return new EngineKey(model, conf.get(PREFIX + "modelSha256", null), options);
   }

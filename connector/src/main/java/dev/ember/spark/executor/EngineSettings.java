@@ -3,6 +3,7 @@ package dev.ember.spark.executor;
 import java.io.Serializable;
 
 import dev.ember.engine.api.EngineOptions;
+import dev.ember.engine.api.KvCacheType;
 
 /**
  * The engine options a job asks for, in a form that travels from the driver to executors (the
@@ -14,20 +15,24 @@ import dev.ember.engine.api.EngineOptions;
  * @param kvCacheBytes KV block pool budget; 0 lets the engine choose
  * @param maxBatchTokens most tokens in one forward step
  * @param maxSequences most sequences running at once in the shared engine
+ * @param kvCacheType element type of the KV cache (the engine's default, F16, unless asked)
  */
 public record EngineSettings(
-    int threads, int contextLength, long kvCacheBytes, int maxBatchTokens, int maxSequences)
+    int threads, int contextLength, long kvCacheBytes, int maxBatchTokens, int maxSequences, KvCacheType kvCacheType)
     implements Serializable {
 
   public static EngineSettings defaults() {
     EngineOptions engine = EngineOptions.defaults();
     return new EngineSettings(
-        0, engine.contextLength(), engine.kvCacheBytes(), engine.maxBatchTokens(), engine.maxSequences());
+        0, engine.contextLength(), engine.kvCacheBytes(), engine.maxBatchTokens(), engine.maxSequences(), engine.kvCacheType());
   }
 
   public EngineSettings {
     if (threads < 0) {
       throw new IllegalArgumentException("threads must be >= 0 (0 = executor cores), got " + threads);
+    }
+    if (kvCacheType == null) {
+      kvCacheType = KvCacheType.DEFAULT;
     }
   }
 
@@ -38,7 +43,9 @@ public record EngineSettings(
         contextLength,
         kvCacheBytes,
         maxBatchTokens,
-        maxSequences);
+        maxSequences,
+        kvCacheType,
+        0);
   }
 
   /** Runs the engine's own validation, so bad options fail on the driver rather than in tasks. */
@@ -47,22 +54,26 @@ public record EngineSettings(
   }
 
   public EngineSettings withThreads(int value) {
-    return new EngineSettings(value, contextLength, kvCacheBytes, maxBatchTokens, maxSequences);
+    return new EngineSettings(value, contextLength, kvCacheBytes, maxBatchTokens, maxSequences, kvCacheType);
   }
 
   public EngineSettings withContextLength(int value) {
-    return new EngineSettings(threads, value, kvCacheBytes, maxBatchTokens, maxSequences);
+    return new EngineSettings(threads, value, kvCacheBytes, maxBatchTokens, maxSequences, kvCacheType);
   }
 
   public EngineSettings withKvCacheBytes(long value) {
-    return new EngineSettings(threads, contextLength, value, maxBatchTokens, maxSequences);
+    return new EngineSettings(threads, contextLength, value, maxBatchTokens, maxSequences, kvCacheType);
   }
 
   public EngineSettings withMaxBatchTokens(int value) {
-    return new EngineSettings(threads, contextLength, kvCacheBytes, value, maxSequences);
+    return new EngineSettings(threads, contextLength, kvCacheBytes, value, maxSequences, kvCacheType);
   }
 
   public EngineSettings withMaxSequences(int value) {
-    return new EngineSettings(threads, contextLength, kvCacheBytes, maxBatchTokens, value);
+    return new EngineSettings(threads, contextLength, kvCacheBytes, maxBatchTokens, value, kvCacheType);
+  }
+
+  public EngineSettings withKvCacheType(KvCacheType value) {
+    return new EngineSettings(threads, contextLength, kvCacheBytes, maxBatchTokens, maxSequences, value);
   }
 }

@@ -17,8 +17,9 @@ import dev.ember.spark.ResultColumns;
  * classify: the most likely of the labels as a continuation of the prompt, with each label's
  * log-likelihood. Labels are plain strings ("positive"); the separator a tokenizer needs between
  * prompt and label (a space, unless the prompt ends in whitespace or the label starts with it) is
- * added here, on the engine side of the connector, and the output keeps the plain label. Like
- * score, this is synchronous until the engine's choice scoring returns a future.
+ * added here, on the engine side of the connector, and the output keeps the plain label. Choices
+ * are scored asynchronously (the prompt once, through the prefix cache), so a task keeps its
+ * window of rows in the engine's batch.
  */
 record ClassifyTask(List<String> labels) implements Task {
   ClassifyTask {
@@ -55,17 +56,17 @@ record ClassifyTask(List<String> labels) implements Task {
     for (String label : labels) {
       continuations.add(continuation(prompt, label));
     }
-    List<ScoreResult> scores = engine.scoreChoices(prompt, continuations);
-    double[] logprobs = new double[labels.size()];
-    for (int i = 0; i < labels.size(); i++) {
-      ScoreResult s = scores.get(i);
-      if (s.error() != null) {
-        return CompletableFuture.completedFuture(
-            ResultColumns.classifyError("label '" + labels.get(i) + "': " + s.error(), System.nanoTime() - start));
+    return Futures.map(engine.scoreChoicesAsync(prompt, continuations), scores -> {
+      double[] logprobs = new double[labels.size()];
+      for (int i = 0; i < labels.size(); i++) {
+        ScoreResult s = scores.get(i);
+        if (s.error() != null) {
+          return ResultColumns.classifyError("label '" + labels.get(i) + "': " + s.error(), System.nanoTime() - start);
+        }
+        logprobs[i] = s.logprob();
       }
-      logprobs[i] = s.logprob();
-    }
-    return CompletableFuture.completedFuture(ResultColumns.classify(labels, logprobs, System.nanoTime() - start));
+      return ResultColumns.classify(labels, logprobs, System.nanoTime() - start);
+    });
   }
 
   /** The label as the model should see it after the prompt: word-separated. */
@@ -82,7 +83,7 @@ record ClassifyTask(List<String> labels) implements Task {
 
   @Override
   public boolean asynchronous() {
-    return false;
+    return true;
   }
 
   @Override

@@ -88,6 +88,7 @@ public final class Ember {
       throw new IllegalArgumentException("Ember: options must not be null");
     }
     options.validate();
+    task = Task.resolve(task, options);
     StructType output = options.output().schema(df.schema(), task.resultType());
     RowRequests requests = new RowRequests(df.schema(), options);
     SparkSession spark = df.sparkSession();

@@ -215,6 +215,11 @@ public record EmberOptions(
     return withEngine(engine.withKvCacheBytes(value));
   }
 
+  /** The KV cache's element type: f32, f16 (the engine's default), bf16 or q8_0; anything else fails naming them. */
+  public EmberOptions withKvCacheType(String value) {
+    return withEngine(engine.withKvCacheType(dev.ember.engine.api.KvCacheType.parse(value.trim())));
+  }
+
   public EmberOptions withThreads(int value) {
     return withEngine(engine.withThreads(value));
   }
@@ -253,6 +258,49 @@ public record EmberOptions(
 
   public EmberOptions withStop(String... value) {
     return withStop(List.of(value));
+  }
+
+  private EmberOptions withConstraint(OutputConstraint value) {
+    return withSampling(sampling.withConstraint(value));
+  }
+
+  /** generate: every output is compact JSON valid against this JSON Schema (given as JSON text). */
+  public EmberOptions withJsonSchema(String schema) {
+    return withConstraint(sampling.constraint().withJsonSchema(schema));
+  }
+
+  /** generate: every output matches this java.util.regex pattern as a whole. */
+  public EmberOptions withRegex(String pattern) {
+    return withConstraint(sampling.constraint().withRegex(pattern));
+  }
+
+  /** generate: every output is exactly one of these strings. */
+  public EmberOptions withChoices(List<String> choices) {
+    return withConstraint(sampling.constraint().withChoices(choices));
+  }
+
+  public EmberOptions withChoices(String... choices) {
+    return withChoices(List.of(choices));
+  }
+
+  /** generate: every output is a sentence of this llama.cpp GBNF grammar (rule root). */
+  public EmberOptions withGrammar(String gbnf) {
+    return withConstraint(sampling.constraint().withGrammar(gbnf));
+  }
+
+  /**
+   * generate: outputs are JSON objects with these fields (Spark DDL, {@code "name STRING, age INT,
+   * tags ARRAY<STRING>"}; the JSON schema is derived from it unless {@link #withJsonSchema} gives
+   * one), parsed into a typed struct field {@code parsed} of the results. A row whose output does
+   * not parse gets {@code error} and a null struct.
+   */
+  public EmberOptions withOutputSchema(String ddl) {
+    return withConstraint(sampling.constraint().withOutputSchema(ddl));
+  }
+
+  /** {@link #withOutputSchema(String)}, with the parsed struct in the result field {@code field}. */
+  public EmberOptions withOutputSchema(String ddl, String field) {
+    return withConstraint(sampling.constraint().withOutputSchema(ddl).withParsedCol(field));
   }
 
   /** Each generated token's log-prob with {@code top} alternatives (0-20) in the {@code logprobs} field; -1 turns it off. */

@@ -22,7 +22,7 @@ record GenerateTask() implements Task {
 
   @Override
   public CompletableFuture<Object[]> start(Engine engine, Request request) {
-    return engine.submit(request).thenApply(ResultColumns::generate);
+    return Futures.map(engine.submit(request), ResultColumns::generate);
   }
 
   @Override

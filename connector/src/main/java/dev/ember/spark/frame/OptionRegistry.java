@@ -81,7 +81,7 @@ public final class OptionRegistry {
     add("outputCol", Scope.CALL, "string", "name of the one struct column that holds the results; default ember", (o, v) -> o.withOutputCol(last(v)));
     add("flattenPrefix", Scope.CALL, "string", "flatten the results into top-level columns named prefix + field (e.g. ember_text); off by default", (o, v) -> o.withFlattenPrefix(last(v)));
     add("logprobs", Scope.ALL, "int", "generate: report each generated token's log-prob with this many top alternatives (0-20); off by default", (o, v) -> o.withLogprobs(integer("logprobs", last(v))));
-    add("rowOptions", Scope.CALL, "list", "per-row option columns to use: none (default), all, or a comma list of max_tokens, temperature, seed, stop, logprobs", (o, v) -> o.withRowOptions(RowOptionColumns.parse(last(v))));
+    add("rowOptions", Scope.CALL, "list", "per-row option columns to use: none (default), all, or a comma list of max_tokens, temperature, seed, stop, logprobs, response_format", (o, v) -> o.withRowOptions(RowOptionColumns.parse(last(v))));
     // Sampling.
     add("maxTokens", Scope.ALL, "int", "most tokens to generate; default 128", (o, v) -> o.withMaxTokens(integer("maxTokens", last(v))));
     add("temperature", Scope.ALL, "float", "0 is greedy (default)", (o, v) -> o.withTemperature(number("temperature", last(v))));
@@ -91,6 +91,13 @@ public final class OptionRegistry {
     add("repetitionPenalty", Scope.ALL, "float", "1 disables (default)", (o, v) -> o.withSampling(o.sampling().withRepetitionPenalty(number("repetitionPenalty", last(v)))));
     add("seed", Scope.ALL, "long", "the sampling seed; default 0", (o, v) -> o.withSeed(longInteger("seed", last(v))));
     add("stop", Scope.ALL, "string", "stop string; repeat the job flag for several", (o, v) -> o.withStop(v));
+    // Structured output (generate).
+    add("jsonSchema", Scope.ALL, "json", "generate: outputs are compact JSON valid against this JSON Schema; the job flag takes a file (or the schema itself if it starts with {)", (o, v) -> o.withJsonSchema(last(v)));
+    add("regex", Scope.ALL, "string", "generate: outputs match this Java regex as a whole", (o, v) -> o.withRegex(last(v)));
+    add("choices", Scope.ALL, "list", "generate: outputs are exactly one of these comma-separated strings", (o, v) -> o.withChoices(list(last(v))));
+    add("grammar", Scope.ALL, "gbnf", "generate: outputs follow this llama.cpp GBNF grammar (rule root); the job flag takes a file", (o, v) -> o.withGrammar(last(v)));
+    add("outputSchema", Scope.CALL, "ddl", "generate: Spark DDL (name STRING, age INT, ...) of JSON outputs, parsed into the typed struct field parsedCol; the JSON schema comes from it unless jsonSchema is given", (o, v) -> o.withOutputSchema(last(v)));
+    add("parsedCol", Scope.CALL, "string", "generate with outputSchema: the result field holding the parsed struct; default parsed", (o, v) -> o.withSampling(o.sampling().withConstraint(o.sampling().constraint().withParsedCol(last(v)))));
     // Failing well.
     add("failOnError", Scope.ALL, "boolean", "fail at the first row with an error, naming its key and the reason; default false", (o, v) -> o.withFailOnError(bool("failOnError", last(v))));
     add("maxErrorFraction", Scope.ALL, "double", "job and writes: fail at the end when more than this fraction of rows failed; default 1 (a job where every row failed still fails)", (o, v) -> o.withMaxErrorFraction(fraction(last(v))));
@@ -101,6 +108,7 @@ public final class OptionRegistry {
     add("maxSequences", Scope.ALL, "int", "most sequences in one engine batch", (o, v) -> o.withMaxSequences(integer("maxSequences", last(v))));
     add("maxBatchTokens", Scope.ALL, "int", "most tokens in one forward step", (o, v) -> o.withEngine(o.engine().withMaxBatchTokens(integer("maxBatchTokens", last(v)))));
     add("kvCacheBytes", Scope.ALL, "long", "KV cache budget in bytes; default chosen by the engine", (o, v) -> o.withKvCacheBytes(longInteger("kvCacheBytes", last(v))));
+    add("kvCacheType", Scope.ALL, "string", "KV cache element type: f32 | f16 | bf16 | q8_0; default f16", (o, v) -> o.withKvCacheType(last(v)));
     add("inflightPerTask", Scope.ALL, "int", "requests each task keeps queued in the shared engine; 0 = maxSequences", (o, v) -> o.withInflightPerTask(integer("inflightPerTask", last(v))));
     add("prefixPartitioning", Scope.CALL, "boolean", "range-partition and sort rows by prompt so shared prefixes meet in one engine", (o, v) -> bool("prefixPartitioning", last(v)) ? o.withPrefixPartitioning(0) : o.withPrefix(PrefixPartitioning.off()));
     // Surface-specific (read by their surface).

@@ -45,13 +45,15 @@ public final class RowPipeline {
       int window,
       ErrorPolicy policy,
       Consumer<Task.RowCounts> metrics) {
-    String partition = TaskContext.get() == null ? "0" : Integer.toString(TaskContext.getPartitionId());
+    TaskContext context = TaskContext.get();
+    String partition = context == null ? "0" : Integer.toString(TaskContext.getPartitionId());
     int errorField = task.resultType().fieldIndex("error");
     long[] started = {0};
+    int inFlight = task.asynchronous() ? window : 1;
     OrderedPipeline<I, Outcome<I>> pipeline =
         new OrderedPipeline<>(
             input,
-            task.asynchronous() ? window : 1,
+            inFlight,
             in -> {
               long index = started[0]++;
               Row row = asRow.apply(in);
@@ -65,9 +67,17 @@ public final class RowPipeline {
               } catch (RuntimeException e) {
                 work = CompletableFuture.failedFuture(e);
               }
-              return work.handle(
-                  (results, failure) -> new Outcome<>(in, failure == null ? results : task.error(OutputRows.describe(failure), 0)));
-            });
+              return Futures.handle(
+                  work, (results, failure) -> new Outcome<>(in, failure == null ? results : task.error(OutputRows.describe(failure), 0)));
+            },
+            context == null ? () -> {} : context::killTaskIfInterrupted);
+    if (context != null && inFlight > 1) {
+      // A task that ends before its rows are all consumed (killed, failed downstream, or a
+      // limit() that stopped reading) leaves up to a window of requests in the shared engine;
+      // cancelling them frees their sequences and blocks for the other tasks. (A window of one,
+      // as the SQL functions' row-at-a-time path runs per row, leaves nothing behind.)
+      context.addTaskCompletionListener((org.apache.spark.util.TaskCompletionListener) c -> pipeline.cancel());
+    }
     return new Iterator<>() {
       private long done;
 

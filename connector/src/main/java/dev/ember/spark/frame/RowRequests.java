@@ -44,6 +44,7 @@ public final class RowRequests implements Serializable {
   private final int seed;
   private final int stop;
   private final int logprobs;
+  private final int responseFormat;
   private final int id;
   private final Sampling defaults;
 
@@ -74,10 +75,12 @@ public final class RowRequests implements Serializable {
         "a string or an array of strings");
     this.logprobs = optionColumn(schema, cols.logprobs(), RowOptionColumns.LOGPROBS, optional);
     requireType(schema, logprobs, RowOptionColumns.LOGPROBS, RowRequests::isIntegral, "an integer");
+    this.responseFormat = optionColumn(schema, cols.responseFormat(), RowOptionColumns.RESPONSE_FORMAT, optional);
+    requireType(schema, responseFormat, RowOptionColumns.RESPONSE_FORMAT, t -> t instanceof StringType, "a JSON schema string");
     this.id = options.idColumn() == null ? -1 : column(schema, options.idColumn(), "id", true);
     this.defaults = options.sampling();
     List<String> used = new ArrayList<>();
-    for (int c : new int[] {maxTokens, temperature, seed, stop, logprobs}) {
+    for (int c : new int[] {maxTokens, temperature, seed, stop, logprobs, responseFormat}) {
       if (c >= 0) {
         used.add(schema.fields()[c].name());
       }
@@ -211,6 +214,9 @@ public final class RowRequests implements Serializable {
       }
       if (present(row, logprobs)) {
         params.logprobs(Math.toIntExact(((Number) row.get(logprobs)).longValue()));
+      }
+      if (present(row, responseFormat)) {
+        params.constraint(new dev.ember.engine.api.Constraint.JsonSchema(row.getString(responseFormat)));
       }
       Request request = tokens != null
           ? Request.ofTokens(requestId, tokens, params.build())

@@ -10,6 +10,7 @@ import dev.ember.engine.api.SamplingParams;
  * from the engine's {@link SamplingParams} because that record is not Serializable.
  *
  * @param logprobs top alternatives reported per generated token; -1 reports nothing
+ * @param constraint structured output: what the text must match, and the struct it is parsed into
  */
 public record Sampling(
     int maxTokens,
@@ -20,11 +21,18 @@ public record Sampling(
     float repetitionPenalty,
     long seed,
     List<String> stop,
-    int logprobs)
+    int logprobs,
+    OutputConstraint constraint)
     implements Serializable {
 
   public Sampling {
     stop = stop == null ? List.of() : List.copyOf(stop);
+    constraint = constraint == null ? OutputConstraint.none() : constraint;
+  }
+
+  public Sampling(int maxTokens, float temperature, int topK, float topP, float minP, float repetitionPenalty, long seed,
+      List<String> stop, int logprobs) {
+    this(maxTokens, temperature, topK, topP, minP, repetitionPenalty, seed, stop, logprobs, OutputConstraint.none());
   }
 
   /** Greedy decoding of up to 128 tokens, no log-probs. */
@@ -43,46 +51,52 @@ public record Sampling(
         .repetitionPenalty(repetitionPenalty)
         .seed(seed)
         .stop(stop)
-        .logprobs(logprobs);
+        .logprobs(logprobs)
+        .constraint(constraint.engineConstraint());
   }
 
   void validate() {
+    constraint.validate();
     toBuilder().build();
   }
 
   public Sampling withMaxTokens(int v) {
-    return new Sampling(v, temperature, topK, topP, minP, repetitionPenalty, seed, stop, logprobs);
+    return new Sampling(v, temperature, topK, topP, minP, repetitionPenalty, seed, stop, logprobs, constraint);
   }
 
   public Sampling withTemperature(float v) {
-    return new Sampling(maxTokens, v, topK, topP, minP, repetitionPenalty, seed, stop, logprobs);
+    return new Sampling(maxTokens, v, topK, topP, minP, repetitionPenalty, seed, stop, logprobs, constraint);
   }
 
   public Sampling withTopK(int v) {
-    return new Sampling(maxTokens, temperature, v, topP, minP, repetitionPenalty, seed, stop, logprobs);
+    return new Sampling(maxTokens, temperature, v, topP, minP, repetitionPenalty, seed, stop, logprobs, constraint);
   }
 
   public Sampling withTopP(float v) {
-    return new Sampling(maxTokens, temperature, topK, v, minP, repetitionPenalty, seed, stop, logprobs);
+    return new Sampling(maxTokens, temperature, topK, v, minP, repetitionPenalty, seed, stop, logprobs, constraint);
   }
 
   public Sampling withMinP(float v) {
-    return new Sampling(maxTokens, temperature, topK, topP, v, repetitionPenalty, seed, stop, logprobs);
+    return new Sampling(maxTokens, temperature, topK, topP, v, repetitionPenalty, seed, stop, logprobs, constraint);
   }
 
   public Sampling withRepetitionPenalty(float v) {
-    return new Sampling(maxTokens, temperature, topK, topP, minP, v, seed, stop, logprobs);
+    return new Sampling(maxTokens, temperature, topK, topP, minP, v, seed, stop, logprobs, constraint);
   }
 
   public Sampling withSeed(long v) {
-    return new Sampling(maxTokens, temperature, topK, topP, minP, repetitionPenalty, v, stop, logprobs);
+    return new Sampling(maxTokens, temperature, topK, topP, minP, repetitionPenalty, v, stop, logprobs, constraint);
   }
 
   public Sampling withStop(List<String> v) {
-    return new Sampling(maxTokens, temperature, topK, topP, minP, repetitionPenalty, seed, v, logprobs);
+    return new Sampling(maxTokens, temperature, topK, topP, minP, repetitionPenalty, seed, v, logprobs, constraint);
   }
 
   public Sampling withLogprobs(int v) {
-    return new Sampling(maxTokens, temperature, topK, topP, minP, repetitionPenalty, seed, stop, v);
+    return new Sampling(maxTokens, temperature, topK, topP, minP, repetitionPenalty, seed, stop, v, constraint);
+  }
+
+  public Sampling withConstraint(OutputConstraint v) {
+    return new Sampling(maxTokens, temperature, topK, topP, minP, repetitionPenalty, seed, stop, logprobs, v);
   }
 }

@@ -9,9 +9,8 @@ import dev.ember.engine.api.Request;
 import dev.ember.spark.ResultColumns;
 
 /**
- * score: the text's log-likelihood and perplexity. {@code Engine.score} is synchronous today; when
- * it returns a future, {@link #start} returns {@code engine.score(...).thenApply(...)} and
- * {@link #asynchronous()} turns true — the one change the pipeline needs.
+ * score: the text's log-likelihood and perplexity, through the engine's asynchronous scoring, so a
+ * task keeps its whole window of texts in the engine's batch; latency counts from submission.
  */
 record ScoreTask() implements Task {
   @Override
@@ -27,7 +26,7 @@ record ScoreTask() implements Task {
   @Override
   public CompletableFuture<Object[]> start(Engine engine, Request request) {
     long start = System.nanoTime();
-    return CompletableFuture.completedFuture(ResultColumns.score(engine.score(request.prompt()), System.nanoTime() - start));
+    return Futures.map(engine.scoreAsync(request.prompt()), s -> ResultColumns.score(s, System.nanoTime() - start));
   }
 
   @Override
@@ -37,7 +36,7 @@ record ScoreTask() implements Task {
 
   @Override
   public boolean asynchronous() {
-    return false;
+    return true;
   }
 
   @Override

@@ -30,9 +30,10 @@ public interface Task extends Serializable {
 
   /**
    * Starts one row on the engine. Problems of the row itself complete the future with error values
-   * ({@link #error}); only engine failures complete it exceptionally. Synchronous engine calls
-   * return a completed future; when the engine's call returns a future, return that one instead
-   * (the pipeline then keeps {@link #asynchronous()} rows in flight).
+   * ({@link #error}); only engine failures complete it exceptionally. Return the engine's own
+   * future mapped with {@code Futures.map} (not {@code thenApply}), so that cancelling the returned
+   * future (a killed task, a limit that stopped reading) cancels the engine's request and frees its
+   * blocks. With {@link #asynchronous()} the pipeline keeps a window of rows in flight.
    */
   CompletableFuture<Object[]> start(Engine engine, Request request);
 
@@ -72,6 +73,22 @@ public interface Task extends Serializable {
       case "embed" -> embed();
       default -> throw new IllegalArgumentException("Ember: task must be generate, score, classify or embed, got " + name);
     };
+  }
+
+  /**
+   * The task that runs for {@code task} under {@code options}: generate with an {@code outputSchema}
+   * is structured output ({@link StructuredTask}, the results gain the parsed struct); every other
+   * task is itself. Every surface resolves its task through here.
+   */
+  static Task resolve(Task task, EmberOptions options) {
+    OutputConstraint c = options.sampling().constraint();
+    if (task instanceof GenerateTask && c.outputSchema() != null) {
+      return new StructuredTask(c.struct(), c.parsedCol());
+    }
+    if (!(task instanceof GenerateTask) && !(task instanceof StructuredTask) && c.engineConstraint() != null) {
+      throw new IllegalArgumentException("Ember: jsonSchema, regex, choices, grammar and outputSchema apply to generate, not " + task.name());
+    }
+    return task;
   }
 
   /** Token accounting of one row. */

@@ -74,6 +74,8 @@ record JobArgs(
       }
       values.add(value);
     }
+    readFileFlag(flags, "--json-schema", "{");
+    readFileFlag(flags, "--grammar", null);
     EmberOptions opts = options(flags, Map.of()); // value errors first, before what is missing
     String task = oneOf("--task", one(flags, "--task", "generate").toLowerCase(Locale.ROOT), TASKS);
     String input = one(flags, "--input", null);
@@ -122,6 +124,28 @@ record JobArgs(
       throw new IllegalArgumentException(e.getMessage().replaceFirst("^Ember: ", ""), e);
     }
     return opts;
+  }
+
+  /**
+   * Flags whose value is a file (as the CLI's {@code --json-schema FILE}, {@code --grammar FILE}):
+   * replaced by the file's text. A value starting with {@code inline} is the text itself.
+   */
+  private static void readFileFlag(Map<String, List<String>> flags, String flag, String inline) {
+    List<String> values = flags.get(flag);
+    if (values == null || values.isEmpty()) {
+      return;
+    }
+    String value = values.get(values.size() - 1);
+    if (inline != null && value.trim().startsWith(inline)) {
+      return;
+    }
+    java.nio.file.Path file = java.nio.file.Path.of(value);
+    try {
+      values.set(values.size() - 1, java.nio.file.Files.readString(file));
+    } catch (java.io.IOException | RuntimeException e) {
+      throw new IllegalArgumentException(flag + " " + value + ": cannot read the file (" + e.getClass().getSimpleName()
+          + (e.getMessage() != null ? ": " + e.getMessage() : "") + ")");
+    }
   }
 
   private static String one(Map<String, List<String>> flags, String flag, String fallback) {

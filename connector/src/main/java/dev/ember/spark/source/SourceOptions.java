@@ -58,8 +58,8 @@ record SourceOptions(String path, String table, String format, Task task, EmberO
     if (!taskName.equals("classify") && !labels.isEmpty()) {
       throw new IllegalArgumentException("Ember: option 'labels' only applies to task classify");
     }
-    Task task = Task.named(taskName, labels);
     opts.validate();
+    Task task = Task.resolve(Task.named(taskName, labels), opts);
     long partitionTokens = map.getLong("partitionTokens", 65536);
     int batchRows = map.getInt("batchRows", 256);
     if (partitionTokens < 1 || batchRows < 1) {

@@ -22,7 +22,8 @@ class TestOptionRegistry {
     assertEquals(spec, OptionRegistry.find("--max-tokens", OptionRegistry.Spelling.FLAG));
     assertEquals(null, OptionRegistry.find("maxTokens", OptionRegistry.Spelling.SQL), "SQL keys are snake_case only");
     assertEquals("max_tokens", OptionRegistry.closest("maxTokens", OptionRegistry.Spelling.SQL));
-    assertEquals("--kv-cache-bytes", OptionRegistry.closest("--kv-cache", OptionRegistry.Spelling.FLAG));
+    assertEquals("--kv-cache-bytes", OptionRegistry.closest("--kv-cache-byte", OptionRegistry.Spelling.FLAG));
+    assertEquals("--kv-cache-type", OptionRegistry.closest("--kv-cache-typ", OptionRegistry.Spelling.FLAG));
   }
 
   @Test

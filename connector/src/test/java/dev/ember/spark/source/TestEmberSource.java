@@ -51,6 +51,29 @@ class TestEmberSource extends SparkTestBase {
   }
 
   @Test
+  void outputSchemaGivesATypedStructThroughArrow() throws Exception {
+    // Issue 14 on format("ember"): the parsed struct travels through the Arrow batches like any field.
+    Dataset<Row> df = read(jsonl(), "maxTokens", "48", "outputSchema", "n INT, ok BOOLEAN", "parsedCol", "value",
+        "jsonSchema", "{\"type\":\"object\",\"properties\":{\"n\":{\"type\":\"integer\",\"minimum\":0,\"maximum\":99},"
+            + "\"ok\":{\"type\":\"boolean\"}},\"required\":[\"n\",\"ok\"],\"additionalProperties\":false}");
+    List<Row> rows = df.select("id", "ember.text", "ember.value", "ember.error").collectAsList();
+    assertEquals(6, rows.size());
+    int typed = 0;
+    for (Row r : rows) {
+      if (r.isNullAt(3)) {
+        typed++;
+        Row v = r.getStruct(2);
+        com.fasterxml.jackson.databind.JsonNode json = new com.fasterxml.jackson.databind.ObjectMapper().readTree(r.getString(1));
+        assertEquals(json.get("n").intValue(), v.getInt(0));
+        assertEquals(json.get("ok").booleanValue(), v.getBoolean(1));
+      } else {
+        assertTrue(r.isNullAt(2), r.toString());
+      }
+    }
+    assertTrue(typed >= 3, "the rows with a prompt parse: " + rows);
+  }
+
+  @Test
   void jsonLinesBecomeResultRowsInColumnarBatches() throws Exception {
     Dataset<Row> df = read(jsonl(), "rowOptions", "all");
     assertEquals(List.of("id", "prompt", "max_tokens", "ember"), List.of(df.columns()));

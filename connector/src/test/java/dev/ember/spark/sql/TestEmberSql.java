@@ -141,4 +141,26 @@ class TestEmberSql {
     Exception e = assertThrows(Exception.class, () -> spark.sql("SELECT ember_score(prompt, prompt) FROM prompts").collect());
     assertTrue(String.valueOf(e.getMessage()).contains("ember_score"), e.getMessage());
   }
+
+  @Test
+  void jsonSchemaInTheOptionMapConstrainsTheText() {
+    // Issue 14: ember_generate(prompt, map('json_schema', ...)); the engine alone gives the same text.
+    String schema = "{\"type\":\"object\",\"properties\":{\"n\":{\"type\":\"integer\",\"minimum\":0,\"maximum\":9}},"
+        + "\"required\":[\"n\"],\"additionalProperties\":false}";
+    List<Row> rows = spark.sql("SELECT id, ember_generate(prompt, map('json_schema', '" + schema + "', 'max_tokens', '16')) AS r"
+        + " FROM prompts WHERE prompt IS NOT NULL ORDER BY id").collectAsList();
+    try (Engine engine = Engine.open(SparkTestBase.storiesModel(), EngineOptions.defaults().withThreads(1))) {
+      String expected = engine.submit(Request.ofText("x", "Once upon a time", SamplingParams.builder().maxTokens(16)
+          .constraint(new dev.ember.engine.api.Constraint.JsonSchema(schema)).build())).join().text();
+      assertEquals(expected, rows.get(0).getStruct(1).getAs("text"));
+    }
+    for (Row row : rows) {
+      Row r = row.getStruct(1);
+      assertNull(r.getAs("error"), r.toString());
+      assertTrue(((String) r.getAs("text")).matches("\\{\"n\":[0-9]\\}"), r.toString());
+    }
+    Exception bad = assertThrows(Exception.class,
+        () -> spark.sql("SELECT ember_generate(prompt, map('regex', '(unclosed')) FROM prompts").collect());
+    assertTrue(String.valueOf(bad.getMessage()).contains("regex") || String.valueOf(bad.getMessage()).contains("unclosed"), bad.getMessage());
+  }
 }

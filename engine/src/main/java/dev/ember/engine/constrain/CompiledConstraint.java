@@ -54,6 +54,16 @@ public final class CompiledConstraint {
         return new CompiledConstraint(c, dfa, vocab, allowEndOfGeneration, System.nanoTime() - t0);
     }
 
+    /**
+     * Checks that {@code c} compiles (its syntax and keywords), without a model's vocabulary: what
+     * a caller can check up front, before any request runs.
+     *
+     * @throws ConstraintException naming what is wrong or unsupported
+     */
+    public static void check(Constraint c) {
+        ByteDfa.of(toRx(c));
+    }
+
     static Rx toRx(Constraint c) {
         return switch (c) {
             case Constraint.JsonSchema j -> JsonSchema.compile(j.schema());
