@@ -26,8 +26,13 @@ import java.util.List;
  * engine thread drives it.
  */
 public final class Scheduler {
-    /** Most prompt rows per step whose logits a scoring sequence may ask for (bounds the logits buffer). */
+    /**
+     * The fewest prompt rows per step whose logits scoring sequences may ask for; with a small
+     * vocabulary more fit the logits budget below, up to the step's token budget.
+     */
     static final int SCORE_ROWS_PER_STEP = 32;
+    /** Bytes the scheduler's logits buffer may take for scoring rows (64 MiB: 110 rows of a 151,936-token vocabulary). */
+    static final long SCORE_LOGITS_BYTES = 64L << 20;
 
     private final Model model;
     private final CacheManager cache;
@@ -55,7 +60,9 @@ public final class Scheduler {
         this.maxBatchTokens = maxBatchTokens;
         this.maxSequences = maxSequences;
         this.contextLength = contextLength;
-        this.logitCapacity = maxSequences + SCORE_ROWS_PER_STEP;
+        long byBudget = SCORE_LOGITS_BYTES / (4L * model.config().vocabSize());
+        int scoreRows = (int) Math.max(SCORE_ROWS_PER_STEP, Math.min(maxBatchTokens, byBudget));
+        this.logitCapacity = maxSequences + scoreRows;
         this.logits = new float[logitCapacity * model.config().vocabSize()];
     }
 
