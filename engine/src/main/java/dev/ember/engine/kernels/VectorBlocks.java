@@ -78,25 +78,27 @@ final class VectorBlocks {
 
     // ---- row decoders ----
 
-    /** Decodes {@code k} elements of the row at byte {@code offset} into {@code dst[off .. off + k)}. */
+    /**
+     * Decodes {@code k} elements of the row at byte {@code offset} into {@code dst[off .. off + k)}.
+     * Types with a vector block decoder here use it; every other type decodes each block with its
+     * {@link dev.ember.engine.tensor.BlockFormat}'s scalar reference decoder (the same floats by
+     * definition), so a new type needs no code in the kernels: the matmul loops around this call
+     * are shared by all types.
+     */
     static void decodeRow(TensorType type, MemorySegment seg, long offset, int k, float[] dst, int off) {
+        int bs = type.blockSize(), bb = type.blockBytes();
         switch (type) {
             case F32 -> MemorySegment.copy(seg, Dequant.LE_FLOAT, offset, dst, off, k);
             case F16 -> halfsRow(seg, offset, k, dst, off);
             case BF16 -> bfloat16Row(seg, offset, k, dst, off);
-            case Q8_0 -> {
-                for (int b = 0; b < k / 32; b++) q8_0(seg, offset + 34L * b, dst, off + 32 * b);
+            case Q8_0 -> { for (int b = 0; b < k / bs; b++) q8_0(seg, offset + (long) bb * b, dst, off + bs * b); }
+            case Q4_0 -> { for (int b = 0; b < k / bs; b++) q4_0(seg, offset + (long) bb * b, dst, off + bs * b); }
+            case Q4_K -> { for (int b = 0; b < k / bs; b++) q4_K(seg, offset + (long) bb * b, dst, off + bs * b); }
+            case Q6_K -> { for (int b = 0; b < k / bs; b++) q6_K(seg, offset + (long) bb * b, dst, off + bs * b); }
+            default -> {
+                if (!type.format().isWeight()) throw new UnsupportedOperationException(type + " is not a float or quantized weight type");
+                type.format().dequantizeRow(seg, offset, k, dst, off);
             }
-            case Q4_0 -> {
-                for (int b = 0; b < k / 32; b++) q4_0(seg, offset + 18L * b, dst, off + 32 * b);
-            }
-            case Q4_K -> {
-                for (int b = 0; b < k / 256; b++) q4_K(seg, offset + 144L * b, dst, off + 256 * b);
-            }
-            case Q6_K -> {
-                for (int b = 0; b < k / 256; b++) q6_K(seg, offset + 210L * b, dst, off + 256 * b);
-            }
-            default -> throw new UnsupportedOperationException(type + " is not a float or quantized weight type");
         }
     }
 
