@@ -78,6 +78,18 @@ public enum TensorType {
         return elements / blockSize * format.blockBytes();
     }
 
+    /**
+     * llama.cpp's {@code llama_ftype} ({@code general.file_type}) of a file whose matrices are all
+     * this type; -1 when llama.cpp has none (Q2_K..IQ4_XS files are always mixes it names itself).
+     */
+    public int llamaFileType() {
+        return switch (this) {
+            case F32 -> 0; case F16 -> 1; case Q4_0 -> 2; case Q4_1 -> 3; case Q8_0 -> 7;
+            case Q5_0 -> 8; case Q5_1 -> 9; case BF16 -> 32; case MXFP4 -> 38;
+            default -> -1;
+        };
+    }
+
     /** The type with this GGML id, or null when Ember does not support it. */
     public static TensorType fromGgmlId(int id) {
         for (TensorType t : values()) {
