@@ -40,7 +40,7 @@ class LlamaQuantizeFilesTest {
             Map.entry(TensorType.Q4_K, 0.13), Map.entry(TensorType.Q4_0, 0.13), Map.entry(TensorType.Q4_1, 0.13),
             Map.entry(TensorType.IQ4_NL, 0.13), Map.entry(TensorType.IQ4_XS, 0.13),
             Map.entry(TensorType.Q3_K, 0.28), Map.entry(TensorType.Q2_K, 0.55));
-    /** This random 28-layer model turns weight noise into 2-4x larger logit noise (measured: Q3_K_M 2.1, Q4_K_M 3.3, Q5_K_M 3.7). */
+    /** This random 28-layer model turns weight noise into 2-4x larger logit noise (measured: Q2_K 2.0, Q3_K_M 2.1, Q4_K_M 3.3, Q5_K_M 3.7, IQ4_NL 3.8, IQ4_XS 3.9, Q4_1 3.9, Q5_0 4.1, Q5_1 4.2). */
     private static final double LOGIT_FACTOR = 6.0;
     private static float[][] f16Logits;
 
