@@ -12,7 +12,7 @@ import java.util.Set;
 /** `ember convert`: a Hugging Face model directory to a GGUF file, named and typed as llama.cpp's converter does. */
 final class ConvertCommand implements Main.Command {
     @Override
-    public String usage() { return "convert --from HF_DIR --to FILE.gguf --type F32|F16|BF16|Q8_0|Q4_0 [--threads N]"; }
+    public String usage() { return "convert --from HF_DIR --to FILE.gguf --type F32|F16|BF16|Q8_0|Q4_0|Q4_1|Q5_0|Q5_1|MXFP4 [--threads N]"; }
 
     @Override
     public int run(String[] argv, PrintStream out) throws Exception {
@@ -29,7 +29,7 @@ final class ConvertCommand implements Main.Command {
             type = null;
         }
         if (type == null || !HfToGguf.supports(type)) {
-            throw new Args.UsageException("convert: unsupported --type '" + typeName + "' (supported: F32, F16, BF16, Q8_0, Q4_0)");
+            throw new Args.UsageException("convert: unsupported --type '" + typeName + "' (supported: " + HfToGguf.supportedTypes() + ")");
         }
         if (!Files.isDirectory(from)) throw new Args.UsageException("convert: --from must be a Hugging Face model directory, got " + from);
         long t0 = System.nanoTime();

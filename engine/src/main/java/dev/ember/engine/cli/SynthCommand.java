@@ -10,7 +10,7 @@ import java.util.Set;
 /** `ember synth`: writes a random-weight GGUF of a realistic shape, for benchmarks. */
 final class SynthCommand implements Main.Command {
     @Override
-    public String usage() { return "synth --preset NAME --type F32|F16|Q8_0|Q4_0 --out FILE [--seed S] [--vocab-from VOCAB.gguf]"; }
+    public String usage() { return "synth --preset NAME --type F32|F16|BF16|Q8_0|Q4_0|Q4_1|Q5_0|Q5_1|MXFP4 --out FILE [--seed S] [--vocab-from VOCAB.gguf]"; }
 
     @Override
     public int run(String[] argv, PrintStream out) throws Exception {

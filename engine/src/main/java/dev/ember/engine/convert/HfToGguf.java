@@ -3,6 +3,7 @@ package dev.ember.engine.convert;
 import dev.ember.engine.gguf.GgufWriter;
 import dev.ember.engine.safetensors.HfCheckpoint;
 import dev.ember.engine.safetensors.TensorPlan;
+import dev.ember.engine.tensor.Quantize;
 import dev.ember.engine.tensor.TensorType;
 
 import java.io.IOException;
@@ -26,11 +27,17 @@ public final class HfToGguf {
 
     /** The output types `ember convert` accepts. */
     public static boolean supports(TensorType t) {
-        return t == TensorType.F32 || t == TensorType.F16 || t == TensorType.BF16 || t == TensorType.Q8_0 || t == TensorType.Q4_0;
+        return Quantize.canEncode(t) && t.llamaFileType() >= 0;
+    }
+
+    /** The output types, for messages ("F32, F16, ..."). */
+    public static String supportedTypes() {
+        return java.util.Arrays.stream(TensorType.values()).filter(HfToGguf::supports).map(Enum::name)
+                .collect(java.util.stream.Collectors.joining(", "));
     }
 
     public static Summary convert(Path from, Path to, TensorType type, int threads) throws IOException {
-        if (!supports(type)) throw new IllegalArgumentException("cannot convert to " + type + " (supported: F32, F16, BF16, Q8_0, Q4_0)");
+        if (!supports(type)) throw new IllegalArgumentException("cannot convert to " + type + " (supported: " + supportedTypes() + ")");
         try (HfCheckpoint ckpt = HfCheckpoint.open(from)) {
             // A tokenizer.json that cannot be translated would silently give a GGUF without a tokenizer.
             if (ckpt.tokenizerProblem() != null) throw ckpt.tokenizerProblem();
@@ -58,7 +65,7 @@ public final class HfToGguf {
      * DeepSeek-V4's hyper-connection mixers ({@code hc_*}, tiny and applied to the whole residual
      * stream) and compressor position biases ({@code *_ape}, added to gate logits) stay F32;
      * other weights take the requested type, and a quantized type falls back to F16 when the row
-     * length is not a multiple of its block (32).
+     * length is not a multiple of its block.
      */
     static TensorType storedType(TensorPlan p, TensorType requested) {
         String n = p.name();
@@ -73,13 +80,8 @@ public final class HfToGguf {
 
     /** llama.cpp's LlamaFileType for {@code general.file_type}. */
     static int fileType(TensorType t) {
-        return switch (t) {
-            case F32 -> 0;
-            case F16 -> 1;
-            case Q4_0 -> 2;
-            case Q8_0 -> 7;
-            case BF16 -> 32;
-            default -> throw new IllegalArgumentException(t.toString());
-        };
+        int ft = t.llamaFileType();
+        if (ft < 0) throw new IllegalArgumentException(t.toString());
+        return ft;
     }
 }

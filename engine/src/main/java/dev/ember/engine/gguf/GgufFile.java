@@ -151,7 +151,7 @@ public final class GgufFile implements AutoCloseable {
             TensorType type = typeId < 0 ? null : TensorType.fromGgmlId(typeId);
             if (type == null) {
                 fail("tensor '" + name + "' has type " + (typeId < 0 ? "type#" + Integer.toUnsignedString(typeId) : TensorType.ggmlName(typeId))
-                        + ", which Ember does not support (supported: F32, F16, BF16, Q8_0, Q4_0, Q4_K, Q6_K); re-quantize the model to one of these");
+                        + ", which Ember does not support (supported: " + TensorType.supportedWeightTypes() + "); re-quantize the model to one of these");
             }
             if (shape[0] % type.blockSize() != 0) {
                 fail("tensor '" + name + "' of type " + type + " has row length " + shape[0] + ", not a multiple of the block size " + type.blockSize());

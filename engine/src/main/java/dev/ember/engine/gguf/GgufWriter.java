@@ -204,7 +204,7 @@ public final class GgufWriter {
     // ---- tensors --------------------------------------------------------------------------
 
     /**
-     * A tensor produced as float rows and encoded to {@code type} (F32, F16, BF16, Q8_0 or Q4_0)
+     * A tensor produced as float rows and encoded to {@code type} (any type {@link Quantize#canEncode} accepts)
      * while writing. {@code shape} is in GGML order (row length first).
      */
     public GgufWriter addTensor(String name, TensorType type, long[] shape, FloatRows rows) {

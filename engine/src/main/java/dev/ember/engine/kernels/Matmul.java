@@ -36,10 +36,17 @@ import jdk.incubator.vector.VectorOperators;
  * register tiles of 3 weight rows x 2 tokens x 2 accumulators (12 vectors in local variables,
  * 15 registers with the operands: fits AVX2's 16; 2 rows x 3 tokens measured the same but needs 16).
  * {@link #decode} (one token) streams the weights row by row with fused kernels that decode in
- * registers (Q8_0, Q4_0, Q4_K, F32); the others dequantize a row into L1 scratch first.
+ * registers (Q8_0, Q4_0, Q4_K, F32); the others dequantize a row into L1 scratch first with
+ * {@link VectorBlocks#decodeRow}, which is where a type's block decoder is chosen (a vector one, or
+ * the type's scalar {@link dev.ember.engine.tensor.BlockFormat} decoder): the loops here are the
+ * same for every type.
  */
 final class Matmul {
     private Matmul() {}
+
+    // Block geometry of the fused decoders, from the types' BlockFormats (static finals: constants to C2).
+    private static final int Q8_BYTES = TensorType.Q8_0.blockBytes(), Q4_BYTES = TensorType.Q4_0.blockBytes();
+    private static final int Q4K_BYTES = TensorType.Q4_K.blockBytes();
 
     /** Panel height for a row length: a multiple of the tile height, about 128 KiB of floats (inside L2). */
     static int panelRows(int k) {
@@ -70,7 +77,7 @@ final class Matmul {
     private static float q8Row(MemorySegment seg, long r, int k, float[] x, float[] lanes) {
         FloatVector ae = FloatVector.zero(FS), ao = ae;
         for (int b = 0, blocks = k / 32; b < blocks; b++) {
-            long o = r + 34L * b;
+            long o = r + (long) Q8_BYTES * b;
             FloatVector d = FloatVector.broadcast(FS, VectorBlocks.f16(seg, o));
             int xb = 32 * b;
             for (int v = 0; v < 32; v += 2 * L) { // chunks 32b/L + v/L: v/L even, v/L + 1 odd
@@ -87,7 +94,7 @@ final class Matmul {
     private static float q4Row(MemorySegment seg, long r, int k, float[] x, float[] lanes) {
         FloatVector ae = FloatVector.zero(FS), ao = ae;
         for (int b = 0, blocks = k / 32; b < blocks; b++) {
-            long o = r + 18L * b;
+            long o = r + (long) Q4_BYTES * b;
             float df = VectorBlocks.f16(seg, o);
             FloatVector d = FloatVector.broadcast(FS, df);
             FloatVector m8d = FloatVector.broadcast(FS, -8f * df);
@@ -122,7 +129,7 @@ final class Matmul {
         // inlining the vector helpers and boxed every vector.
         Arrays.fill(lanes, 0, 2 * L, 0f);
         for (int b = 0, blocks = k / 256; b < blocks; b++) {
-            long blk = r + 144L * b;
+            long blk = r + (long) Q4K_BYTES * b;
             float d = VectorBlocks.f16(seg, blk);
             float dmin = VectorBlocks.f16(seg, blk + 2);
             for (int g = 0; g < 4; g++) q4kGroup(seg, blk, g, d, dmin, x, 256 * b + 64 * g, lanes);

@@ -78,25 +78,58 @@ final class VectorBlocks {
 
     // ---- row decoders ----
 
-    /** Decodes {@code k} elements of the row at byte {@code offset} into {@code dst[off .. off + k)}. */
+    /**
+     * Decodes {@code k} elements of the row at byte {@code offset} into {@code dst[off .. off + k)}.
+     * Types with a vector block decoder here use it; every other type decodes each block with its
+     * {@link dev.ember.engine.tensor.BlockFormat}'s scalar reference decoder (the same floats by
+     * definition), so a new type needs no code in the kernels: the matmul loops around this call
+     * are shared by all types.
+     */
     static void decodeRow(TensorType type, MemorySegment seg, long offset, int k, float[] dst, int off) {
+        int bs = type.blockSize(), bb = type.blockBytes();
         switch (type) {
             case F32 -> MemorySegment.copy(seg, Dequant.LE_FLOAT, offset, dst, off, k);
             case F16 -> halfsRow(seg, offset, k, dst, off);
             case BF16 -> bfloat16Row(seg, offset, k, dst, off);
-            case Q8_0 -> {
-                for (int b = 0; b < k / 32; b++) q8_0(seg, offset + 34L * b, dst, off + 32 * b);
+            case Q8_0 -> { for (int b = 0; b < k / bs; b++) q8_0(seg, offset + (long) bb * b, dst, off + bs * b); }
+            case Q4_0 -> { for (int b = 0; b < k / bs; b++) q4_0(seg, offset + (long) bb * b, dst, off + bs * b); }
+            case Q4_K -> { for (int b = 0; b < k / bs; b++) q4_K(seg, offset + (long) bb * b, dst, off + bs * b); }
+            case Q6_K -> { for (int b = 0; b < k / bs; b++) q6_K(seg, offset + (long) bb * b, dst, off + bs * b); }
+            case Q4_1 -> { for (int b = 0; b < k / bs; b++) { long o = offset + (long) bb * b; nibbles32(seg, o + 4, 0, false, f16(seg, o), f16(seg, o + 2), dst, off + bs * b); } }
+            case Q5_0 -> { for (int b = 0; b < k / bs; b++) { long o = offset + (long) bb * b; nibbles32(seg, o + 6, seg.get(QH, o + 2), true, f16(seg, o), 0f, dst, off + bs * b); } }
+            case Q5_1 -> { for (int b = 0; b < k / bs; b++) { long o = offset + (long) bb * b; nibbles32(seg, o + 8, seg.get(QH, o + 4), false, f16(seg, o), f16(seg, o + 2), dst, off + bs * b); } }
+            case Q5_K -> { for (int b = 0; b < k / bs; b++) q5_K(seg, offset + (long) bb * b, dst, off + bs * b); }
+            default -> {
+                if (!type.format().isWeight()) throw new UnsupportedOperationException(type + " is not a float or quantized weight type");
+                type.format().dequantizeRow(seg, offset, k, dst, off);
             }
-            case Q4_0 -> {
-                for (int b = 0; b < k / 32; b++) q4_0(seg, offset + 18L * b, dst, off + 32 * b);
+        }
+    }
+
+    private static final ValueLayout.OfInt QH = ValueLayout.JAVA_INT_UNALIGNED.withOrder(LE);
+    private static final IntVector IOTA = IntVector.zero(IS).addIndex(1);
+
+    /**
+     * A 32-element block of nibbles at {@code qs} (element j in byte j's low nibble, j + 16 in its
+     * high one) with fifth bits {@code qh} (bit i for element i; 0 for Q4_1): Q4_1 and Q5_1 are
+     * {@code d * q + m}, computed as {@code fma(q, d, m)} (the same number: {@code d * q} has at
+     * most 16 significant bits, so it is exact); Q5_0 ({@code sub16}) is {@code (q - 16) * d},
+     * a multiply as in the reference, so that a zero keeps the reference's sign.
+     */
+    private static void nibbles32(MemorySegment seg, long qs, int qh, boolean sub16, float df, float m, float[] dst, int off) {
+        FloatVector d = FloatVector.broadcast(FS, df), mv = FloatVector.broadcast(FS, m);
+        IntVector bits = IntVector.broadcast(IS, qh);
+        for (int v = 0; v < 16; v += L) {
+            IntVector q = (IntVector) ByteVector.fromMemorySegment(BS, seg, qs + v, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0);
+            IntVector lo = q.and(0xF).or(bits.lanewise(VectorOperators.LSHR, IOTA.add(v)).and(1).lanewise(VectorOperators.LSHL, 4));
+            IntVector hi = q.lanewise(VectorOperators.LSHR, 4).or(bits.lanewise(VectorOperators.LSHR, IOTA.add(v + 16)).and(1).lanewise(VectorOperators.LSHL, 4));
+            if (sub16) {
+                ((FloatVector) lo.sub(16).convertShape(VectorOperators.I2F, FS, 0)).mul(d).intoArray(dst, off + v);
+                ((FloatVector) hi.sub(16).convertShape(VectorOperators.I2F, FS, 0)).mul(d).intoArray(dst, off + 16 + v);
+            } else {
+                ((FloatVector) lo.convertShape(VectorOperators.I2F, FS, 0)).fma(d, mv).intoArray(dst, off + v);
+                ((FloatVector) hi.convertShape(VectorOperators.I2F, FS, 0)).fma(d, mv).intoArray(dst, off + 16 + v);
             }
-            case Q4_K -> {
-                for (int b = 0; b < k / 256; b++) q4_K(seg, offset + 144L * b, dst, off + 256 * b);
-            }
-            case Q6_K -> {
-                for (int b = 0; b < k / 256; b++) q6_K(seg, offset + 210L * b, dst, off + 256 * b);
-            }
-            default -> throw new UnsupportedOperationException(type + " is not a float or quantized weight type");
         }
     }
 
@@ -138,6 +171,35 @@ final class VectorBlocks {
                 ((FloatVector) q.lanewise(VectorOperators.LSHR, 4).convertShape(VectorOperators.I2F, FS, 0))
                         .fma(d2, m2).intoArray(dst, base + 32 + v);
             }
+        }
+    }
+
+    /** Q5_K (the type Q4_K_M and Q5_K_M files hold beside Q4_K and Q6_K): Q4_K's nibbles plus a fifth bit per element. */
+    static void q5_K(MemorySegment seg, long block, float[] dst, int off) {
+        float d = f16(seg, block);
+        float dmin = f16(seg, block + 2);
+        for (int g = 0; g < 4; g++) q5kGroup(seg, block, g, d, dmin, dst, off + 64 * g);
+    }
+
+    /**
+     * Group g (64 elements) of a Q5_K block: elements v (low nibbles, fifth bit 2g of qh, scale 2g)
+     * and 32 + v (high nibbles, bit 2g + 1, scale 2g + 1). As for Q4_K, {@code (d * sc) * q} is
+     * exact (at most 11 + 6 + 5 significant bits), so {@code fma(q, d * sc, -(dmin * m))} equals
+     * the reference's multiply-then-subtract bit for bit.
+     */
+    private static void q5kGroup(MemorySegment seg, long block, int g, float d, float dmin, float[] dst, int base) {
+        long scales = block + 4, qh = block + 16, qs = block + 48 + 32L * g;
+        FloatVector d1 = FloatVector.broadcast(FS, d * Dequant.q4kScale(seg, scales, 2 * g));
+        FloatVector m1 = FloatVector.broadcast(FS, -(dmin * Dequant.q4kMin(seg, scales, 2 * g)));
+        FloatVector d2 = FloatVector.broadcast(FS, d * Dequant.q4kScale(seg, scales, 2 * g + 1));
+        FloatVector m2 = FloatVector.broadcast(FS, -(dmin * Dequant.q4kMin(seg, scales, 2 * g + 1)));
+        for (int v = 0; v < 32; v += L) {
+            IntVector q = (IntVector) ByteVector.fromMemorySegment(BS, seg, qs + v, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0);
+            IntVector h = (IntVector) ByteVector.fromMemorySegment(BS, seg, qh + v, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0);
+            IntVector lo = q.and(0xF).or(h.lanewise(VectorOperators.LSHR, 2 * g).and(1).lanewise(VectorOperators.LSHL, 4));
+            IntVector hi = q.lanewise(VectorOperators.LSHR, 4).or(h.lanewise(VectorOperators.LSHR, 2 * g + 1).and(1).lanewise(VectorOperators.LSHL, 4));
+            ((FloatVector) lo.convertShape(VectorOperators.I2F, FS, 0)).fma(d1, m1).intoArray(dst, base + v);
+            ((FloatVector) hi.convertShape(VectorOperators.I2F, FS, 0)).fma(d2, m2).intoArray(dst, base + 32 + v);
         }
     }
 

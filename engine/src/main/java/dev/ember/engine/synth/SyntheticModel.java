@@ -162,14 +162,9 @@ public final class SyntheticModel {
 
     /** llama.cpp's llama_ftype for a file whose matrices are all {@code type}. */
     static int fileType(TensorType type) {
-        return switch (type) {
-            case F32 -> 0;
-            case F16 -> 1;
-            case Q4_0 -> 2;
-            case Q8_0 -> 7;
-            case BF16 -> 32;
-            default -> throw new IllegalArgumentException("no file type for " + type);
-        };
+        int ft = type.llamaFileType();
+        if (ft < 0) throw new IllegalArgumentException("no file type for " + type);
+        return ft;
     }
 
     private static Summary summary(Preset p, TensorType type, GgufWriter w) {

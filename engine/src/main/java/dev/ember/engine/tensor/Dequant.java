@@ -11,6 +11,10 @@ import java.nio.ByteOrder;
  * operations that defines the value (for example Q4_K is {@code d1 * q - m1}, a multiply then a
  * subtract, never fused).
  *
+ * <p>The decoders of the types Ember had first live here; {@link LegacyQuants}, {@link KQuants} and
+ * {@link NonLinearQuants} hold the others. {@link TensorType#format()} is the table that names
+ * each type's decoder.
+ *
  * <p>Layouts (all little-endian, as in ggml):
  * <ul>
  *   <li>Q8_0: f16 d, then 32 int8 q; value {@code q * d}.</li>
@@ -31,38 +35,13 @@ public final class Dequant {
 
     /** True for the types that can be weights of a matmul (all but integer lookup tables). */
     public static boolean supports(TensorType type) {
-        return switch (type.name()) {
-            case "F32", "F16", "BF16", "Q8_0", "Q4_0", "Q4_K", "Q6_K" -> true;
-            default -> false;
-        };
+        return type.format().isWeight();
     }
 
     /** Decodes {@code k} elements of a row starting at byte {@code offset} of {@code data} into {@code dst[off..off+k)}. */
     public static void row(TensorType type, MemorySegment data, long offset, int k, float[] dst, int off) {
-        switch (type) {
-            case F32 -> {
-                for (int i = 0; i < k; i++) dst[off + i] = data.get(LE_FLOAT, offset + 4L * i);
-            }
-            case F16 -> {
-                for (int i = 0; i < k; i++) dst[off + i] = Float.float16ToFloat(data.get(LE_SHORT, offset + 2L * i));
-            }
-            case BF16 -> {
-                for (int i = 0; i < k; i++) dst[off + i] = bf16ToFloat(data.get(LE_SHORT, offset + 2L * i));
-            }
-            case Q8_0 -> {
-                for (int b = 0; b < k / 32; b++) q8_0(data, offset + 34L * b, dst, off + 32 * b);
-            }
-            case Q4_0 -> {
-                for (int b = 0; b < k / 32; b++) q4_0(data, offset + 18L * b, dst, off + 32 * b);
-            }
-            case Q4_K -> {
-                for (int b = 0; b < k / 256; b++) q4_K(data, offset + 144L * b, dst, off + 256 * b);
-            }
-            case Q6_K -> {
-                for (int b = 0; b < k / 256; b++) q6_K(data, offset + 210L * b, dst, off + 256 * b);
-            }
-            default -> throw new UnsupportedOperationException(type + " is not a float or quantized weight type");
-        }
+        if (!type.format().isWeight()) throw new UnsupportedOperationException(type + " is not a float or quantized weight type");
+        type.format().dequantizeRow(data, offset, k, dst, off);
     }
 
     /** Row {@code row} of {@code w}, dequantized into {@code dst[off .. off + w.cols())}. */

@@ -5,7 +5,8 @@ import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 
 /**
- * Encoders from float to the on-disk element types: F32, F16, BF16, Q8_0 and Q4_0.
+ * Encoders from float to the on-disk element types (the encoders of F32, F16, BF16, Q8_0 and Q4_0
+ * are here; {@link LegacyQuants} and {@link NonLinearQuants} hold Q4_1, Q5_0, Q5_1 and MXFP4).
  *
  * <p>The quantizers follow ggml's reference quantizers ({@code quantize_row_q8_0_ref},
  * {@code quantize_row_q4_0_ref}) bit for bit, including their float (not double) arithmetic and
@@ -53,21 +54,17 @@ public final class Quantize {
         if (dstOff < 0 || dstOff + bytes > dst.byteSize()) {
             throw new IndexOutOfBoundsException("destination range " + dstOff + "+" + bytes + " of " + dst.byteSize() + " bytes");
         }
-        switch (type) {
-            case F32 -> MemorySegment.copy(src, srcOff, dst, FLOAT, dstOff, n);
-            case F16 -> { for (int i = 0; i < n; i++) dst.set(SHORT, dstOff + 2L * i, f16(src[srcOff + i])); }
-            case BF16 -> { for (int i = 0; i < n; i++) dst.set(SHORT, dstOff + 2L * i, bf16(src[srcOff + i])); }
-            case Q8_0 -> q8_0(src, srcOff, n, dst, dstOff);
-            case Q4_0 -> q4_0(src, srcOff, n, dst, dstOff);
-            case I32 -> {
-                for (int i = 0; i < n; i++) {
-                    float v = src[srcOff + i];
-                    if (v != (int) v) throw new IllegalArgumentException("I32 tensor value " + v + " at " + i + " is not an integer");
-                    dst.set(ValueLayout.JAVA_INT_UNALIGNED.withOrder(java.nio.ByteOrder.LITTLE_ENDIAN), dstOff + 4L * i, (int) v);
-                }
-            }
-            default -> throw new UnsupportedOperationException("no encoder for " + type + " (supported: F32, F16, BF16, Q8_0, Q4_0)");
+        BlockFormat.Encoder encoder = type.format().encoder();
+        if (encoder == null) {
+            throw new UnsupportedOperationException("no encoder for " + type + " (supported: " + encodable() + ")");
         }
+        encoder.encode(src, srcOff, n, dst, dstOff);
+    }
+
+    /** The types {@link #encode} can write, for messages ("F32, F16, ..."). */
+    public static String encodable() {
+        return java.util.Arrays.stream(TensorType.values()).filter(Quantize::canEncode).map(Enum::name)
+                .collect(java.util.stream.Collectors.joining(", "));
     }
 
     /** Encodes all of {@code src} as {@code type} into a new array. */
@@ -79,13 +76,10 @@ public final class Quantize {
 
     /** True for the types {@link #encode} can write. */
     public static boolean canEncode(TensorType type) {
-        return switch (type) {
-            case F32, F16, BF16, Q8_0, Q4_0 -> true;
-            default -> false;
-        };
+        return type.format().canEncode() && type.format().isWeight(); // I32 tables are encoded, but are no weight type
     }
 
-    private static void q8_0(float[] x, int off, int n, MemorySegment dst, long pos) {
+    static void q8_0(float[] x, int off, int n, MemorySegment dst, long pos) {
         byte[] qs = new byte[QK];
         for (int b = 0; b < n / QK; b++, off += QK, pos += 34) {
             float amax = 0f;
@@ -100,7 +94,7 @@ public final class Quantize {
         }
     }
 
-    private static void q4_0(float[] x, int off, int n, MemorySegment dst, long pos) {
+    static void q4_0(float[] x, int off, int n, MemorySegment dst, long pos) {
         byte[] qs = new byte[QK / 2];
         for (int b = 0; b < n / QK; b++, off += QK, pos += 18) {
             // ggml scales by the element of largest magnitude with its sign, so that element maps

@@ -240,7 +240,8 @@ class SyntheticModelTest {
                 assertTrue(s.fileBytes() > 0 && s.parameters() > 0, preset + " " + type);
             }
         }
-        assertEquals(List.of(TensorType.F32, TensorType.F16, TensorType.Q4_0, TensorType.Q8_0, TensorType.BF16), SyntheticModel.types());
+        assertEquals(List.of(TensorType.F32, TensorType.F16, TensorType.Q4_0, TensorType.Q4_1, TensorType.Q5_0, TensorType.Q5_1,
+                TensorType.Q8_0, TensorType.BF16, TensorType.MXFP4), SyntheticModel.types());
     }
 
     @Test

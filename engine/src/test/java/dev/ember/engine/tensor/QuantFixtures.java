@@ -27,9 +27,12 @@ public final class QuantFixtures {
                 for (long b = 0; b < blocks; b++) {
                     long base = b * type.blockBytes();
                     switch (type) {
-                        case Q8_0, Q4_0 -> seg.set(Dequant.LE_SHORT, base, scale(rnd));
-                        case Q4_K -> { seg.set(Dequant.LE_SHORT, base, scale(rnd)); seg.set(Dequant.LE_SHORT, base + 2, scale(rnd)); }
+                        case Q8_0, Q4_0, Q5_0, IQ4_NL, IQ4_XS -> seg.set(Dequant.LE_SHORT, base, scale(rnd));
+                        case Q4_K, Q5_K, Q4_1, Q5_1 -> { seg.set(Dequant.LE_SHORT, base, scale(rnd)); seg.set(Dequant.LE_SHORT, base + 2, scale(rnd)); }
                         case Q6_K -> seg.set(Dequant.LE_SHORT, base + 208, scale(rnd));
+                        case Q2_K -> { seg.set(Dequant.LE_SHORT, base + 80, scale(rnd)); seg.set(Dequant.LE_SHORT, base + 82, scale(rnd)); }
+                        case Q3_K -> seg.set(Dequant.LE_SHORT, base + 108, scale(rnd));
+                        case MXFP4 -> seg.set(ValueLayout.JAVA_BYTE, base, (byte) (118 + rnd.nextInt(7))); // E8M0 scale 2^-10 .. 2^-4
                         default -> throw new AssertionError(type);
                     }
                 }
