@@ -245,17 +245,22 @@ final class HfTokenizerJson {
      * read back and deleted. The tokenizer loader takes a GgufFile, and this keeps one loader.
      */
     static Tokenizer build(HfCheckpoint ckpt) {
+        return build(ckpt.ggufMetadata(), ckpt.directory());
+    }
+
+    /** {@link #build(HfCheckpoint)} from the translated metadata of the model directory {@code dir}. */
+    static Tokenizer build(GgufMetadata metadata, Path dir) {
         Path tmp = null;
         try {
             tmp = Files.createTempFile("ember-tokenizer-", ".gguf");
             GgufWriter w = new GgufWriter();
-            ckpt.ggufMetadata().writeTo(w, k -> k.startsWith("tokenizer.") || k.startsWith("general."));
+            metadata.writeTo(w, k -> k.startsWith("tokenizer.") || k.startsWith("general."));
             w.write(tmp);
             try (GgufFile f = GgufFile.open(tmp)) {
                 return Tokenizer.fromGguf(f);
             }
         } catch (IOException e) {
-            throw new UncheckedIOException(ckpt.directory() + ": cannot stage the tokenizer: " + e.getMessage(), e);
+            throw new UncheckedIOException(dir + ": cannot stage the tokenizer: " + e.getMessage(), e);
         } finally {
             if (tmp != null) {
                 try {
