@@ -43,6 +43,13 @@ final class HfTokenizerJson {
             "deepseek-v3");
 
     static final int NORMAL = 1, CONTROL = 3, USER_DEFINED = 4, UNUSED = 5;
+    /** More tokens than this is corruption (GGUF arrays have the same bound; real vocabularies have a few hundred thousand). */
+    static final int MAX_VOCAB = 1 << 24;
+
+    private static int tokenId(Path file, String what, Object v) {
+        if (v instanceof Long l && l >= 0 && l < MAX_VOCAB) return (int) (long) l;
+        throw new ModelLoadException(file + ": " + what + " has id " + Json.write(v) + ", expected an integer from 0 to " + (MAX_VOCAB - 1));
+    }
 
     /** Adds tokenizer metadata to {@code out} when the directory has a tokenizer.json. */
     static void translate(Path dir, HfConfig config, GgufMetadata out) {
@@ -67,7 +74,7 @@ final class HfTokenizerJson {
         Map<Integer, String> byId = new HashMap<>();
         int maxId = -1;
         for (Map.Entry<String, Object> e : vocab.entrySet()) {
-            int id = Math.toIntExact((Long) e.getValue());
+            int id = tokenId(file, "model.vocab entry " + Json.write(e.getKey()), e.getValue());
             byId.put(id, e.getKey());
             maxId = Math.max(maxId, id);
         }
@@ -76,8 +83,10 @@ final class HfTokenizerJson {
         if (tok.get("added_tokens") instanceof List<?> list) {
             for (Object o : list) {
                 Map<String, Object> a = object(file, o);
-                int id = Math.toIntExact((Long) a.get("id"));
-                String content = (String) a.get("content");
+                int id = tokenId(file, "added_tokens entry " + Json.write(a.get("content")), a.get("id"));
+                if (!(a.get("content") instanceof String content)) {
+                    throw new ModelLoadException(file + ": added_tokens entry with id " + id + " has no \"content\" string");
+                }
                 byId.put(id, content);
                 added.put(id, Boolean.TRUE.equals(a.get("special")));
                 addedIds.put(content, id);
@@ -85,6 +94,7 @@ final class HfTokenizerJson {
             }
         }
         long vocabSize = config.integer("vocab_size", maxId + 1);
+        if (vocabSize > MAX_VOCAB) throw config.invalid("vocab_size", "more than " + MAX_VOCAB + " tokens");
         if (maxId >= vocabSize) {
             throw new ModelLoadException(file + ": token id " + maxId + " is outside config.json's vocab_size " + vocabSize
                     + "; tokenizer.json and config.json come from different models");
