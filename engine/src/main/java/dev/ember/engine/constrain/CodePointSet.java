@@ -107,6 +107,22 @@ record CodePointSet(int[] ranges) {
     }
 
     /** Adds the simple upper-, lower- and title-case variants of every member (for small sets; large sets are returned as they are). */
+    /**
+     * The set with the other case of each ASCII letter added: java.util.regex's CASE_INSENSITIVE
+     * without UNICODE_CASE, which is what {@code (?i)} means there ({@code (?i)Σ} does not match σ).
+     */
+    CodePointSet asciiCaseInsensitive() {
+        CodePointSet upper = intersect(of('A', 'Z')), lower = intersect(of('a', 'z'));
+        return union(upper.shift('a' - 'A')).union(lower.shift('A' - 'a'));
+    }
+
+    /** Every code point moved by {@code delta} (ranges stay sorted and disjoint). */
+    private CodePointSet shift(int delta) {
+        int[] r = ranges.clone();
+        for (int k = 0; k < r.length; k++) r[k] += delta;
+        return new CodePointSet(r);
+    }
+
     CodePointSet caseInsensitive() {
         if (size() > 70_000) return this;
         List<Integer> extra = new ArrayList<>();

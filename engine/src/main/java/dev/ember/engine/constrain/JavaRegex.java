@@ -10,7 +10,7 @@ import java.util.List;
  * \\uhhhh \cX \Q..\E}), {@code .}, classes with ranges, negation, nesting and {@code &&},
  * {@code \d \D \s \S \w \W \h \H \v \V}, {@code \p{..}}/{@code \P{..}} for general categories,
  * scripts and the POSIX/java classes, groups (capturing, {@code (?:..)}, named), alternation,
- * greedy and lazy quantifiers, and the flags {@code i} and {@code s}. Everything that is not a
+ * greedy and lazy quantifiers, and the flags {@code i} (ASCII case, as in java.util.regex) and {@code s}. Everything that is not a
  * regular language or changes which strings match in ways an automaton cannot follow
  * (backreferences, lookaround, atomic groups, possessive quantifiers, word boundaries) is an error
  * naming the construct.
@@ -77,16 +77,18 @@ final class JavaRegex {
     }
 
     private Rx quantified(Rx atom) {
-        while (more()) {
+        if (more()) {
             char c = peek();
             int min, max;
             if (c == '*') { min = 0; max = -1; i++; }
             else if (c == '+') { min = 1; max = -1; i++; }
             else if (c == '?') { min = 0; max = 1; i++; }
-            else if (c == '{' && i + 1 < p.length() && Character.isDigit(p.charAt(i + 1))) {
+            else if (c == '{') {
+                // as java.util.regex: a '{' that does not open {n}, {n,} or {n,m} is an error, not a literal
                 int close = p.indexOf('}', i);
                 if (close < 0) throw error("unclosed '{'");
                 String body = p.substring(i + 1, close);
+                if (!body.matches("[0-9]+(,[0-9]*)?")) throw error("illegal repetition {" + body + "} (write \\{ for a literal brace)");
                 try {
                     int comma = body.indexOf(',');
                     if (comma < 0) { min = max = Integer.parseInt(body); }
@@ -97,13 +99,15 @@ final class JavaRegex {
                 } catch (NumberFormatException e) {
                     throw error("bad repetition {" + body + "}");
                 }
+                if (max >= 0 && max < min) throw error("illegal repetition range {" + body + "}");
                 i = close + 1;
             } else {
                 return atom;
             }
             if (more() && peek() == '?') i++;                 // lazy: same set of full matches
             else if (more() && peek() == '+') throw error("possessive quantifiers are not supported");
-            atom = Rx.repeat(atom, min, max);
+            // one quantifier per atom: a second one (a?*, a{2}{3}) is "dangling" in java.util.regex too
+            return Rx.repeat(atom, min, max);
         }
         return atom;
     }
@@ -117,7 +121,7 @@ final class JavaRegex {
             case '^' -> throw error("'^' is supported only at the start of the pattern");
             case '$' -> throw error("'$' is supported only at the end of the pattern");
             case '\\' -> { return escapeAtom(); }
-            case '*', '+', '?' -> throw error("dangling '" + c + "'");
+            case '*', '+', '?', '{' -> throw error("dangling '" + c + "'");
             default -> {
                 int cp = p.codePointAt(i);
                 i += Character.charCount(cp);
@@ -126,7 +130,8 @@ final class JavaRegex {
         }
     }
 
-    private CodePointSet ci(CodePointSet s) { return caseInsensitive ? s.caseInsensitive() : s; }
+    /** {@code (?i)} folds ASCII letters only, as java.util.regex does without the u (UNICODE_CASE) flag. */
+    private CodePointSet ci(CodePointSet s) { return caseInsensitive ? s.asciiCaseInsensitive() : s; }
 
     private Rx group() {
         i++; // (
@@ -207,6 +212,7 @@ final class JavaRegex {
 
     /** Parses an escape at {@code i} (the backslash) and returns the characters it stands for. */
     private CodePointSet escapeSet(boolean inClass) {
+        if (i + 1 >= p.length()) throw error("trailing backslash");
         i++; // backslash
         char e = p.charAt(i++);
         return switch (e) {
@@ -227,8 +233,10 @@ final class JavaRegex {
                     if (close < 0) throw error("unclosed \\p{");
                     name = p.substring(i + 1, close);
                     i = close + 1;
-                } else {
+                } else if (more()) {
                     name = String.valueOf(p.charAt(i++));
+                } else {
+                    throw error("incomplete \\" + e);
                 }
                 CodePointSet s = UnicodeClasses.named(name);
                 if (s == null) throw error("unknown character property \\" + e + "{" + name + "}");
@@ -287,6 +295,7 @@ final class JavaRegex {
     }
 
     private int hex(String s) {
+        if (!s.matches("[0-9a-fA-F]+")) throw error("bad hex digits '" + s + "'");
         try {
             int v = Integer.parseInt(s, 16);
             if (v < 0 || v > CodePointSet.MAX) throw error("code point out of range: " + s);

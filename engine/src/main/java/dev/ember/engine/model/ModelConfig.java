@@ -39,7 +39,12 @@ public record ModelConfig(
     }
 
     private static void check(boolean ok, String what, int value) {
-        if (!ok) throw new IllegalArgumentException("invalid model config: " + what + " = " + value);
+        if (!ok) throw new Invalid("invalid model config: " + what + " = " + value);
+    }
+
+    /** A hyper-parameter out of range; {@code ModelFamilies.load} reports it naming the model. */
+    public static final class Invalid extends IllegalArgumentException {
+        Invalid(String message) { super(message); }
     }
 
     public int qDim() { return heads * headDim; }

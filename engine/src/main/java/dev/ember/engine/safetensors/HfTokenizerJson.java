@@ -43,6 +43,13 @@ final class HfTokenizerJson {
             "deepseek-v3");
 
     static final int NORMAL = 1, CONTROL = 3, USER_DEFINED = 4, UNUSED = 5;
+    /** More tokens than this is corruption (GGUF arrays have the same bound; real vocabularies have a few hundred thousand). */
+    static final int MAX_VOCAB = 1 << 24;
+
+    private static int tokenId(Path file, String what, Object v) {
+        if (v instanceof Long l && l >= 0 && l < MAX_VOCAB) return (int) (long) l;
+        throw new ModelLoadException(file + ": " + what + " has id " + Json.write(v) + ", expected an integer from 0 to " + (MAX_VOCAB - 1));
+    }
 
     /** Adds tokenizer metadata to {@code out} when the directory has a tokenizer.json. */
     static void translate(Path dir, HfConfig config, GgufMetadata out) {
@@ -71,7 +78,7 @@ final class HfTokenizerJson {
         Map<Integer, String> byId = new HashMap<>();
         int maxId = -1;
         for (Map.Entry<String, Object> e : vocab.entrySet()) {
-            int id = Math.toIntExact((Long) e.getValue());
+            int id = tokenId(file, "model.vocab entry " + Json.write(e.getKey()), e.getValue());
             byId.put(id, e.getKey());
             maxId = Math.max(maxId, id);
         }
@@ -80,8 +87,10 @@ final class HfTokenizerJson {
         if (tok.get("added_tokens") instanceof List<?> list) {
             for (Object o : list) {
                 Map<String, Object> a = object(file, o);
-                int id = Math.toIntExact((Long) a.get("id"));
-                String content = (String) a.get("content");
+                int id = tokenId(file, "added_tokens entry " + Json.write(a.get("content")), a.get("id"));
+                if (!(a.get("content") instanceof String content)) {
+                    throw new ModelLoadException(file + ": added_tokens entry with id " + id + " has no \"content\" string");
+                }
                 byId.put(id, content);
                 added.put(id, Boolean.TRUE.equals(a.get("special")));
                 addedIds.put(content, id);
@@ -89,6 +98,7 @@ final class HfTokenizerJson {
             }
         }
         long vocabSize = config.integer("vocab_size", maxId + 1);
+        if (vocabSize > MAX_VOCAB) throw config.invalid("vocab_size", "more than " + MAX_VOCAB + " tokens");
         if (maxId >= vocabSize) {
             throw new ModelLoadException(file + ": token id " + maxId + " is outside config.json's vocab_size " + vocabSize
                     + "; tokenizer.json and config.json come from different models");
@@ -306,17 +316,22 @@ final class HfTokenizerJson {
      * read back and deleted. The tokenizer loader takes a GgufFile, and this keeps one loader.
      */
     static Tokenizer build(HfCheckpoint ckpt) {
+        return build(ckpt.ggufMetadata(), ckpt.directory());
+    }
+
+    /** {@link #build(HfCheckpoint)} from the translated metadata of the model directory {@code dir}. */
+    static Tokenizer build(GgufMetadata metadata, Path dir) {
         Path tmp = null;
         try {
             tmp = Files.createTempFile("ember-tokenizer-", ".gguf");
             GgufWriter w = new GgufWriter();
-            ckpt.ggufMetadata().writeTo(w, k -> k.startsWith("tokenizer.") || k.startsWith("general."));
+            metadata.writeTo(w, k -> k.startsWith("tokenizer.") || k.startsWith("general."));
             w.write(tmp);
             try (GgufFile f = GgufFile.open(tmp)) {
                 return Tokenizer.fromGguf(f);
             }
         } catch (IOException e) {
-            throw new UncheckedIOException(ckpt.directory() + ": cannot stage the tokenizer: " + e.getMessage(), e);
+            throw new UncheckedIOException(dir + ": cannot stage the tokenizer: " + e.getMessage(), e);
         } finally {
             if (tmp != null) {
                 try {

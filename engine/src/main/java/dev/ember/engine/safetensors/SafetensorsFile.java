@@ -100,10 +100,13 @@ final class SafetensorsFile {
             long elements = 1;
             for (long d : shape) {
                 if (d < 0) throw fail(path, "tensor '" + name + "' has a negative dimension");
-                elements = Math.multiplyExact(elements, d);
+                if (Math.multiplyHigh(elements, d) != 0 || elements * d < 0) {
+                    throw fail(path, "tensor '" + name + "' has absurd shape " + java.util.Arrays.toString(shape) + "; the file is corrupt");
+                }
+                elements *= d;
             }
             int width = Dtypes.byteWidth(dtype);
-            if (width > 0 && elements * width != offsets[1] - offsets[0]) {
+            if (width > 0 && (elements > Long.MAX_VALUE / width || elements * width != offsets[1] - offsets[0])) {
                 throw fail(path, "tensor '" + name + "' (" + dtype + " " + java.util.Arrays.toString(shape) + ") should take "
                         + elements * width + " bytes, its data_offsets give " + (offsets[1] - offsets[0]));
             }

@@ -2,6 +2,7 @@ package dev.ember.engine.model.family;
 
 import dev.ember.engine.model.Compute;
 import dev.ember.engine.model.Model;
+import dev.ember.engine.model.ModelConfig;
 import dev.ember.engine.model.ModelLoadException;
 import dev.ember.engine.model.WeightSource;
 
@@ -18,7 +19,12 @@ public final class ModelFamilies {
         Object arch = source.metadata().get("general.architecture");
         if (!(arch instanceof String a)) throw new ModelLoadException(source.origin() + ": missing metadata 'general.architecture'");
         for (ModelFamily f : FAMILIES) {
-            if (f.architectures().contains(a)) return f.load(source, compute);
+            if (!f.architectures().contains(a)) continue;
+            try {
+                return f.load(source, compute);
+            } catch (ModelConfig.Invalid e) {
+                throw new ModelLoadException(source.origin() + ": " + e.getMessage() + "; the model's metadata is inconsistent (reconvert it)", e);
+            }
         }
         throw new ModelLoadException(source.origin() + ": unsupported architecture '" + a + "' (supported: " + supported() + ")");
     }
