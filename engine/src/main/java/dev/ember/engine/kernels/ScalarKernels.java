@@ -27,7 +27,7 @@ final class ScalarKernels implements Kernels {
         int tasks = (n + ROWS_PER_TASK - 1) / ROWS_PER_TASK;
         int blocks = (k + Dequant.MATMUL_BLOCK - 1) / Dequant.MATMUL_BLOCK;
         pool.parallelFor(tasks, t -> {
-            float[] values = scratch(k + blocks);
+            float[] values = scratch(k);
             float[] scales = SCALES.get();
             if (scales.length < blocks) SCALES.set(scales = new float[blocks]);
             int end = Math.min(n, (t + 1) * ROWS_PER_TASK);

@@ -101,15 +101,7 @@ final class LegacyQuants {
 
     static void encodeQ5_0(float[] x, int off, MemorySegment dst, long block) {
         // as Q4_0: the element of largest magnitude, with its sign, maps to -16
-        float amax = 0f, max = 0f;
-        for (int j = 0; j < 32; j++) {
-            float v = x[off + j];
-            if (amax < Math.abs(v)) {
-                amax = Math.abs(v);
-                max = v;
-            }
-        }
-        float d = max / -16;
+        float d = Quantize.signedMaxMagnitude(x, off, 32) / -16;
         float id = d != 0f ? 1.0f / d : 0.0f;
         dst.set(LE_SHORT, block, Quantize.f16(d));
         int[] q = new int[32];

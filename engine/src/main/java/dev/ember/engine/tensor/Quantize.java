@@ -94,21 +94,25 @@ public final class Quantize {
         }
     }
 
+    /** The first element of largest magnitude in {@code x[off .. off + n)}, with its sign (ggml's Q4_0/Q5_0 scale source). */
+    static float signedMaxMagnitude(float[] x, int off, int n) {
+        float amax = 0f, max = 0f;
+        for (int j = 0; j < n; j++) {
+            float v = x[off + j];
+            if (amax < Math.abs(v)) {
+                amax = Math.abs(v);
+                max = v;
+            }
+        }
+        return max;
+    }
+
     static void q4_0(float[] x, int off, int n, MemorySegment dst, long pos) {
         byte[] qs = new byte[QK / 2];
         for (int b = 0; b < n / QK; b++, off += QK, pos += 18) {
             // ggml scales by the element of largest magnitude with its sign, so that element maps
             // to -8 exactly and the asymmetric range [-8, 7] is used in full on its side.
-            float amax = 0f;
-            float max = 0f;
-            for (int j = 0; j < QK; j++) {
-                float v = x[off + j];
-                if (amax < Math.abs(v)) {
-                    amax = Math.abs(v);
-                    max = v;
-                }
-            }
-            float d = max / -8;
+            float d = signedMaxMagnitude(x, off, QK) / -8;
             float id = d != 0f ? 1.0f / d : 0.0f;
             dst.set(SHORT, pos, f16(d));
             for (int j = 0; j < QK / 2; j++) {
