@@ -59,12 +59,16 @@ final class InterleavedMatmul {
      * {@link Dequant#blockRow} values into {@code dst[dOff + i*R + r]}, and the block's R scales
      * into {@code sc[sOff ..]}.
      */
-    static void blockValues(TensorType type, MemorySegment seg, long go, int k, int b, float[] dst, int dOff, float[] sc, int sOff) {
+    static void blockValues(TensorType type, MemorySegment seg, long go, int k, int b, float[] dst, int dOff, float[] sc, int sOff,
+                            float[] mn, int mOff) {
         long e0 = (long) R * BLOCK * b; // the block's first element in the group
         int count = R * blockLength(k, b);
         switch (type) {
             case Q8_0 -> q8Block(seg, go + 34L * R * b, dst, dOff, sc, sOff);
             case Q4_0 -> q4Block(seg, go + 18L * R * b, dst, dOff, sc, sOff);
+            case Q4_K -> q4kBlock(seg, go + (long) Interleaved.Q4K_SB * R * (b / 8), b % 8, false, dst, dOff, sc, sOff, mn, mOff);
+            case Q5_K -> q4kBlock(seg, go + (long) Interleaved.Q5K_SB * R * (b / 8), b % 8, true, dst, dOff, sc, sOff, mn, mOff);
+            case Q6_K -> q6kBlock(seg, go + (long) Interleaved.Q6K_SB * R * (b / 8), b % 8, dst, dOff, sc, sOff);
             case F32 -> MemorySegment.copy(seg, Dequant.LE_FLOAT, go + 4L * e0, dst, dOff, count);
             case F16 -> VectorBlocks.halfsRow(seg, go + 2L * e0, count, dst, dOff);
             case BF16 -> VectorBlocks.bfloat16Row(seg, go + 2L * e0, count, dst, dOff);
@@ -74,7 +78,68 @@ final class InterleavedMatmul {
     }
 
     private static boolean quantized(TensorType type) {
-        return type == TensorType.Q8_0 || type == TensorType.Q4_0;
+        return type.isQuantized();
+    }
+
+    /**
+     * Group j of an interleaved Q4_K / Q5_K super-block at {@code sb}: values q, scales
+     * {@code d * sc}, mins {@code -(dmin * m)} ({@link Dequant#blockRow}).
+     */
+    private static void q4kBlock(MemorySegment seg, long sb, int j, boolean five, float[] dst, int dOff, float[] sc, int sOff, float[] mn, int mOff) {
+        VectorBlocks.halfsRow(seg, sb, R, sc, sOff);
+        VectorBlocks.halfsRow(seg, sb + 2L * R, R, mn, mOff);
+        for (int v = 0; v < R; v += L) {
+            FloatVector s6 = (FloatVector) ByteVector.fromMemorySegment(BS, seg, sb + 4L * R + (long) j * R + v, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0).convertShape(VectorOperators.I2F, FS, 0);
+            FloatVector m6 = (FloatVector) ByteVector.fromMemorySegment(BS, seg, sb + 12L * R + (long) j * R + v, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0).convertShape(VectorOperators.I2F, FS, 0);
+            FloatVector.fromArray(FS, sc, sOff + v).mul(s6).intoArray(sc, sOff + v);
+            FloatVector.fromArray(FS, mn, mOff + v).mul(m6).neg().intoArray(mn, mOff + v);
+        }
+        long g = sb + 20L * R + (five ? 20L : 16L) * R * j;
+        int di = dOff;
+        for (int i = 0; i < 16; i++, di += 2 * R) {
+            long o = g + (long) i * R;
+            for (int v = 0; v < R; v += L) {
+                IntVector q = (IntVector) ByteVector.fromMemorySegment(BS, seg, o + v, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0);
+                IntVector lo = q.and(0xF), hi = q.lanewise(VectorOperators.LSHR, 4);
+                if (five) {
+                    IntVector h = (IntVector) ByteVector.fromMemorySegment(BS, seg, g + 16L * R + (long) (i / 4) * R + v, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0);
+                    int bit = 2 * (i % 4);
+                    lo = lo.or(h.lanewise(VectorOperators.LSHR, bit).and(1).lanewise(VectorOperators.LSHL, 4));
+                    hi = hi.or(h.lanewise(VectorOperators.LSHR, bit + 1).and(1).lanewise(VectorOperators.LSHL, 4));
+                }
+                ((FloatVector) lo.convertShape(VectorOperators.I2F, FS, 0)).intoArray(dst, di + v);
+                ((FloatVector) hi.convertShape(VectorOperators.I2F, FS, 0)).intoArray(dst, di + R + v);
+            }
+        }
+    }
+
+    /**
+     * Group j of an interleaved Q6_K super-block at {@code sb}: values {@code sc * (q - 32)},
+     * computed as {@code fma(q, sc, -32 sc)} (exact: small integers), and scales d.
+     */
+    private static void q6kBlock(MemorySegment seg, long sb, int j, float[] dst, int dOff, float[] sc, int sOff) {
+        VectorBlocks.halfsRow(seg, sb, R, sc, sOff);
+        long g = sb + 18L * R + 24L * R * j;
+        int di = dOff;
+        for (int i = 0; i < 8; i++, di += 4 * R) {
+            long lo0 = g + 2L * i * R, lo1 = lo0 + R, hb = g + 16L * R + (long) i * R;
+            long scAt = sb + 2L * R + (long) (2 * j + i / 4) * R;
+            for (int v = 0; v < R; v += L) {
+                FloatVector s = (FloatVector) ByteVector.fromMemorySegment(BS, seg, scAt + v, LE).convertShape(VectorOperators.B2F, FS, 0);
+                FloatVector m32 = s.mul(-32f);
+                IntVector a = (IntVector) ByteVector.fromMemorySegment(BS, seg, lo0 + v, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0);
+                IntVector c = (IntVector) ByteVector.fromMemorySegment(BS, seg, lo1 + v, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0);
+                IntVector h = (IntVector) ByteVector.fromMemorySegment(BS, seg, hb + v, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0);
+                IntVector e0 = a.and(0xF).or(h.and(3).lanewise(VectorOperators.LSHL, 4));
+                IntVector e1 = a.lanewise(VectorOperators.LSHR, 4).or(h.and(0xC).lanewise(VectorOperators.LSHL, 2));
+                IntVector e2 = c.and(0xF).or(h.and(0x30));
+                IntVector e3 = c.lanewise(VectorOperators.LSHR, 4).or(h.and(0xC0).lanewise(VectorOperators.LSHR, 2));
+                ((FloatVector) e0.convertShape(VectorOperators.I2F, FS, 0)).fma(s, m32).intoArray(dst, di + v);
+                ((FloatVector) e1.convertShape(VectorOperators.I2F, FS, 0)).fma(s, m32).intoArray(dst, di + R + v);
+                ((FloatVector) e2.convertShape(VectorOperators.I2F, FS, 0)).fma(s, m32).intoArray(dst, di + 2 * R + v);
+                ((FloatVector) e3.convertShape(VectorOperators.I2F, FS, 0)).fma(s, m32).intoArray(dst, di + 3 * R + v);
+            }
+        }
     }
 
     private static void q8Block(MemorySegment seg, long blk, float[] dst, int dOff, float[] sc, int sOff) {
@@ -101,24 +166,28 @@ final class InterleavedMatmul {
     // ------------------------------------------------------------------ decode (one token)
 
     /** Groups [g0, g1) for one token {@code x[x0 .. x0 + k)} into {@code out[o + row]}. */
-    static void decode(TensorType type, MemorySegment seg, int k, int n, float[] x, int x0, float[] out, int o,
+    static void decode(TensorType type, MemorySegment seg, int k, int n, float[] x, int x0, float[] xs, float[] out, int o,
                        int g0, int g1, VectorKernels.Scratch s) {
         long gb = Interleaved.groupBytes(type, R, k);
         float[] blk = s.block(R * BLOCK);
         float[] acc = s.tile;
-        float[] sc = s.scales;
+        float[] sc = s.scales, mn = s.mins;
         int g = g0;
-        if (quantized(type)) {
+        if (type == TensorType.Q8_0 || type == TensorType.Q4_0 || type == TensorType.Q4_K || type == TensorType.Q5_K || type == TensorType.Q6_K) {
             for (; g + 2 <= g1; g += 2) {
-                if (type == TensorType.Q8_0) q8DecodePair(seg, gb * g, gb * (g + 1), k, x, x0, acc, sc);
-                else q4DecodePair(seg, gb * g, gb * (g + 1), k, x, x0, acc, sc);
+                switch (type) {
+                    case Q8_0 -> q8DecodePair(seg, gb * g, gb * (g + 1), k, x, x0, acc, sc);
+                    case Q4_0 -> q4DecodePair(seg, gb * g, gb * (g + 1), k, x, x0, acc, sc);
+                    case Q6_K -> q6kDecodePair(seg, gb * g, gb * (g + 1), k, x, x0, acc, sc);
+                    default -> q4kDecodePair(seg, gb * g, gb * (g + 1), k, type == TensorType.Q5_K, x, x0, xs, acc, sc, mn);
+                }
                 copyOutGroups(acc, 2, out, o, n, g * R); // the pair's 2R outputs are contiguous
             }
         }
         for (; g < g1; g++) {
             FloatVector a0 = FloatVector.zero(FS), a1 = a0;
             for (int b = 0, nb = (k + BLOCK - 1) / BLOCK; b < nb; b++) {
-                blockValues(type, seg, gb * g, k, b, blk, 0, sc, 0);
+                blockValues(type, seg, gb * g, k, b, blk, 0, sc, 0, mn, 0);
                 int xb = x0 + BLOCK * b;
                 FloatVector s0 = FloatVector.zero(FS), s1 = s0;
                 for (int i = 0, len = blockLength(k, b); i < len; i++) {
@@ -128,6 +197,11 @@ final class InterleavedMatmul {
                 }
                 a0 = FloatVector.fromArray(FS, sc, 0).fma(s0, a0);
                 a1 = FloatVector.fromArray(FS, sc, L).fma(s1, a1);
+                if (xs != null) {
+                    FloatVector t = FloatVector.broadcast(FS, xs[b]);
+                    a0 = FloatVector.fromArray(FS, mn, 0).fma(t, a0);
+                    a1 = FloatVector.fromArray(FS, mn, L).fma(t, a1);
+                }
             }
             a0.intoArray(acc, 0);
             a1.intoArray(acc, L);
@@ -210,6 +284,204 @@ final class InterleavedMatmul {
     }
 
     /**
+     * {@link #q4DecodePair} for Q4_K and Q5_K: per 32-element group j of a super-block, the block
+     * sums of the unsigned quants, then {@code acc = fma(d * sc, s, acc)} and
+     * {@code acc = fma(-(dmin * m), xs[b], acc)}. The accumulators stay in {@code acc[0 .. 2R)}
+     * between groups (one method over a whole super-block outgrows C2's inlining budget). The
+     * groups' d go to {@code sc[0 .. 2R)} and dmin to {@code mn[0 .. 2R)}.
+     */
+    private static void q4kDecodePair(MemorySegment seg, long ga, long gbo, int k, boolean five, float[] x, int x0, float[] xs,
+                                      float[] acc, float[] sc, float[] mn) {
+        java.util.Arrays.fill(acc, 0, 2 * R, 0f);
+        long sbBytes = (long) (five ? Interleaved.Q5K_SB : Interleaved.Q4K_SB) * R;
+        for (int sb = 0, nsb = k / 256; sb < nsb; sb++) {
+            long pa = ga + sbBytes * sb, pb = gbo + sbBytes * sb;
+            VectorBlocks.halfsRow(seg, pa, R, sc, 0);
+            VectorBlocks.halfsRow(seg, pb, R, sc, R);
+            VectorBlocks.halfsRow(seg, pa + 2L * R, R, mn, 0);
+            VectorBlocks.halfsRow(seg, pb + 2L * R, R, mn, R);
+            for (int j = 0; j < 8; j++) {
+                q4kGroupPair(seg, pa, pb - pa, j, five, x, x0 + 256 * sb + 32 * j, xs[8 * sb + j], acc, sc, mn);
+            }
+        }
+    }
+
+    private static void q4kGroupPair(MemorySegment seg, long pa, long d, int j, boolean five, float[] x, int xi, float xsum,
+                                     float[] acc, float[] sc, float[] mn) {
+        long qa = pa + 20L * R + (five ? 20L : 16L) * R * j;
+        float[] sums = acc; // the block sums go to acc[2R .. 4R) (a method returns no vectors unboxed)
+        if (five) q5kSums(seg, qa, d, x, xi, sums);
+        else q4kSums(seg, qa, d, x, xi, sums);
+        FloatVector sa0 = FloatVector.fromArray(FS, sums, 2 * R), sa1 = FloatVector.fromArray(FS, sums, 2 * R + L);
+        FloatVector sb0 = FloatVector.fromArray(FS, sums, 3 * R), sb1 = FloatVector.fromArray(FS, sums, 3 * R + L);
+        long sj = pa + 4L * R + (long) j * R, mj = pa + 12L * R + (long) j * R;
+        FloatVector u = FloatVector.broadcast(FS, xsum);
+        FloatVector a = FloatVector.fromArray(FS, acc, 0);
+        a = FloatVector.fromArray(FS, sc, 0).mul((FloatVector) ByteVector.fromMemorySegment(BS, seg, sj, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0).convertShape(VectorOperators.I2F, FS, 0)).fma(sa0, a);
+        a = FloatVector.fromArray(FS, mn, 0).mul((FloatVector) ByteVector.fromMemorySegment(BS, seg, mj, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0).convertShape(VectorOperators.I2F, FS, 0)).neg().fma(u, a);
+        a.intoArray(acc, 0);
+        a = FloatVector.fromArray(FS, acc, L);
+        a = FloatVector.fromArray(FS, sc, L).mul((FloatVector) ByteVector.fromMemorySegment(BS, seg, sj + L, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0).convertShape(VectorOperators.I2F, FS, 0)).fma(sa1, a);
+        a = FloatVector.fromArray(FS, mn, L).mul((FloatVector) ByteVector.fromMemorySegment(BS, seg, mj + L, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0).convertShape(VectorOperators.I2F, FS, 0)).neg().fma(u, a);
+        a.intoArray(acc, L);
+        a = FloatVector.fromArray(FS, acc, R);
+        a = FloatVector.fromArray(FS, sc, R).mul((FloatVector) ByteVector.fromMemorySegment(BS, seg, sj + d, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0).convertShape(VectorOperators.I2F, FS, 0)).fma(sb0, a);
+        a = FloatVector.fromArray(FS, mn, R).mul((FloatVector) ByteVector.fromMemorySegment(BS, seg, mj + d, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0).convertShape(VectorOperators.I2F, FS, 0)).neg().fma(u, a);
+        a.intoArray(acc, R);
+        a = FloatVector.fromArray(FS, acc, R + L);
+        a = FloatVector.fromArray(FS, sc, R + L).mul((FloatVector) ByteVector.fromMemorySegment(BS, seg, sj + d + L, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0).convertShape(VectorOperators.I2F, FS, 0)).fma(sb1, a);
+        a = FloatVector.fromArray(FS, mn, R + L).mul((FloatVector) ByteVector.fromMemorySegment(BS, seg, mj + d + L, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0).convertShape(VectorOperators.I2F, FS, 0)).neg().fma(u, a);
+        a.intoArray(acc, R + L);
+    }
+
+    /** Q4_K block sums of one 32-element group of two groups of rows, into {@code sums[2R .. 4R)}. */
+    private static void q4kSums(MemorySegment seg, long qa, long d, float[] x, int xi, float[] sums) {
+        FloatVector sa0 = FloatVector.zero(FS), sa1 = sa0, sb0 = sa0, sb1 = sa0;
+        for (long oa = qa, end = qa + 16L * R; oa < end; oa += R, xi += 2) { // the load offset as loop variable: see q8DecodePair
+            long ob = oa + d;
+            IntVector va0 = (IntVector) ByteVector.fromMemorySegment(BS, seg, oa, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0), va1 = (IntVector) ByteVector.fromMemorySegment(BS, seg, oa + L, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0), vb0 = (IntVector) ByteVector.fromMemorySegment(BS, seg, ob, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0), vb1 = (IntVector) ByteVector.fromMemorySegment(BS, seg, ob + L, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0);
+            FloatVector t = FloatVector.broadcast(FS, x[xi]);
+            sa0 = ((FloatVector) va0.and(0xF).convertShape(VectorOperators.I2F, FS, 0)).fma(t, sa0);
+            sa1 = ((FloatVector) va1.and(0xF).convertShape(VectorOperators.I2F, FS, 0)).fma(t, sa1);
+            sb0 = ((FloatVector) vb0.and(0xF).convertShape(VectorOperators.I2F, FS, 0)).fma(t, sb0);
+            sb1 = ((FloatVector) vb1.and(0xF).convertShape(VectorOperators.I2F, FS, 0)).fma(t, sb1);
+            t = FloatVector.broadcast(FS, x[xi + 1]);
+            sa0 = ((FloatVector) va0.lanewise(VectorOperators.LSHR, 4).convertShape(VectorOperators.I2F, FS, 0)).fma(t, sa0);
+            sa1 = ((FloatVector) va1.lanewise(VectorOperators.LSHR, 4).convertShape(VectorOperators.I2F, FS, 0)).fma(t, sa1);
+            sb0 = ((FloatVector) vb0.lanewise(VectorOperators.LSHR, 4).convertShape(VectorOperators.I2F, FS, 0)).fma(t, sb0);
+            sb1 = ((FloatVector) vb1.lanewise(VectorOperators.LSHR, 4).convertShape(VectorOperators.I2F, FS, 0)).fma(t, sb1);
+        }
+        sa0.intoArray(sums, 2 * R);
+        sa1.intoArray(sums, 2 * R + L);
+        sb0.intoArray(sums, 3 * R);
+        sb1.intoArray(sums, 3 * R + L);
+    }
+
+    /** {@link #q4kSums} for Q5_K: each quant's fifth bit from the group's four bit bytes per row. */
+    private static void q5kSums(MemorySegment seg, long qa, long d, float[] x, int xi, float[] sums) {
+        FloatVector sa0 = FloatVector.zero(FS), sa1 = sa0, sb0 = sa0, sb1 = sa0;
+        for (int c = 0; c < 4; c++) { // four bytes of fifth bits per row (Q5_K): pairs 4c .. 4c+3
+            IntVector ha0, ha1, hb0, hb1;
+            {
+                long h = qa + 16L * R + (long) c * R;
+                ha0 = (IntVector) ByteVector.fromMemorySegment(BS, seg, h, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0);
+                ha1 = (IntVector) ByteVector.fromMemorySegment(BS, seg, h + L, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0);
+                hb0 = (IntVector) ByteVector.fromMemorySegment(BS, seg, h + d, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0);
+                hb1 = (IntVector) ByteVector.fromMemorySegment(BS, seg, h + d + L, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0);
+            }
+            for (int u = 0; u < 4; u++, xi += 2) {
+                long oa = qa + (long) (4 * c + u) * R, ob = oa + d;
+                IntVector va0 = (IntVector) ByteVector.fromMemorySegment(BS, seg, oa, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0);
+                IntVector va1 = (IntVector) ByteVector.fromMemorySegment(BS, seg, oa + L, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0);
+                IntVector vb0 = (IntVector) ByteVector.fromMemorySegment(BS, seg, ob, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0);
+                IntVector vb1 = (IntVector) ByteVector.fromMemorySegment(BS, seg, ob + L, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0);
+                IntVector la0 = va0.and(0xF), la1 = va1.and(0xF), lb0 = vb0.and(0xF), lb1 = vb1.and(0xF);
+                IntVector ua0 = va0.lanewise(VectorOperators.LSHR, 4), ua1 = va1.lanewise(VectorOperators.LSHR, 4);
+                IntVector ub0 = vb0.lanewise(VectorOperators.LSHR, 4), ub1 = vb1.lanewise(VectorOperators.LSHR, 4);
+                {
+                    int bit = 2 * u;
+                    la0 = la0.or(ha0.lanewise(VectorOperators.LSHR, bit).and(1).lanewise(VectorOperators.LSHL, 4));
+                    la1 = la1.or(ha1.lanewise(VectorOperators.LSHR, bit).and(1).lanewise(VectorOperators.LSHL, 4));
+                    lb0 = lb0.or(hb0.lanewise(VectorOperators.LSHR, bit).and(1).lanewise(VectorOperators.LSHL, 4));
+                    lb1 = lb1.or(hb1.lanewise(VectorOperators.LSHR, bit).and(1).lanewise(VectorOperators.LSHL, 4));
+                    ua0 = ua0.or(ha0.lanewise(VectorOperators.LSHR, bit + 1).and(1).lanewise(VectorOperators.LSHL, 4));
+                    ua1 = ua1.or(ha1.lanewise(VectorOperators.LSHR, bit + 1).and(1).lanewise(VectorOperators.LSHL, 4));
+                    ub0 = ub0.or(hb0.lanewise(VectorOperators.LSHR, bit + 1).and(1).lanewise(VectorOperators.LSHL, 4));
+                    ub1 = ub1.or(hb1.lanewise(VectorOperators.LSHR, bit + 1).and(1).lanewise(VectorOperators.LSHL, 4));
+                }
+                FloatVector t = FloatVector.broadcast(FS, x[xi]);
+                sa0 = ((FloatVector) la0.convertShape(VectorOperators.I2F, FS, 0)).fma(t, sa0);
+                sa1 = ((FloatVector) la1.convertShape(VectorOperators.I2F, FS, 0)).fma(t, sa1);
+                sb0 = ((FloatVector) lb0.convertShape(VectorOperators.I2F, FS, 0)).fma(t, sb0);
+                sb1 = ((FloatVector) lb1.convertShape(VectorOperators.I2F, FS, 0)).fma(t, sb1);
+                t = FloatVector.broadcast(FS, x[xi + 1]);
+                sa0 = ((FloatVector) ua0.convertShape(VectorOperators.I2F, FS, 0)).fma(t, sa0);
+                sa1 = ((FloatVector) ua1.convertShape(VectorOperators.I2F, FS, 0)).fma(t, sa1);
+                sb0 = ((FloatVector) ub0.convertShape(VectorOperators.I2F, FS, 0)).fma(t, sb0);
+                sb1 = ((FloatVector) ub1.convertShape(VectorOperators.I2F, FS, 0)).fma(t, sb1);
+            }
+        }
+        sa0.intoArray(sums, 2 * R);
+        sa1.intoArray(sums, 2 * R + L);
+        sb0.intoArray(sums, 3 * R);
+        sb1.intoArray(sums, 3 * R + L);
+    }
+
+    /** {@link #q4DecodePair} for Q6_K: values {@code sc * (q - 32)} as {@code fma(q, sc, -32 sc)}, block scale d. */
+    private static void q6kDecodePair(MemorySegment seg, long ga, long gbo, int k, float[] x, int x0, float[] acc, float[] sc) {
+        java.util.Arrays.fill(acc, 0, 2 * R, 0f);
+        long sbBytes = (long) Interleaved.Q6K_SB * R;
+        for (int sb = 0, nsb = k / 256; sb < nsb; sb++) {
+            long pa = ga + sbBytes * sb, pb = gbo + sbBytes * sb;
+            VectorBlocks.halfsRow(seg, pa, R, sc, 0);
+            VectorBlocks.halfsRow(seg, pb, R, sc, R);
+            for (int j = 0; j < 8; j++) q6kGroupPair(seg, pa, pb - pa, j, x, x0 + 256 * sb + 32 * j, acc, sc);
+        }
+    }
+
+    private static void q6kGroupPair(MemorySegment seg, long pa, long d, int j, float[] x, int xi, float[] acc, float[] sc) {
+        // Four independent chains (two lane slices of two groups), carried between the two halves
+        // in acc[2R .. 4R): a method per half stays small enough for C2 to keep the segment bounds
+        // checks inlined.
+        java.util.Arrays.fill(acc, 2 * R, 4 * R, 0f);
+        q6kHalf(seg, pa, d, j, 0, x, xi, acc);
+        q6kHalf(seg, pa, d, j, 1, x, xi + 16, acc);
+        FloatVector.fromArray(FS, sc, 0).fma(FloatVector.fromArray(FS, acc, 2 * R), FloatVector.fromArray(FS, acc, 0)).intoArray(acc, 0);
+        FloatVector.fromArray(FS, sc, L).fma(FloatVector.fromArray(FS, acc, 2 * R + L), FloatVector.fromArray(FS, acc, L)).intoArray(acc, L);
+        FloatVector.fromArray(FS, sc, R).fma(FloatVector.fromArray(FS, acc, 3 * R), FloatVector.fromArray(FS, acc, R)).intoArray(acc, R);
+        FloatVector.fromArray(FS, sc, R + L).fma(FloatVector.fromArray(FS, acc, 3 * R + L), FloatVector.fromArray(FS, acc, R + L)).intoArray(acc, R + L);
+    }
+
+    /** Elements {@code 16h .. 16h+15} of a Q6_K group for both groups of rows, continuing the chains in {@code acc[2R .. 4R)}. */
+    private static void q6kHalf(MemorySegment seg, long pa, long d, int j, int h, float[] x, int xi, float[] acc) {
+        long at = pa + 2L * R + (long) (2 * j + h) * R;
+        FloatVector ka0 = (FloatVector) ByteVector.fromMemorySegment(BS, seg, at, LE).convertShape(VectorOperators.B2F, FS, 0);
+        FloatVector ka1 = (FloatVector) ByteVector.fromMemorySegment(BS, seg, at + L, LE).convertShape(VectorOperators.B2F, FS, 0);
+        FloatVector kb0 = (FloatVector) ByteVector.fromMemorySegment(BS, seg, at + d, LE).convertShape(VectorOperators.B2F, FS, 0);
+        FloatVector kb1 = (FloatVector) ByteVector.fromMemorySegment(BS, seg, at + d + L, LE).convertShape(VectorOperators.B2F, FS, 0);
+        FloatVector ma0 = ka0.mul(-32f), ma1 = ka1.mul(-32f), mb0 = kb0.mul(-32f), mb1 = kb1.mul(-32f);
+        FloatVector sa0 = FloatVector.fromArray(FS, acc, 2 * R), sa1 = FloatVector.fromArray(FS, acc, 2 * R + L);
+        FloatVector sb0 = FloatVector.fromArray(FS, acc, 3 * R), sb1 = FloatVector.fromArray(FS, acc, 3 * R + L);
+        long g = pa + 18L * R + 24L * R * j;
+        for (long lo = g + 8L * h * R, hi = g + 16L * R + 4L * h * R, end = hi + 4L * R; hi < end; lo += 2L * R, hi += R, xi += 4) {
+            FloatVector t0 = FloatVector.broadcast(FS, x[xi]), t1 = FloatVector.broadcast(FS, x[xi + 1]);
+            FloatVector t2 = FloatVector.broadcast(FS, x[xi + 2]), t3 = FloatVector.broadcast(FS, x[xi + 3]);
+            IntVector a = (IntVector) ByteVector.fromMemorySegment(BS, seg, lo, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0);
+            IntVector c = (IntVector) ByteVector.fromMemorySegment(BS, seg, lo + R, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0);
+            IntVector e = (IntVector) ByteVector.fromMemorySegment(BS, seg, hi, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0);
+            sa0 = ((FloatVector) a.and(0xF).or(e.and(3).lanewise(VectorOperators.LSHL, 4)).convertShape(VectorOperators.I2F, FS, 0)).fma(ka0, ma0).fma(t0, sa0);
+            sa0 = ((FloatVector) a.lanewise(VectorOperators.LSHR, 4).or(e.and(0xC).lanewise(VectorOperators.LSHL, 2)).convertShape(VectorOperators.I2F, FS, 0)).fma(ka0, ma0).fma(t1, sa0);
+            sa0 = ((FloatVector) c.and(0xF).or(e.and(0x30)).convertShape(VectorOperators.I2F, FS, 0)).fma(ka0, ma0).fma(t2, sa0);
+            sa0 = ((FloatVector) c.lanewise(VectorOperators.LSHR, 4).or(e.and(0xC0).lanewise(VectorOperators.LSHR, 2)).convertShape(VectorOperators.I2F, FS, 0)).fma(ka0, ma0).fma(t3, sa0);
+            a = (IntVector) ByteVector.fromMemorySegment(BS, seg, lo + L, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0);
+            c = (IntVector) ByteVector.fromMemorySegment(BS, seg, lo + R + L, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0);
+            e = (IntVector) ByteVector.fromMemorySegment(BS, seg, hi + L, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0);
+            sa1 = ((FloatVector) a.and(0xF).or(e.and(3).lanewise(VectorOperators.LSHL, 4)).convertShape(VectorOperators.I2F, FS, 0)).fma(ka1, ma1).fma(t0, sa1);
+            sa1 = ((FloatVector) a.lanewise(VectorOperators.LSHR, 4).or(e.and(0xC).lanewise(VectorOperators.LSHL, 2)).convertShape(VectorOperators.I2F, FS, 0)).fma(ka1, ma1).fma(t1, sa1);
+            sa1 = ((FloatVector) c.and(0xF).or(e.and(0x30)).convertShape(VectorOperators.I2F, FS, 0)).fma(ka1, ma1).fma(t2, sa1);
+            sa1 = ((FloatVector) c.lanewise(VectorOperators.LSHR, 4).or(e.and(0xC0).lanewise(VectorOperators.LSHR, 2)).convertShape(VectorOperators.I2F, FS, 0)).fma(ka1, ma1).fma(t3, sa1);
+            a = (IntVector) ByteVector.fromMemorySegment(BS, seg, lo + d, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0);
+            c = (IntVector) ByteVector.fromMemorySegment(BS, seg, lo + R + d, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0);
+            e = (IntVector) ByteVector.fromMemorySegment(BS, seg, hi + d, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0);
+            sb0 = ((FloatVector) a.and(0xF).or(e.and(3).lanewise(VectorOperators.LSHL, 4)).convertShape(VectorOperators.I2F, FS, 0)).fma(kb0, mb0).fma(t0, sb0);
+            sb0 = ((FloatVector) a.lanewise(VectorOperators.LSHR, 4).or(e.and(0xC).lanewise(VectorOperators.LSHL, 2)).convertShape(VectorOperators.I2F, FS, 0)).fma(kb0, mb0).fma(t1, sb0);
+            sb0 = ((FloatVector) c.and(0xF).or(e.and(0x30)).convertShape(VectorOperators.I2F, FS, 0)).fma(kb0, mb0).fma(t2, sb0);
+            sb0 = ((FloatVector) c.lanewise(VectorOperators.LSHR, 4).or(e.and(0xC0).lanewise(VectorOperators.LSHR, 2)).convertShape(VectorOperators.I2F, FS, 0)).fma(kb0, mb0).fma(t3, sb0);
+            a = (IntVector) ByteVector.fromMemorySegment(BS, seg, lo + d + L, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0);
+            c = (IntVector) ByteVector.fromMemorySegment(BS, seg, lo + R + d + L, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0);
+            e = (IntVector) ByteVector.fromMemorySegment(BS, seg, hi + d + L, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0);
+            sb1 = ((FloatVector) a.and(0xF).or(e.and(3).lanewise(VectorOperators.LSHL, 4)).convertShape(VectorOperators.I2F, FS, 0)).fma(kb1, mb1).fma(t0, sb1);
+            sb1 = ((FloatVector) a.lanewise(VectorOperators.LSHR, 4).or(e.and(0xC).lanewise(VectorOperators.LSHL, 2)).convertShape(VectorOperators.I2F, FS, 0)).fma(kb1, mb1).fma(t1, sb1);
+            sb1 = ((FloatVector) c.and(0xF).or(e.and(0x30)).convertShape(VectorOperators.I2F, FS, 0)).fma(kb1, mb1).fma(t2, sb1);
+            sb1 = ((FloatVector) c.lanewise(VectorOperators.LSHR, 4).or(e.and(0xC0).lanewise(VectorOperators.LSHR, 2)).convertShape(VectorOperators.I2F, FS, 0)).fma(kb1, mb1).fma(t3, sb1);
+        }
+        sa0.intoArray(acc, 2 * R);
+        sa1.intoArray(acc, 2 * R + L);
+        sb0.intoArray(acc, 3 * R);
+        sb1.intoArray(acc, 3 * R + L);
+    }
+
+    /**
      * Copies {@code tokens} tokens' R outputs from {@code tmp} (token t at {@code t*R}) to
      * {@code out[o + t*n + j0 ..]}, leaving out the padding rows past n. The tiles store their
      * accumulators to an array first, never pass vectors to a call: a vector argument of a call
@@ -229,27 +501,38 @@ final class InterleavedMatmul {
     // ------------------------------------------------------------------ GEMM (several tokens)
 
     /** Groups [g0, g1) for {@code rows} tokens (row-major {@code in}, k per row) into {@code out} (n per row). */
-    static void gemm(TensorType type, MemorySegment seg, int k, int n, float[] in, int rows, float[] out,
+    static void gemm(TensorType type, MemorySegment seg, int k, int n, float[] in, float[] xs, int rows, float[] out,
                      int g0, int g1, VectorKernels.Scratch s) {
         long gb = Interleaved.groupBytes(type, R, k);
         int nb = (k + BLOCK - 1) / BLOCK;
-        int ps = R * k; // the block scales follow the values in the panel
-        float[] p = s.panel(ps + R * nb);
+        int ps = R * k; // the block scales follow the values in the panel, then the block mins
+        int pm = ps + R * nb;
+        float[] p = s.panel(pm + R * nb);
         float[] tmp = s.tile;
+        int mins = xs == null ? -1 : pm;
         for (int g = g0; g < g1; g++) {
-            for (int b = 0; b < nb; b++) blockValues(type, seg, gb * g, k, b, p, b * BLOCK * R, p, ps + b * R);
+            for (int b = 0; b < nb; b++) blockValues(type, seg, gb * g, k, b, p, b * BLOCK * R, p, ps + b * R, p, pm + b * R);
             int j0 = g * R;
             int t = 0;
-            for (; t + 6 <= rows && rows - t != 8; t += 6) tile6(p, ps, k, in, t * k, out, t * n, n, j0, tmp);
-            for (; t + 4 <= rows; t += 4) tile4(p, ps, k, in, t * k, out, t * n, n, j0, tmp);
-            for (; t < rows; t++) tile1(p, ps, k, in, t * k, out, t * n, n, j0, tmp);
+            for (; t + 6 <= rows && rows - t != 8; t += 6) tile6(p, ps, mins, k, in, t * k, xs, t * nb, out, t * n, n, j0, tmp);
+            for (; t + 4 <= rows; t += 4) tile4(p, ps, mins, k, in, t * k, xs, t * nb, out, t * n, n, j0, tmp);
+            for (; t < rows; t++) tile1(p, ps, mins, k, in, t * k, xs, t * nb, out, t * n, n, j0, tmp);
         }
     }
 
-    private static void tile1(float[] p, int ps, int k, float[] x, int x0, float[] out, int o, int n, int j0, float[] tmp) {
+    /** Per token and block, the input sums that the min term multiplies, {@code xs[t*nb + b]} ({@link Dequant#blockInputSum}). */
+    static void inputSums(float[] in, int rows, int k, float[] xs) {
+        int nb = (k + BLOCK - 1) / BLOCK;
+        for (int t = 0; t < rows; t++) {
+            for (int b = 0; b < nb; b++) xs[t * nb + b] = Dequant.blockInputSum(in, t * k + BLOCK * b, blockLength(k, b));
+        }
+    }
+
+    private static void tile1(float[] p, int ps, int pm, int k, float[] x, int x0, float[] xs, int xs0, float[] out, int o, int n, int j0, float[] tmp) {
+        int nb = (k + BLOCK - 1) / BLOCK;
         FloatVector z = FloatVector.zero(FS);
         FloatVector m00 = z, m01 = z;
-        for (int i0 = 0, sb = ps; i0 < k; i0 += BLOCK, sb += R) {
+        for (int i0 = 0, sb = ps, b = 0; i0 < k; i0 += BLOCK, sb += R, b++) {
             FloatVector a00 = z, a01 = z;
             for (int i = i0, i1 = Math.min(k, i0 + BLOCK); i < i1; i++) {
                 FloatVector w0 = FloatVector.fromArray(FS, p, i * R), w1 = FloatVector.fromArray(FS, p, i * R + L);
@@ -259,16 +542,22 @@ final class InterleavedMatmul {
             }
             FloatVector d0 = FloatVector.fromArray(FS, p, sb), d1 = FloatVector.fromArray(FS, p, sb + L);
             m00 = d0.fma(a00, m00); m01 = d1.fma(a01, m01);
+            if (pm >= 0) {
+                FloatVector n0 = FloatVector.fromArray(FS, p, pm + b * R), n1 = FloatVector.fromArray(FS, p, pm + b * R + L);
+                FloatVector u0 = FloatVector.broadcast(FS, xs[xs0 + 0 * nb + b]);
+                m00 = n0.fma(u0, m00); m01 = n1.fma(u0, m01);
+            }
         }
         m00.intoArray(tmp, 0 * L);
         m01.intoArray(tmp, 1 * L);
         copyOut(tmp, 1, out, o, n, j0);
     }
 
-    private static void tile4(float[] p, int ps, int k, float[] x, int x0, float[] out, int o, int n, int j0, float[] tmp) {
+    private static void tile4(float[] p, int ps, int pm, int k, float[] x, int x0, float[] xs, int xs0, float[] out, int o, int n, int j0, float[] tmp) {
+        int nb = (k + BLOCK - 1) / BLOCK;
         FloatVector z = FloatVector.zero(FS);
         FloatVector m00 = z, m01 = z, m10 = z, m11 = z, m20 = z, m21 = z, m30 = z, m31 = z;
-        for (int i0 = 0, sb = ps; i0 < k; i0 += BLOCK, sb += R) {
+        for (int i0 = 0, sb = ps, b = 0; i0 < k; i0 += BLOCK, sb += R, b++) {
             FloatVector a00 = z, a01 = z, a10 = z, a11 = z, a20 = z, a21 = z, a30 = z, a31 = z;
             for (int i = i0, i1 = Math.min(k, i0 + BLOCK); i < i1; i++) {
                 FloatVector w0 = FloatVector.fromArray(FS, p, i * R), w1 = FloatVector.fromArray(FS, p, i * R + L);
@@ -287,6 +576,17 @@ final class InterleavedMatmul {
             m10 = d0.fma(a10, m10); m11 = d1.fma(a11, m11);
             m20 = d0.fma(a20, m20); m21 = d1.fma(a21, m21);
             m30 = d0.fma(a30, m30); m31 = d1.fma(a31, m31);
+            if (pm >= 0) {
+                FloatVector n0 = FloatVector.fromArray(FS, p, pm + b * R), n1 = FloatVector.fromArray(FS, p, pm + b * R + L);
+                FloatVector u0 = FloatVector.broadcast(FS, xs[xs0 + 0 * nb + b]);
+                m00 = n0.fma(u0, m00); m01 = n1.fma(u0, m01);
+                FloatVector u1 = FloatVector.broadcast(FS, xs[xs0 + 1 * nb + b]);
+                m10 = n0.fma(u1, m10); m11 = n1.fma(u1, m11);
+                FloatVector u2 = FloatVector.broadcast(FS, xs[xs0 + 2 * nb + b]);
+                m20 = n0.fma(u2, m20); m21 = n1.fma(u2, m21);
+                FloatVector u3 = FloatVector.broadcast(FS, xs[xs0 + 3 * nb + b]);
+                m30 = n0.fma(u3, m30); m31 = n1.fma(u3, m31);
+            }
         }
         m00.intoArray(tmp, 0 * L);
         m01.intoArray(tmp, 1 * L);
@@ -299,10 +599,11 @@ final class InterleavedMatmul {
         copyOut(tmp, 4, out, o, n, j0);
     }
 
-    private static void tile6(float[] p, int ps, int k, float[] x, int x0, float[] out, int o, int n, int j0, float[] tmp) {
+    private static void tile6(float[] p, int ps, int pm, int k, float[] x, int x0, float[] xs, int xs0, float[] out, int o, int n, int j0, float[] tmp) {
+        int nb = (k + BLOCK - 1) / BLOCK;
         FloatVector z = FloatVector.zero(FS);
         FloatVector m00 = z, m01 = z, m10 = z, m11 = z, m20 = z, m21 = z, m30 = z, m31 = z, m40 = z, m41 = z, m50 = z, m51 = z;
-        for (int i0 = 0, sb = ps; i0 < k; i0 += BLOCK, sb += R) {
+        for (int i0 = 0, sb = ps, b = 0; i0 < k; i0 += BLOCK, sb += R, b++) {
             FloatVector a00 = z, a01 = z, a10 = z, a11 = z, a20 = z, a21 = z, a30 = z, a31 = z, a40 = z, a41 = z, a50 = z, a51 = z;
             for (int i = i0, i1 = Math.min(k, i0 + BLOCK); i < i1; i++) {
                 FloatVector w0 = FloatVector.fromArray(FS, p, i * R), w1 = FloatVector.fromArray(FS, p, i * R + L);
@@ -327,6 +628,21 @@ final class InterleavedMatmul {
             m30 = d0.fma(a30, m30); m31 = d1.fma(a31, m31);
             m40 = d0.fma(a40, m40); m41 = d1.fma(a41, m41);
             m50 = d0.fma(a50, m50); m51 = d1.fma(a51, m51);
+            if (pm >= 0) {
+                FloatVector n0 = FloatVector.fromArray(FS, p, pm + b * R), n1 = FloatVector.fromArray(FS, p, pm + b * R + L);
+                FloatVector u0 = FloatVector.broadcast(FS, xs[xs0 + 0 * nb + b]);
+                m00 = n0.fma(u0, m00); m01 = n1.fma(u0, m01);
+                FloatVector u1 = FloatVector.broadcast(FS, xs[xs0 + 1 * nb + b]);
+                m10 = n0.fma(u1, m10); m11 = n1.fma(u1, m11);
+                FloatVector u2 = FloatVector.broadcast(FS, xs[xs0 + 2 * nb + b]);
+                m20 = n0.fma(u2, m20); m21 = n1.fma(u2, m21);
+                FloatVector u3 = FloatVector.broadcast(FS, xs[xs0 + 3 * nb + b]);
+                m30 = n0.fma(u3, m30); m31 = n1.fma(u3, m31);
+                FloatVector u4 = FloatVector.broadcast(FS, xs[xs0 + 4 * nb + b]);
+                m40 = n0.fma(u4, m40); m41 = n1.fma(u4, m41);
+                FloatVector u5 = FloatVector.broadcast(FS, xs[xs0 + 5 * nb + b]);
+                m50 = n0.fma(u5, m50); m51 = n1.fma(u5, m51);
+            }
         }
         m00.intoArray(tmp, 0 * L);
         m01.intoArray(tmp, 1 * L);

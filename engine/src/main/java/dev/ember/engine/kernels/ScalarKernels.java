@@ -13,7 +13,8 @@ final class ScalarKernels implements Kernels {
     /** Output rows per parallel task: large enough to amortize the hand-off, small enough to balance. */
     private static final int ROWS_PER_TASK = 16;
 
-    private static final ThreadLocal<float[]> SCALES = ThreadLocal.withInitial(() -> new float[0]);
+    /** Per thread: a row's block scales and block mins. */
+    private static final ThreadLocal<float[][]> SCALES = ThreadLocal.withInitial(() -> new float[][] {new float[0], new float[0]});
     private static final ThreadLocal<float[][]> SCRATCH = ThreadLocal.withInitial(() -> new float[1][0]);
 
     @Override
@@ -26,15 +27,17 @@ final class ScalarKernels implements Kernels {
         checkMatmul(w, in, rows, out);
         int tasks = (n + ROWS_PER_TASK - 1) / ROWS_PER_TASK;
         int blocks = (k + Dequant.MATMUL_BLOCK - 1) / Dequant.MATMUL_BLOCK;
+        boolean hasMins = Dequant.hasBlockMins(w.type());
         pool.parallelFor(tasks, t -> {
             float[] values = scratch(k);
-            float[] scales = SCALES.get();
-            if (scales.length < blocks) SCALES.set(scales = new float[blocks]);
+            float[][] sm = SCALES.get();
+            if (sm[0].length < blocks) SCALES.set(sm = new float[][] {new float[blocks], new float[blocks]});
+            float[] scales = sm[0], mins = hasMins ? sm[1] : null;
             int end = Math.min(n, (t + 1) * ROWS_PER_TASK);
             for (int j = t * ROWS_PER_TASK; j < end; j++) {
-                Dequant.blockRow(w, j, values, scales);
+                Dequant.blockRow(w, j, values, scales, sm[1]);
                 for (int r = 0; r < rows; r++) {
-                    out[r * n + j] = blockedDot(values, scales, in, r * k, k);
+                    out[r * n + j] = blockedDot(values, scales, mins, in, r * k, k);
                 }
             }
         });
@@ -59,15 +62,17 @@ final class ScalarKernels implements Kernels {
 
     /**
      * The matmul reduction order that every kernel follows: per block of 32 inputs a sequential
-     * fused sum of value times input, then {@code acc = fma(scale, blockSum, acc)} (see
-     * {@link Dequant#blockRow}).
+     * fused sum of value times input, then {@code acc = fma(scale, blockSum, acc)}, then for the
+     * types with mins {@code acc = fma(min, inputSum, acc)} (see {@link Dequant#blockRow}).
      */
-    private static float blockedDot(float[] values, float[] scales, float[] x, int xOff, int k) {
+    private static float blockedDot(float[] values, float[] scales, float[] mins, float[] x, int xOff, int k) {
         float acc = 0f;
         for (int b = 0, i0 = 0; i0 < k; b++, i0 += Dequant.MATMUL_BLOCK) {
             float s = 0f;
-            for (int i = i0, end = Math.min(k, i0 + Dequant.MATMUL_BLOCK); i < end; i++) s = Math.fma(values[i], x[xOff + i], s);
+            int end = Math.min(k, i0 + Dequant.MATMUL_BLOCK);
+            for (int i = i0; i < end; i++) s = Math.fma(values[i], x[xOff + i], s);
             acc = Math.fma(scales[b], s, acc);
+            if (mins != null) acc = Math.fma(mins[b], Dequant.blockInputSum(x, xOff + i0, end - i0), acc);
         }
         return acc;
     }

@@ -1,6 +1,7 @@
 package dev.ember.engine.kernels;
 
 
+import dev.ember.engine.tensor.Dequant;
 import dev.ember.engine.tensor.Interleaved;
 import dev.ember.engine.tensor.TensorType;
 import java.lang.foreign.Arena;
@@ -56,6 +57,8 @@ final class VectorKernels implements Kernels {
         final float[] tile = new float[12 * InterleavedMatmul.R];
         /** One interleaved block's row scales. */
         final float[] scales = new float[2 * InterleavedMatmul.R];
+        /** One interleaved block's row mins (Q4_K, Q5_K). */
+        final float[] mins = new float[2 * InterleavedMatmul.R];
 
         float[] panel(int size) {
             if (panel.length < size) panel = new float[size];
@@ -84,14 +87,18 @@ final class VectorKernels implements Kernels {
         int k;
         int rowsPerTask;
         int groups;
+        boolean hasMins;
+        /** Per token and 32-element block, the input sums of the min term (types with mins). */
+        float[] inputSums = new float[0];
 
         @Override
         public void run(int t) {
             Scratch s = SCRATCH.get();
             if (w.interleaved()) {
                 int g0 = t * rowsPerTask, g1 = Math.min(groups, g0 + rowsPerTask); // in groups here
-                if (rows == 1) InterleavedMatmul.decode(w.type(), seg, k, n, in, 0, out, 0, g0, g1, s);
-                else InterleavedMatmul.gemm(w.type(), seg, k, n, in, rows, out, g0, g1, s);
+                float[] sums = hasMins ? inputSums : null;
+                if (rows == 1) InterleavedMatmul.decode(w.type(), seg, k, n, in, 0, sums, out, 0, g0, g1, s);
+                else InterleavedMatmul.gemm(w.type(), seg, k, n, in, sums, rows, out, g0, g1, s);
                 return;
             }
             int j0 = t * rowsPerTask;
@@ -114,6 +121,12 @@ final class VectorKernels implements Kernels {
             n = w.rows();
             k = w.cols();
             if (w.interleaved()) {
+                hasMins = Dequant.hasBlockMins(w.type());
+                if (hasMins) { // computed once per call on the calling thread; every group reads them
+                    int need = rows * ((k + Dequant.MATMUL_BLOCK - 1) / Dequant.MATMUL_BLOCK);
+                    if (inputSums.length < need) inputSums = new float[need];
+                    InterleavedMatmul.inputSums(in, rows, k, inputSums);
+                }
                 groups = (n + InterleavedMatmul.R - 1) / InterleavedMatmul.R;
                 rowsPerTask = rows == 1 ? DECODE_GROUPS_PER_TASK : 1;
                 return (groups + rowsPerTask - 1) / rowsPerTask;

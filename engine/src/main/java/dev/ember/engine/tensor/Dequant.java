@@ -58,18 +58,26 @@ public final class Dequant {
 
     /**
      * Row {@code row} of {@code w} in the form the matmul reduction order uses: per 32-element
-     * block, the stored values and one scale, so that a dot product is
-     * {@code acc = fma(scale[b], sum_i fma(value[i], x[i], .), acc)} over blocks b. Q8_0's values
-     * are its int8 q and Q4_0's are {@code q - 8} (exact small integers), with the block's f16
-     * scale; every other type gives its dequantized weights with scale 1. Applying the scale once
-     * per block instead of once per weight is what lets the quantized kernels run at one fused
-     * multiply-add per weight.
+     * block, the stored values, one scale and (for the types with mins) one min, so that a dot
+     * product is, over blocks b in order,
+     * <pre>
+     *   s = 0; s = fma(value[i], x[i], s) for the block's i in order
+     *   acc = fma(scale[b], s, acc)
+     *   acc = fma(min[b], blockInputSum(x, block b), acc)     (only if hasBlockMins)
+     * </pre>
+     * Values are exact small integers for the quantized types with a kernel layout: Q8_0's int8
+     * q, Q4_0's {@code q - 8}, Q4_K's and Q5_K's q with scale {@code d * sc} and min
+     * {@code -(dmin * m)} of the 32-element group, Q6_K's {@code sc * (q - 32)} (its 16-element
+     * scales folded into the value) with scale d. Every other type gives its dequantized weights
+     * with scale 1. Applying the scale once per block instead of once per weight is what lets the
+     * quantized kernels run at one fused multiply-add per weight; the min term is one more FMA
+     * per block, against a per-token sum that every row shares.
      */
-    public static void blockRow(WeightMatrix w, int row, float[] values, float[] scales) {
+    public static void blockRow(WeightMatrix w, int row, float[] values, float[] scales, float[] mins) {
         int k = w.cols();
         int blocks = (k + MATMUL_BLOCK - 1) / MATMUL_BLOCK;
         if (w.interleaved()) {
-            Interleaved.blockRow(w, row, values, scales);
+            Interleaved.blockRow(w, row, values, scales, mins);
             return;
         }
         MemorySegment data = w.data();
@@ -93,11 +101,81 @@ public final class Dequant {
                     }
                 }
             }
+            case Q4_K, Q5_K, Q6_K -> {
+                int[] q = new int[256];
+                float[] sc = new float[8], mn = new float[8];
+                int bb = w.type().blockBytes();
+                for (int sb = 0; sb < k / 256; sb++) {
+                    superBlock(w.type(), data, offset + (long) bb * sb, q, sc, mn);
+                    for (int e = 0; e < 256; e++) values[256 * sb + e] = q[e];
+                    System.arraycopy(sc, 0, scales, 8 * sb, 8);
+                    System.arraycopy(mn, 0, mins, 8 * sb, 8);
+                }
+            }
             default -> {
                 row(w.type(), data, offset, k, values, 0);
                 java.util.Arrays.fill(scales, 0, blocks, 1f);
             }
         }
+    }
+
+    /** True for the types whose {@link #blockRow} has a min term per block (Q4_K, Q5_K). */
+    public static boolean hasBlockMins(TensorType type) {
+        return type == TensorType.Q4_K || type == TensorType.Q5_K;
+    }
+
+    /** The input sum the min term multiplies: {@code s = 0; s += x[off + i]} for i < len, in order. */
+    public static float blockInputSum(float[] x, int off, int len) {
+        float s = 0f;
+        for (int i = 0; i < len; i++) s += x[off + i];
+        return s;
+    }
+
+    /**
+     * One K-quant super-block (256 elements) at {@code block} in {@link #blockRow}'s form: the
+     * integer values {@code q[256]} and the eight 32-element groups' scales and mins (mins 0 for
+     * Q6_K). The quantization packers ({@link Interleaved}) read the same numbers, so this is the
+     * one place that says what a K-quant block means in the reduction order.
+     */
+    static void superBlock(TensorType type, MemorySegment data, long block, int[] q, float[] sc, float[] mn) {
+        switch (type) {
+            case Q4_K, Q5_K -> {
+                float d = f16(data, block), dmin = f16(data, block + 2);
+                long scales = block + 4;
+                for (int j = 0; j < 8; j++) {
+                    sc[j] = d * q4kScale(data, scales, j);
+                    mn[j] = -(dmin * q4kMin(data, scales, j));
+                }
+                for (int e = 0; e < 256; e++) q[e] = kQuant(type, data, block, e);
+            }
+            case Q6_K -> {
+                float d = f16(data, block + 208);
+                java.util.Arrays.fill(sc, d);
+                java.util.Arrays.fill(mn, 0f);
+                for (int e = 0; e < 256; e++) q[e] = data.get(ValueLayout.JAVA_BYTE, block + 192 + e / 16) * (kQuant(type, data, block, e) - 32);
+            }
+            default -> throw new IllegalArgumentException(type + " is not a K-quant with a kernel layout");
+        }
+    }
+
+    /**
+     * The unsigned quant of element e (0..255) of a Q4_K (4 bits), Q5_K (5 bits) or Q6_K (6 bits)
+     * super-block at {@code block}, before any scale, offset or min.
+     */
+    public static int kQuant(TensorType type, MemorySegment data, long block, int e) {
+        int j = e / 32, l = e % 32;
+        return switch (type) {
+            case Q4_K -> (data.get(ValueLayout.JAVA_BYTE, block + 16 + 32L * (j / 2) + l) & 0xFF) >>> (4 * (j % 2)) & 0xF;
+            case Q5_K -> ((data.get(ValueLayout.JAVA_BYTE, block + 48 + 32L * (j / 2) + l) & 0xFF) >>> (4 * (j % 2)) & 0xF)
+                    | ((data.get(ValueLayout.JAVA_BYTE, block + 16 + l) & 0xFF) >>> j & 1) << 4;
+            case Q6_K -> {
+                int h = e / 128, quarter = (e % 128) / 32; // ggml: ql nibble (quarter & 2) ? high : low, of ql[64h + l + 32 (quarter & 1)]
+                int lo = (data.get(ValueLayout.JAVA_BYTE, block + 64L * h + l + 32 * (quarter & 1)) & 0xFF) >>> (4 * (quarter >> 1)) & 0xF;
+                int hi = (data.get(ValueLayout.JAVA_BYTE, block + 128 + 32L * h + l) & 0xFF) >>> (2 * quarter) & 3;
+                yield lo | hi << 4;
+            }
+            default -> throw new IllegalArgumentException(type.toString());
+        };
     }
 
     public static float bf16ToFloat(short bits) {

@@ -23,7 +23,8 @@ import org.junit.jupiter.api.Test;
 class InterleavedMatmulTest {
     private static final VectorKernels V = new VectorKernels();
     private static final ScalarKernels S = new ScalarKernels();
-    private static final TensorType[] TYPES = {TensorType.Q8_0, TensorType.Q4_0, TensorType.F32, TensorType.F16, TensorType.BF16};
+    private static final TensorType[] TYPES = {TensorType.Q8_0, TensorType.Q4_0, TensorType.F32, TensorType.F16, TensorType.BF16,
+            TensorType.Q4_K, TensorType.Q5_K, TensorType.Q6_K};
     private static WorkerPool pool1, pool2, pool5;
 
     @BeforeAll
@@ -39,23 +40,46 @@ class InterleavedMatmulTest {
     }
 
     private static int[] colsFor(TensorType t) {
+        if (t.blockSize() == 256) return new int[] {256, 768};
         return t.isQuantized() ? new int[] {32, 96, 1024} : new int[] {1, 7, 32, 77, 256};
     }
 
     @Test
     void prepareInterleavesTheSupportedTypes() {
         for (TensorType t : TYPES) {
-            WeightMatrix w = QuantFixtures.random(t, 40, 64, 1);
+            int cols = t.blockSize() == 256 ? 512 : 64;
+            WeightMatrix w = QuantFixtures.random(t, 40, cols, 1);
             WeightMatrix p = V.prepare(w);
             assertNotSame(w, p);
             assertEquals(InterleavedMatmul.R, p.interleave(), t.toString());
             assertEquals(w.rows(), p.rows());
-            // same bytes per row as stored (plus the padding rows of the last group)
+            // same bytes per row as stored, but for Q4_K's and Q5_K's unpacked scales (plus the padding rows of the last group)
             int groups = (40 + InterleavedMatmul.R - 1) / InterleavedMatmul.R;
-            assertEquals(t.bytesFor((long) groups * InterleavedMatmul.R * 64), p.data().byteSize(), t.toString());
+            long stored = t.bytesFor((long) groups * InterleavedMatmul.R * cols);
+            long extra = t == TensorType.Q4_K || t == TensorType.Q5_K ? 4L * groups * InterleavedMatmul.R * (cols / 256) : 0;
+            assertEquals(stored + extra, p.data().byteSize(), t.toString());
         }
-        WeightMatrix q6 = QuantFixtures.random(TensorType.Q6_K, 4, 256, 2);
-        assertTrue(V.prepare(q6) == q6, "types without an interleaved layout stay row-major");
+        WeightMatrix q3 = QuantFixtures.random(TensorType.Q3_K, 4, 256, 2);
+        assertTrue(V.prepare(q3) == q3, "types without an interleaved layout stay row-major");
+    }
+
+    @Test
+    void blockFormOfKQuantsMeansTheStoredWeights() {
+        for (TensorType t : new TensorType[] {TensorType.Q4_K, TensorType.Q5_K, TensorType.Q6_K}) {
+            WeightMatrix w = QuantFixtures.random(t, 5, 512, 11);
+            float[] ref = new float[512], values = new float[512], scales = new float[16], mins = new float[16];
+            for (int r = 0; r < 5; r++) {
+                Dequant.row(w, r, ref, 0);
+                Dequant.blockRow(w, r, values, scales, mins);
+                for (int i = 0; i < 512; i++) {
+                    int b = i / 32;
+                    assertEquals(values[i], Math.rint(values[i]), t + ": values are integers");
+                    // Q6_K's scale times value is exact, so it is the reference's weight; Q4_K/Q5_K's fma rounds once, as the reference does
+                    float w8 = Dequant.hasBlockMins(t) ? Math.fma(values[i], scales[b], mins[b]) : values[i] * scales[b];
+                    assertTrue(w8 == ref[i], t + " row " + r + " element " + i + ": " + w8 + " vs " + ref[i]);
+                }
+            }
+        }
     }
 
     @Test
