@@ -3,6 +3,7 @@ package dev.ember.engine.kv;
 import dev.ember.engine.api.KvCacheType;
 import dev.ember.engine.kernels.CacheKernels;
 
+import dev.ember.engine.util.NativeMemory;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -69,8 +70,8 @@ public final class KvBlockPool implements AutoCloseable {
         for (int l = 0; l < layers; l++) {
             keyRowBytes[l] = type.rowBytes(keyWidth[l]);
             valueRowBytes[l] = type.rowBytes(valueWidth[l]);
-            keys[l] = keyRowBytes[l] == 0 ? MemorySegment.NULL : arena.allocate(slots * keyRowBytes[l], 64);
-            values[l] = valueRowBytes[l] == 0 ? MemorySegment.NULL : arena.allocate(slots * valueRowBytes[l], 64);
+            keys[l] = keyRowBytes[l] == 0 ? MemorySegment.NULL : NativeMemory.allocateZeroed(slots * keyRowBytes[l], arena);
+            values[l] = valueRowBytes[l] == 0 ? MemorySegment.NULL : NativeMemory.allocateZeroed(slots * valueRowBytes[l], arena);
         }
         this.refCount = new int[numBlocks];
         this.cached = new boolean[numBlocks];

@@ -1,5 +1,6 @@
 package dev.ember.engine.tensor;
 
+import dev.ember.engine.util.NativeMemory;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -68,7 +69,7 @@ public final class Interleaved {
         int k = w.cols();
         int groups = (w.rows() + r - 1) / r;
         long gb = groupBytes(w.type(), r, k);
-        MemorySegment dst = arena.allocate(gb * groups, 64);
+        MemorySegment dst = NativeMemory.allocateZeroed(gb * groups, arena);
         MemorySegment src = w.data();
         long rowBytes = w.rowBytes();
         java.util.stream.IntStream.range(0, groups).parallel().forEach(g -> {
