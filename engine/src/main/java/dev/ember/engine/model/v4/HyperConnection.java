@@ -62,18 +62,25 @@ record HyperConnection(WeightMatrix fn, float[] base, float[] scale, int streams
         return new Mix(post, comb, collapsed);
     }
 
-    /** Replaces the streams by {@code post_k · out + Σ_j comb[j][k] · X_j}. */
+    /**
+     * Replaces the streams by {@code post_k · out + Σ_j comb[j][k] · X_j}, each element a
+     * multiply then adds in increasing j. The loops run over d innermost (unit stride, which C2
+     * vectorizes); every element still sees the same operations in the same order.
+     */
     void post(Mix mix, float[] out, float[] x, int rows) {
         int n = streams, nd = n * dim;
         float[] mixed = new float[nd];
+        float[] comb = mix.comb();
         for (int r = 0; r < rows; r++) {
-            int xo = r * nd, co = r * n * n;
+            int xo = r * nd, co = r * n * n, oo = r * dim;
             for (int k = 0; k < n; k++) {
                 float p = mix.post()[r * n + k];
-                for (int d = 0; d < dim; d++) {
-                    float v = p * out[r * dim + d];
-                    for (int j = 0; j < n; j++) v += mix.comb()[co + j * n + k] * x[xo + j * dim + d];
-                    mixed[k * dim + d] = v;
+                int mo = k * dim;
+                for (int d = 0; d < dim; d++) mixed[mo + d] = p * out[oo + d];
+                for (int j = 0; j < n; j++) {
+                    float c = comb[co + j * n + k];
+                    int jo = xo + j * dim;
+                    for (int d = 0; d < dim; d++) mixed[mo + d] += c * x[jo + d];
                 }
             }
             System.arraycopy(mixed, 0, x, xo, nd);
@@ -108,11 +115,13 @@ record HyperConnection(WeightMatrix fn, float[] base, float[] scale, int streams
         return u;
     }
 
+    /** {@code out = Σ_j weights[j] · X_j}, adds in increasing j per element (d innermost, as in {@link #post}). */
     static void collapse(float[] x, int xo, float[] weights, int n, int dim, float[] out, int oo) {
-        for (int d = 0; d < dim; d++) {
-            float v = 0;
-            for (int j = 0; j < n; j++) v += weights[j] * x[xo + j * dim + d];
-            out[oo + d] = v;
+        java.util.Arrays.fill(out, oo, oo + dim, 0f);
+        for (int j = 0; j < n; j++) {
+            float w = weights[j];
+            int jo = xo + j * dim;
+            for (int d = 0; d < dim; d++) out[oo + d] += w * x[jo + d];
         }
     }
 
