@@ -114,30 +114,18 @@ final class InterleavedMatmul {
     }
 
     /**
-     * Group j of an interleaved Q6_K super-block at {@code sb}: values {@code sc * (q - 32)},
-     * computed as {@code fma(q, sc, -32 sc)} (exact: small integers), and scales d.
+     * Group j of an interleaved Q6_K super-block at {@code sb}: values {@code sc * (q - 32)} (the
+     * int8 {@code q - 32} times its 16-element scale: a product of small integers, exact), and
+     * scales d.
      */
     private static void q6kBlock(MemorySegment seg, long sb, int j, float[] dst, int dOff, float[] sc, int sOff) {
         VectorBlocks.halfsRow(seg, sb, R, sc, sOff);
-        long g = sb + 18L * R + 24L * R * j;
-        int di = dOff;
-        for (int i = 0; i < 8; i++, di += 4 * R) {
-            long lo0 = g + 2L * i * R, lo1 = lo0 + R, hb = g + 16L * R + (long) i * R;
-            long scAt = sb + 2L * R + (long) (2 * j + i / 4) * R;
+        for (int i = 0; i < 32; i++) {
+            int e = 32 * j + i;
+            long at = sb + 2L * R + (long) (e / 16) * R, q = sb + 18L * R + (long) e * R;
             for (int v = 0; v < R; v += L) {
-                FloatVector s = (FloatVector) ByteVector.fromMemorySegment(BS, seg, scAt + v, LE).convertShape(VectorOperators.B2F, FS, 0);
-                FloatVector m32 = s.mul(-32f);
-                IntVector a = (IntVector) ByteVector.fromMemorySegment(BS, seg, lo0 + v, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0);
-                IntVector c = (IntVector) ByteVector.fromMemorySegment(BS, seg, lo1 + v, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0);
-                IntVector h = (IntVector) ByteVector.fromMemorySegment(BS, seg, hb + v, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0);
-                IntVector e0 = a.and(0xF).or(h.and(3).lanewise(VectorOperators.LSHL, 4));
-                IntVector e1 = a.lanewise(VectorOperators.LSHR, 4).or(h.and(0xC).lanewise(VectorOperators.LSHL, 2));
-                IntVector e2 = c.and(0xF).or(h.and(0x30));
-                IntVector e3 = c.lanewise(VectorOperators.LSHR, 4).or(h.and(0xC0).lanewise(VectorOperators.LSHR, 2));
-                ((FloatVector) e0.convertShape(VectorOperators.I2F, FS, 0)).fma(s, m32).intoArray(dst, di + v);
-                ((FloatVector) e1.convertShape(VectorOperators.I2F, FS, 0)).fma(s, m32).intoArray(dst, di + R + v);
-                ((FloatVector) e2.convertShape(VectorOperators.I2F, FS, 0)).fma(s, m32).intoArray(dst, di + 2 * R + v);
-                ((FloatVector) e3.convertShape(VectorOperators.I2F, FS, 0)).fma(s, m32).intoArray(dst, di + 3 * R + v);
+                FloatVector k = (FloatVector) ByteVector.fromMemorySegment(BS, seg, at + v, LE).convertShape(VectorOperators.B2F, FS, 0);
+                ((FloatVector) ByteVector.fromMemorySegment(BS, seg, q + v, LE).convertShape(VectorOperators.B2F, FS, 0)).mul(k).intoArray(dst, dOff + i * R + v);
             }
         }
     }
@@ -179,7 +167,8 @@ final class InterleavedMatmul {
                     case Q8_0 -> q8DecodePair(seg, gb * g, gb * (g + 1), k, x, x0, acc, sc);
                     case Q4_0 -> q4DecodePair(seg, gb * g, gb * (g + 1), k, x, x0, acc, sc);
                     case Q6_K -> q6kDecodePair(seg, gb * g, gb * (g + 1), k, x, x0, acc, sc);
-                    default -> q4kDecodePair(seg, gb * g, gb * (g + 1), k, type == TensorType.Q5_K, x, x0, xs, acc, sc, mn);
+                    case Q4_K -> q4kDecodeRowPair(seg, gb * g, gb * (g + 1), k, x, x0, xs, acc, sc, mn);
+                    default -> q4kDecodePair(seg, gb * g, gb * (g + 1), k, true, x, x0, xs, acc, sc, mn);
                 }
                 copyOutGroups(acc, 2, out, o, n, g * R); // the pair's 2R outputs are contiguous
             }
@@ -334,6 +323,58 @@ final class InterleavedMatmul {
         a.intoArray(acc, R + L);
     }
 
+    /**
+     * Q4_K's {@link #q4kDecodePair} as one method over the whole row, like {@link #q8DecodePair}:
+     * the chains and accumulators stay in registers (per-group methods that carry them through
+     * an array streamed about 20 % slower).
+     */
+    private static void q4kDecodeRowPair(MemorySegment seg, long ga, long gbo, int k, float[] x, int x0, float[] xs,
+                                         float[] acc, float[] sc, float[] mn) {
+        FloatVector a0 = FloatVector.zero(FS), a1 = a0, b0 = a0, b1 = a0;
+        long sbBytes = (long) Interleaved.Q4K_SB * R;
+        long d = gbo - ga;
+        int xi = x0;
+        for (int sb = 0, nsb = k / 256; sb < nsb; sb++) {
+            long pa = ga + sbBytes * sb;
+            VectorBlocks.halfsRow(seg, pa, R, sc, 0);
+            VectorBlocks.halfsRow(seg, pa + d, R, sc, R);
+            VectorBlocks.halfsRow(seg, pa + 2L * R, R, mn, 0);
+            VectorBlocks.halfsRow(seg, pa + d + 2L * R, R, mn, R);
+            for (int j = 0; j < 8; j++) {
+                FloatVector sa0 = FloatVector.zero(FS), sa1 = sa0, sb0 = sa0, sb1 = sa0;
+                long qa = pa + 20L * R + 16L * R * j;
+                for (long oa = qa, end = qa + 16L * R; oa < end; oa += R, xi += 2) { // the load offset as loop variable: see q8DecodePair
+                    long ob = oa + d;
+                    IntVector va0 = (IntVector) ByteVector.fromMemorySegment(BS, seg, oa, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0), va1 = (IntVector) ByteVector.fromMemorySegment(BS, seg, oa + L, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0), vb0 = (IntVector) ByteVector.fromMemorySegment(BS, seg, ob, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0), vb1 = (IntVector) ByteVector.fromMemorySegment(BS, seg, ob + L, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0);
+                    FloatVector t = FloatVector.broadcast(FS, x[xi]);
+                    sa0 = ((FloatVector) va0.and(0xF).convertShape(VectorOperators.I2F, FS, 0)).fma(t, sa0);
+                    sa1 = ((FloatVector) va1.and(0xF).convertShape(VectorOperators.I2F, FS, 0)).fma(t, sa1);
+                    sb0 = ((FloatVector) vb0.and(0xF).convertShape(VectorOperators.I2F, FS, 0)).fma(t, sb0);
+                    sb1 = ((FloatVector) vb1.and(0xF).convertShape(VectorOperators.I2F, FS, 0)).fma(t, sb1);
+                    t = FloatVector.broadcast(FS, x[xi + 1]);
+                    sa0 = ((FloatVector) va0.lanewise(VectorOperators.LSHR, 4).convertShape(VectorOperators.I2F, FS, 0)).fma(t, sa0);
+                    sa1 = ((FloatVector) va1.lanewise(VectorOperators.LSHR, 4).convertShape(VectorOperators.I2F, FS, 0)).fma(t, sa1);
+                    sb0 = ((FloatVector) vb0.lanewise(VectorOperators.LSHR, 4).convertShape(VectorOperators.I2F, FS, 0)).fma(t, sb0);
+                    sb1 = ((FloatVector) vb1.lanewise(VectorOperators.LSHR, 4).convertShape(VectorOperators.I2F, FS, 0)).fma(t, sb1);
+                }
+                long sj = pa + 4L * R + (long) j * R, mj = pa + 12L * R + (long) j * R;
+                FloatVector u = FloatVector.broadcast(FS, xs[8 * sb + j]);
+                a0 = FloatVector.fromArray(FS, sc, 0).mul((FloatVector) ByteVector.fromMemorySegment(BS, seg, sj, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0).convertShape(VectorOperators.I2F, FS, 0)).fma(sa0, a0);
+                a0 = FloatVector.fromArray(FS, mn, 0).mul((FloatVector) ByteVector.fromMemorySegment(BS, seg, mj, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0).convertShape(VectorOperators.I2F, FS, 0)).neg().fma(u, a0);
+                a1 = FloatVector.fromArray(FS, sc, L).mul((FloatVector) ByteVector.fromMemorySegment(BS, seg, sj + L, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0).convertShape(VectorOperators.I2F, FS, 0)).fma(sa1, a1);
+                a1 = FloatVector.fromArray(FS, mn, L).mul((FloatVector) ByteVector.fromMemorySegment(BS, seg, mj + L, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0).convertShape(VectorOperators.I2F, FS, 0)).neg().fma(u, a1);
+                b0 = FloatVector.fromArray(FS, sc, R).mul((FloatVector) ByteVector.fromMemorySegment(BS, seg, sj + d, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0).convertShape(VectorOperators.I2F, FS, 0)).fma(sb0, b0);
+                b0 = FloatVector.fromArray(FS, mn, R).mul((FloatVector) ByteVector.fromMemorySegment(BS, seg, mj + d, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0).convertShape(VectorOperators.I2F, FS, 0)).neg().fma(u, b0);
+                b1 = FloatVector.fromArray(FS, sc, R + L).mul((FloatVector) ByteVector.fromMemorySegment(BS, seg, sj + d + L, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0).convertShape(VectorOperators.I2F, FS, 0)).fma(sb1, b1);
+                b1 = FloatVector.fromArray(FS, mn, R + L).mul((FloatVector) ByteVector.fromMemorySegment(BS, seg, mj + d + L, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0).convertShape(VectorOperators.I2F, FS, 0)).neg().fma(u, b1);
+            }
+        }
+        a0.intoArray(acc, 0);
+        a1.intoArray(acc, L);
+        b0.intoArray(acc, R);
+        b1.intoArray(acc, R + L);
+    }
+
     /** Q4_K block sums of one 32-element group of two groups of rows, into {@code sums[2R .. 4R)}. */
     private static void q4kSums(MemorySegment seg, long qa, long d, float[] x, int xi, float[] sums) {
         FloatVector sa0 = FloatVector.zero(FS), sa1 = sa0, sb0 = sa0, sb1 = sa0;
@@ -407,78 +448,48 @@ final class InterleavedMatmul {
         sb1.intoArray(sums, 3 * R + L);
     }
 
-    /** {@link #q4DecodePair} for Q6_K: values {@code sc * (q - 32)} as {@code fma(q, sc, -32 sc)}, block scale d. */
+    /**
+     * {@link #q8DecodePair} for Q6_K: values {@code sc * (q - 32)} (the stored int8 times its
+     * 16-element scale), block scale d. One method over the whole row, like Q8_0's, so the four
+     * chains and accumulators stay in registers.
+     */
     private static void q6kDecodePair(MemorySegment seg, long ga, long gbo, int k, float[] x, int x0, float[] acc, float[] sc) {
-        java.util.Arrays.fill(acc, 0, 2 * R, 0f);
+        FloatVector a0 = FloatVector.zero(FS), a1 = a0, b0 = a0, b1 = a0;
         long sbBytes = (long) Interleaved.Q6K_SB * R;
+        long d = gbo - ga;
+        int xi = x0;
         for (int sb = 0, nsb = k / 256; sb < nsb; sb++) {
-            long pa = ga + sbBytes * sb, pb = gbo + sbBytes * sb;
+            long pa = ga + sbBytes * sb;
             VectorBlocks.halfsRow(seg, pa, R, sc, 0);
-            VectorBlocks.halfsRow(seg, pb, R, sc, R);
-            for (int j = 0; j < 8; j++) q6kGroupPair(seg, pa, pb - pa, j, x, x0 + 256 * sb + 32 * j, acc, sc);
+            VectorBlocks.halfsRow(seg, pa + d, R, sc, R);
+            for (int j = 0; j < 8; j++) {
+                FloatVector sa0 = FloatVector.zero(FS), sa1 = sa0, sb0 = sa0, sb1 = sa0;
+                for (int h = 0; h < 2; h++) {
+                    long at = pa + 2L * R + (long) (2 * j + h) * R;
+                    FloatVector ka0 = (FloatVector) ByteVector.fromMemorySegment(BS, seg, at, LE).convertShape(VectorOperators.B2F, FS, 0);
+                    FloatVector ka1 = (FloatVector) ByteVector.fromMemorySegment(BS, seg, at + L, LE).convertShape(VectorOperators.B2F, FS, 0);
+                    FloatVector kb0 = (FloatVector) ByteVector.fromMemorySegment(BS, seg, at + d, LE).convertShape(VectorOperators.B2F, FS, 0);
+                    FloatVector kb1 = (FloatVector) ByteVector.fromMemorySegment(BS, seg, at + d + L, LE).convertShape(VectorOperators.B2F, FS, 0);
+                    long start = pa + 18L * R + (long) (32 * j + 16 * h) * R;
+                    for (long oa = start, end = start + 16L * R; oa < end; oa += R, xi++) { // the load offset as loop variable: see q8DecodePair
+                        FloatVector t = FloatVector.broadcast(FS, x[xi]);
+                        long ob = oa + d;
+                        sa0 = ((FloatVector) ByteVector.fromMemorySegment(BS, seg, oa, LE).convertShape(VectorOperators.B2F, FS, 0)).mul(ka0).fma(t, sa0);
+                        sa1 = ((FloatVector) ByteVector.fromMemorySegment(BS, seg, oa + L, LE).convertShape(VectorOperators.B2F, FS, 0)).mul(ka1).fma(t, sa1);
+                        sb0 = ((FloatVector) ByteVector.fromMemorySegment(BS, seg, ob, LE).convertShape(VectorOperators.B2F, FS, 0)).mul(kb0).fma(t, sb0);
+                        sb1 = ((FloatVector) ByteVector.fromMemorySegment(BS, seg, ob + L, LE).convertShape(VectorOperators.B2F, FS, 0)).mul(kb1).fma(t, sb1);
+                    }
+                }
+                a0 = FloatVector.fromArray(FS, sc, 0).fma(sa0, a0);
+                a1 = FloatVector.fromArray(FS, sc, L).fma(sa1, a1);
+                b0 = FloatVector.fromArray(FS, sc, R).fma(sb0, b0);
+                b1 = FloatVector.fromArray(FS, sc, R + L).fma(sb1, b1);
+            }
         }
-    }
-
-    private static void q6kGroupPair(MemorySegment seg, long pa, long d, int j, float[] x, int xi, float[] acc, float[] sc) {
-        // Four independent chains (two lane slices of two groups), carried between the two halves
-        // in acc[2R .. 4R): a method per half stays small enough for C2 to keep the segment bounds
-        // checks inlined.
-        java.util.Arrays.fill(acc, 2 * R, 4 * R, 0f);
-        q6kHalf(seg, pa, d, j, 0, x, xi, acc);
-        q6kHalf(seg, pa, d, j, 1, x, xi + 16, acc);
-        FloatVector.fromArray(FS, sc, 0).fma(FloatVector.fromArray(FS, acc, 2 * R), FloatVector.fromArray(FS, acc, 0)).intoArray(acc, 0);
-        FloatVector.fromArray(FS, sc, L).fma(FloatVector.fromArray(FS, acc, 2 * R + L), FloatVector.fromArray(FS, acc, L)).intoArray(acc, L);
-        FloatVector.fromArray(FS, sc, R).fma(FloatVector.fromArray(FS, acc, 3 * R), FloatVector.fromArray(FS, acc, R)).intoArray(acc, R);
-        FloatVector.fromArray(FS, sc, R + L).fma(FloatVector.fromArray(FS, acc, 3 * R + L), FloatVector.fromArray(FS, acc, R + L)).intoArray(acc, R + L);
-    }
-
-    /** Elements {@code 16h .. 16h+15} of a Q6_K group for both groups of rows, continuing the chains in {@code acc[2R .. 4R)}. */
-    private static void q6kHalf(MemorySegment seg, long pa, long d, int j, int h, float[] x, int xi, float[] acc) {
-        long at = pa + 2L * R + (long) (2 * j + h) * R;
-        FloatVector ka0 = (FloatVector) ByteVector.fromMemorySegment(BS, seg, at, LE).convertShape(VectorOperators.B2F, FS, 0);
-        FloatVector ka1 = (FloatVector) ByteVector.fromMemorySegment(BS, seg, at + L, LE).convertShape(VectorOperators.B2F, FS, 0);
-        FloatVector kb0 = (FloatVector) ByteVector.fromMemorySegment(BS, seg, at + d, LE).convertShape(VectorOperators.B2F, FS, 0);
-        FloatVector kb1 = (FloatVector) ByteVector.fromMemorySegment(BS, seg, at + d + L, LE).convertShape(VectorOperators.B2F, FS, 0);
-        FloatVector ma0 = ka0.mul(-32f), ma1 = ka1.mul(-32f), mb0 = kb0.mul(-32f), mb1 = kb1.mul(-32f);
-        FloatVector sa0 = FloatVector.fromArray(FS, acc, 2 * R), sa1 = FloatVector.fromArray(FS, acc, 2 * R + L);
-        FloatVector sb0 = FloatVector.fromArray(FS, acc, 3 * R), sb1 = FloatVector.fromArray(FS, acc, 3 * R + L);
-        long g = pa + 18L * R + 24L * R * j;
-        for (long lo = g + 8L * h * R, hi = g + 16L * R + 4L * h * R, end = hi + 4L * R; hi < end; lo += 2L * R, hi += R, xi += 4) {
-            FloatVector t0 = FloatVector.broadcast(FS, x[xi]), t1 = FloatVector.broadcast(FS, x[xi + 1]);
-            FloatVector t2 = FloatVector.broadcast(FS, x[xi + 2]), t3 = FloatVector.broadcast(FS, x[xi + 3]);
-            IntVector a = (IntVector) ByteVector.fromMemorySegment(BS, seg, lo, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0);
-            IntVector c = (IntVector) ByteVector.fromMemorySegment(BS, seg, lo + R, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0);
-            IntVector e = (IntVector) ByteVector.fromMemorySegment(BS, seg, hi, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0);
-            sa0 = ((FloatVector) a.and(0xF).or(e.and(3).lanewise(VectorOperators.LSHL, 4)).convertShape(VectorOperators.I2F, FS, 0)).fma(ka0, ma0).fma(t0, sa0);
-            sa0 = ((FloatVector) a.lanewise(VectorOperators.LSHR, 4).or(e.and(0xC).lanewise(VectorOperators.LSHL, 2)).convertShape(VectorOperators.I2F, FS, 0)).fma(ka0, ma0).fma(t1, sa0);
-            sa0 = ((FloatVector) c.and(0xF).or(e.and(0x30)).convertShape(VectorOperators.I2F, FS, 0)).fma(ka0, ma0).fma(t2, sa0);
-            sa0 = ((FloatVector) c.lanewise(VectorOperators.LSHR, 4).or(e.and(0xC0).lanewise(VectorOperators.LSHR, 2)).convertShape(VectorOperators.I2F, FS, 0)).fma(ka0, ma0).fma(t3, sa0);
-            a = (IntVector) ByteVector.fromMemorySegment(BS, seg, lo + L, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0);
-            c = (IntVector) ByteVector.fromMemorySegment(BS, seg, lo + R + L, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0);
-            e = (IntVector) ByteVector.fromMemorySegment(BS, seg, hi + L, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0);
-            sa1 = ((FloatVector) a.and(0xF).or(e.and(3).lanewise(VectorOperators.LSHL, 4)).convertShape(VectorOperators.I2F, FS, 0)).fma(ka1, ma1).fma(t0, sa1);
-            sa1 = ((FloatVector) a.lanewise(VectorOperators.LSHR, 4).or(e.and(0xC).lanewise(VectorOperators.LSHL, 2)).convertShape(VectorOperators.I2F, FS, 0)).fma(ka1, ma1).fma(t1, sa1);
-            sa1 = ((FloatVector) c.and(0xF).or(e.and(0x30)).convertShape(VectorOperators.I2F, FS, 0)).fma(ka1, ma1).fma(t2, sa1);
-            sa1 = ((FloatVector) c.lanewise(VectorOperators.LSHR, 4).or(e.and(0xC0).lanewise(VectorOperators.LSHR, 2)).convertShape(VectorOperators.I2F, FS, 0)).fma(ka1, ma1).fma(t3, sa1);
-            a = (IntVector) ByteVector.fromMemorySegment(BS, seg, lo + d, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0);
-            c = (IntVector) ByteVector.fromMemorySegment(BS, seg, lo + R + d, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0);
-            e = (IntVector) ByteVector.fromMemorySegment(BS, seg, hi + d, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0);
-            sb0 = ((FloatVector) a.and(0xF).or(e.and(3).lanewise(VectorOperators.LSHL, 4)).convertShape(VectorOperators.I2F, FS, 0)).fma(kb0, mb0).fma(t0, sb0);
-            sb0 = ((FloatVector) a.lanewise(VectorOperators.LSHR, 4).or(e.and(0xC).lanewise(VectorOperators.LSHL, 2)).convertShape(VectorOperators.I2F, FS, 0)).fma(kb0, mb0).fma(t1, sb0);
-            sb0 = ((FloatVector) c.and(0xF).or(e.and(0x30)).convertShape(VectorOperators.I2F, FS, 0)).fma(kb0, mb0).fma(t2, sb0);
-            sb0 = ((FloatVector) c.lanewise(VectorOperators.LSHR, 4).or(e.and(0xC0).lanewise(VectorOperators.LSHR, 2)).convertShape(VectorOperators.I2F, FS, 0)).fma(kb0, mb0).fma(t3, sb0);
-            a = (IntVector) ByteVector.fromMemorySegment(BS, seg, lo + d + L, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0);
-            c = (IntVector) ByteVector.fromMemorySegment(BS, seg, lo + R + d + L, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0);
-            e = (IntVector) ByteVector.fromMemorySegment(BS, seg, hi + d + L, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0);
-            sb1 = ((FloatVector) a.and(0xF).or(e.and(3).lanewise(VectorOperators.LSHL, 4)).convertShape(VectorOperators.I2F, FS, 0)).fma(kb1, mb1).fma(t0, sb1);
-            sb1 = ((FloatVector) a.lanewise(VectorOperators.LSHR, 4).or(e.and(0xC).lanewise(VectorOperators.LSHL, 2)).convertShape(VectorOperators.I2F, FS, 0)).fma(kb1, mb1).fma(t1, sb1);
-            sb1 = ((FloatVector) c.and(0xF).or(e.and(0x30)).convertShape(VectorOperators.I2F, FS, 0)).fma(kb1, mb1).fma(t2, sb1);
-            sb1 = ((FloatVector) c.lanewise(VectorOperators.LSHR, 4).or(e.and(0xC0).lanewise(VectorOperators.LSHR, 2)).convertShape(VectorOperators.I2F, FS, 0)).fma(kb1, mb1).fma(t3, sb1);
-        }
-        sa0.intoArray(acc, 2 * R);
-        sa1.intoArray(acc, 2 * R + L);
-        sb0.intoArray(acc, 3 * R);
-        sb1.intoArray(acc, 3 * R + L);
+        a0.intoArray(acc, 0);
+        a1.intoArray(acc, L);
+        b0.intoArray(acc, R);
+        b1.intoArray(acc, R + L);
     }
 
     /**
