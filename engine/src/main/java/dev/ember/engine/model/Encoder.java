@@ -110,8 +110,7 @@ public final class Encoder implements Model, EmbeddingModel {
         int start = 0;
         for (int i = 0; i < out.length; i++) {
             int n = sequences.get(i).length;
-            out[i] = spec.pooling().pool(x, start * dim, n, dim);
-            if (spec.normalize()) Pooling.normalize(out[i]);
+            out[i] = spec.embedding(x, start * dim, n);
             start += n;
         }
         return out;

@@ -148,8 +148,15 @@ final class Architectures {
     static final ArchTable QWEN2 = new ArchTable("qwen2", List.of("Qwen2ForCausalLM"),
             merge(NORMS, GQA, QKV_BIAS, DENSE_FFN), null, Map.of(), false, false, false, CommonKeys::translate);
 
-    static final ArchTable QWEN3 = new ArchTable("qwen3", List.of("Qwen3ForCausalLM"),
-            merge(NORMS, GQA, QK_NORM, DENSE_FFN), null, Map.of(), false, false, false, CommonKeys::translate);
+    /**
+     * Qwen3, also as Qwen3-Embedding ships it: saved from the bare {@code Qwen3Model} (its
+     * {@code config.json} may still say Qwen3ForCausalLM), with names lacking the {@code model.}
+     * prefix and no head (the embedding is tied).
+     */
+    static final ArchTable QWEN3 = new ArchTable("qwen3", List.of("Qwen3ForCausalLM", "Qwen3Model"),
+            merge(NORMS, GQA, QK_NORM, DENSE_FFN), null, Map.of(), false, false, false, CommonKeys::translate,
+            merge(ArchTable.TRANSFORMERS_GLOBALS, Map.of("embed_tokens.weight", "token_embd.weight", "norm.weight", "output_norm.weight")),
+            List.of(), Map.of());
 
     static final ArchTable QWEN3MOE = new ArchTable("qwen3moe", List.of("Qwen3MoeForCausalLM"),
             merge(NORMS, GQA, QK_NORM, ROUTER), "mlp.experts.", SWIGLU_EXPERTS, false, false, false, Architectures::qwen3moeKeys);
