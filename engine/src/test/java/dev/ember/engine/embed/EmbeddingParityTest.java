@@ -76,7 +76,7 @@ class EmbeddingParityTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"bert-mean-norm", "bert-cls", "qwen3-last"})
+    @ValueSource(strings = {"bert-mean-norm", "bert-cls", "qwen3-last", "nomic-mean"})
     void tokensAndTextMatchSentenceTransformers(String name) throws Exception {
         Golden g = golden(name);
         assertTrue(g.texts().size() >= 8);
@@ -107,7 +107,7 @@ class EmbeddingParityTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"bert-mean-norm", "bert-cls", "qwen3-last"})
+    @ValueSource(strings = {"bert-mean-norm", "bert-cls", "qwen3-last", "nomic-mean"})
     void batchOf64MatchesOneAtATime(String name) throws Exception {
         Golden g = golden(name);
         try (Engine e = open(g.model())) {
@@ -120,7 +120,7 @@ class EmbeddingParityTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"bert-mean-norm", "bert-cls", "qwen3-last"})
+    @ValueSource(strings = {"bert-mean-norm", "bert-cls", "qwen3-last", "nomic-mean"})
     void convertedGgufGivesTheSameEmbeddings(String name, @TempDir Path tmp) throws Exception {
         Golden g = golden(name);
         Path gguf = tmp.resolve(name + ".gguf");
@@ -177,6 +177,33 @@ class EmbeddingParityTest {
             EmbedResult r = e.embedTokens(new int[]{1, 2, 3}).join();
             assertNotNull(r.error());
             assertTrue(r.error().contains("no pooling type"), r.error());
+        }
+    }
+
+    /**
+     * nomic-embed-text as on the Hub: nomic's own config.json keys (n_embd, n_layer, ...,
+     * trust_remote_code's) with the same weights load to the same model as transformers' keys.
+     */
+    @org.junit.jupiter.api.Test
+    void nomicOwnConfigLoadsTheSameModel(@TempDir Path tmp) throws Exception {
+        Golden g = golden("nomic-mean");
+        Path dir = tmp.resolve("nomic");
+        try (var files = Files.walk(g.model())) {
+            for (Path f : files.toList()) {
+                Path to = dir.resolve(g.model().relativize(f).toString());
+                if (Files.isDirectory(f)) Files.createDirectories(to);
+                else Files.copy(f, to);
+            }
+        }
+        Files.writeString(dir.resolve("config.json"), """
+                {"architectures": ["NomicBertModel"], "model_type": "nomic_bert", "vocab_size": 129, "n_embd": 32, "n_head": 4,
+                 "n_inner": 64, "n_layer": 2, "n_positions": 64, "max_trained_positions": 64, "rotary_emb_base": 1000,
+                 "rotary_emb_fraction": 1.0, "rotary_emb_interleaved": false, "layer_norm_epsilon": 1e-12,
+                 "activation_function": "swiglu", "type_vocab_size": 2, "prenorm": false, "causal": false,
+                 "qkv_proj_bias": false, "mlp_fc1_bias": false, "mlp_fc2_bias": false}
+                """);
+        try (Engine want = open(g.model()); Engine got = open(dir)) {
+            for (String t : g.texts()) assertArrayEquals(want.embed(t).embedding(), got.embed(t).embedding(), t);
         }
     }
 }
