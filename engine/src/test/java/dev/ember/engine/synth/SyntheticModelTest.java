@@ -131,6 +131,38 @@ class SyntheticModelTest {
     }
 
     /** The full-size preset, checked arithmetically: shapes, counts and sizes, plus its metadata written alone. */
+    /** BERT-base's shape: 12 × (Q, K, V, O with biases, two LayerNorms, up/down with biases), positions, token types; no head. */
+    @Test
+    void bertBaseShape() {
+        GgufWriter w = SyntheticModel.plan(SyntheticModel.preset("bert-base"), TensorType.Q8_0, 0);
+        Map<String, GgufTensorInfo> t = new java.util.LinkedHashMap<>();
+        long params = 0;
+        for (GgufTensorInfo i : w.tensorInfos()) {
+            t.put(i.name(), i);
+            params += Arrays.stream(i.shape()).reduce(1, (a, b) -> a * b);
+        }
+        assertEquals(1 + 4 + 12 * 16, t.size());
+        assertFalse(t.containsKey("output.weight") || t.containsKey("output_norm.weight"));
+        assertArrayEquals(new long[]{768, 512}, t.get("position_embd.weight").shape());
+        assertArrayEquals(new long[]{768, 2}, t.get("token_types.weight").shape());
+        assertArrayEquals(new long[]{768, 3072}, t.get("blk.11.ffn_up.weight").shape());
+        assertArrayEquals(new long[]{3072}, t.get("blk.11.ffn_up.bias").shape());
+        assertEquals(108_891_648L, params); // bert-base-uncased's 109M (its pooler aside)
+    }
+
+    /** synth --pooling: the pooling type makes a decoder preset an embedding model of its width. */
+    @Test
+    void poolingTypeMakesAnEmbeddingModel() throws IOException {
+        Path p = tmp.resolve("qwen3-tiny-embed.gguf");
+        SyntheticModel.write("qwen3-tiny", TensorType.F32, p, 3, 1, null, dev.ember.engine.model.Pooling.LAST);
+        try (var e = dev.ember.engine.api.Engine.open(p, dev.ember.engine.api.EngineOptions.defaults().withThreads(1))) {
+            assertEquals(64, e.embeddingDimension());
+            var r = e.embedTokens(new int[]{1, 2, 3}).join();
+            assertEquals(null, r.error());
+            assertEquals(64, r.embedding().length);
+        }
+    }
+
     @Test
     void qwen3_0_6bShape() throws IOException {
         Preset p = SyntheticModel.preset("qwen3-0.6b");
