@@ -136,7 +136,7 @@ class EmbeddingParityTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"bert-mean-norm"})
+    @ValueSource(strings = {"bert-mean-norm", "qwen3-last", "nomic-mean"})
     void badInputsGetErrorsNotExceptions(String name) throws Exception {
         Golden g = golden(name);
         try (Engine e = open(g.model())) {
