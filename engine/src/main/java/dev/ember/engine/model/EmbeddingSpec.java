@@ -30,7 +30,9 @@ public record EmbeddingSpec(int dimension, Pooling pooling, boolean normalize, i
      */
     public static EmbeddingSpec forDecoder(ModelParams p, int dimension, int contextLength) {
         int type = p.integer("pooling_type", -1);
-        if (type == -1 || type == 0) return null;
+        // 4 is llama.cpp's rank pooling (Qwen3-Reranker): not an embedding, and the model still
+        // scores, as a decoder, the "yes"/"no" continuations a reranker is asked for.
+        if (type == -1 || type == 0 || type == 4) return null;
         EmbeddingSpec spec = read(p, dimension, contextLength, Pooling.LAST);
         if (spec.pooling() != Pooling.LAST) {
             throw new ModelLoadException(p.source().origin() + ": pooling_type " + type + " (" + spec.pooling().name().toLowerCase()

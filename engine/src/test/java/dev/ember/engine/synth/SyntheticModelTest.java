@@ -163,6 +163,26 @@ class SyntheticModelTest {
         }
     }
 
+    /** A decoder pools the last token: mean pooling is refused at load in one line; rank (a reranker) is not an embedding model. */
+    @Test
+    void decoderPoolingTypes() throws IOException {
+        for (int type : new int[]{1, 4}) {
+            GgufWriter w = SyntheticModel.plan(SyntheticModel.preset("qwen3-tiny"), TensorType.F32, 3);
+            w.putUInt32("qwen3.pooling_type", type);
+            Path p = tmp.resolve("pool" + type + ".gguf");
+            w.write(p, 1);
+            var options = dev.ember.engine.api.EngineOptions.defaults().withThreads(1);
+            if (type == 1) {
+                var e = assertThrows(dev.ember.engine.model.ModelLoadException.class, () -> dev.ember.engine.api.Engine.open(p, options));
+                assertTrue(e.getMessage().contains("decoder embedding models pool the last token"), e.getMessage());
+            } else {
+                try (var e = dev.ember.engine.api.Engine.open(p, options)) {
+                    assertEquals(0, e.embeddingDimension());
+                }
+            }
+        }
+    }
+
     @Test
     void qwen3_0_6bShape() throws IOException {
         Preset p = SyntheticModel.preset("qwen3-0.6b");
