@@ -24,7 +24,7 @@ final class BenchCommand implements Main.Command {
         return "bench --model PATH [-p 512] [-n 128] [--threads T] [--reps R] [--batch B] [--json]"
                 + " | bench --model PATH --context 1k,8k,32k [-n 16] [--fill prefill|synthetic] [--json]"
                 + " | bench --membw [--threads T]"
-                + " | bench --model PATH --scenario decode-batch|shared-prefix|random-prompts [--threads T] [--json]"
+                + " | bench --model PATH --scenario decode-batch|shared-prefix|random-prompts|embed [--threads T] [--json]"
                 + " | bench --model PATH --scenario capacity [--prompt 2048] [-n 128] [--kv-cache-bytes 8g] [--kv-cache-type all|f32,f16,bf16,q8_0] [--count-only] [--json]"
                 + " | bench --model PATH --json-schema FILE|--regex P|--choice A --choice B|--grammar FILE [-n 128] [--reps R] [--json]";
     }

@@ -30,7 +30,8 @@ final class BenchScenarios {
             case "decode-batch" -> decodeBatch(model, threads, out, json);
             case "shared-prefix" -> sharedPrefix(model, threads, out, json);
             case "random-prompts" -> randomPrompts(model, threads, out, json);
-            default -> throw new Args.UsageException("bench: unknown --scenario '" + scenario + "' (decode-batch, shared-prefix, random-prompts)");
+            case "embed" -> embed(model, threads, out, json);
+            default -> throw new Args.UsageException("bench: unknown --scenario '" + scenario + "' (decode-batch, shared-prefix, random-prompts, embed)");
         };
         result.put("scenario", scenario);
         result.put("threads", threads);
@@ -126,6 +127,52 @@ final class BenchScenarios {
         long t0 = System.nanoTime();
         for (Result r : e.generate(reqs)) if (!r.ok()) throw new IllegalStateException(r.error());
         return (System.nanoTime() - t0) / 1e9;
+    }
+
+    static final int EMBED_TEXTS = 256, EMBED_TOKENS = 128;
+
+    /**
+     * Embedding throughput: 256 texts of 128 tokens (fixed random ids) submitted at once through
+     * {@link Engine#embedTokens}, batched as the engine batches them (an encoder in its own
+     * batches, a decoder in the scheduler's), after a warm-up of 32; embeddings/s and tokens/s.
+     */
+    static Map<String, Object> embed(Path path, int threads, PrintStream out, boolean json) {
+        Map<String, Object> r = new LinkedHashMap<>();
+        try (Engine e = Engine.open(path, EngineOptions.defaults().withThreads(threads).withMaxSequences(32))) {
+            if (e.embeddingDimension() == 0) {
+                throw new IllegalArgumentException(path + " is not an embedding model (no pooling type); bench --scenario embed needs"
+                        + " a sentence-transformers folder or a GGUF with one (e.g. ember synth --preset qwen3-0.6b --pooling last)");
+            }
+            SplittableRandom rnd = new SplittableRandom(11);
+            List<int[]> texts = new ArrayList<>();
+            for (int i = 0; i < EMBED_TEXTS; i++) texts.add(tokens(rnd, EMBED_TOKENS, e.vocabSize()));
+            embedAll(e, texts.subList(0, 32)); // JIT warm-up
+            long t0 = System.nanoTime();
+            long tokens = embedAll(e, texts);
+            double secs = (System.nanoTime() - t0) / 1e9;
+            r.put("texts", texts.size());
+            r.put("tokens_per_text", EMBED_TOKENS);
+            r.put("dimension", e.embeddingDimension());
+            r.put("wall_s", BenchCommand.round(secs));
+            r.put("embeddings_s", BenchCommand.round(texts.size() / secs));
+            r.put("tokens_s", BenchCommand.round(tokens / secs));
+            if (!json) out.printf("embed: %d texts of %d tokens in %.2f s: %.2f embeddings/s, %.1f tokens/s (dimension %d)%n",
+                    texts.size(), EMBED_TOKENS, secs, texts.size() / secs, tokens / secs, e.embeddingDimension());
+        }
+        return r;
+    }
+
+    /** Embeds all at once and waits; the tokens embedded. An error is the benchmark's failure, not a slow row. */
+    private static long embedAll(Engine e, List<int[]> texts) {
+        List<java.util.concurrent.CompletableFuture<dev.ember.engine.api.EmbedResult>> futures = new ArrayList<>();
+        for (int[] t : texts) futures.add(e.embedTokens(t));
+        long tokens = 0;
+        for (var f : futures) {
+            var res = f.join();
+            if (res.error() != null) throw new IllegalStateException("embedding failed: " + res.error());
+            tokens += res.tokens();
+        }
+        return tokens;
     }
 
     /** 64 requests with prompts of 16–512 tokens and 8–64 new tokens, all submitted at once. */

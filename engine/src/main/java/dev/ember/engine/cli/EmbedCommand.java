@@ -29,7 +29,9 @@ import java.util.concurrent.CompletableFuture;
  */
 final class EmbedCommand implements Main.Command {
     @Override
-    public String usage() { return "embed --model PATH (--text TEXT [--json] | --file F.jsonl --out F.f32 [--json]) [--threads T]"; }
+    public String usage() {
+        return "embed --model PATH (--text TEXT [--json] | --file F.jsonl --out F.f32 [--json]) [--threads T] [--kv-cache-type f32|f16|bf16|q8_0]";
+    }
 
     @Override
     public int run(String[] argv, PrintStream out) throws Exception {
@@ -40,12 +42,15 @@ final class EmbedCommand implements Main.Command {
         String outFile = a.string("out", null);
         boolean json = a.flag("json");
         int threads = a.integer("threads", Runtime.getRuntime().availableProcessors());
+        // Decoder embedding models (Qwen3-Embedding) run through the KV cache: f32 there gives fp32 parity.
+        EngineOptions options = a.cacheOptions(EngineOptions.defaults().withThreads(threads));
         a.rejectUnknown();
         if ((text == null) == (file == null)) throw new Args.UsageException("embed: pass exactly one of --text TEXT or --file F.jsonl");
         if (file != null && outFile == null) throw new Args.UsageException("embed: --file needs --out F.f32 (where the vectors go)");
-        try (Engine e = Engine.open(model, EngineOptions.defaults().withThreads(threads))) {
+        try (Engine e = Engine.open(model, options)) {
             if (e.embeddingDimension() == 0) {
-                throw new IllegalArgumentException(model + ": " + e.describe() + " is not an embedding model; pass a bert GGUF or a sentence-transformers folder");
+                throw new IllegalArgumentException(model + ": " + e.describe() + " is not an embedding model; pass a sentence-transformers"
+                        + " folder or a GGUF with a pooling type (bert, or qwen3 converted from Qwen3-Embedding)");
             }
             return text != null ? one(e, text, json, out) : many(e, Path.of(file), Path.of(outFile), json, out);
         }

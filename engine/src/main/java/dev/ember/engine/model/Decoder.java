@@ -5,7 +5,10 @@ import dev.ember.engine.tensor.WeightMatrix;
 
 /**
  * A decoder-only transformer made of parts: token embedding, a stack of {@link DecoderBlock}s,
- * a final norm and the output head. Families differ only in the parts they plug in.
+ * a final norm and the output head. Families differ only in the parts they plug in. A decoder
+ * whose metadata gives a pooling type is also an embedding model ({@link #embeddingSpec()}): its
+ * embedding requests run in the same batches and hand their last row's normed hidden state out
+ * instead of going through the head.
  */
 public final class Decoder implements Model {
     private final ModelConfig config;
@@ -18,6 +21,7 @@ public final class Decoder implements Model {
     private final String summary;
     private final float embeddingScale;
     private final float logitSoftcap;
+    private EmbeddingSpec pooling; // null: generative only
 
     public Decoder(ModelConfig config, Compute compute, WeightMatrix embedding, DecoderBlock[] blocks,
                    RmsNorm outputNorm, WeightMatrix output, Rope rope, String summary) {
@@ -46,6 +50,15 @@ public final class Decoder implements Model {
 
     @Override public ModelConfig config() { return config; }
 
+    @Override public EmbeddingSpec embeddingSpec() { return pooling; }
+
+    /** Makes this an embedding model as {@code spec} says (null: not one); called once, by the family, at load. */
+    public Decoder withEmbedding(EmbeddingSpec spec) {
+        if (spec != null && spec.dimension() != config.dim()) throw new ModelLoadException("embedding dimension " + spec.dimension() + " != " + config.dim());
+        this.pooling = spec;
+        return this;
+    }
+
     @Override
     public java.util.List<dev.ember.engine.kv.LayerCacheSpec> cacheSpecs() {
         return java.util.Arrays.stream(blocks).map(b -> b.attention().cacheSpec()).toList();
@@ -53,6 +66,11 @@ public final class Decoder implements Model {
 
     @Override
     public void forward(ForwardBatch batch, float[] logits) {
+        forward(batch, logits, null);
+    }
+
+    @Override
+    public void forward(ForwardBatch batch, float[] logits, float[] hidden) {
         Kernels k = compute.kernels();
         int rows = batch.size();
         int dim = config.dim();
@@ -78,6 +96,8 @@ public final class Decoder implements Model {
             if (b.postFfnNorm() != null) b.postFfnNorm().apply(k, branch, 0, branch, 0, rows);
             k.add(x, 0, branch, 0, rows * dim);
         }
+        int[] states = batch.hiddenRows();
+        for (int i = 0; i < states.length; i++) outputNorm.apply(k, x, states[i] * dim, hidden, i * dim, 1);
         int[] want = batch.logitRows();
         if (want.length == 0) return;
         float[] selected = new float[want.length * dim];

@@ -2,7 +2,11 @@ package dev.ember.engine.model;
 
 import java.util.List;
 
-/** A model that turns token sequences into fixed-size vectors. */
+/**
+ * A model that embeds whole sequences in one pass without a cache (an encoder). Decoder
+ * embedding models instead run in the scheduler's batches over the KV cache and hand the last
+ * token's hidden state to their request ({@link Model#forward(ForwardBatch, float[], float[])}).
+ */
 public interface EmbeddingModel {
     EmbeddingSpec embeddingSpec();
 

@@ -10,15 +10,27 @@ import dev.ember.engine.kv.BlockTable;
  * positions; the forward pass writes their KV state, and each row attends to positions
  * {@code 0..positions[r]} of its own sequence.
  *
- * @param logitRows rows whose logits are wanted, ascending; logits come back in that order
+ * @param logitRows  rows whose logits are wanted, ascending; logits come back in that order
+ * @param hiddenRows rows whose final hidden state (after the output norm) is wanted instead of
+ *                   logits, ascending: the last token of an embedding request, which needs no head
  */
-public record ForwardBatch(int size, int[] tokens, int[] positions, BlockTable[] tables, int[] logitRows) {
+public record ForwardBatch(int size, int[] tokens, int[] positions, BlockTable[] tables, int[] logitRows, int[] hiddenRows) {
     public ForwardBatch {
         if (size < 1 || tokens.length < size || positions.length < size || tables.length < size) {
             throw new IllegalArgumentException("inconsistent batch arrays for size " + size);
         }
-        for (int i = 1; i < logitRows.length; i++) {
-            if (logitRows[i] <= logitRows[i - 1]) throw new IllegalArgumentException("logit rows must be ascending");
+        ascending(logitRows, "logit rows");
+        ascending(hiddenRows, "hidden rows");
+    }
+
+    /** A batch that wants logits only. */
+    public ForwardBatch(int size, int[] tokens, int[] positions, BlockTable[] tables, int[] logitRows) {
+        this(size, tokens, positions, tables, logitRows, new int[0]);
+    }
+
+    private static void ascending(int[] rows, String what) {
+        for (int i = 1; i < rows.length; i++) {
+            if (rows[i] <= rows[i - 1]) throw new IllegalArgumentException(what + " must be ascending");
         }
     }
 

@@ -29,6 +29,23 @@ public interface Model {
     void forward(ForwardBatch batch, float[] logits);
 
     /**
+     * Runs the batch as {@link #forward(ForwardBatch, float[])} does, and also hands the final
+     * hidden state (after the output norm, the vector the head would read) of each of
+     * {@code batch.hiddenRows()} to {@code hidden}, {@code dim} floats per row in that order;
+     * those rows compute no logits. Only models that embed through the cache implement it.
+     */
+    default void forward(ForwardBatch batch, float[] logits, float[] hidden) {
+        if (batch.hiddenRows().length > 0) throw new UnsupportedOperationException(config().architecture() + " cannot return hidden states");
+        forward(batch, logits);
+    }
+
+    /**
+     * How the model turns a text into one vector, or null when it is not an embedding model (a
+     * decoder is one when its metadata gives a pooling type, as llama.cpp's converter writes it).
+     */
+    default EmbeddingSpec embeddingSpec() { return null; }
+
+    /**
      * Prefix-cache granularity in tokens: KV blocks have this many positions, and the prefix cache
      * shares whole blocks. Models with windowed state choose a multiple of their windows.
      */

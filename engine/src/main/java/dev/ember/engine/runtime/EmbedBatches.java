@@ -2,7 +2,6 @@ package dev.ember.engine.runtime;
 
 import dev.ember.engine.api.EmbedResult;
 import dev.ember.engine.model.EmbeddingModel;
-import dev.ember.engine.model.EmbeddingSpec;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -30,8 +29,6 @@ final class EmbedBatches {
         this.maxBatchTokens = maxBatchTokens;
         this.maxSequences = maxSequences;
     }
-
-    EmbeddingSpec spec() { return model.embeddingSpec(); }
 
     void add(int[] tokens, boolean truncated, CompletableFuture<EmbedResult> future) {
         queue.add(new Item(tokens, truncated, future));

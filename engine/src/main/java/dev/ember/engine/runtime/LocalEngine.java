@@ -53,7 +53,13 @@ public final class LocalEngine implements Engine {
     private final ConstraintCache constraints;
     private final ConcurrentLinkedQueue<Pending> incoming = new ConcurrentLinkedQueue<>();
     private final ConcurrentLinkedQueue<Runnable> control = new ConcurrentLinkedQueue<>();
-    /** Embed requests, run by the engine thread in batches of up to maxBatchTokens tokens (see {@link EmbedBatches}). */
+    /** How the model embeds; null when it does not. */
+    private final EmbeddingSpec embedding;
+    /**
+     * An encoder's embed requests, run by the engine thread in batches of up to maxBatchTokens
+     * tokens (see {@link EmbedBatches}); null for other models. A decoder's go to the scheduler as
+     * {@link EmbedRun}s, batched with everything else.
+     */
     private final EmbedBatches embeds;
     /** Generate requests in flight by id, for {@link #cancel(String)}. */
     private final Map<String, Set<CompletableFuture<Result>>> inFlight = new ConcurrentHashMap<>();
@@ -93,6 +99,7 @@ public final class LocalEngine implements Engine {
         long budget = options.kvCacheBytes() > 0 ? options.kvCacheBytes() : defaultKvBudget(bytesPerToken, context, options.maxSequences());
         this.cache = CacheManager.create(model.cacheSpecs(), cacheType, model.cacheBlockSize(), budget, options.effectiveSnapshotBytes());
         this.scheduler = new Scheduler(model, cache, options.maxBatchTokens(), options.maxSequences(), context, modelPath.toString());
+        this.embedding = model.embeddingSpec();
         this.embeds = model instanceof EmbeddingModel em ? new EmbedBatches(em, options.maxBatchTokens(), options.maxSequences()) : null;
         this.loop = new Thread(this::run, "ember-engine");
         loop.setDaemon(true);
@@ -308,14 +315,14 @@ public final class LocalEngine implements Engine {
 
     @Override
     public CompletableFuture<EmbedResult> embedAsync(String text) {
-        if (embeds == null) return CompletableFuture.completedFuture(EmbedResult.failed(notEmbedding()));
+        if (embedding == null) return CompletableFuture.completedFuture(EmbedResult.failed(notEmbedding()));
         int[] tokens;
         try {
             tokens = tokenize(text);
         } catch (RuntimeException e) {
             return CompletableFuture.completedFuture(EmbedResult.failed(e.getMessage()));
         }
-        EmbeddingSpec spec = embeds.spec();
+        EmbeddingSpec spec = embedding;
         if (tokens.length > spec.maxTokens() && spec.truncate()) {
             // As sentence-transformers: the text is cut, then the tokens the tokenizer appends (BERT's
             // SEP, an EOS) close it. How many it appends is what it adds around an empty text, less the BOS.
@@ -330,9 +337,9 @@ public final class LocalEngine implements Engine {
 
     @Override
     public CompletableFuture<EmbedResult> embedTokens(int[] tokens) {
-        if (embeds == null) return CompletableFuture.completedFuture(EmbedResult.failed(notEmbedding()));
-        if (tokens != null && tokens.length > embeds.spec().maxTokens() && embeds.spec().truncate()) {
-            return submitEmbed(java.util.Arrays.copyOf(tokens, embeds.spec().maxTokens()), true);
+        if (embedding == null) return CompletableFuture.completedFuture(EmbedResult.failed(notEmbedding()));
+        if (tokens != null && tokens.length > embedding.maxTokens() && embedding.truncate()) {
+            return submitEmbed(java.util.Arrays.copyOf(tokens, embedding.maxTokens()), true);
         }
         return submitEmbed(tokens, false);
     }
@@ -343,12 +350,23 @@ public final class LocalEngine implements Engine {
             if (tokens == null || tokens.length == 0) throw new IllegalArgumentException("empty input: nothing to embed");
             int vocab = model.config().vocabSize();
             for (int t : tokens) if (t < 0 || t >= vocab) throw new IllegalArgumentException("token " + t + " outside the vocabulary [0, " + vocab + ")");
-            if (tokens.length > embeds.spec().maxTokens()) {
-                throw new IllegalArgumentException("input of " + tokens.length + " tokens exceeds the model's limit of " + embeds.spec().maxTokens()
+            if (tokens.length > embedding.maxTokens()) {
+                throw new IllegalArgumentException("input of " + tokens.length + " tokens exceeds the model's limit of " + embedding.maxTokens()
                         + " (the model sets no max_seq_length to truncate to); shorten the text");
+            }
+            if (embeds == null && tokens.length > scheduler.contextLength()) {
+                throw new IllegalArgumentException("input of " + tokens.length + " tokens exceeds the context length " + scheduler.contextLength()
+                        + "; shorten the text or raise the context length");
             }
         } catch (RuntimeException e) {
             future.complete(EmbedResult.failed(e.getMessage()));
+            return future;
+        }
+        if (embeds == null) {
+            // A decoder: a one-pass sequence in the scheduler's batches whose last row yields the hidden state.
+            counters.promptTokens.add(tokens.length);
+            Pending pending = new Pending(new EmbedRun(embedding, tokens.length, truncated, future), tokens, tokens.length);
+            if (!enqueue(pending, future)) future.complete(EmbedResult.failed(refusal()));
             return future;
         }
         lifecycle.readLock().lock();
@@ -367,11 +385,12 @@ public final class LocalEngine implements Engine {
     }
 
     private String notEmbedding() {
-        return model.config().architecture() + " model is not an embedding model here: Ember embeds with encoder models (bert) for now";
+        return model.config().architecture() + " model is not an embedding model: it has no pooling type (an encoder such as bert,"
+                + " or a decoder whose sentence-transformers folder or GGUF gives one, such as Qwen3-Embedding)";
     }
 
     @Override
-    public int embeddingDimension() { return embeds == null ? 0 : embeds.spec().dimension(); }
+    public int embeddingDimension() { return embedding == null ? 0 : embedding.dimension(); }
 
     @Override
     public CompletableFuture<ScoreResult> scoreAsync(String text) {

@@ -130,7 +130,7 @@ final class HfTokenizerJson {
         out.strings("tokenizer.ggml.tokens", tokens);
         out.i32s("tokenizer.ggml.token_type", types);
         out.strings("tokenizer.ggml.merges", merges.toArray(String[]::new));
-        specialTokens(tc, config, addedIds, tokens.length, out);
+        specialTokens(trailingTokenIsEos(tc, tok, addedIds, out), config, addedIds, tokens.length, out);
         addFlags(tc, tok, out);
         chatTemplate(dir, tc, out);
     }
@@ -203,6 +203,28 @@ final class HfTokenizerJson {
             if (id == null && config.raw(k[0] + "_token_id") instanceof Long l && l >= 0 && l < n) id = Math.toIntExact(l);
             if (id != null) out.u32("tokenizer.ggml." + k[1], id);
         }
+    }
+
+    /**
+     * gguf-py's SpecialVocab: when the post-processor's template ends with a special token other
+     * than tokenizer_config.json's eos_token (Qwen3-Embedding appends {@code <|endoftext|>} while
+     * its eos_token is {@code <|im_end|>}), that token becomes the EOS the tokenizer appends and
+     * the old EOS becomes the end-of-turn token, which still ends generation. Returns the
+     * tokenizer_config to read special tokens from.
+     */
+    private static Map<String, Object> trailingTokenIsEos(Map<String, Object> tc, Map<String, Object> tok,
+                                                          Map<String, Integer> addedIds, GgufMetadata out) {
+        Map<String, Object> template = templateProcessing(tok.get("post_processor"));
+        if (template == null || !(template.get("single") instanceof List<?> single) || single.size() < 2) return tc;
+        if (!(single.getLast() instanceof Map<?, ?> last && last.get("SpecialToken") instanceof Map<?, ?> st
+                && st.get("id") instanceof String trailing)) return tc;
+        Object entry = tc.get("eos_token");
+        String eos = entry instanceof String s ? s : entry instanceof Map<?, ?> m && m.get("content") instanceof String s2 ? s2 : null;
+        if (eos == null || eos.equals(trailing) || !addedIds.containsKey(trailing)) return tc;
+        if (addedIds.get(eos) != null && !tc.containsKey("eot_token")) out.u32("tokenizer.ggml.eot_token_id", addedIds.get(eos));
+        Map<String, Object> copy = new java.util.HashMap<>(tc);
+        copy.put("eos_token", trailing);
+        return copy;
     }
 
     /** add_bos/add_eos from tokenizer_config.json, else from the post-processor's template. */

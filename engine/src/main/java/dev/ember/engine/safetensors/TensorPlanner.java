@@ -41,8 +41,11 @@ import java.util.regex.Pattern;
  * would make HF Llama a different model from GGUF Llama for every consumer of the weights.
  */
 final class TensorPlanner {
-    /** Layer tensors: transformers' {@code model.layers.N.}, DeepSeek's own {@code layers.N.}, BERT's {@code [bert.]encoder.layer.N.}. */
-    private static final Pattern LAYER = Pattern.compile("(?:model\\.)?layers\\.(\\d+)\\.(.+)|(?:bert\\.)?encoder\\.layer\\.(\\d+)\\.(.+)");
+    /**
+     * Layer tensors: transformers' {@code model.layers.N.}, DeepSeek's own {@code layers.N.}, BERT's
+     * {@code [bert.]encoder.layer.N.}, nomic-bert's {@code encoder.layers.N.}.
+     */
+    private static final Pattern LAYER = Pattern.compile("(?:model\\.)?layers\\.(\\d+)\\.(.+)|(?:bert\\.)?encoder\\.layers?\\.(\\d+)\\.(.+)");
 
     private final ArchTable table;
     private final HfConfig config;
@@ -60,7 +63,8 @@ final class TensorPlanner {
         this.table = table;
         this.config = config;
         this.source = source;
-        this.layers = Math.toIntExact(config.integer("num_hidden_layers"));
+        Long n = config.optionalInteger("num_hidden_layers", "n_layer"); // n_layer: nomic-bert's own config
+        this.layers = Math.toIntExact(n != null ? n : config.integer("num_hidden_layers"));
     }
 
     static Map<String, TensorPlan> plan(ArchTable table, HfConfig config, Map<String, SafetensorsFile.Entry> source) {

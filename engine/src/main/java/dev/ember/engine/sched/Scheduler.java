@@ -42,6 +42,8 @@ public final class Scheduler {
     private final ArrayDeque<Sequence> waiting = new ArrayDeque<>();
     private final List<Sequence> running = new ArrayList<>();
     private final float[] logits;
+    /** Hidden states of the step's embedding rows: at most one per running sequence. */
+    private final float[] hidden;
     private final String modelName;
     private final int logitCapacity;
     private long nextId;
@@ -64,6 +66,7 @@ public final class Scheduler {
         int scoreRows = (int) Math.max(SCORE_ROWS_PER_STEP, Math.min(maxBatchTokens, byBudget));
         this.logitCapacity = maxSequences + scoreRows;
         this.logits = new float[logitCapacity * model.config().vocabSize()];
+        this.hidden = model.embeddingSpec() != null ? new float[maxSequences * model.config().dim()] : new float[0];
     }
 
     public int contextLength() { return contextLength; }
@@ -132,7 +135,7 @@ public final class Scheduler {
                     if (first < s.computed() + n) n = Math.min(n, first - s.computed() + Math.max(0, room));
                     for (int p = s.computed(); p < s.computed() + n; p++) if (s.wantsPromptLogits(p)) logitRows++;
                 }
-                if (s.computed() + n == s.length()) logitRows++;
+                if (s.computed() + n == s.length() && !s.embedding()) logitRows++;
                 if (n == 0 || logitRows > logitRowsLeft) continue;
                 if (!reserve(s, s.computed() + n)) continue;
                 rowSeqs.add(s);
@@ -158,7 +161,9 @@ public final class Scheduler {
         int[] logitRows = new int[logitCapacity];
         int[] logitPositions = new int[logitCapacity];
         Sequence[] logitSeqs = new Sequence[logitCapacity];
-        int r = 0, nLogits = 0;
+        int[] hiddenRows = new int[rowSeqs.size()];
+        Sequence[] hiddenSeqs = new Sequence[rowSeqs.size()];
+        int r = 0, nLogits = 0, nHidden = 0;
         for (int i = 0; i < rowSeqs.size(); i++) {
             Sequence s = rowSeqs.get(i);
             for (int j = 0; j < rowCounts.get(i); j++) {
@@ -166,8 +171,12 @@ public final class Scheduler {
                 tokens[r] = s.token(pos);
                 positions[r] = pos;
                 tables[r] = s.table();
-                // The last known token's logits give the next token; scoring wants every prompt position's.
-                if (pos == s.length() - 1 || s.wantsPromptLogits(pos)) {
+                // The last known token's logits give the next token; scoring wants every prompt position's;
+                // an embedding wants the last position's hidden state instead.
+                if (pos == s.length() - 1 && s.embedding()) {
+                    hiddenRows[nHidden] = r;
+                    hiddenSeqs[nHidden++] = s;
+                } else if (pos == s.length() - 1 || s.wantsPromptLogits(pos)) {
                     logitRows[nLogits] = r;
                     logitPositions[nLogits] = pos;
                     logitSeqs[nLogits++] = s;
@@ -176,13 +185,13 @@ public final class Scheduler {
             }
         }
         return new StepPlan(List.copyOf(rowSeqs), rowCounts.stream().mapToInt(Integer::intValue).toArray(),
-                new ForwardBatch(size, tokens, positions, tables, Arrays.copyOf(logitRows, nLogits)),
-                Arrays.copyOf(logitSeqs, nLogits), Arrays.copyOf(logitPositions, nLogits));
+                new ForwardBatch(size, tokens, positions, tables, Arrays.copyOf(logitRows, nLogits), Arrays.copyOf(hiddenRows, nHidden)),
+                Arrays.copyOf(logitSeqs, nLogits), Arrays.copyOf(logitPositions, nLogits), Arrays.copyOf(hiddenSeqs, nHidden));
     }
 
     /** Runs the plan's forward pass; the logits stay in the scheduler's buffer for {@link #commit}. */
     public void execute(StepPlan plan) {
-        model.forward(plan.batch(), logits);
+        model.forward(plan.batch(), logits, hidden);
     }
 
     /**
@@ -196,6 +205,19 @@ public final class Scheduler {
             s.setComputed(s.computed() + plan.counts()[i]);
             s.table().setLength(s.computed());
             cache.publish(s.table(), s.tokens(), s.computed());
+        }
+        int dim = model.config().dim();
+        for (int i = 0; i < plan.hiddenSequences().length; i++) {
+            Sequence s = plan.hiddenSequences()[i];
+            if (s.finished()) continue;
+            s.markFinished(); // an embedding is one pass: the sequence leaves and frees its blocks
+            int bad = firstNonFinite(hidden, i * dim, dim);
+            if (bad >= 0) {
+                s.sink().onFailure(s, modelName + " produced a non-finite hidden state (" + hidden[i * dim + bad] + ") for an embedding"
+                        + ": its weights are likely corrupt or badly converted; check them with `ember info --model M --check-weights`");
+            } else {
+                s.sink().onHiddenState(s, hidden, i * dim);
+            }
         }
         int vocab = model.config().vocabSize();
         for (int i = 0; i < plan.logitSequences().length; i++) {

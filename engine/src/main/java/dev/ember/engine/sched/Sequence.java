@@ -16,6 +16,7 @@ public final class Sequence {
     private final BlockTable table;
     private final int promptLength;
     private final int logitsFrom;
+    private final boolean embedding;
     private int[] tokens;
     private int length;
     private int computed;
@@ -28,6 +29,7 @@ public final class Sequence {
         this.sink = sink;
         this.table = table;
         this.logitsFrom = logitsFrom;
+        this.embedding = sink.wantsHiddenState();
         this.tokens = Arrays.copyOf(prompt, Math.max(16, prompt.length * 2));
         this.length = prompt.length;
         this.promptLength = prompt.length;
@@ -47,6 +49,8 @@ public final class Sequence {
     public int pending() { return length - computed; }
     public boolean inPrefill() { return computed < promptLength; }
     public boolean finished() { return finished; }
+    /** An embedding request: its last position yields a hidden state, not logits. */
+    public boolean embedding() { return embedding; }
     /** First prompt position whose logits the sink wants ({@link SequenceSink#onPromptLogits}); promptLength for none. */
     public int logitsFrom() { return logitsFrom; }
 

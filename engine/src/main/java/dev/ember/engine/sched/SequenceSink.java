@@ -2,6 +2,15 @@ package dev.ember.engine.sched;
 
 /** Receives a sequence's next-token logits and decides what happens next. */
 public interface SequenceSink {
+    /**
+     * True for an embedding request: its last prompt position hands its final hidden state to
+     * {@link #onHiddenState} instead of computing logits, and the sequence then ends.
+     */
+    default boolean wantsHiddenState() { return false; }
+
+    /** The final hidden state of the last prompt position ({@code dim} floats at {@code offset}); only when {@link #wantsHiddenState()}. */
+    default void onHiddenState(Sequence seq, float[] hidden, int offset) {}
+
     /** The next token to append, or -1 to finish the sequence (the sink has recorded why). */
     int onLogits(Sequence seq, float[] logits, int offset);
 

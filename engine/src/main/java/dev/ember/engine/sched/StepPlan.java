@@ -13,7 +13,9 @@ import java.util.List;
  * @param batch          the forward batch
  * @param logitSequences per logit row, its sequence
  * @param logitPositions per logit row, the position whose logits it holds
+ * @param hiddenSequences per hidden-state row ({@link ForwardBatch#hiddenRows()}), its (embedding) sequence
  */
-public record StepPlan(List<Sequence> sequences, int[] counts, ForwardBatch batch, Sequence[] logitSequences, int[] logitPositions) {
+public record StepPlan(List<Sequence> sequences, int[] counts, ForwardBatch batch, Sequence[] logitSequences, int[] logitPositions,
+                       Sequence[] hiddenSequences) {
     public int tokens() { return batch.size(); }
 }

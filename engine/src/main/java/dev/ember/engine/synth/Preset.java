@@ -47,9 +47,62 @@ record Preset(String name, String architecture, int hidden, int layers, int cont
         void metadata(Preset p, GgufWriter w);
     }
 
-    sealed interface Attention extends Part permits GqaAttention, LatentAttention, V4Attention, GemmaAttention {}
+    sealed interface Attention extends Part permits GqaAttention, LatentAttention, V4Attention, GemmaAttention, BertAttention {}
 
-    sealed interface FeedForward extends Part permits DenseFeedForward, MoeFeedForward, V4MoeFeedForward, GemmaFeedForward {}
+    sealed interface FeedForward extends Part permits DenseFeedForward, MoeFeedForward, V4MoeFeedForward, GemmaFeedForward, BertFeedForward {}
+
+    /**
+     * BERT's post-norm multi-head attention with biases, as llama.cpp's {@code bert}: the blocks'
+     * LayerNorm comes after the branch; the embeddings have learned positions, token types and a
+     * LayerNorm ({@link #globals}), and there is no output norm or head. Biases and norms are ones.
+     */
+    record BertAttention(int heads) implements Attention {
+        @Override
+        public void tensors(Preset p, int layer, List<TensorSpec> out) {
+            String b = "blk." + layer + ".";
+            for (String m : new String[]{"attn_q", "attn_k", "attn_v", "attn_output"}) {
+                out.add(TensorSpec.weight(b + m + ".weight", p.hidden(), p.hidden()));
+                out.add(TensorSpec.norm(b + m + ".bias", p.hidden()));
+            }
+            out.add(TensorSpec.norm(b + "attn_output_norm.weight", p.hidden()));
+            out.add(TensorSpec.norm(b + "attn_output_norm.bias", p.hidden()));
+        }
+
+        void globals(Preset p, List<TensorSpec> out) {
+            out.add(TensorSpec.weight("position_embd.weight", p.hidden(), p.contextLength()));
+            out.add(TensorSpec.weight("token_types.weight", p.hidden(), 2));
+            out.add(TensorSpec.norm("token_embd_norm.weight", p.hidden()));
+            out.add(TensorSpec.norm("token_embd_norm.bias", p.hidden()));
+        }
+
+        @Override
+        public void metadata(Preset p, GgufWriter w) {
+            String a = p.architecture() + ".";
+            w.putUInt32(a + "attention.head_count", heads);
+            w.putFloat32(a + "attention.layer_norm_epsilon", (float) p.rmsEps());
+            w.putBool(a + "attention.causal", false);
+            w.putUInt32("tokenizer.ggml.token_type_count", 2);
+        }
+    }
+
+    /** BERT's GELU feed-forward with biases, LayerNorm after the branch. */
+    record BertFeedForward(int size) implements FeedForward {
+        @Override
+        public void tensors(Preset p, int layer, List<TensorSpec> out) {
+            String b = "blk." + layer + ".";
+            out.add(TensorSpec.weight(b + "ffn_up.weight", p.hidden(), size));
+            out.add(TensorSpec.norm(b + "ffn_up.bias", size));
+            out.add(TensorSpec.weight(b + "ffn_down.weight", size, p.hidden()));
+            out.add(TensorSpec.norm(b + "ffn_down.bias", p.hidden()));
+            out.add(TensorSpec.norm(b + "layer_output_norm.weight", p.hidden()));
+            out.add(TensorSpec.norm(b + "layer_output_norm.bias", p.hidden()));
+        }
+
+        @Override
+        public void metadata(Preset p, GgufWriter w) {
+            w.putUInt32(p.architecture() + ".feed_forward_length", size);
+        }
+    }
 
     /** Grouped-query attention as in Llama and Qwen3, optionally with per-head RMSNorm on q and k (Qwen3). */
     record GqaAttention(int heads, int kvHeads, int headDim, boolean qkNorm) implements Attention {
@@ -346,6 +399,14 @@ record Preset(String name, String architecture, int hidden, int layers, int cont
     List<TensorSpec> tensors() {
         List<TensorSpec> out = new java.util.ArrayList<>();
         out.add(TensorSpec.weight("token_embd.weight", hidden, vocab.size()));
+        if (attention instanceof BertAttention bert) {
+            bert.globals(this, out);
+            for (int l = 0; l < layers; l++) {
+                attention.tensors(this, l, out);
+                feedForward.tensors(this, l, out);
+            }
+            return out; // an encoder: no output norm or head
+        }
         for (int l = 0; l < layers; l++) {
             attention.tensors(this, l, out);
             feedForward.tensors(this, l, out);

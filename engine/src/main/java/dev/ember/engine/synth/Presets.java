@@ -57,6 +57,12 @@ final class Presets {
         add(new Preset("llama-tiny", "llama", 64, 2, 256, 10000, 1e-5, false, 0.02,
                 new Preset.GqaAttention(4, 2, 16, false), new Preset.DenseFeedForward(128),
                 new Preset.Vocab(512, "qwen2", 509)));
+        // BERT-base's shape (bert-base-uncased, as in bge-base / all-mpnet-sized embedders): 12 layers
+        // of 768 with 12 heads, FFN 3072, 512 positions, a 30522-token vocabulary (synthetic BPE
+        // here); an encoder, so embeddings only (CLS pooling unless synth --pooling says otherwise).
+        add(new Preset("bert-base", "bert", 768, 12, 512, 10000, 1e-12, true, 0.02,
+                new Preset.BertAttention(12), new Preset.BertFeedForward(3072),
+                new Preset.Vocab(30522, "qwen2", 30000)));
         add(new Preset("qwen3-tiny", "qwen3", 64, 2, 256, 1e6, 1e-6, true, 0.02,
                 new Preset.GqaAttention(4, 2, 32, true), new Preset.DenseFeedForward(128),
                 new Preset.Vocab(512, "qwen2", 509)));

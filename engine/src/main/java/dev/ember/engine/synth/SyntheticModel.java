@@ -58,8 +58,19 @@ public final class SyntheticModel {
      * vocabulary-only file, instead of the synthetic one; it must fit the preset's vocabulary size.
      */
     public static Summary write(String preset, TensorType type, Path out, long seed, int threads, Path vocabFrom) throws IOException {
+        return write(preset, type, out, seed, threads, vocabFrom, null);
+    }
+
+    /**
+     * As above, and with {@code pooling} (when not null) written as {@code {arch}.pooling_type}, as
+     * llama.cpp's converter writes it for an embedding model: a decoder preset becomes a
+     * Qwen3-Embedding-shaped model for embedding benchmarks.
+     */
+    public static Summary write(String preset, TensorType type, Path out, long seed, int threads, Path vocabFrom,
+                                dev.ember.engine.model.Pooling pooling) throws IOException {
         Preset p = preset(preset);
         GgufWriter w = plan(p, type, seed, vocabFrom);
+        if (pooling != null) w.putUInt32(p.architecture() + ".pooling_type", pooling.ggufValue());
         w.write(out, threads);
         return summary(p, type, w);
     }

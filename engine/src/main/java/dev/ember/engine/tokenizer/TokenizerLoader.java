@@ -39,8 +39,10 @@ final class TokenizerLoader {
         };
         boolean addSpacePrefix = gguf.getBool("tokenizer.ggml.add_space_prefix", kind == SpecialTokenRules.Model.SPM);
         addBos = gguf.getBool("tokenizer.ggml.add_bos_token", addBos);
-        boolean addEos = gguf.getBool("tokenizer.ggml.add_eos_token", false);
-        // llama.cpp ends WordPiece input with SEP whatever add_sep says, and never appends it elsewhere
+        // llama.cpp ends WordPiece input with SEP whatever add_sep says, never appends it elsewhere,
+        // and never appends EOS to WordPiece input: gguf-py writes add_eos_token = true for BERT
+        // (its [SEP] is also the EOS), which would otherwise end the input with two SEPs.
+        boolean addEos = kind != SpecialTokenRules.Model.WPM && gguf.getBool("tokenizer.ggml.add_eos_token", false);
         boolean addSep = kind == SpecialTokenRules.Model.WPM;
 
         SpecialIds ids = SpecialTokenRules.resolve(gguf, vocab, kind);

@@ -131,6 +131,58 @@ class SyntheticModelTest {
     }
 
     /** The full-size preset, checked arithmetically: shapes, counts and sizes, plus its metadata written alone. */
+    /** BERT-base's shape: 12 × (Q, K, V, O with biases, two LayerNorms, up/down with biases), positions, token types; no head. */
+    @Test
+    void bertBaseShape() {
+        GgufWriter w = SyntheticModel.plan(SyntheticModel.preset("bert-base"), TensorType.Q8_0, 0);
+        Map<String, GgufTensorInfo> t = new java.util.LinkedHashMap<>();
+        long params = 0;
+        for (GgufTensorInfo i : w.tensorInfos()) {
+            t.put(i.name(), i);
+            params += Arrays.stream(i.shape()).reduce(1, (a, b) -> a * b);
+        }
+        assertEquals(1 + 4 + 12 * 16, t.size());
+        assertFalse(t.containsKey("output.weight") || t.containsKey("output_norm.weight"));
+        assertArrayEquals(new long[]{768, 512}, t.get("position_embd.weight").shape());
+        assertArrayEquals(new long[]{768, 2}, t.get("token_types.weight").shape());
+        assertArrayEquals(new long[]{768, 3072}, t.get("blk.11.ffn_up.weight").shape());
+        assertArrayEquals(new long[]{3072}, t.get("blk.11.ffn_up.bias").shape());
+        assertEquals(108_891_648L, params); // bert-base-uncased's 109M (its pooler aside)
+    }
+
+    /** synth --pooling: the pooling type makes a decoder preset an embedding model of its width. */
+    @Test
+    void poolingTypeMakesAnEmbeddingModel() throws IOException {
+        Path p = tmp.resolve("qwen3-tiny-embed.gguf");
+        SyntheticModel.write("qwen3-tiny", TensorType.F32, p, 3, 1, null, dev.ember.engine.model.Pooling.LAST);
+        try (var e = dev.ember.engine.api.Engine.open(p, dev.ember.engine.api.EngineOptions.defaults().withThreads(1))) {
+            assertEquals(64, e.embeddingDimension());
+            var r = e.embedTokens(new int[]{1, 2, 3}).join();
+            assertEquals(null, r.error());
+            assertEquals(64, r.embedding().length);
+        }
+    }
+
+    /** A decoder pools the last token: mean pooling is refused at load in one line; rank (a reranker) is not an embedding model. */
+    @Test
+    void decoderPoolingTypes() throws IOException {
+        for (int type : new int[]{1, 4}) {
+            GgufWriter w = SyntheticModel.plan(SyntheticModel.preset("qwen3-tiny"), TensorType.F32, 3);
+            w.putUInt32("qwen3.pooling_type", type);
+            Path p = tmp.resolve("pool" + type + ".gguf");
+            w.write(p, 1);
+            var options = dev.ember.engine.api.EngineOptions.defaults().withThreads(1);
+            if (type == 1) {
+                var e = assertThrows(dev.ember.engine.model.ModelLoadException.class, () -> dev.ember.engine.api.Engine.open(p, options));
+                assertTrue(e.getMessage().contains("decoder embedding models pool the last token"), e.getMessage());
+            } else {
+                try (var e = dev.ember.engine.api.Engine.open(p, options)) {
+                    assertEquals(0, e.embeddingDimension());
+                }
+            }
+        }
+    }
+
     @Test
     void qwen3_0_6bShape() throws IOException {
         Preset p = SyntheticModel.preset("qwen3-0.6b");

@@ -94,6 +94,30 @@ class TokenizerLoadingTest {
         }
     }
 
+    /**
+     * gguf-py writes add_eos_token = true for BERT (its [SEP] doubles as EOS); llama.cpp's
+     * WordPiece path appends SEP only, so the input must not end with two SEPs.
+     */
+    @Test
+    void wordPieceEndsWithOneSepEvenWhenAddEosIsSet() {
+        String[] tokens = {"[PAD]", "[UNK]", "[CLS]", "[SEP]", "\u2581hello", "\u2581world"};
+        int[] types = {3, 2, 3, 3, 1, 1};
+        try (GgufFile gguf = new TestGguf()
+                .put("tokenizer.ggml.model", "bert")
+                .put("tokenizer.ggml.tokens", tokens)
+                .put("tokenizer.ggml.token_type", types)
+                .put("tokenizer.ggml.unknown_token_id", 1)
+                .put("tokenizer.ggml.bos_token_id", 2)
+                .put("tokenizer.ggml.eos_token_id", 3)
+                .put("tokenizer.ggml.seperator_token_id", 3)
+                .put("tokenizer.ggml.add_bos_token", true)
+                .put("tokenizer.ggml.add_eos_token", true)
+                .put("tokenizer.ggml.add_sep_token", false)
+                .open(dir)) {
+            assertArrayEquals(new int[] {2, 4, 5, 3}, Tokenizer.fromGguf(gguf).encode("hello world", true, false));
+        }
+    }
+
     @Test
     void controlTokensParseOnlyWhenAsked() {
         try (GgufFile gguf = toyBpe("gpt-2").open(dir)) {

@@ -53,14 +53,14 @@ final class Bert implements ModelFamily {
                     w.matrix(b + "attn_v.weight", dim, dim), w.vector(b + "attn_v.bias", dim),
                     w.matrix(b + "attn_output.weight", dim, dim), w.vector(b + "attn_output.bias", dim),
                     norm(w, b + "attn_output_norm", dim, eps),
-                    w.matrix(b + "ffn_up.weight", ffn, dim), w.vector(b + "ffn_up.bias", ffn),
+                    null, w.matrix(b + "ffn_up.weight", ffn, dim), w.vector(b + "ffn_up.bias", ffn),
                     w.matrix(b + "ffn_down.weight", dim, ffn), w.vector(b + "ffn_down.bias", dim),
                     norm(w, b + "layer_output_norm", dim, eps));
         }
         EmbeddingSpec spec = EmbeddingSpec.read(p, dim, positions.rows(), Pooling.CLS);
         String summary = "bert encoder, " + layers + " layers, dim " + dim + ", " + heads + " heads, ffn " + ffn + ", vocab " + vocab
                 + ", " + spec.pooling().name().toLowerCase() + " pooling" + (spec.normalize() ? ", normalized" : "") + " (" + src.origin() + ")";
-        return new Encoder(c, compute, tokens, positions, type0, norm(w, "token_embd_norm", dim, eps), blocks, spec, summary);
+        return new Encoder(c, compute, tokens, positions, null, type0, norm(w, "token_embd_norm", dim, eps), blocks, spec, summary);
     }
 
     private static LayerNorm norm(Weights w, String name, int dim, float eps) {

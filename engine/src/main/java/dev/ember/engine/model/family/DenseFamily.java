@@ -4,6 +4,7 @@ import dev.ember.engine.model.Compute;
 import dev.ember.engine.model.Decoder;
 import dev.ember.engine.model.DecoderBlock;
 import dev.ember.engine.model.DenseConfigs;
+import dev.ember.engine.model.EmbeddingSpec;
 import dev.ember.engine.model.FeedForward;
 import dev.ember.engine.model.FeedForwards;
 import dev.ember.engine.model.GroupedQueryAttention;
@@ -58,7 +59,10 @@ final class DenseFamily {
         // Tied embeddings: without output.weight the embedding matrix doubles as the output head.
         WeightMatrix output = w.has("output.weight") ? w.matrix("output.weight", c.vocabSize(), c.dim()) : w.matrix("token_embd.weight");
         String summary = Summaries.of(c, src);
+        // A pooling type makes it an embedding model too (Qwen3-Embedding, gte-Qwen2, e5-mistral).
+        EmbeddingSpec embedding = EmbeddingSpec.forDecoder(p, c.dim(), c.contextLength());
+        if (embedding != null) summary += ", embeddings: last-token pooling" + (embedding.normalize() ? ", normalized" : "");
         return new Decoder(c, compute, w.table("token_embd.weight", c.vocabSize(), c.dim()), blocks,
-                w.rmsNorm("output_norm.weight", c.dim(), c.rmsEps()), output, rope, summary);
+                w.rmsNorm("output_norm.weight", c.dim(), c.rmsEps()), output, rope, summary).withEmbedding(embedding);
     }
 }
