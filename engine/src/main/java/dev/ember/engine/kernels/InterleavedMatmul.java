@@ -23,7 +23,9 @@ import jdk.incubator.vector.VectorOperators;
  * <p><b>The one reduction order</b> ({@link Dequant#blockRow}, the scalar reference's): per block
  * of 32 input elements, {@code s = 0; s = fma(v[k], x[k], s)} for k in order, where v is the
  * stored value (Q8_0's int8, Q4_0's nibble - 8, a float type's weight), then
- * {@code acc = fma(scale, s, acc)} with the block's scale (1 for float types). The same for one
+ * {@code acc = fma(scale, s, acc)} with the block's scale (1 for float types), and for Q4_K and
+ * Q5_K {@code acc = fma(min, xs, acc)} with the block's min and the token's input sum over the
+ * block ({@link #inputSums}, computed once per call and shared by every row). The same for one
  * token (decode) and any batch (GEMM), for every vector width. Per output there is no horizontal
  * reduction, and a quantized weight costs one conversion and one fused multiply-add: the scale is
  * applied once per block, not once per weight.
@@ -168,7 +170,7 @@ final class InterleavedMatmul {
                     case Q4_0 -> q4DecodePair(seg, gb * g, gb * (g + 1), k, x, x0, acc, sc);
                     case Q6_K -> q6kDecodePair(seg, gb * g, gb * (g + 1), k, x, x0, acc, sc);
                     case Q4_K -> q4kDecodeRowPair(seg, gb * g, gb * (g + 1), k, x, x0, xs, acc, sc, mn);
-                    default -> q4kDecodePair(seg, gb * g, gb * (g + 1), k, true, x, x0, xs, acc, sc, mn);
+                    default -> q5kDecodeRowPair(seg, gb * g, gb * (g + 1), k, x, x0, xs, acc, sc, mn);
                 }
                 copyOutGroups(acc, 2, out, o, n, g * R); // the pair's 2R outputs are contiguous
             }
@@ -273,60 +275,12 @@ final class InterleavedMatmul {
     }
 
     /**
-     * {@link #q4DecodePair} for Q4_K and Q5_K: per 32-element group j of a super-block, the block
-     * sums of the unsigned quants, then {@code acc = fma(d * sc, s, acc)} and
-     * {@code acc = fma(-(dmin * m), xs[b], acc)}. The accumulators stay in {@code acc[0 .. 2R)}
-     * between groups (one method over a whole super-block outgrows C2's inlining budget). The
-     * groups' d go to {@code sc[0 .. 2R)} and dmin to {@code mn[0 .. 2R)}.
-     */
-    private static void q4kDecodePair(MemorySegment seg, long ga, long gbo, int k, boolean five, float[] x, int x0, float[] xs,
-                                      float[] acc, float[] sc, float[] mn) {
-        java.util.Arrays.fill(acc, 0, 2 * R, 0f);
-        long sbBytes = (long) (five ? Interleaved.Q5K_SB : Interleaved.Q4K_SB) * R;
-        for (int sb = 0, nsb = k / 256; sb < nsb; sb++) {
-            long pa = ga + sbBytes * sb, pb = gbo + sbBytes * sb;
-            VectorBlocks.halfsRow(seg, pa, R, sc, 0);
-            VectorBlocks.halfsRow(seg, pb, R, sc, R);
-            VectorBlocks.halfsRow(seg, pa + 2L * R, R, mn, 0);
-            VectorBlocks.halfsRow(seg, pb + 2L * R, R, mn, R);
-            for (int j = 0; j < 8; j++) {
-                q4kGroupPair(seg, pa, pb - pa, j, five, x, x0 + 256 * sb + 32 * j, xs[8 * sb + j], acc, sc, mn);
-            }
-        }
-    }
-
-    private static void q4kGroupPair(MemorySegment seg, long pa, long d, int j, boolean five, float[] x, int xi, float xsum,
-                                     float[] acc, float[] sc, float[] mn) {
-        long qa = pa + 20L * R + (five ? 20L : 16L) * R * j;
-        float[] sums = acc; // the block sums go to acc[2R .. 4R) (a method returns no vectors unboxed)
-        if (five) q5kSums(seg, qa, d, x, xi, sums);
-        else q4kSums(seg, qa, d, x, xi, sums);
-        FloatVector sa0 = FloatVector.fromArray(FS, sums, 2 * R), sa1 = FloatVector.fromArray(FS, sums, 2 * R + L);
-        FloatVector sb0 = FloatVector.fromArray(FS, sums, 3 * R), sb1 = FloatVector.fromArray(FS, sums, 3 * R + L);
-        long sj = pa + 4L * R + (long) j * R, mj = pa + 12L * R + (long) j * R;
-        FloatVector u = FloatVector.broadcast(FS, xsum);
-        FloatVector a = FloatVector.fromArray(FS, acc, 0);
-        a = FloatVector.fromArray(FS, sc, 0).mul((FloatVector) ByteVector.fromMemorySegment(BS, seg, sj, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0).convertShape(VectorOperators.I2F, FS, 0)).fma(sa0, a);
-        a = FloatVector.fromArray(FS, mn, 0).mul((FloatVector) ByteVector.fromMemorySegment(BS, seg, mj, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0).convertShape(VectorOperators.I2F, FS, 0)).neg().fma(u, a);
-        a.intoArray(acc, 0);
-        a = FloatVector.fromArray(FS, acc, L);
-        a = FloatVector.fromArray(FS, sc, L).mul((FloatVector) ByteVector.fromMemorySegment(BS, seg, sj + L, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0).convertShape(VectorOperators.I2F, FS, 0)).fma(sa1, a);
-        a = FloatVector.fromArray(FS, mn, L).mul((FloatVector) ByteVector.fromMemorySegment(BS, seg, mj + L, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0).convertShape(VectorOperators.I2F, FS, 0)).neg().fma(u, a);
-        a.intoArray(acc, L);
-        a = FloatVector.fromArray(FS, acc, R);
-        a = FloatVector.fromArray(FS, sc, R).mul((FloatVector) ByteVector.fromMemorySegment(BS, seg, sj + d, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0).convertShape(VectorOperators.I2F, FS, 0)).fma(sb0, a);
-        a = FloatVector.fromArray(FS, mn, R).mul((FloatVector) ByteVector.fromMemorySegment(BS, seg, mj + d, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0).convertShape(VectorOperators.I2F, FS, 0)).neg().fma(u, a);
-        a.intoArray(acc, R);
-        a = FloatVector.fromArray(FS, acc, R + L);
-        a = FloatVector.fromArray(FS, sc, R + L).mul((FloatVector) ByteVector.fromMemorySegment(BS, seg, sj + d + L, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0).convertShape(VectorOperators.I2F, FS, 0)).fma(sb1, a);
-        a = FloatVector.fromArray(FS, mn, R + L).mul((FloatVector) ByteVector.fromMemorySegment(BS, seg, mj + d + L, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0).convertShape(VectorOperators.I2F, FS, 0)).neg().fma(u, a);
-        a.intoArray(acc, R + L);
-    }
-
-    /**
-     * Q4_K's {@link #q4kDecodePair} as one method over the whole row, like {@link #q8DecodePair}:
-     * the chains and accumulators stay in registers (per-group methods that carry them through
-     * an array streamed about 20 % slower).
+     * {@link #q4DecodePair} for Q4_K: per 32-element group j of a super-block, the block sums of
+     * the unsigned quants, then {@code acc = fma(d * sc, s, acc)} and
+     * {@code acc = fma(-(dmin * m), xs[b], acc)}. One method over the whole row, like
+     * {@link #q8DecodePair}, so the chains and accumulators stay in registers (per-group methods
+     * that carried them through an array streamed about 20 % slower). The groups' d go to
+     * {@code sc[0 .. 2R)} and dmin to {@code mn[0 .. 2R)}.
      */
     private static void q4kDecodeRowPair(MemorySegment seg, long ga, long gbo, int k, float[] x, int x0, float[] xs,
                                          float[] acc, float[] sc, float[] mn) {
@@ -375,77 +329,54 @@ final class InterleavedMatmul {
         b1.intoArray(acc, R + L);
     }
 
-    /** Q4_K block sums of one 32-element group of two groups of rows, into {@code sums[2R .. 4R)}. */
-    private static void q4kSums(MemorySegment seg, long qa, long d, float[] x, int xi, float[] sums) {
-        FloatVector sa0 = FloatVector.zero(FS), sa1 = sa0, sb0 = sa0, sb1 = sa0;
-        for (long oa = qa, end = qa + 16L * R; oa < end; oa += R, xi += 2) { // the load offset as loop variable: see q8DecodePair
-            long ob = oa + d;
-            IntVector va0 = (IntVector) ByteVector.fromMemorySegment(BS, seg, oa, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0), va1 = (IntVector) ByteVector.fromMemorySegment(BS, seg, oa + L, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0), vb0 = (IntVector) ByteVector.fromMemorySegment(BS, seg, ob, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0), vb1 = (IntVector) ByteVector.fromMemorySegment(BS, seg, ob + L, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0);
-            FloatVector t = FloatVector.broadcast(FS, x[xi]);
-            sa0 = ((FloatVector) va0.and(0xF).convertShape(VectorOperators.I2F, FS, 0)).fma(t, sa0);
-            sa1 = ((FloatVector) va1.and(0xF).convertShape(VectorOperators.I2F, FS, 0)).fma(t, sa1);
-            sb0 = ((FloatVector) vb0.and(0xF).convertShape(VectorOperators.I2F, FS, 0)).fma(t, sb0);
-            sb1 = ((FloatVector) vb1.and(0xF).convertShape(VectorOperators.I2F, FS, 0)).fma(t, sb1);
-            t = FloatVector.broadcast(FS, x[xi + 1]);
-            sa0 = ((FloatVector) va0.lanewise(VectorOperators.LSHR, 4).convertShape(VectorOperators.I2F, FS, 0)).fma(t, sa0);
-            sa1 = ((FloatVector) va1.lanewise(VectorOperators.LSHR, 4).convertShape(VectorOperators.I2F, FS, 0)).fma(t, sa1);
-            sb0 = ((FloatVector) vb0.lanewise(VectorOperators.LSHR, 4).convertShape(VectorOperators.I2F, FS, 0)).fma(t, sb0);
-            sb1 = ((FloatVector) vb1.lanewise(VectorOperators.LSHR, 4).convertShape(VectorOperators.I2F, FS, 0)).fma(t, sb1);
-        }
-        sa0.intoArray(sums, 2 * R);
-        sa1.intoArray(sums, 2 * R + L);
-        sb0.intoArray(sums, 3 * R);
-        sb1.intoArray(sums, 3 * R + L);
-    }
-
-    /** {@link #q4kSums} for Q5_K: each quant's fifth bit from the group's four bit bytes per row. */
-    private static void q5kSums(MemorySegment seg, long qa, long d, float[] x, int xi, float[] sums) {
-        FloatVector sa0 = FloatVector.zero(FS), sa1 = sa0, sb0 = sa0, sb1 = sa0;
-        for (int c = 0; c < 4; c++) { // four bytes of fifth bits per row (Q5_K): pairs 4c .. 4c+3
-            IntVector ha0, ha1, hb0, hb1;
-            {
-                long h = qa + 16L * R + (long) c * R;
-                ha0 = (IntVector) ByteVector.fromMemorySegment(BS, seg, h, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0);
-                ha1 = (IntVector) ByteVector.fromMemorySegment(BS, seg, h + L, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0);
-                hb0 = (IntVector) ByteVector.fromMemorySegment(BS, seg, h + d, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0);
-                hb1 = (IntVector) ByteVector.fromMemorySegment(BS, seg, h + d + L, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0);
-            }
-            for (int u = 0; u < 4; u++, xi += 2) {
-                long oa = qa + (long) (4 * c + u) * R, ob = oa + d;
-                IntVector va0 = (IntVector) ByteVector.fromMemorySegment(BS, seg, oa, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0);
-                IntVector va1 = (IntVector) ByteVector.fromMemorySegment(BS, seg, oa + L, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0);
-                IntVector vb0 = (IntVector) ByteVector.fromMemorySegment(BS, seg, ob, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0);
-                IntVector vb1 = (IntVector) ByteVector.fromMemorySegment(BS, seg, ob + L, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0);
-                IntVector la0 = va0.and(0xF), la1 = va1.and(0xF), lb0 = vb0.and(0xF), lb1 = vb1.and(0xF);
-                IntVector ua0 = va0.lanewise(VectorOperators.LSHR, 4), ua1 = va1.lanewise(VectorOperators.LSHR, 4);
-                IntVector ub0 = vb0.lanewise(VectorOperators.LSHR, 4), ub1 = vb1.lanewise(VectorOperators.LSHR, 4);
-                {
-                    int bit = 2 * u;
-                    la0 = la0.or(ha0.lanewise(VectorOperators.LSHR, bit).and(1).lanewise(VectorOperators.LSHL, 4));
-                    la1 = la1.or(ha1.lanewise(VectorOperators.LSHR, bit).and(1).lanewise(VectorOperators.LSHL, 4));
-                    lb0 = lb0.or(hb0.lanewise(VectorOperators.LSHR, bit).and(1).lanewise(VectorOperators.LSHL, 4));
-                    lb1 = lb1.or(hb1.lanewise(VectorOperators.LSHR, bit).and(1).lanewise(VectorOperators.LSHL, 4));
-                    ua0 = ua0.or(ha0.lanewise(VectorOperators.LSHR, bit + 1).and(1).lanewise(VectorOperators.LSHL, 4));
-                    ua1 = ua1.or(ha1.lanewise(VectorOperators.LSHR, bit + 1).and(1).lanewise(VectorOperators.LSHL, 4));
-                    ub0 = ub0.or(hb0.lanewise(VectorOperators.LSHR, bit + 1).and(1).lanewise(VectorOperators.LSHL, 4));
-                    ub1 = ub1.or(hb1.lanewise(VectorOperators.LSHR, bit + 1).and(1).lanewise(VectorOperators.LSHL, 4));
+    private static void q5kDecodeRowPair(MemorySegment seg, long ga, long gbo, int k, float[] x, int x0, float[] xs,
+                                         float[] acc, float[] sc, float[] mn) {
+        FloatVector a0 = FloatVector.zero(FS), a1 = a0, b0 = a0, b1 = a0;
+        long sbBytes = (long) Interleaved.Q5K_SB * R;
+        long d = gbo - ga;
+        int xi = x0;
+        for (int sb = 0, nsb = k / 256; sb < nsb; sb++) {
+            long pa = ga + sbBytes * sb;
+            VectorBlocks.halfsRow(seg, pa, R, sc, 0);
+            VectorBlocks.halfsRow(seg, pa + d, R, sc, R);
+            VectorBlocks.halfsRow(seg, pa + 2L * R, R, mn, 0);
+            VectorBlocks.halfsRow(seg, pa + d + 2L * R, R, mn, R);
+            for (int j = 0; j < 8; j++) {
+                FloatVector sa0 = FloatVector.zero(FS), sa1 = sa0, sb0 = sa0, sb1 = sa0;
+                long qa = pa + 20L * R + 20L * R * j;
+                for (long h = qa + 16L * R, hend = h + 4L * R, oa = qa; h < hend; h += R) { // a row's bit byte c holds pairs 4c .. 4c+3
+                    IntVector ha0 = (IntVector) ByteVector.fromMemorySegment(BS, seg, h, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0), ha1 = (IntVector) ByteVector.fromMemorySegment(BS, seg, h + L, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0), hb0 = (IntVector) ByteVector.fromMemorySegment(BS, seg, h + d, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0), hb1 = (IntVector) ByteVector.fromMemorySegment(BS, seg, h + d + L, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0);
+                    for (int bit = 0; bit < 8; bit += 2, oa += R, xi += 2) {
+                        long ob = oa + d;
+                        IntVector va0 = (IntVector) ByteVector.fromMemorySegment(BS, seg, oa, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0), va1 = (IntVector) ByteVector.fromMemorySegment(BS, seg, oa + L, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0), vb0 = (IntVector) ByteVector.fromMemorySegment(BS, seg, ob, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0), vb1 = (IntVector) ByteVector.fromMemorySegment(BS, seg, ob + L, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0);
+                        FloatVector t = FloatVector.broadcast(FS, x[xi]);
+                        sa0 = ((FloatVector) va0.and(0xF).or(ha0.lanewise(VectorOperators.LSHR, bit).and(1).lanewise(VectorOperators.LSHL, 4)).convertShape(VectorOperators.I2F, FS, 0)).fma(t, sa0);
+                        sa1 = ((FloatVector) va1.and(0xF).or(ha1.lanewise(VectorOperators.LSHR, bit).and(1).lanewise(VectorOperators.LSHL, 4)).convertShape(VectorOperators.I2F, FS, 0)).fma(t, sa1);
+                        sb0 = ((FloatVector) vb0.and(0xF).or(hb0.lanewise(VectorOperators.LSHR, bit).and(1).lanewise(VectorOperators.LSHL, 4)).convertShape(VectorOperators.I2F, FS, 0)).fma(t, sb0);
+                        sb1 = ((FloatVector) vb1.and(0xF).or(hb1.lanewise(VectorOperators.LSHR, bit).and(1).lanewise(VectorOperators.LSHL, 4)).convertShape(VectorOperators.I2F, FS, 0)).fma(t, sb1);
+                        t = FloatVector.broadcast(FS, x[xi + 1]);
+                        sa0 = ((FloatVector) va0.lanewise(VectorOperators.LSHR, 4).or(ha0.lanewise(VectorOperators.LSHR, bit + 1).and(1).lanewise(VectorOperators.LSHL, 4)).convertShape(VectorOperators.I2F, FS, 0)).fma(t, sa0);
+                        sa1 = ((FloatVector) va1.lanewise(VectorOperators.LSHR, 4).or(ha1.lanewise(VectorOperators.LSHR, bit + 1).and(1).lanewise(VectorOperators.LSHL, 4)).convertShape(VectorOperators.I2F, FS, 0)).fma(t, sa1);
+                        sb0 = ((FloatVector) vb0.lanewise(VectorOperators.LSHR, 4).or(hb0.lanewise(VectorOperators.LSHR, bit + 1).and(1).lanewise(VectorOperators.LSHL, 4)).convertShape(VectorOperators.I2F, FS, 0)).fma(t, sb0);
+                        sb1 = ((FloatVector) vb1.lanewise(VectorOperators.LSHR, 4).or(hb1.lanewise(VectorOperators.LSHR, bit + 1).and(1).lanewise(VectorOperators.LSHL, 4)).convertShape(VectorOperators.I2F, FS, 0)).fma(t, sb1);
+                    }
                 }
-                FloatVector t = FloatVector.broadcast(FS, x[xi]);
-                sa0 = ((FloatVector) la0.convertShape(VectorOperators.I2F, FS, 0)).fma(t, sa0);
-                sa1 = ((FloatVector) la1.convertShape(VectorOperators.I2F, FS, 0)).fma(t, sa1);
-                sb0 = ((FloatVector) lb0.convertShape(VectorOperators.I2F, FS, 0)).fma(t, sb0);
-                sb1 = ((FloatVector) lb1.convertShape(VectorOperators.I2F, FS, 0)).fma(t, sb1);
-                t = FloatVector.broadcast(FS, x[xi + 1]);
-                sa0 = ((FloatVector) ua0.convertShape(VectorOperators.I2F, FS, 0)).fma(t, sa0);
-                sa1 = ((FloatVector) ua1.convertShape(VectorOperators.I2F, FS, 0)).fma(t, sa1);
-                sb0 = ((FloatVector) ub0.convertShape(VectorOperators.I2F, FS, 0)).fma(t, sb0);
-                sb1 = ((FloatVector) ub1.convertShape(VectorOperators.I2F, FS, 0)).fma(t, sb1);
+                long sj = pa + 4L * R + (long) j * R, mj = pa + 12L * R + (long) j * R;
+                FloatVector u = FloatVector.broadcast(FS, xs[8 * sb + j]);
+                a0 = FloatVector.fromArray(FS, sc, 0).mul((FloatVector) ByteVector.fromMemorySegment(BS, seg, sj, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0).convertShape(VectorOperators.I2F, FS, 0)).fma(sa0, a0);
+                a0 = FloatVector.fromArray(FS, mn, 0).mul((FloatVector) ByteVector.fromMemorySegment(BS, seg, mj, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0).convertShape(VectorOperators.I2F, FS, 0)).neg().fma(u, a0);
+                a1 = FloatVector.fromArray(FS, sc, L).mul((FloatVector) ByteVector.fromMemorySegment(BS, seg, sj + L, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0).convertShape(VectorOperators.I2F, FS, 0)).fma(sa1, a1);
+                a1 = FloatVector.fromArray(FS, mn, L).mul((FloatVector) ByteVector.fromMemorySegment(BS, seg, mj + L, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0).convertShape(VectorOperators.I2F, FS, 0)).neg().fma(u, a1);
+                b0 = FloatVector.fromArray(FS, sc, R).mul((FloatVector) ByteVector.fromMemorySegment(BS, seg, sj + d, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0).convertShape(VectorOperators.I2F, FS, 0)).fma(sb0, b0);
+                b0 = FloatVector.fromArray(FS, mn, R).mul((FloatVector) ByteVector.fromMemorySegment(BS, seg, mj + d, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0).convertShape(VectorOperators.I2F, FS, 0)).neg().fma(u, b0);
+                b1 = FloatVector.fromArray(FS, sc, R + L).mul((FloatVector) ByteVector.fromMemorySegment(BS, seg, sj + d + L, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0).convertShape(VectorOperators.I2F, FS, 0)).fma(sb1, b1);
+                b1 = FloatVector.fromArray(FS, mn, R + L).mul((FloatVector) ByteVector.fromMemorySegment(BS, seg, mj + d + L, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0).convertShape(VectorOperators.I2F, FS, 0)).neg().fma(u, b1);
             }
         }
-        sa0.intoArray(sums, 2 * R);
-        sa1.intoArray(sums, 2 * R + L);
-        sb0.intoArray(sums, 3 * R);
-        sb1.intoArray(sums, 3 * R + L);
+        a0.intoArray(acc, 0);
+        a1.intoArray(acc, L);
+        b0.intoArray(acc, R);
+        b1.intoArray(acc, R + L);
     }
 
     /**

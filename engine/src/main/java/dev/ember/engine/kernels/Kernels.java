@@ -34,8 +34,9 @@ public interface Kernels {
 
     /**
      * {@code w} in the layout this implementation computes fastest from: the vector kernels copy
-     * Q8_0, Q4_0 and float matrices into {@link dev.ember.engine.tensor.Interleaved} groups once at
-     * load (same size, plus padding to a whole group); others are returned as they are. Results
+     * Q8_0, Q4_0, Q4_K, Q5_K, Q6_K and float matrices into {@link dev.ember.engine.tensor.Interleaved}
+     * groups once at load (about the same size, plus padding to a whole group; Q6_K's unpacked
+     * quants take 30 % more); others are returned as they are. Results
      * are the same either way within the reduction order's tolerance, and a given matrix object
      * always computes the same way.
      */

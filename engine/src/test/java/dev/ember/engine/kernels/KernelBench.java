@@ -26,7 +26,7 @@ public final class KernelBench {
     private static final int HIDDEN = 1024, Q = 2048, KV = 1024, FFN = 3072, VOCAB = 151936;
 
     public static void main(String[] args) {
-        String types = "Q8_0,Q4_0,F16,BF16,Q4_K,Q6_K,F32";
+        String types = "Q8_0,Q4_0,F16,BF16,Q4_K,Q5_K,Q6_K,F32";
         int threads = 2, layers = 28, prefill = 512;
         double seconds = 5;
         boolean output = true;
