@@ -13,10 +13,10 @@ import java.nio.ByteOrder;
 
 /**
  * Cache-row conversions on the Vector API: BF16 rows widen a vector of shorts at a time (a shift
- * into the high half of each float); the tails fall back to the reference. F16 and Q8_0 use the
- * reference, whose plain array loops the JIT already vectorizes (F16 to one conversion
- * instruction per vector), faster than explicit shape-changing vector conversions measured
- * here. The results are the reference's bits: every conversion is exact.
+ * into the high half of each float); the tails fall back to the reference. F16 widens with the
+ * weight kernels' exact half conversion, Q8_0 whole blocks with their Q8_0 block decoder (the
+ * reference's scalar loop made Q8_0-cache attention 80 % decoding). The results are the
+ * reference's bits: every conversion is exact, and q * d is the same single rounding.
  */
 final class VectorCacheKernels extends ScalarCacheKernels {
     private static final VectorSpecies<Float> FS = FloatVector.SPECIES_PREFERRED;
@@ -48,6 +48,14 @@ final class VectorCacheKernels extends ScalarCacheKernels {
             // The exact vector widening the F16 weight kernels use (same bits as Float.float16ToFloat):
             // attention widens whole cache blocks per tile with it.
             case F16 -> VectorBlocks.halfsRow(seg, rowOff + 2L * from, n, dst, dstOff);
+            case Q8_0 -> {
+                if (from % Q8_BLOCK != 0 || n % Q8_BLOCK != 0) { // whole blocks only (heads of 32k elements: every model here)
+                    super.decode(type, seg, rowOff, from, n, dst, dstOff);
+                    return;
+                }
+                long block = rowOff + (long) (from / Q8_BLOCK) * Q8_BLOCK_BYTES;
+                for (int i = 0; i < n; i += Q8_BLOCK, block += Q8_BLOCK_BYTES) VectorBlocks.q8_0(seg, block, dst, dstOff + i);
+            }
             default -> super.decode(type, seg, rowOff, from, n, dst, dstOff);
         }
     }

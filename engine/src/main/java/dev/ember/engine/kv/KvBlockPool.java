@@ -153,13 +153,26 @@ public final class KvBlockPool implements AutoCloseable {
     }
 
     /**
-     * Decodes columns {@code [from, from + width)} of a whole block's keys stored by
-     * {@link #writeKeyColumns} (the block starting at {@code slot}) into {@code dst}
-     * dimension-major: element d of in-block slot j at {@code dst[d*blockSize + j]}.
+     * Decodes columns {@code [from, from + width)} of a whole block's keys (the block starting at
+     * {@code slot}) into {@code dst} dimension-major: element d of in-block slot j at
+     * {@code dst[d*blockSize + j]}. Keys stored by {@link #writeKeyColumns} decode in one pass;
+     * Q8_0 keys, stored row by row, decode row by row into scratch and are transposed, so
+     * attention reads every cache type through the same tiles.
      */
     public void readKeyColumns(int layer, int slot, int from, int width, float[] dst) {
-        codec.decode(type, keys[layer], (long) slot * keyRowBytes[layer], from * blockSize, width * blockSize, dst, 0);
+        if (columnKeys()) {
+            codec.decode(type, keys[layer], (long) slot * keyRowBytes[layer], from * blockSize, width * blockSize, dst, 0);
+            return;
+        }
+        float[] rows = KEY_ROWS.get();
+        if (rows.length < blockSize * width) KEY_ROWS.set(rows = new float[blockSize * width]);
+        readKeys(layer, slot, blockSize, from, width, rows, 0);
+        for (int j = 0; j < blockSize; j++) {
+            for (int d = 0; d < width; d++) dst[d * blockSize + j] = rows[j * width + d];
+        }
     }
+
+    private static final ThreadLocal<float[]> KEY_ROWS = ThreadLocal.withInitial(() -> new float[0]);
 
     public void writeValue(int layer, int slot, float[] src, int off) {
         codec.encodeRow(type, src, off, valueWidth[layer], values[layer], slot * valueRowBytes[layer]);

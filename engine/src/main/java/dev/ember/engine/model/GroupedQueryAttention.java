@@ -100,33 +100,11 @@ public final class GroupedQueryAttention implements Attention {
         int group = heads / kvHeads;
         // One task per (row, KV head): the group's query heads share one pass over the keys and
         // values, block by block, so each cached row is read once per group, not once per head.
-        if (columns) {
-            // Prompt rows of one sequence form tiles that widen each cache block once for all their rows.
-            int[] tiles = CachedAttention.tiles(batch, rows, TILE_ROWS);
-            int nt = tiles.length - 1;
-            ctx.pool().parallelFor(nt * kvHeads, task -> attendTile(k, pool, layer, batch, q, tiles[task / kvHeads], tiles[task / kvHeads + 1], task % kvHeads, att));
-        } else {
-            ctx.pool().parallelFor(rows * kvHeads, task -> {
-                int r = task / kvHeads;
-                int kvh = task % kvHeads;
-                BlockTable table = batch.tables()[r];
-                int n = batch.positions()[r] + 1;
-                int lo = firstVisible(n);
-                CachedAttention.Heads groupHeads = new CachedAttention.Heads() {
-                    @Override public int count() { return group; }
-
-                    @Override
-                    public float score(Kernels kk, int g, float[] key, int off) {
-                        float s = kk.dot(q, r * qDim + (kvh * group + g) * headDim, key, off, headDim) * scale;
-                        return softcap > 0 ? SoftCap.of(s, softcap) : s;
-                    }
-
-                    @Override public int outOffset(int g) { return (r * heads + kvh * group + g) * valueDim; }
-                };
-                CachedAttention.attend(k, CachedAttention.paged(pool, layer, table, lo, n, false), kvh * headDim, headDim,
-                        CachedAttention.paged(pool, layer, table, lo, n, true), kvh * valueDim, valueDim, groupHeads, null, 0, att);
-            });
-        }
+        // Prompt rows of one sequence form tiles that widen each cache block once for all their rows
+        // (every cache type: Q8_0's row-major keys are transposed as they are widened).
+        int[] tiles = CachedAttention.tiles(batch, rows, TILE_ROWS);
+        int nt = tiles.length - 1;
+        ctx.pool().parallelFor(nt * kvHeads, task -> attendTile(k, pool, layer, batch, q, tiles[task / kvHeads], tiles[task / kvHeads + 1], task % kvHeads, att));
         k.matmul(ctx.pool(), wo, att, rows, out);
     }
 
@@ -146,8 +124,8 @@ public final class GroupedQueryAttention implements Attention {
     }
 
     /**
-     * Rows [r0, r1) of one sequence, KV head kvh, over a cache whose keys are dimension-major per
-     * block: each block's keys and values are widened to floats once for the tile, then every
+     * Rows [r0, r1) of one sequence, KV head kvh: each block's keys (dimension-major, see
+     * KvBlockPool.readKeyColumns) and values are widened to floats once for the tile, then every
      * row scores a vector of keys at a time (Kernels.scoresBlock) and sums values in registers
      * (Kernels.accumulateRows). A row's scores and outputs are computed in the same order
      * whatever tile or batch it is in, so results are batch-invariant.

@@ -2,6 +2,7 @@ package dev.ember.engine.runtime;
 
 import dev.ember.engine.api.Engine;
 import dev.ember.engine.api.EngineOptions;
+import dev.ember.engine.api.KvCacheType;
 import dev.ember.engine.api.Request;
 import dev.ember.engine.api.Result;
 import dev.ember.engine.api.SamplingParams;
@@ -38,10 +39,21 @@ class ArchitectureInvarianceTest {
         check(preset, type);
     }
 
+    /** Every KV cache type: Q8_0 keys are stored row by row and transposed as attention widens them. */
+    @ParameterizedTest(name = "{0} {1} cache {2}")
+    @CsvSource({"qwen3-tiny,Q8_0,Q8_0", "qwen3-tiny,Q8_0,BF16", "qwen3-tiny,Q8_0,F32", "gemma2-tiny,Q8_0,Q8_0"})
+    void everyCacheType(String preset, String type, String cache) throws Exception {
+        check(preset, type, KvCacheType.valueOf(cache));
+    }
+
     private static void check(String preset, String type) throws Exception {
+        check(preset, type, KvCacheType.DEFAULT);
+    }
+
+    private static void check(String preset, String type, KvCacheType cache) throws Exception {
         Path file = dir.resolve(preset + "-" + type + ".gguf");
-        SyntheticModel.write(preset, TensorType.valueOf(type), file, 3);
-        try (Engine e = Engine.open(file, EngineOptions.defaults().withThreads(2).withMaxSequences(64))) {
+        if (!java.nio.file.Files.exists(file)) SyntheticModel.write(preset, TensorType.valueOf(type), file, 3);
+        try (Engine e = Engine.open(file, EngineOptions.defaults().withThreads(2).withMaxSequences(64).withKvCacheType(cache))) {
             SplittableRandom rnd = new SplittableRandom(17);
             List<Request> batch = new ArrayList<>();
             for (int i = 0; i < 64; i++) {
@@ -53,7 +65,7 @@ class ArchitectureInvarianceTest {
             for (int i = 0; i < 64; i += 7) {
                 Result alone = e.generate(List.of(batch.get(i))).getFirst();
                 assertNull(alone.error());
-                assertArrayEquals(alone.tokenIds(), together.get(i).tokenIds(), preset + " " + type + " request " + i);
+                assertArrayEquals(alone.tokenIds(), together.get(i).tokenIds(), preset + " " + type + " cache " + cache + " request " + i);
             }
         }
     }
