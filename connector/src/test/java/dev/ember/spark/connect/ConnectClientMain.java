@@ -59,6 +59,11 @@ public final class ConnectClientMain {
       // format("ember") over the temp view of the client's DataFrame.
       emit(w, "format_view", spark.read().format("ember").option("table", "prompts").option("maxTokens", "8").load()
           .select("id", "ember.text", "ember.error"));
+      // The view replaced by other rows (a notebook cell run again): a new read sees the new rows.
+      spark.createDataFrame(prompts.subList(0, 2), df.schema()).createOrReplaceTempView("prompts");
+      emit(w, "format_view_replaced", spark.read().format("ember").option("table", "prompts").option("maxTokens", "8").load()
+          .select("id", "ember.text", "ember.error"));
+      df.createOrReplaceTempView("prompts");
       // format("ember") over a saved table, with another model and the results in a named struct.
       df.write().mode("overwrite").saveAsTable("prompt_table");
       emit(w, "format_table", spark.read().format("ember").option("table", "prompt_table").option("model", exampleModel)

@@ -143,7 +143,8 @@ class TestSparkConnect {
         results.computeIfAbsent(f[0], k -> new TreeMap<>()).put(Integer.parseInt(f[1]), new String[] {decode(f[2]), decode(f[3])});
       }
     }
-    assertEquals(List.of("dataframe_call", "format_table", "format_view", "sql_default", "sql_model_arg"), List.copyOf(results.keySet()), clientLog);
+    assertEquals(List.of("dataframe_call", "format_table", "format_view", "format_view_replaced", "sql_default", "sql_model_arg"),
+        List.copyOf(results.keySet()), clientLog);
 
     try (Engine stories = Engine.open(SparkTestBase.storiesModel(), EngineOptions.defaults().withThreads(1));
         Engine example = Engine.open(exampleModel(), EngineOptions.defaults().withThreads(1))) {
@@ -152,6 +153,9 @@ class TestSparkConnect {
       check(results.get("format_view"), stories, 8);
       check(results.get("sql_model_arg"), example, 6);
       check(results.get("format_table"), example, 6);
+      // The same view name over other rows: read anew, not from the first read's staged copy.
+      assertEquals(List.of(1, 2), List.copyOf(results.get("format_view_replaced").keySet()));
+      check(results.get("format_view_replaced"), stories, 8, PROMPTS.subList(0, 2));
     }
     // Reader options reach the server lower-cased through Connect (they are case-insensitive): the name is as Spark passes it.
     assertTrue(failures.get("unknown_option").toLowerCase(java.util.Locale.ROOT).contains("unknown option 'maxtoken'; did you mean 'maxtokens'?"),
@@ -161,9 +165,13 @@ class TestSparkConnect {
 
   /** Every prompt once, in id order; each text equals the engine's greedy completion, the null prompt has the error. */
   private static void check(Map<Integer, String[]> rows, Engine engine, int maxTokens) {
-    assertEquals(PROMPTS.size(), rows.size(), "rows " + rows.keySet());
-    for (int i = 0; i < PROMPTS.size(); i++) {
-      String prompt = PROMPTS.get(i);
+    check(rows, engine, maxTokens, PROMPTS);
+  }
+
+  private static void check(Map<Integer, String[]> rows, Engine engine, int maxTokens, List<String> prompts) {
+    assertEquals(prompts.size(), rows.size(), "rows " + rows.keySet());
+    for (int i = 0; i < prompts.size(); i++) {
+      String prompt = prompts.get(i);
       String[] row = rows.get(i + 1);
       if (prompt == null) {
         assertNull(row[0]);
