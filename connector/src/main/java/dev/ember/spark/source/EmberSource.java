@@ -22,11 +22,12 @@ public final class EmberSource implements TableProvider, DataSourceRegister {
 
   @Override
   public StructType inferSchema(CaseInsensitiveStringMap options) {
-    return new EmberTable(options).schema();
+    // Spark calls getTable right after this, in the same load(): it reuses this call's staged copy.
+    return new EmberTable(options, false).schema();
   }
 
   @Override
   public Table getTable(StructType schema, Transform[] partitioning, Map<String, String> properties) {
-    return new EmberTable(new CaseInsensitiveStringMap(properties));
+    return new EmberTable(new CaseInsensitiveStringMap(properties), true);
   }
 }

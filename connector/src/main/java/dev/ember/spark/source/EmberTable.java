@@ -19,10 +19,11 @@ final class EmberTable implements SupportsRead {
   private final StructType schema;
   private final SplitPlanner.Plan plan;
 
-  EmberTable(CaseInsensitiveStringMap map) {
+  /** {@code last}: the load()'s last look at the input (getTable), after which its staged copy is not reused. */
+  EmberTable(CaseInsensitiveStringMap map, boolean last) {
     var spark = SparkSession.active();
     SourceOptions parsed = SourceOptions.parse(map, scala.jdk.javaapi.CollectionConverters.asJava(spark.conf().getAll()));
-    this.options = StagedInput.asJsonLines(parsed, spark, map.getBoolean("header", true));
+    this.options = StagedInput.asJsonLines(parsed, spark, map.getBoolean("header", true), last);
     var conf = spark.sparkContext().hadoopConfiguration();
     ModelPreflight.check(options.ember().model(), conf);
     boolean json = options.format().equals("json");

@@ -18,7 +18,9 @@ import org.apache.spark.sql.SparkSession;
  * Lines with Spark's own readers first. The copy goes to a fresh temporary directory on the
  * default file system ({@code spark.ember.stagingDir}, default {@code /tmp}: local in local mode,
  * HDFS on a cluster, where executors can read it), never beside the input, which may be read-only.
- * It is made once per input and session (Spark asks for the schema and the table separately) and
+ * It is made once per {@code load()} (Spark asks for the schema and then the table: the second look
+ * reuses the first's copy and drops it), never reused by a later read, which must see the table as
+ * it is then (a temp view replaced, or another Connect session's view of the same name), and
  * deleted when the driver's file system closes.
  */
 final class StagedInput {
@@ -28,12 +30,18 @@ final class StagedInput {
 
   private StagedInput() {}
 
-  static SourceOptions asJsonLines(SourceOptions options, SparkSession spark, boolean csvHeader) {
+  /** {@code last}: the load()'s last look at this input; its staged copy is then not kept for reuse. */
+  static SourceOptions asJsonLines(SourceOptions options, SparkSession spark, boolean csvHeader, boolean last) {
     if (options.format().equals("json") || options.format().equals("text")) {
       return options;
     }
-    String key = spark.sparkContext().applicationId() + "|" + options.format() + "|" + options.path() + "|" + options.table() + "|" + csvHeader;
-    Staged staged = STAGED.computeIfAbsent(key, k -> stage(options, spark, csvHeader));
+    // Per session object: two Connect sessions may each have a view of the same name.
+    String key = System.identityHashCode(spark) + "|" + spark.sparkContext().applicationId() + "|" + options.format() + "|"
+        + options.path() + "|" + options.table() + "|" + csvHeader;
+    Staged staged = last ? STAGED.remove(key) : null;
+    if (staged == null) {
+      staged = last ? stage(options, spark, csvHeader) : STAGED.computeIfAbsent(key, k -> stage(options, spark, csvHeader));
+    }
     if (!options.ember().chat().enabled() && !staged.columns().contains(options.ember().promptColumn())) {
       String source = options.table() != null ? "table " + options.table() : options.path();
       throw new IllegalArgumentException("Ember: prompt column '" + options.ember().promptColumn() + "' is not in "

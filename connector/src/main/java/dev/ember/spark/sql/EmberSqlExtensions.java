@@ -1,5 +1,6 @@
 package dev.ember.spark.sql;
 
+import java.util.ArrayList;
 import java.util.List;
 
 import org.apache.spark.api.java.JavaSparkContext;
@@ -9,7 +10,9 @@ import org.apache.spark.sql.catalyst.FunctionIdentifier;
 import org.apache.spark.sql.catalyst.expressions.ApplyFunctionExpression;
 import org.apache.spark.sql.catalyst.expressions.Expression;
 import org.apache.spark.sql.catalyst.expressions.ExpressionInfo;
+import org.apache.spark.sql.catalyst.util.ArrayData;
 import org.apache.spark.sql.catalyst.util.MapData;
+import org.apache.spark.sql.types.ArrayType;
 import org.apache.spark.sql.types.DataType;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.MapType;
@@ -31,6 +34,7 @@ import scala.runtime.BoxedUnit;
  * <ul>
  *   <li>{@code ember_generate([model,] prompt [, map(option, value)])}: the generate result struct;
  *   <li>{@code ember_score([model,] text)}: the score result struct;
+ *   <li>{@code ember_classify([model,] text, array(label, ...))}: the classify result struct (plain labels);
  *   <li>{@code ember_tokens(text)}: the number of tokens of the text.
  * </ul>
  *
@@ -49,6 +53,8 @@ public final class EmberSqlExtensions extends AbstractFunction1<SparkSessionExte
   public BoxedUnit apply(SparkSessionExtensions extensions) {
     register(extensions, "ember_generate", "ember_generate([model,] prompt [, map(option, value)]) - the model's completion", List.of(1, 2, 3));
     register(extensions, "ember_score", "ember_score([model,] text) - log-likelihood and perplexity of the text", List.of(1, 2));
+    register(extensions, "ember_classify",
+        "ember_classify([model,] text, array(label, ...)) - the most likely of the plain labels as the text's continuation", List.of(2, 3));
     register(extensions, "ember_embed", "ember_embed([model,] text) - the text's embedding (struct with embedding array<float>)", List.of(1, 2));
     register(extensions, "ember_tokens", "ember_tokens(text) - number of tokens of the text", List.of(1));
     extensions.injectOptimizerRule(new AbstractFunction1<SparkSession, org.apache.spark.sql.catalyst.rules.Rule<org.apache.spark.sql.catalyst.plans.logical.LogicalPlan>>() {
@@ -82,8 +88,13 @@ public final class EmberSqlExtensions extends AbstractFunction1<SparkSessionExte
     int n = args.size();
     boolean generate = name.equals("ember_generate");
     // Argument layout: generate (prompt) | (prompt, map) | (model, prompt) | (model, prompt, map); score (text) | (model, text).
-    boolean hasModel = generate ? n == 3 || (n == 2 && !isMap(args.get(1))) : (name.equals("ember_score") || name.equals("ember_embed")) && n == 2;
+    // classify (text, labels) | (model, text, labels).
+    boolean classify = name.equals("ember_classify");
+    boolean hasModel = generate ? n == 3 || (n == 2 && !isMap(args.get(1)))
+        : classify ? n == 3 : (name.equals("ember_score") || name.equals("ember_embed")) && n == 2;
     int promptArg = hasModel ? 1 : 0;
+    int labelsArg = classify ? promptArg + 1 : -1;
+    List<String> labels = classify ? labels(args.get(labelsArg)) : List.of();
     int mapArg = generate && (n == 3 || (n == 2 && !hasModel)) ? n - 1 : -1;
     String model = hasModel ? literal(name, args.get(0), "model") : spark.conf().get("spark.ember.model", null);
     if (model == null) {
@@ -113,15 +124,34 @@ public final class EmberSqlExtensions extends AbstractFunction1<SparkSessionExte
     FunctionEngine engine = new FunctionEngine(EngineTarget.of(opts, broadcast));
     DataType[] types = new DataType[n];
     for (int i = 0; i < n; i++) {
-      types[i] = i == mapArg ? DataTypes.createMapType(DataTypes.StringType, DataTypes.StringType) : DataTypes.StringType;
+      types[i] = i == mapArg ? DataTypes.createMapType(DataTypes.StringType, DataTypes.StringType)
+          : i == labelsArg ? DataTypes.createArrayType(DataTypes.StringType) : DataTypes.StringType;
     }
     return switch (name) {
       case "ember_generate" -> new TaskFunction(name, Task.generate(), engine, opts, types, promptArg, dynamicMap);
       case "ember_score" -> new TaskFunction(name, Task.score(), engine, opts, types, promptArg, -1);
+      case "ember_classify" -> new TaskFunction(name, Task.classify(labels), engine, opts, types, promptArg, -1);
       case "ember_embed" -> new TaskFunction(name, Task.embed(), engine, opts, types, promptArg, -1);
       case "ember_tokens" -> new TokensFunction(engine);
       default -> throw new IllegalArgumentException("unknown function " + name);
     };
+  }
+
+  /** The labels of ember_classify: a literal array of strings, checked when the query is analysed. */
+  private static List<String> labels(Expression e) {
+    if (!e.foldable() || !(e.dataType() instanceof ArrayType t) || !t.elementType().equals(DataTypes.StringType)) {
+      throw new IllegalArgumentException(
+          "Ember: ember_classify: the labels must be a literal array of strings, e.g. array('positive', 'negative')");
+    }
+    ArrayData array = (ArrayData) e.eval(null);
+    if (array == null) {
+      throw new IllegalArgumentException("Ember: ember_classify: the labels must not be null");
+    }
+    List<String> out = new ArrayList<>();
+    for (int i = 0; i < array.numElements(); i++) {
+      out.add(array.isNullAt(i) ? null : array.getUTF8String(i).toString());
+    }
+    return out; // Task.classify rejects null, empty and duplicate labels
   }
 
   private static boolean isMap(Expression e) {

@@ -100,6 +100,34 @@ class TestEmberSql {
   }
 
   @Test
+  void classifyTakesPlainLabelsAndEqualsTheDataFrameCall() {
+    String stories = SparkTestBase.storiesModel().toString();
+    List<Row> rows = spark.sql("SELECT id, ember_classify(prompt, array('time', 'banana')) AS c,"
+            + " ember_classify('" + stories + "', prompt, array('time', 'banana')).label AS l FROM prompts ORDER BY id")
+        .collectAsList();
+    try (Engine engine = Engine.open(SparkTestBase.storiesModel(), EngineOptions.defaults().withThreads(1))) {
+      for (Row r : rows.subList(0, 2)) {
+        String prompt = r.getInt(0) == 1 ? "Once upon a time" : "The little dog";
+        Row c = r.getStruct(1);
+        assertNull(c.getAs("error"));
+        // Plain labels: scored as the space-separated continuations, as Ember.classify does.
+        var scores = engine.scoreChoices(prompt, List.of(" time", " banana"));
+        java.util.Map<String, Double> got = scala.jdk.javaapi.CollectionConverters.asJava(c.<scala.collection.Map<String, Double>>getAs("label_logprobs"));
+        assertEquals(scores.get(0).logprob(), got.get("time"), 1e-6);
+        assertEquals(scores.get(1).logprob(), got.get("banana"), 1e-6);
+        String best = scores.get(0).logprob() >= scores.get(1).logprob() ? "time" : "banana";
+        assertEquals(best, c.getAs("label"));
+        assertEquals(best, r.getString(2));
+      }
+    }
+    assertEquals("prompt is null", rows.get(2).getStruct(1).getAs("error"));
+    Exception notLiteral = assertThrows(Exception.class, () -> spark.sql("SELECT ember_classify(prompt, array(prompt)) FROM prompts").collect());
+    assertTrue(notLiteral.getMessage().contains("labels must be a literal array of strings"), notLiteral.getMessage());
+    Exception duplicate = assertThrows(Exception.class, () -> spark.sql("SELECT ember_classify(prompt, array('a', 'a')) FROM prompts").collect());
+    assertTrue(duplicate.getMessage().contains("duplicate label 'a'"), duplicate.getMessage());
+  }
+
+  @Test
   void scoreAndTokens() {
     Row r =
         spark.sql("SELECT ember_score(prompt).perplexity AS ppl, ember_score(prompt).tokens AS n, ember_tokens(prompt) AS t"

@@ -1,0 +1,99 @@
+package dev.ember.spark.connect;
+
+import static org.apache.spark.sql.functions.call_function;
+import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.lit;
+import static org.apache.spark.sql.functions.map;
+
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
+
+/**
+ * The user's side of {@link TestSparkConnect}: a Spark Connect JVM client, run in its own JVM
+ * whose classpath is the client jar and its dependencies (no spark-sql, no Ember). Everything it
+ * does is what a PySpark or Java Connect user can type: SQL and {@code format("ember")} with
+ * options, no py4j, no Ember classes.
+ *
+ * <p>Args: connect URL, the shipped example model's path, the output file, then the prompts. It
+ * writes one line per result row, {@code query id text error} (text and error Base64 of UTF-8, "-"
+ * for null), and for each expected failure a line {@code failure name message}.
+ */
+public final class ConnectClientMain {
+  private ConnectClientMain() {}
+
+  public static void main(String[] args) throws Exception {
+    String url = args[0];
+    String exampleModel = args[1];
+    Path out = Path.of(args[2]);
+    List<Row> prompts = new ArrayList<>();
+    for (int i = 3; i < args.length; i++) {
+      prompts.add(RowFactory.create(i - 2, args[i].equals("<null>") ? null : args[i]));
+    }
+    SparkSession spark = SparkSession.builder().remote(url).getOrCreate();
+    try (PrintWriter w = new PrintWriter(Files.newBufferedWriter(out, StandardCharsets.UTF_8))) {
+      // A DataFrame made on the client (sent to the server as a local relation), seen as a temp view.
+      Dataset<Row> df = spark.createDataFrame(prompts, new StructType().add("id", DataTypes.IntegerType).add("prompt", DataTypes.StringType));
+      df.createOrReplaceTempView("prompts");
+
+      // SQL, the session's default model (spark.ember.model on the server), options in a literal map.
+      emit(w, "sql_default", spark.sql(
+          "SELECT id, ember_generate(prompt, map('max_tokens', '8')) AS r FROM prompts").select("id", "r.text", "r.error"));
+      // SQL with the model as an argument: one query, two models.
+      emit(w, "sql_model_arg", spark.sql(
+          "SELECT id, ember_generate('" + exampleModel + "', prompt, map('max_tokens', '6')) AS r FROM prompts").select("id", "r.text", "r.error"));
+      // The same function over a DataFrame, by name (functions.call_function; PySpark has the same).
+      emit(w, "dataframe_call", df.select(col("id"),
+          call_function("ember_generate", col("prompt"), map(lit("max_tokens"), lit("8"))).alias("r")).select("id", "r.text", "r.error"));
+      // format("ember") over the temp view of the client's DataFrame.
+      emit(w, "format_view", spark.read().format("ember").option("table", "prompts").option("maxTokens", "8").load()
+          .select("id", "ember.text", "ember.error"));
+      // The view replaced by other rows (a notebook cell run again): a new read sees the new rows.
+      spark.createDataFrame(prompts.subList(0, 2), df.schema()).createOrReplaceTempView("prompts");
+      emit(w, "format_view_replaced", spark.read().format("ember").option("table", "prompts").option("maxTokens", "8").load()
+          .select("id", "ember.text", "ember.error"));
+      df.createOrReplaceTempView("prompts");
+      // format("ember") over a saved table, with another model and the results in a named struct.
+      df.write().mode("overwrite").saveAsTable("prompt_table");
+      emit(w, "format_table", spark.read().format("ember").option("table", "prompt_table").option("model", exampleModel)
+          .option("maxTokens", "6").option("outputCol", "answer").load().select("id", "answer.text", "answer.error"));
+
+      // Mistakes reach the Connect client as one clear message.
+      failure(w, "unknown_option", () -> spark.read().format("ember").option("table", "prompts").option("maxToken", "4").load().collectAsList());
+      failure(w, "unknown_map_key", () -> spark.sql("SELECT ember_generate(prompt, map('maxTokens', '4')) FROM prompts").collectAsList());
+    } finally {
+      spark.stop();
+    }
+  }
+
+  private static void emit(PrintWriter w, String query, Dataset<Row> rows) {
+    for (Row r : rows.orderBy("id").collectAsList()) {
+      // The id's type is not checked here: format("ember") stages a table as JSON Lines, so an int comes back as a bigint.
+      w.println(query + "\t" + ((Number) r.get(0)).intValue() + "\t" + b64(r.getString(1)) + "\t" + b64(r.getString(2)));
+    }
+  }
+
+  private static void failure(PrintWriter w, String name, Runnable action) {
+    try {
+      action.run();
+      w.println("failure\t" + name + "\t" + b64("no failure"));
+    } catch (Exception e) {
+      w.println("failure\t" + name + "\t" + b64(String.valueOf(e.getMessage())));
+    }
+  }
+
+  private static String b64(String s) {
+    return s == null ? "-" : Base64.getEncoder().encodeToString(s.getBytes(StandardCharsets.UTF_8));
+  }
+}
