@@ -18,6 +18,9 @@ final class Access {
 
     static Object attr(Object obj, String name) {
         switch (obj) {
+            case null -> {
+                return new Undefined("'NoneType object' has no attribute '" + name + "'");
+            }
             case Undefined u -> throw Py.fail(u.name());
             case Namespace n -> {
                 return n.attrs.containsKey(name) ? n.attrs.get(name) : new Undefined("the namespace has no attribute '" + name + "'");
@@ -35,6 +38,9 @@ final class Access {
 
     static Object item(Object obj, Object key) {
         switch (obj) {
+            case null -> {
+                return new Undefined("'NoneType' object is not subscriptable");
+            }
             case Undefined u -> throw Py.fail(u.name());
             case Map<?, ?> m -> {
                 Object k = key instanceof Boolean b ? (Object) (b ? 1L : 0L) : key;
@@ -81,7 +87,7 @@ final class Access {
                 return Py.slice(items, Py.sliceIndices(start, stop, step, l.size()));
             }
             case Undefined u -> throw Py.fail(u.name());
-            default -> throw Py.fail("'" + Py.typeName(obj) + "' object is not subscriptable");
+            case null, default -> throw Py.fail("'" + Py.typeName(obj) + "' object is not subscriptable");
         }
     }
 }

@@ -330,7 +330,7 @@ final class Builtins {
                     }
                 }
             }
-            default -> dflt;
+            case null, default -> dflt;
         };
     }
 
@@ -349,7 +349,7 @@ final class Builtins {
                     default -> Double.parseDouble(t.replace("_", ""));
                 };
             }
-            default -> dflt;
+            case null, default -> dflt;
         };
     }
 

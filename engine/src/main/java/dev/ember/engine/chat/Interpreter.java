@@ -20,7 +20,7 @@ import java.util.Map;
  */
 final class Interpreter {
     /** Statements, expressions, loop iterations and filter items one render may take (plus characters / 64 built). */
-    static final long MAX_STEPS = 2_000_000;
+    static final long MAX_STEPS = 1_000_000;
     /** Deepest macro recursion. */
     static final int MAX_CALL_DEPTH = 32;
 

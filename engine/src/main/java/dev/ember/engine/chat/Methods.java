@@ -38,7 +38,7 @@ final class Methods {
             case String s -> STR.contains(name);
             case Map<?, ?> m -> DICT.contains(name) || UNSAFE.contains(name);
             case List<?> l -> LIST.contains(name) || UNSAFE.contains(name);
-            default -> false;
+            case null, default -> false;
         };
         if (!known) return null;
         return (in, args, kwargs) -> call(in, obj, name, args, kwargs);
@@ -253,7 +253,7 @@ final class Methods {
                 while (i < s.length() && !Py.isSpace(s.charAt(i))) i++;
                 words.add(new int[]{st, i});
             }
-            if (words.size() <= max + 1) {
+            if (words.size() - 1 <= max) {
                 for (int[] w : words) out.add(s.substring(w[0], w[1]));
                 return out;
             }

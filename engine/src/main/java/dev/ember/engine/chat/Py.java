@@ -84,6 +84,7 @@ final class Py {
     /** str(v). */
     static String str(Object v) {
         return switch (v) {
+            case null -> "None";
             case String s -> s;
             case Undefined u -> "";
             default -> repr(v);
@@ -214,7 +215,7 @@ final class Py {
             case Long l -> l;
             case Double d -> d;
             case Boolean b -> b ? 1 : 0;
-            default -> throw fail("expected a number, got " + typeName(v));
+            case null, default -> throw fail("expected a number, got " + typeName(v));
         };
     }
 
@@ -223,7 +224,7 @@ final class Py {
         return switch (v) {
             case Long l -> l;
             case Boolean b -> b ? 1 : 0;
-            default -> throw fail("expected an integer, got " + typeName(v));
+            case null, default -> throw fail("expected an integer, got " + typeName(v));
         };
     }
 
@@ -289,7 +290,7 @@ final class Py {
             case List<?> l -> l.size();
             case Map<?, ?> m -> m.size();
             case Undefined u -> 0;
-            default -> throw fail("object of type '" + typeName(v) + "' has no len()");
+            case null, default -> throw fail("object of type '" + typeName(v) + "' has no len()");
         };
     }
 
@@ -300,7 +301,7 @@ final class Py {
             case Map<?, ?> m -> new ArrayList<>(m.keySet());
             case String s -> chars(s);
             case Undefined u -> new ArrayList<>();
-            default -> throw fail("'" + typeName(v) + "' object is not iterable");
+            case null, default -> throw fail("'" + typeName(v) + "' object is not iterable");
         };
     }
 
@@ -322,7 +323,7 @@ final class Py {
             }
             case Map<?, ?> m -> m.containsKey(item);
             case Undefined u -> false;
-            default -> throw fail("argument of type '" + typeName(container) + "' is not iterable");
+            case null, default -> throw fail("argument of type '" + typeName(container) + "' is not iterable");
         };
     }
 

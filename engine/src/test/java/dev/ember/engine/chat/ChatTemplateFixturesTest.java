@@ -75,12 +75,36 @@ class ChatTemplateFixturesTest {
     Stream<DynamicTest> realTemplatesRenderAsTransformersDoes() throws IOException {
         List<Path> files;
         try (Stream<Path> s = Files.list(DIR)) {
-            files = s.filter(p -> p.toString().endsWith(".json")).sorted().toList();
+            files = s.filter(p -> p.toString().endsWith(".json") && !p.endsWith("snippets.json")).sorted().toList();
         }
         assertTrue(files.size() >= 10, "fixtures missing in " + DIR);
         return files.stream().map(f -> DynamicTest.dynamicTest(f.getFileName().toString(), () -> {
             Map<String, Object> fx = fixture(f);
             assertTrue(check(fx, template(fx, (String) fx.get("template"))) >= 10);
+        }));
+    }
+
+    /** One feature per template: Python's values, str methods, filters, tests, loops, macros and whitespace rules. */
+    @TestFactory
+    @SuppressWarnings("unchecked")
+    Stream<DynamicTest> pythonSemanticsAsJinja2() {
+        Map<String, Object> fx = fixture(DIR.resolve("snippets.json"));
+        List<ChatMessage> messages = new ArrayList<>();
+        for (Object m : (List<Object>) fx.get("messages")) {
+            Map<String, Object> msg = (Map<String, Object>) m;
+            messages.add(new ChatMessage((String) msg.get("role"), (String) msg.get("content")));
+        }
+        ZonedDateTime now = LocalDateTime.parse((String) fx.get("now")).atZone(ZoneOffset.UTC);
+        List<Object> cases = (List<Object>) fx.get("cases");
+        assertTrue(cases.size() >= 20);
+        return cases.stream().map(o -> (Map<String, Object>) o).map(c -> DynamicTest.dynamicTest((String) c.get("template"), () -> {
+            ChatTemplate t = new ChatTemplate((String) c.get("template"), "<s>", "</s>", () -> now);
+            if (c.containsKey("expected")) {
+                assertEquals(c.get("expected"), t.render(messages, true));
+            } else {
+                ChatTemplateException e = assertThrows(ChatTemplateException.class, () -> t.render(messages, true), (String) c.get("error"));
+                if (e.getMessage().startsWith("the chat template refused")) assertTrue(e.getMessage().endsWith((String) c.get("error")), e.getMessage());
+            }
         }));
     }
 
