@@ -66,7 +66,7 @@ class AssemblyIT extends SparkTestBase {
         assertTrue(names.stream().noneMatch(n -> n.startsWith(forbidden)), "assembly must not hold " + forbidden);
       }
       for (String needed : List.of("dev/ember/spark/job/EmberJob.class", "dev/ember/engine/api/Engine.class",
-          "dev/ember/shaded/com/hubspot/jinjava/Jinjava.class", "META-INF/services/org.apache.spark.sql.sources.DataSourceRegister")) {
+          "dev/ember/engine/chat/ChatTemplate.class", "META-INF/services/org.apache.spark.sql.sources.DataSourceRegister")) {
         assertTrue(names.contains(needed), "assembly must hold " + needed);
       }
     }

@@ -1,105 +1,118 @@
 package dev.ember.engine.chat;
 
-import com.hubspot.jinjava.Jinjava;
-import com.hubspot.jinjava.JinjavaConfig;
-import com.hubspot.jinjava.interpret.RenderResult;
-import com.hubspot.jinjava.interpret.TemplateError;
-import com.hubspot.jinjava.lib.fn.ELFunctionDefinition;
-import com.hubspot.jinjava.loader.ResourceLocator;
 import dev.ember.engine.api.ChatMessage;
 
+import java.time.ZonedDateTime;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Supplier;
 
 /**
  * A model's Jinja chat template (GGUF {@code tokenizer.chat_template}, or tokenizer_config.json's
- * {@code chat_template}), rendered with Jinjava under limits, because templates come with model
- * files from anywhere: no file system or network (includes and imports fail), bounded render and
- * macro recursion depth, output size, string length, list size and {@code range}. A template that
- * calls {@code raise_exception(msg)} (as Hugging Face templates do for bad role orders) fails
- * with that message.
+ * {@code chat_template}), rendered as transformers' {@code apply_chat_template} renders it: jinja2
+ * with {@code trim_blocks} and {@code lstrip_blocks}, Python's value semantics and str methods,
+ * {@code namespace}, slices with steps, {@code loop} variables, and transformers' additions
+ * ({@code raise_exception}, {@code strftime_now}, {@code tojson} as {@code json.dumps}). The
+ * variables are {@code messages}, {@code add_generation_prompt}, {@code bos_token},
+ * {@code eos_token}, {@code tools} and {@code documents} (both None), and any extra ones given
+ * (such as {@code enable_thinking}).
+ *
+ * <p>Templates come with model files from anywhere, so this is a small interpreter of its own
+ * ({@link Lexer}, {@link Parser}, {@link Interpreter}) rather than a general template engine:
+ * templates see only plain values (no Java objects, no reflection), cannot load files
+ * (include/import/extends are refused when parsing), and run under limits on steps, output,
+ * string and list sizes and recursion. Going over a limit fails the render; a truncated prompt
+ * never reaches the model. A template that calls {@code raise_exception(msg)} fails with that
+ * message.
  */
 public final class ChatTemplate {
-    /** Most characters a rendered prompt may have. */
+    /** Most characters a rendered prompt (or any string built while rendering) may have. */
     static final long MAX_OUTPUT = 1 << 20;
 
-    private final String source;
+    private final List<Node.Stmt> program;
     private final String bosToken;
     private final String eosToken;
-    private final Jinjava jinjava;
+    private final Map<String, Object> globals;
 
     public ChatTemplate(String source, String bosToken, String eosToken) {
+        this(source, bosToken, eosToken, ZonedDateTime::now);
+    }
+
+    /** With the clock {@code strftime_now} reads (tests pin it). */
+    ChatTemplate(String source, String bosToken, String eosToken, Supplier<ZonedDateTime> clock) {
         if (source == null || source.isBlank()) throw new ChatTemplateException("the model has no chat template (tokenizer.chat_template)");
-        this.source = source;
+        this.program = parse(source);
         this.bosToken = bosToken == null ? "" : bosToken;
         this.eosToken = eosToken == null ? "" : eosToken;
-        JinjavaConfig config = JinjavaConfig.newBuilder()
-                .withMaxRenderDepth(8)
-                .withMaxMacroRecursionDepth(8)
-                .withMaxOutputSize(MAX_OUTPUT)
-                .withMaxStringLength(MAX_OUTPUT)
-                .withMaxListSize(10_000)
-                .withMaxMapSize(10_000)
-                .withRangeLimit(10_000)
-                .withFailOnUnknownTokens(false)
-                .build();
-        this.jinjava = new Jinjava(config);
-        // No template may read anything: the default locator would serve any class-path resource.
-        jinjava.setResourceLocator(refuseAll());
-        jinjava.getGlobalContext().registerFunction(new ELFunctionDefinition("", "raise_exception", ChatTemplate.class, "raise", String.class));
+        this.globals = Builtins.globals(clock);
     }
 
-    private static ResourceLocator refuseAll() {
-        return (fullName, encoding, interpreter) -> {
-            throw new java.io.IOException("chat templates may not load '" + fullName + "'");
-        };
-    }
-
-    /** Called by templates as raise_exception(message). */
-    public static String raise(String message) {
-        throw new ChatTemplateException("the chat template refused the messages: " + message);
+    private static List<Node.Stmt> parse(String source) {
+        try {
+            return Parser.parse(source);
+        } catch (StackOverflowError e) {
+            throw new ChatTemplateException("chat template syntax error: the template nests too deeply");
+        }
     }
 
     /** The prompt for {@code messages}; with {@code addGenerationPrompt} it ends where the assistant's reply starts. */
     public String render(List<ChatMessage> messages, boolean addGenerationPrompt) {
+        return render(messages, addGenerationPrompt, Map.of());
+    }
+
+    /**
+     * As {@link #render(List, boolean)}, with extra template variables, as transformers passes
+     * {@code apply_chat_template}'s keyword arguments (for example {@code enable_thinking=false}
+     * for Qwen3). Values may be null, Boolean, Number, String, List and Map of those.
+     */
+    public String render(List<ChatMessage> messages, boolean addGenerationPrompt, Map<String, ?> variables) {
         if (messages == null || messages.isEmpty()) throw new ChatTemplateException("no messages to render");
-        List<Map<String, Object>> list = new ArrayList<>();
-        for (ChatMessage m : messages) list.add(Map.of("role", m.role(), "content", m.content()));
+        List<Object> list = new ArrayList<>();
+        for (ChatMessage m : messages) {
+            Map<Object, Object> msg = new LinkedHashMap<>();
+            msg.put("role", m.role());
+            msg.put("content", m.content());
+            list.add(msg);
+        }
         Map<String, Object> context = new HashMap<>();
+        for (Map.Entry<String, ?> e : variables.entrySet()) context.put(e.getKey(), value(e.getValue(), 0));
         context.put("messages", list);
         context.put("add_generation_prompt", addGenerationPrompt);
         context.put("bos_token", bosToken);
         context.put("eos_token", eosToken);
-        RenderResult result;
+        context.putIfAbsent("tools", null);
+        context.putIfAbsent("documents", null);
         try {
-            result = jinjava.renderForResult(source, context);
-        } catch (ChatTemplateException e) {
-            throw e;
-        } catch (RuntimeException | StackOverflowError e) {
-            Throwable cause = e;
-            while (cause.getCause() != null && !(cause instanceof ChatTemplateException)) cause = cause.getCause();
-            if (cause instanceof ChatTemplateException c) throw c;
-            throw new ChatTemplateException("chat template failed: " + e, e);
+            return new Interpreter(globals, MAX_OUTPUT).render(program, context);
+        } catch (StackOverflowError e) {
+            throw new ChatTemplateException("chat template error: the template recursed too deeply");
         }
-        for (TemplateError error : result.getErrors()) {
-            if (error.getException() != null) {
-                Throwable cause = error.getException();
-                while (cause.getCause() != null && !(cause instanceof ChatTemplateException)) cause = cause.getCause();
-                if (cause instanceof ChatTemplateException c) throw c;
+    }
+
+    /** A Java value as a template value. */
+    private static Object value(Object v, int depth) {
+        if (depth > 32) throw new IllegalArgumentException("chat template variables nest too deeply");
+        return switch (v) {
+            case null -> null;
+            case Boolean b -> b;
+            case String s -> s;
+            case Double d -> d;
+            case Float f -> (double) f;
+            case Number n -> n.longValue();
+            case List<?> l -> {
+                List<Object> out = new ArrayList<>();
+                for (Object o : l) out.add(value(o, depth + 1));
+                yield out;
             }
-            // Fatal errors, and limits (recursion, output, collection size) that Jinjava reports
-            // as warnings with partial output: a truncated prompt must never reach the model.
-            boolean limit = error.getReason() == TemplateError.ErrorReason.EXCEPTION
-                    || error.getReason() == TemplateError.ErrorReason.OUTPUT_TOO_BIG
-                    || error.getReason() == TemplateError.ErrorReason.COLLECTION_TOO_BIG
-                    || error.getReason() == TemplateError.ErrorReason.OVER_LIMIT;
-            if (error.getSeverity() == TemplateError.ErrorType.FATAL || limit) {
-                throw new ChatTemplateException("chat template error: " + error.getMessage()
-                        + (error.getLineno() > 0 ? " (line " + error.getLineno() + ")" : ""));
+            case Map<?, ?> m -> {
+                Map<Object, Object> out = new LinkedHashMap<>();
+                m.forEach((k, x) -> out.put(value(k, depth + 1), value(x, depth + 1)));
+                yield out;
             }
-        }
-        return result.getOutput();
+            default -> throw new IllegalArgumentException("a chat template variable cannot be a " + v.getClass().getSimpleName());
+        };
     }
 }

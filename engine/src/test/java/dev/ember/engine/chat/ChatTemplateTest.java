@@ -46,15 +46,52 @@ class ChatTemplateTest {
             }
             assertFalse(out.contains("root:") || out.contains("<project"), "template read a file: " + tpl);
         }
-        // Runaway loops, output and recursion stop at the limits.
-        // range() is capped (10,000 items) rather than allowed to run for ever.
-        assertTrue(new ChatTemplate("{% for i in range(100000000) %}x{% endfor %}", "", "").render(hi, true).length() <= 10_000);
+        // Runaway loops, output, sizes and recursion stop at the limits, with an error rather than a truncated prompt.
+        for (String tpl : List.of("{% for i in range(100000000) %}x{% endfor %}",
+                "{% for i in range(3000) %}{% for j in range(3000) %}{% endfor %}{% endfor %}",
+                "{{ 'x' * 1000000000 }}",
+                "{% set ns = namespace(s='x') %}{% for i in range(64) %}{% set ns.s = ns.s + ns.s %}{% endfor %}{{ ns.s|length }}",
+                "{{ " + "(".repeat(5000) + "1" + ")".repeat(5000) + " }}",
+                "{% if true %}".repeat(5000),
+                "{{ 2 ** 200 }}")) {
+            ChatTemplateException e = assertThrows(ChatTemplateException.class, () -> new ChatTemplate(tpl, "", "").render(hi, true), tpl.substring(0, Math.min(40, tpl.length())));
+            assertTrue(e.getMessage().startsWith("chat template") || e.getMessage().startsWith("the chat template"), e.getMessage());
+        }
         assertThrows(ChatTemplateException.class, () -> new ChatTemplate(
                 "{% for i in range(9000) %}{% for j in range(9000) %}xxxxxxxxxx{% endfor %}{% endfor %}", "", "").render(hi, true));
         assertThrows(ChatTemplateException.class, () -> new ChatTemplate(
                 "{% macro f(n) %}{{ f(n + 1) }}{% endmacro %}{{ f(0) }}", "", "").render(hi, true));
         assertThrows(ChatTemplateException.class, () -> new ChatTemplate("{% for x in %}", "", "").render(hi, true));
         assertThrows(ChatTemplateException.class, () -> new ChatTemplate("", "", ""));
+    }
+
+    @Test
+    void templatesSeeOnlyPlainValuesNeverJavaObjects() {
+        List<ChatMessage> hi = List.of(ChatMessage.user("hi"));
+        // The classic jinja2 escapes, and Java's: attributes that are not a Python method of the
+        // value's type are undefined, so nothing reaches a class, a module or a file.
+        for (String tpl : List.of("{{ ''.__class__.__mro__ }}", "{{ messages.__class__ }}", "{{ ''.getClass() }}",
+                "{{ messages.getClass().forName('java.lang.Runtime') }}", "{{ range.__globals__ }}", "{{ namespace.__init__ }}",
+                "{{ raise_exception.__self__ }}", "{{ loop }}", "{{ self }}", "{{ config }}", "{{ cycler }}", "{{ lipsum() }}",
+                "{{ messages[0].content.class }}", "{{ messages.toString() }}", "{{ ''.format.__globals__ }}")) {
+            String out;
+            try {
+                out = new ChatTemplate(tpl, "", "").render(hi, true);
+            } catch (ChatTemplateException e) {
+                continue;
+            }
+            assertEquals("", out, tpl);
+        }
+        // Templates cannot change their inputs either (jinja2's immutable sandbox).
+        assertThrows(ChatTemplateException.class, () -> new ChatTemplate("{% set x = messages.append(1) %}", "", "").render(hi, true));
+        assertThrows(ChatTemplateException.class, () -> new ChatTemplate("{{ messages[0].update({'role': 'x'}) }}", "", "").render(hi, true));
+    }
+
+    @Test
+    void extraVariablesReachTheTemplate() {
+        ChatTemplate t = new ChatTemplate("{% if enable_thinking is defined and enable_thinking is false %}no-think{% endif %}{{ tools is none }}{{ n + 1 }}", "", "");
+        assertEquals("no-thinkTrue3", t.render(List.of(ChatMessage.user("hi")), true, java.util.Map.of("enable_thinking", false, "n", 2)));
+        assertEquals("True", new ChatTemplate("{% if enable_thinking is defined %}x{% endif %}{{ tools is none }}", "", "").render(List.of(ChatMessage.user("hi")), true));
     }
 
     @Test
