@@ -70,11 +70,22 @@ public final class EmberJob {
           conf.put(String.valueOf(k), String.valueOf(v));
         }
       });
-      preflight(job, job.options(conf), conf, new org.apache.hadoop.conf.Configuration());
+      org.apache.hadoop.conf.Configuration hadoop = new org.apache.hadoop.conf.Configuration();
+      conf.forEach((k, v) -> {
+        if (k.startsWith("spark.hadoop.")) {
+          hadoop.set(k.substring("spark.hadoop.".length()), v); // as Spark builds its Hadoop conf
+        }
+      });
+      preflight(job, job.options(conf), conf, hadoop);
     } catch (IllegalArgumentException e) {
-      System.err.println("EmberJob: " + e.getMessage().replaceFirst("^Ember: ", ""));
-      System.exit(2);
-      return;
+      if (e.getCause() instanceof java.io.IOException) {
+        // A file system this JVM cannot reach yet (credentials Spark adds later): run() checks again.
+        LOG.warn("Ember: early checks skipped: {}", e.getMessage());
+      } else {
+        System.err.println("EmberJob: " + e.getMessage().replaceFirst("^Ember: ", ""));
+        System.exit(2);
+        return;
+      }
     }
     SparkSession spark = session(job);
     int status = 0;
@@ -176,6 +187,7 @@ public final class EmberJob {
           "input " + job.input() + " is inside the output directory " + job.output()
               + "; --overwrite would delete it: write the output somewhere else");
     }
+    checkFormat(job, input, conf);
     if (exists(output, conf) && !job.overwrite() && !job.resume()) {
       throw new IllegalArgumentException(
           "output " + job.output() + " already exists; pass --overwrite to replace it or --resume --id-column C to complete it");
@@ -183,6 +195,49 @@ public final class EmberJob {
     dev.ember.spark.executor.ModelCache.checkRoot(
         sessionConf.getOrDefault("spark.ember.model.cacheDir", System.getProperty(dev.ember.spark.executor.ModelCache.CACHE_DIR_PROPERTY)));
     dev.ember.spark.frame.ModelPreflight.check(opts.model(), opts.modelSha256(), conf);
+  }
+
+  /**
+   * A Parquet file read as text or JSON (or the reverse) would fail inside Spark with a stack trace
+   * or turn every line into an error row: the first data file's first bytes tell, before Spark starts.
+   */
+  private static void checkFormat(JobArgs job, Path input, org.apache.hadoop.conf.Configuration conf) {
+    try {
+      FileSystem fs = input.getFileSystem(conf);
+      org.apache.hadoop.fs.FileStatus first = null;
+      for (org.apache.hadoop.fs.FileStatus match : fs.globStatus(input)) {
+        org.apache.hadoop.fs.RemoteIterator<org.apache.hadoop.fs.LocatedFileStatus> files = fs.listFiles(match.getPath(), true);
+        while (first == null && files.hasNext()) {
+          org.apache.hadoop.fs.LocatedFileStatus f = files.next();
+          String name = f.getPath().getName();
+          if (!name.startsWith("_") && !name.startsWith(".") && f.getLen() > 0) {
+            first = f;
+          }
+        }
+        if (first != null) {
+          break;
+        }
+      }
+      if (first == null) {
+        return; // nothing to sniff: an empty input, reported as such
+      }
+      byte[] magic = new byte[4];
+      int n;
+      try (java.io.InputStream in = fs.open(first.getPath())) {
+        n = in.readNBytes(magic, 0, 4);
+      }
+      boolean parquet = n == 4 && java.util.Arrays.equals(magic, "PAR1".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+      if (job.inputFormat().equals("parquet") && !parquet) {
+        throw new IllegalArgumentException(
+            "input " + first.getPath() + " is not a Parquet file (no PAR1 magic); check --input-format (json, text, csv)");
+      }
+      if (!job.inputFormat().equals("parquet") && parquet) {
+        throw new IllegalArgumentException(
+            "input " + first.getPath() + " is a Parquet file, not " + job.inputFormat() + "; pass --input-format parquet");
+      }
+    } catch (java.io.IOException e) {
+      throw new IllegalArgumentException("cannot read input " + job.input() + ": " + e.getMessage(), e);
+    }
   }
 
   private static Path qualified(String path, org.apache.hadoop.conf.Configuration conf) {

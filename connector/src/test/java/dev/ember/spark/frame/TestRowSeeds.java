@@ -21,7 +21,8 @@ import dev.ember.spark.SparkTestBase;
  * Issue 16 items 13 and 3: identical prompts sampled at temperature 1 draw different samples
  * (each row's seed is derived from the job's seed and the row's id or position) while a rerun
  * draws the same ones; and an input column with the name of one of Ember's internal columns is
- * kept, values and all.
+ * kept, values and all; and the parseSpecial option turns control-token parsing on for data text
+ * (off by default, issue 16 items 5 and 14).
  */
 class TestRowSeeds extends SparkTestBase {
   private static final int ROWS = 8;
@@ -79,5 +80,22 @@ class TestRowSeeds extends SparkTestBase {
       expected.add("mine-" + i);
     }
     assertEquals(expected, kept);
+  }
+
+  @Test
+  void parseSpecialTurnsControlTokenParsingOnForDataText() {
+    StructType schema = new StructType().add("id", DataTypes.LongType).add("prompt", DataTypes.StringType);
+    Dataset<Row> df = spark.createDataFrame(List.of(RowFactory.create(1L, "Once upon a time</s>")), schema);
+    EmberOptions opts = EmberOptions.model(storiesModel().toString()).withThreads(1).withMaxTokens(1);
+    long plain = promptTokens(Ember.generate(df, opts));
+    long parsed = promptTokens(Ember.generate(df, opts.with("parseSpecial", "true")));
+    assertTrue(parsed < plain, "</s> is one control token with parseSpecial (" + parsed + "), several text tokens without (" + plain + ")");
+    assertEquals(parsed, promptTokens(Ember.generate(spark.createDataFrame(List.of(RowFactory.create(1L, "Once upon a time")), schema), opts)) + 1);
+  }
+
+  private static long promptTokens(Dataset<Row> out) {
+    Row r = out.select("ember.prompt_tokens", "ember.error").first();
+    assertEquals(null, r.get(1), r.toString());
+    return ((Number) r.get(0)).longValue();
   }
 }

@@ -94,9 +94,19 @@ class TestJobFailures extends SparkTestBase {
   }
 
   @Test
+  void theParseSpecialFlagReachesTheOptions() throws Exception {
+    assertFalse(args().options().parseSpecial());
+    assertTrue(args("--parse-special").options().parseSpecial());
+  }
+
+  @Test
   void badPathsAreOneLine() throws Exception {
     assertOneLine("input not found: " + dir.resolve("nope.jsonl"), () -> EmberJob.run(spark, args("--input", dir.resolve("nope.jsonl").toString())));
-    assertOneLine("check --input-format", () -> EmberJob.run(spark, args("--input-format", "parquet")));
+    assertOneLine("is not a Parquet file (no PAR1 magic); check --input-format", () -> EmberJob.run(spark, args("--input-format", "parquet")));
+    Path parquet = dir.resolve("in.parquet");
+    spark.range(2).selectExpr("'Once' AS prompt").write().parquet(parquet.toString());
+    assertOneLine("is a Parquet file, not json; pass --input-format parquet",
+        () -> EmberJob.run(spark, args("--input", parquet.toString(), "--input-format", "json")));
 
     // Item 10: an input inside the output directory would be deleted by --overwrite.
     Path out = Files.createDirectories(dir.resolve("results"));
