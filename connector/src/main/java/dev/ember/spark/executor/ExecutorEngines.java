@@ -148,6 +148,7 @@ public final class ExecutorEngines {
     private int refs;
     private ScheduledFuture<?> pendingClose;
     private Engine engine;
+    private Path model; // the local copy the engine maps, held in the ModelCache until the engine closes
     private boolean closed;
 
     Slot(EngineKey key) {
@@ -167,11 +168,17 @@ public final class ExecutorEngines {
           LOG.warn("closing the failed engine for {} failed", key.modelUri(), e);
         }
         engine = null;
+        releaseModel();
       }
       if (engine == null) {
         long start = System.nanoTime();
-        Path model = localModel.get();
-        engine = Engine.open(model, key.options());
+        model = localModel.get();
+        try {
+          engine = Engine.open(model, key.options());
+        } catch (RuntimeException | Error e) {
+          releaseModel();
+          throw e;
+        }
         boolean vector = vectorKernels();
         LOG.info(
             "opened engine for {} ({}) with {} threads, {} kernels, in {} ms",
@@ -200,6 +207,15 @@ public final class ExecutorEngines {
           LOG.warn("closing engine for {} failed", key.modelUri(), e);
         }
         engine = null;
+        releaseModel();
+      }
+    }
+
+    /** Lets the model cache evict the copy once no engine of any JVM maps it. */
+    private void releaseModel() {
+      if (model != null) {
+        ModelCache.defaultCache().release(model);
+        model = null;
       }
     }
   }

@@ -18,6 +18,8 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Map;
+import java.util.HashMap;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
@@ -50,10 +52,21 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Files on the local file system ({@code file:} or a plain path with a local default FS) are
  * used in place: copying them would only double the disk they take.
+ *
+ * <p>Eviction, so that a long-lived executor does not fill its disk: a JVM that uses an entry holds
+ * a shared lock on its {@code <key>.inuse} file until {@link #release} (when its engine closes);
+ * an entry nobody holds is unlocked and may go. When a source changes, its new entry replaces the
+ * old one (removed once unlocked). With a size budget ({@code spark.ember.model.cacheMaxBytes},
+ * default unlimited) the least recently used unlocked entries are removed until the cache fits.
+ * Temporary copies left by JVMs that died mid-copy are removed the first time a JVM uses the
+ * cache. The zero-byte lock files stay: removing one while another JVM waits on it would let two
+ * copiers in at once.
  */
 public final class ModelCache {
   /** System property (and Spark conf {@code spark.ember.model.cacheDir}) naming the cache root. */
   public static final String CACHE_DIR_PROPERTY = "ember.model.cacheDir";
+  /** System property (and Spark conf {@code spark.ember.model.cacheMaxBytes}) bounding the cache's size; 0 = unlimited. */
+  public static final String CACHE_MAX_BYTES_PROPERTY = "ember.model.cacheMaxBytes";
 
   static final String MANIFEST = "EMBER-MANIFEST";
   private static final Logger LOG = LoggerFactory.getLogger(ModelCache.class);
@@ -64,12 +77,25 @@ public final class ModelCache {
   private static final ConcurrentHashMap<Path, ReentrantLock> JVM_LOCKS = new ConcurrentHashMap<>();
   // Entries whose every file this JVM has hashed; later lookups only compare sizes.
   private static final Set<Path> VERIFIED = ConcurrentHashMap.newKeySet();
+  // Roots whose stale temporary copies this JVM has removed.
+  private static final Set<Path> SWEPT = ConcurrentHashMap.newKeySet();
+  // This JVM's shared locks on entries it uses, with how many users each has.
+  private static final Map<Path, InUse> IN_USE = new HashMap<>();
 
   private final Path root;
+  private final long maxBytes;
 
   public ModelCache(Path root) {
-    this.root = root.toAbsolutePath().normalize();
+    this(root, 0);
   }
+
+  /** A cache at {@code root} holding at most {@code maxBytes} of unlocked entries (0: no limit). */
+  public ModelCache(Path root, long maxBytes) {
+    this.root = root.toAbsolutePath().normalize();
+    this.maxBytes = maxBytes;
+  }
+
+  private record InUse(FileChannel channel, FileLock lock, int users) {}
 
   /** The cache named by {@link #CACHE_DIR_PROPERTY}, else {@code <java.io.tmpdir>/ember-models}. */
   public static ModelCache defaultCache() {
@@ -78,12 +104,33 @@ public final class ModelCache {
     if (dir == null && env != null) {
       dir = env.conf().get("spark.ember.model.cacheDir", null);
     }
+    String max = System.getProperty(CACHE_MAX_BYTES_PROPERTY);
+    if (max == null && env != null) {
+      max = env.conf().get("spark.ember.model.cacheMaxBytes", null);
+    }
     return new ModelCache(
-        dir != null ? Paths.get(dir) : Paths.get(System.getProperty("java.io.tmpdir"), "ember-models"));
+        dir != null ? Paths.get(dir) : Paths.get(System.getProperty("java.io.tmpdir"), "ember-models"),
+        max == null ? 0 : Long.parseLong(max.trim()));
   }
 
   public Path root() {
     return root;
+  }
+
+  /**
+   * Driver-side check of a configured cache root ({@code spark.ember.model.cacheDir}; null when
+   * unset): one clear line when it names something that is not a directory, before any task
+   * fails on it.
+   */
+  public static void checkRoot(String dir) {
+    if (dir == null || dir.isBlank()) {
+      return;
+    }
+    Path root = Paths.get(dir);
+    if (Files.exists(root) && !Files.isDirectory(root)) {
+      throw new IllegalArgumentException(
+          "Ember: spark.ember.model.cacheDir " + dir + " is a file, not a directory; point it at a directory (it is created when missing)");
+    }
   }
 
   /**
@@ -121,7 +168,9 @@ public final class ModelCache {
     String key = entryKey(source, files);
     Path entry = root.resolve(key);
     Path result = status.isDirectory() ? entry : entry.resolve(source.getName());
+    checkRoot(root.toString());
     Files.createDirectories(root);
+    sweepOnce();
     Path lockFile = root.resolve(key + ".lock");
     ReentrantLock jvmLock = JVM_LOCKS.computeIfAbsent(lockFile, p -> new ReentrantLock());
     jvmLock.lock();
@@ -138,9 +187,187 @@ public final class ModelCache {
       if (expectedSha256 != null) {
         checkExpected(expectedSha256, readManifest(entry).get(0).sha256(), result);
       }
-      return result;
+      hold(key);
+      Files.setLastModifiedTime(entry.resolve(MANIFEST), java.nio.file.attribute.FileTime.fromMillis(System.currentTimeMillis()));
     } finally {
       jvmLock.unlock();
+    }
+    evict(key, source.toString());
+    return result;
+  }
+
+  /**
+   * Marks this JVM done with the entry that {@link #localize} returned {@code local} from (once
+   * per localize); an entry no JVM holds may be evicted. A local model used in place is ignored.
+   */
+  public void release(Path local) {
+    Path p = local.toAbsolutePath().normalize();
+    if (!p.startsWith(root) || p.equals(root)) {
+      return;
+    }
+    String key = root.relativize(p).getName(0).toString();
+    synchronized (IN_USE) {
+      Path file = root.resolve(key + ".inuse");
+      InUse u = IN_USE.get(file);
+      if (u == null) {
+        return;
+      }
+      if (u.users() > 1) {
+        IN_USE.put(file, new InUse(u.channel(), u.lock(), u.users() - 1));
+        return;
+      }
+      IN_USE.remove(file);
+      try {
+        u.lock().release();
+        u.channel().close();
+      } catch (IOException e) {
+        LOG.warn("releasing {} failed: {}", file, e.toString());
+      }
+    }
+  }
+
+  /** Takes (or counts another user of) this JVM's shared lock on the entry. */
+  private void hold(String key) throws IOException {
+    Path file = root.resolve(key + ".inuse");
+    synchronized (IN_USE) {
+      InUse u = IN_USE.get(file);
+      if (u != null) {
+        IN_USE.put(file, new InUse(u.channel(), u.lock(), u.users() + 1));
+        return;
+      }
+      FileChannel channel = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
+      try {
+        IN_USE.put(file, new InUse(channel, channel.lock(0, Long.MAX_VALUE, true), 1));
+      } catch (IOException | RuntimeException e) {
+        channel.close();
+        throw e;
+      }
+    }
+  }
+
+  /**
+   * Runs {@code action} on an entry when no JVM uses it (this one included), under its copy
+   * lock; returns false, doing nothing, when it is in use or being copied.
+   */
+  private boolean ifUnused(String key, IoAction action) throws IOException {
+    Path inUse = root.resolve(key + ".inuse");
+    synchronized (IN_USE) {
+      if (IN_USE.containsKey(inUse)) {
+        return false;
+      }
+      ReentrantLock jvmLock = JVM_LOCKS.computeIfAbsent(root.resolve(key + ".lock"), p -> new ReentrantLock());
+      if (!jvmLock.tryLock()) {
+        return false;
+      }
+      try (FileChannel copy = FileChannel.open(root.resolve(key + ".lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+          FileLock copying = copy.tryLock()) {
+        if (copying == null) {
+          return false;
+        }
+        try (FileChannel use = FileChannel.open(inUse, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+            FileLock used = use.tryLock()) {
+          if (used == null) {
+            return false;
+          }
+          action.run();
+          return true;
+        }
+      } finally {
+        jvmLock.unlock();
+      }
+    }
+  }
+
+  private interface IoAction {
+    void run() throws IOException;
+  }
+
+  /** Once per JVM and root: removes temporary copies whose copier is gone (its key's lock is free). */
+  private void sweepOnce() throws IOException {
+    if (!SWEPT.add(root)) {
+      return;
+    }
+    try (DirectoryStream<Path> stale = Files.newDirectoryStream(root, "*.tmp-*")) {
+      for (Path tmp : stale) {
+        String name = tmp.getFileName().toString();
+        String key = name.substring(0, name.lastIndexOf(".tmp-"));
+        if (ifUnused(key, () -> deleteRecursively(tmp))) {
+          LOG.info("removed the abandoned temporary copy {}", tmp);
+        }
+      }
+    }
+  }
+
+  /**
+   * Removes the unlocked entries of older versions of {@code source}, then, over the size budget,
+   * the least recently used unlocked entries other than {@code current}.
+   */
+  private void evict(String current, String source) {
+    try {
+      List<Path> entries = new ArrayList<>();
+      try (DirectoryStream<Path> all = Files.newDirectoryStream(root, p -> Files.isDirectory(p) && !p.getFileName().toString().contains(".tmp-"))) {
+        all.forEach(entries::add);
+      }
+      List<Path> kept = new ArrayList<>();
+      for (Path entry : entries) {
+        String key = entry.getFileName().toString();
+        if (!key.equals(current) && source.equals(sourceOf(entry)) && ifUnused(key, () -> deleteRecursively(entry))) {
+          VERIFIED.remove(entry);
+          LOG.info("removed {}, the copy of an older version of {}", entry, source);
+        } else {
+          kept.add(entry);
+        }
+      }
+      if (maxBytes <= 0) {
+        return;
+      }
+      long total = 0;
+      for (Path entry : kept) {
+        total += entryBytes(entry);
+      }
+      kept.sort(Comparator.comparingLong(ModelCache::lastUsed));
+      for (Path entry : kept) {
+        if (total <= maxBytes) {
+          break;
+        }
+        String key = entry.getFileName().toString();
+        long bytes = entryBytes(entry);
+        if (!key.equals(current) && ifUnused(key, () -> deleteRecursively(entry))) {
+          VERIFIED.remove(entry);
+          total -= bytes;
+          LOG.info("removed the least recently used model copy {} ({} bytes) to keep the cache under {} bytes", entry, bytes, maxBytes);
+        }
+      }
+      if (total > maxBytes) {
+        LOG.warn("model cache {} holds {} bytes, over its budget of {}: the rest is in use", root, total, maxBytes);
+      }
+    } catch (IOException | RuntimeException e) {
+      LOG.warn("model cache eviction in {} failed: {}", root, e.toString());
+    }
+  }
+
+  private static String sourceOf(Path entry) {
+    try {
+      String first = Files.readAllLines(entry.resolve(MANIFEST)).get(0);
+      return first.startsWith("# source ") ? first.substring("# source ".length()) : null;
+    } catch (IOException | RuntimeException e) {
+      return null;
+    }
+  }
+
+  private static long entryBytes(Path entry) {
+    try {
+      return readManifest(entry).stream().mapToLong(ManifestLine::size).sum();
+    } catch (IOException | RuntimeException e) {
+      return 0;
+    }
+  }
+
+  private static long lastUsed(Path entry) {
+    try {
+      return Files.getLastModifiedTime(entry.resolve(MANIFEST)).toMillis();
+    } catch (IOException e) {
+      return 0;
     }
   }
 
@@ -288,7 +515,7 @@ public final class ModelCache {
   private static void checkExpected(String expected, String actual, Path file) {
     if (!expected.equalsIgnoreCase(actual)) {
       throw new IllegalStateException(
-          "model " + file + " has SHA-256 " + actual + " but " + expected + " was expected");
+          "Ember: model " + file + " has SHA-256 " + actual + " but " + expected + " was expected; check the model or modelSha256");
     }
   }
 

@@ -93,7 +93,8 @@ public final class Ember {
     RowRequests requests = new RowRequests(df.schema(), options);
     SparkSession spark = df.sparkSession();
     var hadoopConf = spark.sparkContext().hadoopConfiguration();
-    ModelPreflight.check(options.model(), hadoopConf);
+    ModelPreflight.check(options.model(), options.modelSha256(), hadoopConf);
+    dev.ember.spark.executor.ModelCache.checkRoot(spark.conf().getOption("spark.ember.model.cacheDir").getOrElse(() -> null));
     Broadcast<SerializableConfiguration> conf =
         JavaSparkContext.fromSparkContext(spark.sparkContext()).broadcast(new SerializableConfiguration(hadoopConf));
     Dataset<Row> input =
@@ -116,10 +117,11 @@ public final class Ember {
     if (df.rdd().getNumPartitions() >= cores) {
       return df;
     }
-    return df.withColumn(ROW_ORDER, org.apache.spark.sql.functions.monotonically_increasing_id())
-        .repartitionByRange(cores, col(ROW_ORDER))
-        .sortWithinPartitions(ROW_ORDER)
-        .drop(ROW_ORDER);
+    String order = InternalColumns.fresh(df.schema(), ROW_ORDER); // never an input column's name
+    return df.withColumn(order, org.apache.spark.sql.functions.monotonically_increasing_id())
+        .repartitionByRange(cores, col(order))
+        .sortWithinPartitions(order)
+        .drop(order);
   }
 
   /**

@@ -28,6 +28,9 @@ import dev.ember.spark.executor.EngineSettings;
  * @param output where the results go: one struct column (default {@code ember}) or flattened columns
  * @param errors what a row with an error does to the job (by default: nothing, the row carries it)
  * @param idColumn the column that identifies a row (for error messages and resume), or null
+ * @param parseSpecial whether control-token texts in prompts from data ({@code <|endoftext|>},
+ *     {@code </s>}) are parsed as the control tokens; off by default, so a row's text cannot end
+ *     or restart its sequence (chat templates' own markers are control tokens either way)
  *
  * <p>Every option also has a string form, {@link #with(String, String)}, with the names that
  * {@link OptionRegistry} lists for all surfaces.
@@ -44,7 +47,8 @@ public record EmberOptions(
     ChatColumns chat,
     OutputLayout output,
     ErrorPolicy errors,
-    String idColumn)
+    String idColumn,
+    boolean parseSpecial)
     implements Serializable {
 
   public static final String DEFAULT_PROMPT_COLUMN = "prompt";
@@ -52,7 +56,7 @@ public record EmberOptions(
   public static EmberOptions model(String model) {
     return new EmberOptions(
         model, null, DEFAULT_PROMPT_COLUMN, EngineSettings.defaults(), Sampling.defaults(), RowOptionColumns.none(), 0,
-        PrefixPartitioning.off(), ChatColumns.off(), OutputLayout.defaults(), ErrorPolicy.defaults(), null);
+        PrefixPartitioning.off(), ChatColumns.off(), OutputLayout.defaults(), ErrorPolicy.defaults(), null, false);
   }
 
   /** Sets one option by its API name ({@code maxTokens}, ...; see {@link OptionRegistry}); unknown names fail. */
@@ -115,7 +119,12 @@ public record EmberOptions(
       String model, String modelSha256, String promptColumn, EngineSettings engine, Sampling sampling,
       RowOptionColumns rowOptions, int inflightPerTask, PrefixPartitioning prefix, ChatColumns chat,
       OutputLayout output, ErrorPolicy errors, String idColumn) {
-    return new EmberOptions(model, modelSha256, promptColumn, engine, sampling, rowOptions, inflightPerTask, prefix, chat, output, errors, idColumn);
+    return new EmberOptions(model, modelSha256, promptColumn, engine, sampling, rowOptions, inflightPerTask, prefix, chat, output, errors, idColumn, parseSpecial);
+  }
+
+  /** Parses control-token texts in prompts from data as control tokens (off by default; see {@code parseSpecial}). */
+  public EmberOptions withParseSpecial(boolean value) {
+    return new EmberOptions(model, modelSha256, promptColumn, engine, sampling, rowOptions, inflightPerTask, prefix, chat, output, errors, idColumn, value);
   }
 
   public EmberOptions withModel(String value) {

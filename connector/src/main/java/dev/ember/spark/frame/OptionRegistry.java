@@ -77,6 +77,7 @@ public final class OptionRegistry {
     add("messagesColumn", Scope.CALL, "string", "prompts from a column of {role, content} messages, through the model's chat template", (o, v) -> o.withChatMessages(last(v)));
     add("systemColumn", Scope.CALL, "string", "system message column (with userColumn), through the chat template", (o, v) -> o.withChat(new ChatColumns(null, last(v), o.chat().user())));
     add("userColumn", Scope.CALL, "string", "user message column, through the chat template", (o, v) -> o.withChat(new ChatColumns(null, o.chat().system(), last(v))));
+    add("parseSpecial", Scope.ALL, "boolean", "parse control-token texts (<|endoftext|>, </s>) in prompts from data as control tokens; default false, so data stays text", (o, v) -> o.withParseSpecial(bool("parseSpecial", last(v))));
     // Results.
     add("outputCol", Scope.CALL, "string", "name of the one struct column that holds the results; default ember", (o, v) -> o.withOutputCol(last(v)));
     add("flattenPrefix", Scope.CALL, "string", "flatten the results into top-level columns named prefix + field (e.g. ember_text); off by default", (o, v) -> o.withFlattenPrefix(last(v)));

@@ -46,7 +46,11 @@ public final class RowRequests implements Serializable {
   private final int logprobs;
   private final int responseFormat;
   private final int id;
+  private final int malformed;
+  private final String malformedName;
+  private final List<String> textFields;
   private final Sampling defaults;
+  private final boolean parseSpecial;
 
   public RowRequests(StructType schema, EmberOptions options) {
     ChatColumns chat = options.chat();
@@ -78,7 +82,21 @@ public final class RowRequests implements Serializable {
     this.responseFormat = optionColumn(schema, cols.responseFormat(), RowOptionColumns.RESPONSE_FORMAT, optional);
     requireType(schema, responseFormat, RowOptionColumns.RESPONSE_FORMAT, t -> t instanceof StringType, "a JSON schema string");
     this.id = options.idColumn() == null ? -1 : column(schema, options.idColumn(), "id", true);
+    int bad = column(schema, MalformedLines.COLUMN, "malformed", false);
+    if (bad < 0) {
+      bad = column(schema, MalformedLines.SPARK_COLUMN, "malformed", false);
+    }
+    this.malformed = bad >= 0 && schema.fields()[bad].dataType() instanceof StringType ? bad : -1;
+    this.malformedName = malformed >= 0 ? schema.fields()[malformed].name() : null;
+    List<String> text = new ArrayList<>();
+    for (String c : new String[] {options.promptColumn(), chat.system(), chat.user()}) {
+      if (c != null) {
+        text.add(c);
+      }
+    }
+    this.textFields = List.copyOf(text);
     this.defaults = options.sampling();
+    this.parseSpecial = options.parseSpecial();
     List<String> used = new ArrayList<>();
     for (int c : new int[] {maxTokens, temperature, seed, stop, logprobs, responseFormat}) {
       if (c >= 0) {
@@ -169,6 +187,9 @@ public final class RowRequests implements Serializable {
 
   /** The request for a row, rendering chat columns with the engine's template when set. */
   public Prepared prepare(Row row, String requestId, Engine engine) {
+    if (malformed(row)) {
+      return Prepared.failed(MalformedLines.rowError(row.getString(malformed), textFields, malformedName));
+    }
     if (!chat()) {
       return prepareText(row, requestId, prompt(row), null);
     }
@@ -189,6 +210,9 @@ public final class RowRequests implements Serializable {
     if (chat()) {
       throw new IllegalStateException("chat columns need the engine: use prepare(row, id, engine)");
     }
+    if (malformed(row)) {
+      return Prepared.failed(MalformedLines.rowError(row.getString(malformed), textFields, malformedName));
+    }
     return prepareText(row, requestId, prompt(row), null);
   }
 
@@ -208,6 +232,8 @@ public final class RowRequests implements Serializable {
       }
       if (present(row, seed)) {
         params.seed(((Number) row.get(seed)).longValue());
+      } else {
+        params.seed(rowSeed(defaults.seed(), id >= 0 && !row.isNullAt(id) ? "id:" + row.get(id) : "pos:" + requestId));
       }
       if (present(row, stop)) {
         params.stop(stopStrings(row.get(stop)));
@@ -220,11 +246,34 @@ public final class RowRequests implements Serializable {
       }
       Request request = tokens != null
           ? Request.ofTokens(requestId, tokens, params.build())
-          : Request.ofText(requestId, text, params.build()); // data text: control-token look-alikes stay text
+          // Data text: control-token look-alikes stay text unless parseSpecial asks otherwise.
+          : Request.ofText(requestId, text, params.build(), parseSpecial);
       return new Prepared(request, null);
     } catch (IllegalArgumentException | ArithmeticException e) {
       return Prepared.failed("invalid options: " + e.getMessage());
     }
+  }
+
+  /** Whether the row came from a line that was not a usable JSON object (see {@link MalformedLines}). */
+  private boolean malformed(Row row) {
+    return malformed >= 0 && !row.isNullAt(malformed);
+  }
+
+  /**
+   * The seed of a row without its own seed column value: the options' seed mixed with the row's
+   * key (its id column value when there is one, else its request id, the row's partition and
+   * position in it). Identical prompts then draw different samples, while a retried task, which
+   * sees the same rows in the same places, draws the same ones.
+   */
+  static long rowSeed(long seed, String key) {
+    long h = 0xcbf29ce484222325L; // FNV-1a over the key's UTF-8 bytes
+    for (byte b : key.getBytes(java.nio.charset.StandardCharsets.UTF_8)) {
+      h = (h ^ (b & 0xff)) * 0x100000001b3L;
+    }
+    long z = seed + h * 0x9E3779B97F4A7C15L; // SplitMix64's finaliser
+    z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
+    z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
+    return z ^ (z >>> 31);
   }
 
   private static boolean present(Row row, int column) {

@@ -26,7 +26,17 @@ record ScoreTask() implements Task {
   @Override
   public CompletableFuture<Object[]> start(Engine engine, Request request) {
     long start = System.nanoTime();
-    return Futures.map(engine.scoreAsync(request.prompt()), s -> ResultColumns.score(s, System.nanoTime() - start));
+    CompletableFuture<dev.ember.engine.api.ScoreResult> scored;
+    if (request.parseSpecial()) { // parseSpecial: control-token texts in the data are control tokens
+      try {
+        scored = engine.scoreTokens(engine.tokenize(request.prompt(), true));
+      } catch (RuntimeException e) {
+        return CompletableFuture.completedFuture(error(e.getMessage(), System.nanoTime() - start));
+      }
+    } else {
+      scored = engine.scoreAsync(request.prompt());
+    }
+    return Futures.map(scored, s -> ResultColumns.score(s, System.nanoTime() - start));
   }
 
   @Override

@@ -25,7 +25,7 @@ final class EmberTable implements SupportsRead {
     SourceOptions parsed = SourceOptions.parse(map, scala.jdk.javaapi.CollectionConverters.asJava(spark.conf().getAll()));
     this.options = StagedInput.asJsonLines(parsed, spark, map.getBoolean("header", true), last);
     var conf = spark.sparkContext().hadoopConfiguration();
-    ModelPreflight.check(options.ember().model(), conf);
+    ModelPreflight.check(options.ember().model(), options.ember().modelSha256(), conf);
     boolean json = options.format().equals("json");
     int maxTokens = options.task().name().equals("generate") ? options.ember().sampling().maxTokens() : 0;
     this.plan = SplitPlanner.plan(options.path(), conf, options.partitionTokens(), maxTokens);

@@ -209,10 +209,92 @@ class TestModelCache {
     assertArrayEquals(new byte[] {4, 5, 6, 7}, Files.readAllBytes(second));
   }
 
+  @Test
+  void theDriverOpensARemoteModelFromItsHeadsOnly() throws Exception {
+    dev.ember.spark.frame.ModelPreflight.check(modelUri(), null, new Configuration());
+    org.apache.hadoop.fs.Path truncated = new org.apache.hadoop.fs.Path("/models/truncated.gguf");
+    try (var out = hdfs.fs().create(truncated, true)) {
+      out.write(modelBytes, 0, modelBytes.length / 2);
+    }
+    IllegalArgumentException e = assertThrows(
+        IllegalArgumentException.class,
+        () -> dev.ember.spark.frame.ModelPreflight.check(hdfs.uri() + truncated, null, new Configuration()));
+    assertTrue(e.getMessage().contains("cannot be opened"), e.getMessage());
+    assertTrue(entries().isEmpty(), "the check copies nothing into the cache");
+  }
+
+  @Test
+  void aCacheDirThatIsAFileIsOneClearLine() throws Exception {
+    Path file = Files.writeString(cacheDir.resolve("not-a-dir"), "x");
+    IllegalArgumentException e =
+        assertThrows(IllegalArgumentException.class, () -> new ModelCache(file).localize(modelUri(), new Configuration(), null));
+    assertTrue(e.getMessage().contains("cacheDir " + file + " is a file, not a directory"), e.getMessage());
+    assertThrows(IllegalArgumentException.class, () -> ModelCache.checkRoot(file.toString()));
+  }
+
+  @Test
+  void aChangedSourceEvictsTheOldCopyOnceUnused() throws Exception {
+    FileSystem fs = hdfs.fs();
+    org.apache.hadoop.fs.Path path = new org.apache.hadoop.fs.Path("/models/evolving.gguf");
+    try (var out = fs.create(path, true)) {
+      out.write(new byte[] {1, 2, 3});
+    }
+    Path first = cache.localize(hdfs.uri() + path, new Configuration(), null);
+    try (var out = fs.create(path, true)) {
+      out.write(new byte[] {4, 5, 6, 7});
+    }
+    Path second = cache.localize(hdfs.uri() + path, new Configuration(), null);
+    assertTrue(Files.exists(first), "the old copy is kept while an engine of this JVM maps it");
+    cache.release(first);
+    try (var out = fs.create(path, true)) {
+      out.write(new byte[] {8, 9});
+    }
+    Path third = cache.localize(hdfs.uri() + path, new Configuration(), null);
+    assertTrue(Files.notExists(first.getParent()), "released old version removed: " + entries());
+    assertTrue(Files.exists(second), "the still-held version stays");
+    assertArrayEquals(new byte[] {8, 9}, Files.readAllBytes(third));
+  }
+
+  @Test
+  void aSizeBudgetEvictsTheLeastRecentlyUsedUnlockedEntries() throws Exception {
+    FileSystem fs = hdfs.fs();
+    List<String> uris = new ArrayList<>();
+    for (String name : List.of("a", "b", "c")) {
+      org.apache.hadoop.fs.Path path = new org.apache.hadoop.fs.Path("/models/budget-" + name + ".bin");
+      try (var out = fs.create(path, true)) {
+        out.write(new byte[1000]);
+      }
+      uris.add(hdfs.uri() + path);
+    }
+    ModelCache small = new ModelCache(cacheDir, 2500); // room for two of the three
+    Path a = small.localize(uris.get(0), new Configuration(), null);
+    Path b = small.localize(uris.get(1), new Configuration(), null);
+    Thread.sleep(20); // distinct last-use times
+    small.localize(uris.get(0), new Configuration(), null); // a is now used more recently than b
+    small.release(a);
+    small.release(a);
+    Path c = small.localize(uris.get(2), new Configuration(), null);
+    assertTrue(Files.exists(b), "b is locked (in use), so it stays though it is older");
+    assertTrue(Files.notExists(a.getParent()), "a is unlocked and over budget: evicted: " + entries());
+    small.release(b);
+    small.release(c);
+    Path a2 = small.localize(uris.get(0), new Configuration(), null);
+    assertTrue(Files.notExists(b.getParent()), "b, now unlocked and least recently used, goes: " + entries());
+    assertTrue(Files.exists(c) && Files.exists(a2));
+  }
+
+  @Test
+  void staleTemporariesOfAnyKeyAreCleanedAtStart() throws Exception {
+    Path stale = Files.createDirectories(cacheDir.resolve("other-model.gguf-0123456789abcdef.tmp-dead"));
+    Files.write(stale.resolve("other-model.gguf"), new byte[100]);
+    cache.localize(modelUri(), new Configuration(), null);
+    assertTrue(Files.notExists(stale), "entries: " + entries());
+  }
+
   private List<String> entries() throws Exception {
     try (Stream<Path> list = Files.list(cacheDir)) {
       return list.map(p -> p.getFileName().toString())
-          .filter(n -> !n.endsWith(".lock") && !n.endsWith(".log"))
+          .filter(n -> !n.endsWith(".lock") && !n.endsWith(".inuse") && !n.endsWith(".log"))
           .sorted()
           .toList();
     }

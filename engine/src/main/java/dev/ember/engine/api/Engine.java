@@ -18,10 +18,22 @@ public interface Engine extends AutoCloseable {
 
     /** Opens an engine with the implementation on the class path (the in-process runtime). */
     static Engine open(Path model, EngineOptions options) {
-        EngineProvider provider = ServiceLoader.load(EngineProvider.class, Engine.class.getClassLoader()).findFirst()
+        return provider().open(model, options);
+    }
+
+    /**
+     * Checks that {@link #open} would accept {@code model}, without reading its weights: what a
+     * Spark driver runs before any task, so a bad model is one clear line and not a failure on
+     * every executor. Throws what {@link #open} would throw.
+     */
+    static void validate(Path model) {
+        provider().validate(model);
+    }
+
+    private static EngineProvider provider() {
+        return ServiceLoader.load(EngineProvider.class, Engine.class.getClassLoader()).findFirst()
                 .orElseThrow(() -> new IllegalStateException("no Ember engine implementation on the class path (META-INF/services/"
                         + EngineProvider.class.getName() + "); add ember-engine's jar"));
-        return provider.open(model, options);
     }
 
     /** Queues a request; the future completes when it finishes (cancel it to stop the request). */

@@ -8,4 +8,14 @@ import java.nio.file.Path;
  */
 public interface EngineProvider {
     Engine open(Path model, EngineOptions options);
+
+    /**
+     * Opens {@code model} as {@link #open} would (header, metadata, architecture, tensor table,
+     * tokenizer) without reading its weights or starting an engine, and closes it again; a model
+     * that {@link #open} would refuse fails here with the same exception. The default opens a
+     * one-thread engine.
+     */
+    default void validate(Path model) {
+        open(model, EngineOptions.defaults().withThreads(1)).close();
+    }
 }

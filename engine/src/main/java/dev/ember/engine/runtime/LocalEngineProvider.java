@@ -12,4 +12,12 @@ public final class LocalEngineProvider implements EngineProvider {
     public Engine open(Path model, EngineOptions options) {
         return LocalEngine.open(model, options);
     }
+
+    /** Maps the file and wires the model and tokenizer as {@link LocalEngine#open} does; no weight is read. */
+    @Override
+    public void validate(Path model) {
+        try (LoadedModel loaded = LoadedModel.open(model, 1)) {
+            if (loaded.hasTokenizer()) loaded.tokenizer();
+        }
+    }
 }
