@@ -13,6 +13,9 @@ import java.lang.foreign.MemorySegment;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorSpecies;
 import jdk.incubator.vector.VectorOperators;
 
 /**
@@ -25,14 +28,17 @@ import jdk.incubator.vector.VectorOperators;
  * stored value (Q8_0's int8, Q4_0's nibble - 8, a float type's weight), then
  * {@code acc = fma(scale, s, acc)} with the block's scale (1 for float types), and for Q4_K and
  * Q5_K {@code acc = fma(min, xs, acc)} with the block's min and the token's input sum over the
- * block ({@link #inputSums}, computed once per call and shared by every row). The same for one
+ * block ({@link #inputSums}, computed once per call and shared by every row). Q4_0 reads int8
+ * activations ({@link ActivationQuant}): its block sum is an exact integer, multiplied by the
+ * token's block scale before the fma with the weight scale. The same for one
  * token (decode) and any batch (GEMM), for every vector width. Per output there is no horizontal
  * reduction, and a quantized weight costs one conversion and one fused multiply-add: the scale is
  * applied once per block, not once per weight.
  *
  * <p>The small part that varies per type is {@link #blockValues}: it writes 32 input elements of
  * a group as floats, element-major ({@code [k][R]}), and the block's R scales. Decode converts the
- * quantized types in registers (two groups at a time) and the float types through L1 scratch; GEMM
+ * quantized types in registers (two groups at a time; Q4_0 in 16-bit integer lanes) and the float
+ * types through L1 scratch; GEMM
  * converts a task's whole group once into an L2 panel and sweeps all tokens with register tiles of
  * R rows x 12 tokens (then 8, 4, 1 for the rest), whose block sums are folded into accumulators
  * kept in L1 at the end of each block.
@@ -42,6 +48,9 @@ final class InterleavedMatmul {
     static final int R = 2 * L;
     /** Input elements per block: the unit of the scale in the reduction order. */
     static final int BLOCK = Dequant.MATMUL_BLOCK;
+    /** R 16-bit lanes (one group's rows) and R bytes: Q4_0's integer decode. */
+    private static final VectorSpecies<Short> SS = ShortVector.SPECIES_PREFERRED.withShape(VectorShape.forBitSize(16 * R));
+    private static final VectorSpecies<Byte> BR = ByteVector.SPECIES_PREFERRED.withShape(VectorShape.forBitSize(8 * R));
 
     private InterleavedMatmul() {}
 
@@ -155,19 +164,26 @@ final class InterleavedMatmul {
 
     // ------------------------------------------------------------------ decode (one token)
 
-    /** Groups [g0, g1) for one token {@code x[x0 .. x0 + k)} into {@code out[o + row]}. */
-    static void decode(TensorType type, MemorySegment seg, int k, int n, float[] x, int x0, float[] xs, float[] out, int o,
-                       int g0, int g1, VectorKernels.Scratch s) {
+    /** Groups [g0, g1) for one token {@code input[0 .. k)} (or its int8 blocks {@code q}) into {@code out[row]}. */
+    static void decode(TensorType type, MemorySegment seg, int k, int n, float[] input, float[] xs, ActivationQuant q,
+                       float[] out, int g0, int g1, VectorKernels.Scratch s) {
+        float[] x = q != null ? q.values : input, xd = q != null ? q.scales : null;
+        int x0 = 0, o = 0;
         long gb = Interleaved.groupBytes(type, R, k);
         float[] blk = s.block(R * BLOCK);
         float[] acc = s.tile;
         float[] sc = s.scales, mn = s.mins;
         int g = g0;
-        if (type == TensorType.Q8_0 || type == TensorType.Q4_0 || type == TensorType.Q4_K || type == TensorType.Q5_K || type == TensorType.Q6_K) {
+        if (type == TensorType.Q4_0) {
+            for (; g < g1; g++) {
+                q4DecodeGroup(seg, gb * g, k, q.shorts, q.scales, q.sums, acc, sc);
+                copyOutGroups(acc, 1, out, o, n, g * R);
+            }
+        }
+        if (type == TensorType.Q8_0 || type == TensorType.Q4_K || type == TensorType.Q5_K || type == TensorType.Q6_K) {
             for (; g + 2 <= g1; g += 2) {
                 switch (type) {
                     case Q8_0 -> q8DecodePair(seg, gb * g, gb * (g + 1), k, x, x0, acc, sc);
-                    case Q4_0 -> q4DecodePair(seg, gb * g, gb * (g + 1), k, x, x0, acc, sc);
                     case Q6_K -> q6kDecodePair(seg, gb * g, gb * (g + 1), k, x, x0, acc, sc);
                     case Q4_K -> q4kDecodeRowPair(seg, gb * g, gb * (g + 1), k, x, x0, xs, acc, sc, mn);
                     default -> q5kDecodeRowPair(seg, gb * g, gb * (g + 1), k, x, x0, xs, acc, sc, mn);
@@ -185,6 +201,11 @@ final class InterleavedMatmul {
                     FloatVector t = FloatVector.broadcast(FS, x[xb + i]);
                     s0 = FloatVector.fromArray(FS, blk, i * R).fma(t, s0);
                     s1 = FloatVector.fromArray(FS, blk, i * R + L).fma(t, s1);
+                }
+                if (xd != null) {
+                    FloatVector t = FloatVector.broadcast(FS, xd[b]);
+                    s0 = s0.mul(t);
+                    s1 = s1.mul(t);
                 }
                 a0 = FloatVector.fromArray(FS, sc, 0).fma(s0, a0);
                 a1 = FloatVector.fromArray(FS, sc, L).fma(s1, a1);
@@ -238,44 +259,48 @@ final class InterleavedMatmul {
         b1.intoArray(acc, R + L);
     }
 
-    /** {@link #q8DecodePair} for Q4_0: values {@code nibble - 8}; a byte's low nibble is element 2i, its high nibble 2i+1. */
-    private static void q4DecodePair(MemorySegment seg, long ga, long gbo, int k, float[] x, int x0, float[] acc, float[] sc) {
-        FloatVector a0 = FloatVector.zero(FS), a1 = a0, b0 = a0, b1 = a0;
+    /**
+     * One group of Q4_0 against int8 activations ({@link ActivationQuant}), in 16-bit integer
+     * lanes: per block, the low nibbles (elements 2i) and the high nibbles (2i + 1) each sum 16
+     * products {@code nibble · q} (at most 16 · 15 · 127 = 30,480 in magnitude: no overflow), and
+     * the block's exact integer sum is {@code lo + hi - 8 · Σq}; then
+     * {@code acc = fma(d, s * xd, acc)}. Per weight, two integer operations (multiply, add) where
+     * the float form needs a conversion and an FMA, and the -8 offset costs nothing per weight.
+     * One group per pass, not two: integer adds have no latency to hide, and on this VM one
+     * sequential stream per core reads faster than two streams a group apart (measured: a
+     * single-stream pass doing twice the arithmetic still streamed faster than the pair).
+     */
+    private static void q4DecodeGroup(MemorySegment seg, long ga, int k, short[] xq, float[] xd, float[] xqSums, float[] acc, float[] sc) {
+        FloatVector a0 = FloatVector.zero(FS), a1 = a0;
         for (int b = 0, nb = k / BLOCK; b < nb; b++) {
-            long pa = ga + 18L * R * b, pb = gbo + 18L * R * b;
+            long pa = ga + 18L * R * b;
             VectorBlocks.halfsRow(seg, pa, R, sc, 0);
-            VectorBlocks.halfsRow(seg, pb, R, sc, R);
             long qa = pa + 2L * R;
-            long d = pb - pa;
-            FloatVector sa0 = FloatVector.zero(FS), sa1 = sa0, sb0 = sa0, sb1 = sa0;
-            int xi = x0 + BLOCK * b;
-            for (long oa = qa, end = qa + (long) BLOCK / 2 * R; oa < end; oa += R, xi += 2) { // see q8DecodePair
-                long ob = oa + d;
-                IntVector va0 = (IntVector) ByteVector.fromMemorySegment(BS, seg, oa, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0), va1 = (IntVector) ByteVector.fromMemorySegment(BS, seg, oa + L, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0), vb0 = (IntVector) ByteVector.fromMemorySegment(BS, seg, ob, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0), vb1 = (IntVector) ByteVector.fromMemorySegment(BS, seg, ob + L, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0);
-                FloatVector t = FloatVector.broadcast(FS, x[xi]);
-                sa0 = ((FloatVector) va0.and(0xF).sub(8).convertShape(VectorOperators.I2F, FS, 0)).fma(t, sa0);
-                sa1 = ((FloatVector) va1.and(0xF).sub(8).convertShape(VectorOperators.I2F, FS, 0)).fma(t, sa1);
-                sb0 = ((FloatVector) vb0.and(0xF).sub(8).convertShape(VectorOperators.I2F, FS, 0)).fma(t, sb0);
-                sb1 = ((FloatVector) vb1.and(0xF).sub(8).convertShape(VectorOperators.I2F, FS, 0)).fma(t, sb1);
-                t = FloatVector.broadcast(FS, x[xi + 1]);
-                sa0 = ((FloatVector) va0.lanewise(VectorOperators.LSHR, 4).sub(8).convertShape(VectorOperators.I2F, FS, 0)).fma(t, sa0);
-                sa1 = ((FloatVector) va1.lanewise(VectorOperators.LSHR, 4).sub(8).convertShape(VectorOperators.I2F, FS, 0)).fma(t, sa1);
-                sb0 = ((FloatVector) vb0.lanewise(VectorOperators.LSHR, 4).sub(8).convertShape(VectorOperators.I2F, FS, 0)).fma(t, sb0);
-                sb1 = ((FloatVector) vb1.lanewise(VectorOperators.LSHR, 4).sub(8).convertShape(VectorOperators.I2F, FS, 0)).fma(t, sb1);
+            ShortVector lo = ShortVector.zero(SS), hi = lo, lo2 = lo, hi2 = lo;
+            int xi = BLOCK * b;
+            for (long oa = qa, end = qa + (long) BLOCK / 2 * R; oa < end; oa += 2 * R, xi += 4) { // see q8DecodePair
+                ShortVector v = (ShortVector) ByteVector.fromMemorySegment(BR, seg, oa, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, SS, 0);
+                ShortVector w = (ShortVector) ByteVector.fromMemorySegment(BR, seg, oa + R, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, SS, 0);
+                lo = v.and((short) 0xF).mul(ShortVector.broadcast(SS, xq[xi])).add(lo);
+                hi = v.lanewise(VectorOperators.LSHR, 4).mul(ShortVector.broadcast(SS, xq[xi + 1])).add(hi);
+                lo2 = w.and((short) 0xF).mul(ShortVector.broadcast(SS, xq[xi + 2])).add(lo2);
+                hi2 = w.lanewise(VectorOperators.LSHR, 4).mul(ShortVector.broadcast(SS, xq[xi + 3])).add(hi2);
             }
-            a0 = FloatVector.fromArray(FS, sc, 0).fma(sa0, a0);
-            a1 = FloatVector.fromArray(FS, sc, L).fma(sa1, a1);
-            b0 = FloatVector.fromArray(FS, sc, R).fma(sb0, b0);
-            b1 = FloatVector.fromArray(FS, sc, R + L).fma(sb1, b1);
+            lo = lo.add(lo2); // each of lo, lo2, hi, hi2 holds 8 products: any two together stay below 2^15
+            hi = hi.add(hi2);
+            // lo + hi - 8·Σq: integers below 2^24, so exact in floats
+            FloatVector u = FloatVector.broadcast(FS, xd[b]), off = FloatVector.broadcast(FS, 8f * xqSums[b]);
+            FloatVector s0 = ((FloatVector) lo.convertShape(VectorOperators.S2F, FS, 0)).add((FloatVector) hi.convertShape(VectorOperators.S2F, FS, 0)).sub(off);
+            FloatVector s1 = ((FloatVector) lo.convertShape(VectorOperators.S2F, FS, 1)).add((FloatVector) hi.convertShape(VectorOperators.S2F, FS, 1)).sub(off);
+            a0 = FloatVector.fromArray(FS, sc, 0).fma(s0.mul(u), a0);
+            a1 = FloatVector.fromArray(FS, sc, L).fma(s1.mul(u), a1);
         }
         a0.intoArray(acc, 0);
         a1.intoArray(acc, L);
-        b0.intoArray(acc, R);
-        b1.intoArray(acc, R + L);
     }
 
     /**
-     * {@link #q4DecodePair} for Q4_K: per 32-element group j of a super-block, the block sums of
+     * {@link #q8DecodePair} for Q4_K: per 32-element group j of a super-block, the block sums of
      * the unsigned quants, then {@code acc = fma(d * sc, s, acc)} and
      * {@code acc = fma(-(dmin * m), xs[b], acc)}. One method over the whole row, like
      * {@link #q8DecodePair}, so the chains and accumulators stay in registers (per-group methods
@@ -443,7 +468,7 @@ final class InterleavedMatmul {
     // ------------------------------------------------------------------ GEMM (several tokens)
 
     /** Groups [g0, g1) for {@code rows} tokens (row-major {@code in}, k per row) into {@code out} (n per row). */
-    static void gemm(TensorType type, MemorySegment seg, int k, int n, float[] in, float[] xs, int rows, float[] out,
+    static void gemm(TensorType type, MemorySegment seg, int k, int n, float[] in, float[] xs, float[] xd, int rows, float[] out,
                      int g0, int g1, VectorKernels.Scratch s) {
         long gb = Interleaved.groupBytes(type, R, k);
         int nb = (k + BLOCK - 1) / BLOCK;
@@ -456,9 +481,9 @@ final class InterleavedMatmul {
             for (int b = 0; b < nb; b++) blockValues(type, seg, gb * g, k, b, p, b * BLOCK * R, p, ps + b * R, p, pm + b * R);
             int j0 = g * R;
             int t = 0;
-            for (; t + 6 <= rows && rows - t != 8; t += 6) tile6(p, ps, mins, k, in, t * k, xs, t * nb, out, t * n, n, j0, tmp);
-            for (; t + 4 <= rows; t += 4) tile4(p, ps, mins, k, in, t * k, xs, t * nb, out, t * n, n, j0, tmp);
-            for (; t < rows; t++) tile1(p, ps, mins, k, in, t * k, xs, t * nb, out, t * n, n, j0, tmp);
+            for (; t + 6 <= rows && rows - t != 8; t += 6) tile6(p, ps, mins, k, in, t * k, xs, xd, t * nb, out, t * n, n, j0, tmp);
+            for (; t + 4 <= rows; t += 4) tile4(p, ps, mins, k, in, t * k, xs, xd, t * nb, out, t * n, n, j0, tmp);
+            for (; t < rows; t++) tile1(p, ps, mins, k, in, t * k, xs, xd, t * nb, out, t * n, n, j0, tmp);
         }
     }
 
@@ -470,7 +495,7 @@ final class InterleavedMatmul {
         }
     }
 
-    private static void tile1(float[] p, int ps, int pm, int k, float[] x, int x0, float[] xs, int xs0, float[] out, int o, int n, int j0, float[] tmp) {
+    private static void tile1(float[] p, int ps, int pm, int k, float[] x, int x0, float[] xs, float[] xd, int xs0, float[] out, int o, int n, int j0, float[] tmp) {
         int nb = (k + BLOCK - 1) / BLOCK;
         FloatVector z = FloatVector.zero(FS);
         FloatVector m00 = z, m01 = z;
@@ -481,6 +506,10 @@ final class InterleavedMatmul {
                 int xi = x0 + i;
                 FloatVector t = FloatVector.broadcast(FS, x[xi]);
                 a00 = w0.fma(t, a00); a01 = w1.fma(t, a01);
+            }
+            if (xd != null) { // int8 activations: the exact block sums times the token's block scale
+                FloatVector v0 = FloatVector.broadcast(FS, xd[xs0 + 0 * nb + b]);
+                a00 = a00.mul(v0); a01 = a01.mul(v0);
             }
             FloatVector d0 = FloatVector.fromArray(FS, p, sb), d1 = FloatVector.fromArray(FS, p, sb + L);
             m00 = d0.fma(a00, m00); m01 = d1.fma(a01, m01);
@@ -495,7 +524,7 @@ final class InterleavedMatmul {
         copyOut(tmp, 1, out, o, n, j0);
     }
 
-    private static void tile4(float[] p, int ps, int pm, int k, float[] x, int x0, float[] xs, int xs0, float[] out, int o, int n, int j0, float[] tmp) {
+    private static void tile4(float[] p, int ps, int pm, int k, float[] x, int x0, float[] xs, float[] xd, int xs0, float[] out, int o, int n, int j0, float[] tmp) {
         int nb = (k + BLOCK - 1) / BLOCK;
         FloatVector z = FloatVector.zero(FS);
         FloatVector m00 = z, m01 = z, m10 = z, m11 = z, m20 = z, m21 = z, m30 = z, m31 = z;
@@ -512,6 +541,16 @@ final class InterleavedMatmul {
                 a20 = w0.fma(t, a20); a21 = w1.fma(t, a21);
                 t = FloatVector.broadcast(FS, x[xi + 3 * k]);
                 a30 = w0.fma(t, a30); a31 = w1.fma(t, a31);
+            }
+            if (xd != null) { // int8 activations: the exact block sums times the token's block scale
+                FloatVector v0 = FloatVector.broadcast(FS, xd[xs0 + 0 * nb + b]);
+                a00 = a00.mul(v0); a01 = a01.mul(v0);
+                FloatVector v1 = FloatVector.broadcast(FS, xd[xs0 + 1 * nb + b]);
+                a10 = a10.mul(v1); a11 = a11.mul(v1);
+                FloatVector v2 = FloatVector.broadcast(FS, xd[xs0 + 2 * nb + b]);
+                a20 = a20.mul(v2); a21 = a21.mul(v2);
+                FloatVector v3 = FloatVector.broadcast(FS, xd[xs0 + 3 * nb + b]);
+                a30 = a30.mul(v3); a31 = a31.mul(v3);
             }
             FloatVector d0 = FloatVector.fromArray(FS, p, sb), d1 = FloatVector.fromArray(FS, p, sb + L);
             m00 = d0.fma(a00, m00); m01 = d1.fma(a01, m01);
@@ -541,7 +580,7 @@ final class InterleavedMatmul {
         copyOut(tmp, 4, out, o, n, j0);
     }
 
-    private static void tile6(float[] p, int ps, int pm, int k, float[] x, int x0, float[] xs, int xs0, float[] out, int o, int n, int j0, float[] tmp) {
+    private static void tile6(float[] p, int ps, int pm, int k, float[] x, int x0, float[] xs, float[] xd, int xs0, float[] out, int o, int n, int j0, float[] tmp) {
         int nb = (k + BLOCK - 1) / BLOCK;
         FloatVector z = FloatVector.zero(FS);
         FloatVector m00 = z, m01 = z, m10 = z, m11 = z, m20 = z, m21 = z, m30 = z, m31 = z, m40 = z, m41 = z, m50 = z, m51 = z;
@@ -562,6 +601,20 @@ final class InterleavedMatmul {
                 a40 = w0.fma(t, a40); a41 = w1.fma(t, a41);
                 t = FloatVector.broadcast(FS, x[xi + 5 * k]);
                 a50 = w0.fma(t, a50); a51 = w1.fma(t, a51);
+            }
+            if (xd != null) { // int8 activations: the exact block sums times the token's block scale
+                FloatVector v0 = FloatVector.broadcast(FS, xd[xs0 + 0 * nb + b]);
+                a00 = a00.mul(v0); a01 = a01.mul(v0);
+                FloatVector v1 = FloatVector.broadcast(FS, xd[xs0 + 1 * nb + b]);
+                a10 = a10.mul(v1); a11 = a11.mul(v1);
+                FloatVector v2 = FloatVector.broadcast(FS, xd[xs0 + 2 * nb + b]);
+                a20 = a20.mul(v2); a21 = a21.mul(v2);
+                FloatVector v3 = FloatVector.broadcast(FS, xd[xs0 + 3 * nb + b]);
+                a30 = a30.mul(v3); a31 = a31.mul(v3);
+                FloatVector v4 = FloatVector.broadcast(FS, xd[xs0 + 4 * nb + b]);
+                a40 = a40.mul(v4); a41 = a41.mul(v4);
+                FloatVector v5 = FloatVector.broadcast(FS, xd[xs0 + 5 * nb + b]);
+                a50 = a50.mul(v5); a51 = a51.mul(v5);
             }
             FloatVector d0 = FloatVector.fromArray(FS, p, sb), d1 = FloatVector.fromArray(FS, p, sb + L);
             m00 = d0.fma(a00, m00); m01 = d1.fma(a01, m01);

@@ -28,6 +28,13 @@ final class ScalarKernels implements Kernels {
         int tasks = (n + ROWS_PER_TASK - 1) / ROWS_PER_TASK;
         int blocks = (k + Dequant.MATMUL_BLOCK - 1) / Dequant.MATMUL_BLOCK;
         boolean hasMins = Dequant.hasBlockMins(w.type());
+        float[] x = in, xd = null;
+        if (ActivationQuant.applies(w.type())) {
+            x = new float[rows * k];
+            xd = new float[rows * blocks];
+            ActivationQuant.quantize(in, rows, k, x, xd);
+        }
+        float[] input = x, inputScales = xd;
         pool.parallelFor(tasks, t -> {
             float[] values = scratch(k);
             float[][] sm = SCALES.get();
@@ -37,7 +44,7 @@ final class ScalarKernels implements Kernels {
             for (int j = t * ROWS_PER_TASK; j < end; j++) {
                 Dequant.blockRow(w, j, values, scales, sm[1]);
                 for (int r = 0; r < rows; r++) {
-                    out[r * n + j] = blockedDot(values, scales, mins, in, r * k, k);
+                    out[r * n + j] = blockedDot(values, scales, mins, input, r * k, k, inputScales, r * blocks);
                 }
             }
         });
@@ -63,14 +70,17 @@ final class ScalarKernels implements Kernels {
     /**
      * The matmul reduction order that every kernel follows: per block of 32 inputs a sequential
      * fused sum of value times input, then {@code acc = fma(scale, blockSum, acc)}, then for the
-     * types with mins {@code acc = fma(min, inputSum, acc)} (see {@link Dequant#blockRow}).
+     * types with mins {@code acc = fma(min, inputSum, acc)} (see {@link Dequant#blockRow}). For a
+     * type with int8 activations ({@link ActivationQuant}) x holds the integers, the block sum is
+     * exact, and it is multiplied by the block's input scale {@code xd[xdOff + b]} first.
      */
-    private static float blockedDot(float[] values, float[] scales, float[] mins, float[] x, int xOff, int k) {
+    private static float blockedDot(float[] values, float[] scales, float[] mins, float[] x, int xOff, int k, float[] xd, int xdOff) {
         float acc = 0f;
         for (int b = 0, i0 = 0; i0 < k; b++, i0 += Dequant.MATMUL_BLOCK) {
             float s = 0f;
             int end = Math.min(k, i0 + Dequant.MATMUL_BLOCK);
             for (int i = i0; i < end; i++) s = Math.fma(values[i], x[xOff + i], s);
+            if (xd != null) s *= xd[xdOff + b];
             acc = Math.fma(scales[b], s, acc);
             if (mins != null) acc = Math.fma(mins[b], Dequant.blockInputSum(x, xOff + i0, end - i0), acc);
         }

@@ -22,11 +22,19 @@ class ScalarKernelsTest {
                 float[] out = new float[5 * 37];
                 k.matmul(pool, w, in, 5, out);
                 float[] row = new float[cols];
+                // A type that reads int8 activations multiplies the input as it rounds it (llama.cpp's semantics).
+                float[] x = in;
+                if (ActivationQuant.applies(t)) {
+                    float[] q = new float[in.length], d = new float[5 * ActivationQuant.blocks(cols)];
+                    ActivationQuant.quantize(in, 5, cols, q, d);
+                    x = new float[in.length];
+                    ActivationQuant.roundTrip(q, d, 5, cols, x);
+                }
                 for (int j = 0; j < 37; j++) {
                     Dequant.row(w, j, row, 0);
                     for (int r = 0; r < 5; r++) {
                         double s = 0, mag = 0;
-                        for (int i = 0; i < cols; i++) { s += (double) row[i] * in[r * cols + i]; mag += Math.abs((double) row[i] * in[r * cols + i]); }
+                        for (int i = 0; i < cols; i++) { s += (double) row[i] * x[r * cols + i]; mag += Math.abs((double) row[i] * x[r * cols + i]); }
                         assertEquals(s, out[r * 37 + j], 1e-5 * mag + 1e-30, t + " row " + j + " token " + r);
                     }
                 }

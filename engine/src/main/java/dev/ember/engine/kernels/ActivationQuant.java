@@ -1,0 +1,84 @@
+package dev.ember.engine.kernels;
+
+import dev.ember.engine.tensor.Dequant;
+import dev.ember.engine.tensor.TensorType;
+
+/**
+ * Int8 activations for the weight types whose matmul reads them (Q4_0), as llama.cpp reads a
+ * Q4_0 matrix against a Q8_0-quantized input: per token and 32-element block, a scale
+ * {@code d = max|x| / 127} and integers {@code q = rint(x / d)} in [-127, 127].
+ *
+ * <p>Why: a block's sum {@code Σ (w - 8) · q} is then an integer of at most 8 · 127 · 32 = 32,512
+ * in magnitude, so decode can sum it exactly in 16-bit lanes (two integer operations per weight
+ * instead of a conversion and a float FMA), and every other path (float GEMM tiles, the scalar
+ * reference, any summation order) gets the same exact integer. The reduction order of such a
+ * type is, per block: {@code s} = that exact sum, {@code t = s * d}, {@code acc = fma(scale, t, acc)}.
+ *
+ * <p>The rounding is spelled as float arithmetic ({@code (v + 1.5·2^23) - 1.5·2^23}, round half
+ * to even) so that a vector version of it gives the same bits.
+ */
+final class ActivationQuant {
+    private static final float ROUND = 12582912f; // 1.5 * 2^23: adding and subtracting it rounds |v| < 2^22 to an integer
+    static final int BLOCK = Dequant.MATMUL_BLOCK;
+
+    /** Integers as floats ({@code [rows][k]}), block scales and block sums of the integers ({@code [rows][blocks]}). */
+    float[] values = new float[0], scales = new float[0], sums = new float[0];
+    /** Row 0's integers as shorts (decode's 16-bit lanes). */
+    short[] shorts = new short[0];
+
+    /** Quantizes {@code rows} rows of k into this object's buffers (grown as needed); shorts and sums only for one row. */
+    void quantize(float[] in, int rows, int k) {
+        int nb = blocks(k);
+        if (values.length < rows * k) values = new float[rows * k];
+        if (scales.length < rows * nb) scales = new float[rows * nb];
+        quantize(in, rows, k, values, scales);
+        if (rows == 1) {
+            if (shorts.length < k) shorts = new short[k];
+            if (sums.length < nb) sums = new float[nb];
+            for (int b = 0; b < nb; b++) {
+                int s = 0;
+                for (int i = BLOCK * b, end = Math.min(k, i + BLOCK); i < end; i++) {
+                    shorts[i] = (short) values[i];
+                    s += shorts[i];
+                }
+                sums[b] = s;
+            }
+        }
+    }
+
+    /** Whether a matmul over {@code type} reads its input as int8 blocks. */
+    static boolean applies(TensorType type) {
+        return type == TensorType.Q4_0;
+    }
+
+    static int blocks(int k) {
+        return (k + BLOCK - 1) / BLOCK;
+    }
+
+    /**
+     * Quantizes {@code rows} rows of k: integer values as floats into {@code q[r*k + i]} and block
+     * scales into {@code d[r*blocks(k) + b]}.
+     */
+    static void quantize(float[] in, int rows, int k, float[] q, float[] d) {
+        int nb = blocks(k);
+        for (int r = 0; r < rows; r++) {
+            for (int b = 0; b < nb; b++) {
+                int i0 = r * k + BLOCK * b, i1 = r * k + Math.min(k, BLOCK * (b + 1));
+                float amax = 0f;
+                for (int i = i0; i < i1; i++) amax = Math.max(amax, Math.abs(in[i]));
+                float scale = amax / 127f;
+                float inv = scale != 0f ? 1f / scale : 0f;
+                for (int i = i0; i < i1; i++) q[i] = (in[i] * inv + ROUND) - ROUND;
+                d[r * nb + b] = scale;
+            }
+        }
+    }
+
+    /** {@code x[i] = q[i] * d[block]}: the input a float kernel multiplies instead (the same value up to rounding). */
+    static void roundTrip(float[] q, float[] d, int rows, int k, float[] x) {
+        int nb = blocks(k);
+        for (int r = 0; r < rows; r++) {
+            for (int i = 0; i < k; i++) x[r * k + i] = q[r * k + i] * d[r * nb + i / BLOCK];
+        }
+    }
+}
