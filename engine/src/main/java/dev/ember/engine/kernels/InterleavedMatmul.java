@@ -467,9 +467,21 @@ final class InterleavedMatmul {
 
     // ------------------------------------------------------------------ GEMM (several tokens)
 
+    /**
+     * Up to this many tokens, GEMM goes block by block ({@link #gemmByBlock}); above, through a
+     * whole-group panel. Set by {@code -Dember.kernels.blockGemmRows} (0 turns it off). Measured
+     * with `ember bench --scenario decode-batch` (qwen3-0.6b Q8_0, three alternating rounds):
+     * B=8 69-82 -> 87-110 tok/s, B=32 110-142 -> 141-150.
+     */
+    static final int BLOCK_GEMM_ROWS = Integer.getInteger("ember.kernels.blockGemmRows", 64);
+
     /** Groups [g0, g1) for {@code rows} tokens (row-major {@code in}, k per row) into {@code out} (n per row). */
     static void gemm(TensorType type, MemorySegment seg, int k, int n, float[] in, float[] xs, float[] xd, int rows, float[] out,
                      int g0, int g1, VectorKernels.Scratch s) {
+        if (rows <= BLOCK_GEMM_ROWS) {
+            gemmByBlock(type, seg, k, n, in, xs, xd, rows, out, g0, g1, s);
+            return;
+        }
         long gb = Interleaved.groupBytes(type, R, k);
         int nb = (k + BLOCK - 1) / BLOCK;
         int ps = R * k; // the block scales follow the values in the panel, then the block mins
@@ -485,6 +497,177 @@ final class InterleavedMatmul {
             for (; t + 4 <= rows; t += 4) tile4(p, ps, mins, k, in, t * k, xs, xd, t * nb, out, t * n, n, j0, tmp);
             for (; t < rows; t++) tile1(p, ps, mins, k, in, t * k, xs, xd, t * nb, out, t * n, n, j0, tmp);
         }
+    }
+
+    /**
+     * GEMM for a few tokens (batched decode): one 32-element block of a group at a time is
+     * converted into L1 scratch ({@link #blockValues}) and swept by every token's tile; each
+     * token's R accumulators stay in L1 scratch between blocks. The same operations in the same
+     * order as the panel form, so the same bits. Why: for a few tokens the panel form reads and
+     * converts a whole group, then computes, which leaves the memory stream idle while it
+     * computes and the core idle while it streams; block by block, the weights stream in order
+     * while the tiles run (and a task's groups are one contiguous run, as in decode).
+     */
+    private static void gemmByBlock(TensorType type, MemorySegment seg, int k, int n, float[] in, float[] xs, float[] xd, int rows,
+                                    float[] out, int g0, int g1, VectorKernels.Scratch s) {
+        long gb = Interleaved.groupBytes(type, R, k);
+        int nb = (k + BLOCK - 1) / BLOCK;
+        float[] blk = s.block(R * BLOCK);
+        float[] sc = s.scales, mn = s.mins;
+        float[] acc = s.panel(rows * R);
+        for (int g = g0; g < g1; g++) {
+            java.util.Arrays.fill(acc, 0, rows * R, 0f);
+            for (int b = 0; b < nb; b++) {
+                blockValues(type, seg, gb * g, k, b, blk, 0, sc, 0, mn, 0);
+                int len = blockLength(k, b), xb = BLOCK * b;
+                int t = 0;
+                for (; t + 6 <= rows && rows - t != 8; t += 6) blockTile6(blk, len, sc, mn, in, t * k + xb, k, xs, xd, t * nb, nb, b, acc, t * R);
+                for (; t + 4 <= rows; t += 4) blockTile4(blk, len, sc, mn, in, t * k + xb, k, xs, xd, t * nb, nb, b, acc, t * R);
+                for (; t < rows; t++) blockTile1(blk, len, sc, mn, in, t * k + xb, k, xs, xd, t * nb, nb, b, acc, t * R);
+            }
+            copyOut(acc, rows, out, 0, n, g * R);
+        }
+    }
+
+    private static void blockTile6(float[] blk, int len, float[] sc, float[] mn, float[] x, int x0, int k, float[] xs, float[] xd, int xs0, int nb, int b, float[] acc, int a0) {
+        FloatVector z = FloatVector.zero(FS);
+        FloatVector s00 = z, s01 = z, s10 = z, s11 = z, s20 = z, s21 = z, s30 = z, s31 = z, s40 = z, s41 = z, s50 = z, s51 = z;
+        for (int i = 0; i < len; i++) {
+            FloatVector w0 = FloatVector.fromArray(FS, blk, i * R), w1 = FloatVector.fromArray(FS, blk, i * R + L);
+            FloatVector t = FloatVector.broadcast(FS, x[x0 + i]);
+            s00 = w0.fma(t, s00); s01 = w1.fma(t, s01);
+            t = FloatVector.broadcast(FS, x[x0 + i + k]);
+            s10 = w0.fma(t, s10); s11 = w1.fma(t, s11);
+            t = FloatVector.broadcast(FS, x[x0 + i + 2 * k]);
+            s20 = w0.fma(t, s20); s21 = w1.fma(t, s21);
+            t = FloatVector.broadcast(FS, x[x0 + i + 3 * k]);
+            s30 = w0.fma(t, s30); s31 = w1.fma(t, s31);
+            t = FloatVector.broadcast(FS, x[x0 + i + 4 * k]);
+            s40 = w0.fma(t, s40); s41 = w1.fma(t, s41);
+            t = FloatVector.broadcast(FS, x[x0 + i + 5 * k]);
+            s50 = w0.fma(t, s50); s51 = w1.fma(t, s51);
+        }
+        if (xd != null) {
+            FloatVector v0 = FloatVector.broadcast(FS, xd[xs0 + 0 * nb + b]);
+            s00 = s00.mul(v0); s01 = s01.mul(v0);
+            FloatVector v1 = FloatVector.broadcast(FS, xd[xs0 + 1 * nb + b]);
+            s10 = s10.mul(v1); s11 = s11.mul(v1);
+            FloatVector v2 = FloatVector.broadcast(FS, xd[xs0 + 2 * nb + b]);
+            s20 = s20.mul(v2); s21 = s21.mul(v2);
+            FloatVector v3 = FloatVector.broadcast(FS, xd[xs0 + 3 * nb + b]);
+            s30 = s30.mul(v3); s31 = s31.mul(v3);
+            FloatVector v4 = FloatVector.broadcast(FS, xd[xs0 + 4 * nb + b]);
+            s40 = s40.mul(v4); s41 = s41.mul(v4);
+            FloatVector v5 = FloatVector.broadcast(FS, xd[xs0 + 5 * nb + b]);
+            s50 = s50.mul(v5); s51 = s51.mul(v5);
+        }
+        FloatVector d0 = FloatVector.fromArray(FS, sc, 0), d1 = FloatVector.fromArray(FS, sc, L);
+        FloatVector m00 = d0.fma(s00, FloatVector.fromArray(FS, acc, a0 + 0 * R)), m01 = d1.fma(s01, FloatVector.fromArray(FS, acc, a0 + 0 * R + L));
+        FloatVector m10 = d0.fma(s10, FloatVector.fromArray(FS, acc, a0 + 1 * R)), m11 = d1.fma(s11, FloatVector.fromArray(FS, acc, a0 + 1 * R + L));
+        FloatVector m20 = d0.fma(s20, FloatVector.fromArray(FS, acc, a0 + 2 * R)), m21 = d1.fma(s21, FloatVector.fromArray(FS, acc, a0 + 2 * R + L));
+        FloatVector m30 = d0.fma(s30, FloatVector.fromArray(FS, acc, a0 + 3 * R)), m31 = d1.fma(s31, FloatVector.fromArray(FS, acc, a0 + 3 * R + L));
+        FloatVector m40 = d0.fma(s40, FloatVector.fromArray(FS, acc, a0 + 4 * R)), m41 = d1.fma(s41, FloatVector.fromArray(FS, acc, a0 + 4 * R + L));
+        FloatVector m50 = d0.fma(s50, FloatVector.fromArray(FS, acc, a0 + 5 * R)), m51 = d1.fma(s51, FloatVector.fromArray(FS, acc, a0 + 5 * R + L));
+        if (xs != null) {
+            FloatVector n0 = FloatVector.fromArray(FS, mn, 0), n1 = FloatVector.fromArray(FS, mn, L);
+            FloatVector u0 = FloatVector.broadcast(FS, xs[xs0 + 0 * nb + b]);
+            m00 = n0.fma(u0, m00); m01 = n1.fma(u0, m01);
+            FloatVector u1 = FloatVector.broadcast(FS, xs[xs0 + 1 * nb + b]);
+            m10 = n0.fma(u1, m10); m11 = n1.fma(u1, m11);
+            FloatVector u2 = FloatVector.broadcast(FS, xs[xs0 + 2 * nb + b]);
+            m20 = n0.fma(u2, m20); m21 = n1.fma(u2, m21);
+            FloatVector u3 = FloatVector.broadcast(FS, xs[xs0 + 3 * nb + b]);
+            m30 = n0.fma(u3, m30); m31 = n1.fma(u3, m31);
+            FloatVector u4 = FloatVector.broadcast(FS, xs[xs0 + 4 * nb + b]);
+            m40 = n0.fma(u4, m40); m41 = n1.fma(u4, m41);
+            FloatVector u5 = FloatVector.broadcast(FS, xs[xs0 + 5 * nb + b]);
+            m50 = n0.fma(u5, m50); m51 = n1.fma(u5, m51);
+        }
+        m00.intoArray(acc, a0 + 0 * R);
+        m01.intoArray(acc, a0 + 0 * R + L);
+        m10.intoArray(acc, a0 + 1 * R);
+        m11.intoArray(acc, a0 + 1 * R + L);
+        m20.intoArray(acc, a0 + 2 * R);
+        m21.intoArray(acc, a0 + 2 * R + L);
+        m30.intoArray(acc, a0 + 3 * R);
+        m31.intoArray(acc, a0 + 3 * R + L);
+        m40.intoArray(acc, a0 + 4 * R);
+        m41.intoArray(acc, a0 + 4 * R + L);
+        m50.intoArray(acc, a0 + 5 * R);
+        m51.intoArray(acc, a0 + 5 * R + L);
+    }
+
+    private static void blockTile4(float[] blk, int len, float[] sc, float[] mn, float[] x, int x0, int k, float[] xs, float[] xd, int xs0, int nb, int b, float[] acc, int a0) {
+        FloatVector z = FloatVector.zero(FS);
+        FloatVector s00 = z, s01 = z, s10 = z, s11 = z, s20 = z, s21 = z, s30 = z, s31 = z;
+        for (int i = 0; i < len; i++) {
+            FloatVector w0 = FloatVector.fromArray(FS, blk, i * R), w1 = FloatVector.fromArray(FS, blk, i * R + L);
+            FloatVector t = FloatVector.broadcast(FS, x[x0 + i]);
+            s00 = w0.fma(t, s00); s01 = w1.fma(t, s01);
+            t = FloatVector.broadcast(FS, x[x0 + i + k]);
+            s10 = w0.fma(t, s10); s11 = w1.fma(t, s11);
+            t = FloatVector.broadcast(FS, x[x0 + i + 2 * k]);
+            s20 = w0.fma(t, s20); s21 = w1.fma(t, s21);
+            t = FloatVector.broadcast(FS, x[x0 + i + 3 * k]);
+            s30 = w0.fma(t, s30); s31 = w1.fma(t, s31);
+        }
+        if (xd != null) {
+            FloatVector v0 = FloatVector.broadcast(FS, xd[xs0 + 0 * nb + b]);
+            s00 = s00.mul(v0); s01 = s01.mul(v0);
+            FloatVector v1 = FloatVector.broadcast(FS, xd[xs0 + 1 * nb + b]);
+            s10 = s10.mul(v1); s11 = s11.mul(v1);
+            FloatVector v2 = FloatVector.broadcast(FS, xd[xs0 + 2 * nb + b]);
+            s20 = s20.mul(v2); s21 = s21.mul(v2);
+            FloatVector v3 = FloatVector.broadcast(FS, xd[xs0 + 3 * nb + b]);
+            s30 = s30.mul(v3); s31 = s31.mul(v3);
+        }
+        FloatVector d0 = FloatVector.fromArray(FS, sc, 0), d1 = FloatVector.fromArray(FS, sc, L);
+        FloatVector m00 = d0.fma(s00, FloatVector.fromArray(FS, acc, a0 + 0 * R)), m01 = d1.fma(s01, FloatVector.fromArray(FS, acc, a0 + 0 * R + L));
+        FloatVector m10 = d0.fma(s10, FloatVector.fromArray(FS, acc, a0 + 1 * R)), m11 = d1.fma(s11, FloatVector.fromArray(FS, acc, a0 + 1 * R + L));
+        FloatVector m20 = d0.fma(s20, FloatVector.fromArray(FS, acc, a0 + 2 * R)), m21 = d1.fma(s21, FloatVector.fromArray(FS, acc, a0 + 2 * R + L));
+        FloatVector m30 = d0.fma(s30, FloatVector.fromArray(FS, acc, a0 + 3 * R)), m31 = d1.fma(s31, FloatVector.fromArray(FS, acc, a0 + 3 * R + L));
+        if (xs != null) {
+            FloatVector n0 = FloatVector.fromArray(FS, mn, 0), n1 = FloatVector.fromArray(FS, mn, L);
+            FloatVector u0 = FloatVector.broadcast(FS, xs[xs0 + 0 * nb + b]);
+            m00 = n0.fma(u0, m00); m01 = n1.fma(u0, m01);
+            FloatVector u1 = FloatVector.broadcast(FS, xs[xs0 + 1 * nb + b]);
+            m10 = n0.fma(u1, m10); m11 = n1.fma(u1, m11);
+            FloatVector u2 = FloatVector.broadcast(FS, xs[xs0 + 2 * nb + b]);
+            m20 = n0.fma(u2, m20); m21 = n1.fma(u2, m21);
+            FloatVector u3 = FloatVector.broadcast(FS, xs[xs0 + 3 * nb + b]);
+            m30 = n0.fma(u3, m30); m31 = n1.fma(u3, m31);
+        }
+        m00.intoArray(acc, a0 + 0 * R);
+        m01.intoArray(acc, a0 + 0 * R + L);
+        m10.intoArray(acc, a0 + 1 * R);
+        m11.intoArray(acc, a0 + 1 * R + L);
+        m20.intoArray(acc, a0 + 2 * R);
+        m21.intoArray(acc, a0 + 2 * R + L);
+        m30.intoArray(acc, a0 + 3 * R);
+        m31.intoArray(acc, a0 + 3 * R + L);
+    }
+
+    private static void blockTile1(float[] blk, int len, float[] sc, float[] mn, float[] x, int x0, int k, float[] xs, float[] xd, int xs0, int nb, int b, float[] acc, int a0) {
+        FloatVector z = FloatVector.zero(FS);
+        FloatVector s00 = z, s01 = z;
+        for (int i = 0; i < len; i++) {
+            FloatVector w0 = FloatVector.fromArray(FS, blk, i * R), w1 = FloatVector.fromArray(FS, blk, i * R + L);
+            FloatVector t = FloatVector.broadcast(FS, x[x0 + i]);
+            s00 = w0.fma(t, s00); s01 = w1.fma(t, s01);
+        }
+        if (xd != null) {
+            FloatVector v0 = FloatVector.broadcast(FS, xd[xs0 + 0 * nb + b]);
+            s00 = s00.mul(v0); s01 = s01.mul(v0);
+        }
+        FloatVector d0 = FloatVector.fromArray(FS, sc, 0), d1 = FloatVector.fromArray(FS, sc, L);
+        FloatVector m00 = d0.fma(s00, FloatVector.fromArray(FS, acc, a0 + 0 * R)), m01 = d1.fma(s01, FloatVector.fromArray(FS, acc, a0 + 0 * R + L));
+        if (xs != null) {
+            FloatVector n0 = FloatVector.fromArray(FS, mn, 0), n1 = FloatVector.fromArray(FS, mn, L);
+            FloatVector u0 = FloatVector.broadcast(FS, xs[xs0 + 0 * nb + b]);
+            m00 = n0.fma(u0, m00); m01 = n1.fma(u0, m01);
+        }
+        m00.intoArray(acc, a0 + 0 * R);
+        m01.intoArray(acc, a0 + 0 * R + L);
     }
 
     /** Per token and block, the input sums that the min term multiplies, {@code xs[t*nb + b]} ({@link Dequant#blockInputSum}). */

@@ -97,11 +97,33 @@ public interface Kernels {
     void scoresBlock(float[] q, int qOff, float[] keys, int keyOff, int dim, int bs, float[] out, int outOff);
 
     /**
+     * {@link #scoresBlock} for {@code nq} queries against the same block: query i at
+     * {@code qOff + i*qStride}, its scores at {@code outOff + i*outStride}. Each score is computed
+     * exactly as by {@link #scoresBlock}; implementations share each key load among the queries,
+     * and their independent sums hide the fused multiply-add latency that one query's single
+     * chain per key vector cannot.
+     */
+    default void scoresBlocks(float[] q, int qOff, int qStride, int nq, float[] keys, int keyOff, int dim, int bs,
+                              float[] out, int outOff, int outStride) {
+        for (int i = 0; i < nq; i++) scoresBlock(q, qOff + i * qStride, keys, keyOff, dim, bs, out, outOff + i * outStride);
+    }
+
+    /**
      * Value accumulation: {@code out[outOff + i] = fma(rows[rowOff + t*stride + i], w[wOff + t], out[outOff + i])}
      * for t = 0 .. count-1 in order, i < dim: the same operations as {@code count} calls of
      * {@link #axpy}, with the output kept in registers across rows.
      */
     void accumulateRows(float[] w, int wOff, float[] rows, int rowOff, int stride, int count, float[] out, int outOff, int dim);
+
+    /**
+     * {@link #accumulateRows} for {@code nq} outputs over the same rows: output i at
+     * {@code outOff + i*outStride} with weights at {@code wOff + i*wStride}, each computed exactly
+     * as by {@link #accumulateRows}; implementations share each row load among the outputs.
+     */
+    default void accumulateRowsMany(float[] w, int wOff, int wStride, int nq, float[] rows, int rowOff, int stride, int count,
+                                    float[] out, int outOff, int outStride, int dim) {
+        for (int i = 0; i < nq; i++) accumulateRows(w, wOff + i * wStride, rows, rowOff, stride, count, out, outOff + i * outStride, dim);
+    }
 
     /**
      * {@code Σ exp(x[off + i] - max)} for i < n, accumulated in double: the log-softmax

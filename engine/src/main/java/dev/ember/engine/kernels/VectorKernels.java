@@ -29,6 +29,12 @@ final class VectorKernels implements Kernels {
      * less, 34 -> 38-40 GB/s).
      */
     private static final int DECODE_TASKS_PER_THREAD = 1;
+    /**
+     * Up to this many tokens an interleaved matmul's tasks are such runs too; above, one group per
+     * task, for balance. Measured with `ember bench --scenario decode-batch` (qwen3-0.6b Q8_0,
+     * alternating runs): runs raised B=8 from 89-99 to 101-105 tok/s and did not help B=32.
+     */
+    private static final int CONTIGUOUS_RUN_ROWS = 8;
     /** Set {@code -Dember.kernels.interleave=false} to compute from the row-major layout (no copy at load). */
     private static final boolean INTERLEAVE = Boolean.parseBoolean(System.getProperty("ember.kernels.interleave", "true"));
 
@@ -142,7 +148,8 @@ final class VectorKernels implements Kernels {
                     InterleavedMatmul.inputSums(in, rows, k, inputSums);
                 }
                 groups = (n + InterleavedMatmul.R - 1) / InterleavedMatmul.R;
-                rowsPerTask = rows == 1 ? Math.max(1, (groups + threads * DECODE_TASKS_PER_THREAD - 1) / (threads * DECODE_TASKS_PER_THREAD)) : 1;
+                rowsPerTask = rows <= CONTIGUOUS_RUN_ROWS
+                        ? Math.max(1, (groups + threads * DECODE_TASKS_PER_THREAD - 1) / (threads * DECODE_TASKS_PER_THREAD)) : 1;
                 return (groups + rowsPerTask - 1) / rowsPerTask;
             }
             rowsPerTask = rows == 1 ? DECODE_ROWS_PER_TASK : Matmul.panelRows(k);
@@ -277,6 +284,104 @@ final class VectorKernels implements Kernels {
             for (int d = 0; d < dim; d++) acc = Math.fma(q[qOff + d], keys[keyOff + d * bs + j], acc);
             out[outOff + j] = acc;
         }
+    }
+
+    /** Eight, then four queries per key vector: independent fused sums that share each key load. */
+    @Override
+    public void scoresBlocks(float[] q, int qOff, int qStride, int nq, float[] keys, int keyOff, int dim, int bs,
+                             float[] out, int outOff, int outStride) {
+        int i = 0;
+        int full = bs / L * L;
+        for (; i + 8 <= nq; i += 8) {
+            for (int j = 0; j < full; j += L) scores8(q, qOff + i * qStride, qStride, keys, keyOff + j, dim, bs, out, outOff + i * outStride + j, outStride);
+            scoresTail(q, qOff + i * qStride, qStride, 8, keys, keyOff, dim, bs, full, out, outOff + i * outStride, outStride);
+        }
+        for (; i + 4 <= nq; i += 4) {
+            for (int j = 0; j < full; j += L) scores4(q, qOff + i * qStride, qStride, keys, keyOff + j, dim, bs, out, outOff + i * outStride + j, outStride);
+            scoresTail(q, qOff + i * qStride, qStride, 4, keys, keyOff, dim, bs, full, out, outOff + i * outStride, outStride);
+        }
+        for (; i < nq; i++) scoresBlock(q, qOff + i * qStride, keys, keyOff, dim, bs, out, outOff + i * outStride);
+    }
+
+    private static void scoresTail(float[] q, int qOff, int qStride, int nq, float[] keys, int keyOff, int dim, int bs, int j0, float[] out, int outOff, int outStride) {
+        for (int i = 0; i < nq; i++) {
+            for (int j = j0; j < bs; j++) {
+                float acc = 0f;
+                for (int d = 0; d < dim; d++) acc = Math.fma(q[qOff + i * qStride + d], keys[keyOff + d * bs + j], acc);
+                out[outOff + i * outStride + j] = acc;
+            }
+        }
+    }
+
+    private static void scores8(float[] q, int q0, int qs, float[] keys, int o, int dim, int bs, float[] out, int out0, int os) {
+        FloatVector a0 = FloatVector.zero(FS), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
+        for (int d = 0; d < dim; d++, o += bs) {
+            FloatVector kv = FloatVector.fromArray(FS, keys, o);
+            int qd = q0 + d;
+            a0 = FloatVector.broadcast(FS, q[qd]).fma(kv, a0);
+            a1 = FloatVector.broadcast(FS, q[qd + qs]).fma(kv, a1);
+            a2 = FloatVector.broadcast(FS, q[qd + 2 * qs]).fma(kv, a2);
+            a3 = FloatVector.broadcast(FS, q[qd + 3 * qs]).fma(kv, a3);
+            a4 = FloatVector.broadcast(FS, q[qd + 4 * qs]).fma(kv, a4);
+            a5 = FloatVector.broadcast(FS, q[qd + 5 * qs]).fma(kv, a5);
+            a6 = FloatVector.broadcast(FS, q[qd + 6 * qs]).fma(kv, a6);
+            a7 = FloatVector.broadcast(FS, q[qd + 7 * qs]).fma(kv, a7);
+        }
+        a0.intoArray(out, out0);
+        a1.intoArray(out, out0 + os);
+        a2.intoArray(out, out0 + 2 * os);
+        a3.intoArray(out, out0 + 3 * os);
+        a4.intoArray(out, out0 + 4 * os);
+        a5.intoArray(out, out0 + 5 * os);
+        a6.intoArray(out, out0 + 6 * os);
+        a7.intoArray(out, out0 + 7 * os);
+    }
+
+    private static void scores4(float[] q, int q0, int qs, float[] keys, int o, int dim, int bs, float[] out, int out0, int os) {
+        FloatVector a0 = FloatVector.zero(FS), a1 = a0, a2 = a0, a3 = a0;
+        for (int d = 0; d < dim; d++, o += bs) {
+            FloatVector kv = FloatVector.fromArray(FS, keys, o);
+            int qd = q0 + d;
+            a0 = FloatVector.broadcast(FS, q[qd]).fma(kv, a0);
+            a1 = FloatVector.broadcast(FS, q[qd + qs]).fma(kv, a1);
+            a2 = FloatVector.broadcast(FS, q[qd + 2 * qs]).fma(kv, a2);
+            a3 = FloatVector.broadcast(FS, q[qd + 3 * qs]).fma(kv, a3);
+        }
+        a0.intoArray(out, out0);
+        a1.intoArray(out, out0 + os);
+        a2.intoArray(out, out0 + 2 * os);
+        a3.intoArray(out, out0 + 3 * os);
+    }
+
+    /** Pairs of outputs, four vectors each: eight independent sums sharing every row load. */
+    @Override
+    public void accumulateRowsMany(float[] w, int wOff, int wStride, int nq, float[] rows, int rowOff, int stride, int count,
+                                   float[] out, int outOff, int outStride, int dim) {
+        int p = 0;
+        for (; p + 2 <= nq; p += 2) {
+            int wa = wOff + p * wStride, wb = wa + wStride, oa = outOff + p * outStride, ob = oa + outStride;
+            int i = 0;
+            for (; i + 4 * L <= dim; i += 4 * L) {
+                FloatVector x0 = FloatVector.fromArray(FS, out, oa + i), x1 = FloatVector.fromArray(FS, out, oa + i + L);
+                FloatVector x2 = FloatVector.fromArray(FS, out, oa + i + 2 * L), x3 = FloatVector.fromArray(FS, out, oa + i + 3 * L);
+                FloatVector y0 = FloatVector.fromArray(FS, out, ob + i), y1 = FloatVector.fromArray(FS, out, ob + i + L);
+                FloatVector y2 = FloatVector.fromArray(FS, out, ob + i + 2 * L), y3 = FloatVector.fromArray(FS, out, ob + i + 3 * L);
+                for (int t = 0, r = rowOff + i; t < count; t++, r += stride) {
+                    FloatVector a = FloatVector.broadcast(FS, w[wa + t]), b = FloatVector.broadcast(FS, w[wb + t]);
+                    FloatVector v0 = FloatVector.fromArray(FS, rows, r), v1 = FloatVector.fromArray(FS, rows, r + L);
+                    FloatVector v2 = FloatVector.fromArray(FS, rows, r + 2 * L), v3 = FloatVector.fromArray(FS, rows, r + 3 * L);
+                    x0 = v0.fma(a, x0); x1 = v1.fma(a, x1); x2 = v2.fma(a, x2); x3 = v3.fma(a, x3);
+                    y0 = v0.fma(b, y0); y1 = v1.fma(b, y1); y2 = v2.fma(b, y2); y3 = v3.fma(b, y3);
+                }
+                x0.intoArray(out, oa + i); x1.intoArray(out, oa + i + L); x2.intoArray(out, oa + i + 2 * L); x3.intoArray(out, oa + i + 3 * L);
+                y0.intoArray(out, ob + i); y1.intoArray(out, ob + i + L); y2.intoArray(out, ob + i + 2 * L); y3.intoArray(out, ob + i + 3 * L);
+            }
+            if (i < dim) { // the rest of each output in the single-output order
+                accumulateRows(w, wa, rows, rowOff + i, stride, count, out, oa + i, dim - i);
+                accumulateRows(w, wb, rows, rowOff + i, stride, count, out, ob + i, dim - i);
+            }
+        }
+        for (; p < nq; p++) accumulateRows(w, wOff + p * wStride, rows, rowOff, stride, count, out, outOff + p * outStride, dim);
     }
 
     @Override

@@ -126,9 +126,10 @@ public final class GroupedQueryAttention implements Attention {
     /**
      * Rows [r0, r1) of one sequence, KV head kvh: each block's keys (dimension-major, see
      * KvBlockPool.readKeyColumns) and values are widened to floats once for the tile, then every
-     * row scores a vector of keys at a time (Kernels.scoresBlock) and sums values in registers
-     * (Kernels.accumulateRows). A row's scores and outputs are computed in the same order
-     * whatever tile or batch it is in, so results are batch-invariant.
+     * row scores a vector of keys at a time and sums values in registers, several queries per
+     * key or value load (Kernels.scoresBlocks, Kernels.accumulateRowsMany: the tile's rows for a
+     * prompt, the group's heads for a decode row). A row's scores and outputs are computed in the
+     * same order whatever tile or batch it is in, so results are batch-invariant.
      */
     private void attendTile(Kernels k, KvBlockPool pool, int layer, ForwardBatch batch, float[] q, int r0, int r1, int kvh, float[] att) {
         int group = heads / kvHeads;
@@ -143,9 +144,13 @@ public final class GroupedQueryAttention implements Attention {
         float[] valueRows = scratch(2, valueDim * bs);
         for (int t0 = 0; t0 < nMax; t0 += bs) {
             pool.readKeyColumns(layer, table.slot(t0), kvh * headDim, headDim, keyBlock);
-            for (int r = Math.max(r0, r0 + t0 - batch.positions()[r0]); r < r1; r++) { // rows that see this block
+            int rs = Math.max(r0, r0 + t0 - batch.positions()[r0]); // the first row that sees this block
+            if (r1 - rs == 1) { // one row (decode): its group's heads share the key loads
+                k.scoresBlocks(q, rs * qDim + kvh * group * headDim, headDim, group, keyBlock, 0, headDim, bs, scores, (rs - r0) * per + t0, padded);
+            } else { // a prompt's rows share them, head by head
                 for (int g = 0; g < group; g++) {
-                    k.scoresBlock(q, r * qDim + (kvh * group + g) * headDim, keyBlock, 0, headDim, bs, scores, (r - r0) * per + g * padded + t0);
+                    k.scoresBlocks(q, rs * qDim + (kvh * group + g) * headDim, qDim, r1 - rs, keyBlock, 0, headDim, bs,
+                            scores, (rs - r0) * per + g * padded + t0, per);
                 }
             }
         }
@@ -164,11 +169,18 @@ public final class GroupedQueryAttention implements Attention {
         for (int t0 = 0; t0 < nMax; t0 += bs) {
             int cnt = Math.min(bs, nMax - t0);
             pool.readValues(layer, table.slot(t0), cnt, kvh * valueDim, valueDim, valueRows, 0);
-            for (int r = Math.max(r0, r0 + t0 - batch.positions()[r0]); r < r1; r++) {
-                int count = Math.min(bs, batch.positions()[r] + 1 - t0);
+            int r = Math.max(r0, r0 + t0 - batch.positions()[r0]);
+            for (; r < r1 && batch.positions()[r] + 1 - t0 < bs; r++) { // rows that see part of the block: a group at a time
+                k.accumulateRowsMany(scores, (r - r0) * per + t0, padded, group, valueRows, 0, valueDim, batch.positions()[r] + 1 - t0,
+                        att, (r * heads + kvh * group) * valueDim, valueDim, valueDim);
+            }
+            if (r1 - r == 1) {
+                k.accumulateRowsMany(scores, (r - r0) * per + t0, padded, group, valueRows, 0, valueDim, bs,
+                        att, (r * heads + kvh * group) * valueDim, valueDim, valueDim);
+            } else if (r < r1) { // rows that see all of it, head by head
                 for (int g = 0; g < group; g++) {
-                    k.accumulateRows(scores, (r - r0) * per + g * padded + t0, valueRows, 0, valueDim, count, att,
-                            (r * heads + kvh * group + g) * valueDim, valueDim);
+                    k.accumulateRowsMany(scores, (r - r0) * per + g * padded + t0, per, r1 - r, valueRows, 0, valueDim, bs,
+                            att, (r * heads + kvh * group + g) * valueDim, heads * valueDim, valueDim);
                 }
             }
         }

@@ -91,10 +91,8 @@ public final class LatentAttention implements Attention {
                 for (int j = cnt; j < bs; j++) columns[d * bs + j] = 0f;
             }
             for (int r = Math.max(r0, r0 + t0 - batch.positions()[r0]); r < r1; r++) { // rows that see this block
-                for (int h = h0; h < h1; h++) {
-                    int qr = (r - r0) * heads + h;
-                    k.scoresBlock(queries, qr * width, columns, 0, width, bs, scores, qr * padded + t0);
-                }
+                int qr = (r - r0) * heads + h0; // the heads share each key load
+                k.scoresBlocks(queries, qr * width, width, h1 - h0, columns, 0, width, bs, scores, qr * padded + t0, padded);
             }
         }
         for (int r = r0; r < r1; r++) {
@@ -110,10 +108,8 @@ public final class LatentAttention implements Attention {
             pool.readKeys(layer, table.slot(t0), cnt, 0, width, block, 0);
             for (int r = Math.max(r0, r0 + t0 - batch.positions()[r0]); r < r1; r++) {
                 int count = Math.min(bs, batch.positions()[r] + 1 - t0);
-                for (int h = h0; h < h1; h++) {
-                    k.accumulateRows(scores, ((r - r0) * heads + h) * padded + t0, block, 0, width, count, latentOut,
-                            (h * rows + r) * kvRank, kvRank);
-                }
+                k.accumulateRowsMany(scores, ((r - r0) * heads + h0) * padded + t0, padded, h1 - h0, block, 0, width, count,
+                        latentOut, (h0 * rows + r) * kvRank, rows * kvRank, kvRank);
             }
         }
     }

@@ -35,6 +35,19 @@ class ActivationQuantTest {
         assertEquals(127f, max, "the block's largest magnitude maps to 127");
     }
 
+    @Test
+    void vectorQuantizationHasTheScalarBits() {
+        int k = 256, rows = 5;
+        float[] in = QuantFixtures.randomActivations(rows * k, 17);
+        for (int i = 64; i < 96; i++) in[i] = 0f;
+        in[130] = 1e-30f; // a tiny block maximum
+        float[] q1 = new float[in.length], d1 = new float[rows * 8], q2 = new float[in.length], d2 = new float[rows * 8];
+        ActivationQuant.quantize(in, rows, k, q1, d1);
+        ActivationQuant.quantizeVectors(in, rows, k, q2, d2);
+        for (int i = 0; i < q1.length; i++) assertEquals(Float.floatToRawIntBits(q1[i]), Float.floatToRawIntBits(q2[i]), "value " + i);
+        for (int i = 0; i < d1.length; i++) assertEquals(Float.floatToRawIntBits(d1[i]), Float.floatToRawIntBits(d2[i]), "scale " + i);
+    }
+
     /**
      * Blocks at the extremes of the 16-bit decode lanes: every nibble 15 (or 0) against inputs
      * that all quantize to +127 (or alternate signs), so the lane sums reach their bounds. The

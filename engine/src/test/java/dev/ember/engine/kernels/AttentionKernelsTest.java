@@ -49,4 +49,39 @@ class AttentionKernelsTest {
             }
         }
     }
+
+    @Test
+    void manyQueriesScoreAsOneAtATime() {
+        for (int bs : new int[] {7, 16, 32, 40}) {
+            for (int nq : new int[] {1, 2, 3, 4, 5, 8, 9, 13, 16}) {
+                int dim = 128, qStride = dim + 3, outStride = bs + 5;
+                float[] keys = QuantFixtures.randomActivations(bs * dim + 11, bs * 7 + nq);
+                float[] q = QuantFixtures.randomActivations(nq * qStride + 3, nq * 3 + bs);
+                float[] a = new float[nq * outStride + 2], b = new float[nq * outStride + 2];
+                for (int i = 0; i < nq; i++) S.scoresBlock(q, 3 + i * qStride, keys, 11, dim, bs, a, 2 + i * outStride);
+                V.scoresBlocks(q, 3, qStride, nq, keys, 11, dim, bs, b, 2, outStride);
+                for (int j = 0; j < a.length; j++) {
+                    assertEquals(Float.floatToRawIntBits(a[j]), Float.floatToRawIntBits(b[j]), "bs " + bs + " nq " + nq + " at " + j);
+                }
+            }
+        }
+    }
+
+    @Test
+    void manyOutputsAccumulateAsOneAtATime() {
+        for (int dim : new int[] {13, 64, 128, 200}) {
+            for (int nq : new int[] {1, 2, 3, 6}) {
+                int count = 16, stride = dim + 5, wStride = count + 3, outStride = dim + 7;
+                float[] rows = QuantFixtures.randomActivations(count * stride + 4, dim * 5 + nq);
+                float[] w = QuantFixtures.randomActivations(nq * wStride + 1, nq + dim);
+                float[] init = QuantFixtures.randomActivations(nq * outStride + 2, 98);
+                float[] s = init.clone(), v = init.clone();
+                for (int i = 0; i < nq; i++) S.accumulateRows(w, 1 + i * wStride, rows, 4, stride, count, s, 2 + i * outStride, dim);
+                V.accumulateRowsMany(w, 1, wStride, nq, rows, 4, stride, count, v, 2, outStride, dim);
+                for (int i = 0; i < init.length; i++) {
+                    assertEquals(Float.floatToRawIntBits(s[i]), Float.floatToRawIntBits(v[i]), "dim " + dim + " nq " + nq + " at " + i);
+                }
+            }
+        }
+    }
 }

@@ -104,7 +104,7 @@ class InterleavedMatmulTest {
     @Test
     void equalsScalarReferenceBitForBit() {
         int[] ns = {1, 5, 32, 45, 70};
-        int[] tokenCounts = {1, 2, 4, 5, 12, 13, 29};
+        int[] tokenCounts = {1, 2, 4, 5, 12, 13, 29, 70}; // 70: above BLOCK_GEMM_ROWS, the panel form
         for (TensorType t : TYPES) {
             for (int cols : colsFor(t)) {
                 for (int n : ns) {
@@ -131,12 +131,13 @@ class InterleavedMatmulTest {
             int cols = t.isQuantized() ? 256 : 77;
             int n = 45;
             WeightMatrix p = V.prepare(QuantFixtures.random(t, n, cols, 77L + cols));
-            float[] big = QuantFixtures.randomActivations(64 * cols, 5);
-            float[] outBig = new float[64 * n];
-            V.matmul(pool2, p, big, 64, outBig);
+            // 100 tokens: the panel form; alone: decode; 2..31 tokens: the block-by-block form
+            float[] big = QuantFixtures.randomActivations(100 * cols, 5);
+            float[] outBig = new float[100 * n];
+            V.matmul(pool2, p, big, 100, outBig);
             SplittableRandom rnd = new SplittableRandom(cols);
             for (int trial = 0; trial < 8; trial++) {
-                int token = rnd.nextInt(64);
+                int token = rnd.nextInt(100);
                 float[] one = new float[cols];
                 System.arraycopy(big, token * cols, one, 0, cols);
                 float[] outOne = new float[n];

@@ -37,14 +37,15 @@ record Indexer(Compressor compressor, WeightMatrix queryUp, WeightMatrix headWei
         int nBlocks = (visible + kb - 1) / kb;
         int perTask = 16;
         pool.parallelFor((nBlocks + perTask - 1) / perTask, t -> {
-            float[] dots = new float[kb];
+            float[] dots = new float[heads * kb];
             float[] acc = new float[kb];
             for (int b = t * perTask; b < Math.min(nBlocks, (t + 1) * perTask); b++) {
                 java.util.Arrays.fill(acc, 0f);
+                // every head against the block at once: the heads share each key load
+                k.scoresBlocks(q, qOff, headDim, heads, blocks, b * kb * headDim, headDim, kb, dots, 0, kb);
                 for (int h = 0; h < heads; h++) {
-                    k.dotsBlock(q, qOff + h * headDim, blocks, b * kb * headDim, headDim, dots, 0);
                     float wh = w[wOff + h];
-                    for (int j = 0; j < kb; j++) if (dots[j] > 0) acc[j] += wh * dots[j];
+                    for (int j = 0; j < kb; j++) if (dots[h * kb + j] > 0) acc[j] += wh * dots[h * kb + j];
                 }
                 int n = Math.min(kb, visible - b * kb);
                 for (int j = 0; j < n; j++) scores[b * kb + j] = acc[j] * scale;
