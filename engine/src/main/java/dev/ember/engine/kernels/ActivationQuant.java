@@ -26,7 +26,7 @@ final class ActivationQuant {
 
     /** Integers as floats ({@code [rows][k]}), block scales and block sums of the integers ({@code [rows][blocks]}). */
     float[] values = new float[0], scales = new float[0], sums = new float[0];
-    /** Row 0's integers as shorts (decode's 16-bit lanes). */
+    /** Row 0's integers as shorts (decode's 16-bit lanes), or every row's ({@link #fillShorts}). */
     short[] shorts = new short[0];
 
     /** Quantizes {@code rows} rows of k into this object's buffers (grown as needed); shorts and sums only for one row. */
@@ -48,6 +48,12 @@ final class ActivationQuant {
                 sums[b] = s;
             }
         }
+    }
+
+    /** {@link #shorts} for every row last quantized (prefill's integer GEMM). */
+    void fillShorts(int rows, int k) {
+        if (shorts.length < rows * k) shorts = new short[rows * k];
+        for (int i = 0, n = rows * k; i < n; i++) shorts[i] = (short) values[i];
     }
 
     /** Whether a matmul over {@code type} reads its input as int8 blocks. */

@@ -454,7 +454,7 @@ final class InterleavedMatmul {
      * accumulators to an array first, never pass vectors to a call: a vector argument of a call
      * C2 does not inline is boxed, and C2 then boxed inside the hot loop.
      */
-    private static void copyOut(float[] tmp, int tokens, float[] out, int o, int n, int j0) {
+    static void copyOut(float[] tmp, int tokens, float[] out, int o, int n, int j0) {
         int len = Math.min(R, n - j0);
         for (int t = 0; t < tokens; t++) System.arraycopy(tmp, t * R, out, o + t * n + j0, len);
     }

@@ -77,6 +77,15 @@ final class VectorKernels implements Kernels {
             return panel;
         }
 
+        short[] shortPanel = new short[0];
+        /** One integer tile's block sums (Q4IntegerGemm). */
+        final short[] blockSums = new short[8 * InterleavedMatmul.R];
+
+        short[] shortPanel(int size) {
+            if (shortPanel.length < size) shortPanel = new short[size];
+            return shortPanel;
+        }
+
         float[] block(int size) {
             if (block.length < size) block = new float[size];
             return block;
@@ -107,6 +116,8 @@ final class VectorKernels implements Kernels {
         /** The quantized input rounded back to floats, for the row-major kernels. */
         float[] roundTrip = new float[0];
         boolean quantizes;
+        /** Prefill over Q4_0: {@link Q4IntegerGemm}. */
+        boolean integerGemm;
 
         @Override
         public void run(int t) {
@@ -116,6 +127,8 @@ final class VectorKernels implements Kernels {
                 float[] sums = hasMins ? inputSums : null;
                 ActivationQuant q = quantizes ? quantized : null;
                 if (rows == 1) InterleavedMatmul.decode(w.type(), seg, k, n, in, sums, q, out, g0, g1, s);
+                else if (integerGemm) Q4IntegerGemm.gemm(seg, k, n, q.shorts, q.scales, rows, out, g0, g1,
+                        s.shortPanel(InterleavedMatmul.R * k), s.panel(InterleavedMatmul.R * (k / InterleavedMatmul.BLOCK)), s.tile, s.blockSums);
                 else InterleavedMatmul.gemm(w.type(), seg, k, n, quantizes ? q.values : in, sums, quantizes ? q.scales : null, rows, out, g0, g1, s);
                 return;
             }
@@ -140,6 +153,9 @@ final class VectorKernels implements Kernels {
             k = w.cols();
             quantizes = ActivationQuant.applies(w.type());
             if (quantizes) quantizeInput(w.interleaved());
+            integerGemm = w.interleaved() && w.type() == TensorType.Q4_0 && rows > InterleavedMatmul.BLOCK_GEMM_ROWS
+                    && k % InterleavedMatmul.BLOCK == 0 && Q4IntegerGemm.supported();
+            if (integerGemm) quantized.fillShorts(rows, k);
             if (w.interleaved()) {
                 hasMins = Dequant.hasBlockMins(w.type());
                 if (hasMins) { // computed once per call on the calling thread; every group reads them

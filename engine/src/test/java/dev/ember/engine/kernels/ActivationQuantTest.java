@@ -67,7 +67,7 @@ class ActivationQuantTest {
                 }
             }
             WeightMatrix w = new WeightMatrix("extreme", TensorType.Q4_0, n, k, data);
-            for (int rows : new int[] {1, 7}) {
+            for (int rows : new int[] {1, 7, 73}) { // 73: prefill's integer GEMM (8-token tiles and a 1-token rest)
                 float[] in = new float[rows * k];
                 for (int i = 0; i < in.length; i++) in[i] = pattern % 2 == 0 ? 3f : (i % 2 == 0 ? 3f : -3f);
                 float[] ref = new float[rows * n], got = new float[rows * n];

@@ -1,0 +1,156 @@
+package dev.ember.engine.kernels;
+
+import static dev.ember.engine.kernels.InterleavedMatmul.BLOCK;
+import static dev.ember.engine.kernels.InterleavedMatmul.R;
+import static dev.ember.engine.kernels.VectorBlocks.FS;
+import static dev.ember.engine.kernels.VectorBlocks.L;
+import static dev.ember.engine.kernels.VectorBlocks.LE;
+
+import dev.ember.engine.tensor.Interleaved;
+import dev.ember.engine.tensor.TensorType;
+import java.lang.foreign.MemorySegment;
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorShuffle;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * Q4_0 GEMM in 16-bit integer lanes, for many tokens (prefill): a group's weights become an
+ * integer panel ({@code nibble - 8}, one R-lane short vector per input element), and a token's
+ * block sum {@code Σ (nibble - 8) · q} is accumulated with a multiply and an add per R weights.
+ *
+ * <p>Why it is exact: with int8 activations ({@link ActivationQuant}) every product is at most
+ * 8 · 127 = 1,016 in magnitude and a 32-element block sum at most 32,512, inside a short. The
+ * block sum is the same integer the float tiles and the scalar reference compute, and what
+ * follows is their order: {@code t = s * d_x}, {@code acc = fma(d_w, t, acc)}. So the bits equal
+ * every other path's.
+ *
+ * <p>Why it is faster: a float tile spends one fused multiply-add per weight and token on the two
+ * FMA pipes; here a 16-bit multiply and an add cover twice the lanes per instruction and share
+ * the work across more pipes.
+ */
+final class Q4IntegerGemm {
+    private static final VectorSpecies<Short> SS = ShortVector.SPECIES_PREFERRED.withShape(VectorShape.forBitSize(16 * R));
+    private static final VectorSpecies<Byte> BR = ByteVector.SPECIES_PREFERRED.withShape(VectorShape.forBitSize(8 * R));
+
+    /** Lane 2j takes row j and lane 2j + 1 row j + R/2 (see {@link #lanes}). */
+    private static final VectorShuffle<Short> HALVES_INTERLEAVED = VectorShuffle.fromOp(SS, i -> (i % 2) * (R / 2) + i / 2);
+
+    private Q4IntegerGemm() {}
+
+    /** {@code -Dember.kernels.q4IntegerGemm=false} keeps Q4_0 prefill on the float tiles. */
+    private static final boolean ENABLED = !"false".equals(System.getProperty("ember.kernels.q4IntegerGemm"));
+
+    /** Whether it is on and this machine's vectors fit the scheme: R shorts as one vector. */
+    static boolean supported() {
+        return ENABLED && SS.length() == R;
+    }
+
+    /**
+     * Groups [g0, g1) of an interleaved Q4_0 matrix for {@code rows} tokens, from the int8
+     * activations as shorts ({@code xp[t*k + i]}) and block scales ({@code xd[t*nb + b]}).
+     */
+    static void gemm(MemorySegment seg, int k, int n, short[] xp, float[] xd, int rows, float[] out, int g0, int g1,
+                     short[] panel, float[] scales, float[] tmp, short[] sums) {
+        long gb = Interleaved.groupBytes(TensorType.Q4_0, R, k);
+        int nb = k / BLOCK;
+        for (int g = g0; g < g1; g++) {
+            fillPanel(seg, gb * g, k, panel, scales);
+            int t = 0;
+            for (; t + 8 <= rows; t += 8) tile8(panel, scales, k, xp, t * k, xd, t * nb, out, t * n, n, g * R, tmp, sums);
+            for (; t < rows; t++) tile1(panel, scales, k, xp, t * k, xd, t * nb, out, t * n, n, g * R, tmp, sums);
+        }
+    }
+
+    /**
+     * The group's values as shorts {@code [k][R]} (the element order of InterleavedMatmul's
+     * q4Block, rows interleaved by halves as {@link #lanes} reads them) and scales {@code [nb][R]}.
+     */
+    private static void fillPanel(MemorySegment seg, long go, int k, short[] panel, float[] scales) {
+        for (int b = 0, nb = k / BLOCK; b < nb; b++) {
+            long blk = go + 18L * R * b;
+            VectorBlocks.halfsRow(seg, blk, R, scales, b * R);
+            int di = b * BLOCK * R;
+            for (long o = blk + 2L * R, end = o + (long) BLOCK / 2 * R; o < end; o += R, di += 2 * R) {
+                ShortVector v = (ShortVector) ByteVector.fromMemorySegment(BR, seg, o, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, SS, 0);
+                v.and((short) 0xF).sub((short) 8).rearrange(HALVES_INTERLEAVED).intoArray(panel, di);
+                v.lanewise(VectorOperators.LSHR, 4).sub((short) 8).rearrange(HALVES_INTERLEAVED).intoArray(panel, di + R);
+            }
+        }
+    }
+
+    private static ShortVector x(short[] xq, int i) {
+        return ShortVector.broadcast(SS, xq[i]);
+    }
+
+    /**
+     * Eight tokens: their block sums in eight 16-bit accumulators, then folded into the running
+     * sums in {@code tmp} (L1) one token at a time. The fold is a loop, not eight copies: C2
+     * stopped compiling the conversions to vector code when the method held sixteen of them.
+     */
+    private static void tile8(short[] p, float[] sc, int k, short[] xp, int x0, float[] xd, int xs0, float[] out, int o, int n, int j0,
+                              float[] tmp, short[] sums) {
+        int nb = k / BLOCK;
+        java.util.Arrays.fill(tmp, 0, 8 * R, 0f);
+        ShortVector zs = ShortVector.zero(SS);
+        for (int b = 0; b < nb; b++) {
+            ShortVector a0 = zs, a1 = zs, a2 = zs, a3 = zs, a4 = zs, a5 = zs, a6 = zs, a7 = zs;
+            for (int i = BLOCK * b, end = i + BLOCK; i < end; i++) {
+                ShortVector w = ShortVector.fromArray(SS, p, i * R);
+                int xi = x0 + i;
+                a0 = w.mul(x(xp, xi)).add(a0);
+                a1 = w.mul(x(xp, xi + k)).add(a1);
+                a2 = w.mul(x(xp, xi + 2 * k)).add(a2);
+                a3 = w.mul(x(xp, xi + 3 * k)).add(a3);
+                a4 = w.mul(x(xp, xi + 4 * k)).add(a4);
+                a5 = w.mul(x(xp, xi + 5 * k)).add(a5);
+                a6 = w.mul(x(xp, xi + 6 * k)).add(a6);
+                a7 = w.mul(x(xp, xi + 7 * k)).add(a7);
+            }
+            a0.intoArray(sums, 0); a1.intoArray(sums, R); a2.intoArray(sums, 2 * R); a3.intoArray(sums, 3 * R);
+            a4.intoArray(sums, 4 * R); a5.intoArray(sums, 5 * R); a6.intoArray(sums, 6 * R); a7.intoArray(sums, 7 * R);
+            fold(sums, 8, sc, b * R, xd, xs0 + b, nb, tmp);
+        }
+        InterleavedMatmul.copyOut(tmp, 8, out, o, n, j0);
+    }
+
+    /** {@code tmp[t*R + r] = fma(d[r], sum[t][r] * xd[t], tmp[t*R + r])} for each token t of the tile. */
+    private static void fold(short[] sums, int tokens, float[] sc, int s0, float[] xd, int xd0, int nb, float[] tmp) {
+        FloatVector d0 = FloatVector.fromArray(FS, sc, s0), d1 = FloatVector.fromArray(FS, sc, s0 + L);
+        for (int t = 0; t < tokens; t++) {
+            ShortVector a = ShortVector.fromArray(SS, sums, t * R);
+            FloatVector u = FloatVector.broadcast(FS, xd[xd0 + t * nb]);
+            d0.fma(lanes(a, 0).mul(u), FloatVector.fromArray(FS, tmp, t * R)).intoArray(tmp, t * R);
+            d1.fma(lanes(a, 1).mul(u), FloatVector.fromArray(FS, tmp, t * R + L)).intoArray(tmp, t * R + L);
+        }
+    }
+
+    private static void tile1(short[] p, float[] sc, int k, short[] xp, int x0, float[] xd, int xs0, float[] out, int o, int n, int j0,
+                              float[] tmp, short[] sums) {
+        int nb = k / BLOCK;
+        java.util.Arrays.fill(tmp, 0, R, 0f);
+        for (int b = 0; b < nb; b++) {
+            ShortVector a = ShortVector.zero(SS);
+            for (int i = BLOCK * b, end = i + BLOCK; i < end; i++) a = ShortVector.fromArray(SS, p, i * R).mul(x(xp, x0 + i)).add(a);
+            a.intoArray(sums, 0);
+            fold(sums, 1, sc, b * R, xd, xs0 + b, nb, tmp);
+        }
+        InterleavedMatmul.copyOut(tmp, 1, out, o, n, j0);
+    }
+
+    /**
+     * Rows {@code [part·L, part·L + L)} of a block sum as floats (exact: integers below 2^15). The
+     * panel holds row j in 16-bit lane 2j and row j + L in lane 2j + 1, so each half is one
+     * shift pair of the same bits read as ints: a widening short-to-float conversion of the upper
+     * half is not compiled to vector code on JDK 25 (it fell back to a per-call Java path).
+     */
+    private static FloatVector lanes(ShortVector a, int part) {
+        IntVector pair = (IntVector) a.reinterpretAsInts();
+        IntVector half = part == 0 ? pair.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16) : pair.lanewise(VectorOperators.ASHR, 16);
+        return (FloatVector) half.convert(VectorOperators.I2F, 0);
+    }
+}
