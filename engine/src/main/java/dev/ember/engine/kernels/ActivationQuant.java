@@ -2,9 +2,6 @@ package dev.ember.engine.kernels;
 
 import dev.ember.engine.tensor.Dequant;
 import dev.ember.engine.tensor.TensorType;
-import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
-import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Int8 activations for the weight types whose matmul reads them (Q4_0), as llama.cpp reads a
@@ -21,7 +18,7 @@ import jdk.incubator.vector.VectorSpecies;
  * to even) so that a vector version of it gives the same bits.
  */
 final class ActivationQuant {
-    private static final float ROUND = 12582912f; // 1.5 * 2^23: adding and subtracting it rounds |v| < 2^22 to an integer
+    static final float ROUND = 12582912f; // 1.5 * 2^23: adding and subtracting it rounds |v| < 2^22 to an integer
     static final int BLOCK = Dequant.MATMUL_BLOCK;
 
     /** Integers as floats ({@code [rows][k]}), block scales and block sums of the integers ({@code [rows][blocks]}). */
@@ -34,7 +31,7 @@ final class ActivationQuant {
         int nb = blocks(k);
         if (values.length < rows * k) values = new float[rows * k];
         if (scales.length < rows * nb) scales = new float[rows * nb];
-        if (k % BLOCK == 0 && BLOCK % VectorBlocks.L == 0) quantizeVectors(in, rows, k, values, scales);
+        if (k % BLOCK == 0 && BLOCK % VectorBlocks.L == 0) VectorBlocks.quantizeInt8(in, rows, k, values, scales); // only the vector kernels call this method
         else quantize(in, rows, k, values, scales);
         if (rows == 1) {
             if (shorts.length < k) shorts = new short[k];
@@ -81,25 +78,6 @@ final class ActivationQuant {
                 for (int i = i0; i < i1; i++) q[i] = (in[i] * inv + ROUND) - ROUND;
                 d[r * nb + b] = scale;
             }
-        }
-    }
-
-    /**
-     * {@link #quantize(float[], int, int, float[], float[])} a vector at a time, for whole blocks:
-     * the maximum is exact in any order and each value takes the same two roundings, so the same bits.
-     */
-    static void quantizeVectors(float[] in, int rows, int k, float[] q, float[] d) {
-        VectorSpecies<Float> fs = VectorBlocks.FS;
-        int l = VectorBlocks.L;
-        FloatVector round = FloatVector.broadcast(fs, ROUND);
-        for (int b = 0, n = rows * k; b * BLOCK < n; b++) {
-            int i0 = BLOCK * b;
-            FloatVector m = FloatVector.fromArray(fs, in, i0).abs();
-            for (int i = i0 + l; i < i0 + BLOCK; i += l) m = m.max(FloatVector.fromArray(fs, in, i).abs());
-            float scale = m.reduceLanes(VectorOperators.MAX) / 127f;
-            FloatVector inv = FloatVector.broadcast(fs, scale != 0f ? 1f / scale : 0f);
-            for (int i = i0; i < i0 + BLOCK; i += l) FloatVector.fromArray(fs, in, i).mul(inv).add(round).sub(round).intoArray(q, i);
-            d[b] = scale;
         }
     }
 

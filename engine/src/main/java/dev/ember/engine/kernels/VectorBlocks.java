@@ -232,4 +232,22 @@ final class VectorBlocks {
         ((FloatVector) q3.convertShape(VectorOperators.I2F, FS, 0)).mul(d * seg.get(ValueLayout.JAVA_BYTE, sc + is + 4)).intoArray(dst, base + 64 + v);
         ((FloatVector) q4.convertShape(VectorOperators.I2F, FS, 0)).mul(d * seg.get(ValueLayout.JAVA_BYTE, sc + is + 6)).intoArray(dst, base + 96 + v);
     }
+
+    /**
+     * {@link ActivationQuant#quantize(float[], int, int, float[], float[])} a vector at a time, for whole blocks:
+     * the maximum is exact in any order and each value takes the same two roundings, so the same bits.
+     */
+    static void quantizeInt8(float[] in, int rows, int k, float[] q, float[] d) {
+        int block = ActivationQuant.BLOCK;
+        FloatVector round = FloatVector.broadcast(FS, ActivationQuant.ROUND);
+        for (int b = 0, n = rows * k; b * block < n; b++) {
+            int i0 = block * b;
+            FloatVector m = FloatVector.fromArray(FS, in, i0).abs();
+            for (int i = i0 + L; i < i0 + block; i += L) m = m.max(FloatVector.fromArray(FS, in, i).abs());
+            float scale = m.reduceLanes(VectorOperators.MAX) / 127f;
+            FloatVector inv = FloatVector.broadcast(FS, scale != 0f ? 1f / scale : 0f);
+            for (int i = i0; i < i0 + block; i += L) FloatVector.fromArray(FS, in, i).mul(inv).add(round).sub(round).intoArray(q, i);
+            d[b] = scale;
+        }
+    }
 }

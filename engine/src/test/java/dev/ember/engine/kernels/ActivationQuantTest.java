@@ -43,7 +43,7 @@ class ActivationQuantTest {
         in[130] = 1e-30f; // a tiny block maximum
         float[] q1 = new float[in.length], d1 = new float[rows * 8], q2 = new float[in.length], d2 = new float[rows * 8];
         ActivationQuant.quantize(in, rows, k, q1, d1);
-        ActivationQuant.quantizeVectors(in, rows, k, q2, d2);
+        VectorBlocks.quantizeInt8(in, rows, k, q2, d2);
         for (int i = 0; i < q1.length; i++) assertEquals(Float.floatToRawIntBits(q1[i]), Float.floatToRawIntBits(q2[i]), "value " + i);
         for (int i = 0; i < d1.length; i++) assertEquals(Float.floatToRawIntBits(d1[i]), Float.floatToRawIntBits(d2[i]), "scale " + i);
     }
