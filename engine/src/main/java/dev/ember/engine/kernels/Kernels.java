@@ -65,6 +65,12 @@ public interface Kernels {
     /** {@code out = x / rms(x) · weight}, with {@code rms = sqrt(mean(x²) + eps)}; out may alias x. */
     void rmsnorm(float[] x, int xOff, float[] weight, float eps, float[] out, int outOff, int n);
 
+    /**
+     * The exact GELU in place, {@code x · Φ(x) = x/2 · (1 + erf(x/√2))} (BERT's
+     * {@code hidden_act="gelu"}, not the tanh form), within 1e-6 relative of the exact value.
+     */
+    void gelu(float[] x, int off, int n);
+
     /** {@code gate[i] = silu(gate[i]) · up[i]} (SwiGLU's elementwise part). */
     void siluMul(float[] gate, int gateOff, float[] up, int upOff, int n);
 

@@ -142,6 +142,11 @@ final class ScalarKernels implements Kernels {
     }
 
     @Override
+    public void gelu(float[] x, int off, int n) {
+        ExactGelu.apply(x, off, n);
+    }
+
+    @Override
     public void siluMul(float[] gate, int gateOff, float[] up, int upOff, int n) {
         for (int i = 0; i < n; i++) {
             float g = gate[gateOff + i];

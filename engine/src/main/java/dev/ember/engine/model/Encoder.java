@@ -130,7 +130,8 @@ public final class Encoder implements Model, EmbeddingModel {
             } else {
                 k.matmul(compute.pool(), b.up(), x, rows, hidden);
                 addBias(hidden, b.upBias(), rows);
-                Gelu.apply(hidden, 0, hidden.length);
+                int width = ffn; // per row, in parallel: a row's values never depend on the batch
+                compute.pool().parallelFor(rows, t -> k.gelu(hidden, t * width, width));
                 k.matmul(compute.pool(), b.down(), hidden, rows, proj);
             }
             addBias(proj, b.downBias(), rows);
@@ -147,7 +148,12 @@ public final class Encoder implements Model, EmbeddingModel {
         return out;
     }
 
-    /** Full (non-causal) attention of each sequence over itself, one head at a time; sequences in parallel. */
+    /**
+     * Full (non-causal) attention of each sequence over itself, one head at a time; sequences and
+     * heads in parallel. A head's keys are laid out dimension-major once, then query rows score
+     * them sixteen at a time (Kernels.scoresBlocks) and sum values the same way
+     * (Kernels.accumulateRowsMany); a row's result depends only on its own sequence.
+     */
     private void attend(Kernels k, List<int[]> sequences, float[] q, float[] key, float[] v, float[] ctx) {
         int dim = config.dim(), heads = config.heads(), hd = config.headDim();
         float scale = (float) (1 / Math.sqrt(hd));
@@ -156,15 +162,30 @@ public final class Encoder implements Model, EmbeddingModel {
         compute.pool().parallelFor(sequences.size() * heads, task -> {
             int s = task / heads, h = task % heads;
             int n = sequences.get(s).length, base = starts[s];
-            float[] scores = new float[n];
-            for (int i = 0; i < n; i++) {
-                int qOff = (base + i) * dim + h * hd;
-                for (int j = 0; j < n; j++) scores[j] = k.dot(q, qOff, key, (base + j) * dim + h * hd, hd) * scale;
-                k.softmax(scores, 0, n);
-                java.util.Arrays.fill(ctx, qOff, qOff + hd, 0f);
-                for (int j = 0; j < n; j++) k.axpy(scores[j], v, (base + j) * dim + h * hd, ctx, qOff, hd);
+            float[] keys = scratch(0, hd * n), scores = scratch(1, QUERY_TILE * n);
+            for (int j = 0; j < n; j++) {
+                for (int d = 0, o = (base + j) * dim + h * hd; d < hd; d++) keys[d * n + j] = key[o + d];
+            }
+            for (int i0 = 0; i0 < n; i0 += QUERY_TILE) {
+                int m = Math.min(QUERY_TILE, n - i0), qOff = (base + i0) * dim + h * hd;
+                k.scoresBlocks(q, qOff, dim, m, keys, 0, hd, n, scores, 0, n);
+                for (int r = 0; r < m; r++) {
+                    for (int j = 0; j < n; j++) scores[r * n + j] *= scale;
+                    k.softmax(scores, r * n, n);
+                    java.util.Arrays.fill(ctx, qOff + r * dim, qOff + r * dim + hd, 0f);
+                }
+                k.accumulateRowsMany(scores, 0, n, m, v, base * dim + h * hd, dim, n, ctx, qOff, dim, hd);
             }
         });
+    }
+
+    private static final int QUERY_TILE = 16;
+    private static final ThreadLocal<float[][]> SCRATCH = ThreadLocal.withInitial(() -> new float[][]{new float[0], new float[0]});
+
+    private static float[] scratch(int i, int size) {
+        float[][] s = SCRATCH.get();
+        if (s[i].length < size) s[i] = new float[size];
+        return s[i];
     }
 
     private static void addBias(float[] x, float[] bias, int rows) {

@@ -1,17 +1,18 @@
-package dev.ember.engine.model;
+package dev.ember.engine.kernels;
 
 /**
  * The exact GELU, {@code x · Φ(x) = x/2 · (1 + erf(x/√2))}, which BERT's {@code hidden_act="gelu"}
  * means in transformers (not the tanh approximation). Java has no erf, so it is computed here in
  * double: the Taylor series below |z| = 3 (terms peak near 10³, so about 1e-13 is lost to
  * cancellation) and the asymptotic series of erfc above (its first omitted term is below 1e-3 of
- * erfc(3) ≈ 2e-5). Either way the error is far below float precision.
+ * erfc(3) ≈ 2e-5). Either way the error is far below float precision. The scalar kernels' GELU
+ * (the reference the vector one is checked against).
  */
-final class Gelu {
+final class ExactGelu {
     private static final double SQRT_HALF = Math.sqrt(0.5);
     private static final double INV_SQRT_PI = 1 / Math.sqrt(Math.PI);
 
-    private Gelu() {}
+    private ExactGelu() {}
 
     static void apply(float[] x, int off, int n) {
         for (int i = off; i < off + n; i++) x[i] = (float) gelu(x[i]);
