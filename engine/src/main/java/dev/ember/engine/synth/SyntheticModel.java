@@ -94,10 +94,11 @@ public final class SyntheticModel {
         if (vocabFrom != null) p = withVocabularyOf(p, vocabFrom);
         metadata(p, type, w, vocabFrom);
         for (Preset.TensorSpec t : p.tensors()) {
-            // llama.cpp keeps 1-D tensors (norms, biases) in F32 whatever the file type.
-            // Hash-routing tables are I32, as llama.cpp's converter writes them.
+            // llama.cpp keeps 1-D tensors (norms, biases), routers, position and token-type
+            // embeddings in F32 whatever the file type (its graph adds the last two to F32
+            // activations directly). Hash-routing tables are I32, as llama.cpp's converter writes them.
             TensorType tt = t.init() == Preset.Init.EXPERT_IDS ? TensorType.I32
-                    : t.shape().length == 1 || t.init() == Preset.Init.ROUTER ? TensorType.F32 : type;
+                    : t.shape().length == 1 || t.init() == Preset.Init.ROUTER || keptInF32(t.name()) ? TensorType.F32 : type;
             if (t.shape()[0] % tt.blockSize() != 0) {
                 throw new IllegalArgumentException("preset " + p.name() + ": tensor " + t.name() + " has rows of " + t.shape()[0]
                         + ", not a multiple of the " + tt + " block size " + tt.blockSize());
@@ -191,5 +192,10 @@ public final class SyntheticModel {
             h *= 0x100000001b3L;
         }
         return h;
+    }
+
+    /** The tensors llama.cpp's converter writes as F32 beside the 1-D ones. */
+    private static boolean keptInF32(String name) {
+        return name.equals("position_embd.weight") || name.equals("token_types.weight");
     }
 }
