@@ -71,6 +71,30 @@ class TestEmberStages extends SparkTestBase {
   }
 
   @Test
+  void anEmbedderStageSavesLoadsAndEmbedsAsTheEngine() throws Exception {
+    // the tiny sentence-transformers BERT of the engine's fixtures
+    Path model = java.nio.file.Paths.get("..", "engine", "src", "test", "resources", "fixtures", "embed", "bert-mean-norm", "model")
+        .toAbsolutePath().normalize();
+    EmberStage embedder = new EmberEmbedder().setModel(model.toString()).setInputCol("question").setOutputCol("vec")
+        .setOptions(Map.of("threads", "1"));
+    PipelineModel fitted = new Pipeline().setStages(new PipelineStage[] {embedder}).fit(questions());
+    Path saved = dir.resolve("embedder");
+    fitted.write().overwrite().save(saved.toString());
+    PipelineModel loaded = PipelineModel.load(saved.toString());
+    assertInstanceOf(EmberEmbedder.class, loaded.stages()[0]);
+    List<Row> rows = loaded.transform(questions()).select("id", "question", "vec.embedding", "vec.error").orderBy("id").collectAsList();
+    try (Engine engine = Engine.open(model, EngineOptions.defaults().withThreads(1))) {
+      for (Row r : rows) {
+        assertEquals(null, r.get(3), "no error");
+        List<Float> got = r.getList(2);
+        float[] expected = engine.embed(r.getString(1)).embedding();
+        assertEquals(expected.length, got.size());
+        for (int i = 0; i < expected.length; i++) assertEquals(expected[i], got.get(i), "row " + r.getInt(0) + " element " + i);
+      }
+    }
+  }
+
+  @Test
   void badParamsFailAtOnce() {
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new EmberGenerator().setOptions(Map.of("maxToken", "3")));
     assertTrue(e.getMessage().contains("did you mean 'maxTokens'"), e.getMessage());
