@@ -87,15 +87,17 @@ public final class GroupedQueryAttention implements Attention {
             rope.apply(q, r * qDim, heads, headDim, ropeTable, r);
             rope.apply(kx, r * kDim, kvHeads, headDim, ropeTable, r);
         }
-        // Store this batch's keys and values first, so rows of one sequence see each other.
+        // Store this batch's keys and values first, so rows of one sequence see each other; rows
+        // in parallel (each writes its own slot), as encoding and scattering a prompt's rows on
+        // one thread left the other idle for ~5 % of a scoring run.
         KvBlockPool pool = batch.tables()[0].pool();
         boolean columns = pool.columnKeys();
-        for (int r = 0; r < rows; r++) {
+        ctx.pool().parallelFor(rows, r -> {
             int slot = batch.tables()[r].slot(batch.positions()[r]);
             if (columns) pool.writeKeyColumns(layer, slot, kx, r * kDim);
             else pool.writeKey(layer, slot, kx, r * kDim);
             pool.writeValue(layer, slot, vx, r * vDim);
-        }
+        });
         float[] att = new float[rows * heads * valueDim];
         int group = heads / kvHeads;
         // One task per (row, KV head): the group's query heads share one pass over the keys and
