@@ -135,6 +135,13 @@ final class HfTokenizerJson {
         chatTemplate(dir, tc, out);
     }
 
+    /** A WordPiece vocabulary id: an integer in [0, vocab_size), or a load error naming it. */
+    private static int wordPieceId(Path file, Object value, int n, String what) {
+        if (!(value instanceof Long id)) throw new ModelLoadException(file + ": " + what + " " + value + " is not an integer");
+        if (id < 0 || id >= n) throw new ModelLoadException(file + ": " + what + " " + id + " is outside config.json's vocab_size " + n);
+        return (int) (long) id;
+    }
+
     /**
      * BERT's WordPiece as llama.cpp's BertModel.set_vocab writes it: a word-initial piece gets a
      * U+2581 prefix, a {@code ##} continuation loses its marker, special tokens stay as they are;
@@ -148,8 +155,7 @@ final class HfTokenizerJson {
         int[] types = new int[n];
         Map<String, Integer> ids = new HashMap<>();
         for (Map.Entry<String, Object> e : vocab.entrySet()) {
-            int id = Math.toIntExact((Long) e.getValue());
-            if (id >= n) throw new ModelLoadException(file + ": token id " + id + " is outside config.json's vocab_size " + n);
+            int id = wordPieceId(file, e.getValue(), n, "token id");
             tokens[id] = e.getKey();
             types[id] = NORMAL;
             ids.put(e.getKey(), id);
@@ -157,8 +163,7 @@ final class HfTokenizerJson {
         if (tok.get("added_tokens") instanceof List<?> list) {
             for (Object o : list) {
                 Map<String, Object> a = object(file, o);
-                int id = Math.toIntExact((Long) a.get("id"));
-                if (id >= n) throw new ModelLoadException(file + ": added token id " + id + " is outside config.json's vocab_size " + n);
+                int id = wordPieceId(file, a.get("id"), n, "added token id");
                 tokens[id] = (String) a.get("content");
                 types[id] = Boolean.TRUE.equals(a.get("special")) ? CONTROL : USER_DEFINED;
                 ids.put(tokens[id], id);
