@@ -87,17 +87,20 @@ public final class GroupedQueryAttention implements Attention {
             rope.apply(q, r * qDim, heads, headDim, ropeTable, r);
             rope.apply(kx, r * kDim, kvHeads, headDim, ropeTable, r);
         }
-        // Store this batch's keys and values first, so rows of one sequence see each other; rows
-        // in parallel (each writes its own slot), as encoding and scattering a prompt's rows on
-        // one thread left the other idle for ~5 % of a scoring run.
+        // Store this batch's keys and values first, so rows of one sequence see each other. A
+        // prompt's rows in parallel (each writes its own slot): encoding and scattering them on one
+        // thread left the other idle for ~5 % of a scoring run. A few decode rows are not worth
+        // waking the pool for.
         KvBlockPool pool = batch.tables()[0].pool();
         boolean columns = pool.columnKeys();
-        ctx.pool().parallelFor(rows, r -> {
+        java.util.function.IntConsumer store = r -> {
             int slot = batch.tables()[r].slot(batch.positions()[r]);
             if (columns) pool.writeKeyColumns(layer, slot, kx, r * kDim);
             else pool.writeKey(layer, slot, kx, r * kDim);
             pool.writeValue(layer, slot, vx, r * vDim);
-        });
+        };
+        if (rows >= PARALLEL_STORE_ROWS) ctx.pool().parallelFor(rows, store::accept);
+        else for (int r = 0; r < rows; r++) store.accept(r);
         float[] att = new float[rows * heads * valueDim];
         int group = heads / kvHeads;
         // One task per (row, KV head): the group's query heads share one pass over the keys and
@@ -114,6 +117,9 @@ public final class GroupedQueryAttention implements Attention {
     private int firstVisible(int n) {
         return window > 0 ? Math.max(0, n - window) : 0;
     }
+
+    /** Fewer rows than this store their keys and values on the calling thread. */
+    private static final int PARALLEL_STORE_ROWS = 64;
 
     /** Rows per attention tile: bounds the scores scratch while sharing each widened block. */
     private static final int TILE_ROWS = 16;
