@@ -23,34 +23,31 @@ final class ActivationQuant {
 
     /** Integers as floats ({@code [rows][k]}), block scales and block sums of the integers ({@code [rows][blocks]}). */
     float[] values = new float[0], scales = new float[0], sums = new float[0];
-    /** Row 0's integers as shorts (decode's 16-bit lanes), or every row's ({@link #fillShorts}). */
+    /** Row 0's integers as shorts (decode's 16-bit lanes), or every row's (prefill's integer GEMM). */
     short[] shorts = new short[0];
 
-    /** Quantizes {@code rows} rows of k into this object's buffers (grown as needed); shorts and sums only for one row. */
-    void quantize(float[] in, int rows, int k) {
+    /**
+     * Quantizes {@code rows} rows of k into this object's buffers (grown as needed); the shorts
+     * for one row (decode, with its block sums) or, when {@code shortsForAll}, for every row
+     * (prefill's integer GEMM).
+     */
+    void quantize(float[] in, int rows, int k, boolean shortsForAll) {
         int nb = blocks(k);
         if (values.length < rows * k) values = new float[rows * k];
         if (scales.length < rows * nb) scales = new float[rows * nb];
         if (k % BLOCK == 0 && BLOCK % VectorBlocks.L == 0) VectorBlocks.quantizeInt8(in, rows, k, values, scales); // only the vector kernels call this method
         else quantize(in, rows, k, values, scales);
+        if (rows != 1 && !shortsForAll) return;
+        if (shorts.length < rows * k) shorts = new short[rows * k];
+        for (int i = 0, n = rows * k; i < n; i++) shorts[i] = (short) values[i];
         if (rows == 1) {
-            if (shorts.length < k) shorts = new short[k];
             if (sums.length < nb) sums = new float[nb];
             for (int b = 0; b < nb; b++) {
                 int s = 0;
-                for (int i = BLOCK * b, end = Math.min(k, i + BLOCK); i < end; i++) {
-                    shorts[i] = (short) values[i];
-                    s += shorts[i];
-                }
+                for (int i = BLOCK * b, end = Math.min(k, i + BLOCK); i < end; i++) s += shorts[i];
                 sums[b] = s;
             }
         }
-    }
-
-    /** {@link #shorts} for every row last quantized (prefill's integer GEMM). */
-    void fillShorts(int rows, int k) {
-        if (shorts.length < rows * k) shorts = new short[rows * k];
-        for (int i = 0, n = rows * k; i < n; i++) shorts[i] = (short) values[i];
     }
 
     /** Whether a matmul over {@code type} reads its input as int8 blocks. */

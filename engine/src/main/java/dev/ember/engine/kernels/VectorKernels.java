@@ -152,10 +152,9 @@ final class VectorKernels implements Kernels {
             n = w.rows();
             k = w.cols();
             quantizes = ActivationQuant.applies(w.type());
-            if (quantizes) quantizeInput(w.interleaved());
             integerGemm = w.interleaved() && w.type() == TensorType.Q4_0 && rows > InterleavedMatmul.BLOCK_GEMM_ROWS
                     && k % InterleavedMatmul.BLOCK == 0 && Q4IntegerGemm.supported();
-            if (integerGemm) quantized.fillShorts(rows, k);
+            if (quantizes) quantizeInput(w.interleaved());
             if (w.interleaved()) {
                 hasMins = Dequant.hasBlockMins(w.type());
                 if (hasMins) { // computed once per call on the calling thread; every group reads them
@@ -174,7 +173,7 @@ final class VectorKernels implements Kernels {
 
         /** Computed once per call on the calling thread; every task reads them. */
         private void quantizeInput(boolean interleaved) {
-            quantized.quantize(in, rows, k);
+            quantized.quantize(in, rows, k, integerGemm);
             if (!interleaved) { // the row-major kernels multiply floats: give them the rounded-back input
                 if (roundTrip.length < rows * k) roundTrip = new float[rows * k];
                 ActivationQuant.roundTrip(quantized.values, quantized.scales, rows, k, roundTrip);
