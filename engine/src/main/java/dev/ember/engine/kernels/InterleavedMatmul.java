@@ -97,15 +97,16 @@ final class InterleavedMatmul {
      * {@code d * sc}, mins {@code -(dmin * m)} ({@link Dequant#blockRow}).
      */
     private static void q4kBlock(MemorySegment seg, long sb, int j, boolean five, float[] dst, int dOff, float[] sc, int sOff, float[] mn, int mOff) {
+        long bo = sb + Interleaved.kBlockOffset(five ? TensorType.Q5_K : TensorType.Q4_K, R, j);
         VectorBlocks.halfsRow(seg, sb, R, sc, sOff);
         VectorBlocks.halfsRow(seg, sb + 2L * R, R, mn, mOff);
         for (int v = 0; v < R; v += L) {
-            FloatVector s6 = (FloatVector) ByteVector.fromMemorySegment(BS, seg, sb + 4L * R + (long) j * R + v, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0).convertShape(VectorOperators.I2F, FS, 0);
-            FloatVector m6 = (FloatVector) ByteVector.fromMemorySegment(BS, seg, sb + 12L * R + (long) j * R + v, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0).convertShape(VectorOperators.I2F, FS, 0);
+            FloatVector s6 = (FloatVector) ByteVector.fromMemorySegment(BS, seg, bo + v, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0).convertShape(VectorOperators.I2F, FS, 0);
+            FloatVector m6 = (FloatVector) ByteVector.fromMemorySegment(BS, seg, bo + R + v, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0).convertShape(VectorOperators.I2F, FS, 0);
             FloatVector.fromArray(FS, sc, sOff + v).mul(s6).intoArray(sc, sOff + v);
             FloatVector.fromArray(FS, mn, mOff + v).mul(m6).neg().intoArray(mn, mOff + v);
         }
-        long g = sb + 20L * R + (five ? 20L : 16L) * R * j;
+        long g = bo + 2L * R;
         int di = dOff;
         for (int i = 0; i < 16; i++, di += 2 * R) {
             long o = g + (long) i * R;
@@ -131,9 +132,9 @@ final class InterleavedMatmul {
      */
     private static void q6kBlock(MemorySegment seg, long sb, int j, float[] dst, int dOff, float[] sc, int sOff) {
         VectorBlocks.halfsRow(seg, sb, R, sc, sOff);
+        long bo = sb + Interleaved.kBlockOffset(TensorType.Q6_K, R, j);
         for (int i = 0; i < 32; i++) {
-            int e = 32 * j + i;
-            long at = sb + 2L * R + (long) (e / 16) * R, q = sb + 18L * R + (long) e * R;
+            long at = bo + (long) (i / 16) * R, q = bo + 2L * R + (long) i * R;
             for (int v = 0; v < R; v += L) {
                 FloatVector k = (FloatVector) ByteVector.fromMemorySegment(BS, seg, at + v, LE).convertShape(VectorOperators.B2F, FS, 0);
                 ((FloatVector) ByteVector.fromMemorySegment(BS, seg, q + v, LE).convertShape(VectorOperators.B2F, FS, 0)).mul(k).intoArray(dst, dOff + i * R + v);
@@ -313,40 +314,41 @@ final class InterleavedMatmul {
         long sbBytes = (long) Interleaved.Q4K_SB * R;
         long d = gbo - ga;
         int xi = x0;
-        for (int sb = 0, nsb = k / 256; sb < nsb; sb++) {
-            long pa = ga + sbBytes * sb;
-            VectorBlocks.halfsRow(seg, pa, R, sc, 0);
-            VectorBlocks.halfsRow(seg, pa + d, R, sc, R);
-            VectorBlocks.halfsRow(seg, pa + 2L * R, R, mn, 0);
-            VectorBlocks.halfsRow(seg, pa + d + 2L * R, R, mn, R);
-            for (int j = 0; j < 8; j++) {
-                FloatVector sa0 = FloatVector.zero(FS), sa1 = sa0, sb0 = sa0, sb1 = sa0;
-                long qa = pa + 20L * R + 16L * R * j;
-                for (long oa = qa, end = qa + 16L * R; oa < end; oa += R, xi += 2) { // the load offset as loop variable: see q8DecodePair
-                    long ob = oa + d;
-                    IntVector va0 = (IntVector) ByteVector.fromMemorySegment(BS, seg, oa, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0), va1 = (IntVector) ByteVector.fromMemorySegment(BS, seg, oa + L, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0), vb0 = (IntVector) ByteVector.fromMemorySegment(BS, seg, ob, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0), vb1 = (IntVector) ByteVector.fromMemorySegment(BS, seg, ob + L, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0);
-                    FloatVector t = FloatVector.broadcast(FS, x[xi]);
-                    sa0 = ((FloatVector) va0.and(0xF).convertShape(VectorOperators.I2F, FS, 0)).fma(t, sa0);
-                    sa1 = ((FloatVector) va1.and(0xF).convertShape(VectorOperators.I2F, FS, 0)).fma(t, sa1);
-                    sb0 = ((FloatVector) vb0.and(0xF).convertShape(VectorOperators.I2F, FS, 0)).fma(t, sb0);
-                    sb1 = ((FloatVector) vb1.and(0xF).convertShape(VectorOperators.I2F, FS, 0)).fma(t, sb1);
-                    t = FloatVector.broadcast(FS, x[xi + 1]);
-                    sa0 = ((FloatVector) va0.lanewise(VectorOperators.LSHR, 4).convertShape(VectorOperators.I2F, FS, 0)).fma(t, sa0);
-                    sa1 = ((FloatVector) va1.lanewise(VectorOperators.LSHR, 4).convertShape(VectorOperators.I2F, FS, 0)).fma(t, sa1);
-                    sb0 = ((FloatVector) vb0.lanewise(VectorOperators.LSHR, 4).convertShape(VectorOperators.I2F, FS, 0)).fma(t, sb0);
-                    sb1 = ((FloatVector) vb1.lanewise(VectorOperators.LSHR, 4).convertShape(VectorOperators.I2F, FS, 0)).fma(t, sb1);
-                }
-                long sj = pa + 4L * R + (long) j * R, mj = pa + 12L * R + (long) j * R;
-                FloatVector u = FloatVector.broadcast(FS, xs[8 * sb + j]);
-                a0 = FloatVector.fromArray(FS, sc, 0).mul((FloatVector) ByteVector.fromMemorySegment(BS, seg, sj, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0).convertShape(VectorOperators.I2F, FS, 0)).fma(sa0, a0);
-                a0 = FloatVector.fromArray(FS, mn, 0).mul((FloatVector) ByteVector.fromMemorySegment(BS, seg, mj, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0).convertShape(VectorOperators.I2F, FS, 0)).neg().fma(u, a0);
-                a1 = FloatVector.fromArray(FS, sc, L).mul((FloatVector) ByteVector.fromMemorySegment(BS, seg, sj + L, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0).convertShape(VectorOperators.I2F, FS, 0)).fma(sa1, a1);
-                a1 = FloatVector.fromArray(FS, mn, L).mul((FloatVector) ByteVector.fromMemorySegment(BS, seg, mj + L, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0).convertShape(VectorOperators.I2F, FS, 0)).neg().fma(u, a1);
-                b0 = FloatVector.fromArray(FS, sc, R).mul((FloatVector) ByteVector.fromMemorySegment(BS, seg, sj + d, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0).convertShape(VectorOperators.I2F, FS, 0)).fma(sb0, b0);
-                b0 = FloatVector.fromArray(FS, mn, R).mul((FloatVector) ByteVector.fromMemorySegment(BS, seg, mj + d, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0).convertShape(VectorOperators.I2F, FS, 0)).neg().fma(u, b0);
-                b1 = FloatVector.fromArray(FS, sc, R + L).mul((FloatVector) ByteVector.fromMemorySegment(BS, seg, sj + d + L, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0).convertShape(VectorOperators.I2F, FS, 0)).fma(sb1, b1);
-                b1 = FloatVector.fromArray(FS, mn, R + L).mul((FloatVector) ByteVector.fromMemorySegment(BS, seg, mj + d + L, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0).convertShape(VectorOperators.I2F, FS, 0)).neg().fma(u, b1);
+        for (int b = 0, nb = k / BLOCK; b < nb; b++) { // one flat loop over blocks, like q8DecodePair: nested super-block loops streamed slower
+            int j = b & 7;
+            long pa = ga + sbBytes * (b >> 3);
+            if (j == 0) {
+                VectorBlocks.halfsRow(seg, pa, R, sc, 0);
+                VectorBlocks.halfsRow(seg, pa + d, R, sc, R);
+                VectorBlocks.halfsRow(seg, pa + 2L * R, R, mn, 0);
+                VectorBlocks.halfsRow(seg, pa + d + 2L * R, R, mn, R);
             }
+            FloatVector sa0 = FloatVector.zero(FS), sa1 = sa0, sb0 = sa0, sb1 = sa0;
+            long sj = pa + Interleaved.kBlockOffset(TensorType.Q4_K, R, j), mj = sj + R;
+            long qa = sj + 2L * R;
+            for (long oa = qa, end = qa + 16L * R; oa < end; oa += R, xi += 2) { // the load offset as loop variable: see q8DecodePair
+                long ob = oa + d;
+                IntVector va0 = (IntVector) ByteVector.fromMemorySegment(BS, seg, oa, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0), va1 = (IntVector) ByteVector.fromMemorySegment(BS, seg, oa + L, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0), vb0 = (IntVector) ByteVector.fromMemorySegment(BS, seg, ob, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0), vb1 = (IntVector) ByteVector.fromMemorySegment(BS, seg, ob + L, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0);
+                FloatVector t = FloatVector.broadcast(FS, x[xi]);
+                sa0 = ((FloatVector) va0.and(0xF).convertShape(VectorOperators.I2F, FS, 0)).fma(t, sa0);
+                sa1 = ((FloatVector) va1.and(0xF).convertShape(VectorOperators.I2F, FS, 0)).fma(t, sa1);
+                sb0 = ((FloatVector) vb0.and(0xF).convertShape(VectorOperators.I2F, FS, 0)).fma(t, sb0);
+                sb1 = ((FloatVector) vb1.and(0xF).convertShape(VectorOperators.I2F, FS, 0)).fma(t, sb1);
+                t = FloatVector.broadcast(FS, x[xi + 1]);
+                sa0 = ((FloatVector) va0.lanewise(VectorOperators.LSHR, 4).convertShape(VectorOperators.I2F, FS, 0)).fma(t, sa0);
+                sa1 = ((FloatVector) va1.lanewise(VectorOperators.LSHR, 4).convertShape(VectorOperators.I2F, FS, 0)).fma(t, sa1);
+                sb0 = ((FloatVector) vb0.lanewise(VectorOperators.LSHR, 4).convertShape(VectorOperators.I2F, FS, 0)).fma(t, sb0);
+                sb1 = ((FloatVector) vb1.lanewise(VectorOperators.LSHR, 4).convertShape(VectorOperators.I2F, FS, 0)).fma(t, sb1);
+            }
+            FloatVector u = FloatVector.broadcast(FS, xs[b]);
+            a0 = FloatVector.fromArray(FS, sc, 0).mul((FloatVector) ByteVector.fromMemorySegment(BS, seg, sj, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0).convertShape(VectorOperators.I2F, FS, 0)).fma(sa0, a0);
+            a0 = FloatVector.fromArray(FS, mn, 0).mul((FloatVector) ByteVector.fromMemorySegment(BS, seg, mj, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0).convertShape(VectorOperators.I2F, FS, 0)).neg().fma(u, a0);
+            a1 = FloatVector.fromArray(FS, sc, L).mul((FloatVector) ByteVector.fromMemorySegment(BS, seg, sj + L, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0).convertShape(VectorOperators.I2F, FS, 0)).fma(sa1, a1);
+            a1 = FloatVector.fromArray(FS, mn, L).mul((FloatVector) ByteVector.fromMemorySegment(BS, seg, mj + L, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0).convertShape(VectorOperators.I2F, FS, 0)).neg().fma(u, a1);
+            b0 = FloatVector.fromArray(FS, sc, R).mul((FloatVector) ByteVector.fromMemorySegment(BS, seg, sj + d, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0).convertShape(VectorOperators.I2F, FS, 0)).fma(sb0, b0);
+            b0 = FloatVector.fromArray(FS, mn, R).mul((FloatVector) ByteVector.fromMemorySegment(BS, seg, mj + d, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0).convertShape(VectorOperators.I2F, FS, 0)).neg().fma(u, b0);
+            b1 = FloatVector.fromArray(FS, sc, R + L).mul((FloatVector) ByteVector.fromMemorySegment(BS, seg, sj + d + L, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0).convertShape(VectorOperators.I2F, FS, 0)).fma(sb1, b1);
+            b1 = FloatVector.fromArray(FS, mn, R + L).mul((FloatVector) ByteVector.fromMemorySegment(BS, seg, mj + d + L, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0).convertShape(VectorOperators.I2F, FS, 0)).neg().fma(u, b1);
         }
         a0.intoArray(acc, 0);
         a1.intoArray(acc, L);
@@ -360,43 +362,44 @@ final class InterleavedMatmul {
         long sbBytes = (long) Interleaved.Q5K_SB * R;
         long d = gbo - ga;
         int xi = x0;
-        for (int sb = 0, nsb = k / 256; sb < nsb; sb++) {
-            long pa = ga + sbBytes * sb;
-            VectorBlocks.halfsRow(seg, pa, R, sc, 0);
-            VectorBlocks.halfsRow(seg, pa + d, R, sc, R);
-            VectorBlocks.halfsRow(seg, pa + 2L * R, R, mn, 0);
-            VectorBlocks.halfsRow(seg, pa + d + 2L * R, R, mn, R);
-            for (int j = 0; j < 8; j++) {
-                FloatVector sa0 = FloatVector.zero(FS), sa1 = sa0, sb0 = sa0, sb1 = sa0;
-                long qa = pa + 20L * R + 20L * R * j;
-                for (long h = qa + 16L * R, hend = h + 4L * R, oa = qa; h < hend; h += R) { // a row's bit byte c holds pairs 4c .. 4c+3
-                    IntVector ha0 = (IntVector) ByteVector.fromMemorySegment(BS, seg, h, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0), ha1 = (IntVector) ByteVector.fromMemorySegment(BS, seg, h + L, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0), hb0 = (IntVector) ByteVector.fromMemorySegment(BS, seg, h + d, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0), hb1 = (IntVector) ByteVector.fromMemorySegment(BS, seg, h + d + L, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0);
-                    for (int bit = 0; bit < 8; bit += 2, oa += R, xi += 2) {
-                        long ob = oa + d;
-                        IntVector va0 = (IntVector) ByteVector.fromMemorySegment(BS, seg, oa, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0), va1 = (IntVector) ByteVector.fromMemorySegment(BS, seg, oa + L, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0), vb0 = (IntVector) ByteVector.fromMemorySegment(BS, seg, ob, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0), vb1 = (IntVector) ByteVector.fromMemorySegment(BS, seg, ob + L, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0);
-                        FloatVector t = FloatVector.broadcast(FS, x[xi]);
-                        sa0 = ((FloatVector) va0.and(0xF).or(ha0.lanewise(VectorOperators.LSHR, bit).and(1).lanewise(VectorOperators.LSHL, 4)).convertShape(VectorOperators.I2F, FS, 0)).fma(t, sa0);
-                        sa1 = ((FloatVector) va1.and(0xF).or(ha1.lanewise(VectorOperators.LSHR, bit).and(1).lanewise(VectorOperators.LSHL, 4)).convertShape(VectorOperators.I2F, FS, 0)).fma(t, sa1);
-                        sb0 = ((FloatVector) vb0.and(0xF).or(hb0.lanewise(VectorOperators.LSHR, bit).and(1).lanewise(VectorOperators.LSHL, 4)).convertShape(VectorOperators.I2F, FS, 0)).fma(t, sb0);
-                        sb1 = ((FloatVector) vb1.and(0xF).or(hb1.lanewise(VectorOperators.LSHR, bit).and(1).lanewise(VectorOperators.LSHL, 4)).convertShape(VectorOperators.I2F, FS, 0)).fma(t, sb1);
-                        t = FloatVector.broadcast(FS, x[xi + 1]);
-                        sa0 = ((FloatVector) va0.lanewise(VectorOperators.LSHR, 4).or(ha0.lanewise(VectorOperators.LSHR, bit + 1).and(1).lanewise(VectorOperators.LSHL, 4)).convertShape(VectorOperators.I2F, FS, 0)).fma(t, sa0);
-                        sa1 = ((FloatVector) va1.lanewise(VectorOperators.LSHR, 4).or(ha1.lanewise(VectorOperators.LSHR, bit + 1).and(1).lanewise(VectorOperators.LSHL, 4)).convertShape(VectorOperators.I2F, FS, 0)).fma(t, sa1);
-                        sb0 = ((FloatVector) vb0.lanewise(VectorOperators.LSHR, 4).or(hb0.lanewise(VectorOperators.LSHR, bit + 1).and(1).lanewise(VectorOperators.LSHL, 4)).convertShape(VectorOperators.I2F, FS, 0)).fma(t, sb0);
-                        sb1 = ((FloatVector) vb1.lanewise(VectorOperators.LSHR, 4).or(hb1.lanewise(VectorOperators.LSHR, bit + 1).and(1).lanewise(VectorOperators.LSHL, 4)).convertShape(VectorOperators.I2F, FS, 0)).fma(t, sb1);
-                    }
-                }
-                long sj = pa + 4L * R + (long) j * R, mj = pa + 12L * R + (long) j * R;
-                FloatVector u = FloatVector.broadcast(FS, xs[8 * sb + j]);
-                a0 = FloatVector.fromArray(FS, sc, 0).mul((FloatVector) ByteVector.fromMemorySegment(BS, seg, sj, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0).convertShape(VectorOperators.I2F, FS, 0)).fma(sa0, a0);
-                a0 = FloatVector.fromArray(FS, mn, 0).mul((FloatVector) ByteVector.fromMemorySegment(BS, seg, mj, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0).convertShape(VectorOperators.I2F, FS, 0)).neg().fma(u, a0);
-                a1 = FloatVector.fromArray(FS, sc, L).mul((FloatVector) ByteVector.fromMemorySegment(BS, seg, sj + L, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0).convertShape(VectorOperators.I2F, FS, 0)).fma(sa1, a1);
-                a1 = FloatVector.fromArray(FS, mn, L).mul((FloatVector) ByteVector.fromMemorySegment(BS, seg, mj + L, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0).convertShape(VectorOperators.I2F, FS, 0)).neg().fma(u, a1);
-                b0 = FloatVector.fromArray(FS, sc, R).mul((FloatVector) ByteVector.fromMemorySegment(BS, seg, sj + d, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0).convertShape(VectorOperators.I2F, FS, 0)).fma(sb0, b0);
-                b0 = FloatVector.fromArray(FS, mn, R).mul((FloatVector) ByteVector.fromMemorySegment(BS, seg, mj + d, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0).convertShape(VectorOperators.I2F, FS, 0)).neg().fma(u, b0);
-                b1 = FloatVector.fromArray(FS, sc, R + L).mul((FloatVector) ByteVector.fromMemorySegment(BS, seg, sj + d + L, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0).convertShape(VectorOperators.I2F, FS, 0)).fma(sb1, b1);
-                b1 = FloatVector.fromArray(FS, mn, R + L).mul((FloatVector) ByteVector.fromMemorySegment(BS, seg, mj + d + L, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0).convertShape(VectorOperators.I2F, FS, 0)).neg().fma(u, b1);
+        for (int b = 0, nb = k / BLOCK; b < nb; b++) { // one flat loop over blocks, like q8DecodePair: nested super-block loops streamed slower
+            int j = b & 7;
+            long pa = ga + sbBytes * (b >> 3);
+            if (j == 0) {
+                VectorBlocks.halfsRow(seg, pa, R, sc, 0);
+                VectorBlocks.halfsRow(seg, pa + d, R, sc, R);
+                VectorBlocks.halfsRow(seg, pa + 2L * R, R, mn, 0);
+                VectorBlocks.halfsRow(seg, pa + d + 2L * R, R, mn, R);
             }
+            FloatVector sa0 = FloatVector.zero(FS), sa1 = sa0, sb0 = sa0, sb1 = sa0;
+            long sj = pa + Interleaved.kBlockOffset(TensorType.Q5_K, R, j), mj = sj + R;
+            long qa = sj + 2L * R;
+            for (long h = qa + 16L * R, hend = h + 4L * R, oa = qa; h < hend; h += R) { // a row's bit byte c holds pairs 4c .. 4c+3
+                IntVector ha0 = (IntVector) ByteVector.fromMemorySegment(BS, seg, h, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0), ha1 = (IntVector) ByteVector.fromMemorySegment(BS, seg, h + L, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0), hb0 = (IntVector) ByteVector.fromMemorySegment(BS, seg, h + d, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0), hb1 = (IntVector) ByteVector.fromMemorySegment(BS, seg, h + d + L, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0);
+                for (int bit = 0; bit < 8; bit += 2, oa += R, xi += 2) {
+                    long ob = oa + d;
+                    IntVector va0 = (IntVector) ByteVector.fromMemorySegment(BS, seg, oa, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0), va1 = (IntVector) ByteVector.fromMemorySegment(BS, seg, oa + L, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0), vb0 = (IntVector) ByteVector.fromMemorySegment(BS, seg, ob, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0), vb1 = (IntVector) ByteVector.fromMemorySegment(BS, seg, ob + L, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0);
+                    FloatVector t = FloatVector.broadcast(FS, x[xi]);
+                    sa0 = ((FloatVector) va0.and(0xF).or(ha0.lanewise(VectorOperators.LSHR, bit).and(1).lanewise(VectorOperators.LSHL, 4)).convertShape(VectorOperators.I2F, FS, 0)).fma(t, sa0);
+                    sa1 = ((FloatVector) va1.and(0xF).or(ha1.lanewise(VectorOperators.LSHR, bit).and(1).lanewise(VectorOperators.LSHL, 4)).convertShape(VectorOperators.I2F, FS, 0)).fma(t, sa1);
+                    sb0 = ((FloatVector) vb0.and(0xF).or(hb0.lanewise(VectorOperators.LSHR, bit).and(1).lanewise(VectorOperators.LSHL, 4)).convertShape(VectorOperators.I2F, FS, 0)).fma(t, sb0);
+                    sb1 = ((FloatVector) vb1.and(0xF).or(hb1.lanewise(VectorOperators.LSHR, bit).and(1).lanewise(VectorOperators.LSHL, 4)).convertShape(VectorOperators.I2F, FS, 0)).fma(t, sb1);
+                    t = FloatVector.broadcast(FS, x[xi + 1]);
+                    sa0 = ((FloatVector) va0.lanewise(VectorOperators.LSHR, 4).or(ha0.lanewise(VectorOperators.LSHR, bit + 1).and(1).lanewise(VectorOperators.LSHL, 4)).convertShape(VectorOperators.I2F, FS, 0)).fma(t, sa0);
+                    sa1 = ((FloatVector) va1.lanewise(VectorOperators.LSHR, 4).or(ha1.lanewise(VectorOperators.LSHR, bit + 1).and(1).lanewise(VectorOperators.LSHL, 4)).convertShape(VectorOperators.I2F, FS, 0)).fma(t, sa1);
+                    sb0 = ((FloatVector) vb0.lanewise(VectorOperators.LSHR, 4).or(hb0.lanewise(VectorOperators.LSHR, bit + 1).and(1).lanewise(VectorOperators.LSHL, 4)).convertShape(VectorOperators.I2F, FS, 0)).fma(t, sb0);
+                    sb1 = ((FloatVector) vb1.lanewise(VectorOperators.LSHR, 4).or(hb1.lanewise(VectorOperators.LSHR, bit + 1).and(1).lanewise(VectorOperators.LSHL, 4)).convertShape(VectorOperators.I2F, FS, 0)).fma(t, sb1);
+                }
+            }
+            FloatVector u = FloatVector.broadcast(FS, xs[b]);
+            a0 = FloatVector.fromArray(FS, sc, 0).mul((FloatVector) ByteVector.fromMemorySegment(BS, seg, sj, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0).convertShape(VectorOperators.I2F, FS, 0)).fma(sa0, a0);
+            a0 = FloatVector.fromArray(FS, mn, 0).mul((FloatVector) ByteVector.fromMemorySegment(BS, seg, mj, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0).convertShape(VectorOperators.I2F, FS, 0)).neg().fma(u, a0);
+            a1 = FloatVector.fromArray(FS, sc, L).mul((FloatVector) ByteVector.fromMemorySegment(BS, seg, sj + L, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0).convertShape(VectorOperators.I2F, FS, 0)).fma(sa1, a1);
+            a1 = FloatVector.fromArray(FS, mn, L).mul((FloatVector) ByteVector.fromMemorySegment(BS, seg, mj + L, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0).convertShape(VectorOperators.I2F, FS, 0)).neg().fma(u, a1);
+            b0 = FloatVector.fromArray(FS, sc, R).mul((FloatVector) ByteVector.fromMemorySegment(BS, seg, sj + d, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0).convertShape(VectorOperators.I2F, FS, 0)).fma(sb0, b0);
+            b0 = FloatVector.fromArray(FS, mn, R).mul((FloatVector) ByteVector.fromMemorySegment(BS, seg, mj + d, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0).convertShape(VectorOperators.I2F, FS, 0)).neg().fma(u, b0);
+            b1 = FloatVector.fromArray(FS, sc, R + L).mul((FloatVector) ByteVector.fromMemorySegment(BS, seg, sj + d + L, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0).convertShape(VectorOperators.I2F, FS, 0)).fma(sb1, b1);
+            b1 = FloatVector.fromArray(FS, mn, R + L).mul((FloatVector) ByteVector.fromMemorySegment(BS, seg, mj + d + L, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0).convertShape(VectorOperators.I2F, FS, 0)).neg().fma(u, b1);
         }
         a0.intoArray(acc, 0);
         a1.intoArray(acc, L);
@@ -413,34 +416,47 @@ final class InterleavedMatmul {
         FloatVector a0 = FloatVector.zero(FS), a1 = a0, b0 = a0, b1 = a0;
         long sbBytes = (long) Interleaved.Q6K_SB * R;
         long d = gbo - ga;
-        int xi = x0;
-        for (int sb = 0, nsb = k / 256; sb < nsb; sb++) {
-            long pa = ga + sbBytes * sb;
-            VectorBlocks.halfsRow(seg, pa, R, sc, 0);
-            VectorBlocks.halfsRow(seg, pa + d, R, sc, R);
-            for (int j = 0; j < 8; j++) {
-                FloatVector sa0 = FloatVector.zero(FS), sa1 = sa0, sb0 = sa0, sb1 = sa0;
-                for (int h = 0; h < 2; h++) {
-                    long at = pa + 2L * R + (long) (2 * j + h) * R;
-                    FloatVector ka0 = (FloatVector) ByteVector.fromMemorySegment(BS, seg, at, LE).convertShape(VectorOperators.B2F, FS, 0);
-                    FloatVector ka1 = (FloatVector) ByteVector.fromMemorySegment(BS, seg, at + L, LE).convertShape(VectorOperators.B2F, FS, 0);
-                    FloatVector kb0 = (FloatVector) ByteVector.fromMemorySegment(BS, seg, at + d, LE).convertShape(VectorOperators.B2F, FS, 0);
-                    FloatVector kb1 = (FloatVector) ByteVector.fromMemorySegment(BS, seg, at + d + L, LE).convertShape(VectorOperators.B2F, FS, 0);
-                    long start = pa + 18L * R + (long) (32 * j + 16 * h) * R;
-                    for (long oa = start, end = start + 16L * R; oa < end; oa += R, xi++) { // the load offset as loop variable: see q8DecodePair
-                        FloatVector t = FloatVector.broadcast(FS, x[xi]);
-                        long ob = oa + d;
-                        sa0 = ((FloatVector) ByteVector.fromMemorySegment(BS, seg, oa, LE).convertShape(VectorOperators.B2F, FS, 0)).mul(ka0).fma(t, sa0);
-                        sa1 = ((FloatVector) ByteVector.fromMemorySegment(BS, seg, oa + L, LE).convertShape(VectorOperators.B2F, FS, 0)).mul(ka1).fma(t, sa1);
-                        sb0 = ((FloatVector) ByteVector.fromMemorySegment(BS, seg, ob, LE).convertShape(VectorOperators.B2F, FS, 0)).mul(kb0).fma(t, sb0);
-                        sb1 = ((FloatVector) ByteVector.fromMemorySegment(BS, seg, ob + L, LE).convertShape(VectorOperators.B2F, FS, 0)).mul(kb1).fma(t, sb1);
-                    }
-                }
-                a0 = FloatVector.fromArray(FS, sc, 0).fma(sa0, a0);
-                a1 = FloatVector.fromArray(FS, sc, L).fma(sa1, a1);
-                b0 = FloatVector.fromArray(FS, sc, R).fma(sb0, b0);
-                b1 = FloatVector.fromArray(FS, sc, R + L).fma(sb1, b1);
+        for (int b = 0, nb = k / BLOCK; b < nb; b++) {
+            int j = b & 7;
+            long pa = ga + sbBytes * (b >> 3);
+            if (j == 0) {
+                VectorBlocks.halfsRow(seg, pa, R, sc, 0);
+                VectorBlocks.halfsRow(seg, pa + d, R, sc, R);
             }
+            FloatVector sa0 = FloatVector.zero(FS), sa1 = sa0, sb0 = sa0, sb1 = sa0;
+            int xi = x0 + BLOCK * b;
+            long at = pa + Interleaved.kBlockOffset(TensorType.Q6_K, R, j);
+            FloatVector ka0 = (FloatVector) ByteVector.fromMemorySegment(BS, seg, at, LE).convertShape(VectorOperators.B2F, FS, 0);
+            FloatVector ka1 = (FloatVector) ByteVector.fromMemorySegment(BS, seg, at + L, LE).convertShape(VectorOperators.B2F, FS, 0);
+            FloatVector kb0 = (FloatVector) ByteVector.fromMemorySegment(BS, seg, at + d, LE).convertShape(VectorOperators.B2F, FS, 0);
+            FloatVector kb1 = (FloatVector) ByteVector.fromMemorySegment(BS, seg, at + d + L, LE).convertShape(VectorOperators.B2F, FS, 0);
+            long qa = at + 2L * R;
+            for (long oa = qa, end = qa + 16L * R; oa < end; oa += R, xi++) {
+                FloatVector t = FloatVector.broadcast(FS, x[xi]);
+                long ob = oa + d;
+                sa0 = ((FloatVector) ByteVector.fromMemorySegment(BS, seg, oa, LE).convertShape(VectorOperators.B2F, FS, 0)).mul(ka0).fma(t, sa0);
+                sa1 = ((FloatVector) ByteVector.fromMemorySegment(BS, seg, oa + L, LE).convertShape(VectorOperators.B2F, FS, 0)).mul(ka1).fma(t, sa1);
+                sb0 = ((FloatVector) ByteVector.fromMemorySegment(BS, seg, ob, LE).convertShape(VectorOperators.B2F, FS, 0)).mul(kb0).fma(t, sb0);
+                sb1 = ((FloatVector) ByteVector.fromMemorySegment(BS, seg, ob + L, LE).convertShape(VectorOperators.B2F, FS, 0)).mul(kb1).fma(t, sb1);
+            }
+            at += R;
+            ka0 = (FloatVector) ByteVector.fromMemorySegment(BS, seg, at, LE).convertShape(VectorOperators.B2F, FS, 0);
+            ka1 = (FloatVector) ByteVector.fromMemorySegment(BS, seg, at + L, LE).convertShape(VectorOperators.B2F, FS, 0);
+            kb0 = (FloatVector) ByteVector.fromMemorySegment(BS, seg, at + d, LE).convertShape(VectorOperators.B2F, FS, 0);
+            kb1 = (FloatVector) ByteVector.fromMemorySegment(BS, seg, at + d + L, LE).convertShape(VectorOperators.B2F, FS, 0);
+            qa += 16L * R;
+            for (long oa = qa, end = qa + 16L * R; oa < end; oa += R, xi++) {
+                FloatVector t = FloatVector.broadcast(FS, x[xi]);
+                long ob = oa + d;
+                sa0 = ((FloatVector) ByteVector.fromMemorySegment(BS, seg, oa, LE).convertShape(VectorOperators.B2F, FS, 0)).mul(ka0).fma(t, sa0);
+                sa1 = ((FloatVector) ByteVector.fromMemorySegment(BS, seg, oa + L, LE).convertShape(VectorOperators.B2F, FS, 0)).mul(ka1).fma(t, sa1);
+                sb0 = ((FloatVector) ByteVector.fromMemorySegment(BS, seg, ob, LE).convertShape(VectorOperators.B2F, FS, 0)).mul(kb0).fma(t, sb0);
+                sb1 = ((FloatVector) ByteVector.fromMemorySegment(BS, seg, ob + L, LE).convertShape(VectorOperators.B2F, FS, 0)).mul(kb1).fma(t, sb1);
+            }
+            a0 = FloatVector.fromArray(FS, sc, 0).fma(sa0, a0);
+            a1 = FloatVector.fromArray(FS, sc, L).fma(sa1, a1);
+            b0 = FloatVector.fromArray(FS, sc, R).fma(sb0, b0);
+            b1 = FloatVector.fromArray(FS, sc, R + L).fma(sb1, b1);
         }
         a0.intoArray(acc, 0);
         a1.intoArray(acc, L);
