@@ -71,6 +71,14 @@ public final class Decoder implements Model {
 
     @Override
     public void forward(ForwardBatch batch, float[] logits, float[] hidden) {
+        forward(batch, logits, hidden, new double[0]);
+    }
+
+    @Override
+    public boolean fusesScoring() { return true; }
+
+    @Override
+    public void forward(ForwardBatch batch, float[] logits, float[] hidden, double[] logProbs) {
         Kernels k = compute.kernels();
         int rows = batch.size();
         int dim = config.dim();
@@ -98,6 +106,12 @@ public final class Decoder implements Model {
         }
         int[] states = batch.hiddenRows();
         for (int i = 0; i < states.length; i++) outputNorm.apply(k, x, states[i] * dim, hidden, i * dim, 1);
+        int[] scored = batch.scoreRows();
+        if (scored.length > 0) {
+            float[] normedScored = new float[scored.length * dim];
+            for (int i = 0; i < scored.length; i++) outputNorm.apply(k, x, scored[i] * dim, normedScored, i * dim, 1);
+            LogProbHead.logProbs(compute, output, logitSoftcap, normedScored, scored.length, batch.scoreTargets(), logProbs);
+        }
         int[] want = batch.logitRows();
         if (want.length == 0) return;
         float[] selected = new float[want.length * dim];

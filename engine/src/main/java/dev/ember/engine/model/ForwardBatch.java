@@ -13,14 +13,24 @@ import dev.ember.engine.kv.BlockTable;
  * @param logitRows  rows whose logits are wanted, ascending; logits come back in that order
  * @param hiddenRows rows whose final hidden state (after the output norm) is wanted instead of
  *                   logits, ascending: the last token of an embedding request, which needs no head
+ * @param scoreRows  rows whose only output is {@code log p(scoreTargets[i])} ({@link Model#fusesScoring}),
+ *                   ascending: scoring positions, which need no logits row
  */
-public record ForwardBatch(int size, int[] tokens, int[] positions, BlockTable[] tables, int[] logitRows, int[] hiddenRows) {
+public record ForwardBatch(int size, int[] tokens, int[] positions, BlockTable[] tables, int[] logitRows, int[] hiddenRows,
+                           int[] scoreRows, int[] scoreTargets) {
     public ForwardBatch {
         if (size < 1 || tokens.length < size || positions.length < size || tables.length < size) {
             throw new IllegalArgumentException("inconsistent batch arrays for size " + size);
         }
         ascending(logitRows, "logit rows");
         ascending(hiddenRows, "hidden rows");
+        ascending(scoreRows, "score rows");
+        if (scoreTargets.length != scoreRows.length) throw new IllegalArgumentException("one score target per score row");
+    }
+
+    /** A batch that wants logits and hidden states, no fused scores. */
+    public ForwardBatch(int size, int[] tokens, int[] positions, BlockTable[] tables, int[] logitRows, int[] hiddenRows) {
+        this(size, tokens, positions, tables, logitRows, hiddenRows, new int[0], new int[0]);
     }
 
     /** A batch that wants logits only. */

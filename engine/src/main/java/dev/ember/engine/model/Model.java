@@ -40,6 +40,20 @@ public interface Model {
     }
 
     /**
+     * Runs the batch as {@link #forward(ForwardBatch, float[], float[])} does, and also writes
+     * {@code log p(batch.scoreTargets()[i])} at each of {@code batch.scoreRows()} into
+     * {@code logProbs[i]} through {@link LogProbHead}, without a logits row; NaN when the row's
+     * logits are not finite. Only models whose {@link #fusesScoring()} is true take score rows.
+     */
+    default void forward(ForwardBatch batch, float[] logits, float[] hidden, double[] logProbs) {
+        if (batch.scoreRows().length > 0) throw new UnsupportedOperationException(config().architecture() + " cannot score in its head");
+        forward(batch, logits, hidden);
+    }
+
+    /** True when {@link #forward(ForwardBatch, float[], float[], double[])} takes score rows. */
+    default boolean fusesScoring() { return false; }
+
+    /**
      * How the model turns a text into one vector, or null when it is not an embedding model (a
      * decoder is one when its metadata gives a pooling type, as llama.cpp's converter writes it).
      */

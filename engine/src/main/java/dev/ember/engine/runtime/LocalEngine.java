@@ -452,7 +452,7 @@ public final class LocalEngine implements Engine {
     /** Scores targets {@code tokens[from+1 ..]} of a sequence that fits the context. */
     private CompletableFuture<ScoreResult> scoreRange(int[] tokens, int from) {
         CompletableFuture<ScoreResult> future = new CompletableFuture<>();
-        if (!enqueue(new Pending(new ScoreRun(model.config().vocabSize(), future), tokens, from), future)) {
+        if (!enqueue(new Pending(new ScoreRun(future), tokens, from), future)) {
             future.complete(new ScoreResult(Double.NaN, 0, Double.NaN, refusal()));
         }
         return future;

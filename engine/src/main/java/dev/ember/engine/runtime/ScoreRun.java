@@ -1,7 +1,6 @@
 package dev.ember.engine.runtime;
 
 import dev.ember.engine.api.ScoreResult;
-import dev.ember.engine.sample.LogSoftmax;
 import dev.ember.engine.sched.Sequence;
 import dev.ember.engine.sched.SequenceSink;
 
@@ -13,20 +12,18 @@ import java.util.concurrent.CompletableFuture;
  * first token (BOS, or the first text token) is context, never scored.
  */
 final class ScoreRun implements SequenceSink {
-    private final int vocab;
     private final CompletableFuture<ScoreResult> future;
     private double logprob;
     private int scored;
     private String error;
 
-    ScoreRun(int vocab, CompletableFuture<ScoreResult> future) {
-        this.vocab = vocab;
+    ScoreRun(CompletableFuture<ScoreResult> future) {
         this.future = future;
     }
 
     @Override
-    public void onPromptLogits(Sequence seq, int position, float[] logits, int offset) {
-        logprob += LogSoftmax.logProb(logits, offset, vocab, seq.token(position + 1));
+    public void onPromptLogProb(Sequence seq, int position, double logProb) {
+        logprob += logProb;
         scored++;
     }
 

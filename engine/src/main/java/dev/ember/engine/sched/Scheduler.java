@@ -4,6 +4,7 @@ import dev.ember.engine.kv.CacheManager;
 import dev.ember.engine.kv.BlockTable;
 import dev.ember.engine.model.ForwardBatch;
 import dev.ember.engine.model.Model;
+import dev.ember.engine.sample.LogSoftmax;
 
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -27,8 +28,10 @@ import java.util.List;
  */
 public final class Scheduler {
     /**
-     * The fewest prompt rows per step whose logits scoring sequences may ask for; with a small
-     * vocabulary more fit the logits budget below, up to the step's token budget.
+     * For a model that cannot score in its head ({@link Model#fusesScoring()} false): the fewest
+     * prompt rows per step whose logits scoring sequences may ask for; with a small vocabulary
+     * more fit the logits budget below, up to the step's token budget. A model that scores in its
+     * head needs no logits rows for them, and its scoring steps take the whole token budget.
      */
     static final int SCORE_ROWS_PER_STEP = 32;
     /**
@@ -48,6 +51,10 @@ public final class Scheduler {
     private final ArrayDeque<Sequence> waiting = new ArrayDeque<>();
     private final List<Sequence> running = new ArrayList<>();
     private float[] logits;
+    /** The last step's {@code log p} per score row ({@link ForwardBatch#scoreRows()}). */
+    private double[] scoreLogProbs = new double[0];
+    /** True when the model scores in its head ({@link Model#fusesScoring()}): score rows need no logits rows. */
+    private final boolean fusedScoring;
     /** Hidden states of the step's embedding rows: at most one per running sequence. */
     private final float[] hidden;
     private final String modelName;
@@ -68,6 +75,7 @@ public final class Scheduler {
         this.maxBatchTokens = maxBatchTokens;
         this.maxSequences = maxSequences;
         this.contextLength = contextLength;
+        this.fusedScoring = model.fusesScoring();
         long byBudget = SCORE_LOGITS_BYTES / (4L * model.config().vocabSize());
         int scoreRows = (int) Math.max(SCORE_ROWS_PER_STEP, Math.min(maxBatchTokens, byBudget));
         this.logitCapacity = maxSequences + scoreRows;
@@ -134,7 +142,7 @@ public final class Scheduler {
                 if (s.finished() || s.pending() == 0 || decoding != (pass == 0)) continue;
                 int n = Math.min(budget, s.pending());
                 int logitRows = 0;
-                if (s.scoring()) {
+                if (s.scoring() && !fusedScoring) { // fused score rows need no logits row: the token budget bounds them
                     // Bound the rows whose logits this step keeps: the logits buffer is sized for it.
                     int first = Math.max(s.computed(), s.logitsFrom());
                     int room = logitRowsLeft - 1; // keep one for a final-token row
@@ -169,7 +177,11 @@ public final class Scheduler {
         Sequence[] logitSeqs = new Sequence[logitCapacity];
         int[] hiddenRows = new int[rowSeqs.size()];
         Sequence[] hiddenSeqs = new Sequence[rowSeqs.size()];
-        int r = 0, nLogits = 0, nHidden = 0;
+        int[] scoreRows = new int[size];
+        int[] scoreTargets = new int[size];
+        int[] scorePositions = new int[size];
+        Sequence[] scoreSeqs = new Sequence[size];
+        int r = 0, nLogits = 0, nHidden = 0, nScores = 0;
         for (int i = 0; i < rowSeqs.size(); i++) {
             Sequence s = rowSeqs.get(i);
             for (int j = 0; j < rowCounts.get(i); j++) {
@@ -182,6 +194,11 @@ public final class Scheduler {
                 if (pos == s.length() - 1 && s.embedding()) {
                     hiddenRows[nHidden] = r;
                     hiddenSeqs[nHidden++] = s;
+                } else if (fusedScoring && s.wantsPromptLogits(pos)) {
+                    scoreRows[nScores] = r;
+                    scoreTargets[nScores] = s.token(pos + 1);
+                    scorePositions[nScores] = pos;
+                    scoreSeqs[nScores++] = s;
                 } else if (pos == s.length() - 1 || s.wantsPromptLogits(pos)) {
                     logitRows[nLogits] = r;
                     logitPositions[nLogits] = pos;
@@ -191,15 +208,18 @@ public final class Scheduler {
             }
         }
         return new StepPlan(List.copyOf(rowSeqs), rowCounts.stream().mapToInt(Integer::intValue).toArray(),
-                new ForwardBatch(size, tokens, positions, tables, Arrays.copyOf(logitRows, nLogits), Arrays.copyOf(hiddenRows, nHidden)),
-                Arrays.copyOf(logitSeqs, nLogits), Arrays.copyOf(logitPositions, nLogits), Arrays.copyOf(hiddenSeqs, nHidden));
+                new ForwardBatch(size, tokens, positions, tables, Arrays.copyOf(logitRows, nLogits), Arrays.copyOf(hiddenRows, nHidden),
+                        Arrays.copyOf(scoreRows, nScores), Arrays.copyOf(scoreTargets, nScores)),
+                Arrays.copyOf(logitSeqs, nLogits), Arrays.copyOf(logitPositions, nLogits), Arrays.copyOf(hiddenSeqs, nHidden),
+                Arrays.copyOf(scoreSeqs, nScores), Arrays.copyOf(scorePositions, nScores));
     }
 
     /** Runs the plan's forward pass; the logits stay in the scheduler's buffer for {@link #commit}. */
     public void execute(StepPlan plan) {
         long need = (long) plan.batch().logitRows().length * model.config().vocabSize();
         if (logits.length < need) logits = new float[Math.toIntExact(need)];
-        model.forward(plan.batch(), logits, hidden);
+        scoreLogProbs = new double[plan.batch().scoreRows().length];
+        model.forward(plan.batch(), logits, hidden, scoreLogProbs);
     }
 
     /**
@@ -227,6 +247,19 @@ public final class Scheduler {
                 s.sink().onHiddenState(s, hidden, i * dim);
             }
         }
+        for (int i = 0; i < plan.scoreSequences().length; i++) {
+            Sequence s = plan.scoreSequences()[i];
+            if (s.finished()) continue;
+            int pos = plan.scorePositions()[i];
+            double lp = scoreLogProbs[i];
+            if (Double.isNaN(lp)) {
+                s.markFinished();
+                s.sink().onFailure(s, modelName + " produced a non-finite logit at position " + pos
+                        + ": its weights are likely corrupt or badly converted; check them with `ember info --model M --check-weights`");
+                continue;
+            }
+            s.sink().onPromptLogProb(s, pos, lp);
+        }
         int vocab = model.config().vocabSize();
         for (int i = 0; i < plan.logitSequences().length; i++) {
             Sequence s = plan.logitSequences()[i];
@@ -242,7 +275,7 @@ public final class Scheduler {
                 continue;
             }
             if (pos < s.length() - 1) {
-                s.sink().onPromptLogits(s, pos, logits, i * vocab);
+                s.sink().onPromptLogProb(s, pos, LogSoftmax.logProb(logits, i * vocab, vocab, s.token(pos + 1)));
                 continue;
             }
             int next = s.sink().onLogits(s, logits, i * vocab);

@@ -15,10 +15,11 @@ public interface SequenceSink {
     int onLogits(Sequence seq, float[] logits, int offset);
 
     /**
-     * Logits at prompt position {@code position} (predicting token {@code position + 1}); only for
-     * sequences added with scoring on.
+     * {@code log p(token[position + 1] | tokens[..position])} at prompt position {@code position};
+     * only for sequences added with scoring on. Computed in the model's head where it can
+     * ({@link dev.ember.engine.model.LogProbHead}), from a logits row otherwise.
      */
-    default void onPromptLogits(Sequence seq, int position, float[] logits, int offset) {}
+    default void onPromptLogProb(Sequence seq, int position, double logProb) {}
 
     /** The sequence cannot continue (e.g. out of KV memory); the sink records the error. */
     void onFailure(Sequence seq, String error);

@@ -14,8 +14,10 @@ import java.util.List;
  * @param logitSequences per logit row, its sequence
  * @param logitPositions per logit row, the position whose logits it holds
  * @param hiddenSequences per hidden-state row ({@link ForwardBatch#hiddenRows()}), its (embedding) sequence
+ * @param scoreSequences per score row ({@link ForwardBatch#scoreRows()}), its (scoring) sequence
+ * @param scorePositions per score row, the prompt position whose next token it scores
  */
 public record StepPlan(List<Sequence> sequences, int[] counts, ForwardBatch batch, Sequence[] logitSequences, int[] logitPositions,
-                       Sequence[] hiddenSequences) {
+                       Sequence[] hiddenSequences, Sequence[] scoreSequences, int[] scorePositions) {
     public int tokens() { return batch.size(); }
 }

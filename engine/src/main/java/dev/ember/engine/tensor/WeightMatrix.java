@@ -35,6 +35,19 @@ public record WeightMatrix(String name, TensorType type, int rows, int cols, Mem
 
     public boolean interleaved() { return interleave > 0; }
 
+    /**
+     * Rows {@code [from, to)} as a matrix over the same memory (no copy). For an interleaved matrix
+     * {@code from} must start a group; the last group keeps its zero padding rows.
+     */
+    public WeightMatrix rowSlice(int from, int to) {
+        java.util.Objects.checkFromToIndex(from, to, rows);
+        if (interleave == 0) return new WeightMatrix(name, type, to - from, cols, data.asSlice(rowBytes() * from, rowBytes() * (to - from)), 0);
+        if (from % interleave != 0) throw new IllegalArgumentException(name + ": slice at row " + from + " is inside a group of " + interleave);
+        long group = Interleaved.groupBytes(type, interleave, cols);
+        long groups = (to - from + interleave - 1) / interleave;
+        return new WeightMatrix(name, type, to - from, cols, data.asSlice(group * (from / interleave), group * groups), interleave);
+    }
+
     /** Bytes of one stored row; row-major matrices only. */
     public long rowBytes() {
         if (interleave > 0) throw new IllegalStateException(name + " is interleaved: it has no row stride");

@@ -149,6 +149,21 @@ class BatchEngineTest {
     }
 
     @Test
+    void aDocumentsScoreDoesNotDependOnTheDocumentsScoredBesideIt() {
+        int[][] docs = {randomTokens(40), randomTokens(90), randomTokens(17), randomTokens(63)};
+        try (LocalEngine e = open(EngineOptions.defaults().withThreads(2))) {
+            e.setPrefixSharing(false);
+            List<java.util.concurrent.CompletableFuture<ScoreResult>> together = Arrays.stream(docs).map(e::scoreTokens).toList();
+            for (int i = 0; i < docs.length; i++) {
+                ScoreResult batched = together.get(i).join(), alone = e.scoreTokens(docs[i]).join();
+                assertNull(batched.error());
+                assertEquals(docs[i].length - 1, batched.tokens());
+                assertEquals(Double.doubleToLongBits(alone.logprob()), Double.doubleToLongBits(batched.logprob()), "document " + i);
+            }
+        }
+    }
+
+    @Test
     void longTextsAreScoredWithASlidingWindow() {
         int context = 64;
         try (LocalEngine e = open(EngineOptions.defaults().withThreads(2).withContextLength(context))) {

@@ -5,6 +5,7 @@ import dev.ember.engine.model.Compute;
 import dev.ember.engine.model.FeedForward;
 import dev.ember.engine.model.ForwardBatch;
 import dev.ember.engine.model.ForwardContext;
+import dev.ember.engine.model.LogProbHead;
 import dev.ember.engine.model.Model;
 import dev.ember.engine.model.ModelConfig;
 import dev.ember.engine.model.RmsNorm;
@@ -99,6 +100,15 @@ final class HyperDecoder implements Model {
 
     @Override
     public void forward(ForwardBatch batch, float[] logits) {
+        forward(batch, logits, null, new double[0]);
+    }
+
+    @Override
+    public boolean fusesScoring() { return true; }
+
+    @Override
+    public void forward(ForwardBatch batch, float[] logits, float[] hidden, double[] logProbs) {
+        if (batch.hiddenRows().length > 0) throw new UnsupportedOperationException(config.architecture() + " cannot return hidden states");
         Kernels k = compute.kernels();
         int rows = batch.size(), dim = config.dim(), n = streams, vocab = config.vocabSize();
         for (int r = 0; r < rows; r++) {
@@ -124,6 +134,13 @@ final class HyperDecoder implements Model {
             layer.ffnNorm().apply(k, mix.collapsed(), 0, normed, 0, rows);
             layer.ffn().forward(ctx, normed, branch);
             layer.ffnHc().post(mix, branch, x, rows);
+        }
+        int[] scored = batch.scoreRows();
+        if (scored.length > 0) {
+            float[] normedScored = new float[scored.length * dim];
+            head.collapse(k, compute.pool(), x, scored, normedScored);
+            outputNorm.apply(k, normedScored, 0, normedScored, 0, scored.length);
+            LogProbHead.logProbs(compute, output, 0f, normedScored, scored.length, batch.scoreTargets(), logProbs);
         }
         int[] want = batch.logitRows();
         if (want.length == 0) return;
