@@ -150,6 +150,12 @@ public final class SyntheticModel {
     private static GgufWriter.FloatRows rows(Preset.TensorSpec t, Preset p, long seed) {
         int rowLength = Math.toIntExact(t.shape()[0]);
         if (t.init() == Preset.Init.ONES) return (first, count, out) -> Arrays.fill(out, 0, count * rowLength, 1f);
+        if (t.init() == Preset.Init.LONG_ROPE_FACTORS || t.init() == Preset.Init.SHORT_ROPE_FACTORS) {
+            Preset.Phi3Attention phi3 = (Preset.Phi3Attention) p.attention();
+            return (first, count, out) -> {
+                for (int i = 0; i < rowLength; i++) out[i] = phi3.factor(p, t.init(), i);
+            };
+        }
         if (t.init() == Preset.Init.EXPERT_IDS) {
             // Row = token, column = choice: distinct experts, spread evenly over the table.
             int experts = ((Preset.V4MoeFeedForward) p.feedForward()).experts();

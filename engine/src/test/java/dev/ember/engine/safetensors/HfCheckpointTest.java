@@ -143,6 +143,41 @@ class HfCheckpointTest {
         }
     }
 
+    /**
+     * Phi-3 as llama.cpp's phi3: fused attn_qkv and ffn_up kept fused, rotated dims from
+     * partial_rotary_factor, LongRoPE factor tensors and transformers' attention factor.
+     */
+    @Test
+    void phi3MetadataAndTensorsFollowLlamaCpp() {
+        try (HfCheckpoint c = HfCheckpoint.open(HfFixture.load("phi3").model())) {
+            Map<String, Object> m = c.metadata();
+            assertEquals("phi3", m.get("general.architecture"));
+            assertEquals(512L, m.get("phi3.context_length"));
+            assertEquals(8L, m.get("phi3.rope.scaling.original_context_length"));
+            assertEquals(12L, m.get("phi3.rope.dimension_count"), "int(16 * 0.75)");
+            assertEquals(48L, m.get("phi3.attention.sliding_window"));
+            assertEquals(2L, m.get("phi3.attention.head_count_kv"));
+            assertEquals((double) (float) Math.sqrt(1 + Math.log(512.0 / 8) / Math.log(8)), m.get("phi3.rope.scaling.attn_factor"));
+            assertFalse(m.containsKey("phi3.rope.scaling.type"), "llama.cpp's phi3 files carry LongRoPE as tensors only");
+            assertArrayEquals(new long[]{64, 128}, c.tensor("blk.0.attn_qkv.weight").shape());
+            assertArrayEquals(new long[]{64, 256}, c.tensor("blk.1.ffn_up.weight").shape());
+            assertFalse(c.hasTensor("blk.0.attn_q.weight") || c.hasTensor("blk.0.ffn_gate.weight"));
+            float[] longFactors = {1.0f, 2.0f, 4.5f, 9.0f, 20.0f, 40.0f};
+            float[] shortFactors = {1.0f, 1.1f, 1.25f, 1.5f, 1.8f, 2.2f};
+            for (int i = 0; i < 6; i++) {
+                assertEquals(longFactors[i], f32(c.tensor("rope_factors_long.weight").data(), i));
+                assertEquals(shortFactors[i], f32(c.tensor("rope_factors_short.weight").data(), i));
+            }
+        }
+    }
+
+    @Test
+    void phi3UnsupportedRopeTypeNamesItself() throws IOException {
+        Path d = copy("phi3");
+        edit(d, "\"longrope\"", "\"dynamic\"");
+        assertMessage(d, "unsupported rope_type 'dynamic'", "Phi-3");
+    }
+
     // ---- errors -------------------------------------------------------------------------
 
     @Test
