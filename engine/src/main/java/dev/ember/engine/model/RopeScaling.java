@@ -57,7 +57,7 @@ public record RopeScaling(Type type, float factor, int originalContext, float be
     /** A short description for model summaries. */
     public String describe() {
         if (type == Type.LONGROPE) {
-            return String.format("longrope (%s factors, original context %d, attention factor %.4f)",
+            return String.format(java.util.Locale.ROOT, "longrope (%s factors, original context %d, attention factor %.4f)",
                     longFactors() ? "long" : "short", originalContext, attentionFactor);
         }
         return toString();

@@ -45,7 +45,9 @@ final class Phi3Keys {
         Map<String, Object> rp = CommonKeys.ropeParameters(c);
         Object theta = rp.containsKey("rope_theta") ? rp.get("rope_theta") : c.raw("rope_theta");
         m.f32(a + "rope.freq_base", theta instanceof Number t ? t.doubleValue() : 10000.0);
-        m.u32(a + "attention.sliding_window", c.has("sliding_window") ? positive(c, "sliding_window") : 0);
+        long window = c.integer("sliding_window", 0);
+        if (window < 0) throw c.invalid("sliding_window", "must not be negative");
+        m.u32(a + "attention.sliding_window", window);
         if (c.has("head_dim")) {
             m.u32(a + "attention.key_length", c.integer("head_dim"));
             m.u32(a + "attention.value_length", c.integer("head_dim"));
