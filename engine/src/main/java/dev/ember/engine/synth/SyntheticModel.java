@@ -116,7 +116,9 @@ public final class SyntheticModel {
     static void metadata(Preset p, TensorType type, GgufWriter w, Path vocabFrom) {
         w.putString("general.architecture", p.architecture());
         w.putString("general.type", "model");
-        w.putString("general.name", "ember synthetic " + p.name());
+        // llama.cpp special-cases a general.name containing "phi3" and then requires <s>, </s> and
+        // <unk>, which the synthetic vocabulary lacks; spelled "phi 3", the file loads there too.
+        w.putString("general.name", "ember synthetic " + p.name().replace("phi3", "phi 3"));
         w.putUInt32("general.file_type", fileType(type));
         if (type.isQuantized()) w.putUInt32("general.quantization_version", 2);
         p.metadata(w);

@@ -171,6 +171,32 @@ class HfCheckpointTest {
         }
     }
 
+    /**
+     * The Hub's spelling of a Phi-3 config (transformers 4.x, as Phi-3.5 and Phi-4-mini ship):
+     * {@code rope_scaling} of type {@code su}, {@code rope_theta} and {@code partial_rotary_factor}
+     * at the top level. It is the same model: the fixture's logits within 1e-4.
+     */
+    @Test
+    @SuppressWarnings("unchecked")
+    void phi3HubStyleConfigIsTheSameModel() throws IOException {
+        Path d = copy("phi3");
+        Path cfg = d.resolve("config.json");
+        Map<String, Object> config = new java.util.LinkedHashMap<>((Map<String, Object>) dev.ember.engine.util.Json.parse(Files.readString(cfg)));
+        Map<String, Object> rp = (Map<String, Object>) config.remove("rope_parameters");
+        Map<String, Object> scaling = new java.util.LinkedHashMap<>();
+        scaling.put("type", "su");
+        scaling.put("long_factor", rp.get("long_factor"));
+        scaling.put("short_factor", rp.get("short_factor"));
+        config.put("rope_scaling", scaling);
+        config.put("rope_theta", rp.get("rope_theta"));
+        assertEquals(0.75, ((Number) config.get("partial_rotary_factor")).doubleValue());
+        Files.writeString(cfg, dev.ember.engine.util.Json.write(config));
+        try (HfCheckpoint c = HfCheckpoint.open(d)) {
+            assertEquals(12L, c.metadata().get("phi3.rope.dimension_count"));
+        }
+        HfParityTest.logitsMatch(HfFixture.load("phi3"), d, HfParityTest.TOLERANCE);
+    }
+
     @Test
     void phi3UnsupportedRopeTypeNamesItself() throws IOException {
         Path d = copy("phi3");
