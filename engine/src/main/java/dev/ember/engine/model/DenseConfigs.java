@@ -31,7 +31,9 @@ public final class DenseConfigs {
     }
 
     public static RopeScaling ropeScaling(ModelParams p) {
-        String type = p.string("rope.scaling.type", "none");
+        // llama.cpp's phi3 files carry LongRoPE as the two factor tensors and no scaling type.
+        boolean factorTensors = p.source().hasTensor(LONG_FACTORS) || p.source().hasTensor(SHORT_FACTORS);
+        String type = p.string("rope.scaling.type", factorTensors ? "longrope" : "none");
         float factor = (float) p.real("rope.scaling.factor", 1.0);
         return switch (type) {
             case "none" -> RopeScaling.NONE;
@@ -39,14 +41,34 @@ public final class DenseConfigs {
             case "yarn" -> RopeScaling.yarn(factor, p.integer("rope.scaling.original_context_length"),
                     (float) p.real("rope.scaling.yarn_beta_fast", 32.0), (float) p.real("rope.scaling.yarn_beta_slow", 1.0),
                     (float) p.real("rope.scaling.attn_factor", Double.NaN));
+            // attn_factor defaults to 1, as in llama.cpp (its converter always writes it with the factors).
+            case "longrope" -> RopeScaling.longrope(p.integer("context_length", 2048), p.integer("rope.scaling.original_context_length"),
+                    (float) p.real("rope.scaling.attn_factor", 1.0));
             default -> throw new ModelLoadException(p.source().origin() + ": unsupported rope scaling type '" + type
-                    + "' (supported: none, linear, yarn; llama3 scaling comes as the rope_freqs tensor)");
+                    + "' (supported: none, linear, yarn, longrope; llama3 scaling comes as the rope_freqs tensor)");
         };
     }
 
-    /** The RoPE of a config, with llama3-style per-frequency factors when the checkpoint has them. */
+    /** LongRoPE's factor sets (llama.cpp's names), one divisor per rotated pair. */
+    static final String LONG_FACTORS = "rope_factors_long.weight", SHORT_FACTORS = "rope_factors_short.weight";
+
+    /**
+     * The RoPE of a config, with per-frequency factors when the checkpoint has them: llama3-style
+     * {@code rope_freqs}, or LongRoPE's long or short set as {@link RopeScaling#longFactors} picks.
+     */
     public static Rope rope(ModelConfig c, Weights w) {
-        float[] factors = w.has("rope_freqs.weight") ? w.vector("rope_freqs.weight", c.ropeDims() / 2) : null;
+        int pairs = c.ropeDims() / 2;
+        float[] factors;
+        if (c.ropeScaling().type() == RopeScaling.Type.LONGROPE) {
+            String set = c.ropeScaling().longFactors() ? LONG_FACTORS : SHORT_FACTORS;
+            if (!w.has(set)) {
+                throw new ModelLoadException(w.source().origin() + ": LongRoPE scaling without the '" + set + "' tensor (the context "
+                        + c.contextLength() + " vs the original " + c.ropeScaling().originalContext() + " selects it); reconvert the model");
+            }
+            factors = w.vector(set, pairs);
+        } else {
+            factors = w.has("rope_freqs.weight") ? w.vector("rope_freqs.weight", pairs) : null;
+        }
         return new Rope(c.ropeDims(), c.ropeTheta(), c.ropeLayout(), c.ropeScaling(), factors);
     }
 }

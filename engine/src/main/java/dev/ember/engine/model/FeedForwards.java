@@ -1,5 +1,7 @@
 package dev.ember.engine.model;
 
+import dev.ember.engine.tensor.WeightMatrix;
+
 /**
  * Builds a layer's FFN from the tensors it has: a MoE when the layer has a router
  * ({@code ffn_gate_inp}), else a dense SwiGLU. So leading dense layers (DeepSeek's
@@ -16,6 +18,12 @@ public final class FeedForwards {
     public static FeedForward forLayer(Weights w, ModelConfig c, int layer, RouterSpec routing) {
         String b = "blk." + layer + ".";
         if (!w.has(b + "ffn_gate_inp.weight")) {
+            if (!w.has(b + "ffn_gate.weight") && w.has(b + "ffn_up.weight")) {
+                // Gate and up fused in one ffn_up of 2·ffn rows, gate first (Phi-3's gate_up_proj;
+                // llama.cpp's LLM_FFN_SWIGLU on a single tensor).
+                WeightMatrix[] gateUp = w.rowSplit(b + "ffn_up.weight", c.dim(), c.ffnDim(), c.ffnDim());
+                return new SwiGlu(gateUp[0], gateUp[1], w.matrix(b + "ffn_down.weight", c.dim(), c.ffnDim()));
+            }
             return new SwiGlu(w.matrix(b + "ffn_gate.weight", c.ffnDim(), c.dim()),
                     w.matrix(b + "ffn_up.weight", c.ffnDim(), c.dim()),
                     w.matrix(b + "ffn_down.weight", c.dim(), c.ffnDim()));

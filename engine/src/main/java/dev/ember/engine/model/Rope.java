@@ -14,7 +14,8 @@ public final class Rope {
     /**
      * @param rotDims     rotated dimensions per head (may be less than the head size)
      * @param theta       the base (rope.freq_base)
-     * @param freqFactors optional per-pair divisors of the frequency (GGUF rope_freqs.weight), or null
+     * @param freqFactors optional per-pair divisors of the frequency (GGUF rope_freqs.weight, or
+     *                    LongRoPE's rope_factors_long/short.weight), or null
      */
     public Rope(int rotDims, double theta, RopeLayout layout, RopeScaling scaling, float[] freqFactors) {
         if (rotDims <= 0 || rotDims % 2 != 0) throw new IllegalArgumentException("rope dimensions must be even and > 0, got " + rotDims);
@@ -45,6 +46,9 @@ public final class Rope {
                 }
                 ms = Float.isNaN(scaling.attentionFactor()) ? yarnMscale(scaling.factor()) : scaling.attentionFactor();
             }
+            // LongRoPE: the chosen factor set came in as freqFactors (divisors, as transformers'
+            // 1 / (ext_factors * base^(2i/d)) and ggml's freq_factors); only cos/sin are scaled.
+            case LONGROPE -> ms = scaling.attentionFactor();
             case LLAMA3 -> {
                 double lowWavelen = scaling.originalContext() / scaling.lowFreqFactor();
                 double highWavelen = scaling.originalContext() / scaling.highFreqFactor();

@@ -3,18 +3,24 @@ package dev.ember.engine.model;
 /**
  * Context-extension scaling of the rotary frequencies.
  *
- * @param type               none, linear, yarn or llama3
- * @param factor             the context scale factor (freq_scale = 1/factor)
- * @param originalContext    the trained context before extension (YaRN, llama3)
+ * @param type               none, linear, yarn, llama3 or longrope
+ * @param factor             the context scale factor (freq_scale = 1/factor); LongRoPE: context / original context
+ * @param originalContext    the trained context before extension (YaRN, llama3, LongRoPE)
  * @param betaFast           YaRN: high-frequency boundary, in rotations (default 32)
  * @param betaSlow           YaRN: low-frequency boundary (default 1)
- * @param attentionFactor    YaRN: multiplier on cos/sin; NaN means the default 1 + 0.1·ln(factor)
+ * @param attentionFactor    YaRN: multiplier on cos/sin; NaN means the default 1 + 0.1·ln(factor).
+ *                           LongRoPE: the multiplier itself ({@code rope.scaling.attn_factor})
  * @param lowFreqFactor      llama3
  * @param highFreqFactor     llama3
  */
 public record RopeScaling(Type type, float factor, int originalContext, float betaFast, float betaSlow,
                           float attentionFactor, float lowFreqFactor, float highFreqFactor) {
-    public enum Type { NONE, LINEAR, YARN, LLAMA3 }
+    /**
+     * LONGROPE (Phi-3): per-frequency divisors from the file's {@code rope_factors_long} or
+     * {@code rope_factors_short} tensor (see {@link DenseConfigs#rope}) and cos/sin scaled by the
+     * attention factor; the scaling itself only records which set applies and that factor.
+     */
+    public enum Type { NONE, LINEAR, YARN, LLAMA3, LONGROPE }
 
     public static final RopeScaling NONE = new RopeScaling(Type.NONE, 1f, 0, 32f, 1f, Float.NaN, 1f, 4f);
 
@@ -28,5 +34,32 @@ public record RopeScaling(Type type, float factor, int originalContext, float be
 
     public static RopeScaling llama3(float factor, int originalContext, float lowFreqFactor, float highFreqFactor) {
         return new RopeScaling(Type.LLAMA3, factor, originalContext, 32f, 1f, Float.NaN, lowFreqFactor, highFreqFactor);
+    }
+
+    /**
+     * LongRoPE over a context of {@code contextLength} trained at {@code originalContext}: the long
+     * factors apply when the context exceeds it (see {@link #longFactors}).
+     */
+    public static RopeScaling longrope(int contextLength, int originalContext, float attentionFactor) {
+        return new RopeScaling(Type.LONGROPE, (float) contextLength / originalContext, originalContext, 32f, 1f, attentionFactor, 1f, 4f);
+    }
+
+    /**
+     * LongRoPE: whether the long factor set applies. As llama.cpp decides it, from the context a
+     * sequence may reach (here the model's context length) rather than from each batch's length as
+     * transformers does, so that a position's cached key never depends on how long its sequence
+     * later gets or which batch computed it.
+     */
+    public boolean longFactors() {
+        return type == Type.LONGROPE && factor > 1f;
+    }
+
+    /** A short description for model summaries. */
+    public String describe() {
+        if (type == Type.LONGROPE) {
+            return String.format(java.util.Locale.ROOT, "longrope (%s factors, original context %d, attention factor %.4f)",
+                    longFactors() ? "long" : "short", originalContext, attentionFactor);
+        }
+        return toString();
     }
 }

@@ -33,6 +33,26 @@ public final class Weights {
         return checkShape(matrix(name), rows, cols);
     }
 
+    /**
+     * A fused {@code [sum(rows) x cols]} matrix (nomic-bert's and Phi-3's {@code attn_qkv},
+     * Phi-3's gate+up {@code ffn_up}) as consecutive row ranges: views of the mapped file, each
+     * then laid out for the kernels like any matrix. Its shape is checked against the parts.
+     */
+    public WeightMatrix[] rowSplit(String name, int cols, int... rows) {
+        WeightMatrix m = source.tensor(name).asMatrix();
+        int total = 0;
+        for (int r : rows) total += r;
+        checkShape(m, total, cols);
+        WeightMatrix[] out = new WeightMatrix[rows.length];
+        long offset = 0;
+        for (int i = 0; i < rows.length; i++) {
+            long bytes = m.rowBytes() * rows[i];
+            out[i] = prepare(new WeightMatrix(name + "[" + i + "]", m.type(), rows[i], cols, m.data().asSlice(offset, bytes)));
+            offset += bytes;
+        }
+        return out;
+    }
+
     /** A lookup table (token embeddings) read a row at a time: kept as stored, never copied. */
     public WeightMatrix table(String name, int rows, int cols) {
         return checkShape(source.tensor(name).asMatrix(), rows, cols);

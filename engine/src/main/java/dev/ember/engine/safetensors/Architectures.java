@@ -197,6 +197,18 @@ final class Architectures {
             merge(GEMMA_NORMS, GQA, QK_NORM, DENSE_FFN), null, Map.of(), false, false, false, Architectures::gemma3Keys,
             GEMMA_GLOBALS, List.of("lm_head."), Map.of(), 1f);
 
+    /**
+     * Phi-3 as llama.cpp's {@code phi3}: the fused {@code qkv_proj} stays fused as {@code attn_qkv}
+     * and {@code gate_up_proj} (gate rows first) becomes {@code ffn_up}, as gguf-py maps them;
+     * LongRoPE's factor sets become tensors (see {@link Phi3Keys}, {@link TensorPlanner}).
+     */
+    static final ArchTable PHI3 = new ArchTable("phi3", List.of("Phi3ForCausalLM"),
+            merge(NORMS, Map.of(
+                    "self_attn.qkv_proj.weight", "attn_qkv.weight",
+                    "mlp.gate_up_proj.weight", "ffn_up.weight",
+                    "mlp.down_proj.weight", "ffn_down.weight")),
+            null, Map.of(), false, false, false, Phi3Keys::translate);
+
     /** BERT as llama.cpp's {@code bert} (BertModel's names; a {@code bert.} prefix is accepted, as the converter does). */
     static final ArchTable BERT = new ArchTable("bert", List.of("BertModel", "BertForMaskedLM"),
             Map.ofEntries(
@@ -239,7 +251,7 @@ final class Architectures {
                     {"token_embd_norm.bias", "emb_ln.bias"}}),
             List.of("pooler.", "embeddings.position_ids", "embeddings.token_type_ids"), Map.of());
 
-    static final List<ArchTable> ALL = List.of(LLAMA, MIXTRAL, QWEN2, QWEN3, QWEN3MOE, DEEPSEEK2, DEEPSEEK4, GEMMA2, GEMMA3, BERT, NOMIC_BERT);
+    static final List<ArchTable> ALL = List.of(LLAMA, MIXTRAL, QWEN2, QWEN3, QWEN3MOE, DEEPSEEK2, DEEPSEEK4, GEMMA2, GEMMA3, PHI3, BERT, NOMIC_BERT);
 
     static ArchTable forClass(String hfClass, HfConfig config) {
         for (ArchTable t : ALL) if (t.hfClasses().contains(hfClass)) return t;

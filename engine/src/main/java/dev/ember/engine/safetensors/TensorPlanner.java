@@ -75,9 +75,12 @@ final class TensorPlanner {
         for (SafetensorsFile.Entry e : source.values()) p.add(e);
         p.stackExperts();
         p.ropeFreqs();
+        p.longRopeFactors();
         Map<String, TensorPlan> out = new LinkedHashMap<>();
         if (p.global.containsKey("token_embd.weight")) out.put("token_embd.weight", p.global.get("token_embd.weight"));
-        if (p.global.containsKey("rope_freqs.weight")) out.put("rope_freqs.weight", p.global.get("rope_freqs.weight"));
+        for (String extra : new String[] {"rope_freqs.weight", LONG_FACTORS, SHORT_FACTORS}) {
+            if (p.global.containsKey(extra)) out.put(extra, p.global.get(extra));
+        }
         p.blocks.values().forEach(out::putAll);
         out.putAll(p.global);
         return out;
@@ -358,6 +361,22 @@ final class TensorPlanner {
         }
         global.put("rope_freqs.weight", new TensorPlan.Computed("rope_freqs.weight", TensorType.F32, new long[] {factors.length},
                 (first, c, out) -> System.arraycopy(factors, 0, out, 0, factors.length)));
+    }
+
+    private static final String LONG_FACTORS = "rope_factors_long.weight", SHORT_FACTORS = "rope_factors_short.weight";
+
+    /** Phi-3's LongRoPE factor sets as F32 tensors, as llama.cpp's Phi3MiniModel.generate_extra_tensors writes them. */
+    private void longRopeFactors() {
+        if (table != Architectures.PHI3) return;
+        Phi3Keys.LongRope lr = Phi3Keys.longRope(config);
+        if (lr == null) return;
+        global.put(LONG_FACTORS, vectorPlan(LONG_FACTORS, lr.longFactors()));
+        global.put(SHORT_FACTORS, vectorPlan(SHORT_FACTORS, lr.shortFactors()));
+    }
+
+    private static TensorPlan vectorPlan(String name, float[] values) {
+        return new TensorPlan.Computed(name, TensorType.F32, new long[] {values.length},
+                (first, c, out) -> System.arraycopy(values, 0, out, 0, values.length));
     }
 
     private static double num(Map<String, Object> m, String key, double fallback) {

@@ -27,9 +27,10 @@ record Preset(String name, String architecture, int hidden, int layers, int cont
     /**
      * How a tensor's values are made. ROUTER is random normal but stays F32, like llama.cpp keeps
      * routers and DeepSeek-V4's mHC parameters; EXPERT_IDS fills a hash-routing table with distinct
-     * valid expert ids per token (F32, which Ember's loader accepts beside I32).
+     * valid expert ids per token (F32, which Ember's loader accepts beside I32). The LongRoPE
+     * factor sets are smooth ramps over the rotated pairs (see {@link Phi3Attention}).
      */
-    enum Init { NORMAL, ONES, ROUTER, EXPERT_IDS }
+    enum Init { NORMAL, ONES, ROUTER, EXPERT_IDS, LONG_ROPE_FACTORS, SHORT_ROPE_FACTORS }
 
     /** One tensor of the model; {@code shape} is in GGML order (row length first). */
     record TensorSpec(String name, long[] shape, Init init) {
@@ -47,9 +48,9 @@ record Preset(String name, String architecture, int hidden, int layers, int cont
         void metadata(Preset p, GgufWriter w);
     }
 
-    sealed interface Attention extends Part permits GqaAttention, LatentAttention, V4Attention, GemmaAttention, BertAttention {}
+    sealed interface Attention extends Part permits GqaAttention, LatentAttention, V4Attention, GemmaAttention, BertAttention, Phi3Attention {}
 
-    sealed interface FeedForward extends Part permits DenseFeedForward, MoeFeedForward, V4MoeFeedForward, GemmaFeedForward, BertFeedForward {}
+    sealed interface FeedForward extends Part permits DenseFeedForward, MoeFeedForward, V4MoeFeedForward, GemmaFeedForward, BertFeedForward, Phi3FeedForward {}
 
     /**
      * BERT's post-norm multi-head attention with biases, as llama.cpp's {@code bert}: the blocks'
@@ -153,6 +154,67 @@ record Preset(String name, String architecture, int hidden, int layers, int cont
             if (attnSoftcap > 0) w.putFloat32(a + "attn_logit_softcapping", attnSoftcap);
             if (finalSoftcap > 0) w.putFloat32(a + "final_logit_softcapping", finalSoftcap);
             if (localRopeBase > 0) w.putFloat32(a + "rope.freq_base_swa", (float) localRopeBase);
+        }
+    }
+
+    /**
+     * Phi-3's attention as llama.cpp's {@code phi3}: Q/K/V fused in {@code attn_qkv}, head size
+     * hidden / heads, NeoX RoPE on the first {@code ropeDims} dims of each head, LongRoPE factor
+     * sets ({@code rope_factors_long/short}, {@link #globals}) trained at {@code originalContext}
+     * (0: no LongRoPE) with transformers' attention factor, and {@code attention.sliding_window}
+     * (0: none). The synthetic long factors rise geometrically from 1 to context / original context
+     * over the pairs, the short ones linearly from 1 to 1.25, roughly the shape of Phi-3-mini-128k's.
+     */
+    record Phi3Attention(int heads, int kvHeads, int ropeDims, int originalContext, int window) implements Attention {
+        @Override
+        public void tensors(Preset p, int layer, List<TensorSpec> out) {
+            String b = "blk." + layer + ".";
+            long headDim = p.hidden() / heads;
+            out.add(TensorSpec.norm(b + "attn_norm.weight", p.hidden()));
+            out.add(TensorSpec.weight(b + "attn_qkv.weight", p.hidden(), (heads + 2L * kvHeads) * headDim));
+            out.add(TensorSpec.weight(b + "attn_output.weight", heads * headDim, p.hidden()));
+        }
+
+        void globals(Preset p, List<TensorSpec> out) {
+            if (originalContext == 0) return;
+            out.add(new TensorSpec("rope_factors_long.weight", new long[]{ropeDims / 2}, Init.LONG_ROPE_FACTORS));
+            out.add(new TensorSpec("rope_factors_short.weight", new long[]{ropeDims / 2}, Init.SHORT_ROPE_FACTORS));
+        }
+
+        /** Factor {@code i} of the set {@code set}. */
+        float factor(Preset p, Init set, int i) {
+            double t = ropeDims / 2 > 1 ? (double) i / (ropeDims / 2 - 1) : 0;
+            double stretch = Math.max(1.0, (double) p.contextLength() / originalContext);
+            return (float) (set == Init.LONG_ROPE_FACTORS ? Math.pow(stretch, t) : 1 + 0.25 * t);
+        }
+
+        @Override
+        public void metadata(Preset p, GgufWriter w) {
+            String a = p.architecture() + ".";
+            w.putUInt32(a + "attention.head_count", heads);
+            w.putUInt32(a + "attention.head_count_kv", kvHeads);
+            w.putUInt32(a + "rope.dimension_count", ropeDims);
+            w.putUInt32(a + "attention.sliding_window", window);
+            if (originalContext == 0) return;
+            w.putUInt32(a + "rope.scaling.original_context_length", originalContext);
+            double scale = (double) p.contextLength() / originalContext;
+            w.putFloat32(a + "rope.scaling.attn_factor", scale <= 1 ? 1f : (float) Math.sqrt(1 + Math.log(scale) / Math.log(originalContext)));
+        }
+    }
+
+    /** Phi-3's SwiGLU with gate and up fused in one {@code ffn_up} of twice the width, gate rows first. */
+    record Phi3FeedForward(int size) implements FeedForward {
+        @Override
+        public void tensors(Preset p, int layer, List<TensorSpec> out) {
+            String b = "blk." + layer + ".";
+            out.add(TensorSpec.norm(b + "ffn_norm.weight", p.hidden()));
+            out.add(TensorSpec.weight(b + "ffn_up.weight", p.hidden(), 2L * size));
+            out.add(TensorSpec.weight(b + "ffn_down.weight", size, p.hidden()));
+        }
+
+        @Override
+        public void metadata(Preset p, GgufWriter w) {
+            w.putUInt32(p.architecture() + ".feed_forward_length", size);
         }
     }
 
@@ -399,6 +461,7 @@ record Preset(String name, String architecture, int hidden, int layers, int cont
     List<TensorSpec> tensors() {
         List<TensorSpec> out = new java.util.ArrayList<>();
         out.add(TensorSpec.weight("token_embd.weight", hidden, vocab.size()));
+        if (attention instanceof Phi3Attention phi3) phi3.globals(this, out);
         if (attention instanceof BertAttention bert) {
             bert.globals(this, out);
             for (int l = 0; l < layers; l++) {

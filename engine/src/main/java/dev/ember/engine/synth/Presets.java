@@ -49,7 +49,17 @@ final class Presets {
         add(new Preset("gemma3-1b", "gemma3", 1152, 26, 32768, 1e6, 1e-6, true, 0.02,
                 new Preset.GemmaAttention(4, 1, 256, true, 512, 6, 0f, 0f, 10000), new Preset.GemmaFeedForward(6912),
                 new Preset.Vocab(262144, "qwen2", 262000)));
+        // Phi-3-mini's shape (config.json of microsoft/Phi-3-mini-128k-instruct): MHA 32 x 96, fused
+        // QKV and gate/up, LongRoPE from 4096 to 131072 (synthetic factor sets), window 262144.
+        add(new Preset("phi3-mini", "phi3", 3072, 32, 131072, 10000, 1e-5, false, 0.02,
+                new Preset.Phi3Attention(32, 32, 96, 4096, 262144), new Preset.Phi3FeedForward(8192),
+                new Preset.Vocab(32064, "qwen2", 32000)));
         // Tiny models for tests: every row length a multiple of 32 so that all types apply.
+        // phi3-tiny: GQA, 12 of 16 dims rotated (Phi-4-mini's 3/4), LongRoPE long factors (context
+        // 256 > 32), a 48-token window shorter than most test prompts.
+        add(new Preset("phi3-tiny", "phi3", 64, 2, 256, 10000, 1e-5, false, 0.02,
+                new Preset.Phi3Attention(4, 2, 12, 32, 48), new Preset.Phi3FeedForward(128),
+                new Preset.Vocab(512, "qwen2", 509)));
         // gemma2-tiny's window (16) is shorter than most test prompts.
         add(new Preset("gemma2-tiny", "gemma2", 64, 3, 256, 10000, 1e-6, true, 0.02,
                 new Preset.GemmaAttention(4, 2, 32, false, 16, 2, 50f, 30f, 0), new Preset.GemmaFeedForward(128),

@@ -116,7 +116,9 @@ public final class SyntheticModel {
     static void metadata(Preset p, TensorType type, GgufWriter w, Path vocabFrom) {
         w.putString("general.architecture", p.architecture());
         w.putString("general.type", "model");
-        w.putString("general.name", "ember synthetic " + p.name());
+        // llama.cpp special-cases a general.name containing "phi3" and then requires <s>, </s> and
+        // <unk>, which the synthetic vocabulary lacks; spelled "phi 3", the file loads there too.
+        w.putString("general.name", "ember synthetic " + p.name().replace("phi3", "phi 3"));
         w.putUInt32("general.file_type", fileType(type));
         if (type.isQuantized()) w.putUInt32("general.quantization_version", 2);
         p.metadata(w);
@@ -150,6 +152,12 @@ public final class SyntheticModel {
     private static GgufWriter.FloatRows rows(Preset.TensorSpec t, Preset p, long seed) {
         int rowLength = Math.toIntExact(t.shape()[0]);
         if (t.init() == Preset.Init.ONES) return (first, count, out) -> Arrays.fill(out, 0, count * rowLength, 1f);
+        if (t.init() == Preset.Init.LONG_ROPE_FACTORS || t.init() == Preset.Init.SHORT_ROPE_FACTORS) {
+            Preset.Phi3Attention phi3 = (Preset.Phi3Attention) p.attention();
+            return (first, count, out) -> {
+                for (int i = 0; i < rowLength; i++) out[i] = phi3.factor(p, t.init(), i);
+            };
+        }
         if (t.init() == Preset.Init.EXPERT_IDS) {
             // Row = token, column = choice: distinct experts, spread evenly over the table.
             int experts = ((Preset.V4MoeFeedForward) p.feedForward()).experts();

@@ -143,6 +143,67 @@ class HfCheckpointTest {
         }
     }
 
+    /**
+     * Phi-3 as llama.cpp's phi3: fused attn_qkv and ffn_up kept fused, rotated dims from
+     * partial_rotary_factor, LongRoPE factor tensors and transformers' attention factor.
+     */
+    @Test
+    void phi3MetadataAndTensorsFollowLlamaCpp() {
+        try (HfCheckpoint c = HfCheckpoint.open(HfFixture.load("phi3").model())) {
+            Map<String, Object> m = c.metadata();
+            assertEquals("phi3", m.get("general.architecture"));
+            assertEquals(512L, m.get("phi3.context_length"));
+            assertEquals(8L, m.get("phi3.rope.scaling.original_context_length"));
+            assertEquals(12L, m.get("phi3.rope.dimension_count"), "int(16 * 0.75)");
+            assertEquals(48L, m.get("phi3.attention.sliding_window"));
+            assertEquals(2L, m.get("phi3.attention.head_count_kv"));
+            assertEquals((double) (float) Math.sqrt(1 + Math.log(512.0 / 8) / Math.log(8)), m.get("phi3.rope.scaling.attn_factor"));
+            assertFalse(m.containsKey("phi3.rope.scaling.type"), "llama.cpp's phi3 files carry LongRoPE as tensors only");
+            assertArrayEquals(new long[]{64, 128}, c.tensor("blk.0.attn_qkv.weight").shape());
+            assertArrayEquals(new long[]{64, 256}, c.tensor("blk.1.ffn_up.weight").shape());
+            assertFalse(c.hasTensor("blk.0.attn_q.weight") || c.hasTensor("blk.0.ffn_gate.weight"));
+            float[] longFactors = {1.0f, 2.0f, 4.5f, 9.0f, 20.0f, 40.0f};
+            float[] shortFactors = {1.0f, 1.1f, 1.25f, 1.5f, 1.8f, 2.2f};
+            for (int i = 0; i < 6; i++) {
+                assertEquals(longFactors[i], f32(c.tensor("rope_factors_long.weight").data(), i));
+                assertEquals(shortFactors[i], f32(c.tensor("rope_factors_short.weight").data(), i));
+            }
+        }
+    }
+
+    /**
+     * The Hub's spelling of a Phi-3 config (transformers 4.x, as Phi-3.5 and Phi-4-mini ship):
+     * {@code rope_scaling} of type {@code su}, {@code rope_theta} and {@code partial_rotary_factor}
+     * at the top level. It is the same model: the fixture's logits within 1e-4.
+     */
+    @Test
+    @SuppressWarnings("unchecked")
+    void phi3HubStyleConfigIsTheSameModel() throws IOException {
+        Path d = copy("phi3");
+        Path cfg = d.resolve("config.json");
+        Map<String, Object> config = new java.util.LinkedHashMap<>((Map<String, Object>) dev.ember.engine.util.Json.parse(Files.readString(cfg)));
+        Map<String, Object> rp = (Map<String, Object>) config.remove("rope_parameters");
+        Map<String, Object> scaling = new java.util.LinkedHashMap<>();
+        scaling.put("type", "su");
+        scaling.put("long_factor", rp.get("long_factor"));
+        scaling.put("short_factor", rp.get("short_factor"));
+        config.put("rope_scaling", scaling);
+        config.put("rope_theta", rp.get("rope_theta"));
+        assertEquals(0.75, ((Number) config.get("partial_rotary_factor")).doubleValue());
+        Files.writeString(cfg, dev.ember.engine.util.Json.write(config));
+        try (HfCheckpoint c = HfCheckpoint.open(d)) {
+            assertEquals(12L, c.metadata().get("phi3.rope.dimension_count"));
+        }
+        HfParityTest.logitsMatch(HfFixture.load("phi3"), d, HfParityTest.TOLERANCE);
+    }
+
+    @Test
+    void phi3UnsupportedRopeTypeNamesItself() throws IOException {
+        Path d = copy("phi3");
+        edit(d, "\"longrope\"", "\"dynamic\"");
+        assertMessage(d, "unsupported rope_type 'dynamic'", "Phi-3");
+    }
+
     // ---- errors -------------------------------------------------------------------------
 
     @Test

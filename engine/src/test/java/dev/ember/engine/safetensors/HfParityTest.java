@@ -44,9 +44,12 @@ class HfParityTest {
         check(arch);
     }
 
-    /** Gemma 2 (soft-capping, sliding window, post norms, GeGLU, query_pre_attn_scalar). */
+    /**
+     * Gemma 2 (soft-capping, sliding window, post norms, GeGLU, query_pre_attn_scalar), Gemma 3,
+     * Phi-3 (fused QKV and gate/up, partial rotary, LongRoPE's long factors, sliding window).
+     */
     @ParameterizedTest
-    @ValueSource(strings = {"gemma2", "gemma3"})
+    @ValueSource(strings = {"gemma2", "gemma3", "phi3"})
     void issue13Families(String arch) {
         check(arch);
     }

@@ -284,6 +284,67 @@ class SyntheticModelTest {
         }
     }
 
+    /** Phi-3-mini's shape: fused QKV (3 x 3072 rows) and gate/up (2 x 8192), LongRoPE sets of 48 (96 rotated dims). */
+    @Test
+    void phi3MiniShape() {
+        GgufWriter w = SyntheticModel.plan(SyntheticModel.preset("phi3-mini"), TensorType.Q8_0, 0);
+        Map<String, GgufTensorInfo> t = new java.util.LinkedHashMap<>();
+        for (GgufTensorInfo i : w.tensorInfos()) t.put(i.name(), i);
+        assertEquals(1 + 2 + 32 * 6 + 2, t.size());
+        assertArrayEquals(new long[]{3072, 32064}, t.get("token_embd.weight").shape());
+        assertArrayEquals(new long[]{3072, 9216}, t.get("blk.31.attn_qkv.weight").shape());
+        assertArrayEquals(new long[]{3072, 3072}, t.get("blk.31.attn_output.weight").shape());
+        assertArrayEquals(new long[]{3072, 16384}, t.get("blk.31.ffn_up.weight").shape());
+        assertArrayEquals(new long[]{8192, 3072}, t.get("blk.31.ffn_down.weight").shape());
+        assertArrayEquals(new long[]{48}, t.get("rope_factors_long.weight").shape());
+        assertEquals(TensorType.F32, t.get("rope_factors_short.weight").type());
+        assertFalse(t.containsKey("blk.0.ffn_gate.weight") || t.containsKey("blk.0.attn_q.weight"));
+        long perLayer = 3072L * 9216 + 3072L * 3072 + 3072L * 16384 + 8192L * 3072 + 2 * 3072;
+        long params = 2 * 32064L * 3072 + 32 * perLayer + 3072 + 2 * 48;
+        assertEquals(params, SyntheticModel.describe("phi3-mini", TensorType.Q8_0).parameters());
+        assertEquals(3_821_079_648L, params); // Phi-3-mini's 3.82B, plus the two factor sets
+    }
+
+    /**
+     * LongRoPE: the long factor set applies when the context exceeds the original one (phi3-tiny:
+     * 256 > 32), the short one when it does not; the two give different logits from the same weights.
+     */
+    @Test
+    void phi3PicksTheLongOrShortFactorsByContext() throws IOException {
+        Preset tiny = SyntheticModel.preset("phi3-tiny");
+        Preset atOriginal = new Preset("phi3-tiny-32", "phi3", tiny.hidden(), tiny.layers(), 32, tiny.ropeTheta(), tiny.rmsEps(),
+                tiny.tiedEmbeddings(), tiny.initStd(), tiny.attention(), tiny.feedForward(), tiny.vocab());
+        int[] prompt = new int[20];
+        for (int i = 0; i < prompt.length; i++) prompt[i] = (i * 37 + 11) % 512;
+        Preset[] presets = {tiny, atOriginal};
+        String[] described = new String[2];
+        float[][] last = new float[2][];
+        for (int i = 0; i < 2; i++) {
+            Path p = tmp.resolve(presets[i].name() + ".gguf");
+            SyntheticModel.plan(presets[i], TensorType.F32, 3).write(p, 1);
+            try (var lm = dev.ember.engine.runtime.LoadedModel.open(p, 1)) {
+                described[i] = lm.model().describe();
+                float[][] all = dev.ember.engine.cli.LogitsAccess.allLogits(lm.model(), prompt);
+                last[i] = all[all.length - 1];
+            }
+        }
+        assertTrue(described[0].contains("longrope (long factors, original context 32"), described[0]);
+        assertTrue(described[0].contains("sliding window 48"), described[0]);
+        assertTrue(described[1].contains("longrope (short factors, original context 32, attention factor 1.0000"), described[1]);
+        assertFalse(Arrays.equals(last[0], last[1]));
+    }
+
+    /** An unsupported RoPE scaling type is refused at load, by name. */
+    @Test
+    void unsupportedRopeScalingTypeNamesItself() throws IOException {
+        GgufWriter w = SyntheticModel.plan(SyntheticModel.preset("phi3-tiny"), TensorType.F32, 3);
+        w.putString("phi3.rope.scaling.type", "dynamic");
+        Path p = tmp.resolve("phi3-dynamic.gguf");
+        w.write(p, 1);
+        var e = assertThrows(dev.ember.engine.model.ModelLoadException.class, () -> dev.ember.engine.runtime.LoadedModel.open(p, 1).close());
+        assertTrue(e.getMessage().contains("unsupported rope scaling type 'dynamic'"), e.getMessage());
+    }
+
     @Test
     void everyPresetFitsEveryType() {
         for (String preset : SyntheticModel.presets()) {

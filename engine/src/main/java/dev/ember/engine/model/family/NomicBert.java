@@ -55,7 +55,7 @@ final class NomicBert implements ModelFamily {
         Encoder.Block[] blocks = new Encoder.Block[layers];
         for (int i = 0; i < layers; i++) {
             String b = "blk." + i + ".";
-            WeightMatrix[] qkv = split(w, b + "attn_qkv.weight", dim);
+            WeightMatrix[] qkv = w.rowSplit(b + "attn_qkv.weight", dim, dim, dim, dim);
             blocks[i] = new Encoder.Block(qkv[0], null, qkv[1], null, qkv[2], null,
                     w.matrix(b + "attn_output.weight", dim, dim), w.optionalVector(b + "attn_output.bias", dim),
                     norm(w, b + "attn_output_norm", dim, eps),
@@ -69,20 +69,6 @@ final class NomicBert implements ModelFamily {
                 + " (" + src.origin() + ")";
         Rope rope = new Rope(hd, theta, RopeLayout.NEOX, RopeScaling.NONE, null);
         return new Encoder(c, compute, tokens, null, rope, type0, norm(w, "token_embd_norm", dim, eps), blocks, spec, summary);
-    }
-
-    /** A fused {@code [3·dim, dim]} QKV matrix as three row ranges (views of the mapped file, then laid out for the kernels). */
-    private static WeightMatrix[] split(Weights w, String name, int dim) {
-        WeightMatrix m = w.source().tensor(name).asMatrix();
-        if (m.rows() != 3 * dim || m.cols() != dim) {
-            throw new ModelLoadException(w.source().origin() + ": tensor '" + name + "' is " + m.rows() + "x" + m.cols() + ", expected " + 3 * dim + "x" + dim);
-        }
-        WeightMatrix[] out = new WeightMatrix[3];
-        long bytes = m.rowBytes() * dim;
-        for (int i = 0; i < 3; i++) {
-            out[i] = w.prepare(new WeightMatrix(name + "[" + "qkv".charAt(i) + "]", m.type(), dim, dim, m.data().asSlice(i * bytes, bytes)));
-        }
-        return out;
     }
 
     private static LayerNorm norm(Weights w, String name, int dim, float eps) {

@@ -11,6 +11,6 @@ final class Summaries {
         return String.format("%s: %d layers, dim %d, %d heads (%d KV) x %d, ffn %d, vocab %d, context %d, rope %s theta %.0f%s",
                 c.architecture(), c.layers(), c.dim(), c.heads(), c.kvHeads(), c.headDim(), c.ffnDim(), c.vocabSize(),
                 c.contextLength(), c.ropeLayout().name().toLowerCase(), c.ropeTheta(),
-                c.ropeScaling().type() == dev.ember.engine.model.RopeScaling.Type.NONE ? "" : ", scaling " + c.ropeScaling());
+                c.ropeScaling().type() == dev.ember.engine.model.RopeScaling.Type.NONE ? "" : ", scaling " + c.ropeScaling().describe());
     }
 }
