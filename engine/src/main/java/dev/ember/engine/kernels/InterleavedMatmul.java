@@ -107,20 +107,21 @@ final class InterleavedMatmul {
             FloatVector.fromArray(FS, mn, mOff + v).mul(m6).neg().intoArray(mn, mOff + v);
         }
         long g = bo + 2L * R;
+        if (five) { // one byte per element, 0..31
+            for (int i = 0, di = dOff; i < 32; i++, di += R) {
+                for (int v = 0; v < R; v += L) {
+                    ((FloatVector) ByteVector.fromMemorySegment(BS, seg, g + (long) i * R + v, LE).convertShape(VectorOperators.B2F, FS, 0)).intoArray(dst, di + v);
+                }
+            }
+            return;
+        }
         int di = dOff;
         for (int i = 0; i < 16; i++, di += 2 * R) {
             long o = g + (long) i * R;
             for (int v = 0; v < R; v += L) {
                 IntVector q = (IntVector) ByteVector.fromMemorySegment(BS, seg, o + v, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0);
-                IntVector lo = q.and(0xF), hi = q.lanewise(VectorOperators.LSHR, 4);
-                if (five) {
-                    IntVector h = (IntVector) ByteVector.fromMemorySegment(BS, seg, g + 16L * R + (long) (i / 4) * R + v, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0);
-                    int bit = 2 * (i % 4);
-                    lo = lo.or(h.lanewise(VectorOperators.LSHR, bit).and(1).lanewise(VectorOperators.LSHL, 4));
-                    hi = hi.or(h.lanewise(VectorOperators.LSHR, bit + 1).and(1).lanewise(VectorOperators.LSHL, 4));
-                }
-                ((FloatVector) lo.convertShape(VectorOperators.I2F, FS, 0)).intoArray(dst, di + v);
-                ((FloatVector) hi.convertShape(VectorOperators.I2F, FS, 0)).intoArray(dst, di + R + v);
+                ((FloatVector) q.and(0xF).convertShape(VectorOperators.I2F, FS, 0)).intoArray(dst, di + v);
+                ((FloatVector) q.lanewise(VectorOperators.LSHR, 4).convertShape(VectorOperators.I2F, FS, 0)).intoArray(dst, di + R + v);
             }
         }
     }
@@ -356,13 +357,17 @@ final class InterleavedMatmul {
         b1.intoArray(acc, R + L);
     }
 
+    /**
+     * {@link #q4kDecodeRowPair} for Q5_K, whose quants are unpacked to one byte each: the inner
+     * loop is {@link #q8DecodePair}'s.
+     */
     private static void q5kDecodeRowPair(MemorySegment seg, long ga, long gbo, int k, float[] x, int x0, float[] xs,
                                          float[] acc, float[] sc, float[] mn) {
         FloatVector a0 = FloatVector.zero(FS), a1 = a0, b0 = a0, b1 = a0;
         long sbBytes = (long) Interleaved.Q5K_SB * R;
         long d = gbo - ga;
         int xi = x0;
-        for (int b = 0, nb = k / BLOCK; b < nb; b++) { // one flat loop over blocks, like q8DecodePair: nested super-block loops streamed slower
+        for (int b = 0, nb = k / BLOCK; b < nb; b++) { // one flat loop over blocks, like q8DecodePair
             int j = b & 7;
             long pa = ga + sbBytes * (b >> 3);
             if (j == 0) {
@@ -374,22 +379,13 @@ final class InterleavedMatmul {
             FloatVector sa0 = FloatVector.zero(FS), sa1 = sa0, sb0 = sa0, sb1 = sa0;
             long sj = pa + Interleaved.kBlockOffset(TensorType.Q5_K, R, j), mj = sj + R;
             long qa = sj + 2L * R;
-            for (long h = qa + 16L * R, hend = h + 4L * R, oa = qa; h < hend; h += R) { // a row's bit byte c holds pairs 4c .. 4c+3
-                IntVector ha0 = (IntVector) ByteVector.fromMemorySegment(BS, seg, h, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0), ha1 = (IntVector) ByteVector.fromMemorySegment(BS, seg, h + L, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0), hb0 = (IntVector) ByteVector.fromMemorySegment(BS, seg, h + d, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0), hb1 = (IntVector) ByteVector.fromMemorySegment(BS, seg, h + d + L, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0);
-                for (int bit = 0; bit < 8; bit += 2, oa += R, xi += 2) {
-                    long ob = oa + d;
-                    IntVector va0 = (IntVector) ByteVector.fromMemorySegment(BS, seg, oa, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0), va1 = (IntVector) ByteVector.fromMemorySegment(BS, seg, oa + L, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0), vb0 = (IntVector) ByteVector.fromMemorySegment(BS, seg, ob, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0), vb1 = (IntVector) ByteVector.fromMemorySegment(BS, seg, ob + L, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0);
-                    FloatVector t = FloatVector.broadcast(FS, x[xi]);
-                    sa0 = ((FloatVector) va0.and(0xF).or(ha0.lanewise(VectorOperators.LSHR, bit).and(1).lanewise(VectorOperators.LSHL, 4)).convertShape(VectorOperators.I2F, FS, 0)).fma(t, sa0);
-                    sa1 = ((FloatVector) va1.and(0xF).or(ha1.lanewise(VectorOperators.LSHR, bit).and(1).lanewise(VectorOperators.LSHL, 4)).convertShape(VectorOperators.I2F, FS, 0)).fma(t, sa1);
-                    sb0 = ((FloatVector) vb0.and(0xF).or(hb0.lanewise(VectorOperators.LSHR, bit).and(1).lanewise(VectorOperators.LSHL, 4)).convertShape(VectorOperators.I2F, FS, 0)).fma(t, sb0);
-                    sb1 = ((FloatVector) vb1.and(0xF).or(hb1.lanewise(VectorOperators.LSHR, bit).and(1).lanewise(VectorOperators.LSHL, 4)).convertShape(VectorOperators.I2F, FS, 0)).fma(t, sb1);
-                    t = FloatVector.broadcast(FS, x[xi + 1]);
-                    sa0 = ((FloatVector) va0.lanewise(VectorOperators.LSHR, 4).or(ha0.lanewise(VectorOperators.LSHR, bit + 1).and(1).lanewise(VectorOperators.LSHL, 4)).convertShape(VectorOperators.I2F, FS, 0)).fma(t, sa0);
-                    sa1 = ((FloatVector) va1.lanewise(VectorOperators.LSHR, 4).or(ha1.lanewise(VectorOperators.LSHR, bit + 1).and(1).lanewise(VectorOperators.LSHL, 4)).convertShape(VectorOperators.I2F, FS, 0)).fma(t, sa1);
-                    sb0 = ((FloatVector) vb0.lanewise(VectorOperators.LSHR, 4).or(hb0.lanewise(VectorOperators.LSHR, bit + 1).and(1).lanewise(VectorOperators.LSHL, 4)).convertShape(VectorOperators.I2F, FS, 0)).fma(t, sb0);
-                    sb1 = ((FloatVector) vb1.lanewise(VectorOperators.LSHR, 4).or(hb1.lanewise(VectorOperators.LSHR, bit + 1).and(1).lanewise(VectorOperators.LSHL, 4)).convertShape(VectorOperators.I2F, FS, 0)).fma(t, sb1);
-                }
+            for (long oa = qa, end = qa + (long) BLOCK * R; oa < end; oa += R, xi++) { // the load offset as loop variable: see q8DecodePair
+                FloatVector t = FloatVector.broadcast(FS, x[xi]);
+                long ob = oa + d;
+                sa0 = ((FloatVector) ByteVector.fromMemorySegment(BS, seg, oa, LE).convertShape(VectorOperators.B2F, FS, 0)).fma(t, sa0);
+                sa1 = ((FloatVector) ByteVector.fromMemorySegment(BS, seg, oa + L, LE).convertShape(VectorOperators.B2F, FS, 0)).fma(t, sa1);
+                sb0 = ((FloatVector) ByteVector.fromMemorySegment(BS, seg, ob, LE).convertShape(VectorOperators.B2F, FS, 0)).fma(t, sb0);
+                sb1 = ((FloatVector) ByteVector.fromMemorySegment(BS, seg, ob + L, LE).convertShape(VectorOperators.B2F, FS, 0)).fma(t, sb1);
             }
             FloatVector u = FloatVector.broadcast(FS, xs[b]);
             a0 = FloatVector.fromArray(FS, sc, 0).mul((FloatVector) ByteVector.fromMemorySegment(BS, seg, sj, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0).convertShape(VectorOperators.I2F, FS, 0)).fma(sa0, a0);

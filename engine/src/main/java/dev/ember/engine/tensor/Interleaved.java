@@ -21,13 +21,15 @@ import java.lang.foreign.ValueLayout;
  *       of rows 0..R-1, whose low nibble is element 2i and high nibble element 2i+1 (GGUF's Q4_0
  *       keeps elements i and i+16 in one byte; pairing neighbours lets a kernel consume the
  *       elements in order).</li>
- *   <li>Q4_K, Q5_K, per 256-element super-block (148·R and 180·R bytes): R f16 d, R f16 dmin,
- *       then per 32-element block j (18·R and 22·R bytes, {@link #kBlockOffset}): its 6-bit
- *       scale unpacked to one byte per row (R bytes), its min likewise, Q4_0's nibble pairs
- *       (16·R bytes, the unsigned quants) and, for Q5_K, 4·R bytes of fifth bits (byte c of a
- *       row holds the bits of elements 8c .. 8c+7, element 8c+i in bit i). Unpacking the scales
- *       costs 16 bytes per row and super-block (about 3 %) and saves the kernel the 6-bit
- *       table.</li>
+ *   <li>Q4_K, Q5_K, per 256-element super-block (148·R and 276·R bytes; stored, 144 and 176):
+ *       R f16 d, R f16 dmin, then per 32-element block j (18·R and 34·R bytes,
+ *       {@link #kBlockOffset}): its 6-bit scale unpacked to one byte per row (R bytes), its min
+ *       likewise, then the unsigned quants: Q4_K as Q4_0's nibble pairs (16·R bytes), Q5_K one
+ *       byte per element and row (32·R bytes, 0..31). Unpacking the scales costs 16 bytes per row
+ *       and super-block (about 3 %) and saves the kernel the 6-bit table. Unpacking Q5_K's fifth
+ *       bits costs 57 % more memory for those tensors and makes its decode Q8_0's loop: with the
+ *       bits merged per element in registers, decode ran at 13 GB/s, half Q8_0's rate, and a
+ *       Q5_K_M file decoded at about half llama.cpp's speed.</li>
  *   <li>Q6_K, per super-block (274·R bytes; stored, 210): R f16 d, then per 32-element block j
  *       (34·R bytes): the int8 scales of its two sixteen-element halves (R bytes each), then for
  *       each element the R rows' {@code q - 32} as int8. Unpacking the 6-bit quants to bytes
@@ -59,7 +61,7 @@ public final class Interleaved {
     public static long kBlockOffset(TensorType type, int r, int j) {
         return switch (type) {
             case Q4_K -> 4L * r + 18L * r * j;
-            case Q5_K -> 4L * r + 22L * r * j;
+            case Q5_K -> 4L * r + 34L * r * j;
             case Q6_K -> 2L * r + 34L * r * j;
             default -> throw new IllegalArgumentException(type + " is not a K-quant");
         };
@@ -77,7 +79,7 @@ public final class Interleaved {
     }
 
     /** Bytes per row of one interleaved K-quant super-block. */
-    public static final int Q4K_SB = 148, Q5K_SB = 180, Q6K_SB = 274;
+    public static final int Q4K_SB = 148, Q5K_SB = 276, Q6K_SB = 274;
 
     /**
      * {@code w} (row-major) copied into the interleaved layout with groups of {@code r} rows.
@@ -168,16 +170,13 @@ public final class Interleaved {
                     out[bo + row] = (byte) Dequant.q4kScale(src, blk + 4, j);
                     out[bo + r + row] = (byte) Dequant.q4kMin(src, blk + 4, j);
                     int go = bo + 2 * r;
+                    if (type == TensorType.Q5_K) {
+                        for (int i = 0; i < 32; i++) out[go + i * r + row] = (byte) Dequant.kQuant(type, src, blk, 32 * j + i);
+                        continue;
+                    }
                     for (int i = 0; i < 16; i++) {
                         int lo = Dequant.kQuant(type, src, blk, 32 * j + 2 * i), hi = Dequant.kQuant(type, src, blk, 32 * j + 2 * i + 1);
                         out[go + i * r + row] = (byte) ((lo & 0xF) | (hi & 0xF) << 4);
-                    }
-                    if (type == TensorType.Q5_K) {
-                        for (int c = 0; c < 4; c++) {
-                            int bits = 0;
-                            for (int e = 0; e < 8; e++) bits |= (Dequant.kQuant(type, src, blk, 32 * j + 8 * c + e) >>> 4) << e;
-                            out[go + 16 * r + c * r + row] = (byte) bits;
-                        }
                     }
                 }
             }
@@ -234,9 +233,9 @@ public final class Interleaved {
                     mins[b] = -(Dequant.f16(seg, sb + 2L * r + 2L * lane) * (seg.get(ValueLayout.JAVA_BYTE, bo + r + lane) & 0xFF));
                     long g = bo + 2L * r;
                     for (int i = 0; i < 32; i++) {
-                        int q = (seg.get(ValueLayout.JAVA_BYTE, g + (long) (i / 2) * r + lane) & 0xFF) >>> (4 * (i % 2)) & 0xF;
-                        if (five) q |= ((seg.get(ValueLayout.JAVA_BYTE, g + 16L * r + (long) (i / 8) * r + lane) & 0xFF) >>> (i % 8) & 1) << 4;
-                        values[32 * b + i] = q;
+                        values[32 * b + i] = five
+                                ? seg.get(ValueLayout.JAVA_BYTE, g + (long) i * r + lane)
+                                : (seg.get(ValueLayout.JAVA_BYTE, g + (long) (i / 2) * r + lane) & 0xFF) >>> (4 * (i % 2)) & 0xF;
                     }
                 }
             }

@@ -53,10 +53,10 @@ class InterleavedMatmulTest {
             assertNotSame(w, p);
             assertEquals(InterleavedMatmul.R, p.interleave(), t.toString());
             assertEquals(w.rows(), p.rows());
-            // same bytes per row as stored, but for Q4_K's and Q5_K's unpacked scales and Q6_K's unpacked quants (plus the padding rows of the last group)
+            // same bytes per row as stored, but for Q4_K's and Q5_K's unpacked scales and Q5_K's and Q6_K's unpacked quants (plus the padding rows of the last group)
             int groups = (40 + InterleavedMatmul.R - 1) / InterleavedMatmul.R;
             long stored = t.bytesFor((long) groups * InterleavedMatmul.R * cols);
-            long perSuperBlock = switch (t) { case Q4_K, Q5_K -> 4; case Q6_K -> 64; default -> 0; };
+            long perSuperBlock = switch (t) { case Q4_K -> 4; case Q5_K -> 4 + 96; case Q6_K -> 64; default -> 0; };
             long extra = perSuperBlock * groups * InterleavedMatmul.R * (cols / 256);
             assertEquals(stored + extra, p.data().byteSize(), t.toString());
         }
