@@ -7,6 +7,11 @@ public final class DenseConfigs {
     private DenseConfigs() {}
 
     public static ModelConfig read(ModelParams p, RopeLayout layout) {
+        return read(p, layout, true);
+    }
+
+    /** {@code yarnTruncate}: whether YaRN rounds its correction range when the file does not say (see {@link RopeScaling#truncate}). */
+    public static ModelConfig read(ModelParams p, RopeLayout layout, boolean yarnTruncate) {
         WeightSource src = p.source();
         int dim = p.count("embedding_length");
         int heads = p.count("attention.head_count");
@@ -27,10 +32,18 @@ public final class DenseConfigs {
                 p.real("rope.freq_base", 10000.0),
                 p.integer("rope.dimension_count", headDim),
                 layout,
-                ropeScaling(p));
+                ropeScaling(p, yarnTruncate));
     }
 
     public static RopeScaling ropeScaling(ModelParams p) {
+        return ropeScaling(p, true);
+    }
+
+    /**
+     * {@code rope.scaling.yarn_truncate} is Ember's key (llama.cpp always truncates): written when
+     * config.json says, read with the family's default otherwise.
+     */
+    public static RopeScaling ropeScaling(ModelParams p, boolean yarnTruncate) {
         // llama.cpp's phi3 files carry LongRoPE as the two factor tensors and no scaling type.
         boolean factorTensors = p.source().hasTensor(LONG_FACTORS) || p.source().hasTensor(SHORT_FACTORS);
         String type = p.string("rope.scaling.type", factorTensors ? "longrope" : "none");
@@ -40,7 +53,7 @@ public final class DenseConfigs {
             case "linear" -> factor == 1f ? RopeScaling.NONE : RopeScaling.linear(factor);
             case "yarn" -> RopeScaling.yarn(factor, p.integer("rope.scaling.original_context_length"),
                     (float) p.real("rope.scaling.yarn_beta_fast", 32.0), (float) p.real("rope.scaling.yarn_beta_slow", 1.0),
-                    (float) p.real("rope.scaling.attn_factor", Double.NaN));
+                    (float) p.real("rope.scaling.attn_factor", Double.NaN), p.bool("rope.scaling.yarn_truncate", yarnTruncate));
             // attn_factor defaults to 1, as in llama.cpp (its converter always writes it with the factors).
             case "longrope" -> RopeScaling.longrope(p.integer("context_length", 2048), p.integer("rope.scaling.original_context_length"),
                     (float) p.real("rope.scaling.attn_factor", 1.0));
@@ -51,6 +64,14 @@ public final class DenseConfigs {
 
     /** LongRoPE's factor sets (llama.cpp's names), one divisor per rotated pair. */
     static final String LONG_FACTORS = "rope_factors_long.weight", SHORT_FACTORS = "rope_factors_short.weight";
+
+    /**
+     * Whether layer {@code layer} attends over a sliding window in llama.cpp's standard pattern:
+     * {@code period - 1} sliding layers, then one full (Gemma 2/3, gpt-oss); never when {@code window} is 0.
+     */
+    public static boolean slidingLayer(int layer, int window, int period) {
+        return window > 0 && period > 0 && layer % period < period - 1;
+    }
 
     /**
      * The RoPE of a config, with per-frequency factors when the checkpoint has them: llama3-style

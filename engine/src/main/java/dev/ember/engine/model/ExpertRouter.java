@@ -4,7 +4,8 @@ package dev.ember.engine.model;
  * Chooses each token's experts and their weights from the router logits, covering the routers
  * of Mixtral and Qwen3-MoE (softmax, top-k, renormalized), DeepSeek-V2 (softmax, optionally
  * group-limited by each group's best score, scaled) and DeepSeek-V3 (sigmoid, a selection-only
- * bias, groups ranked by the sum of their two best scores, renormalized, scaled).
+ * bias, groups ranked by the sum of their two best scores, renormalized, scaled) and gpt-oss
+ * (top-k of the raw logits, then a softmax over the chosen ones).
  *
  * <p>Ties at the top-k boundary go to the lower expert index, so routing is deterministic.
  *
@@ -18,8 +19,12 @@ package dev.ember.engine.model;
  */
 public record ExpertRouter(int experts, int topK, Scoring scoring, float[] selectionBias, int groups, int groupsUsed,
                            GroupScore groupScore, boolean normalize, float scale, int[] hashTable) {
-    /** SQRT_SOFTPLUS is DeepSeek-V4's sqrt(softplus(logit)). */
-    public enum Scoring { SOFTMAX, SIGMOID, SQRT_SOFTPLUS }
+    /**
+     * SQRT_SOFTPLUS is DeepSeek-V4's sqrt(softplus(logit)); SOFTMAX_CHOSEN chooses by the raw
+     * logits and weighs the chosen by a softmax over their logits (gpt-oss; llama.cpp's
+     * SOFTMAX_WEIGHT gating), which {@code normalize} cannot change.
+     */
+    public enum Scoring { SOFTMAX, SIGMOID, SQRT_SOFTPLUS, SOFTMAX_CHOSEN }
 
     public ExpertRouter(int experts, int topK, Scoring scoring, float[] selectionBias, int groups, int groupsUsed,
                         GroupScore groupScore, boolean normalize, float scale) {
@@ -63,6 +68,8 @@ public record ExpertRouter(int experts, int topK, Scoring scoring, float[] selec
                 sum += scores[e];
             }
             for (int e = 0; e < n; e++) scores[e] /= sum;
+        } else if (scoring == Scoring.SOFTMAX_CHOSEN) {
+            System.arraycopy(logits, off, scores, 0, n);
         } else if (scoring == Scoring.SIGMOID) {
             for (int e = 0; e < n; e++) scores[e] = (float) (1.0 / (1.0 + Math.exp(-logits[off + e])));
         } else {
@@ -97,7 +104,16 @@ public record ExpertRouter(int experts, int topK, Scoring scoring, float[] selec
 
     /** Renormalizes and scales the chosen weights (sigmoid-style routers add 1e-20 to the sum, as transformers does). */
     private void finishWeights(float[] weights) {
-        if (normalize) {
+        if (scoring == Scoring.SOFTMAX_CHOSEN) {
+            float max = Float.NEGATIVE_INFINITY;
+            for (int k = 0; k < topK; k++) max = Math.max(max, weights[k]);
+            float sum = 0;
+            for (int k = 0; k < topK; k++) {
+                weights[k] = (float) Math.exp(weights[k] - max);
+                sum += weights[k];
+            }
+            for (int k = 0; k < topK; k++) weights[k] /= sum;
+        } else if (normalize) {
             float sum = 0;
             for (int k = 0; k < topK; k++) sum += weights[k];
             float denom = sum + (scoring == Scoring.SOFTMAX ? 0f : 1e-20f);

@@ -9,12 +9,13 @@ import dev.ember.engine.tensor.WeightMatrix;
 
 /**
  * Multi-head attention with grouped KV heads (GQA; MHA when heads == kvHeads), optional Q/K/V
- * biases (Qwen2) and optional per-head RMSNorm of Q and K before RoPE (Qwen3). The KV state per
- * token is the roped key and the value of each KV head.
+ * biases (Qwen2) and output bias (gpt-oss), and optional per-head RMSNorm of Q and K before RoPE
+ * (Qwen3). The KV state per token is the roped key and the value of each KV head.
  */
 public final class GroupedQueryAttention implements Attention {
     private final WeightMatrix wq, wk, wv, wo;
-    private final float[] bq, bk, bv;
+    private final float[] bq, bk, bv, bo;
+    private final float[] sinks;
     private final RmsNorm qNorm, kNorm;
     private final Rope rope;
     private final int heads, kvHeads, headDim, valueDim;
@@ -36,18 +37,35 @@ public final class GroupedQueryAttention implements Attention {
      * query at position p sees keys at positions > p - window when {@code window > 0}, as
      * transformers' sliding_window and llama.cpp's standard SWA mask do. {@code ownRope}: this
      * layer's RoPE is not the decoder's (Gemma 3's local layers), so it makes its own table.
+     * {@code sinks}, when not null, holds one learned logit per query head that joins that head's
+     * softmax and takes probability mass without a value (gpt-oss's attention sinks).
      */
-    public record Scoring(Float scale, float softcap, int window, boolean ownRope) {
+    public record Scoring(Float scale, float softcap, int window, boolean ownRope, float[] sinks) {
         public static final Scoring PLAIN = new Scoring(null, 0f, 0, false);
 
         public Scoring(Float scale, float softcap, int window) {
             this(scale, softcap, window, false);
+        }
+
+        public Scoring(Float scale, float softcap, int window, boolean ownRope) {
+            this(scale, softcap, window, ownRope, null);
         }
     }
 
     public GroupedQueryAttention(WeightMatrix wq, WeightMatrix wk, WeightMatrix wv, WeightMatrix wo,
                                  float[] bq, float[] bk, float[] bv, RmsNorm qNorm, RmsNorm kNorm,
                                  Rope rope, int heads, int kvHeads, int headDim, int valueDim, Scoring scoring) {
+        this(wq, wk, wv, wo, bq, bk, bv, null, qNorm, kNorm, rope, heads, kvHeads, headDim, valueDim, scoring);
+    }
+
+    /** With an output bias {@code bo} (may be null). */
+    public GroupedQueryAttention(WeightMatrix wq, WeightMatrix wk, WeightMatrix wv, WeightMatrix wo,
+                                 float[] bq, float[] bk, float[] bv, float[] bo, RmsNorm qNorm, RmsNorm kNorm,
+                                 Rope rope, int heads, int kvHeads, int headDim, int valueDim, Scoring scoring) {
+        this.bo = bo;
+        this.sinks = scoring.sinks();
+        if (sinks != null && sinks.length != heads) throw new ModelLoadException("attention sinks: " + sinks.length + " for " + heads + " heads");
+        if (bo != null && bo.length != wo.rows()) throw new ModelLoadException(wo.name() + ": output bias has " + bo.length + " entries for " + wo.rows() + " outputs");
         this.softcap = scoring.softcap();
         this.window = scoring.window();
         this.ownRope = scoring.ownRope();
@@ -111,6 +129,7 @@ public final class GroupedQueryAttention implements Attention {
         int nt = tiles.length - 1;
         ctx.pool().parallelFor(nt * kvHeads, task -> attendTile(k, pool, layer, batch, q, tiles[task / kvHeads], tiles[task / kvHeads + 1], task % kvHeads, att));
         k.matmul(ctx.pool(), wo, att, rows, out);
+        if (bo != null) for (int r = 0; r < rows; r++) k.add(out, r * bo.length, bo, 0, bo.length);
     }
 
     /** The first position a query at position n - 1 sees. */
@@ -169,7 +188,8 @@ public final class GroupedQueryAttention implements Attention {
                 int lo = firstVisible(n);
                 for (int t = lo; t < n; t++) scores[o + t] *= scale;
                 if (softcap > 0) SoftCap.apply(scores, o + lo, n - lo, softcap);
-                k.softmax(scores, o + lo, n - lo);
+                if (sinks != null) CachedAttention.softmaxWithSink(scores, o + lo, n - lo, sinks[kvh * group + g]);
+                else k.softmax(scores, o + lo, n - lo);
                 // Keys left of the window weigh exactly 0, so summing them adds nothing.
                 java.util.Arrays.fill(scores, o, o + lo, 0f);
             }

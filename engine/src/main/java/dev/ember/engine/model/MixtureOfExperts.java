@@ -4,7 +4,8 @@ import dev.ember.engine.kernels.Kernels;
 import dev.ember.engine.tensor.WeightMatrix;
 
 /**
- * A mixture-of-experts SwiGLU FFN with optional always-on shared experts. Tokens are grouped
+ * A mixture-of-experts SwiGLU FFN with optional always-on shared experts, an optional router bias
+ * and per-expert biases (gpt-oss). Tokens are grouped
  * per expert, so in a multi-token forward each chosen expert's weights are read once for all
  * its tokens. Each token sums its experts' outputs in expert-index order and then adds the
  * shared expert, so its result does not depend on the rest of the batch.
@@ -14,7 +15,8 @@ public final class MixtureOfExperts implements FeedForward {
     private final ExpertRouter routing;
     private final ExpertWeights experts;
     private final SwiGlu shared;
-    private final float clamp;
+    private final float[] routerBias;
+    private final SwiGlu.Activation activation;
 
     /** {@code shared} may be null. */
     public MixtureOfExperts(WeightMatrix router, ExpertRouter routing, ExpertWeights experts, SwiGlu shared) {
@@ -23,7 +25,17 @@ public final class MixtureOfExperts implements FeedForward {
 
     /** With {@code clamp} > 0 the routed experts use the clamped SwiGLU (DeepSeek-V4). */
     public MixtureOfExperts(WeightMatrix router, ExpertRouter routing, ExpertWeights experts, SwiGlu shared, float clamp) {
-        this.clamp = clamp;
+        this(router, null, routing, experts, shared, SwiGlu.Activation.clamped(clamp));
+    }
+
+    /** {@code routerBias} (may be null) is added to the router logits; the routed experts use {@code activation}. */
+    public MixtureOfExperts(WeightMatrix router, float[] routerBias, ExpertRouter routing, ExpertWeights experts, SwiGlu shared,
+                            SwiGlu.Activation activation) {
+        this.routerBias = routerBias;
+        this.activation = activation;
+        if (routerBias != null && routerBias.length != router.rows()) {
+            throw new ModelLoadException(router.name() + ": router bias has " + routerBias.length + " entries for " + router.rows() + " experts");
+        }
         this.router = router;
         this.routing = routing;
         this.experts = experts;
@@ -42,6 +54,7 @@ public final class MixtureOfExperts implements FeedForward {
         int topK = routing.topK();
         float[] logits = new float[rows * n];
         k.matmul(ctx.pool(), router, in, rows, logits);
+        if (routerBias != null) for (int r = 0; r < rows; r++) k.add(logits, r * n, routerBias, 0, n);
         int[] ids = new int[rows * topK];
         float[] weights = new float[rows * topK];
         float[] scratch = new float[2 * n];
@@ -72,7 +85,7 @@ public final class MixtureOfExperts implements FeedForward {
             float[] x = new float[count * dim];
             for (int i = 0; i < count; i++) System.arraycopy(in, members[i] * dim, x, i * dim, dim);
             float[] y = new float[count * dim];
-            new SwiGlu(experts.gate()[e], experts.up()[e], experts.down()[e], clamp).forward(ctx, x, count, y);
+            new SwiGlu(experts.gate()[e], experts.up()[e], experts.down()[e], activation, experts.biases(e)).forward(ctx, x, count, y);
             for (int i = 0; i < count; i++) k.axpy(memberWeights[i], y, i * dim, out, members[i] * dim, dim);
         }
         if (shared != null) {

@@ -34,8 +34,12 @@ public final class Rope {
             case YARN -> {
                 // Blend interpolated (divided by factor) and extrapolated frequencies with a linear
                 // ramp between the correction dimensions, as YaRN (and ggml's rope_yarn) define it.
-                double low = Math.floor(correctionDim(scaling.betaFast(), rotDims, theta, scaling.originalContext()));
-                double high = Math.ceil(correctionDim(scaling.betaSlow(), rotDims, theta, scaling.originalContext()));
+                double low = correctionDim(scaling.betaFast(), rotDims, theta, scaling.originalContext());
+                double high = correctionDim(scaling.betaSlow(), rotDims, theta, scaling.originalContext());
+                if (scaling.truncate()) {
+                    low = Math.floor(low);
+                    high = Math.ceil(high);
+                }
                 low = Math.max(low, 0);
                 high = Math.min(high, rotDims - 1);
                 for (int i = 0; i < half; i++) {

@@ -12,9 +12,11 @@ package dev.ember.engine.model;
  *                           LongRoPE: the multiplier itself ({@code rope.scaling.attn_factor})
  * @param lowFreqFactor      llama3
  * @param highFreqFactor     llama3
+ * @param truncate           YaRN: round the correction range outwards to whole dimensions, as ggml and
+ *                           transformers do by default; gpt-oss is defined without ({@code truncate: false})
  */
 public record RopeScaling(Type type, float factor, int originalContext, float betaFast, float betaSlow,
-                          float attentionFactor, float lowFreqFactor, float highFreqFactor) {
+                          float attentionFactor, float lowFreqFactor, float highFreqFactor, boolean truncate) {
     /**
      * LONGROPE (Phi-3): per-frequency divisors from the file's {@code rope_factors_long} or
      * {@code rope_factors_short} tensor (see {@link DenseConfigs#rope}) and cos/sin scaled by the
@@ -22,18 +24,22 @@ public record RopeScaling(Type type, float factor, int originalContext, float be
      */
     public enum Type { NONE, LINEAR, YARN, LLAMA3, LONGROPE }
 
-    public static final RopeScaling NONE = new RopeScaling(Type.NONE, 1f, 0, 32f, 1f, Float.NaN, 1f, 4f);
+    public static final RopeScaling NONE = new RopeScaling(Type.NONE, 1f, 0, 32f, 1f, Float.NaN, 1f, 4f, true);
 
     public static RopeScaling linear(float factor) {
-        return new RopeScaling(Type.LINEAR, factor, 0, 32f, 1f, Float.NaN, 1f, 4f);
+        return new RopeScaling(Type.LINEAR, factor, 0, 32f, 1f, Float.NaN, 1f, 4f, true);
     }
 
     public static RopeScaling yarn(float factor, int originalContext, float betaFast, float betaSlow, float attentionFactor) {
-        return new RopeScaling(Type.YARN, factor, originalContext, betaFast, betaSlow, attentionFactor, 1f, 4f);
+        return yarn(factor, originalContext, betaFast, betaSlow, attentionFactor, true);
+    }
+
+    public static RopeScaling yarn(float factor, int originalContext, float betaFast, float betaSlow, float attentionFactor, boolean truncate) {
+        return new RopeScaling(Type.YARN, factor, originalContext, betaFast, betaSlow, attentionFactor, 1f, 4f, truncate);
     }
 
     public static RopeScaling llama3(float factor, int originalContext, float lowFreqFactor, float highFreqFactor) {
-        return new RopeScaling(Type.LLAMA3, factor, originalContext, 32f, 1f, Float.NaN, lowFreqFactor, highFreqFactor);
+        return new RopeScaling(Type.LLAMA3, factor, originalContext, 32f, 1f, Float.NaN, lowFreqFactor, highFreqFactor, true);
     }
 
     /**
@@ -41,7 +47,7 @@ public record RopeScaling(Type type, float factor, int originalContext, float be
      * factors apply when the context exceeds it (see {@link #longFactors}).
      */
     public static RopeScaling longrope(int contextLength, int originalContext, float attentionFactor) {
-        return new RopeScaling(Type.LONGROPE, (float) contextLength / originalContext, originalContext, 32f, 1f, attentionFactor, 1f, 4f);
+        return new RopeScaling(Type.LONGROPE, (float) contextLength / originalContext, originalContext, 32f, 1f, attentionFactor, 1f, 4f, true);
     }
 
     /**

@@ -79,6 +79,14 @@ public final class Weights {
         return out;
     }
 
+    /** A 2-D tensor ({@code rows} rows of {@code cols}) as float rows, dequantized: per-expert biases. */
+    public float[][] rows(String name, int rows, int cols) {
+        WeightMatrix m = checkShape(source.tensor(name).asMatrix(), rows, cols);
+        float[][] out = new float[rows][cols];
+        for (int r = 0; r < rows; r++) kernels.dequantizeRow(m, r, out[r], 0);
+        return out;
+    }
+
     public float[] optionalVector(String name, int size) {
         return has(name) ? vector(name, size) : null;
     }

@@ -21,6 +21,9 @@ import java.util.Map;
  * @param fusedExperts  HF name after {@code model.layers.N.} of a tensor holding every expert ({@code [E, R, C]}) →
  *                      the GGUF stacked names its R rows split into, in order (transformers' {@code gate_up_proj})
  * @param normShift     added to every {@code *norm.weight} (Gemma's RMSNorm scales by 1 + w; GGUF stores 1 + w)
+ * @param fusedTransposed the fused expert tensors are stored as the input multiplies them
+ *                      ({@code x @ W}: {@code [E, C, parts x R]}, transformers' GptOss), their parts interleaved
+ *                      on the last axis ({@code gate_up_proj[..., ::2]} is the gate); biases {@code [E, parts x R]} likewise
  */
 record ArchTable(
         String ggufArch,
@@ -35,7 +38,15 @@ record ArchTable(
         Map<String, String> globalTensors,
         List<String> skipPrefixes,
         Map<String, List<String>> fusedExperts,
-        float normShift) {
+        float normShift,
+        boolean fusedTransposed) {
+
+    ArchTable(String ggufArch, List<String> hfClasses, Map<String, String> layerTensors, String expertPrefix,
+              Map<String, String> expertProjs, boolean permuteQk, boolean splitKvB, boolean skipExtraLayers, ConfigTranslator config,
+              Map<String, String> globalTensors, List<String> skipPrefixes, Map<String, List<String>> fusedExperts, float normShift) {
+        this(ggufArch, hfClasses, layerTensors, expertPrefix, expertProjs, permuteQk, splitKvB, skipExtraLayers, config,
+                globalTensors, skipPrefixes, fusedExperts, normShift, false);
+    }
 
     ArchTable(String ggufArch, List<String> hfClasses, Map<String, String> layerTensors, String expertPrefix,
               Map<String, String> expertProjs, boolean permuteQk, boolean splitKvB, boolean skipExtraLayers, ConfigTranslator config,

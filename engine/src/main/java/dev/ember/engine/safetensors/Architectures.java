@@ -209,6 +209,28 @@ final class Architectures {
                     "mlp.down_proj.weight", "ffn_down.weight")),
             null, Map.of(), false, false, false, Phi3Keys::translate);
 
+    /**
+     * gpt-oss as llama.cpp's {@code gpt-oss}: the norm after attention is {@code post_attention_norm}
+     * (llama.cpp's ATTN_POST_NORM, not ffn_norm), the sinks get a {@code .weight} suffix, and the
+     * experts are transformers' transposed, gate/up-interleaved tensors, split and transposed as
+     * convert_hf_to_gguf.py does (BF16/F32 only: the Hub's MXFP4 blocks are not read here).
+     */
+    static final ArchTable GPT_OSS = new ArchTable("gpt-oss", List.of("GptOssForCausalLM"),
+            merge(GQA, QKV_BIAS, Map.of(
+                    "input_layernorm.weight", "attn_norm.weight",
+                    "post_attention_layernorm.weight", "post_attention_norm.weight",
+                    "self_attn.o_proj.weight", "attn_output.weight",
+                    "self_attn.sinks", "attn_sinks.weight",
+                    "mlp.router.weight", "ffn_gate_inp.weight",
+                    "mlp.router.bias", "ffn_gate_inp.bias",
+                    "mlp.experts.down_proj_bias", "ffn_down_exps.bias")),
+            null, Map.of(), false, false, false, Architectures::gptOssKeys,
+            ArchTable.TRANSFORMERS_GLOBALS, List.of(),
+            Map.of("mlp.experts.gate_up_proj", List.of("ffn_gate_exps.weight", "ffn_up_exps.weight"),
+                    "mlp.experts.gate_up_proj_bias", List.of("ffn_gate_exps.bias", "ffn_up_exps.bias"),
+                    "mlp.experts.down_proj", List.of("ffn_down_exps.weight")),
+            0f, true);
+
     /** BERT as llama.cpp's {@code bert} (BertModel's names; a {@code bert.} prefix is accepted, as the converter does). */
     static final ArchTable BERT = new ArchTable("bert", List.of("BertModel", "BertForMaskedLM"),
             Map.ofEntries(
@@ -251,7 +273,7 @@ final class Architectures {
                     {"token_embd_norm.bias", "emb_ln.bias"}}),
             List.of("pooler.", "embeddings.position_ids", "embeddings.token_type_ids"), Map.of());
 
-    static final List<ArchTable> ALL = List.of(LLAMA, MIXTRAL, QWEN2, QWEN3, QWEN3MOE, DEEPSEEK2, DEEPSEEK4, GEMMA2, GEMMA3, PHI3, BERT, NOMIC_BERT);
+    static final List<ArchTable> ALL = List.of(LLAMA, MIXTRAL, QWEN2, QWEN3, QWEN3MOE, DEEPSEEK2, DEEPSEEK4, GEMMA2, GEMMA3, PHI3, GPT_OSS, BERT, NOMIC_BERT);
 
     static ArchTable forClass(String hfClass, HfConfig config) {
         for (ArchTable t : ALL) if (t.hfClasses().contains(hfClass)) return t;
@@ -316,6 +338,23 @@ final class Architectures {
         if (!c.string("hidden_activation", "gelu_pytorch_tanh").equals("gelu_pytorch_tanh")) {
             throw c.invalid("hidden_activation", "only gelu_pytorch_tanh is supported, as in llama.cpp");
         }
+    }
+
+    /**
+     * GptOssModel.set_gguf_parameters: the window and the expert width; Ember adds the sliding
+     * period read from {@code layer_types} and YaRN's {@code truncate}, written even when absent
+     * (then true, transformers' default) because a gpt-oss file without the key means gpt-oss's
+     * own {@code truncate: false} (see GptOss).
+     */
+    private static void gptOssKeys(HfConfig c, GgufMetadata m) {
+        CommonKeys.translate(c, m);
+        String a = "gpt-oss.";
+        m.u32(a + "attention.sliding_window", c.integer("sliding_window"));
+        m.u32(a + "expert_feed_forward_length", c.integer("intermediate_size"));
+        long period = CommonKeys.slidingPeriod(c, 2);
+        if (period != 2) m.u32(a + "attention.sliding_window_pattern", period);
+        if (m.has(a + "rope.scaling.type") && !m.has(a + "rope.scaling.yarn_truncate")) m.bool(a + "rope.scaling.yarn_truncate", true);
+        if (!c.bool("attention_bias", true)) throw c.invalid("attention_bias", "only true is supported (llama.cpp's gpt-oss requires the biases)");
     }
 
     /** BertModel.set_gguf_parameters: LayerNorm epsilon, bidirectional attention, token types; GELU only. */

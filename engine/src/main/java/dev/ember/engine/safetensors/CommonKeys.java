@@ -58,6 +58,8 @@ final class CommonKeys {
                         if (attn instanceof Number n) m.f32(a + "rope.scaling.yarn_attn_factor", n.doubleValue());
                         real(rp, "beta_fast", a + "rope.scaling.yarn_beta_fast", m);
                         real(rp, "beta_slow", a + "rope.scaling.yarn_beta_slow", m);
+                        // Ember's key: llama.cpp has none and always rounds the correction range.
+                        if (rp.get("truncate") instanceof Boolean t) m.bool(a + "rope.scaling.yarn_truncate", t);
                     }
                 }
                 case "llama3" -> { } // becomes the rope_freqs.weight tensor (see TensorPlanner)

@@ -27,7 +27,9 @@ import java.util.regex.Pattern;
  * tensor; `ember convert` streams the pieces without any copy.
  *
  * transformers' fused expert tensors ({@code gate_up_proj} {@code [E, 2I, D]}) split the same
- * way: each expert's gate and up rows are contiguous, so every expert is still a view.
+ * way: each expert's gate and up rows are contiguous, so every expert is still a view. GptOss
+ * stores them transposed with gate and up interleaved ({@code [E, D, 2I]}); those are rearranged
+ * element by element, as llama.cpp's converter does, and built once at first use.
  *
  * <p><b>Block-quantized weights.</b> FP8 and MXFP4 weights (DeepSeek's releases) are
  * dequantized at first use into BF16/F32 copies, scales read from their sibling tensors; see
@@ -118,7 +120,8 @@ final class TensorPlanner {
         }
         List<String> fused = table.fusedExperts().get(rest);
         if (fused != null) {
-            splitFusedExperts(b, e, fused, block);
+            if (table.fusedTransposed()) splitTransposedExperts(b, e, fused, block);
+            else splitFusedExperts(b, e, fused, block);
             return;
         }
         if (table.splitKvB() && rest.equals("self_attn.kv_b_proj.weight")) {
@@ -213,6 +216,62 @@ final class TensorPlanner {
             for (long x = 0; x < count; x++) parts.add(e.data().asSlice((x * s[1] + j * rows) * rowBytes, rows * rowBytes));
             String name = b + ggufNames.get(j);
             block.put(name, new TensorPlan.Pieces(name, type, new long[] {s[2], rows, count}, parts));
+        }
+    }
+
+    /**
+     * transformers' GptOss expert tensors as llama.cpp's converter writes them: a weight
+     * {@code [E, C, P·R]} (applied as {@code x @ W}) becomes P stacked tensors of GGML shape
+     * {@code [C, R, E]}, part {@code j} taking columns {@code j, j + P, ...} transposed (P = 2 for
+     * {@code gate_up_proj}: gate and up interleaved; 1 for {@code down_proj}); a bias
+     * {@code [E, P·R]} becomes P tensors {@code [R, E]} the same way.
+     */
+    private void splitTransposedExperts(String b, SafetensorsFile.Entry e, List<String> ggufNames, Map<String, TensorPlan> block) {
+        long count = config.firstInteger("num_local_experts", "num_experts", "n_routed_experts");
+        long[] s = e.shape();
+        int parts = ggufNames.size();
+        if ((s.length != 3 && s.length != 2) || s[0] != count || s[s.length - 1] % parts != 0) {
+            throw new ModelLoadException(e.file() + ": expert tensor '" + e.name() + "' is " + Arrays.toString(s) + ", expected ["
+                    + count + " experts, (cols,) " + parts + " x rows] (expert count from config.json)");
+        }
+        if (BlockDequant.isQuantized(e, source)) {
+            throw new ModelLoadException(e.file() + ": expert tensor '" + e.name() + "' is " + e.dtype() + "; only BF16/F16/F32 gpt-oss experts are supported");
+        }
+        TensorType type = Dtypes.tensorType(e);
+        MemorySegment data = e.data();
+        long width = s[s.length - 1];           // P·R: one source row
+        long rows = width / parts;              // R
+        long cols = s.length == 3 ? s[1] : 1;   // C: source rows per expert
+        long elem = type.bytesFor(1);
+        for (int j = 0; j < parts; j++) {
+            int part = j;
+            String name = b + ggufNames.get(j);
+            if (s.length == 2) {
+                block.put(name, new TensorPlan.Computed(name, type, new long[] {rows, count}, (first, n, out) -> {
+                    float[] src = new float[Math.toIntExact(width)];
+                    for (int x = 0; x < n; x++) {
+                        Dequant.row(type, data, (first + x) * width * elem, src.length, src, 0);
+                        for (int r = 0; r < rows; r++) out[Math.toIntExact(x * rows + r)] = src[Math.toIntExact(r * parts + part)];
+                    }
+                }));
+                continue;
+            }
+            // GGUF row (expert x, output r) of length C is source column r·P + j of expert x's C rows.
+            // Each source row is decoded only over the span the requested rows need.
+            block.put(name, new TensorPlan.Computed(name, type, new long[] {cols, rows, count}, (first, n, out) -> {
+                float[] src = new float[Math.toIntExact(Math.min(width, (long) n * parts))];
+                for (int done = 0; done < n; ) {
+                    long row = first + done;
+                    long x = row / rows;
+                    long r0 = row % rows;
+                    int run = (int) Math.min(n - done, rows - r0); // rows left in this expert
+                    for (long c = 0; c < cols; c++) {
+                        Dequant.row(type, data, ((x * cols + c) * width + r0 * parts) * elem, run * parts, src, 0);
+                        for (int i = 0; i < run; i++) out[Math.toIntExact((done + i) * cols + c)] = src[i * parts + part];
+                    }
+                    done += run;
+                }
+            }));
         }
     }
 

@@ -48,9 +48,11 @@ record Preset(String name, String architecture, int hidden, int layers, int cont
         void metadata(Preset p, GgufWriter w);
     }
 
-    sealed interface Attention extends Part permits GqaAttention, LatentAttention, V4Attention, GemmaAttention, BertAttention, Phi3Attention {}
+    sealed interface Attention extends Part permits GqaAttention, LatentAttention, V4Attention, GemmaAttention, BertAttention, Phi3Attention,
+            GptOssAttention {}
 
-    sealed interface FeedForward extends Part permits DenseFeedForward, MoeFeedForward, V4MoeFeedForward, GemmaFeedForward, BertFeedForward, Phi3FeedForward {}
+    sealed interface FeedForward extends Part permits DenseFeedForward, MoeFeedForward, V4MoeFeedForward, GemmaFeedForward, BertFeedForward,
+            Phi3FeedForward, GptOssFeedForward {}
 
     /**
      * BERT's post-norm multi-head attention with biases, as llama.cpp's {@code bert}: the blocks'
@@ -154,6 +156,66 @@ record Preset(String name, String architecture, int hidden, int layers, int cont
             if (attnSoftcap > 0) w.putFloat32(a + "attn_logit_softcapping", attnSoftcap);
             if (finalSoftcap > 0) w.putFloat32(a + "final_logit_softcapping", finalSoftcap);
             if (localRopeBase > 0) w.putFloat32(a + "rope.freq_base_swa", (float) localRopeBase);
+        }
+    }
+
+    /**
+     * gpt-oss's attention as llama.cpp's {@code gpt-oss} stores it: GQA with Q/K/V/O biases and a
+     * sink logit per head (random, F32), a window on all but every {@code period}-th layer, YaRN
+     * ({@code yarnFactor} over {@code originalContext}) when the factor is > 1.
+     */
+    record GptOssAttention(int heads, int kvHeads, int headDim, int window, int period, float yarnFactor, int originalContext) implements Attention {
+        @Override
+        public void tensors(Preset p, int layer, List<TensorSpec> out) {
+            new GqaAttention(heads, kvHeads, headDim, false).tensors(p, layer, out);
+            String b = "blk." + layer + ".";
+            out.add(new TensorSpec(b + "attn_q.bias", new long[]{(long) heads * headDim}, Init.ROUTER));
+            out.add(new TensorSpec(b + "attn_k.bias", new long[]{(long) kvHeads * headDim}, Init.ROUTER));
+            out.add(new TensorSpec(b + "attn_v.bias", new long[]{(long) kvHeads * headDim}, Init.ROUTER));
+            out.add(new TensorSpec(b + "attn_output.bias", new long[]{p.hidden()}, Init.ROUTER));
+            out.add(new TensorSpec(b + "attn_sinks.weight", new long[]{heads}, Init.ROUTER));
+        }
+
+        @Override
+        public void metadata(Preset p, GgufWriter w) {
+            new GqaAttention(heads, kvHeads, headDim, false).metadata(p, w);
+            String a = p.architecture() + ".";
+            w.putUInt32(a + "attention.sliding_window", window);
+            if (period != 2) w.putUInt32(a + "attention.sliding_window_pattern", period);
+            if (yarnFactor > 1) {
+                w.putString(a + "rope.scaling.type", "yarn");
+                w.putFloat32(a + "rope.scaling.factor", yarnFactor);
+                w.putUInt32(a + "rope.scaling.original_context_length", originalContext);
+            }
+        }
+    }
+
+    /**
+     * gpt-oss's all-MoE block: the norm after attention ({@code post_attention_norm}), a router
+     * with a bias, {@code experts} experts of width {@code expertSize} with biases (random, F32), top {@code used}.
+     */
+    record GptOssFeedForward(int experts, int used, int expertSize) implements FeedForward {
+        @Override
+        public void tensors(Preset p, int layer, List<TensorSpec> out) {
+            String b = "blk." + layer + ".";
+            out.add(TensorSpec.norm(b + "post_attention_norm.weight", p.hidden()));
+            out.add(TensorSpec.router(b + "ffn_gate_inp.weight", p.hidden(), experts));
+            out.add(new TensorSpec(b + "ffn_gate_inp.bias", new long[]{experts}, Init.ROUTER));
+            out.add(TensorSpec.experts(b + "ffn_gate_exps.weight", p.hidden(), expertSize, experts));
+            out.add(TensorSpec.experts(b + "ffn_up_exps.weight", p.hidden(), expertSize, experts));
+            out.add(TensorSpec.experts(b + "ffn_down_exps.weight", expertSize, p.hidden(), experts));
+            out.add(new TensorSpec(b + "ffn_gate_exps.bias", new long[]{expertSize, experts}, Init.ROUTER));
+            out.add(new TensorSpec(b + "ffn_up_exps.bias", new long[]{expertSize, experts}, Init.ROUTER));
+            out.add(new TensorSpec(b + "ffn_down_exps.bias", new long[]{p.hidden(), experts}, Init.ROUTER));
+        }
+
+        @Override
+        public void metadata(Preset p, GgufWriter w) {
+            String a = p.architecture() + ".";
+            w.putUInt32(a + "feed_forward_length", expertSize);
+            w.putUInt32(a + "expert_feed_forward_length", expertSize);
+            w.putUInt32(a + "expert_count", experts);
+            w.putUInt32(a + "expert_used_count", used);
         }
     }
 

@@ -54,6 +54,13 @@ final class Presets {
         add(new Preset("phi3-mini", "phi3", 3072, 32, 131072, 10000, 1e-5, false, 0.02,
                 new Preset.Phi3Attention(32, 32, 96, 4096, 262144), new Preset.Phi3FeedForward(8192),
                 new Preset.Vocab(32064, "qwen2", 32000)));
+        // gpt-oss-20b's shapes (config.json of openai/gpt-oss-20b) in 4 of its 24 layers: 64 query
+        // heads of 64 (4096 wide, wider than the 2880 hidden size) over 8 KV heads, window 128 on
+        // alternate layers, 32 experts of 2880 top-4, YaRN 32 over 4096 (theta 150000), o200k's
+        // 201088-token vocabulary (synthetic BPE here, gpt-4o split; <|endoftext|> at 199999).
+        add(new Preset("gpt-oss-20b-mini", "gpt-oss", 2880, 4, 131072, 150000, 1e-5, false, 0.02,
+                new Preset.GptOssAttention(64, 8, 64, 128, 2, 32f, 4096), new Preset.GptOssFeedForward(32, 4, 2880),
+                new Preset.Vocab(201088, "gpt-4o", 199999)));
         // Tiny models for tests: every row length a multiple of 32 so that all types apply.
         // phi3-tiny: GQA, 12 of 16 dims rotated (Phi-4-mini's 3/4), LongRoPE long factors (context
         // 256 > 32), a 48-token window shorter than most test prompts.
@@ -85,6 +92,10 @@ final class Presets {
         add(new Preset("deepseek4-tiny", "deepseek4", 64, 6, 4096, 10000, 1e-6, false, 0.05,
                 new Preset.V4Attention(4, 64, 16, 32, 2, 32, 16, v4Ratios(6, 16), 4, 32, 4, 4),
                 new Preset.V4MoeFeedForward(8, 2, 64, 1, 1, 10f),
+                new Preset.Vocab(512, "qwen2", 509)));
+        // gpt-oss-tiny's window (16) is shorter than most test prompts.
+        add(new Preset("gpt-oss-tiny", "gpt-oss", 64, 4, 4096, 150000, 1e-5, false, 0.02,
+                new Preset.GptOssAttention(4, 2, 16, 16, 2, 4f, 512), new Preset.GptOssFeedForward(4, 2, 64),
                 new Preset.Vocab(512, "qwen2", 509)));
         add(new Preset("gemma3-tiny", "gemma3", 64, 4, 256, 1e6, 1e-6, true, 0.02,
                 new Preset.GemmaAttention(4, 2, 32, true, 16, 3, 0f, 0f, 10000), new Preset.GemmaFeedForward(128),

@@ -124,14 +124,9 @@ final class PreTokenizers {
                 "bailingmoe", "bailingmoe2", "llada-moe");
         register(spec(false, false, () -> List.of(RegexSplit.wide(BLOOM))), "poro-chat", "bloom", "gpt3-finnish");
         register(spec(false, false, () -> List.of(RegexSplit.wide(BLOOM), RegexSplit.collapsed("\\p{N}"))), "viking");
-        // The upstream patterns spell "letter but not lowercase" as ((?=[\p{L}])([^a-z]))*; on collapsed
-        // text that is exactly a character class, which also spares Java's regex engine a recursion
-        // per repetition of a group (a stack overflow on long words).
-        register(spec(false, false, () -> List.of(RegexSplit.collapsed(
-                "[^\\r\\n\\p{L}\\p{N}]?" + NOT_LOWER_LETTER + "*" + NOT_UPPER_LETTER + "+" + CONTRACTIONS + "?"
-                        + "|[^\\r\\n\\p{L}\\p{N}]?" + NOT_LOWER_LETTER + "+" + NOT_UPPER_LETTER + "*" + CONTRACTIONS + "?"
-                        + "|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n/]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+"))),
-                "gpt-4o", "llama4", "kanana2", "talkie", "minimax-m2");
+        // o200k's split as the models' tokenizer.json applies it (llama.cpp shares one approximation
+        // of it among these names, which differs on non-ASCII case runs and combining marks).
+        register(spec(false, false, () -> List.of(O200kSplit.INSTANCE)), "gpt-4o", "llama4", "kanana2", "talkie", "minimax-m2");
         register(spec(true, true, () -> List.of(RegexSplit.collapsed(
                 "[^\\r\\n\\p{L}\\p{N}]?" + NOT_LOWER_LETTER + "*" + NOT_UPPER_LETTER + "+"
                         + "|[^\\r\\n\\p{L}\\p{N}]?" + NOT_LOWER_LETTER + "+" + NOT_UPPER_LETTER + "*"

@@ -39,7 +39,7 @@ class ConvertTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"gemma2", "gemma3", "phi3"})
+    @ValueSource(strings = {"gemma2", "gemma3", "phi3", "gpt_oss"})
     void f32GgufMatchesTheDirectoryIssue13Families(String arch) throws Exception {
         checkF32(arch);
     }
@@ -159,6 +159,90 @@ class ConvertTest {
             assertEquals(TensorType.Q8_0, t.get("blk.1.ffn_gate_exps.weight").type());
             assertEquals(TensorType.F16, t.get("blk.0.attn_k_b.weight").type(), "rows of 16 cannot be Q8_0: F16, as llama.cpp falls back");
             assertEquals(8, t.get("blk.1.ffn_up_exps.weight").shape()[2]);
+        }
+    }
+
+    /**
+     * gpt-oss under llama.cpp's names, shapes and keys (sinks with a {@code .weight} suffix, the
+     * norm after attention as {@code post_attention_norm}, router and expert biases, experts split
+     * and transposed into GGML {@code [cols, rows, experts]}); biases, sinks and routers stay F32.
+     * Then the layout of llama.cpp's gpt-oss files, experts in MXFP4 and the rest F32: its logits
+     * equal (1e-5) those of the same file with the experts stored as F32 holding the MXFP4-rounded
+     * values, so the MXFP4 expert path computes what the weights say.
+     */
+    @Test
+    void gptOssNamesKeysAndMxfp4Experts() throws Exception {
+        Path f32 = tmp.resolve("gpt-oss-f32.gguf");
+        HfToGguf.convert(ParityFixtures.modelDir("gpt_oss"), f32, TensorType.F32, 2);
+        Path mxfp4 = tmp.resolve("gpt-oss-mxfp4-experts.gguf");
+        Path rounded = tmp.resolve("gpt-oss-rounded-experts.gguf");
+        try (GgufFile f = GgufFile.open(f32)) {
+            assertEquals("gpt-oss", f.getString("general.architecture"));
+            assertEquals(16, f.getInt("gpt-oss.attention.sliding_window"));
+            assertEquals(32, f.getInt("gpt-oss.expert_feed_forward_length"));
+            assertEquals(4, f.getInt("gpt-oss.expert_count"));
+            assertEquals(2, f.getInt("gpt-oss.expert_used_count"));
+            assertEquals("yarn", f.getString("gpt-oss.rope.scaling.type"));
+            assertEquals(512, f.getInt("gpt-oss.rope.scaling.original_context_length"));
+            assertEquals(false, f.getBool("gpt-oss.rope.scaling.yarn_truncate", true));
+            assertEquals(false, f.has("gpt-oss.attention.sliding_window_pattern"), "alternating, llama.cpp's default");
+            Map<String, GgufTensorInfo> t = f.tensorInfos();
+            assertArrayEquals(new long[] {4}, t.get("blk.0.attn_sinks.weight").shape());
+            assertArrayEquals(new long[] {64, 32, 4}, t.get("blk.1.ffn_gate_exps.weight").shape());
+            assertArrayEquals(new long[] {64, 32, 4}, t.get("blk.1.ffn_up_exps.weight").shape());
+            assertArrayEquals(new long[] {32, 64, 4}, t.get("blk.1.ffn_down_exps.weight").shape());
+            assertArrayEquals(new long[] {32, 4}, t.get("blk.1.ffn_gate_exps.bias").shape());
+            assertArrayEquals(new long[] {64, 4}, t.get("blk.1.ffn_down_exps.bias").shape());
+            assertArrayEquals(new long[] {64}, t.get("blk.3.post_attention_norm.weight").shape());
+            assertArrayEquals(new long[] {4}, t.get("blk.3.ffn_gate_inp.bias").shape());
+            assertArrayEquals(new long[] {64}, t.get("blk.3.attn_output.bias").shape());
+            writeWithExperts(f, mxfp4, true);
+            writeWithExperts(f, rounded, false);
+        }
+        Path q8 = tmp.resolve("gpt-oss-q8.gguf");
+        HfToGguf.convert(ParityFixtures.modelDir("gpt_oss"), q8, TensorType.Q8_0, 2);
+        try (GgufFile f = GgufFile.open(q8)) {
+            for (String n : new String[] {"blk.0.attn_sinks.weight", "blk.0.ffn_gate_inp.weight", "blk.0.ffn_gate_inp.bias", "blk.0.ffn_up_exps.bias",
+                    "blk.0.attn_q.bias", "blk.0.post_attention_norm.weight"}) {
+                assertEquals(TensorType.F32, f.tensorInfos().get(n).type(), n);
+            }
+            assertEquals(TensorType.Q8_0, f.tensorInfos().get("blk.0.ffn_gate_exps.weight").type());
+        }
+        int[] tokens = ParityFixtures.tokens("gpt_oss", "medium");
+        float[][] a, b;
+        try (LoadedModel lm = LoadedModel.open(mxfp4, 2)) {
+            a = LogitsAccess.allLogits(lm.model(), tokens);
+        }
+        try (LoadedModel lm = LoadedModel.open(rounded, 2)) {
+            b = LogitsAccess.allLogits(lm.model(), tokens);
+        }
+        double worst = 0;
+        for (int p = 0; p < tokens.length; p++) {
+            for (int v = 0; v < a[p].length; v++) worst = Math.max(worst, Math.abs(a[p][v] - b[p][v]));
+        }
+        assertTrue(worst <= 1e-5, "MXFP4 experts vs their values in F32: " + worst);
+    }
+
+    /** {@code from}'s metadata and tensors, the expert matrices MXFP4 ({@code mxfp4}) or F32 rounded to MXFP4's values. */
+    private static void writeWithExperts(GgufFile from, Path to, boolean mxfp4) throws Exception {
+        dev.ember.engine.gguf.GgufWriter w = new dev.ember.engine.gguf.GgufWriter().putAll(from);
+        for (GgufTensorInfo info : from.tensorInfos().values()) {
+            String n = info.name();
+            dev.ember.engine.tensor.Tensor t = from.tensor(n);
+            assertEquals(TensorType.F32, t.type(), n);
+            boolean expert = n.endsWith("_exps.weight");
+            int k = t.cols();
+            w.addTensor(n, expert && mxfp4 ? TensorType.MXFP4 : TensorType.F32, t.shape(), (first, count, out) -> {
+                dev.ember.engine.tensor.Dequant.row(TensorType.F32, t.data(), first * 4L * k, count * k, out, 0);
+                if (expert && !mxfp4) {
+                    byte[] q = dev.ember.engine.tensor.Quantize.encode(TensorType.MXFP4, java.util.Arrays.copyOf(out, count * k));
+                    dev.ember.engine.tensor.Dequant.row(TensorType.MXFP4, java.lang.foreign.MemorySegment.ofArray(q), 0, count * k, out, 0);
+                }
+            });
+        }
+        w.write(to, 2);
+        try (GgufFile f = GgufFile.open(to)) {
+            assertEquals(mxfp4 ? TensorType.MXFP4 : TensorType.F32, f.tensorInfos().get("blk.0.ffn_down_exps.weight").type());
         }
     }
 

@@ -19,7 +19,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 /**
  * BatchEngineTest's prefix-hit check on the families of issue 13 (synthetic tiny models): a
  * prompt whose 50-token prefix comes from the radix cache gives the same greedy tokens and
- * log-probs as with sharing off. The prefix is longer than gemma2-tiny's 16-token window, so
+ * log-probs as with sharing off. The prefix is longer than gemma2-tiny's and gpt-oss-tiny's 16-token windows, so
  * the window's first visible key lies inside shared blocks (phi3-tiny's 48-token window too).
  */
 class FamilyPrefixSharingTest {
@@ -27,7 +27,7 @@ class FamilyPrefixSharingTest {
     static Path dir;
 
     @ParameterizedTest
-    @ValueSource(strings = {"gemma2-tiny", "gemma3-tiny", "phi3-tiny"})
+    @ValueSource(strings = {"gemma2-tiny", "gemma3-tiny", "phi3-tiny", "gpt-oss-tiny"})
     void aPrefixHitGivesTheSameTokensAndLogitsAsNoHit(String preset) throws Exception {
         Path file = dir.resolve(preset + ".gguf");
         SyntheticModel.write(preset, TensorType.F32, file, 5);

@@ -26,7 +26,7 @@ class HfTokenizerTest {
     Path tmp;
 
     @ParameterizedTest
-    @ValueSource(strings = {"llama", "qwen2"})
+    @ValueSource(strings = {"llama", "qwen2", "gpt_oss"})
     void idsMatchHuggingFace(String arch) throws Exception {
         HfFixture f = HfFixture.load(arch);
         try (LoadedModel lm = LoadedModel.open(f.model(), 1)) {
@@ -71,6 +71,9 @@ class HfTokenizerTest {
         }
         try (HfCheckpoint c = HfCheckpoint.open(HfFixture.load("qwen2").model())) {
             assertEquals("qwen2", c.metadata().get("tokenizer.ggml.pre"));
+        }
+        try (HfCheckpoint c = HfCheckpoint.open(HfFixture.load("gpt_oss").model())) {
+            assertEquals("gpt-4o", c.metadata().get("tokenizer.ggml.pre"), "o200k's split");
         }
     }
 

@@ -17,8 +17,10 @@ import static org.junit.jupiter.api.Assertions.fail;
 /**
  * Pre-tokenizer splits against Hugging Face tokenizers' own output for the models' split regexes
  * (fixture made by tools/fixtures/tokenizer/gen_pretokenizer_splits.py). This is the coverage for
- * Llama 3's llama-bpe split, whose llama.cpp vocab vectors are not available; qwen2 and gpt-2 are
- * included as a cross-check of the scanners against the reference regex engine.
+ * Llama 3's llama-bpe split, whose llama.cpp vocab vectors are not available, and of o200k's
+ * gpt-4o split (GPT-4o, gpt-oss; where Ember follows the real split, not llama.cpp's
+ * approximation); qwen2 and gpt-2 are included as a cross-check of the scanners against the
+ * reference regex engine.
  */
 class PreTokenizerSplitsTest {
 

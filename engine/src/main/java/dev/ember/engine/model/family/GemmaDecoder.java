@@ -45,7 +45,7 @@ record GemmaDecoder(boolean qkNorm, int window, int period, double attnSoftcap, 
         DecoderBlock[] blocks = new DecoderBlock[c.layers()];
         for (int i = 0; i < c.layers(); i++) {
             String b = "blk." + i + ".";
-            boolean sliding = window > 0 && every > 0 && i % every < every - 1;
+            boolean sliding = DenseConfigs.slidingLayer(i, window, every);
             var scoring = new GroupedQueryAttention.Scoring(scale, attnCap, sliding ? window : 0, sliding && localRope);
             var attention = new GroupedQueryAttention(
                     w.matrix(b + "attn_q.weight", c.qDim(), c.dim()),
