@@ -21,6 +21,9 @@ import java.util.Map;
  * @param fusedExperts  HF name after {@code model.layers.N.} of a tensor holding every expert ({@code [E, R, C]}) →
  *                      the GGUF stacked names its R rows split into, in order (transformers' {@code gate_up_proj})
  * @param normShift     added to every {@code *norm.weight} (Gemma's RMSNorm scales by 1 + w; GGUF stores 1 + w)
+ * @param stackedGlobals HF prefix of numbered matrices outside the layers ({@code model.altup_projections.} then
+ *                      {@code K.weight}) → the GGUF name of their 3-D stack {@code [cols, rows, count]}, as
+ *                      llama.cpp's gemma3n converter stacks them
  */
 record ArchTable(
         String ggufArch,
@@ -35,7 +38,15 @@ record ArchTable(
         Map<String, String> globalTensors,
         List<String> skipPrefixes,
         Map<String, List<String>> fusedExperts,
-        float normShift) {
+        float normShift,
+        Map<String, String> stackedGlobals) {
+
+    ArchTable(String ggufArch, List<String> hfClasses, Map<String, String> layerTensors, String expertPrefix,
+              Map<String, String> expertProjs, boolean permuteQk, boolean splitKvB, boolean skipExtraLayers, ConfigTranslator config,
+              Map<String, String> globalTensors, List<String> skipPrefixes, Map<String, List<String>> fusedExperts, float normShift) {
+        this(ggufArch, hfClasses, layerTensors, expertPrefix, expertProjs, permuteQk, splitKvB, skipExtraLayers, config,
+                globalTensors, skipPrefixes, fusedExperts, normShift, Map.of());
+    }
 
     ArchTable(String ggufArch, List<String> hfClasses, Map<String, String> layerTensors, String expertPrefix,
               Map<String, String> expertProjs, boolean permuteQk, boolean splitKvB, boolean skipExtraLayers, ConfigTranslator config,

@@ -14,6 +14,20 @@ final class Presets {
         return r;
     }
 
+    /** Gemma 3n's default layer types: four sliding layers, then a full one. */
+    static boolean[] fourToOne(int layers) {
+        boolean[] sliding = new boolean[layers];
+        for (int i = 0; i < layers; i++) sliding[i] = (i + 1) % 5 != 0;
+        return sliding;
+    }
+
+    /** Activation sparsity {@code s} on the first {@code sparse} layers, dense after. */
+    static float[] sparseFirst(int layers, int sparse, float s) {
+        float[] out = new float[layers];
+        for (int i = 0; i < sparse; i++) out[i] = s;
+        return out;
+    }
+
     static final Map<String, Preset> ALL = new LinkedHashMap<>();
 
     private static void add(Preset p) { ALL.put(p.name(), p); }
@@ -49,6 +63,15 @@ final class Presets {
         add(new Preset("gemma3-1b", "gemma3", 1152, 26, 32768, 1e6, 1e-6, true, 0.02,
                 new Preset.GemmaAttention(4, 1, 256, true, 512, 6, 0f, 0f, 10000), new Preset.GemmaFeedForward(6912),
                 new Preset.Vocab(262144, "qwen2", 262000)));
+        // Gemma 3n E2B's text shapes (config.json of google/gemma-3n-E2B: hidden 2048, 8 heads, 2 KV
+        // heads of 256, FFN 8192, per-layer inputs 256 wide, LAuReL rank 64, 4 AltUp streams, window
+        // 512, four sliding layers to one full, sparsity 0.95 on the first 10 layers, a third of the
+        // layers sharing KV), at 15 of its 30 layers: its per-layer embedding table alone is
+        // 262144 x (256 per layer) values, 2.0B at full depth.
+        add(new Preset("gemma3n-e2b", "gemma3n", 2048, 15, 32768, 1e6, 1e-6, true, 0.02,
+                new Preset.Gemma3nAttention(8, 2, 256, 512, fourToOne(15), 5, 10000, 30f),
+                new Preset.Gemma3nFeedForward(8192, sparseFirst(15, 10, 0.95f), 4, 64, 256),
+                new Preset.Vocab(262400, "qwen2", 262000)));
         // Tiny models for tests: every row length a multiple of 32 so that all types apply.
         // gemma2-tiny's window (16) is shorter than most test prompts.
         add(new Preset("gemma2-tiny", "gemma2", 64, 3, 256, 10000, 1e-6, true, 0.02,
@@ -75,6 +98,12 @@ final class Presets {
         add(new Preset("deepseek4-tiny", "deepseek4", 64, 6, 4096, 10000, 1e-6, false, 0.05,
                 new Preset.V4Attention(4, 64, 16, 32, 2, 32, 16, v4Ratios(6, 16), 4, 32, 4, 4),
                 new Preset.V4MoeFeedForward(8, 2, 64, 1, 1, 10f),
+                new Preset.Vocab(512, "qwen2", 509)));
+        // gemma3n-tiny: window 16 on layers 0, 1, 3, 4; layers 4 and 5 read the KV of 3 and 2;
+        // sparse FFN on layers 0 and 1.
+        add(new Preset("gemma3n-tiny", "gemma3n", 64, 6, 256, 1e6, 1e-6, true, 0.02,
+                new Preset.Gemma3nAttention(4, 2, 32, 16, new boolean[]{true, true, false, true, true, false}, 2, 10000, 30f),
+                new Preset.Gemma3nFeedForward(128, sparseFirst(6, 2, 0.95f), 4, 32, 32),
                 new Preset.Vocab(512, "qwen2", 509)));
         add(new Preset("gemma3-tiny", "gemma3", 64, 4, 256, 1e6, 1e-6, true, 0.02,
                 new Preset.GemmaAttention(4, 2, 32, true, 16, 3, 0f, 0f, 10000), new Preset.GemmaFeedForward(128),

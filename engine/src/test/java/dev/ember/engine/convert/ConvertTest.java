@@ -39,7 +39,7 @@ class ConvertTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"gemma2", "gemma3"})
+    @ValueSource(strings = {"gemma2", "gemma3", "gemma3n"})
     void f32GgufMatchesTheDirectoryIssue13Families(String arch) throws Exception {
         checkF32(arch);
     }

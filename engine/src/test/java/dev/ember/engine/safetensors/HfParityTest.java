@@ -44,9 +44,9 @@ class HfParityTest {
         check(arch);
     }
 
-    /** Gemma 2 (soft-capping, sliding window, post norms, GeGLU, query_pre_attn_scalar). */
+    /** Gemma 2 (soft-capping, sliding window, post norms, GeGLU, query_pre_attn_scalar), Gemma 3 (QK-norm, local/global RoPE), Gemma 3n (AltUp, LAuReL, per-layer inputs, activation sparsity, KV sharing). */
     @ParameterizedTest
-    @ValueSource(strings = {"gemma2", "gemma3"})
+    @ValueSource(strings = {"gemma2", "gemma3", "gemma3n"})
     void issue13Families(String arch) {
         check(arch);
     }
