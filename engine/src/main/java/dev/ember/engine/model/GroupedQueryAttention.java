@@ -11,7 +11,8 @@ import dev.ember.engine.tensor.WeightMatrix;
 /**
  * Multi-head attention with grouped KV heads (GQA; MHA when heads == kvHeads), optional Q/K/V
  * biases (Qwen2) and optional per-head RMSNorm of Q and K before RoPE (Qwen3). The KV state per
- * token is the roped key and the value of each KV head.
+ * token is the roped key and the value of each KV head; Gemma 3n also RMS-norms the values, and
+ * its KV-shared layers store nothing and read an earlier layer's rows instead.
  */
 public final class GroupedQueryAttention implements Attention {
     private final WeightMatrix wq, wk, wv, wo;
