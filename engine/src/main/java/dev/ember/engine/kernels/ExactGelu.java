@@ -8,7 +8,7 @@ package dev.ember.engine.kernels;
  * erfc(3) ≈ 2e-5). Either way the error is far below float precision. The scalar kernels' GELU
  * (the reference the vector one is checked against).
  */
-final class ExactGelu {
+public final class ExactGelu {
     private static final double SQRT_HALF = Math.sqrt(0.5);
     private static final double INV_SQRT_PI = 1 / Math.sqrt(Math.PI);
 
@@ -22,7 +22,7 @@ final class ExactGelu {
         return 0.5 * x * (1 + erf(x * SQRT_HALF));
     }
 
-    static double erf(double z) {
+    public static double erf(double z) {
         double a = Math.abs(z);
         double r;
         if (a < 3) {

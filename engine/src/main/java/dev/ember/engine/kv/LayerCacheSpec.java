@@ -6,7 +6,7 @@ package dev.ember.engine.kv;
  * and copied a block at a time; a {@link SequenceStateSpec} keeps its state beside the blocks and
  * shares prefixes through block snapshots.
  */
-public sealed interface LayerCacheSpec permits PagedKvSpec, LatentKvSpec, SequenceStateSpec {
+public sealed interface LayerCacheSpec permits PagedKvSpec, LatentKvSpec, SharedKvSpec, SequenceStateSpec {
     /** Values per token of the key row this layer stores in the block pool (0 for none). */
     default int keyWidth() { return 0; }
 

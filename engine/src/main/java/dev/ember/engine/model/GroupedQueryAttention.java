@@ -5,18 +5,23 @@ import dev.ember.engine.kv.BlockTable;
 import dev.ember.engine.kv.KvBlockPool;
 import dev.ember.engine.kv.LayerCacheSpec;
 import dev.ember.engine.kv.PagedKvSpec;
+import dev.ember.engine.kv.SharedKvSpec;
 import dev.ember.engine.tensor.WeightMatrix;
 
 /**
  * Multi-head attention with grouped KV heads (GQA; MHA when heads == kvHeads), optional Q/K/V
  * biases (Qwen2) and output bias (gpt-oss), and optional per-head RMSNorm of Q and K before RoPE
- * (Qwen3). The KV state per token is the roped key and the value of each KV head.
+ * (Qwen3). The KV state per token is the roped key and the value of each KV head; Gemma 3n also
+ * RMS-norms the values, and its KV-shared layers store nothing and read an earlier layer's rows
+ * instead.
  */
 public final class GroupedQueryAttention implements Attention {
     private final WeightMatrix wq, wk, wv, wo;
     private final float[] bq, bk, bv, bo;
     private final float[] sinks;
-    private final RmsNorm qNorm, kNorm;
+    private final RmsNorm qNorm, kNorm, vNorm;
+    /** The layer whose cached rows this one reads: its own, or an earlier one's (Gemma 3n's KV sharing). */
+    private final int kvFrom;
     private final Rope rope;
     private final int heads, kvHeads, headDim, valueDim;
     private final float scale;
@@ -55,13 +60,34 @@ public final class GroupedQueryAttention implements Attention {
     public GroupedQueryAttention(WeightMatrix wq, WeightMatrix wk, WeightMatrix wv, WeightMatrix wo,
                                  float[] bq, float[] bk, float[] bv, RmsNorm qNorm, RmsNorm kNorm,
                                  Rope rope, int heads, int kvHeads, int headDim, int valueDim, Scoring scoring) {
-        this(wq, wk, wv, wo, bq, bk, bv, null, qNorm, kNorm, rope, heads, kvHeads, headDim, valueDim, scoring);
+        this(wq, wk, wv, wo, bq, bk, bv, null, qNorm, kNorm, null, -1, rope, heads, kvHeads, headDim, valueDim, scoring);
     }
 
     /** With an output bias {@code bo} (may be null). */
     public GroupedQueryAttention(WeightMatrix wq, WeightMatrix wk, WeightMatrix wv, WeightMatrix wo,
                                  float[] bq, float[] bk, float[] bv, float[] bo, RmsNorm qNorm, RmsNorm kNorm,
                                  Rope rope, int heads, int kvHeads, int headDim, int valueDim, Scoring scoring) {
+        this(wq, wk, wv, wo, bq, bk, bv, bo, qNorm, kNorm, null, -1, rope, heads, kvHeads, headDim, valueDim, scoring);
+    }
+
+    /**
+     * Gemma 3n's attention: values RMS-normed per head without a scale ({@code vNorm}, weights of
+     * ones), and, when {@code kvFrom >= 0}, no keys or values of its own: the layer scores its
+     * queries against the rows layer {@code kvFrom} cached for the same positions ({@code wk},
+     * {@code wv} and {@code kNorm} are then null), so it needs no cache memory
+     * ({@link SharedKvSpec}).
+     */
+    public GroupedQueryAttention(WeightMatrix wq, WeightMatrix wk, WeightMatrix wv, WeightMatrix wo,
+                                 RmsNorm qNorm, RmsNorm kNorm, RmsNorm vNorm, int kvFrom,
+                                 Rope rope, int heads, int kvHeads, int headDim, Scoring scoring) {
+        this(wq, wk, wv, wo, null, null, null, null, qNorm, kNorm, vNorm, kvFrom, rope, heads, kvHeads, headDim, headDim, scoring);
+    }
+
+    private GroupedQueryAttention(WeightMatrix wq, WeightMatrix wk, WeightMatrix wv, WeightMatrix wo,
+                                  float[] bq, float[] bk, float[] bv, float[] bo, RmsNorm qNorm, RmsNorm kNorm, RmsNorm vNorm, int kvFrom,
+                                  Rope rope, int heads, int kvHeads, int headDim, int valueDim, Scoring scoring) {
+        this.vNorm = vNorm;
+        this.kvFrom = kvFrom;
         this.bo = bo;
         this.sinks = scoring.sinks();
         if (sinks != null && sinks.length != heads) throw new ModelLoadException("attention sinks: " + sinks.length + " for " + heads + " heads");
@@ -75,7 +101,11 @@ public final class GroupedQueryAttention implements Attention {
         this.rope = rope;
         this.heads = heads; this.kvHeads = kvHeads; this.headDim = headDim; this.valueDim = valueDim;
         this.scale = scoring.scale() != null ? scoring.scale() : (float) (1.0 / Math.sqrt(headDim));
-        expect(wq, heads * headDim, "query"); expect(wk, kvHeads * headDim, "key"); expect(wv, kvHeads * valueDim, "value");
+        expect(wq, heads * headDim, "query");
+        if (kvFrom < 0) {
+            expect(wk, kvHeads * headDim, "key");
+            expect(wv, kvHeads * valueDim, "value");
+        }
         if (wo.cols() != heads * valueDim) throw new ModelLoadException(wo.name() + ": expected " + heads * valueDim + " columns, found " + wo.cols());
     }
 
@@ -83,7 +113,10 @@ public final class GroupedQueryAttention implements Attention {
         if (w.rows() != rows) throw new ModelLoadException(w.name() + ": " + what + " projection has " + w.rows() + " outputs, expected " + rows);
     }
 
-    @Override public LayerCacheSpec cacheSpec() { return new PagedKvSpec(kvHeads, headDim, valueDim); }
+    @Override
+    public LayerCacheSpec cacheSpec() {
+        return kvFrom >= 0 ? new SharedKvSpec(kvFrom) : new PagedKvSpec(kvHeads, headDim, valueDim);
+    }
 
     @Override
     public void forward(ForwardContext ctx, int layer, float[] in, float[] out) {
@@ -91,15 +124,28 @@ public final class GroupedQueryAttention implements Attention {
         Kernels k = ctx.kernels();
         int qDim = heads * headDim, kDim = kvHeads * headDim, vDim = kvHeads * valueDim;
         float[] q = new float[rows * qDim];
+        ForwardBatch batch = ctx.batch();
+        float[] ropeTable = ownRope ? rope.table(batch.positions(), rows) : ctx.ropeTable();
+        KvBlockPool pool = batch.tables()[0].pool();
+        float[] att = new float[rows * heads * valueDim];
+        if (kvFrom >= 0) { // the source layer has stored this batch's rows already (layers run in order)
+            k.matmul(ctx.pool(), wq, in, rows, q);
+            for (int r = 0; r < rows; r++) {
+                if (qNorm != null) qNorm.apply(k, q, r * qDim, q, r * qDim, heads);
+                rope.apply(q, r * qDim, heads, headDim, ropeTable, r);
+            }
+            attendAll(ctx, k, pool, kvFrom, batch, q, rows, att);
+            project(ctx, k, att, rows, out);
+            return;
+        }
         float[] kx = new float[rows * kDim];
         float[] vx = new float[rows * vDim];
         k.matmuls(ctx.pool(), new WeightMatrix[]{wq, wk, wv}, in, rows, new float[][]{q, kx, vx});
-        ForwardBatch batch = ctx.batch();
-        float[] ropeTable = ownRope ? rope.table(batch.positions(), rows) : ctx.ropeTable();
         for (int r = 0; r < rows; r++) {
             if (bq != null) k.add(q, r * qDim, bq, 0, qDim);
             if (bk != null) k.add(kx, r * kDim, bk, 0, kDim);
             if (bv != null) k.add(vx, r * vDim, bv, 0, vDim);
+            if (vNorm != null) vNorm.apply(k, vx, r * vDim, vx, r * vDim, kvHeads);
             if (qNorm != null) qNorm.apply(k, q, r * qDim, q, r * qDim, heads);
             if (kNorm != null) kNorm.apply(k, kx, r * kDim, kx, r * kDim, kvHeads);
             rope.apply(q, r * qDim, heads, headDim, ropeTable, r);
@@ -109,7 +155,6 @@ public final class GroupedQueryAttention implements Attention {
         // prompt's rows in parallel (each writes its own slot): encoding and scattering them on one
         // thread left the other idle for ~5 % of a scoring run. A few decode rows are not worth
         // waking the pool for.
-        KvBlockPool pool = batch.tables()[0].pool();
         boolean columns = pool.columnKeys();
         java.util.function.IntConsumer store = r -> {
             int slot = batch.tables()[r].slot(batch.positions()[r]);
@@ -119,15 +164,23 @@ public final class GroupedQueryAttention implements Attention {
         };
         if (rows >= PARALLEL_STORE_ROWS) ctx.pool().parallelFor(rows, store::accept);
         else for (int r = 0; r < rows; r++) store.accept(r);
-        float[] att = new float[rows * heads * valueDim];
-        int group = heads / kvHeads;
+        attendAll(ctx, k, pool, layer, batch, q, rows, att);
+        project(ctx, k, att, rows, out);
+    }
+
+    /** Attention of every batch row over the rows {@code kvLayer} cached, into {@code att}. */
+    private void attendAll(ForwardContext ctx, Kernels k, KvBlockPool pool, int kvLayer, ForwardBatch batch, float[] q, int rows, float[] att) {
         // One task per (row, KV head): the group's query heads share one pass over the keys and
         // values, block by block, so each cached row is read once per group, not once per head.
         // Prompt rows of one sequence form tiles that widen each cache block once for all their rows
         // (every cache type: Q8_0's row-major keys are transposed as they are widened).
         int[] tiles = CachedAttention.tiles(batch, rows, TILE_ROWS);
         int nt = tiles.length - 1;
-        ctx.pool().parallelFor(nt * kvHeads, task -> attendTile(k, pool, layer, batch, q, tiles[task / kvHeads], tiles[task / kvHeads + 1], task % kvHeads, att));
+        ctx.pool().parallelFor(nt * kvHeads, task -> attendTile(k, pool, kvLayer, batch, q, tiles[task / kvHeads], tiles[task / kvHeads + 1], task % kvHeads, att));
+    }
+
+    /** The output projection, plus its bias when there is one (gpt-oss). */
+    private void project(ForwardContext ctx, Kernels k, float[] att, int rows, float[] out) {
         k.matmul(ctx.pool(), wo, att, rows, out);
         if (bo != null) for (int r = 0; r < rows; r++) k.add(out, r * bo.length, bo, 0, bo.length);
     }

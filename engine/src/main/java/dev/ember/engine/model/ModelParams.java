@@ -75,5 +75,39 @@ public final class ModelParams {
         return v instanceof String s ? s : fallback;
     }
 
+    /**
+     * A per-layer integer ({@code feed_forward_length} of a model whose layers differ): an array of
+     * {@code layers} values, or one value for every layer; {@code fallback} for every layer when absent.
+     */
+    public int[] perLayer(String key, int layers, int fallback) {
+        Object v = raw(key);
+        int[] out = new int[layers];
+        if (v instanceof long[] arr) {
+            if (arr.length != layers) throw new ModelLoadException(source.origin() + ": metadata '" + arch + "." + key + "' has " + arr.length + " values for " + layers + " layers");
+            for (int i = 0; i < layers; i++) out[i] = positive(key, Math.toIntExact(arr[i]));
+        } else {
+            java.util.Arrays.fill(out, v == null ? fallback : integer(key));
+        }
+        return out;
+    }
+
+    /** A float array of {@code length} values, or null when absent. */
+    public float[] reals(String key, int length) {
+        Object v = raw(key);
+        if (v == null) return null;
+        if (!(v instanceof double[] d)) throw new ModelLoadException(source.origin() + ": metadata '" + arch + "." + key + "' should be an array of floats");
+        if (d.length != length) throw new ModelLoadException(source.origin() + ": metadata '" + arch + "." + key + "' has " + d.length + " values, expected " + length);
+        float[] out = new float[length];
+        for (int i = 0; i < length; i++) out[i] = (float) d[i];
+        return out;
+    }
+
+    /** A bool array of {@code length} values, or null when absent or not an array. */
+    public boolean[] bools(String key, int length) {
+        if (!(raw(key) instanceof boolean[] b)) return null;
+        if (b.length != length) throw new ModelLoadException(source.origin() + ": metadata '" + arch + "." + key + "' has " + b.length + " values, expected " + length);
+        return b.clone();
+    }
+
     public WeightSource source() { return source; }
 }

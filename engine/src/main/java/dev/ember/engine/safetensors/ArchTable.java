@@ -24,6 +24,9 @@ import java.util.Map;
  * @param fusedTransposed the fused expert tensors are stored as the input multiplies them
  *                      ({@code x @ W}: {@code [E, C, parts x R]}, transformers' GptOss), their parts interleaved
  *                      on the last axis ({@code gate_up_proj[..., ::2]} is the gate); biases {@code [E, parts x R]} likewise
+ * @param stackedGlobals HF prefix of numbered matrices outside the layers ({@code model.altup_projections.} then
+ *                      {@code K.weight}) → the GGUF name of their 3-D stack {@code [cols, rows, count]}, as
+ *                      llama.cpp's gemma3n converter stacks them
  */
 record ArchTable(
         String ggufArch,
@@ -39,13 +42,32 @@ record ArchTable(
         List<String> skipPrefixes,
         Map<String, List<String>> fusedExperts,
         float normShift,
-        boolean fusedTransposed) {
+        boolean fusedTransposed,
+        Map<String, String> stackedGlobals) {
 
     ArchTable(String ggufArch, List<String> hfClasses, Map<String, String> layerTensors, String expertPrefix,
               Map<String, String> expertProjs, boolean permuteQk, boolean splitKvB, boolean skipExtraLayers, ConfigTranslator config,
               Map<String, String> globalTensors, List<String> skipPrefixes, Map<String, List<String>> fusedExperts, float normShift) {
         this(ggufArch, hfClasses, layerTensors, expertPrefix, expertProjs, permuteQk, splitKvB, skipExtraLayers, config,
-                globalTensors, skipPrefixes, fusedExperts, normShift, false);
+                globalTensors, skipPrefixes, fusedExperts, normShift, false, Map.of());
+    }
+
+    /** With transposed fused experts (gpt-oss). */
+    ArchTable(String ggufArch, List<String> hfClasses, Map<String, String> layerTensors, String expertPrefix,
+              Map<String, String> expertProjs, boolean permuteQk, boolean splitKvB, boolean skipExtraLayers, ConfigTranslator config,
+              Map<String, String> globalTensors, List<String> skipPrefixes, Map<String, List<String>> fusedExperts, float normShift,
+              boolean fusedTransposed) {
+        this(ggufArch, hfClasses, layerTensors, expertPrefix, expertProjs, permuteQk, splitKvB, skipExtraLayers, config,
+                globalTensors, skipPrefixes, fusedExperts, normShift, fusedTransposed, Map.of());
+    }
+
+    /** With stacked global matrices (Gemma 3n). */
+    ArchTable(String ggufArch, List<String> hfClasses, Map<String, String> layerTensors, String expertPrefix,
+              Map<String, String> expertProjs, boolean permuteQk, boolean splitKvB, boolean skipExtraLayers, ConfigTranslator config,
+              Map<String, String> globalTensors, List<String> skipPrefixes, Map<String, List<String>> fusedExperts, float normShift,
+              Map<String, String> stackedGlobals) {
+        this(ggufArch, hfClasses, layerTensors, expertPrefix, expertProjs, permuteQk, splitKvB, skipExtraLayers, config,
+                globalTensors, skipPrefixes, fusedExperts, normShift, false, stackedGlobals);
     }
 
     ArchTable(String ggufArch, List<String> hfClasses, Map<String, String> layerTensors, String expertPrefix,

@@ -25,7 +25,17 @@ final class CommonKeys {
         if (ctx != null) m.u32(a + "context_length", ctx);
         long hidden = positive(c, "hidden_size");
         m.u32(a + "embedding_length", hidden);
-        m.u32(a + "feed_forward_length", positive(c, "intermediate_size"));
+        if (c.raw("intermediate_size") instanceof java.util.List<?> sizes) { // per layer (Gemma 3n), an array as gguf-py writes it
+            if (sizes.size() != layers) throw c.invalid("intermediate_size", "has " + sizes.size() + " values for " + layers + " layers");
+            int[] each = new int[sizes.size()];
+            for (int i = 0; i < each.length; i++) {
+                if (!(sizes.get(i) instanceof Long v) || v <= 0 || v > Integer.MAX_VALUE) throw c.invalid("intermediate_size", "value " + i + " is not a positive integer");
+                each[i] = (int) (long) v;
+            }
+            m.i32s(a + "feed_forward_length", each);
+        } else {
+            m.u32(a + "feed_forward_length", positive(c, "intermediate_size"));
+        }
         long heads = positive(c, "num_attention_heads");
         m.u32(a + "attention.head_count", heads);
         if (c.has("num_key_value_heads")) {

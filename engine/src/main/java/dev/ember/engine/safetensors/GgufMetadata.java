@@ -45,6 +45,8 @@ public final class GgufMetadata {
         return put(key, GgufValueType.ARRAY, GgufValueType.FLOAT32, d);
     }
 
+    GgufMetadata bools(String key, boolean[] v) { return put(key, GgufValueType.ARRAY, GgufValueType.BOOL, v.clone()); }
+
     private GgufMetadata put(String key, GgufValueType type, GgufValueType elementType, Object value) {
         entries.put(key, new Entry(type, elementType, value));
         return this;
@@ -52,7 +54,7 @@ public final class GgufMetadata {
 
     boolean has(String key) { return entries.containsKey(key); }
 
-    /** The values as GgufFile exposes them: Long, Double, Boolean, String, long[], String[]. */
+    /** The values as GgufFile exposes them: Long, Double, Boolean, String, long[], double[], boolean[], String[]. */
     public Map<String, Object> asMap() {
         Map<String, Object> m = new LinkedHashMap<>();
         entries.forEach((k, e) -> m.put(k, e.value()));

@@ -58,6 +58,8 @@ final class TensorPlanner {
     private final TreeMap<Integer, Map<String, TensorPlan>> blocks = new TreeMap<>();
     /** layer → GGUF stacked name → expert index → entry */
     private final Map<Integer, Map<String, TreeMap<Integer, SafetensorsFile.Entry>>> experts = new TreeMap<>();
+    /** GGUF stacked name → index → entry, for the table's {@code stackedGlobals}. */
+    private final Map<String, TreeMap<Integer, SafetensorsFile.Entry>> stackedGlobals = new LinkedHashMap<>();
     /** Scale tensors of block-quantized weights: read with their weight, never mapped on their own. */
     private final java.util.Set<String> scales = new java.util.HashSet<>();
 
@@ -76,6 +78,7 @@ final class TensorPlanner {
         }
         for (SafetensorsFile.Entry e : source.values()) p.add(e);
         p.stackExperts();
+        p.stackGlobals();
         p.ropeFreqs();
         p.longRopeFactors();
         Map<String, TensorPlan> out = new LinkedHashMap<>();
@@ -93,6 +96,13 @@ final class TensorPlanner {
         if (name.endsWith("rotary_emb.inv_freq")) return; // recomputed from the config, as llama.cpp does
         if (scales.contains(name)) return;
         for (String skip : table.skipPrefixes()) if (name.startsWith(skip)) return;
+        for (Map.Entry<String, String> st : table.stackedGlobals().entrySet()) {
+            if (!name.startsWith(st.getKey())) continue;
+            String[] parts = name.substring(st.getKey().length()).split("\\.");
+            if (parts.length != 2 || !parts[1].equals("weight") || parts[0].isEmpty() || !parts[0].chars().allMatch(Character::isDigit)) throw unknown(e);
+            stackedGlobals.computeIfAbsent(st.getValue(), k -> new TreeMap<>()).put(Integer.parseInt(parts[0]), e);
+            return;
+        }
         String globalName = table.globalTensors().get(name);
         if (globalName != null) {
             global.put(globalName, shifted(globalName, e));
@@ -367,6 +377,29 @@ final class TensorPlanner {
             for (SafetensorsFile.Entry ex : byIndex.values()) parts.add(ex.data());
             blocks.get(bid).put(name, new TensorPlan.Pieces(name, Dtypes.tensorType(first), new long[] {hf[1], hf[0], count}, parts));
         }));
+    }
+
+    /**
+     * Numbered matrices outside the layers (Gemma 3n's {@code altup_projections.K}) as one 3-D
+     * tensor {@code [cols, rows, count]}, K in order, pieces of the mapping like stacked experts.
+     */
+    private void stackGlobals() {
+        stackedGlobals.forEach((name, byIndex) -> {
+            SafetensorsFile.Entry first = byIndex.firstEntry().getValue();
+            List<MemorySegment> parts = new ArrayList<>();
+            int expect = 0;
+            for (Map.Entry<Integer, SafetensorsFile.Entry> x : byIndex.entrySet()) {
+                SafetensorsFile.Entry ex = x.getValue();
+                if (x.getKey() != expect++ || !Arrays.equals(ex.shape(), first.shape()) || !ex.dtype().equals(first.dtype()) || ex.shape().length != 2
+                        || BlockDequant.isQuantized(ex, source)) {
+                    throw new ModelLoadException(ex.file() + ": tensor '" + ex.name() + "' does not stack with " + first.name()
+                            + " into " + name + " (indices from 0, one shape and type, unquantized)");
+                }
+                parts.add(ex.data());
+            }
+            long[] hf = first.shape();
+            global.put(name, new TensorPlan.Pieces(name, Dtypes.tensorType(first), new long[] {hf[1], hf[0], byIndex.size()}, parts));
+        });
     }
 
     /**

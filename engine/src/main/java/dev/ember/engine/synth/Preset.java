@@ -48,11 +48,11 @@ record Preset(String name, String architecture, int hidden, int layers, int cont
         void metadata(Preset p, GgufWriter w);
     }
 
-    sealed interface Attention extends Part permits GqaAttention, LatentAttention, V4Attention, GemmaAttention, BertAttention, Phi3Attention,
-            GptOssAttention {}
+    sealed interface Attention extends Part permits GqaAttention, LatentAttention, V4Attention, GemmaAttention, Gemma3nAttention, BertAttention,
+            Phi3Attention, GptOssAttention {}
 
-    sealed interface FeedForward extends Part permits DenseFeedForward, MoeFeedForward, V4MoeFeedForward, GemmaFeedForward, BertFeedForward,
-            Phi3FeedForward, GptOssFeedForward {}
+    sealed interface FeedForward extends Part permits DenseFeedForward, MoeFeedForward, V4MoeFeedForward, GemmaFeedForward, Gemma3nFeedForward,
+            BertFeedForward, Phi3FeedForward, GptOssFeedForward {}
 
     /**
      * BERT's post-norm multi-head attention with biases, as llama.cpp's {@code bert}: the blocks'
@@ -216,6 +216,79 @@ record Preset(String name, String architecture, int hidden, int layers, int cont
             w.putUInt32(a + "expert_feed_forward_length", expertSize);
             w.putUInt32(a + "expert_count", experts);
             w.putUInt32(a + "expert_used_count", used);
+        }
+    }
+
+    /**
+     * Gemma 3n's attention as llama.cpp's converter writes it: Q/K norms, a norm after the branch,
+     * {@code sliding[l]} for the sliding layers (a bool per layer), the last {@code sharedKvLayers}
+     * layers reading an earlier layer's KV; their K/V projections and K norm are written anyway,
+     * as Google's checkpoints hold them and llama.cpp loads them (Ember ignores them).
+     */
+    record Gemma3nAttention(int heads, int kvHeads, int headDim, int window, boolean[] sliding, int sharedKvLayers,
+                            double localRopeBase, float finalSoftcap) implements Attention {
+        @Override
+        public void tensors(Preset p, int layer, List<TensorSpec> out) {
+            new GemmaAttention(heads, kvHeads, headDim, true, window, 0, 0f, finalSoftcap, localRopeBase).tensors(p, layer, out);
+        }
+
+        @Override
+        public void metadata(Preset p, GgufWriter w) {
+            new GqaAttention(heads, kvHeads, headDim, true).metadata(p, w);
+            String a = p.architecture() + ".";
+            w.putUInt32(a + "attention.sliding_window", window);
+            w.putArray(a + "attention.sliding_window_pattern", dev.ember.engine.gguf.GgufValueType.BOOL, sliding.clone());
+            w.putUInt32(a + "attention.shared_kv_layers", sharedKvLayers);
+            w.putFloat32(a + "final_logit_softcapping", finalSoftcap);
+            w.putFloat32(a + "rope.freq_base_swa", (float) localRopeBase);
+        }
+    }
+
+    /**
+     * Gemma 3n's feed-forward side of a block and everything else it adds: the GeGLU (sparse where
+     * {@code sparsity[l]} > 0), AltUp with {@code altUpInputs} streams, LAuReL of rank
+     * {@code laurelRank}, per-layer inputs {@code perLayerWidth} wide, and their model-level tensors
+     * ({@link #globals}).
+     */
+    record Gemma3nFeedForward(int size, float[] sparsity, int altUpInputs, int laurelRank, int perLayerWidth) implements FeedForward {
+        @Override
+        public void tensors(Preset p, int layer, List<TensorSpec> out) {
+            new GemmaFeedForward(size).tensors(p, layer, out);
+            String b = "blk." + layer + ".";
+            long d = p.hidden(), n = altUpInputs;
+            out.add(TensorSpec.weight(b + "inp_gate.weight", d, perLayerWidth));
+            out.add(TensorSpec.weight(b + "proj.weight", perLayerWidth, d));
+            out.add(TensorSpec.norm(b + "post_norm.weight", d));
+            out.add(TensorSpec.router(b + "altup_correct_coef.weight", n, n));
+            out.add(TensorSpec.norm(b + "altup_correct_scale.weight", d));
+            out.add(TensorSpec.router(b + "altup_predict_coef.weight", n, n * n));
+            out.add(TensorSpec.router(b + "altup_router.weight", d, n));
+            out.add(TensorSpec.norm(b + "altup_router_norm.weight", d));
+            out.add(TensorSpec.weight(b + "laurel_l.weight", d, laurelRank));
+            out.add(TensorSpec.weight(b + "laurel_r.weight", laurelRank, d));
+            out.add(TensorSpec.norm(b + "laurel_post_norm.weight", d));
+        }
+
+        /** The per-layer embedding table and projection, and the stacked AltUp projections. */
+        void globals(Preset p, List<TensorSpec> out) {
+            long d = p.hidden(), perLayer = (long) perLayerWidth * p.layers();
+            out.add(TensorSpec.experts("altup_proj.weight", d, d, altUpInputs - 1));
+            out.add(TensorSpec.experts("altup_unembd_proj.weight", d, d, altUpInputs - 1));
+            out.add(TensorSpec.weight("per_layer_token_embd.weight", perLayer, p.vocab().size()));
+            out.add(TensorSpec.weight("per_layer_model_proj.weight", d, perLayer));
+            out.add(TensorSpec.norm("per_layer_proj_norm.weight", perLayerWidth));
+        }
+
+        @Override
+        public void metadata(Preset p, GgufWriter w) {
+            String a = p.architecture() + ".";
+            w.putUInt32(a + "feed_forward_length", size);
+            w.putUInt32(a + "altup.active_idx", 0);
+            w.putUInt32(a + "altup.num_inputs", altUpInputs);
+            w.putUInt32(a + "embedding_length_per_layer_input", perLayerWidth);
+            float[] multipliers = new float[sparsity.length];
+            for (int i = 0; i < multipliers.length; i++) multipliers[i] = dev.ember.engine.model.GaussianTopK.stdMultiplier(sparsity[i]);
+            w.putFloat32Array(a + "activation_sparsity_scale", multipliers);
         }
     }
 
@@ -532,6 +605,7 @@ record Preset(String name, String architecture, int hidden, int layers, int cont
             }
             return out; // an encoder: no output norm or head
         }
+        if (feedForward instanceof Gemma3nFeedForward g) g.globals(this, out);
         for (int l = 0; l < layers; l++) {
             attention.tensors(this, l, out);
             feedForward.tensors(this, l, out);

@@ -14,6 +14,20 @@ final class Presets {
         return r;
     }
 
+    /** Gemma 3n's default layer types: four sliding layers, then a full one. */
+    static boolean[] fourToOne(int layers) {
+        boolean[] sliding = new boolean[layers];
+        for (int i = 0; i < layers; i++) sliding[i] = (i + 1) % 5 != 0;
+        return sliding;
+    }
+
+    /** Activation sparsity {@code s} on the first {@code sparse} layers, dense after. */
+    static float[] sparseFirst(int layers, int sparse, float s) {
+        float[] out = new float[layers];
+        for (int i = 0; i < sparse; i++) out[i] = s;
+        return out;
+    }
+
     static final Map<String, Preset> ALL = new LinkedHashMap<>();
 
     private static void add(Preset p) { ALL.put(p.name(), p); }
@@ -61,6 +75,15 @@ final class Presets {
         add(new Preset("gpt-oss-20b-mini", "gpt-oss", 2880, 4, 131072, 150000, 1e-5, false, 0.02,
                 new Preset.GptOssAttention(64, 8, 64, 128, 2, 32f, 4096), new Preset.GptOssFeedForward(32, 4, 2880),
                 new Preset.Vocab(201088, "gpt-4o", 199999)));
+        // Gemma 3n E2B's text shapes (config.json of google/gemma-3n-E2B: hidden 2048, 8 heads, 2 KV
+        // heads of 256, FFN 8192, per-layer inputs 256 wide, LAuReL rank 64, 4 AltUp streams, window
+        // 512, four sliding layers to one full, sparsity 0.95 on the first 10 layers, a third of the
+        // layers sharing KV), at 15 of its 30 layers: its per-layer embedding table alone is
+        // 262144 x (256 per layer) values, 2.0B at full depth.
+        add(new Preset("gemma3n-e2b", "gemma3n", 2048, 15, 32768, 1e6, 1e-6, true, 0.02,
+                new Preset.Gemma3nAttention(8, 2, 256, 512, fourToOne(15), 5, 10000, 30f),
+                new Preset.Gemma3nFeedForward(8192, sparseFirst(15, 10, 0.95f), 4, 64, 256),
+                new Preset.Vocab(262400, "qwen2", 262000)));
         // Tiny models for tests: every row length a multiple of 32 so that all types apply.
         // phi3-tiny: GQA, 12 of 16 dims rotated (Phi-4-mini's 3/4), LongRoPE long factors (context
         // 256 > 32), a 48-token window shorter than most test prompts.
@@ -96,6 +119,12 @@ final class Presets {
         // gpt-oss-tiny's window (16) is shorter than most test prompts.
         add(new Preset("gpt-oss-tiny", "gpt-oss", 64, 4, 4096, 150000, 1e-5, false, 0.02,
                 new Preset.GptOssAttention(4, 2, 16, 16, 2, 4f, 512), new Preset.GptOssFeedForward(4, 2, 64),
+                new Preset.Vocab(512, "qwen2", 509)));
+        // gemma3n-tiny: window 16 on layers 0, 1, 3, 4; layers 4 and 5 read the KV of 3 and 2;
+        // sparse FFN on layers 0 and 1.
+        add(new Preset("gemma3n-tiny", "gemma3n", 64, 6, 256, 1e6, 1e-6, true, 0.02,
+                new Preset.Gemma3nAttention(4, 2, 32, 16, new boolean[]{true, true, false, true, true, false}, 2, 10000, 30f),
+                new Preset.Gemma3nFeedForward(128, sparseFirst(6, 2, 0.95f), 4, 32, 32),
                 new Preset.Vocab(512, "qwen2", 509)));
         add(new Preset("gemma3-tiny", "gemma3", 64, 4, 256, 1e6, 1e-6, true, 0.02,
                 new Preset.GemmaAttention(4, 2, 32, true, 16, 3, 0f, 0f, 10000), new Preset.GemmaFeedForward(128),

@@ -39,7 +39,7 @@ class ConvertTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"gemma2", "gemma3", "phi3", "gpt_oss"})
+    @ValueSource(strings = {"gemma2", "gemma3", "gemma3n", "phi3", "gpt_oss"})
     void f32GgufMatchesTheDirectoryIssue13Families(String arch) throws Exception {
         checkF32(arch);
     }

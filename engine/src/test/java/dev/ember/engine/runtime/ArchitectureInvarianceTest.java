@@ -34,7 +34,7 @@ class ArchitectureInvarianceTest {
 
     /** The families of issue 13 (sliding windows longer and shorter than the prompts, soft-capping, Phi-3's fused tensors and LongRoPE, gpt-oss's sinks and biased MoE). */
     @ParameterizedTest(name = "{0} {1}")
-    @CsvSource({"gemma2-tiny,F32", "gemma2-tiny,Q8_0", "gemma3-tiny,F32", "gemma3-tiny,Q8_0", "phi3-tiny,F32", "phi3-tiny,Q8_0", "gpt-oss-tiny,F32", "gpt-oss-tiny,Q8_0"})
+    @CsvSource({"gemma2-tiny,F32", "gemma2-tiny,Q8_0", "gemma3-tiny,F32", "gemma3-tiny,Q8_0", "gemma3n-tiny,F32", "gemma3n-tiny,Q8_0", "phi3-tiny,F32", "phi3-tiny,Q8_0", "gpt-oss-tiny,F32", "gpt-oss-tiny,Q8_0"})
     void issue13Families(String preset, String type) throws Exception {
         check(preset, type);
     }

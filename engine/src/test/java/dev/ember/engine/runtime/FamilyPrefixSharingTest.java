@@ -27,7 +27,7 @@ class FamilyPrefixSharingTest {
     static Path dir;
 
     @ParameterizedTest
-    @ValueSource(strings = {"gemma2-tiny", "gemma3-tiny", "phi3-tiny", "gpt-oss-tiny"})
+    @ValueSource(strings = {"gemma2-tiny", "gemma3-tiny", "gemma3n-tiny", "phi3-tiny", "gpt-oss-tiny"})
     void aPrefixHitGivesTheSameTokensAndLogitsAsNoHit(String preset) throws Exception {
         Path file = dir.resolve(preset + ".gguf");
         SyntheticModel.write(preset, TensorType.F32, file, 5);

@@ -45,13 +45,14 @@ class HfParityTest {
     }
 
     /**
-     * Gemma 2 (soft-capping, sliding window, post norms, GeGLU, query_pre_attn_scalar), Gemma 3,
+     * Gemma 2 (soft-capping, sliding window, post norms, GeGLU, query_pre_attn_scalar), Gemma 3 (QK-norm, local/global RoPE),
+     * Gemma 3n (AltUp, LAuReL, per-layer inputs, activation sparsity, KV sharing),
      * Phi-3 (fused QKV and gate/up, partial rotary, LongRoPE's long factors, sliding window),
      * gpt-oss (sinks, alternating window, biases, top-k-then-softmax MoE with the clamped SwiGLU,
      * YaRN without truncation, BF16 transposed experts).
      */
     @ParameterizedTest
-    @ValueSource(strings = {"gemma2", "gemma3", "phi3", "gpt_oss"})
+    @ValueSource(strings = {"gemma2", "gemma3", "gemma3n", "phi3", "gpt_oss"})
     void issue13Families(String arch) {
         check(arch);
     }

@@ -11,7 +11,7 @@ import java.util.TreeSet;
 
 /** The registry of supported families, looked up by {@code general.architecture}. */
 public final class ModelFamilies {
-    private static final List<ModelFamily> FAMILIES = List.of(new Llama(), new Qwen2(), new Qwen3(), new Qwen3Moe(), new DeepseekV2(), new DeepseekV4(), new Gemma2(), new Gemma3(), new Phi3(), new GptOss(), new Bert(), new NomicBert());
+    private static final List<ModelFamily> FAMILIES = List.of(new Llama(), new Qwen2(), new Qwen3(), new Qwen3Moe(), new DeepseekV2(), new DeepseekV4(), new Gemma2(), new Gemma3(), new Gemma3n(), new Phi3(), new GptOss(), new Bert(), new NomicBert());
 
     private ModelFamilies() {}
 
