@@ -2,6 +2,8 @@ package dev.ember.engine.tokenizer;
 
 import com.code_intelligence.jazzer.junit.FuzzTest;
 
+import dev.ember.engine.gguf.GgufFile;
+
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
@@ -54,9 +56,21 @@ class TokenizerFuzzTest {
     }
 
     /**
+     * Whether each vocabulary is SentencePiece ({@code tokenizer.ggml.model = llama}: llama-spm,
+     * but phi-3 too, whose name does not say so; a fuzz finding of this target, kept as a seed).
+     */
+    private static final List<Boolean> SENTENCEPIECE = VOCABS.stream().map(TokenizerFuzzTest::isSentencePiece).toList();
+
+    private static boolean isSentencePiece(String vocab) {
+        try (GgufFile gguf = GgufFile.open(VocabFiles.dir().resolve(vocab))) {
+            return gguf.getString("tokenizer.ggml.model", "").equals("llama");
+        }
+    }
+
+    /**
      * Byte by byte, whether each vocabulary has a token that is that one byte (and no control
      * token). A byte-level BPE vocabulary without such a token cannot spell the byte: Falcon's has
-     * none for U+0005 and other C0 controls (its first ids are special tokens), and encode drops the
+     * none for 0x05 (its byte-level form U+0105 is no token), and encode drops the
      * byte as llama.cpp and HF tokenizers do (a fuzz finding of this target, kept as a seed).
      */
     private static final List<boolean[]> SPELLABLE = TOKENIZERS.stream().map(TokenizerFuzzTest::singleByteTokens).toList();
@@ -78,7 +92,7 @@ class TokenizerFuzzTest {
      * unchanged.
      */
     private static boolean promisesRoundTrip(int pick, String name, String text) {
-        if (name.contains("spm") && text.indexOf('\u2581') >= 0) return false;
+        if (SENTENCEPIECE.get(pick) && text.indexOf('\u2581') >= 0) return false;
         boolean[] spellable = SPELLABLE.get(pick);
         for (byte b : text.getBytes(StandardCharsets.UTF_8)) {
             if (!spellable[b & 0xff]) return false;
