@@ -98,6 +98,7 @@ class AutomatonTest {
         agree("\\p{IsUppercase}\\p{gc=Lu}", "ÉA", "éa");
         agree("\\p{javaLowerCase}\\p{L1}", "aÿ", "aĀ");
         agree("\\x{1F600}[\\x{1F600}-\\x{1F64F}]", "😀🙏", "😀a");
+        agree(".{300}z", "a".repeat(300) + "z", "é".repeat(300) + "z", "a".repeat(299) + "z", "\n".repeat(300) + "z");
         agree("a\\Rb", "a\r\nb", "a\nb", "a\u2028b", "ab", "a\n\nb");
         for (String bad : new String[]{
                 "[A-[]]", "(?<1a>x)", "(?<a>x)(?<a>y)", "(?<a-b>x)", "(?i-s-i)a", "\\p{digit}", "\\p{gc=digit}", "\\p{IsNonsense}",
