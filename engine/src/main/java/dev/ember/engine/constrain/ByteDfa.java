@@ -17,6 +17,8 @@ import java.util.Map;
 final class ByteDfa {
     static final int DEAD = -1;
     static final int MAX_STATES = 400_000;
+    /** Bound on the NFA states held by all DFA states together: time and memory of determinizing (fuzz finding: .*X.{404} ran past 10 s before MAX_STATES). */
+    static final long MAX_SUBSET_ENTRIES = 2_000_000;
 
     final int[] classOf;       // byte -> equivalence class
     final int classes;
@@ -80,6 +82,7 @@ final class ByteDfa {
         List<int[]> sets = new ArrayList<>();
         int[] table = new int[classes * 64];
         int[] startSet = closure.of(new int[]{nfa.start}, 1);
+        long stored = startSet.length;
         ids.put(new Key(startSet), 0);
         sets.add(startSet);
         int[][] buckets = new int[classes][];
@@ -107,6 +110,11 @@ final class ByteDfa {
                     if (id >= MAX_STATES) {
                         throw new ConstraintException("constraint too large: more than " + MAX_STATES
                                 + " automaton states (reduce repetition bounds such as maxLength/maxItems, or grammar depth)");
+                    }
+                    stored += set.length;
+                    if (stored > MAX_SUBSET_ENTRIES) {
+                        throw new ConstraintException("constraint too large: its automaton tracks more than " + MAX_SUBSET_ENTRIES
+                                + " pattern positions in all (a repetition after an open-ended one, such as .*a.{400}, grows it exponentially)");
                     }
                     ids.put(key, id);
                     sets.add(set);
