@@ -18,6 +18,9 @@ import java.util.List;
  *       model over examples/data ({@link DemoJob}).
  *   <li>{@code bench-score [MODEL [DATA_DIR [ROWS]]]}: rows/s of score and classify, one request
  *       in flight per task against the default window ({@link ScoreClassifyBench}).
+ *   <li>{@code load-run [MODEL [ROWS [WORKDIR]]]}: the load run, a generate job over 1,000,000
+ *       prompts through {@code spark-job} in local[2] with heap, file descriptors and threads
+ *       sampled ({@link LoadRun}).
  * </ul>
  */
 public final class EmberCli {
@@ -27,7 +30,7 @@ public final class EmberCli {
 
   public static void main(String[] args) throws Exception {
     if (args.length == 0) {
-      System.err.println("usage: ember spark-job [--master URL] [--conf k=v]... JOB_FLAGS... | ember demo [MODEL [DATA_DIR]] | ember bench-score [MODEL [DATA_DIR [ROWS]]]");
+      System.err.println("usage: ember spark-job [--master URL] [--conf k=v]... JOB_FLAGS... | ember demo [MODEL [DATA_DIR]] | ember bench-score [MODEL [DATA_DIR [ROWS]]] | ember load-run [MODEL [ROWS [WORKDIR]]]");
       System.exit(2);
     }
     List<String> rest = List.of(args).subList(1, args.length);
@@ -36,6 +39,7 @@ public final class EmberCli {
       case "spark-job" -> org.apache.spark.deploy.SparkSubmit.main(sparkSubmitArgs(rest).toArray(new String[0]));
       case "demo" -> demo(rest);
       case "bench-score" -> benchScore(rest);
+      case "load-run" -> LoadRun.main(rest.toArray(new String[0]));
       default -> {
         System.err.println("ember: unknown command " + args[0]);
         System.exit(2);

@@ -34,10 +34,12 @@ class ReadmeCommandsIT {
   static {
     skip("^\\./ember test\\b", "the test suite itself (CI runs it through .ci/run; this test runs inside it)");
     skip("^\\./ember package\\b", "a Maven build of the connector; the build running this test made the same jar, and AssemblyIT checks it");
-    skip("^JAZZER_FUZZ=1 mvn ", "30 minutes of fuzzing; CI runs every fuzz target for 15 s in mvn verify");
+    skip("^tools/fuzz-all\\.sh\\b", "every fuzz target for 1,000,000 executions: hours of CPU; CI runs each for 15 s in mvn verify");
+    skip("^JAZZER_FUZZ=1 mvn ", "a long fuzzing run (1,000,000 executions per target); CI runs every fuzz target for 15 s in mvn verify");
     skip("^\\./ember synth --preset qwen3-0\\.6b ", "writes a 640 MB model for the benchmark below");
     skip("^\\./ember bench ", "a benchmark: minutes of CPU, figures meaningless on a shared machine");
     skip("^\\./ember embed --model path/to/", "a sentence-transformers folder the user downloads; EmbedCommandTest runs the same commands on a tiny BERT folder");
+    skip("^EMBER_JAVA_OPTS=\\S+ \\./ember load-run ", "the load run: a 1,000,000-row Spark job, tens of minutes of CPU (EngineOpenCloseLeakTest is the fast part)");
     skip("--input /tmp/ember-bench\\.jsonl ", "the Spark benchmark: 10,000 rows, minutes of CPU, figures meaningless on a shared machine");
     skip("^\\$SPARK_HOME/bin/spark-submit ", "needs a Spark installation, a cluster at HOST and HDFS; AssemblyIT runs this line with Spark's jars on a standalone cluster");
     skip("^pyspark ", "no PySpark here; TestSparkConnect runs the SQL and format(\"ember\") calls through the JVM Connect client");

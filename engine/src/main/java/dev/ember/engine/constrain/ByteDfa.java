@@ -17,6 +17,8 @@ import java.util.Map;
 final class ByteDfa {
     static final int DEAD = -1;
     static final int MAX_STATES = 400_000;
+    /** Bound on the NFA states held by all DFA states together: time and memory of determinizing (fuzz finding: .*X.{404} ran past 10 s before MAX_STATES). */
+    static final long MAX_SUBSET_ENTRIES = 2_000_000;
 
     final int[] classOf;       // byte -> equivalence class
     final int classes;
@@ -80,6 +82,7 @@ final class ByteDfa {
         List<int[]> sets = new ArrayList<>();
         int[] table = new int[classes * 64];
         int[] startSet = closure.of(new int[]{nfa.start}, 1);
+        long stored = startSet.length;
         ids.put(new Key(startSet), 0);
         sets.add(startSet);
         int[][] buckets = new int[classes][];
@@ -107,6 +110,11 @@ final class ByteDfa {
                     if (id >= MAX_STATES) {
                         throw new ConstraintException("constraint too large: more than " + MAX_STATES
                                 + " automaton states (reduce repetition bounds such as maxLength/maxItems, or grammar depth)");
+                    }
+                    stored += set.length;
+                    if (stored > MAX_SUBSET_ENTRIES) {
+                        throw new ConstraintException("constraint too large: its automaton tracks more than " + MAX_SUBSET_ENTRIES
+                                + " pattern positions in all (a repetition after an open-ended one, such as .*a.{400}, grows it exponentially)");
                     }
                     ids.put(key, id);
                     sets.add(set);
@@ -157,68 +165,122 @@ final class ByteDfa {
     }
 
     /**
-     * Moore's partition refinement: merges states no byte string can tell apart. Each round splits
-     * blocks by (own block, successors' blocks), grouped through an open-addressing table of
-     * representative states, so a round allocates nothing per state; it stops when no block splits.
+     * Hopcroft's partition refinement, O(n k log n): merges states no byte string can tell apart.
+     * DEAD is a real sink state here (index n) so that every state has every move. Each splitter
+     * (block, class) splits the blocks of the states that move into it; of a split block's halves
+     * only the smaller needs to become a splitter, unless the whole block still was one. Moore's
+     * round-by-round refinement, used before, needs one round per distinguishable distance: a chain
+     * such as {@code .{404}z} (thousands of states, a fuzz finding) took seconds.
      */
     private static ByteDfa minimize(ByteDfa d) {
-        int n = d.size(), k = d.classes;
-        int[] next = d.next;
-        int[] block = new int[n];
-        for (int s = 0; s < n; s++) block[s] = d.accepting[s] ? 1 : 0;
-        int cap = Integer.highestOneBit(Math.max(4, n * 2 - 1)) << 1;
-        int[] table = new int[cap];
-        int blocks = -1;
-        while (true) {
-            Arrays.fill(table, -1);
-            int[] nb = new int[n];
-            int count = 0;
-            for (int s = 0; s < n; s++) {
-                int h = block[s] * 0x9E3779B9;
-                for (int c = 0, base = s * k; c < k; c++) {
-                    int t = next[base + c];
-                    h = (h ^ (t == DEAD ? -1 : block[t])) * 0x01000193;
-                }
-                int i = (h ^ (h >>> 16)) & (cap - 1);
-                while (true) {
-                    int r = table[i];
-                    if (r < 0) {
-                        table[i] = s;
-                        nb[s] = count++;
-                        break;
-                    }
-                    if (sameSignature(s, r, block, next, k)) {
-                        nb[s] = nb[r];
-                        break;
-                    }
-                    i = (i + 1) & (cap - 1);
+        int n = d.size(), k = d.classes, total = n + 1, sink = n;
+        // predecessors by class: preds[predStart[c * total + t] .. predStart[c * total + t + 1])
+        int[] predStart = new int[k * total + 1];
+        for (int s = 0; s < total; s++) {
+            for (int c = 0; c < k; c++) predStart[c * total + move(d, s, c, sink) + 1]++;
+        }
+        for (int i = 0; i < k * total; i++) predStart[i + 1] += predStart[i];
+        int[] preds = new int[total * k];
+        int[] fill = Arrays.copyOf(predStart, k * total);
+        for (int s = 0; s < total; s++) {
+            for (int c = 0; c < k; c++) preds[fill[c * total + move(d, s, c, sink)]++] = s;
+        }
+        // the partition: elems ordered by block, block b at [first[b], last[b]); marked states are moved to [first[b], mid[b])
+        int[] elems = new int[total], loc = new int[total], blockOf = new int[total];
+        int[] first = new int[total], last = new int[total], mid = new int[total];
+        int blocks = 0, pos = 0;
+        for (int pass = 0; pass < 2; pass++) {
+            int from = pos;
+            for (int s = 0; s < total; s++) {
+                boolean acc = s < n && d.accepting[s];
+                if (acc == (pass == 0)) {
+                    elems[pos] = s;
+                    loc[s] = pos++;
+                    blockOf[s] = blocks;
                 }
             }
-            block = nb;
-            if (count == blocks) break;
-            blocks = count;
+            if (pos > from) {
+                first[blocks] = mid[blocks] = from;
+                last[blocks++] = pos;
+            }
         }
-        if (blocks == n) return d;
-        int[] out = new int[blocks * k];
-        boolean[] acc = new boolean[blocks];
+        java.util.BitSet waiting = new java.util.BitSet();
+        int[] work = new int[16];
+        int workSize = 0;
+        int smaller = blocks == 2 && last[1] - first[1] < last[0] - first[0] ? 1 : 0;
+        for (int c = 0; c < k; c++) {
+            if (workSize == work.length) work = Arrays.copyOf(work, workSize * 2);
+            work[workSize++] = smaller * k + c;
+            waiting.set(smaller * k + c);
+        }
+        int[] splitter = new int[total];
+        int[] touched = new int[total];
+        while (workSize > 0) {
+            int item = work[--workSize];
+            waiting.clear(item);
+            int b = item / k, c = item % k;
+            int size = last[b] - first[b];
+            System.arraycopy(elems, first[b], splitter, 0, size);   // marking may reorder b itself
+            int touchedCount = 0;
+            for (int e = 0; e < size; e++) {
+                int t = splitter[e];
+                for (int p = predStart[c * total + t], end = predStart[c * total + t + 1]; p < end; p++) {
+                    int s = preds[p];
+                    int sb = blockOf[s];
+                    if (loc[s] < mid[sb]) continue;   // already marked
+                    if (mid[sb] == first[sb]) touched[touchedCount++] = sb;
+                    int other = elems[mid[sb]];       // swap s to the marked front
+                    elems[loc[s]] = other;
+                    loc[other] = loc[s];
+                    elems[mid[sb]] = s;
+                    loc[s] = mid[sb]++;
+                }
+            }
+            for (int x = 0; x < touchedCount; x++) {
+                int sb = touched[x];
+                if (mid[sb] == last[sb]) {            // every state moved in: no split
+                    mid[sb] = first[sb];
+                    continue;
+                }
+                int nb = blocks++;                    // the marked part becomes a new block
+                first[nb] = mid[nb] = first[sb];
+                last[nb] = mid[sb];
+                first[sb] = mid[sb];
+                for (int e = first[nb]; e < last[nb]; e++) blockOf[elems[e]] = nb;
+                boolean newSmaller = last[nb] - first[nb] <= last[sb] - first[sb];
+                for (int cc = 0; cc < k; cc++) {
+                    int add = waiting.get(sb * k + cc) || newSmaller ? nb : sb;
+                    if (waiting.get(add * k + cc)) continue;
+                    if (workSize == work.length) work = Arrays.copyOf(work, workSize * 2);
+                    work[workSize++] = add * k + cc;
+                    waiting.set(add * k + cc);
+                }
+            }
+        }
+        int sinkBlock = blockOf[sink];
+        if (blocks - 1 == n) return d;
+        // renumber by first appearance, as states were numbered; the sink's block is DEAD
+        int[] id = new int[blocks];
+        Arrays.fill(id, -2);
+        id[sinkBlock] = DEAD;
+        int count = 0;
+        for (int s = 0; s < n; s++) if (id[blockOf[s]] == -2) id[blockOf[s]] = count++;
+        // (trimming left no state that cannot reach acceptance, so none shares the sink's block)
+        int[] out = new int[count * k];
+        boolean[] acc = new boolean[count];
         for (int s = 0; s < n; s++) {
-            acc[block[s]] = d.accepting[s];
-            for (int c = 0; c < k; c++) {
-                int t = next[s * k + c];
-                out[block[s] * k + c] = t == DEAD ? DEAD : block[t];
-            }
+            int to = id[blockOf[s]];
+            acc[to] = d.accepting[s];
+            for (int c = 0; c < k; c++) out[to * k + c] = id[blockOf[move(d, s, c, sink)]];
         }
-        return new ByteDfa(d.classOf, k, out, acc, block[d.start]);
+        return new ByteDfa(d.classOf, k, out, acc, id[blockOf[d.start]]);
     }
 
-    private static boolean sameSignature(int a, int b, int[] block, int[] next, int k) {
-        if (block[a] != block[b]) return false;
-        for (int c = 0, ba = a * k, bb = b * k; c < k; c++) {
-            int ta = next[ba + c], tb = next[bb + c];
-            int x = ta == DEAD ? -1 : block[ta], y = tb == DEAD ? -1 : block[tb];
-            if (x != y) return false;
-        }
-        return true;
+    /** The state {@code s} moves to on class {@code c}, with DEAD (and the sink itself) as {@code sink}. */
+    private static int move(ByteDfa d, int s, int c, int sink) {
+        if (s == sink) return sink;
+        int t = d.next[s * d.classes + c];
+        return t == DEAD ? sink : t;
     }
 
     private record Key(int[] v) {

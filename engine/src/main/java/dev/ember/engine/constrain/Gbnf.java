@@ -206,13 +206,15 @@ final class Gbnf {
 
     private int hex(int n) {
         if (i + n > src.length()) throw error("short hex escape");
-        try {
-            int v = Integer.parseInt(src.substring(i, i + n), 16);
-            i += n;
-            return v;
-        } catch (NumberFormatException e) {
-            throw error("bad hex escape");
-        }
+        String digits = src.substring(i, i + n);
+        // hex digits only (Integer.parseInt would take a sign), and a code point that exists
+        if (!digits.matches("[0-9a-fA-F]+")) throw error("bad hex escape '" + digits + "'");
+        long v = Long.parseLong(digits, 16);
+        if (v > Character.MAX_CODE_POINT) throw error("hex escape " + digits + " is beyond U+10FFFF");
+        // a surrogate is no character of UTF-8 text: in a literal it would become '?'
+        if (v >= Character.MIN_SURROGATE && v <= Character.MAX_SURROGATE) throw error("hex escape " + digits + " is a surrogate, not a character");
+        i += n;
+        return (int) v;
     }
 
     private Expr quantifier(Expr e) {
@@ -225,6 +227,8 @@ final class Gbnf {
                 int close = src.indexOf('}', i);
                 if (close < 0) throw error("unclosed '{'");
                 String body = src.substring(i + 1, close).replace(" ", "");
+                // digits only: Integer.parseInt would take "-1" or "+2"
+                if (!body.matches("[0-9]+(,[0-9]*)?")) throw error("bad repetition {" + body + "}");
                 int min, max;
                 try {
                     int comma = body.indexOf(',');

@@ -1,7 +1,10 @@
 package dev.ember.engine.constrain;
 
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 
 /**
  * Parses the java.util.regex syntax users write for fields into an {@link Rx}. The whole output
@@ -9,11 +12,19 @@ import java.util.List;
  * mean nothing more). Supported: literals and escapes ({@code \t \n \r \f \a \e \0oo \xhh \x{h..}
  * \\uhhhh \cX \Q..\E}), {@code .}, classes with ranges, negation, nesting and {@code &&},
  * {@code \d \D \s \S \w \W \h \H \v \V}, {@code \p{..}}/{@code \P{..}} for general categories,
- * scripts and the POSIX/java classes, groups (capturing, {@code (?:..)}, named), alternation,
- * greedy and lazy quantifiers, and the flags {@code i} (ASCII case, as in java.util.regex) and {@code s}. Everything that is not a
- * regular language or changes which strings match in ways an automaton cannot follow
- * (backreferences, lookaround, atomic groups, possessive quantifiers, word boundaries) is an error
- * naming the construct.
+ * scripts, blocks, binary properties and the POSIX/java classes, groups (capturing, {@code (?:..)},
+ * named), alternation, greedy and lazy quantifiers, and the flags {@code i} (ASCII case, as in
+ * java.util.regex) and {@code s}. Everything that is not a regular language or changes which strings
+ * match in ways an automaton cannot follow (backreferences, lookaround, atomic groups, possessive
+ * quantifiers, word boundaries, the {@code u}/{@code U} Unicode flags) is an error naming the construct.
+ *
+ * <p>Escapes and bracketed classes are a port of {@code java.util.regex.Pattern}'s own parser
+ * ({@code escape}, {@code clazz}, {@code range}), because its class grammar has rules no summary
+ * captures: a {@code ]} closes a class only once something is in it, {@code [a-[b]]} is no range,
+ * {@code [a&&]} is {@code [a]}, case folding applies to each character and range before a
+ * negation, and {@code \v} is U+000B at a range's end. Every constraint must accept only what the
+ * pattern matches there, so the two parsers must agree on what a pattern means. The parser works on
+ * code points, as Pattern does.
  */
 final class JavaRegex {
     private static final CodePointSet DIGIT = CodePointSet.of('0', '9');
@@ -26,18 +37,29 @@ final class JavaRegex {
     private static final CodePointSet LINE_TERMINATORS = CodePointSet.ofChars("\n\r\u0085\u2028\u2029");
 
     private final String p;
+    /** The pattern's code points and NUL padding past the end (as Pattern.temp: lookahead never runs off). */
+    private final int[] cp;
+    private final int length;
     private int i;
     private boolean caseInsensitive;
     private boolean dotAll;
+    private final Set<String> groupNames = new HashSet<>();
+    /** The set an escape stands for when {@link #escape} returns -1 (Pattern's {@code predicate} field). */
+    private CodePointSet escapedSet;
 
-    private JavaRegex(String pattern) { this.p = pattern; }
+    private JavaRegex(String pattern) {
+        this.p = pattern;
+        int[] cps = pattern.codePoints().toArray();
+        this.length = cps.length;
+        this.cp = Arrays.copyOf(cps, cps.length + 4);
+    }
 
     static Rx parse(String pattern) {
         JavaRegex r = new JavaRegex(pattern);
-        if (r.p.startsWith("^")) r.i = 1;
-        else if (r.p.startsWith("\\A")) r.i = 2;
+        if (r.startsWith("^")) r.i = 1;
+        else if (r.startsWith("\\A")) r.i = 2;
         Rx rx = r.alternation();
-        if (r.i < r.p.length()) throw r.error("unbalanced ')'");
+        if (r.i < r.length) throw r.error("unbalanced ')'");
         return rx;
     }
 
@@ -45,11 +67,29 @@ final class JavaRegex {
         return new ConstraintException("regex /" + p + "/ at index " + i + ": " + what);
     }
 
-    private boolean more() { return i < p.length(); }
-    private char peek() { return p.charAt(i); }
+    private boolean more() { return i < length; }
+    private int peek() { return cp[i]; }
+    private int next() { return cp[++i]; }
+    private int read() { return cp[i++]; }
+    private void unread() { i--; }
+
+    private boolean startsWith(String s) { return startsWith(s, i); }
+
+    private boolean startsWith(String s, int at) {
+        if (at + s.length() > length) return false;
+        for (int k = 0; k < s.length(); k++) if (cp[at + k] != s.charAt(k)) return false;
+        return true;
+    }
+
+    private int indexOf(int c, int from) {
+        for (int k = from; k < length; k++) if (cp[k] == c) return k;
+        return -1;
+    }
+
+    private String text(int from, int to) { return new String(cp, from, to - from); }
+
     private boolean atEndAnchor() {
-        String rest = p.substring(i);
-        return rest.equals("$") || rest.equals("\\z") || rest.equals("\\Z");
+        return (i == length - 1 && cp[i] == '$') || (i == length - 2 && (startsWith("\\z") || startsWith("\\Z")));
     }
 
     private Rx alternation() {
@@ -68,7 +108,16 @@ final class JavaRegex {
     private Rx sequence() {
         List<Rx> items = new ArrayList<>();
         while (more() && peek() != '|' && peek() != ')') {
-            if (atEndAnchor()) { i = p.length(); break; }
+            if (atEndAnchor()) { i = length; break; }
+            if (startsWith("\\Q")) {
+                // java.util.regex rewrites \Q..\E into escaped characters before it parses, so a
+                // quantifier after \E repeats the last quoted character only, and an empty quote is nothing
+                List<Rx> quoted = quote();
+                if (quoted.isEmpty()) continue;
+                items.addAll(quoted.subList(0, quoted.size() - 1));
+                items.add(quantified(quoted.getLast()));
+                continue;
+            }
             Rx atom = atom();
             if (atom == null) continue;      // a flag group
             items.add(quantified(atom));
@@ -78,16 +127,16 @@ final class JavaRegex {
 
     private Rx quantified(Rx atom) {
         if (more()) {
-            char c = peek();
+            int c = peek();
             int min, max;
             if (c == '*') { min = 0; max = -1; i++; }
             else if (c == '+') { min = 1; max = -1; i++; }
             else if (c == '?') { min = 0; max = 1; i++; }
             else if (c == '{') {
                 // as java.util.regex: a '{' that does not open {n}, {n,} or {n,m} is an error, not a literal
-                int close = p.indexOf('}', i);
+                int close = indexOf('}', i);
                 if (close < 0) throw error("unclosed '{'");
-                String body = p.substring(i + 1, close);
+                String body = text(i + 1, close);
                 if (!body.matches("[0-9]+(,[0-9]*)?")) throw error("illegal repetition {" + body + "} (write \\{ for a literal brace)");
                 try {
                     int comma = body.indexOf(',');
@@ -113,55 +162,69 @@ final class JavaRegex {
     }
 
     private Rx atom() {
-        char c = peek();
+        int c = peek();
         switch (c) {
             case '(' -> { return group(); }
-            case '[' -> { return Rx.chars(ci(charClass())); }
+            case '[' -> { return Rx.chars(clazz(true)); }
             case '.' -> { i++; return Rx.chars(dotAll ? CodePointSet.ALL : LINE_TERMINATORS.complement()); }
             case '^' -> throw error("'^' is supported only at the start of the pattern");
             case '$' -> throw error("'$' is supported only at the end of the pattern");
             case '\\' -> { return escapeAtom(); }
-            case '*', '+', '?', '{' -> throw error("dangling '" + c + "'");
+            case '*', '+', '?', '{' -> throw error("dangling '" + Character.toString(c) + "'");
             default -> {
-                int cp = p.codePointAt(i);
-                i += Character.charCount(cp);
-                return Rx.chars(ci(CodePointSet.single(cp)));
+                i++;
+                return Rx.chars(single(c));
             }
         }
     }
 
-    /** {@code (?i)} folds ASCII letters only, as java.util.regex does without the u (UNICODE_CASE) flag. */
-    private CodePointSet ci(CodePointSet s) { return caseInsensitive ? s.asciiCaseInsensitive() : s; }
+    /**
+     * One character as a literal: under {@code (?i)} with its other ASCII case, as java.util.regex
+     * folds without UNICODE_CASE ({@code (?i)Σ} does not match σ there).
+     */
+    private CodePointSet single(int c) {
+        CodePointSet s = CodePointSet.single(c);
+        return caseInsensitive ? s.asciiCaseInsensitive() : s;
+    }
 
     private Rx group() {
         i++; // (
-        if (p.startsWith("?", i)) {
-            if (p.startsWith("?:", i)) { i += 2; return closeGroup(); }
-            if (p.startsWith("?<=", i) || p.startsWith("?<!", i)) throw error("lookbehind is not supported");
-            if (p.startsWith("?=", i) || p.startsWith("?!", i)) throw error("lookahead is not supported");
-            if (p.startsWith("?>", i)) throw error("atomic groups are not supported");
-            if (p.startsWith("?<", i)) {
-                int close = p.indexOf('>', i);
-                if (close < 0) throw error("unclosed group name");
-                i = close + 1;
+        if (startsWith("?")) {
+            if (startsWith("?:")) { i += 2; return closeGroup(); }
+            if (startsWith("?<=") || startsWith("?<!")) throw error("lookbehind is not supported");
+            if (startsWith("?=") || startsWith("?!")) throw error("lookahead is not supported");
+            if (startsWith("?>")) throw error("atomic groups are not supported");
+            if (startsWith("?<")) {
+                i += 2;
+                // as java.util.regex: an ASCII letter, then ASCII letters and digits; each name once
+                int start = i;
+                if (!isAsciiLetter(peek())) throw error("capturing group name does not start with a Latin letter");
+                while (isAsciiLetter(peek()) || (peek() >= '0' && peek() <= '9')) i++;
+                if (peek() != '>') throw error("named capturing group is missing trailing '>'");
+                String name = text(start, i);
+                if (!groupNames.add(name)) throw error("named capturing group <" + name + "> is already defined");
+                i++;
                 return closeGroup();
             }
             // flags: (?is) or (?is-x) or (?i:...)
             int j = i + 1;
             boolean on = true;
             boolean ci = caseInsensitive, da = dotAll;
-            while (j < p.length() && p.charAt(j) != ')' && p.charAt(j) != ':') {
-                char f = p.charAt(j++);
+            while (j < length && cp[j] != ')' && cp[j] != ':') {
+                int f = cp[j++];
                 switch (f) {
-                    case '-' -> on = false;
+                    case '-' -> {
+                        if (!on) { i = j - 1; throw error("unknown inline modifier (a second '-')"); }
+                        on = false;
+                    }
                     case 'i' -> ci = on;
                     case 's' -> da = on;
-                    case 'u', 'U' -> { }
-                    default -> { i = j - 1; throw error("regex flag '" + f + "' is not supported"); }
+                    case 'u', 'U' -> { i = j - 1; throw error("regex flag '" + Character.toString(f) + "' (Unicode case or classes) is not supported"); }
+                    default -> { i = j - 1; throw error("regex flag '" + Character.toString(f) + "' is not supported"); }
                 }
             }
-            if (j >= p.length()) throw error("unclosed group");
-            if (p.charAt(j) == ')') {      // applies to the rest of the enclosing group
+            if (j >= length) throw error("unclosed group");
+            if (cp[j] == ')') {      // applies to the rest of the enclosing group
                 caseInsensitive = ci;
                 dotAll = da;
                 i = j + 1;
@@ -179,6 +242,8 @@ final class JavaRegex {
         return closeGroup();
     }
 
+    private static boolean isAsciiLetter(int c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
+
     private Rx closeGroup() {
         Rx inner = alternation();
         if (!more() || peek() != ')') throw error("unclosed '('");
@@ -186,195 +251,295 @@ final class JavaRegex {
         return inner;
     }
 
-    private Rx escapeAtom() {
-        if (p.startsWith("\\Q", i)) {
-            int end = p.indexOf("\\E", i + 2);
-            String lit = end < 0 ? p.substring(i + 2) : p.substring(i + 2, end);
-            i = end < 0 ? p.length() : end + 2;
-            List<Rx> items = new ArrayList<>();
-            lit.codePoints().forEach(cp -> items.add(Rx.chars(ci(CodePointSet.single(cp)))));
-            return Rx.seq(items);
-        }
-        char e = p.charAt(i + 1 < p.length() ? i + 1 : i);
-        if (i + 1 >= p.length()) throw error("trailing backslash");
-        switch (e) {
-            case 'b', 'B' -> throw error("word boundaries (\\" + e + ") are not supported");
-            case 'G' -> throw error("\\G is not supported");
-            case 'k' -> throw error("backreferences are not supported");
-            case 'R' -> { i += 2; return Rx.alt(Rx.literal("\r\n"), Rx.chars(VSPACE)); }
-            case 'X' -> throw error("\\X (grapheme clusters) is not supported");
-            case 'A', 'z', 'Z' -> throw error("anchors are supported only at the start or end of the pattern");
-            default -> { }
-        }
-        if (e >= '1' && e <= '9') throw error("backreferences are not supported");
-        return Rx.chars(ci(escapeSet(false)));
+    /** The characters of {@code \\Q..\\E} (to the end of the pattern without {@code \\E}), {@code i} at the backslash. */
+    private List<Rx> quote() {
+        int end = -1;
+        for (int k = i + 2; k + 1 < length; k++) if (cp[k] == '\\' && cp[k + 1] == 'E') { end = k; break; }
+        int stop = end < 0 ? length : end;
+        List<Rx> items = new ArrayList<>();
+        for (int k = i + 2; k < stop; k++) items.add(Rx.chars(single(cp[k])));
+        i = end < 0 ? length : end + 2;
+        return items;
     }
 
-    /** Parses an escape at {@code i} (the backslash) and returns the characters it stands for. */
-    private CodePointSet escapeSet(boolean inClass) {
-        if (i + 1 >= p.length()) throw error("trailing backslash");
-        i++; // backslash
-        char e = p.charAt(i++);
-        return switch (e) {
-            case 'd' -> DIGIT;
-            case 'D' -> DIGIT.complement();
-            case 'w' -> WORD;
-            case 'W' -> WORD.complement();
-            case 's' -> SPACE;
-            case 'S' -> SPACE.complement();
-            case 'h' -> HSPACE;
-            case 'H' -> HSPACE.complement();
-            case 'v' -> VSPACE;
-            case 'V' -> VSPACE.complement();
-            case 'p', 'P' -> {
-                String name;
-                if (more() && peek() == '{') {
-                    int close = p.indexOf('}', i);
-                    if (close < 0) throw error("unclosed \\p{");
-                    name = p.substring(i + 1, close);
-                    i = close + 1;
-                } else if (more()) {
-                    name = String.valueOf(p.charAt(i++));
-                } else {
-                    throw error("incomplete \\" + e);
+    private Rx escapeAtom() {
+        if (i + 1 >= length) throw error("trailing backslash");
+        int e = cp[i + 1];
+        if (e == 'p' || e == 'P') {
+            i += 2;
+            return Rx.chars(family(e == 'P'));
+        }
+        if (e == 'R') {   // a line break: \r\n or one vertical space
+            i += 2;
+            return Rx.alt(Rx.literal("\r\n"), Rx.chars(VSPACE));
+        }
+        int c = escape(false, false);
+        return Rx.chars(c >= 0 ? single(c) : escapedSet);
+    }
+
+    /**
+     * Pattern.escape: {@code i} at the backslash. Returns the character, or -1 with
+     * {@link #escapedSet} holding the class it stands for ({@code \d}, {@code \s}, …).
+     * {@code isRange}: the escape starts or ends a range, where {@code \v} means U+000B.
+     */
+    private int escape(boolean inClass, boolean isRange) {
+        int e = cp[i + 1];
+        if (i + 1 >= length) throw error("trailing backslash");
+        i += 2;
+        switch (e) {
+            case '0' -> { return octal(); }
+            case '1', '2', '3', '4', '5', '6', '7', '8', '9' -> {
+                if (inClass) throw error("illegal/unsupported escape sequence \\" + Character.toString(e));
+                throw error("backreferences are not supported");
+            }
+            case 'b', 'B' -> {
+                if (inClass) throw error("illegal/unsupported escape sequence \\" + Character.toString(e));
+                throw error("word boundaries (\\" + Character.toString(e) + ") are not supported");
+            }
+            case 'G' -> throw error(inClass ? "illegal/unsupported escape sequence \\G" : "\\G is not supported");
+            case 'k' -> throw error(inClass ? "illegal/unsupported escape sequence \\k" : "backreferences are not supported");
+            case 'R' -> throw error("illegal/unsupported escape sequence \\R");   // outside classes escapeAtom reads it
+            case 'X' -> throw error(inClass ? "illegal/unsupported escape sequence \\X" : "\\X (grapheme clusters) is not supported");
+            case 'A', 'z', 'Z' -> throw error(inClass ? "illegal/unsupported escape sequence \\" + Character.toString(e)
+                    : "anchors are supported only at the start or end of the pattern");
+            case 'N' -> throw error("\\N{name} is not supported");
+            case 'd' -> { escapedSet = DIGIT; return -1; }
+            case 'D' -> { escapedSet = DIGIT.complement(); return -1; }
+            case 'w' -> { escapedSet = WORD; return -1; }
+            case 'W' -> { escapedSet = WORD.complement(); return -1; }
+            case 's' -> { escapedSet = SPACE; return -1; }
+            case 'S' -> { escapedSet = SPACE.complement(); return -1; }
+            case 'h' -> { escapedSet = HSPACE; return -1; }
+            case 'H' -> { escapedSet = HSPACE.complement(); return -1; }
+            case 'v' -> {
+                if (isRange) return 0x0B;   // Pattern's compatibility rule: \v in a range is VT
+                escapedSet = VSPACE;
+                return -1;
+            }
+            case 'V' -> { escapedSet = VSPACE.complement(); return -1; }
+            case 'a' -> { return 7; }
+            case 'e' -> { return 27; }
+            case 'f' -> { return '\f'; }
+            case 'n' -> { return '\n'; }
+            case 'r' -> { return '\r'; }
+            case 't' -> { return '\t'; }
+            case 'c' -> {
+                if (i < length) return read() ^ 64;
+                throw error("illegal control escape sequence");
+            }
+            case 'x' -> { return hexEscape(); }
+            case 'u' -> { return unicodeEscape(); }
+            case 'C', 'E', 'F', 'I', 'J', 'K', 'L', 'M', 'O', 'P', 'Q', 'T', 'U', 'Y',
+                 'g', 'i', 'j', 'l', 'm', 'o', 'p', 'q', 'y' -> throw error("illegal/unsupported escape sequence \\" + Character.toString(e));
+            default -> { return e; }
+        }
+    }
+
+    /** Pattern.o: up to three octal digits, the first at most 3 when there are three. */
+    private int octal() {
+        int n = read();
+        if (n >= '0' && n <= '7') {
+            int m = read();
+            if (m >= '0' && m <= '7') {
+                int o = read();
+                if (o >= '0' && o <= '7' && n <= '3') return (n - '0') * 64 + (m - '0') * 8 + (o - '0');
+                unread();
+                return (n - '0') * 8 + (m - '0');
+            }
+            unread();
+            return n - '0';
+        }
+        throw error("illegal octal escape sequence");
+    }
+
+    private static int hexDigit(int c) {
+        if (c >= '0' && c <= '9') return c - '0';
+        if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+        if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+        return -1;
+    }
+
+    /** Pattern.x: {@code \xhh} or {@code \x{h..}}. */
+    private int hexEscape() {
+        int n = read();
+        if (hexDigit(n) >= 0) {
+            int m = read();
+            if (hexDigit(m) >= 0) return hexDigit(n) * 16 + hexDigit(m);
+        } else if (n == '{' && hexDigit(peek()) >= 0) {
+            int v = 0;
+            while (hexDigit(n = read()) >= 0) {
+                v = (v << 4) + hexDigit(n);
+                if (v > Character.MAX_CODE_POINT) throw error("hexadecimal code point is too big");
+            }
+            if (n != '}') throw error("unclosed hexadecimal escape sequence");
+            return v;
+        }
+        throw error("illegal hexadecimal escape sequence");
+    }
+
+    /** Pattern.u: {@code \\uhhhh}, a surrogate pair of two such escapes being one code point. */
+    private int unicodeEscape() {
+        int n = uxxxx();
+        if (Character.isHighSurrogate((char) n)) {
+            int at = i;
+            if (read() == '\\' && read() == 'u') {
+                int low = uxxxx();
+                if (Character.isLowSurrogate((char) low)) return Character.toCodePoint((char) n, (char) low);
+            }
+            i = at;
+        }
+        return n;
+    }
+
+    private int uxxxx() {
+        int v = 0;
+        for (int k = 0; k < 4; k++) {
+            int d = hexDigit(read());
+            if (d < 0) throw error("illegal Unicode escape sequence");
+            v = v * 16 + d;
+        }
+        return v;
+    }
+
+    /** Pattern.family: {@code i} just after {@code \p} or {@code \P}. */
+    private CodePointSet family(boolean complement) {
+        String name;
+        if (peek() == '{') {
+            int close = indexOf('}', i);
+            if (close < 0) throw error("unclosed character family");
+            if (close == i + 1) throw error("empty character family");
+            name = text(i + 1, close);
+            i = close + 1;
+        } else if (more()) {
+            name = Character.toString(read());
+        } else {
+            throw error("incomplete \\" + (complement ? "P" : "p"));
+        }
+        CodePointSet s = UnicodeClasses.named(name, caseInsensitive);
+        if (s == null) throw error("unknown character property \\" + (complement ? "P" : "p") + "{" + name + "}");
+        return complement ? s.complement() : s;
+    }
+
+    /**
+     * Pattern.clazz: {@code i} at the '[' ({@code consume}: the closing ']' is read too) or, for the
+     * right side of {@code &&}, one before its first character. Single characters below 256 gather in
+     * {@code bits} (Pattern's BitClass), which joins the result only at ']' or '&&': that decides when
+     * a ']' may close the class and what an intersection binds.
+     */
+    private CodePointSet clazz(boolean consume) {
+        CodePointSet prev = null, curr = null, bits = CodePointSet.EMPTY;
+        boolean hasBits = false, bitsTaken = false, negate = false;
+        int ch = next();
+        if (ch == '^' && cp[i - 1] == '[') {
+            ch = next();
+            negate = true;
+        }
+        while (true) {
+            switch (ch) {
+                case '[' -> {
+                    curr = clazz(true);
+                    prev = prev == null ? curr : prev.union(curr);
+                    ch = peek();
+                    continue;
                 }
-                CodePointSet s = UnicodeClasses.named(name);
-                if (s == null) throw error("unknown character property \\" + e + "{" + name + "}");
-                yield e == 'P' ? s.complement() : s;
-            }
-            case 't' -> CodePointSet.single('\t');
-            case 'n' -> CodePointSet.single('\n');
-            case 'r' -> CodePointSet.single('\r');
-            case 'f' -> CodePointSet.single('\f');
-            case 'a' -> CodePointSet.single(7);
-            case 'e' -> CodePointSet.single(27);
-            case '0' -> {
-                int v = 0, n = 0;
-                while (more() && n < 3 && peek() >= '0' && peek() <= '7') { v = v * 8 + (peek() - '0'); i++; n++; }
-                if (n == 0) throw error("bad octal escape");
-                yield CodePointSet.single(v);
-            }
-            case 'x' -> {
-                if (more() && peek() == '{') {
-                    int close = p.indexOf('}', i);
-                    if (close < 0) throw error("unclosed \\x{");
-                    int v = hex(p.substring(i + 1, close));
-                    i = close + 1;
-                    yield CodePointSet.single(v);
+                case '&' -> {
+                    ch = next();
+                    if (ch == '&') {
+                        ch = next();
+                        CodePointSet right = null;
+                        while (ch != ']' && ch != '&') {
+                            CodePointSet part;
+                            if (ch == '[') {
+                                part = clazz(true);
+                            } else {
+                                unread();
+                                part = clazz(false);
+                            }
+                            right = right == null ? part : right.union(part);
+                            ch = peek();
+                        }
+                        if (hasBits) {
+                            prev = prev == null ? (curr = bits) : prev.union(bits);
+                            hasBits = false;
+                            bitsTaken = true;
+                        }
+                        if (right != null) curr = right;
+                        if (prev == null) {
+                            if (right == null) throw error("bad class syntax");
+                            prev = right;
+                        } else {
+                            if (curr == null) throw error("bad intersection syntax");
+                            prev = prev.intersect(curr);
+                        }
+                        continue;
+                    }
+                    unread();   // a single '&' is a literal
                 }
-                if (i + 2 > p.length()) throw error("bad \\x escape");
-                int v = hex(p.substring(i, i + 2));
-                i += 2;
-                yield CodePointSet.single(v);
-            }
-            case 'u' -> {
-                if (i + 4 > p.length()) throw error("bad \\u escape");
-                int v = hex(p.substring(i, i + 4));
-                i += 4;
-                if (Character.isHighSurrogate((char) v) && p.startsWith("\\u", i) && i + 6 <= p.length()) {
-                    int low = hex(p.substring(i + 2, i + 6));
-                    if (Character.isLowSurrogate((char) low)) {
-                        i += 6;
-                        yield CodePointSet.single(Character.toCodePoint((char) v, (char) low));
+                case 0 -> {
+                    if (i >= length) throw error("unclosed character class");
+                }
+                case ']' -> {
+                    if (prev != null || hasBits) {
+                        if (consume) next();
+                        if (prev == null) prev = bits;
+                        else if (hasBits) prev = prev.union(bits);
+                        return negate ? prev.complement() : prev;
                     }
                 }
-                yield CodePointSet.single(v);
+                default -> { }
             }
-            case 'c' -> {
-                if (!more()) throw error("bad \\c escape");
-                yield CodePointSet.single(p.charAt(i++) ^ 64);
+            CodePointSet item = range();
+            if (item == null) {
+                // Pattern's BitClass is one mutable object: a character added after an intersection
+                // took it would change that intersection too. Too tangled to mean anything: refuse.
+                if (bitsTaken) throw error("a character after an intersection in the same class (put '&&' last)");
+                bits = bits.union(rangeBits);
+                hasBits = true;
+                curr = null;
+            } else {
+                curr = item;
+                prev = prev == null ? curr : prev.union(curr);
             }
-            default -> {
-                if (Character.isLetterOrDigit(e)) throw error("unknown escape \\" + e);
-                i--;
-                int cp = p.codePointAt(i);
-                i += Character.charCount(cp);
-                yield CodePointSet.single(cp);
-            }
-        };
-    }
-
-    private int hex(String s) {
-        if (!s.matches("[0-9a-fA-F]+")) throw error("bad hex digits '" + s + "'");
-        try {
-            int v = Integer.parseInt(s, 16);
-            if (v < 0 || v > CodePointSet.MAX) throw error("code point out of range: " + s);
-            return v;
-        } catch (NumberFormatException ex) {
-            throw error("bad hex digits '" + s + "'");
+            ch = peek();
         }
     }
 
-    /** A bracketed class, {@code i} at '['. */
-    private CodePointSet charClass() {
-        i++; // [
-        boolean negate = false;
-        if (more() && peek() == '^') { negate = true; i++; }
-        CodePointSet acc = CodePointSet.EMPTY;
-        boolean first = true;
-        while (true) {
-            if (!more()) throw error("unclosed '['");
-            char c = peek();
-            if (c == ']' && !first) { i++; break; }
-            first = false;
-            if (c == '[') { acc = acc.union(charClass()); continue; }
-            if (c == '&' && p.startsWith("&&", i)) {
+    /** What {@link #range} put into the class's bits when it returned null. */
+    private CodePointSet rangeBits;
+
+    /**
+     * Pattern.range: a character, a range or an escape at {@code i}. Returns its set, or null for a
+     * single character below 256 (then in {@link #rangeBits}, case-folded under {@code (?i)}).
+     */
+    private CodePointSet range() {
+        int ch = peek();
+        if (ch == '\\') {
+            int e = cp[i + 1];
+            if (e == 'p' || e == 'P') {
                 i += 2;
-                CodePointSet rest = classRest();
-                acc = acc.intersect(rest);
-                break;
+                return family(e == 'P');
             }
-            CodePointSet item;
-            int lo = -1;
-            if (c == '\\') {
-                item = escapeSet(true);
-                if (item.rangeCount() == 1 && item.lo(0) == item.hi(0)) lo = item.lo(0);
-            } else {
-                lo = p.codePointAt(i);
-                i += Character.charCount(lo);
-                item = CodePointSet.single(lo);
-            }
-            if (lo >= 0 && more() && peek() == '-' && i + 1 < p.length() && p.charAt(i + 1) != ']') {
-                i++;
-                int hi;
-                if (peek() == '\\') {
-                    CodePointSet h = escapeSet(true);
-                    if (h.rangeCount() != 1 || h.lo(0) != h.hi(0)) throw error("bad range end");
-                    hi = h.lo(0);
-                } else {
-                    hi = p.codePointAt(i);
-                    i += Character.charCount(hi);
-                }
-                if (hi < lo) throw error("illegal character range");
-                item = CodePointSet.of(lo, hi);
-            }
-            acc = acc.union(item);
+            boolean isRange = cp[i + 2] == '-';
+            ch = escape(true, isRange);
+            if (ch == -1) return escapedSet;
+        } else {
+            next();
         }
-        return negate ? acc.complement() : acc;
-    }
-
-    /** The right side of {@code &&} up to and including the closing ']' of the enclosing class. */
-    private CodePointSet classRest() {
-        CodePointSet acc = CodePointSet.EMPTY;
-        boolean first = true;
-        while (true) {
-            if (!more()) throw error("unclosed '['");
-            char c = peek();
-            if (c == ']' && !first) { i++; return acc; }
-            first = false;
-            if (c == '[') { acc = acc.union(charClass()); continue; }
-            if (c == '&' && p.startsWith("&&", i)) { i += 2; return acc.intersect(classRest()); }
-            if (c == '\\') { acc = acc.union(escapeSet(true)); continue; }
-            int lo = p.codePointAt(i);
-            i += Character.charCount(lo);
-            if (more() && peek() == '-' && i + 1 < p.length() && p.charAt(i + 1) != ']') {
-                i++;
-                int hi = p.codePointAt(i);
-                i += Character.charCount(hi);
-                acc = acc.union(CodePointSet.of(lo, hi));
-            } else {
-                acc = acc.union(CodePointSet.single(lo));
+        if (peek() == '-') {
+            int end = cp[i + 1];
+            if (end != '[' && end != ']') {
+                next();
+                int m = peek();
+                if (m == '\\') m = escape(true, true) ; else next();
+                if (m < ch) throw error("illegal character range");
+                CodePointSet r = CodePointSet.of(ch, m);
+                return caseInsensitive ? r.asciiCaseInsensitive() : r;
             }
         }
+        if (ch < 256) {
+            rangeBits = single(ch);
+            return null;
+        }
+        return single(ch);
     }
 }

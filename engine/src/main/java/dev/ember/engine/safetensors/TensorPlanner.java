@@ -111,7 +111,7 @@ final class TensorPlanner {
         Matcher m = LAYER.matcher(name);
         if (!m.matches()) throw unknown(e);
         boolean encoder = m.group(1) == null;
-        int bid = Integer.parseInt(m.group(encoder ? 3 : 1));
+        int bid = number(m.group(encoder ? 3 : 1), "layer", e);
         String rest = m.group(encoder ? 4 : 2);
         if (bid >= layers) {
             if (table.skipExtraLayers()) return; // DeepSeek V3's multi-token-prediction block, unused for decoding
@@ -123,9 +123,9 @@ final class TensorPlanner {
         if (table.hasExperts() && rest.startsWith(table.expertPrefix())) {
             String[] parts = rest.substring(table.expertPrefix().length()).split("\\.");
             String gguf = parts.length == 3 && parts[2].equals("weight") ? table.expertProjs().get(parts[1]) : null;
-            if (gguf == null || !parts[0].chars().allMatch(Character::isDigit)) throw unknown(e);
+            if (gguf == null || parts[0].isEmpty() || !parts[0].chars().allMatch(ch -> ch >= '0' && ch <= '9')) throw unknown(e);
             experts.computeIfAbsent(bid, k -> new LinkedHashMap<>()).computeIfAbsent(b + gguf, k -> new TreeMap<>())
-                    .put(Integer.parseInt(parts[0]), e);
+                    .put(number(parts[0], "expert", e), e);
             return;
         }
         List<String> fused = table.fusedExperts().get(rest);
@@ -159,6 +159,18 @@ final class TensorPlanner {
             plain.fillRows(first, count, out);
             for (int i = 0; i < count * plain.rowLength(); i++) out[i] += shift;
         });
+    }
+
+    /**
+     * A layer or expert number from a tensor name (ASCII digits, already matched): one too large
+     * for an int is a load error naming the tensor, not a NumberFormatException (fuzz finding).
+     */
+    private static int number(String digits, String what, SafetensorsFile.Entry e) {
+        String trimmed = digits.replaceFirst("^0+(?=.)", "");
+        if (trimmed.length() > 9 && (trimmed.length() > 10 || Long.parseLong(trimmed) > Integer.MAX_VALUE)) {
+            throw new ModelLoadException(e.file() + ": tensor '" + e.name() + "' has " + what + " number " + digits + ", out of range");
+        }
+        return Integer.parseInt(trimmed);
     }
 
     private ModelLoadException unknown(SafetensorsFile.Entry e) {

@@ -62,6 +62,70 @@ class AutomatonTest {
         agree("-?(0|[1-9][0-9]*)(\\.[0-9]+)?", "0", "-12.50", "012", "1.", "-0");
     }
 
+    /** Patterns java.util.regex rejects are errors here too (a constraint must never stand for a pattern that does not exist). */
+    private static void bothReject(String pattern) {
+        assertThrows(java.util.regex.PatternSyntaxException.class, () -> Pattern.compile(pattern), "java.util.regex accepts /" + pattern + "/");
+        assertThrows(ConstraintException.class, () -> JavaRegex.parse(pattern), "/" + pattern + "/ compiled to a constraint");
+    }
+
+    /**
+     * Fuzz findings (RegexFuzzTest): class and escape rules where the constraint once meant
+     * something other than java.util.regex, so sampled outputs did not match the pattern.
+     */
+    @Test
+    void classesEscapesAndFlagsMeanWhatJavaUtilRegexMeans() {
+        agree("[a-[b]]", "a", "-", "b", "c", "[");          // '-' before a nested class is no range
+        agree("[&&a]", "a", "b", "&");                      // an intersection with nothing on the left is its right side
+        agree("[a&&]", "a", "b", "&");                      // ... and with nothing on the right its left side
+        agree("[]a]", "]", "a", "b");                       // ']' first is a literal
+        agree("[[a]]]", "a", "]", "a]");                    // ... but closes a class once something is in it
+        agree("[ab&&b&c]", "a", "b", "c", "&");
+        agree("[a&&[ab]c]", "a", "b", "c");
+        agree("[a^&&^b]", "a", "b", "^");                   // '^' after && is a literal
+        agree("(?i)[^a]", "a", "A", "b", "B");              // folding applies before the negation
+        agree("(?i)[^a-c]", "a", "B", "d", "D");
+        agree("(?i)\\P{Lu}", "a", "A", "1", "é");           // (?i)\p{Lu} is every cased letter
+        agree("(?i)\\P{Lower}", "a", "Z", "1");
+        agree("(?i)[\\P{javaUpperCase}]", "a", "Z", "1");
+        agree("(?i)\\W\\D", "!x", "!X", "a1");
+        agree("\\0777", "?7", "\u01ff", "?");               // three octal digits only up to \0377
+        agree("\\0377", "\u00ff", "\u001f7");
+        agree("\\Qab\\E*", "a", "ab", "abb", "abab", "");    // a quantifier after \E repeats the last quoted character
+        agree("\\Qa\\Eb+", "ab", "abb", "abab");
+        agree("[\\v-z]", "\u000B", "a", "z", "\u2028", "\n"); // \v is U+000B at a range's ends
+        agree("[\\v]", "\u000B", "\u2028", "\n");
+        agree("\\p{IsWhite_Space}", " ", "\u001C", "\u00A0", "\u0085");
+        agree("\\p{IsUppercase}\\p{gc=Lu}", "ÉA", "éa");
+        agree("\\p{javaLowerCase}\\p{L1}", "aÿ", "aĀ");
+        agree("\\x{1F600}[\\x{1F600}-\\x{1F64F}]", "😀🙏", "😀a");
+        agree(".{300}z", "a".repeat(300) + "z", "é".repeat(300) + "z", "a".repeat(299) + "z", "\n".repeat(300) + "z");
+        agree("a\\Rb", "a\r\nb", "a\nb", "a\u2028b", "ab", "a\n\nb");
+        for (String bad : new String[]{
+                "[A-[]]", "(?<1a>x)", "(?<a>x)(?<a>y)", "(?<a-b>x)", "(?i-s-i)a", "\\p{digit}", "\\p{gc=digit}", "\\p{IsNonsense}",
+                "[a-\\d]", "\\x{}", "\\x{110000}", "\\xg0", "\\u12", "\\Q\\E*", "[\\1]", "\\c", "\\p{}"}) {
+            bothReject(bad);
+        }
+        // Constructs java.util.regex accepts but a constraint cannot follow: errors by name.
+        for (String[] bad : new String[][]{{"(?U)\\w", "flag 'U'"}, {"(?iu)é", "flag 'u'"},
+                {"[a&&[b]&c]", "after an intersection"}}) {
+            Pattern.compile(bad[0]);
+            ConstraintException e = assertThrows(ConstraintException.class, () -> JavaRegex.parse(bad[0]), bad[0]);
+            assertTrue(e.getMessage().contains(bad[1]), e.getMessage());
+        }
+    }
+
+    /** GBNF numbers are digits only and escapes name real characters (Integer.parseInt took signs; "\U" went past U+10FFFF). */
+    @Test
+    void gbnfEscapesAndRepetitionsAreCheckedBeforeUse() {
+        for (String[] bad : new String[][]{{"root ::= \"\\x-1\"", "bad hex escape"}, {"root ::= \"\\U7FFFFFFF\"", "beyond U+10FFFF"},
+                {"root ::= [\\U00110000-\\U00110001]", "beyond U+10FFFF"}, {"root ::= \"\\uD800\"", "surrogate"},
+                {"root ::= \"a\"{-1}", "bad repetition"}, {"root ::= \"a\"{+2}", "bad repetition"}}) {
+            ConstraintException e = assertThrows(ConstraintException.class, () -> ByteDfa.of(Gbnf.compile(bad[0], 3)), bad[0]);
+            assertTrue(e.getMessage().contains(bad[1]), e.getMessage());
+        }
+        assertTrue(ByteDfa.of(Gbnf.compile("root ::= \"\\x41\\u00e9\\U0001F600\"{2}", 3)).matches("Aé😀Aé😀".getBytes(StandardCharsets.UTF_8)));
+    }
+
     @Test
     void notRegularOrUnsupportedConstructsFailByName() {
         for (String[] bad : new String[][]{
