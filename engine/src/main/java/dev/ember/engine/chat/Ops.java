@@ -207,19 +207,19 @@ final class Ops {
                 case 'c' -> Py.isInt(arg) ? Character.toString((int) Py.toLong(arg)) : Py.str(arg);
                 case 'f', 'F', 'e', 'E', 'g', 'G' -> {
                     int dot = flags.indexOf('.');
-                    int prec = dot >= 0 ? Integer.parseInt("0" + flags.substring(dot + 1)) : 6;
+                    int prec = dot >= 0 ? formatField("0" + flags.substring(dot + 1), "precision") : 6;
                     yield Methods.formatFloat(Py.toDouble(arg), conv, prec);
                 }
                 default -> throw Py.fail("unsupported format character '" + conv + "'");
             };
             int dot = flags.indexOf('.');
             if (dot >= 0 && (conv == 's' || conv == 'r')) {
-                int prec = Integer.parseInt("0" + flags.substring(dot + 1));
+                int prec = formatField("0" + flags.substring(dot + 1), "precision");
                 if (body.length() > prec) body = body.substring(0, prec);
             }
             String widthFlags = dot >= 0 ? flags.substring(0, dot) : flags;
             String digits = widthFlags.replaceAll("^[-+ #0]*", "");
-            int width = digits.isEmpty() ? 0 : Integer.parseInt(digits);
+            int width = digits.isEmpty() ? 0 : formatField(digits, "width");
             if (widthFlags.contains("+") && "dif".indexOf(conv) >= 0 && !body.startsWith("-")) body = "+" + body;
             if (body.length() < width) {
                 String pad = " ".repeat(width - body.length());
@@ -231,5 +231,17 @@ final class Ops {
         }
         if (named == null && next < args.size() && values instanceof Tuple) throw Py.fail("not all arguments converted during string formatting");
         return b.toString();
+    }
+
+    /**
+     * A {@code %} conversion's width or precision: at most the template output limit, so a
+     * template cannot ask for a field that overflows an int or fills the heap with padding.
+     */
+    private static int formatField(String digits, String what) {
+        String d = digits.replaceFirst("^0+(?=.)", "");
+        if (d.length() > 7 || Long.parseLong(d) > ChatTemplate.MAX_OUTPUT) {
+            throw Py.fail("format " + what + " " + digits + " exceeds the template output limit of " + ChatTemplate.MAX_OUTPUT + " characters");
+        }
+        return Integer.parseInt(d);
     }
 }
