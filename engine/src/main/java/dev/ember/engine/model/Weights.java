@@ -2,6 +2,7 @@ package dev.ember.engine.model;
 
 import dev.ember.engine.kernels.Kernels;
 import dev.ember.engine.tensor.Tensor;
+import dev.ember.engine.tensor.TensorType;
 import dev.ember.engine.tensor.WeightMatrix;
 
 /** Typed access to a checkpoint's tensors for model builders: matrices stay mapped, small vectors are copied to float[]. */
@@ -60,6 +61,7 @@ public final class Weights {
 
     private WeightMatrix checkShape(WeightMatrix m, int rows, int cols) {
         String name = m.name();
+        checkWeightType(name, m.type());
         if (m.rows() != rows || m.cols() != cols) {
             throw new ModelLoadException(source.origin() + ": tensor '" + name + "' is " + m.rows() + "x" + m.cols()
                     + ", expected " + rows + "x" + cols);
@@ -70,6 +72,7 @@ public final class Weights {
     /** A 1-D tensor as floats (dequantized), checked to have {@code size} elements. */
     public float[] vector(String name, int size) {
         Tensor t = source.tensor(name);
+        checkWeightType(name, t.type());
         if (t.elementCount() != size) {
             throw new ModelLoadException(source.origin() + ": tensor '" + name + "' has " + t.elementCount() + " elements, expected " + size);
         }
@@ -98,5 +101,13 @@ public final class Weights {
 
     public RmsNorm rmsNorm(String name, int size, float eps) {
         return new RmsNorm(vector(name, size), eps);
+    }
+
+    /** An integer table (I32) where a weight belongs is a broken file, named as such rather than failing in a kernel. */
+    private void checkWeightType(String name, TensorType type) {
+        if (!type.format().isWeight()) {
+            throw new ModelLoadException(source.origin() + ": tensor '" + name + "' is " + type + ", not a weight type (supported: "
+                    + TensorType.supportedWeightTypes() + ")");
+        }
     }
 }

@@ -305,7 +305,11 @@ final class TensorPlanner {
     private TensorPlan permuted(String name, SafetensorsFile.Entry e, long heads) {
         TensorType type = Dtypes.tensorType(e);
         long units = e.shape()[0];
-        if (units % (2 * heads) != 0) {
+        if (heads <= 0) {
+            throw new ModelLoadException(e.file() + ": tensor '" + e.name() + "' needs a positive head count, but config.json gives " + heads
+                    + "; check num_attention_heads / num_key_value_heads");
+        }
+        if (units == 0 || units % (2 * heads) != 0) {
             throw new ModelLoadException(e.file() + ": tensor '" + e.name() + "' has " + units + " rows, not a multiple of 2 x " + heads
                     + " heads; num_attention_heads / num_key_value_heads in config.json do not match the weights");
         }
