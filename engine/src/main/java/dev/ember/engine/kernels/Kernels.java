@@ -75,7 +75,16 @@ public interface Kernels {
     void siluMul(float[] gate, int gateOff, float[] up, int upOff, int n);
 
     /** In-place softmax over {@code x[off .. off + n)}. */
-    void softmax(float[] x, int off, int n);
+    default void softmax(float[] x, int off, int n) {
+        softmax(x, off, n, Float.NEGATIVE_INFINITY);
+    }
+
+    /**
+     * In-place softmax over {@code x[off .. off + n)} and one more logit, {@code sink}, whose
+     * probability is dropped (an attention sink takes probability mass but has no value). With
+     * {@code sink = -∞} this is the plain softmax, bit for bit: the sink's term is an exact 0.
+     */
+    void softmax(float[] x, int off, int n, float sink);
 
     /**
      * Keys per block of the key-block layout that {@link #dotsBlock} reads: a block holds

@@ -340,4 +340,21 @@ final class Matmul {
         e.add(od).intoArray(lanes, 0);
         return finish(lanes, 0, p, w0, x, x0, i, k);
     }
+
+    /** {@link #dot1(float[], int, float[], int, int, float[])} with the lane sum in registers: the same result, no scratch. */
+    static float dot1(float[] p, int w0, float[] x, int x0, int k) {
+        FloatVector e = FloatVector.zero(FS), od = e;
+        int i = 0;
+        for (int bound = k & -(2 * L); i < bound; i += 2 * L) {
+            e = FloatVector.fromArray(FS, p, w0 + i).fma(FloatVector.fromArray(FS, x, x0 + i), e);
+            od = FloatVector.fromArray(FS, p, w0 + i + L).fma(FloatVector.fromArray(FS, x, x0 + i + L), od);
+        }
+        if (i + L <= k) {
+            e = FloatVector.fromArray(FS, p, w0 + i).fma(FloatVector.fromArray(FS, x, x0 + i), e);
+            i += L;
+        }
+        float s = VectorKernels.treeSum(e.add(od));
+        for (; i < k; i++) s = Math.fma(p[w0 + i], x[x0 + i], s);
+        return s;
+    }
 }

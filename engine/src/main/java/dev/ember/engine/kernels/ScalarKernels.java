@@ -155,10 +155,10 @@ final class ScalarKernels implements Kernels {
     }
 
     @Override
-    public void softmax(float[] x, int off, int n) {
-        float max = Float.NEGATIVE_INFINITY;
+    public void softmax(float[] x, int off, int n, float sink) {
+        float max = sink;
         for (int i = 0; i < n; i++) max = Math.max(max, x[off + i]);
-        float sum = 0f;
+        float sum = (float) Math.exp(sink - max);
         for (int i = 0; i < n; i++) {
             float e = (float) Math.exp(x[off + i] - max);
             x[off + i] = e;

@@ -9,6 +9,7 @@ import dev.ember.engine.tensor.WeightMatrix;
 import java.lang.foreign.MemorySegment;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShuffle;
 
 import static dev.ember.engine.kernels.VectorBlocks.FS;
 import static dev.ember.engine.kernels.VectorBlocks.L;
@@ -260,6 +261,24 @@ final class VectorKernels implements Kernels {
      * then halves again. {@code reduceLanes} leaves its order unspecified, so it is not used for
      * results that must be reproducible. Callers store the vector themselves (see Matmul#finish).
      */
+    private static final VectorShuffle<Float>[] HALVES = halves();
+
+    @SuppressWarnings("unchecked")
+    private static VectorShuffle<Float>[] halves() {
+        VectorShuffle<Float>[] s = new VectorShuffle[Integer.numberOfTrailingZeros(L)];
+        for (int w = L / 2, j = 0; w >= 1; w >>= 1, j++) s[j] = FS.iotaShuffle(w, 1, true);
+        return s;
+    }
+
+    /**
+     * {@link #tree} of a vector's lanes without a trip through memory: lane i adds lane i + w for
+     * w = L/2 .. 1, so lane 0 ends with the same sum, in the same order, as {@code tree}.
+     */
+    static float treeSum(FloatVector v) {
+        for (VectorShuffle<Float> half : HALVES) v = v.add(v.rearrange(half));
+        return v.lane(0);
+    }
+
     static float tree(float[] lanes, int off) {
         for (int w = L / 2; w >= 1; w >>= 1) {
             for (int i = 0; i < w; i++) lanes[off + i] += lanes[off + i + w];
@@ -269,7 +288,7 @@ final class VectorKernels implements Kernels {
 
     @Override
     public float dot(float[] a, int aOff, float[] b, int bOff, int n) {
-        return Matmul.dot1(a, aOff, b, bOff, n, SCRATCH.get().lanes);
+        return Matmul.dot1(a, aOff, b, bOff, n);
     }
 
 
@@ -537,10 +556,10 @@ final class VectorKernels implements Kernels {
     }
 
     @Override
-    public void softmax(float[] x, int off, int n) {
+    public void softmax(float[] x, int off, int n, float sink) {
         int bound = FS.loopBound(n);
         int i = 0;
-        FloatVector mv = FloatVector.broadcast(FS, Float.NEGATIVE_INFINITY);
+        FloatVector mv = FloatVector.broadcast(FS, sink);
         for (; i < bound; i += L) mv = mv.max(FloatVector.fromArray(FS, x, off + i));
         float max = mv.reduceLanes(VectorOperators.MAX); // max is exact whatever the order
         for (; i < n; i++) max = Math.max(max, x[off + i]);
@@ -551,9 +570,8 @@ final class VectorKernels implements Kernels {
             e.intoArray(x, off + i);
             acc = acc.add(e);
         }
-        float[] lanes = SCRATCH.get().lanes;
-        acc.intoArray(lanes, 0);
-        float sum = tree(lanes, 0);
+        // DeterministicExp clamps -∞ to about 1e-38, not 0: no sink must add exactly nothing.
+        float sum = (sink == Float.NEGATIVE_INFINITY ? 0f : DeterministicExp.exp(sink - max)) + treeSum(acc);
         for (; i < n; i++) {
             float e = DeterministicExp.exp(x[off + i] - max);
             x[off + i] = e;

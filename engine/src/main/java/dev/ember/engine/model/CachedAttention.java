@@ -66,7 +66,7 @@ public final class CachedAttention {
         if (sinks == null) {
             for (int g = 0; g < group; g++) k.softmax(scores, g * n, n);
         } else {
-            for (int g = 0; g < group; g++) softmaxWithSink(scores, g * n, n, sinks[sinkOff + g]);
+            for (int g = 0; g < group; g++) k.softmax(scores, g * n, n, sinks[sinkOff + g]);
         }
         for (int t = 0; t < n; ) {
             int run = values.run(t, maxRun);
@@ -76,18 +76,6 @@ public final class CachedAttention {
             }
             t += run;
         }
-    }
-
-    /** Softmax over the logits and a sink logit; the sink's probability is dropped. */
-    static void softmaxWithSink(float[] x, int off, int n, float sink) {
-        float max = sink;
-        for (int i = 0; i < n; i++) max = Math.max(max, x[off + i]);
-        float sum = (float) Math.exp(sink - max);
-        for (int i = 0; i < n; i++) {
-            x[off + i] = (float) Math.exp(x[off + i] - max);
-            sum += x[off + i];
-        }
-        for (int i = 0; i < n; i++) x[off + i] = x[off + i] / sum;
     }
 
     /**

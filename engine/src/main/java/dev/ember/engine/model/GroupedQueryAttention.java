@@ -241,8 +241,7 @@ public final class GroupedQueryAttention implements Attention {
                 int lo = firstVisible(n);
                 for (int t = lo; t < n; t++) scores[o + t] *= scale;
                 if (softcap > 0) SoftCap.apply(scores, o + lo, n - lo, softcap);
-                if (sinks != null) CachedAttention.softmaxWithSink(scores, o + lo, n - lo, sinks[kvh * group + g]);
-                else k.softmax(scores, o + lo, n - lo);
+                k.softmax(scores, o + lo, n - lo, sinks != null ? sinks[kvh * group + g] : Float.NEGATIVE_INFINITY);
                 // Keys left of the window weigh exactly 0, so summing them adds nothing.
                 java.util.Arrays.fill(scores, o, o + lo, 0f);
             }

@@ -53,30 +53,31 @@ public record SwiGlu(WeightMatrix gate, WeightMatrix up, WeightMatrix down, Acti
         float[] g = new float[rows * hidden];
         float[] u = new float[rows * hidden];
         k.matmuls(ctx.pool(), new WeightMatrix[]{gate, up}, in, rows, new float[][]{g, u});
-        if (biases != null) {
-            for (int r = 0; r < rows; r++) {
-                if (biases.gate() != null) k.add(g, r * hidden, biases.gate(), 0, hidden);
-                if (biases.up() != null) k.add(u, r * hidden, biases.up(), 0, hidden);
-            }
-        }
-        float limit = activation.limit();
-        if (limit > 0) {
-            for (int i = 0; i < rows * hidden; i++) {
-                g[i] = Math.min(g[i], limit);
-                u[i] = Math.max(-limit, Math.min(u[i], limit));
-            }
-        }
         // Per row, so that each element's position within the kernel's vector lanes (and thus its
-        // rounding) never depends on how many rows are in the batch.
-        if (activation.isSilu()) {
-            for (int r = 0; r < rows; r++) k.siluMul(g, r * hidden, u, r * hidden, hidden);
-        } else {
-            float alpha = activation.alpha(), shift = activation.upShift();
-            for (int i = 0; i < rows * hidden; i++) {
-                float x = g[i];
-                g[i] = x * (float) (1.0 / (1.0 + Math.exp(-alpha * x))) * (u[i] + shift);
+        // rounding) never depends on how many rows are in the batch; rows are spread over the pool.
+        float limit = activation.limit();
+        ctx.pool().parallelFor(rows, r -> {
+            int o = r * hidden;
+            if (biases != null) {
+                if (biases.gate() != null) k.add(g, o, biases.gate(), 0, hidden);
+                if (biases.up() != null) k.add(u, o, biases.up(), 0, hidden);
             }
-        }
+            if (limit > 0) {
+                for (int i = o; i < o + hidden; i++) {
+                    g[i] = Math.min(g[i], limit);
+                    u[i] = Math.max(-limit, Math.min(u[i], limit));
+                }
+            }
+            if (activation.isSilu()) {
+                k.siluMul(g, o, u, o, hidden);
+            } else {
+                float alpha = activation.alpha(), shift = activation.upShift();
+                for (int i = o; i < o + hidden; i++) {
+                    float x = g[i];
+                    g[i] = x * (float) (1.0 / (1.0 + Math.exp(-alpha * x))) * (u[i] + shift);
+                }
+            }
+        });
         k.matmul(ctx.pool(), down, g, rows, out);
         if (biases != null && biases.down() != null) {
             int dim = down.rows();

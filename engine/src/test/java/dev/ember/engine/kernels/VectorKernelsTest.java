@@ -196,10 +196,49 @@ class VectorKernelsTest {
             V.softmax(s2, 1, n);
             for (int i = 0; i < s1.length; i++) assertEquals(s1[i], s2[i], 1e-5 * (Math.abs(s1[i]) + 1e-6), "softmax " + n);
 
+            // With a sink logit: its share of the mass is dropped, so the rest sums to 1 - p(sink).
+            float sink = (float) (rnd.nextDouble() * 20 - 10);
+            float[] k1 = a.clone(), k2 = a.clone(), k3 = a.clone();
+            for (int i = 0; i < k1.length; i++) { k1[i] = k2[i] = k3[i] = (float) (rnd.nextDouble() * 20 - 10); }
+            S.softmax(k1, 1, n, sink);
+            V.softmax(k2, 1, n, sink);
+            double max = sink, z = 0;
+            for (int i = 1; i <= n; i++) max = Math.max(max, k3[i]);
+            for (int i = 1; i <= n; i++) z += Math.exp(k3[i] - max);
+            z += Math.exp(sink - max);
+            for (int i = 1; i <= n; i++) {
+                double want = Math.exp(k3[i] - max) / z;
+                assertEquals(want, k1[i], 1e-5 * (want + 1e-6), "scalar softmax with sink " + n);
+                assertEquals(k1[i], k2[i], 1e-5 * (Math.abs(k1[i]) + 1e-6), "vector softmax with sink " + n);
+            }
+            assertEquals(k3[0], k2[0]);
+            // No sink (-inf) is the plain softmax, bit for bit.
+            float[] p1 = a.clone(), p2 = a.clone();
+            for (int i = 0; i < p1.length; i++) { p1[i] = p2[i] = (float) (rnd.nextDouble() * 20 - 10); }
+            V.softmax(p1, 1, n);
+            V.softmax(p2, 1, n, Float.NEGATIVE_INFINITY);
+            assertArrayEquals(p1, p2);
+
             float[] c1 = b.clone(), c2 = b.clone();
             S.add(c1, 0, a, 2, n);
             V.add(c2, 0, a, 2, n);
             assertArrayEquals(c1, c2);
+        }
+    }
+
+    @Test
+    void treeSumInRegistersEqualsTheTreeInMemory() {
+        var species = jdk.incubator.vector.FloatVector.SPECIES_PREFERRED;
+        java.util.Random rnd = new java.util.Random(7);
+        float[] lanes = new float[species.length()];
+        for (int trial = 0; trial < 1000; trial++) {
+            for (int i = 0; i < lanes.length; i++) lanes[i] = (float) (rnd.nextGaussian() * Math.pow(10, rnd.nextInt(9) - 4));
+            var v = jdk.incubator.vector.FloatVector.fromArray(species, lanes, 0);
+            assertEquals(VectorKernels.tree(lanes.clone(), 0), VectorKernels.treeSum(v));
+        }
+        for (int k : new int[] {1, 7, 16, 33, 64, 200}) {
+            float[] a = QuantFixtures.randomActivations(k + 3, k), b = QuantFixtures.randomActivations(k + 1, k + 9);
+            assertEquals(Matmul.dot1(a, 3, b, 1, k, new float[2 * species.length()]), Matmul.dot1(a, 3, b, 1, k), "dot1 " + k);
         }
     }
 }

@@ -20,17 +20,22 @@ record HyperConnection(WeightMatrix fn, float[] base, float[] scale, int streams
     /** Per-token mixing weights of one block call. */
     record Mix(float[] post, float[] comb, float[] collapsed) {}
 
-    /** Computes the weights for every row of {@code x} ([rows × n × D]) and the collapsed block inputs. */
+    /**
+     * Computes the weights for every row of {@code x} ([rows × n × D]) and the collapsed block
+     * inputs. Rows are independent, so they are spread over the pool; each row's arithmetic is the
+     * same whichever thread runs it.
+     */
     Mix pre(Kernels k, WorkerPool pool, float[] x, int rows) {
         int n = streams, nd = n * dim, mixes = (2 + n) * n;
-        float[] u = normalizedStreams(x, rows, nd, rmsEps);
+        float[] u = new float[rows * nd];
+        pool.parallelFor(rows, r -> normalizeStreams(x, r * nd, nd, rmsEps, u));
         float[] z = new float[rows * mixes];
         k.matmul(pool, fn, u, rows, z);
         float[] post = new float[rows * n];
         float[] comb = new float[rows * n * n];
         float[] collapsed = new float[rows * dim];
-        float[] pre = new float[n];
-        for (int r = 0; r < rows; r++) {
+        pool.parallelFor(rows, r -> {
+            float[] pre = new float[n];
             int zo = r * mixes;
             for (int j = 0; j < n; j++) {
                 pre[j] = sigmoid(z[zo + j] * scale[0] + base[j]) + eps;
@@ -57,34 +62,28 @@ record HyperConnection(WeightMatrix fn, float[] base, float[] scale, int streams
                 normalizeRows(comb, co, n);
                 normalizeColumns(comb, co, n);
             }
-            collapse(x, r * nd, pre, n, dim, collapsed, r * dim);
-        }
+            collapse(k, x, r * nd, pre, n, dim, collapsed, r * dim);
+        });
         return new Mix(post, comb, collapsed);
     }
 
     /**
-     * Replaces the streams by {@code post_k · out + Σ_j comb[j][k] · X_j}, each element a
-     * multiply then adds in increasing j. The loops run over d innermost (unit stride, which C2
-     * vectorizes); every element still sees the same operations in the same order.
+     * Replaces the streams by {@code post_k · out + Σ_j comb[j][k] · X_j}: per element the product
+     * with post, then fused multiply-adds in increasing j. Rows are spread over the pool.
      */
-    void post(Mix mix, float[] out, float[] x, int rows) {
+    void post(Kernels k, WorkerPool pool, Mix mix, float[] out, float[] x, int rows) {
         int n = streams, nd = n * dim;
-        float[] mixed = new float[nd];
         float[] comb = mix.comb();
-        for (int r = 0; r < rows; r++) {
+        pool.parallelFor(rows, r -> {
+            float[] mixed = new float[nd];
             int xo = r * nd, co = r * n * n, oo = r * dim;
-            for (int k = 0; k < n; k++) {
-                float p = mix.post()[r * n + k];
-                int mo = k * dim;
-                for (int d = 0; d < dim; d++) mixed[mo + d] = p * out[oo + d];
-                for (int j = 0; j < n; j++) {
-                    float c = comb[co + j * n + k];
-                    int jo = xo + j * dim;
-                    for (int d = 0; d < dim; d++) mixed[mo + d] += c * x[jo + d];
-                }
+            for (int s = 0; s < n; s++) {
+                int mo = s * dim;
+                k.axpy(mix.post()[r * n + s], out, oo, mixed, mo, dim); // into zeros: exactly the product
+                for (int j = 0; j < n; j++) k.axpy(comb[co + j * n + s], x, xo + j * dim, mixed, mo, dim);
             }
             System.arraycopy(mixed, 0, x, xo, nd);
-        }
+        });
     }
 
     private void normalizeColumns(float[] m, int off, int n) {
@@ -103,26 +102,18 @@ record HyperConnection(WeightMatrix fn, float[] base, float[] scale, int streams
         }
     }
 
-    /** Each row of {@code x} scaled by 1/sqrt(mean(x²) + eps) (an unweighted RMSNorm over all streams). */
-    static float[] normalizedStreams(float[] x, int rows, int nd, float rmsEps) {
-        float[] u = new float[rows * nd];
-        for (int r = 0; r < rows; r++) {
-            double ss = 0;
-            for (int i = 0; i < nd; i++) ss += (double) x[r * nd + i] * x[r * nd + i];
-            float inv = (float) (1.0 / Math.sqrt(ss / nd + rmsEps));
-            for (int i = 0; i < nd; i++) u[r * nd + i] = x[r * nd + i] * inv;
-        }
-        return u;
+    /** Row {@code x[xo .. xo + nd)} scaled by 1/sqrt(mean(x²) + eps) into {@code u} at the same offset (an unweighted RMSNorm over all streams). */
+    static void normalizeStreams(float[] x, int xo, int nd, float rmsEps, float[] u) {
+        double ss = 0;
+        for (int i = 0; i < nd; i++) ss += (double) x[xo + i] * x[xo + i];
+        float inv = (float) (1.0 / Math.sqrt(ss / nd + rmsEps));
+        for (int i = 0; i < nd; i++) u[xo + i] = x[xo + i] * inv;
     }
 
-    /** {@code out = Σ_j weights[j] · X_j}, adds in increasing j per element (d innermost, as in {@link #post}). */
-    static void collapse(float[] x, int xo, float[] weights, int n, int dim, float[] out, int oo) {
+    /** {@code out = Σ_j weights[j] · X_j}, fused multiply-adds in increasing j per element. */
+    static void collapse(Kernels k, float[] x, int xo, float[] weights, int n, int dim, float[] out, int oo) {
         java.util.Arrays.fill(out, oo, oo + dim, 0f);
-        for (int j = 0; j < n; j++) {
-            float w = weights[j];
-            int jo = xo + j * dim;
-            for (int d = 0; d < dim; d++) out[oo + d] += w * x[jo + d];
-        }
+        for (int j = 0; j < n; j++) k.axpy(weights[j], x, xo + j * dim, out, oo, dim);
     }
 
     static float sigmoid(float v) {

@@ -11,13 +11,14 @@ record HyperHead(WeightMatrix fn, float[] base, float scale, int streams, int di
         int n = streams, nd = n * dim;
         float[] picked = new float[rows.length * nd];
         for (int i = 0; i < rows.length; i++) System.arraycopy(x, rows[i] * nd, picked, i * nd, nd);
-        float[] u = HyperConnection.normalizedStreams(picked, rows.length, nd, rmsEps);
+        float[] u = new float[rows.length * nd];
+        pool.parallelFor(rows.length, i -> HyperConnection.normalizeStreams(picked, i * nd, nd, rmsEps, u));
         float[] z = new float[rows.length * n];
         k.matmul(pool, fn, u, rows.length, z);
-        float[] pre = new float[n];
-        for (int i = 0; i < rows.length; i++) {
+        pool.parallelFor(rows.length, i -> {
+            float[] pre = new float[n];
             for (int j = 0; j < n; j++) pre[j] = HyperConnection.sigmoid(z[i * n + j] * scale + base[j]) + eps;
-            HyperConnection.collapse(picked, i * nd, pre, n, dim, out, i * dim);
-        }
+            HyperConnection.collapse(k, picked, i * nd, pre, n, dim, out, i * dim);
+        });
     }
 }

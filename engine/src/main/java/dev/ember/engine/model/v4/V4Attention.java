@@ -178,18 +178,39 @@ final class V4Attention implements Attention {
             k.matmul(ctx.pool(), ic.kv(), in, rows, ia);
             k.matmul(ctx.pool(), ic.gate(), in, rows, iz);
         }
+        // A sequence's rows feed its compressors in order; different sequences are independent,
+        // so each sequence's rows run as one task (the states are looked up first, on this thread).
+        V4LayerState[] states = new V4LayerState[rows];
+        int[] firstOfSequence = new int[rows + 1];
+        int sequences = 0;
         for (int r = 0; r < rows; r++) {
-            V4LayerState st = state(batch.tables()[r], layer);
-            int pos = batch.positions()[r];
-            compressor.append(k, st.main, a, r * cw, z, r * cw, pos);
-            if (ic != null) ic.append(k, st.index, ia, r * ic.projected(), iz, r * ic.projected(), pos);
-            BlockTable table = batch.tables()[r];
-            int bs = table.pool().blockSize();
-            if (table.snapshotsWanted() && (pos + 1) % bs == 0 && compressor.overlap()) {
-                // Later rows of this batch will overwrite the overlap halves: keep this boundary's now.
-                st.recordPrevious((pos + 1) / bs - 1);
+            states[r] = state(batch.tables()[r], layer);
+            if (r == 0 || batch.tables()[r] != batch.tables()[r - 1]) firstOfSequence[sequences++] = r;
+        }
+        firstOfSequence[sequences] = rows;
+        java.util.Set<BlockTable> seen = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+        for (int q = 0; q < sequences; q++) {
+            if (!seen.add(batch.tables()[firstOfSequence[q]])) { // a sequence's rows not contiguous: keep batch order
+                firstOfSequence[1] = rows;
+                sequences = 1;
+                break;
             }
         }
+        float[] fia = ia, fiz = iz;
+        ctx.pool().parallelFor(sequences, q -> {
+            for (int r = firstOfSequence[q]; r < firstOfSequence[q + 1]; r++) {
+                V4LayerState st = states[r];
+                int pos = batch.positions()[r];
+                compressor.append(k, st.main, a, r * cw, z, r * cw, pos);
+                if (ic != null) ic.append(k, st.index, fia, r * ic.projected(), fiz, r * ic.projected(), pos);
+                BlockTable table = batch.tables()[r];
+                int bs = table.pool().blockSize();
+                if (table.snapshotsWanted() && (pos + 1) % bs == 0 && compressor.overlap()) {
+                    // Later rows of this batch will overwrite the overlap halves: keep this boundary's now.
+                    st.recordPrevious((pos + 1) / bs - 1);
+                }
+            }
+        });
         if (indexer == null) return;
         int ih = indexer.heads(), id = indexer.headDim();
         float[] iq = new float[rows * ih * id];
