@@ -13,9 +13,14 @@ import dev.ember.engine.model.RopeLayout;
 import dev.ember.engine.model.RopeScaling;
 import dev.ember.engine.model.WeightSource;
 import dev.ember.engine.model.Weights;
+import dev.ember.engine.safetensors.ArchTable;
+import dev.ember.engine.safetensors.CommonKeys;
+import dev.ember.engine.safetensors.GgufMetadata;
+import dev.ember.engine.safetensors.HfConfig;
 import dev.ember.engine.tensor.WeightMatrix;
 
 import java.util.List;
+import java.util.Map;
 
 /**
  * BERT (llama.cpp's {@code bert}): post-norm encoder with learned absolute positions, token
@@ -23,6 +28,8 @@ import java.util.List;
  */
 final class Bert implements ModelFamily {
     @Override public List<String> architectures() { return List.of("bert"); }
+
+    @Override public List<ArchTable> hfTables() { return List.of(HF); }
 
     @Override
     public Model load(WeightSource src, Compute compute) {
@@ -65,5 +72,40 @@ final class Bert implements ModelFamily {
 
     private static LayerNorm norm(Weights w, String name, int dim, float eps) {
         return new LayerNorm(w.vector(name + ".weight", dim), w.vector(name + ".bias", dim), eps);
+    }
+
+    // ---- Hugging Face checkpoints (HfCheckpoint, ember convert) ----
+
+    /** BERT as llama.cpp's {@code bert} (BertModel's names; a {@code bert.} prefix is accepted, as the converter does). */
+    static final ArchTable HF = ArchTable.of("bert", List.of("BertModel", "BertForMaskedLM"), Bert::hfKeys)
+            .layers(Map.ofEntries(
+                    Map.entry("attention.self.query.weight", "attn_q.weight"), Map.entry("attention.self.query.bias", "attn_q.bias"),
+                    Map.entry("attention.self.key.weight", "attn_k.weight"), Map.entry("attention.self.key.bias", "attn_k.bias"),
+                    Map.entry("attention.self.value.weight", "attn_v.weight"), Map.entry("attention.self.value.bias", "attn_v.bias"),
+                    Map.entry("attention.output.dense.weight", "attn_output.weight"), Map.entry("attention.output.dense.bias", "attn_output.bias"),
+                    Map.entry("attention.output.LayerNorm.weight", "attn_output_norm.weight"),
+                    Map.entry("attention.output.LayerNorm.bias", "attn_output_norm.bias"),
+                    Map.entry("intermediate.dense.weight", "ffn_up.weight"), Map.entry("intermediate.dense.bias", "ffn_up.bias"),
+                    Map.entry("output.dense.weight", "ffn_down.weight"), Map.entry("output.dense.bias", "ffn_down.bias"),
+                    Map.entry("output.LayerNorm.weight", "layer_output_norm.weight"), Map.entry("output.LayerNorm.bias", "layer_output_norm.bias")))
+            .globals(ArchTable.spellings(new String[][]{
+                    {"token_embd.weight", "embeddings.word_embeddings.weight", "bert.embeddings.word_embeddings.weight"},
+                    {"position_embd.weight", "embeddings.position_embeddings.weight", "bert.embeddings.position_embeddings.weight"},
+                    {"token_types.weight", "embeddings.token_type_embeddings.weight", "bert.embeddings.token_type_embeddings.weight"},
+                    {"token_embd_norm.weight", "embeddings.LayerNorm.weight", "bert.embeddings.LayerNorm.weight"},
+                    {"token_embd_norm.bias", "embeddings.LayerNorm.bias", "bert.embeddings.LayerNorm.bias"}}))
+            .skip("pooler.", "bert.pooler.", "embeddings.position_ids", "bert.embeddings.position_ids", "cls.").build();
+
+    /** BertModel.set_gguf_parameters: LayerNorm epsilon, bidirectional attention, token types; GELU only. */
+    private static void hfKeys(HfConfig c, GgufMetadata m) {
+        CommonKeys.translate(c, m);
+        String a = "bert.";
+        m.f32(a + "attention.layer_norm_epsilon", c.has("layer_norm_eps") ? c.real("layer_norm_eps") : 1e-12);
+        m.bool(a + "attention.causal", false);
+        m.u32("tokenizer.ggml.token_type_count", c.integer("type_vocab_size", 2));
+        String act = c.string("hidden_act", "gelu");
+        if (!act.equals("gelu")) throw c.invalid("hidden_act", "only 'gelu' (erf GELU, BERT's) is supported");
+        String pos = c.string("position_embedding_type", "absolute");
+        if (!pos.equals("absolute")) throw c.invalid("position_embedding_type", "only 'absolute' is supported");
     }
 }

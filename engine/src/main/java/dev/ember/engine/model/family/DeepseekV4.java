@@ -4,8 +4,10 @@ import dev.ember.engine.model.Compute;
 import dev.ember.engine.model.Model;
 import dev.ember.engine.model.WeightSource;
 import dev.ember.engine.model.v4.DeepseekV4Loader;
+import dev.ember.engine.safetensors.ArchTable;
 
 import java.util.List;
+import java.util.Map;
 
 /**
  * DeepSeek-V4 (GGUF {@code deepseek4}): mHC streams, K=V attention over a sliding window plus
@@ -15,8 +17,75 @@ import java.util.List;
 final class DeepseekV4 implements ModelFamily {
     @Override public List<String> architectures() { return List.of("deepseek4"); }
 
+    @Override public List<ArchTable> hfTables() { return List.of(HF); }
+
     @Override
     public Model load(WeightSource src, Compute compute) {
         return DeepseekV4Loader.load(src, compute);
     }
+
+    // ---- Hugging Face checkpoints (HfCheckpoint, ember convert) ----
+
+    /**
+     * DeepSeek-V4, one row per GGUF name (after {@code blk.N.}) with every HF spelling of it after
+     * the layer prefix: DeepSeek's own names (which transformers' save_pretrained writes back,
+     * under {@code model.layers.N.}; it writes the KV norm as {@code attn.norm}), then the
+     * transformers module names. Experts are per expert ({@code ffn.experts.E.w1/w3/w2}) or
+     * fused ({@code mlp.experts.gate_up_proj} / {@code down_proj}, see {@link #HF}).
+     */
+    private static final String[][] DEEPSEEK4_NAMES = {
+            {"attn_norm.weight", "attn_norm.weight", "input_layernorm.weight"},
+            {"ffn_norm.weight", "ffn_norm.weight", "post_attention_layernorm.weight"},
+            {"hc_attn_fn.weight", "hc_attn_fn", "attn_hc.fn"},
+            {"hc_attn_base.weight", "hc_attn_base", "attn_hc.base"},
+            {"hc_attn_scale.weight", "hc_attn_scale", "attn_hc.scale"},
+            {"hc_ffn_fn.weight", "hc_ffn_fn", "ffn_hc.fn"},
+            {"hc_ffn_base.weight", "hc_ffn_base", "ffn_hc.base"},
+            {"hc_ffn_scale.weight", "hc_ffn_scale", "ffn_hc.scale"},
+            {"attn_q_a.weight", "attn.wq_a.weight", "self_attn.q_a_proj.weight"},
+            {"attn_q_a_norm.weight", "attn.q_norm.weight", "self_attn.q_a_norm.weight"},
+            {"attn_q_b.weight", "attn.wq_b.weight", "self_attn.q_b_proj.weight"},
+            {"attn_kv.weight", "attn.wkv.weight", "self_attn.kv_proj.weight"},
+            {"attn_kv_a_norm.weight", "attn.kv_norm.weight", "self_attn.kv_norm.weight", "attn.norm.weight"},
+            {"attn_output_a.weight", "attn.wo_a.weight", "self_attn.o_a_proj.weight"},
+            {"attn_output_b.weight", "attn.wo_b.weight", "self_attn.o_b_proj.weight"},
+            {"attn_sinks.weight", "attn.attn_sink", "self_attn.sinks"},
+            {"attn_compressor_kv.weight", "attn.compressor.wkv.weight", "self_attn.compressor.kv_proj.weight"},
+            {"attn_compressor_gate.weight", "attn.compressor.wgate.weight", "self_attn.compressor.gate_proj.weight"},
+            {"attn_compressor_norm.weight", "attn.compressor.norm.weight", "self_attn.compressor.kv_norm.weight"},
+            {"attn_compressor_ape.weight", "attn.compressor.ape", "self_attn.compressor.position_bias"},
+            {"indexer.attn_q_b.weight", "attn.indexer.wq_b.weight", "self_attn.compressor.indexer.q_b_proj.weight"},
+            {"indexer.proj.weight", "attn.indexer.weights_proj.weight", "self_attn.compressor.indexer.scorer.weights_proj.weight"},
+            {"indexer_compressor_kv.weight", "attn.indexer.compressor.wkv.weight", "self_attn.compressor.indexer.kv_proj.weight"},
+            {"indexer_compressor_gate.weight", "attn.indexer.compressor.wgate.weight", "self_attn.compressor.indexer.gate_proj.weight"},
+            {"indexer_compressor_norm.weight", "attn.indexer.compressor.norm.weight", "self_attn.compressor.indexer.kv_norm.weight"},
+            {"indexer_compressor_ape.weight", "attn.indexer.compressor.ape", "self_attn.compressor.indexer.position_bias"},
+            {"ffn_gate_inp.weight", "ffn.gate.weight", "mlp.gate.weight"},
+            {"exp_probs_b.bias", "ffn.gate.bias", "mlp.gate.e_score_correction_bias"},
+            {"ffn_gate_tid2eid.weight", "ffn.gate.tid2eid", "mlp.gate.tid2eid"},
+            {"ffn_gate_shexp.weight", "ffn.shared_experts.w1.weight", "mlp.shared_experts.gate_proj.weight"},
+            {"ffn_up_shexp.weight", "ffn.shared_experts.w3.weight", "mlp.shared_experts.up_proj.weight"},
+            {"ffn_down_shexp.weight", "ffn.shared_experts.w2.weight", "mlp.shared_experts.down_proj.weight"},
+    };
+
+    /** The same for the tensors outside the layers: DeepSeek's name, transformers' names. */
+    private static final String[][] DEEPSEEK4_GLOBALS = {
+            {"token_embd.weight", "embed.weight", "model.embed_tokens.weight"},
+            {"output_norm.weight", "norm.weight", "model.norm.weight"},
+            {"output.weight", "head.weight", "lm_head.weight"},
+            {"output_hc_fn.weight", "hc_head_fn", "model.hc_head.hc_fn"},
+            {"output_hc_base.weight", "hc_head_base", "model.hc_head.hc_base"},
+            {"output_hc_scale.weight", "hc_head_scale", "model.hc_head.hc_scale"},
+    };
+
+    /**
+     * DeepSeek-V4 as llama.cpp's {@code deepseek4}. DeepSeek's multi-token-prediction block
+     * ({@code mtp.*}) is dropped, as transformers and llama.cpp's default conversion do.
+     */
+    static final ArchTable HF = ArchTable.of("deepseek4", List.of("DeepseekV4ForCausalLM"), DeepseekV4Keys::translate)
+            .layers(ArchTable.spellings(DEEPSEEK4_NAMES)).experts("ffn.experts.", HfNames.MIXTRAL_EXPERTS)
+            .globals(ArchTable.spellings(DEEPSEEK4_GLOBALS)).skip("mtp.")
+            .fusedExperts(Map.of("mlp.experts.gate_up_proj", List.of("ffn_gate_exps.weight", "ffn_up_exps.weight"),
+                    "mlp.experts.down_proj", List.of("ffn_down_exps.weight")))
+            .build();
 }

@@ -3,6 +3,10 @@ package dev.ember.engine.model.family;
 import dev.ember.engine.model.Compute;
 import dev.ember.engine.model.Model;
 import dev.ember.engine.model.WeightSource;
+import dev.ember.engine.safetensors.ArchTable;
+import dev.ember.engine.safetensors.CommonKeys;
+import dev.ember.engine.safetensors.GgufMetadata;
+import dev.ember.engine.safetensors.HfConfig;
 
 import java.util.List;
 
@@ -15,6 +19,31 @@ final class Gemma2 implements ModelFamily {
 
     @Override public List<String> architectures() { return List.of("gemma2"); }
 
+    @Override public List<ArchTable> hfTables() { return List.of(HF); }
+
     @Override
     public Model load(WeightSource src, Compute compute) { return DECODER.build(src, compute); }
+
+    // ---- Hugging Face checkpoints (HfCheckpoint, ember convert) ----
+
+    static final ArchTable HF = ArchTable.of("gemma2", List.of("Gemma2ForCausalLM"), Gemma2::hfKeys)
+            .layers(ArchTable.merge(HfNames.GEMMA_NORMS, HfNames.GQA, HfNames.DENSE_FFN))
+            .globals(HfNames.GEMMA_GLOBALS).skip("lm_head.").normShift(1f).build();
+
+    /**
+     * Gemma2Model.set_gguf_parameters: soft-capping and the window; Ember adds
+     * {@code attention.scale} (query_pre_attn_scalar^-0.5, which llama.cpp derives from the model
+     * size instead) and the sliding-window period read from {@code layer_types}.
+     */
+    private static void hfKeys(HfConfig c, GgufMetadata m) {
+        CommonKeys.translate(c, m);
+        String a = "gemma2.";
+        if (c.has("attn_logit_softcapping")) m.f32(a + "attn_logit_softcapping", c.real("attn_logit_softcapping"));
+        if (c.has("final_logit_softcapping")) m.f32(a + "final_logit_softcapping", c.real("final_logit_softcapping"));
+        m.u32(a + "attention.sliding_window", c.integer("sliding_window"));
+        if (c.has("query_pre_attn_scalar")) m.f32(a + "attention.scale", 1.0 / Math.sqrt(c.real("query_pre_attn_scalar")));
+        long period = CommonKeys.slidingPeriod(c, 2);
+        if (period != 2) m.u32(a + "attention.sliding_window_pattern", period);
+        HfNames.requireGeluTanh(c);
+    }
 }

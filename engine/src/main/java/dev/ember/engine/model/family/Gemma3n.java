@@ -19,11 +19,16 @@ import dev.ember.engine.model.gemma3n.Gemma3nBlock;
 import dev.ember.engine.model.gemma3n.Gemma3nDecoder;
 import dev.ember.engine.model.gemma3n.Laurel;
 import dev.ember.engine.model.gemma3n.PerLayerInputs;
+import dev.ember.engine.safetensors.ArchTable;
+import dev.ember.engine.safetensors.CommonKeys;
+import dev.ember.engine.safetensors.GgufMetadata;
+import dev.ember.engine.safetensors.HfConfig;
 import dev.ember.engine.tensor.Tensor;
 import dev.ember.engine.tensor.WeightMatrix;
 
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Gemma 3n, text only (llama.cpp's {@code gemma3n}; transformers' {@code Gemma3nForCausalLM}):
@@ -40,6 +45,8 @@ final class Gemma3n implements ModelFamily {
     private static final int DEFAULT_PERIOD = 5;
 
     @Override public List<String> architectures() { return List.of("gemma3n"); }
+
+    @Override public List<ArchTable> hfTables() { return List.of(HF); }
 
     @Override
     public Model load(WeightSource src, Compute compute) {
@@ -160,5 +167,94 @@ final class Gemma3n implements ModelFamily {
             }
         }
         return out;
+    }
+
+    // ---- Hugging Face checkpoints (HfCheckpoint, ember convert) ----
+
+    /** Gemma 3n's own layer tensors: AltUp, LAuReL and the per-layer input gate (gguf-py's tensor_mapping). */
+    private static final Map<String, String> GEMMA3N_LAYER = Map.ofEntries(
+            Map.entry("altup.correct_output_scale", "altup_correct_scale.weight"),
+            Map.entry("altup.correction_coefs.weight", "altup_correct_coef.weight"),
+            Map.entry("altup.prediction_coefs.weight", "altup_predict_coef.weight"),
+            Map.entry("altup.modality_router.weight", "altup_router.weight"),
+            Map.entry("altup.router_norm.weight", "altup_router_norm.weight"),
+            Map.entry("laurel.linear_left.weight", "laurel_l.weight"),
+            Map.entry("laurel.linear_right.weight", "laurel_r.weight"),
+            Map.entry("laurel.post_laurel_norm.weight", "laurel_post_norm.weight"),
+            Map.entry("per_layer_input_gate.weight", "inp_gate.weight"),
+            Map.entry("per_layer_projection.weight", "proj.weight"),
+            Map.entry("post_per_layer_input_norm.weight", "post_norm.weight"));
+
+    /**
+     * Gemma 3n's text decoder as llama.cpp's {@code gemma3n}: norms as stored (no shift), the
+     * per-layer embedding table, projection and norm, and the AltUp projections stacked into
+     * {@code altup_proj} / {@code altup_unembd_proj}. KV-shared layers have no K/V projections or
+     * K norm in a transformers checkpoint, and none are written. The multimodal class's language
+     * model is not mapped.
+     */
+    static final ArchTable HF = ArchTable.of("gemma3n", List.of("Gemma3nForCausalLM"), Gemma3n::hfKeys)
+            .layers(ArchTable.merge(HfNames.GEMMA_NORMS, HfNames.GQA, HfNames.QK_NORM, HfNames.DENSE_FFN, GEMMA3N_LAYER))
+            .globals(ArchTable.merge(HfNames.GEMMA_GLOBALS, Map.of(
+                    "model.embed_tokens_per_layer.weight", "per_layer_token_embd.weight",
+                    "model.per_layer_model_projection.weight", "per_layer_model_proj.weight",
+                    "model.per_layer_projection_norm.weight", "per_layer_proj_norm.weight")))
+            .skip("lm_head.")
+            .stackedGlobals(Map.of("model.altup_projections.", "altup_proj.weight", "model.altup_unembed_projections.", "altup_unembd_proj.weight"))
+            .build();
+
+    /**
+     * Gemma3NModel.set_gguf_parameters: Gemma 3's keys (final soft-cap, window, the sliding layers'
+     * RoPE base), the AltUp and per-layer input sizes, the KV-shared layer count, the per-layer
+     * activation sparsity as the normal quantile of each layer's target (negative infinity for a
+     * dense layer) and the sliding pattern as a bool per layer. The query scale is 1, as llama.cpp
+     * fixes it, so none is written.
+     */
+    @SuppressWarnings("unchecked")
+    private static void hfKeys(HfConfig c, GgufMetadata m) {
+        CommonKeys.translate(c, m);
+        String a = "gemma3n.";
+        int layers = Math.toIntExact(c.integer("num_hidden_layers"));
+        if (c.raw("final_logit_softcapping") instanceof Number f) m.f32(a + "final_logit_softcapping", f.doubleValue());
+        m.u32(a + "attention.sliding_window", c.integer("sliding_window", 512));
+        Object local = c.raw("rope_parameters") instanceof Map<?, ?> rp && rp.get("sliding_attention") instanceof Map<?, ?> sl
+                ? ((Map<String, Object>) sl).get("rope_theta") : c.raw("rope_local_base_freq");
+        m.f32(a + "rope.freq_base_swa", local instanceof Number n ? n.doubleValue() : 10000.0);
+        long streams = c.integer("altup_num_inputs", 4);
+        long active = c.integer("altup_active_idx", 0);
+        if (streams < 2 || active < 0 || active >= streams) throw c.invalid("altup_active_idx", "must be below altup_num_inputs = " + streams);
+        m.u32(a + "altup.active_idx", active);
+        m.u32(a + "altup.num_inputs", streams);
+        m.u32(a + "embedding_length_per_layer_input", c.integer("hidden_size_per_layer_input", 256));
+        long shared = c.integer("num_kv_shared_layers", 15);
+        if (shared < 0 || shared > layers) throw c.invalid("num_kv_shared_layers", "must be between 0 and num_hidden_layers = " + layers);
+        m.u32(a + "attention.shared_kv_layers", shared);
+        double[] multipliers = new double[layers];
+        if (c.raw("activation_sparsity_pattern") instanceof List<?> pattern) {
+            if (pattern.size() != layers) throw c.invalid("activation_sparsity_pattern", "has " + pattern.size() + " values for " + layers + " layers");
+            for (int i = 0; i < layers; i++) {
+                if (!(pattern.get(i) instanceof Number s) || !(s.doubleValue() >= 0 && s.doubleValue() < 1)) {
+                    throw c.invalid("activation_sparsity_pattern", "value " + i + " is not a sparsity in [0, 1)");
+                }
+                multipliers[i] = dev.ember.engine.model.GaussianTopK.stdMultiplier((float) s.doubleValue());
+            }
+        } else { // Gemma3nTextConfig's default: the first 10 layers at 0.95 when there are more than 10
+            for (int i = 0; i < layers; i++) multipliers[i] = dev.ember.engine.model.GaussianTopK.stdMultiplier(layers > 10 && i < 10 ? 0.95f : 0.0);
+        }
+        m.f32s(a + "activation_sparsity_scale", multipliers);
+        boolean[] sliding = new boolean[layers];
+        if (c.raw("layer_types") instanceof List<?> types) {
+            if (types.size() != layers) throw c.invalid("layer_types", "has " + types.size() + " values for " + layers + " layers");
+            for (int i = 0; i < layers; i++) {
+                Object t = types.get(i);
+                if (!"sliding_attention".equals(t) && !"full_attention".equals(t)) throw c.invalid("layer_types", "layer " + i + " is " + t);
+                sliding[i] = "sliding_attention".equals(t);
+            }
+        } else { // Gemma3nTextConfig's default: every fifth layer full
+            for (int i = 0; i < layers; i++) sliding[i] = (i + 1) % 5 != 0;
+        }
+        m.bools(a + "attention.sliding_window_pattern", sliding);
+        HfNames.requireGeluTanh(c);
+        if (!c.bool("altup_correct_scale", true)) throw c.invalid("altup_correct_scale", "only true is supported, as in llama.cpp");
+        if (c.bool("attention_bias", false)) throw c.invalid("attention_bias", "Gemma 3n has no attention biases");
     }
 }

@@ -14,8 +14,13 @@ import dev.ember.engine.model.RopeLayout;
 import dev.ember.engine.model.SwiGlu;
 import dev.ember.engine.model.WeightSource;
 import dev.ember.engine.model.Weights;
+import dev.ember.engine.safetensors.ArchTable;
+import dev.ember.engine.safetensors.CommonKeys;
+import dev.ember.engine.safetensors.GgufMetadata;
+import dev.ember.engine.safetensors.HfConfig;
 
 import java.util.List;
+import java.util.Map;
 
 /**
  * gpt-oss (llama.cpp's {@code gpt-oss}, transformers' GptOssForCausalLM): pre-norm blocks of
@@ -29,6 +34,8 @@ import java.util.List;
  */
 final class GptOss implements ModelFamily {
     @Override public List<String> architectures() { return List.of("gpt-oss"); }
+
+    @Override public List<ArchTable> hfTables() { return List.of(HF); }
 
     @Override
     public Model load(WeightSource src, Compute compute) {
@@ -59,5 +66,44 @@ final class GptOss implements ModelFamily {
         String summary = Summaries.of(c, src) + String.format(", sliding window %d every %d, attention sinks", window, period);
         return new Decoder(c, compute, w.table("token_embd.weight", c.vocabSize(), c.dim()), blocks,
                 w.rmsNorm("output_norm.weight", c.dim(), c.rmsEps()), w.matrix("output.weight", c.vocabSize(), c.dim()), rope, summary);
+    }
+
+    // ---- Hugging Face checkpoints (HfCheckpoint, ember convert) ----
+
+    /**
+     * gpt-oss as llama.cpp's {@code gpt-oss}: the norm after attention is {@code post_attention_norm}
+     * (llama.cpp's ATTN_POST_NORM, not ffn_norm), the sinks get a {@code .weight} suffix, and the
+     * experts are transformers' transposed, gate/up-interleaved tensors, split and transposed as
+     * convert_hf_to_gguf.py does (BF16/F32 only: the Hub's MXFP4 blocks are not read here).
+     */
+    static final ArchTable HF = ArchTable.of("gpt-oss", List.of("GptOssForCausalLM"), GptOss::hfKeys)
+            .layers(ArchTable.merge(HfNames.GQA, HfNames.QKV_BIAS, Map.of(
+                    "input_layernorm.weight", "attn_norm.weight",
+                    "post_attention_layernorm.weight", "post_attention_norm.weight",
+                    "self_attn.o_proj.weight", "attn_output.weight",
+                    "self_attn.sinks", "attn_sinks.weight",
+                    "mlp.router.weight", "ffn_gate_inp.weight",
+                    "mlp.router.bias", "ffn_gate_inp.bias",
+                    "mlp.experts.down_proj_bias", "ffn_down_exps.bias")))
+            .fusedExperts(Map.of("mlp.experts.gate_up_proj", List.of("ffn_gate_exps.weight", "ffn_up_exps.weight"),
+                    "mlp.experts.gate_up_proj_bias", List.of("ffn_gate_exps.bias", "ffn_up_exps.bias"),
+                    "mlp.experts.down_proj", List.of("ffn_down_exps.weight")))
+            .fusedTransposed().build();
+
+    /**
+     * GptOssModel.set_gguf_parameters: the window and the expert width; Ember adds the sliding
+     * period read from {@code layer_types} and YaRN's {@code truncate}, written even when absent
+     * (then true, transformers' default) because a gpt-oss file without the key means gpt-oss's
+     * own {@code truncate: false} (see GptOss).
+     */
+    private static void hfKeys(HfConfig c, GgufMetadata m) {
+        CommonKeys.translate(c, m);
+        String a = "gpt-oss.";
+        m.u32(a + "attention.sliding_window", c.integer("sliding_window"));
+        m.u32(a + "expert_feed_forward_length", c.integer("intermediate_size"));
+        long period = CommonKeys.slidingPeriod(c, 2);
+        if (period != 2) m.u32(a + "attention.sliding_window_pattern", period);
+        if (m.has(a + "rope.scaling.type") && !m.has(a + "rope.scaling.yarn_truncate")) m.bool(a + "rope.scaling.yarn_truncate", true);
+        if (!c.bool("attention_bias", true)) throw c.invalid("attention_bias", "only true is supported (llama.cpp's gpt-oss requires the biases)");
     }
 }

@@ -5,6 +5,7 @@ import dev.ember.engine.model.Model;
 import dev.ember.engine.model.ModelConfig;
 import dev.ember.engine.model.ModelLoadException;
 import dev.ember.engine.model.WeightSource;
+import dev.ember.engine.safetensors.ArchTable;
 
 import java.util.List;
 import java.util.TreeSet;
@@ -27,6 +28,11 @@ public final class ModelFamilies {
             }
         }
         throw new ModelLoadException(source.origin() + ": unsupported architecture '" + a + "' (supported: " + supported() + ")");
+    }
+
+    /** Every family's Hugging Face tables (see {@link ModelFamily#hfTables}), for {@code HfCheckpoint}. */
+    public static List<ArchTable> hfTables() {
+        return FAMILIES.stream().flatMap(f -> f.hfTables().stream()).toList();
     }
 
     public static String supported() {
