@@ -20,7 +20,7 @@ import java.util.List;
  * @param tiedEmbeddings  true when the output projection reuses token_embd (no output.weight)
  * @param initStd         standard deviation of the random normal weights
  */
-record Preset(String name, String architecture, int hidden, int layers, int contextLength,
+public record Preset(String name, String architecture, int hidden, int layers, int contextLength,
               double ropeTheta, double rmsEps, boolean tiedEmbeddings, double initStd,
               Attention attention, FeedForward feedForward, Vocab vocab) {
 
@@ -30,10 +30,10 @@ record Preset(String name, String architecture, int hidden, int layers, int cont
      * valid expert ids per token (F32, which Ember's loader accepts beside I32). The LongRoPE
      * factor sets are smooth ramps over the rotated pairs (see {@link Phi3Attention}).
      */
-    enum Init { NORMAL, ONES, ROUTER, EXPERT_IDS, LONG_ROPE_FACTORS, SHORT_ROPE_FACTORS }
+    public enum Init { NORMAL, ONES, ROUTER, EXPERT_IDS, LONG_ROPE_FACTORS, SHORT_ROPE_FACTORS }
 
     /** One tensor of the model; {@code shape} is in GGML order (row length first). */
-    record TensorSpec(String name, long[] shape, Init init) {
+    public record TensorSpec(String name, long[] shape, Init init) {
         static TensorSpec weight(String name, long rowLength, long rows) { return new TensorSpec(name, new long[]{rowLength, rows}, Init.NORMAL); }
         static TensorSpec norm(String name, long length) { return new TensorSpec(name, new long[]{length}, Init.ONES); }
         static TensorSpec experts(String name, long rowLength, long rows, long experts) {
@@ -43,15 +43,15 @@ record Preset(String name, String architecture, int hidden, int layers, int cont
     }
 
     /** A layer part that contributes tensors to each block and keys to the metadata. */
-    sealed interface Part permits Attention, FeedForward {
+    public sealed interface Part permits Attention, FeedForward {
         void tensors(Preset p, int layer, List<TensorSpec> out);
         void metadata(Preset p, GgufWriter w);
     }
 
-    sealed interface Attention extends Part permits GqaAttention, LatentAttention, V4Attention, GemmaAttention, Gemma3nAttention, BertAttention,
+    public sealed interface Attention extends Part permits GqaAttention, LatentAttention, V4Attention, GemmaAttention, Gemma3nAttention, BertAttention,
             Phi3Attention, GptOssAttention {}
 
-    sealed interface FeedForward extends Part permits DenseFeedForward, MoeFeedForward, V4MoeFeedForward, GemmaFeedForward, Gemma3nFeedForward,
+    public sealed interface FeedForward extends Part permits DenseFeedForward, MoeFeedForward, V4MoeFeedForward, GemmaFeedForward, Gemma3nFeedForward,
             BertFeedForward, Phi3FeedForward, GptOssFeedForward {}
 
     /**
@@ -59,7 +59,7 @@ record Preset(String name, String architecture, int hidden, int layers, int cont
      * LayerNorm comes after the branch; the embeddings have learned positions, token types and a
      * LayerNorm ({@link #globals}), and there is no output norm or head. Biases and norms are ones.
      */
-    record BertAttention(int heads) implements Attention {
+    public record BertAttention(int heads) implements Attention {
         @Override
         public void tensors(Preset p, int layer, List<TensorSpec> out) {
             String b = "blk." + layer + ".";
@@ -89,7 +89,7 @@ record Preset(String name, String architecture, int hidden, int layers, int cont
     }
 
     /** BERT's GELU feed-forward with biases, LayerNorm after the branch. */
-    record BertFeedForward(int size) implements FeedForward {
+    public record BertFeedForward(int size) implements FeedForward {
         @Override
         public void tensors(Preset p, int layer, List<TensorSpec> out) {
             String b = "blk." + layer + ".";
@@ -108,7 +108,7 @@ record Preset(String name, String architecture, int hidden, int layers, int cont
     }
 
     /** Grouped-query attention as in Llama and Qwen3, optionally with per-head RMSNorm on q and k (Qwen3). */
-    record GqaAttention(int heads, int kvHeads, int headDim, boolean qkNorm) implements Attention {
+    public record GqaAttention(int heads, int kvHeads, int headDim, boolean qkNorm) implements Attention {
         @Override
         public void tensors(Preset p, int layer, List<TensorSpec> out) {
             String b = "blk." + layer + ".";
@@ -139,7 +139,7 @@ record Preset(String name, String architecture, int hidden, int layers, int cont
      * sliding window on all but every {@code period}-th layer, soft-capped scores and logits when
      * the caps are > 0, the sliding layers' RoPE base when {@code localRopeBase} > 0 (llama.cpp's keys).
      */
-    record GemmaAttention(int heads, int kvHeads, int headDim, boolean qkNorm, int window, int period,
+    public record GemmaAttention(int heads, int kvHeads, int headDim, boolean qkNorm, int window, int period,
                           float attnSoftcap, float finalSoftcap, double localRopeBase) implements Attention {
         @Override
         public void tensors(Preset p, int layer, List<TensorSpec> out) {
@@ -164,7 +164,7 @@ record Preset(String name, String architecture, int hidden, int layers, int cont
      * sink logit per head (random, F32), a window on all but every {@code period}-th layer, YaRN
      * ({@code yarnFactor} over {@code originalContext}) when the factor is > 1.
      */
-    record GptOssAttention(int heads, int kvHeads, int headDim, int window, int period, float yarnFactor, int originalContext) implements Attention {
+    public record GptOssAttention(int heads, int kvHeads, int headDim, int window, int period, float yarnFactor, int originalContext) implements Attention {
         @Override
         public void tensors(Preset p, int layer, List<TensorSpec> out) {
             new GqaAttention(heads, kvHeads, headDim, false).tensors(p, layer, out);
@@ -194,7 +194,7 @@ record Preset(String name, String architecture, int hidden, int layers, int cont
      * gpt-oss's all-MoE block: the norm after attention ({@code post_attention_norm}), a router
      * with a bias, {@code experts} experts of width {@code expertSize} with biases (random, F32), top {@code used}.
      */
-    record GptOssFeedForward(int experts, int used, int expertSize) implements FeedForward {
+    public record GptOssFeedForward(int experts, int used, int expertSize) implements FeedForward {
         @Override
         public void tensors(Preset p, int layer, List<TensorSpec> out) {
             String b = "blk." + layer + ".";
@@ -225,7 +225,7 @@ record Preset(String name, String architecture, int hidden, int layers, int cont
      * layers reading an earlier layer's KV; their K/V projections and K norm are written anyway,
      * as Google's checkpoints hold them and llama.cpp loads them (Ember ignores them).
      */
-    record Gemma3nAttention(int heads, int kvHeads, int headDim, int window, boolean[] sliding, int sharedKvLayers,
+    public record Gemma3nAttention(int heads, int kvHeads, int headDim, int window, boolean[] sliding, int sharedKvLayers,
                             double localRopeBase, float finalSoftcap) implements Attention {
         @Override
         public void tensors(Preset p, int layer, List<TensorSpec> out) {
@@ -250,7 +250,7 @@ record Preset(String name, String architecture, int hidden, int layers, int cont
      * {@code laurelRank}, per-layer inputs {@code perLayerWidth} wide, and their model-level tensors
      * ({@link #globals}).
      */
-    record Gemma3nFeedForward(int size, float[] sparsity, int altUpInputs, int laurelRank, int perLayerWidth) implements FeedForward {
+    public record Gemma3nFeedForward(int size, float[] sparsity, int altUpInputs, int laurelRank, int perLayerWidth) implements FeedForward {
         @Override
         public void tensors(Preset p, int layer, List<TensorSpec> out) {
             new GemmaFeedForward(size).tensors(p, layer, out);
@@ -300,7 +300,7 @@ record Preset(String name, String architecture, int hidden, int layers, int cont
      * (0: none). The synthetic long factors rise geometrically from 1 to context / original context
      * over the pairs, the short ones linearly from 1 to 1.25, roughly the shape of Phi-3-mini-128k's.
      */
-    record Phi3Attention(int heads, int kvHeads, int ropeDims, int originalContext, int window) implements Attention {
+    public record Phi3Attention(int heads, int kvHeads, int ropeDims, int originalContext, int window) implements Attention {
         @Override
         public void tensors(Preset p, int layer, List<TensorSpec> out) {
             String b = "blk." + layer + ".";
@@ -338,7 +338,7 @@ record Preset(String name, String architecture, int hidden, int layers, int cont
     }
 
     /** Phi-3's SwiGLU with gate and up fused in one {@code ffn_up} of twice the width, gate rows first. */
-    record Phi3FeedForward(int size) implements FeedForward {
+    public record Phi3FeedForward(int size) implements FeedForward {
         @Override
         public void tensors(Preset p, int layer, List<TensorSpec> out) {
             String b = "blk." + layer + ".";
@@ -354,7 +354,7 @@ record Preset(String name, String architecture, int hidden, int layers, int cont
     }
 
     /** Gemma's GeGLU block, normed before and after. */
-    record GemmaFeedForward(int size) implements FeedForward {
+    public record GemmaFeedForward(int size) implements FeedForward {
         @Override
         public void tensors(Preset p, int layer, List<TensorSpec> out) {
             new DenseFeedForward(size).tensors(p, layer, out);
@@ -368,7 +368,7 @@ record Preset(String name, String architecture, int hidden, int layers, int cont
     }
 
     /** A dense SwiGLU feed-forward block. */
-    record DenseFeedForward(int size) implements FeedForward {
+    public record DenseFeedForward(int size) implements FeedForward {
         @Override
         public void tensors(Preset p, int layer, List<TensorSpec> out) {
             String b = "blk." + layer + ".";
@@ -389,7 +389,7 @@ record Preset(String name, String architecture, int hidden, int layers, int cont
      * {@code kvRank} plus a decoupled RoPE key of {@code ropeDim}, split up-projections
      * ({@code attn_k_b}, {@code attn_v_b}) as llama.cpp's converter writes them.
      */
-    record LatentAttention(int heads, int qRank, int kvRank, int nope, int ropeDim, int vDim) implements Attention {
+    public record LatentAttention(int heads, int qRank, int kvRank, int nope, int ropeDim, int vDim) implements Attention {
         @Override
         public void tensors(Preset p, int layer, List<TensorSpec> out) {
             String b = "blk." + layer + ".";
@@ -427,7 +427,7 @@ record Preset(String name, String architecture, int hidden, int layers, int cont
      * DeepSeek-V4 attention with its mHC parameters: K=V single-head attention with sinks, grouped
      * output, per-layer kind from {@code ratios} (0 sliding window, 4 CSA with indexer, else HCA).
      */
-    record V4Attention(int heads, int headDim, int ropeDim, int qRank, int groups, int oRank, int window, int[] ratios,
+    public record V4Attention(int heads, int headDim, int ropeDim, int qRank, int groups, int oRank, int window, int[] ratios,
                        int indexHeads, int indexDim, int indexTopK, int streams) implements Attention {
         @Override
         public void tensors(Preset p, int layer, List<TensorSpec> out) {
@@ -503,7 +503,7 @@ record Preset(String name, String architecture, int hidden, int layers, int cont
     }
 
     /** DeepSeek-V4's MoE: sqrt-softplus routing with a selection bias, hash routing in the first layers, clamped SwiGLU. */
-    record V4MoeFeedForward(int experts, int used, int expertSize, int shared, int hashLayers, float clamp) implements FeedForward {
+    public record V4MoeFeedForward(int experts, int used, int expertSize, int shared, int hashLayers, float clamp) implements FeedForward {
         @Override
         public void tensors(Preset p, int layer, List<TensorSpec> out) {
             String b = "blk." + layer + ".";
@@ -544,7 +544,7 @@ record Preset(String name, String architecture, int hidden, int layers, int cont
      * width {@code denseSize}. {@code sigmoidRouting} selects DeepSeek-V3-style routing (sigmoid
      * scores, selection bias, renormalized); otherwise softmax top-k.
      */
-    record MoeFeedForward(int experts, int used, int expertSize, int shared, int leadingDense, int denseSize,
+    public record MoeFeedForward(int experts, int used, int expertSize, int shared, int leadingDense, int denseSize,
                           boolean sigmoidRouting) implements FeedForward {
         @Override
         public void tensors(Preset p, int layer, List<TensorSpec> out) {
@@ -590,7 +590,7 @@ record Preset(String name, String architecture, int hidden, int layers, int cont
      * tokens {@code <|endoftext|>}, {@code <|im_start|>}, {@code <|im_end|>} sit at
      * {@code specialBase} and the two ids after it, where Qwen's vocabulary has them.
      */
-    record Vocab(int size, String pre, int specialBase) {}
+    public record Vocab(int size, String pre, int specialBase) {}
 
     /** All tensors in file order, following llama.cpp's converter: embeddings, blocks, output. */
     List<TensorSpec> tensors() {

@@ -2,6 +2,7 @@ package dev.ember.engine.synth;
 
 import dev.ember.engine.gguf.GgufFile;
 import dev.ember.engine.gguf.GgufWriter;
+import dev.ember.engine.model.family.ModelFamilies;
 import dev.ember.engine.tensor.Quantize;
 import dev.ember.engine.tensor.TensorType;
 
@@ -9,7 +10,10 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Random-weight GGUF models in the exact shape of real ones, for benchmarks: same tensor names,
@@ -29,7 +33,18 @@ public final class SyntheticModel {
 
     /** The preset names, for {@code --preset}. */
     public static List<String> presets() {
-        return List.copyOf(Presets.ALL.keySet());
+        return List.copyOf(PRESETS.keySet());
+    }
+
+    /** Each family declares its presets ({@link ModelFamilies#synthPresets}); a name must be unique. */
+    private static final Map<String, Preset> PRESETS = byName(ModelFamilies.synthPresets());
+
+    private static Map<String, Preset> byName(List<Preset> presets) {
+        Map<String, Preset> m = new LinkedHashMap<>();
+        for (Preset p : presets) {
+            if (m.putIfAbsent(p.name(), p) != null) throw new IllegalStateException("two synthetic presets named '" + p.name() + "'");
+        }
+        return Collections.unmodifiableMap(m);
     }
 
     /** The types a synthetic model can be written in. */
@@ -76,7 +91,7 @@ public final class SyntheticModel {
     }
 
     static Preset preset(String name) {
-        Preset p = Presets.ALL.get(name);
+        Preset p = PRESETS.get(name);
         if (p == null) throw new IllegalArgumentException("unknown preset '" + name + "'; known presets: " + String.join(", ", presets()));
         return p;
     }

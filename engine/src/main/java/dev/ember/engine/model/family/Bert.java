@@ -17,6 +17,7 @@ import dev.ember.engine.safetensors.ArchTable;
 import dev.ember.engine.safetensors.CommonKeys;
 import dev.ember.engine.safetensors.GgufMetadata;
 import dev.ember.engine.safetensors.HfConfig;
+import dev.ember.engine.synth.Preset;
 import dev.ember.engine.tensor.WeightMatrix;
 
 import java.util.List;
@@ -30,6 +31,8 @@ final class Bert implements ModelFamily {
     @Override public List<String> architectures() { return List.of("bert"); }
 
     @Override public List<ArchTable> hfTables() { return List.of(HF); }
+
+    @Override public List<Preset> synthPresets() { return PRESETS; }
 
     @Override
     public Model load(WeightSource src, Compute compute) {
@@ -108,4 +111,14 @@ final class Bert implements ModelFamily {
         String pos = c.string("position_embedding_type", "absolute");
         if (!pos.equals("absolute")) throw c.invalid("position_embedding_type", "only 'absolute' is supported");
     }
+
+    // ---- synthetic models (ember synth) ----
+
+    private static final List<Preset> PRESETS = List.of(
+            // BERT-base's shape (bert-base-uncased, as in bge-base / all-mpnet-sized embedders): 12 layers
+            // of 768 with 12 heads, FFN 3072, 512 positions, a 30522-token vocabulary (synthetic BPE
+            // here); an encoder, so embeddings only (CLS pooling unless synth --pooling says otherwise).
+            new Preset("bert-base", "bert", 768, 12, 512, 10000, 1e-12, true, 0.02,
+                    new Preset.BertAttention(12), new Preset.BertFeedForward(3072),
+                    new Preset.Vocab(30522, "qwen2", 30000)));
 }

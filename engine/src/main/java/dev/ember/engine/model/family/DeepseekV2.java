@@ -20,6 +20,7 @@ import dev.ember.engine.safetensors.ArchTable;
 import dev.ember.engine.safetensors.CommonKeys;
 import dev.ember.engine.safetensors.GgufMetadata;
 import dev.ember.engine.safetensors.HfConfig;
+import dev.ember.engine.synth.Preset;
 import dev.ember.engine.tensor.Tensor;
 import dev.ember.engine.tensor.TensorType;
 import dev.ember.engine.tensor.WeightMatrix;
@@ -41,6 +42,8 @@ final class DeepseekV2 implements ModelFamily {
     @Override public List<String> architectures() { return List.of("deepseek2"); }
 
     @Override public List<ArchTable> hfTables() { return List.of(HF); }
+
+    @Override public List<Preset> synthPresets() { return PRESETS; }
 
     @Override
     public Model load(WeightSource src, Compute compute) {
@@ -215,4 +218,16 @@ final class DeepseekV2 implements ModelFamily {
             throw c.invalid("rope_interleave", "only interleaved rope weights (true, DeepSeek's layout) are supported");
         }
     }
+
+    // ---- synthetic models (ember synth) ----
+
+    private static final List<Preset> PRESETS = List.of(
+            // q-LoRA on (rank 384), as in DeepSeek-V2/V3: llama.cpp treats a deepseek2 file without it
+            // as a Lite model only at 26 or 27 layers.
+            new Preset("deepseek2-mini", "deepseek2", 1024, 16, 163840, 10000, 1e-6, false, 0.02,
+                    new Preset.LatentAttention(16, 384, 256, 64, 32, 64), new Preset.MoeFeedForward(16, 4, 512, 1, 1, 4096, true),
+                    new Preset.Vocab(102400, "deepseek-v3", 100000)),
+            new Preset("deepseek2-tiny", "deepseek2", 64, 3, 256, 10000, 1e-6, false, 0.02,
+                    new Preset.LatentAttention(4, 32, 64, 32, 32, 32), new Preset.MoeFeedForward(8, 2, 64, 1, 1, 128, true),
+                    new Preset.Vocab(512, "qwen2", 509)));
 }

@@ -5,6 +5,7 @@ import dev.ember.engine.model.Model;
 import dev.ember.engine.model.WeightSource;
 import dev.ember.engine.model.v4.DeepseekV4Loader;
 import dev.ember.engine.safetensors.ArchTable;
+import dev.ember.engine.synth.Preset;
 
 import java.util.List;
 import java.util.Map;
@@ -18,6 +19,8 @@ final class DeepseekV4 implements ModelFamily {
     @Override public List<String> architectures() { return List.of("deepseek4"); }
 
     @Override public List<ArchTable> hfTables() { return List.of(HF); }
+
+    @Override public List<Preset> synthPresets() { return PRESETS; }
 
     @Override
     public Model load(WeightSource src, Compute compute) {
@@ -88,4 +91,25 @@ final class DeepseekV4 implements ModelFamily {
             .fusedExperts(Map.of("mlp.experts.gate_up_proj", List.of("ffn_gate_exps.weight", "ffn_up_exps.weight"),
                     "mlp.experts.down_proj", List.of("ffn_down_exps.weight")))
             .build();
+
+    // ---- synthetic models (ember synth) ----
+
+    private static final List<Preset> PRESETS = List.of(
+            // DeepSeek-V4 at about 0.5B active parameters with every mechanism on and V4's real ratios
+            // (CSA 4, HCA 128, window 128): 2 sliding-window layers, then CSA and HCA alternating.
+            new Preset("deepseek4-mini", "deepseek4", 1024, 16, 1 << 20, 10000, 1e-6, false, 0.02,
+                    new Preset.V4Attention(8, 512, 64, 512, 4, 512, 128, v4Ratios(16, 128), 16, 128, 512, 4),
+                    new Preset.V4MoeFeedForward(32, 4, 512, 1, 2, 10f),
+                    new Preset.Vocab(129280, "deepseek-v3", 128000)),
+            new Preset("deepseek4-tiny", "deepseek4", 64, 6, 4096, 10000, 1e-6, false, 0.05,
+                    new Preset.V4Attention(4, 64, 16, 32, 2, 32, 16, v4Ratios(6, 16), 4, 32, 4, 4),
+                    new Preset.V4MoeFeedForward(8, 2, 64, 1, 1, 10f),
+                    new Preset.Vocab(512, "qwen2", 509)));
+
+    /** V4-Flash's layer pattern: two sliding-window layers, then CSA (4) and HCA alternating. */
+    private static int[] v4Ratios(int layers, int hca) {
+        int[] r = new int[layers];
+        for (int i = 2; i < layers; i++) r[i] = i % 2 == 0 ? 4 : hca;
+        return r;
+    }
 }

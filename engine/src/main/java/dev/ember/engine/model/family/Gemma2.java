@@ -7,6 +7,7 @@ import dev.ember.engine.safetensors.ArchTable;
 import dev.ember.engine.safetensors.CommonKeys;
 import dev.ember.engine.safetensors.GgufMetadata;
 import dev.ember.engine.safetensors.HfConfig;
+import dev.ember.engine.synth.Preset;
 
 import java.util.List;
 
@@ -20,6 +21,8 @@ final class Gemma2 implements ModelFamily {
     @Override public List<String> architectures() { return List.of("gemma2"); }
 
     @Override public List<ArchTable> hfTables() { return List.of(HF); }
+
+    @Override public List<Preset> synthPresets() { return PRESETS; }
 
     @Override
     public Model load(WeightSource src, Compute compute) { return DECODER.build(src, compute); }
@@ -46,4 +49,17 @@ final class Gemma2 implements ModelFamily {
         if (period != 2) m.u32(a + "attention.sliding_window_pattern", period);
         HfNames.requireGeluTanh(c);
     }
+
+    // ---- synthetic models (ember synth) ----
+
+    private static final List<Preset> PRESETS = List.of(
+            // Gemma 2 2B's shape (config.json of google/gemma-2-2b): window 4096 on alternate layers,
+            // soft-capping 50/30, tied embeddings, 256k vocabulary (synthetic byte-level BPE here).
+            new Preset("gemma2-2b", "gemma2", 2304, 26, 8192, 10000, 1e-6, true, 0.02,
+                    new Preset.GemmaAttention(8, 4, 256, false, 4096, 2, 50f, 30f, 0), new Preset.GemmaFeedForward(9216),
+                    new Preset.Vocab(256000, "qwen2", 255000)),
+            // gemma2-tiny's window (16) is shorter than most test prompts.
+            new Preset("gemma2-tiny", "gemma2", 64, 3, 256, 10000, 1e-6, true, 0.02,
+                    new Preset.GemmaAttention(4, 2, 32, false, 16, 2, 50f, 30f, 0), new Preset.GemmaFeedForward(128),
+                    new Preset.Vocab(512, "qwen2", 509)));
 }

@@ -7,6 +7,7 @@ import dev.ember.engine.safetensors.ArchTable;
 import dev.ember.engine.safetensors.CommonKeys;
 import dev.ember.engine.safetensors.GgufMetadata;
 import dev.ember.engine.safetensors.HfConfig;
+import dev.ember.engine.synth.Preset;
 
 import java.util.List;
 import java.util.Map;
@@ -23,6 +24,8 @@ final class Gemma3 implements ModelFamily {
     @Override public List<String> architectures() { return List.of("gemma3"); }
 
     @Override public List<ArchTable> hfTables() { return List.of(HF); }
+
+    @Override public List<Preset> synthPresets() { return PRESETS; }
 
     @Override
     public Model load(WeightSource src, Compute compute) { return DECODER.build(src, compute); }
@@ -54,4 +57,16 @@ final class Gemma3 implements ModelFamily {
         if (local instanceof Number n) m.f32(a + "rope.freq_base_swa", n.doubleValue());
         HfNames.requireGeluTanh(c);
     }
+
+    // ---- synthetic models (ember synth) ----
+
+    private static final List<Preset> PRESETS = List.of(
+            // Gemma 3 1B's shape (config.json of google/gemma-3-1b-pt): 5 local layers (window 512,
+            // RoPE base 10000) to 1 global (base 1e6), one KV head of 256, 262k vocabulary.
+            new Preset("gemma3-1b", "gemma3", 1152, 26, 32768, 1e6, 1e-6, true, 0.02,
+                    new Preset.GemmaAttention(4, 1, 256, true, 512, 6, 0f, 0f, 10000), new Preset.GemmaFeedForward(6912),
+                    new Preset.Vocab(262144, "qwen2", 262000)),
+            new Preset("gemma3-tiny", "gemma3", 64, 4, 256, 1e6, 1e-6, true, 0.02,
+                    new Preset.GemmaAttention(4, 2, 32, true, 16, 3, 0f, 0f, 10000), new Preset.GemmaFeedForward(128),
+                    new Preset.Vocab(512, "qwen2", 509)));
 }

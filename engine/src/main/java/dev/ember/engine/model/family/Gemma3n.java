@@ -23,6 +23,7 @@ import dev.ember.engine.safetensors.ArchTable;
 import dev.ember.engine.safetensors.CommonKeys;
 import dev.ember.engine.safetensors.GgufMetadata;
 import dev.ember.engine.safetensors.HfConfig;
+import dev.ember.engine.synth.Preset;
 import dev.ember.engine.tensor.Tensor;
 import dev.ember.engine.tensor.WeightMatrix;
 
@@ -47,6 +48,8 @@ final class Gemma3n implements ModelFamily {
     @Override public List<String> architectures() { return List.of("gemma3n"); }
 
     @Override public List<ArchTable> hfTables() { return List.of(HF); }
+
+    @Override public List<Preset> synthPresets() { return PRESETS; }
 
     @Override
     public Model load(WeightSource src, Compute compute) {
@@ -256,5 +259,38 @@ final class Gemma3n implements ModelFamily {
         HfNames.requireGeluTanh(c);
         if (!c.bool("altup_correct_scale", true)) throw c.invalid("altup_correct_scale", "only true is supported, as in llama.cpp");
         if (c.bool("attention_bias", false)) throw c.invalid("attention_bias", "Gemma 3n has no attention biases");
+    }
+
+    // ---- synthetic models (ember synth) ----
+
+    private static final List<Preset> PRESETS = List.of(
+            // Gemma 3n E2B's text shapes (config.json of google/gemma-3n-E2B: hidden 2048, 8 heads, 2 KV
+            // heads of 256, FFN 8192, per-layer inputs 256 wide, LAuReL rank 64, 4 AltUp streams, window
+            // 512, four sliding layers to one full, sparsity 0.95 on the first 10 layers, a third of the
+            // layers sharing KV), at 15 of its 30 layers: its per-layer embedding table alone is
+            // 262144 x (256 per layer) values, 2.0B at full depth.
+            new Preset("gemma3n-e2b", "gemma3n", 2048, 15, 32768, 1e6, 1e-6, true, 0.02,
+                    new Preset.Gemma3nAttention(8, 2, 256, 512, fourToOne(15), 5, 10000, 30f),
+                    new Preset.Gemma3nFeedForward(8192, sparseFirst(15, 10, 0.95f), 4, 64, 256),
+                    new Preset.Vocab(262400, "qwen2", 262000)),
+            // gemma3n-tiny: window 16 on layers 0, 1, 3, 4; layers 4 and 5 read the KV of 3 and 2;
+            // sparse FFN on layers 0 and 1.
+            new Preset("gemma3n-tiny", "gemma3n", 64, 6, 256, 1e6, 1e-6, true, 0.02,
+                    new Preset.Gemma3nAttention(4, 2, 32, 16, new boolean[]{true, true, false, true, true, false}, 2, 10000, 30f),
+                    new Preset.Gemma3nFeedForward(128, sparseFirst(6, 2, 0.95f), 4, 32, 32),
+                    new Preset.Vocab(512, "qwen2", 509)));
+
+    /** Gemma 3n's default layer types: four sliding layers, then a full one. */
+    private static boolean[] fourToOne(int layers) {
+        boolean[] sliding = new boolean[layers];
+        for (int i = 0; i < layers; i++) sliding[i] = (i + 1) % 5 != 0;
+        return sliding;
+    }
+
+    /** Activation sparsity {@code s} on the first {@code sparse} layers, dense after. */
+    private static float[] sparseFirst(int layers, int sparse, float s) {
+        float[] out = new float[layers];
+        for (int i = 0; i < sparse; i++) out[i] = s;
+        return out;
     }
 }

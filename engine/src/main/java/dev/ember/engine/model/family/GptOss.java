@@ -18,6 +18,7 @@ import dev.ember.engine.safetensors.ArchTable;
 import dev.ember.engine.safetensors.CommonKeys;
 import dev.ember.engine.safetensors.GgufMetadata;
 import dev.ember.engine.safetensors.HfConfig;
+import dev.ember.engine.synth.Preset;
 
 import java.util.List;
 import java.util.Map;
@@ -36,6 +37,8 @@ final class GptOss implements ModelFamily {
     @Override public List<String> architectures() { return List.of("gpt-oss"); }
 
     @Override public List<ArchTable> hfTables() { return List.of(HF); }
+
+    @Override public List<Preset> synthPresets() { return PRESETS; }
 
     @Override
     public Model load(WeightSource src, Compute compute) {
@@ -106,4 +109,19 @@ final class GptOss implements ModelFamily {
         if (m.has(a + "rope.scaling.type") && !m.has(a + "rope.scaling.yarn_truncate")) m.bool(a + "rope.scaling.yarn_truncate", true);
         if (!c.bool("attention_bias", true)) throw c.invalid("attention_bias", "only true is supported (llama.cpp's gpt-oss requires the biases)");
     }
+
+    // ---- synthetic models (ember synth) ----
+
+    private static final List<Preset> PRESETS = List.of(
+            // gpt-oss-20b's shapes (config.json of openai/gpt-oss-20b) in 4 of its 24 layers: 64 query
+            // heads of 64 (4096 wide, wider than the 2880 hidden size) over 8 KV heads, window 128 on
+            // alternate layers, 32 experts of 2880 top-4, YaRN 32 over 4096 (theta 150000), o200k's
+            // 201088-token vocabulary (synthetic BPE here, gpt-4o split; <|endoftext|> at 199999).
+            new Preset("gpt-oss-20b-mini", "gpt-oss", 2880, 4, 131072, 150000, 1e-5, false, 0.02,
+                    new Preset.GptOssAttention(64, 8, 64, 128, 2, 32f, 4096), new Preset.GptOssFeedForward(32, 4, 2880),
+                    new Preset.Vocab(201088, "gpt-4o", 199999)),
+            // gpt-oss-tiny's window (16) is shorter than most test prompts.
+            new Preset("gpt-oss-tiny", "gpt-oss", 64, 4, 4096, 150000, 1e-5, false, 0.02,
+                    new Preset.GptOssAttention(4, 2, 16, 16, 2, 4f, 512), new Preset.GptOssFeedForward(4, 2, 64),
+                    new Preset.Vocab(512, "qwen2", 509)));
 }

@@ -10,6 +10,7 @@ import dev.ember.engine.safetensors.ArchTable;
 import dev.ember.engine.safetensors.CommonKeys;
 import dev.ember.engine.safetensors.GgufMetadata;
 import dev.ember.engine.safetensors.HfConfig;
+import dev.ember.engine.synth.Preset;
 
 import java.util.List;
 import java.util.Map;
@@ -22,6 +23,8 @@ final class Llama implements ModelFamily {
     @Override public List<String> architectures() { return List.of("llama", "mistral"); }
 
     @Override public List<ArchTable> hfTables() { return List.of(HF, HF_MIXTRAL); }
+
+    @Override public List<Preset> synthPresets() { return PRESETS; }
 
     @Override
     public Model load(WeightSource src, Compute compute) {
@@ -49,4 +52,11 @@ final class Llama implements ModelFamily {
         long ropeDim = c.has("head_dim") ? c.integer("head_dim") : c.integer("hidden_size") / c.integer("num_attention_heads");
         m.u32(a + "rope.dimension_count", ropeDim);
     }
+
+    // ---- synthetic models (ember synth) ----
+
+    private static final List<Preset> PRESETS = List.of(
+            new Preset("llama-tiny", "llama", 64, 2, 256, 10000, 1e-5, false, 0.02,
+                    new Preset.GqaAttention(4, 2, 16, false), new Preset.DenseFeedForward(128),
+                    new Preset.Vocab(512, "qwen2", 509)));
 }

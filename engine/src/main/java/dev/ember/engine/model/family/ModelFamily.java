@@ -4,6 +4,7 @@ import dev.ember.engine.model.Compute;
 import dev.ember.engine.model.Model;
 import dev.ember.engine.model.WeightSource;
 import dev.ember.engine.safetensors.ArchTable;
+import dev.ember.engine.synth.Preset;
 
 import java.util.List;
 
@@ -20,4 +21,10 @@ public interface ModelFamily {
 
     /** The transformers classes this family reads from an HF model directory, one table per GGUF translation; none for GGUF only. */
     default List<ArchTable> hfTables() { return List.of(); }
+
+    /**
+     * Random-weight models in this family's real shapes for {@code ember synth} (benchmarks) and
+     * tiny ones for tests, whose row lengths are multiples of 32 so that every type applies.
+     */
+    default List<Preset> synthPresets() { return List.of(); }
 }

@@ -5,6 +5,7 @@ import dev.ember.engine.model.Model;
 import dev.ember.engine.model.RopeLayout;
 import dev.ember.engine.model.WeightSource;
 import dev.ember.engine.safetensors.ArchTable;
+import dev.ember.engine.synth.Preset;
 
 import java.util.List;
 import java.util.Map;
@@ -21,6 +22,8 @@ final class Phi3 implements ModelFamily {
     @Override public List<String> architectures() { return List.of("phi3"); }
 
     @Override public List<ArchTable> hfTables() { return List.of(HF); }
+
+    @Override public List<Preset> synthPresets() { return PRESETS; }
 
     @Override
     public Model load(WeightSource src, Compute compute) {
@@ -40,4 +43,18 @@ final class Phi3 implements ModelFamily {
                     "mlp.gate_up_proj.weight", "ffn_up.weight",
                     "mlp.down_proj.weight", "ffn_down.weight")))
             .extraTensors(Phi3Keys::factorTensors).build();
+
+    // ---- synthetic models (ember synth) ----
+
+    private static final List<Preset> PRESETS = List.of(
+            // Phi-3-mini's shape (config.json of microsoft/Phi-3-mini-128k-instruct): MHA 32 x 96, fused
+            // QKV and gate/up, LongRoPE from 4096 to 131072 (synthetic factor sets), window 262144.
+            new Preset("phi3-mini", "phi3", 3072, 32, 131072, 10000, 1e-5, false, 0.02,
+                    new Preset.Phi3Attention(32, 32, 96, 4096, 262144), new Preset.Phi3FeedForward(8192),
+                    new Preset.Vocab(32064, "qwen2", 32000)),
+            // phi3-tiny: GQA, 12 of 16 dims rotated (Phi-4-mini's 3/4), LongRoPE long factors (context
+            // 256 > 32), a 48-token window shorter than most test prompts.
+            new Preset("phi3-tiny", "phi3", 64, 2, 256, 10000, 1e-5, false, 0.02,
+                    new Preset.Phi3Attention(4, 2, 12, 32, 48), new Preset.Phi3FeedForward(128),
+                    new Preset.Vocab(512, "qwen2", 509)));
 }

@@ -5,6 +5,7 @@ import dev.ember.engine.model.Model;
 import dev.ember.engine.model.RopeLayout;
 import dev.ember.engine.model.WeightSource;
 import dev.ember.engine.safetensors.ArchTable;
+import dev.ember.engine.synth.Preset;
 import dev.ember.engine.safetensors.CommonKeys;
 
 import java.util.List;
@@ -15,6 +16,8 @@ final class Qwen3 implements ModelFamily {
     @Override public List<String> architectures() { return List.of("qwen3"); }
 
     @Override public List<ArchTable> hfTables() { return List.of(HF); }
+
+    @Override public List<Preset> synthPresets() { return PRESETS; }
 
     @Override
     public Model load(WeightSource src, Compute compute) {
@@ -32,4 +35,16 @@ final class Qwen3 implements ModelFamily {
             .layers(ArchTable.merge(HfNames.NORMS, HfNames.GQA, HfNames.QK_NORM, HfNames.DENSE_FFN))
             .globals(ArchTable.merge(ArchTable.TRANSFORMERS_GLOBALS, Map.of("embed_tokens.weight", "token_embd.weight", "norm.weight", "output_norm.weight")))
             .build();
+
+    // ---- synthetic models (ember synth) ----
+
+    private static final List<Preset> PRESETS = List.of(
+            // Qwen3-0.6B's shape (config.json of Qwen/Qwen3-0.6B): q projection 16 x 128 = 2048 wide,
+            // wider than the 1024 hidden size; tied embeddings; per-head q/k RMSNorm.
+            new Preset("qwen3-0.6b", "qwen3", 1024, 28, 40960, 1e6, 1e-6, true, 0.02,
+                    new Preset.GqaAttention(16, 8, 128, true), new Preset.DenseFeedForward(3072),
+                    new Preset.Vocab(151936, "qwen2", 151643)),
+            new Preset("qwen3-tiny", "qwen3", 64, 2, 256, 1e6, 1e-6, true, 0.02,
+                    new Preset.GqaAttention(4, 2, 32, true), new Preset.DenseFeedForward(128),
+                    new Preset.Vocab(512, "qwen2", 509)));
 }

@@ -10,6 +10,7 @@ import dev.ember.engine.safetensors.ArchTable;
 import dev.ember.engine.safetensors.CommonKeys;
 import dev.ember.engine.safetensors.GgufMetadata;
 import dev.ember.engine.safetensors.HfConfig;
+import dev.ember.engine.synth.Preset;
 
 import java.util.List;
 
@@ -18,6 +19,8 @@ final class Qwen3Moe implements ModelFamily {
     @Override public List<String> architectures() { return List.of("qwen3moe"); }
 
     @Override public List<ArchTable> hfTables() { return List.of(HF); }
+
+    @Override public List<Preset> synthPresets() { return PRESETS; }
 
     @Override
     public Model load(WeightSource src, Compute compute) {
@@ -48,4 +51,15 @@ final class Qwen3Moe implements ModelFamily {
             throw c.invalid("mlp_only_layers", "dense layers inside a Qwen3-MoE are not supported, as in llama.cpp");
         }
     }
+
+    // ---- synthetic models (ember synth) ----
+
+    private static final List<Preset> PRESETS = List.of(
+            // The MoE benchmark shapes of llamacpp-baseline.md.
+            new Preset("qwen3moe-mini", "qwen3moe", 1024, 16, 40960, 1e6, 1e-6, false, 0.02,
+                    new Preset.GqaAttention(16, 4, 128, true), new Preset.MoeFeedForward(32, 4, 512, 0, 0, 0, false),
+                    new Preset.Vocab(151936, "qwen2", 151643)),
+            new Preset("qwen3moe-tiny", "qwen3moe", 64, 2, 256, 1e6, 1e-6, false, 0.02,
+                    new Preset.GqaAttention(4, 2, 32, true), new Preset.MoeFeedForward(8, 2, 64, 0, 0, 0, false),
+                    new Preset.Vocab(512, "qwen2", 509)));
 }
