@@ -112,7 +112,7 @@ public final class SyntheticModel {
             // llama.cpp keeps 1-D tensors (norms, biases), routers, position and token-type
             // embeddings in F32 whatever the file type (its graph adds the last two to F32
             // activations directly). Hash-routing tables are I32, as llama.cpp's converter writes them.
-            TensorType tt = t.init() == Preset.Init.EXPERT_IDS ? TensorType.I32
+            TensorType tt = t.init() == Preset.Init.COMPUTED_I32 ? TensorType.I32
                     : t.shape().length == 1 || t.init() == Preset.Init.ROUTER || keptInF32(t.name()) ? TensorType.F32 : type;
             if (t.shape()[0] % tt.blockSize() != 0) {
                 throw new IllegalArgumentException("preset " + p.name() + ": tensor " + t.name() + " has rows of " + t.shape()[0]
@@ -167,22 +167,7 @@ public final class SyntheticModel {
     private static GgufWriter.FloatRows rows(Preset.TensorSpec t, Preset p, long seed) {
         int rowLength = Math.toIntExact(t.shape()[0]);
         if (t.init() == Preset.Init.ONES) return (first, count, out) -> Arrays.fill(out, 0, count * rowLength, 1f);
-        if (t.init() == Preset.Init.LONG_ROPE_FACTORS || t.init() == Preset.Init.SHORT_ROPE_FACTORS) {
-            Preset.Phi3Attention phi3 = (Preset.Phi3Attention) p.attention();
-            return (first, count, out) -> {
-                for (int i = 0; i < rowLength; i++) out[i] = phi3.factor(p, t.init(), i);
-            };
-        }
-        if (t.init() == Preset.Init.EXPERT_IDS) {
-            // Row = token, column = choice: distinct experts, spread evenly over the table.
-            int experts = ((Preset.V4MoeFeedForward) p.feedForward()).experts();
-            return (first, count, out) -> {
-                for (int r = 0; r < count; r++) {
-                    long token = first + r;
-                    for (int j = 0; j < rowLength; j++) out[r * rowLength + j] = (float) ((token + (long) j * (experts / rowLength)) % experts);
-                }
-            };
-        }
+        if (t.values() != null) return t.values();
         long tensorSeed = Rng.mix(seed ^ Rng.mix(fnv1a(t.name())));
         double std = p.initStd();
         return (first, count, out) -> {

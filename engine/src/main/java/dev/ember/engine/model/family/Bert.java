@@ -1,5 +1,6 @@
 package dev.ember.engine.model.family;
 
+import dev.ember.engine.gguf.GgufWriter;
 import dev.ember.engine.model.Compute;
 import dev.ember.engine.model.EmbeddingSpec;
 import dev.ember.engine.model.Encoder;
@@ -119,6 +120,63 @@ final class Bert implements ModelFamily {
             // of 768 with 12 heads, FFN 3072, 512 positions, a 30522-token vocabulary (synthetic BPE
             // here); an encoder, so embeddings only (CLS pooling unless synth --pooling says otherwise).
             new Preset("bert-base", "bert", 768, 12, 512, 10000, 1e-12, true, 0.02,
-                    new Preset.BertAttention(12), new Preset.BertFeedForward(3072),
+                    new SynthAttention(12), new SynthFeedForward(3072),
                     new Preset.Vocab(30522, "qwen2", 30000)));
+
+    /**
+     * BERT's post-norm multi-head attention with biases, as llama.cpp's {@code bert}: the blocks'
+     * LayerNorm comes after the branch; the embeddings have learned positions, token types and a
+     * LayerNorm ({@link #leadingTensors}), and there is no output norm or head. Biases and norms are ones.
+     */
+    record SynthAttention(int heads) implements Preset.Attention {
+        @Override
+        public void tensors(Preset p, int layer, List<Preset.TensorSpec> out) {
+            String b = "blk." + layer + ".";
+            for (String m : new String[]{"attn_q", "attn_k", "attn_v", "attn_output"}) {
+                out.add(Preset.TensorSpec.weight(b + m + ".weight", p.hidden(), p.hidden()));
+                out.add(Preset.TensorSpec.norm(b + m + ".bias", p.hidden()));
+            }
+            out.add(Preset.TensorSpec.norm(b + "attn_output_norm.weight", p.hidden()));
+            out.add(Preset.TensorSpec.norm(b + "attn_output_norm.bias", p.hidden()));
+        }
+
+        @Override
+        public boolean encoder() { return true; }
+
+        @Override
+        public void leadingTensors(Preset p, List<Preset.TensorSpec> out) {
+            out.add(Preset.TensorSpec.weight("position_embd.weight", p.hidden(), p.contextLength()));
+            out.add(Preset.TensorSpec.weight("token_types.weight", p.hidden(), 2));
+            out.add(Preset.TensorSpec.norm("token_embd_norm.weight", p.hidden()));
+            out.add(Preset.TensorSpec.norm("token_embd_norm.bias", p.hidden()));
+        }
+
+        @Override
+        public void metadata(Preset p, GgufWriter w) {
+            String a = p.architecture() + ".";
+            w.putUInt32(a + "attention.head_count", heads);
+            w.putFloat32(a + "attention.layer_norm_epsilon", (float) p.rmsEps());
+            w.putBool(a + "attention.causal", false);
+            w.putUInt32("tokenizer.ggml.token_type_count", 2);
+        }
+    }
+
+    /** BERT's GELU feed-forward with biases, LayerNorm after the branch. */
+    record SynthFeedForward(int size) implements Preset.FeedForward {
+        @Override
+        public void tensors(Preset p, int layer, List<Preset.TensorSpec> out) {
+            String b = "blk." + layer + ".";
+            out.add(Preset.TensorSpec.weight(b + "ffn_up.weight", p.hidden(), size));
+            out.add(Preset.TensorSpec.norm(b + "ffn_up.bias", size));
+            out.add(Preset.TensorSpec.weight(b + "ffn_down.weight", size, p.hidden()));
+            out.add(Preset.TensorSpec.norm(b + "ffn_down.bias", p.hidden()));
+            out.add(Preset.TensorSpec.norm(b + "layer_output_norm.weight", p.hidden()));
+            out.add(Preset.TensorSpec.norm(b + "layer_output_norm.bias", p.hidden()));
+        }
+
+        @Override
+        public void metadata(Preset p, GgufWriter w) {
+            w.putUInt32(p.architecture() + ".feed_forward_length", size);
+        }
+    }
 }

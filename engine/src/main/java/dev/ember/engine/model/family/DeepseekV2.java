@@ -1,5 +1,6 @@
 package dev.ember.engine.model.family;
 
+import dev.ember.engine.gguf.GgufWriter;
 import dev.ember.engine.model.Compute;
 import dev.ember.engine.model.Decoder;
 import dev.ember.engine.model.DecoderBlock;
@@ -225,9 +226,48 @@ final class DeepseekV2 implements ModelFamily {
             // q-LoRA on (rank 384), as in DeepSeek-V2/V3: llama.cpp treats a deepseek2 file without it
             // as a Lite model only at 26 or 27 layers.
             new Preset("deepseek2-mini", "deepseek2", 1024, 16, 163840, 10000, 1e-6, false, 0.02,
-                    new Preset.LatentAttention(16, 384, 256, 64, 32, 64), new Preset.MoeFeedForward(16, 4, 512, 1, 1, 4096, true),
+                    new SynthAttention(16, 384, 256, 64, 32, 64), new Preset.MoeFeedForward(16, 4, 512, 1, 1, 4096, true),
                     new Preset.Vocab(102400, "deepseek-v3", 100000)),
             new Preset("deepseek2-tiny", "deepseek2", 64, 3, 256, 10000, 1e-6, false, 0.02,
-                    new Preset.LatentAttention(4, 32, 64, 32, 32, 32), new Preset.MoeFeedForward(8, 2, 64, 1, 1, 128, true),
+                    new SynthAttention(4, 32, 64, 32, 32, 32), new Preset.MoeFeedForward(8, 2, 64, 1, 1, 128, true),
                     new Preset.Vocab(512, "qwen2", 509)));
+
+    /**
+     * DeepSeek's multi-head latent attention: q-LoRA when {@code qRank > 0}, a KV latent of
+     * {@code kvRank} plus a decoupled RoPE key of {@code ropeDim}, split up-projections
+     * ({@code attn_k_b}, {@code attn_v_b}) as llama.cpp's converter writes them.
+     */
+    record SynthAttention(int heads, int qRank, int kvRank, int nope, int ropeDim, int vDim) implements Preset.Attention {
+        @Override
+        public void tensors(Preset p, int layer, List<Preset.TensorSpec> out) {
+            String b = "blk." + layer + ".";
+            out.add(Preset.TensorSpec.norm(b + "attn_norm.weight", p.hidden()));
+            if (qRank > 0) {
+                out.add(Preset.TensorSpec.weight(b + "attn_q_a.weight", p.hidden(), qRank));
+                out.add(Preset.TensorSpec.norm(b + "attn_q_a_norm.weight", qRank));
+                out.add(Preset.TensorSpec.weight(b + "attn_q_b.weight", qRank, (long) heads * (nope + ropeDim)));
+            } else {
+                out.add(Preset.TensorSpec.weight(b + "attn_q.weight", p.hidden(), (long) heads * (nope + ropeDim)));
+            }
+            out.add(Preset.TensorSpec.weight(b + "attn_kv_a_mqa.weight", p.hidden(), kvRank + ropeDim));
+            out.add(Preset.TensorSpec.norm(b + "attn_kv_a_norm.weight", kvRank));
+            out.add(Preset.TensorSpec.experts(b + "attn_k_b.weight", nope, kvRank, heads));
+            out.add(Preset.TensorSpec.experts(b + "attn_v_b.weight", kvRank, vDim, heads));
+            out.add(Preset.TensorSpec.weight(b + "attn_output.weight", (long) heads * vDim, p.hidden()));
+        }
+
+        @Override
+        public void metadata(Preset p, GgufWriter w) {
+            String a = p.architecture() + ".";
+            w.putUInt32(a + "attention.head_count", heads);
+            w.putUInt32(a + "attention.head_count_kv", 1);
+            if (qRank > 0) w.putUInt32(a + "attention.q_lora_rank", qRank);
+            w.putUInt32(a + "attention.kv_lora_rank", kvRank);
+            w.putUInt32(a + "attention.key_length", kvRank + ropeDim);
+            w.putUInt32(a + "attention.value_length", kvRank);
+            w.putUInt32(a + "attention.key_length_mla", nope + ropeDim);
+            w.putUInt32(a + "attention.value_length_mla", vDim);
+            w.putUInt32(a + "rope.dimension_count", ropeDim);
+        }
+    }
 }

@@ -1,5 +1,6 @@
 package dev.ember.engine.model.family;
 
+import dev.ember.engine.gguf.GgufWriter;
 import dev.ember.engine.model.Compute;
 import dev.ember.engine.model.Model;
 import dev.ember.engine.model.WeightSource;
@@ -98,12 +99,12 @@ final class DeepseekV4 implements ModelFamily {
             // DeepSeek-V4 at about 0.5B active parameters with every mechanism on and V4's real ratios
             // (CSA 4, HCA 128, window 128): 2 sliding-window layers, then CSA and HCA alternating.
             new Preset("deepseek4-mini", "deepseek4", 1024, 16, 1 << 20, 10000, 1e-6, false, 0.02,
-                    new Preset.V4Attention(8, 512, 64, 512, 4, 512, 128, v4Ratios(16, 128), 16, 128, 512, 4),
-                    new Preset.V4MoeFeedForward(32, 4, 512, 1, 2, 10f),
+                    new SynthAttention(8, 512, 64, 512, 4, 512, 128, v4Ratios(16, 128), 16, 128, 512, 4),
+                    new SynthFeedForward(32, 4, 512, 1, 2, 10f),
                     new Preset.Vocab(129280, "deepseek-v3", 128000)),
             new Preset("deepseek4-tiny", "deepseek4", 64, 6, 4096, 10000, 1e-6, false, 0.05,
-                    new Preset.V4Attention(4, 64, 16, 32, 2, 32, 16, v4Ratios(6, 16), 4, 32, 4, 4),
-                    new Preset.V4MoeFeedForward(8, 2, 64, 1, 1, 10f),
+                    new SynthAttention(4, 64, 16, 32, 2, 32, 16, v4Ratios(6, 16), 4, 32, 4, 4),
+                    new SynthFeedForward(8, 2, 64, 1, 1, 10f),
                     new Preset.Vocab(512, "qwen2", 509)));
 
     /** V4-Flash's layer pattern: two sliding-window layers, then CSA (4) and HCA alternating. */
@@ -111,5 +112,129 @@ final class DeepseekV4 implements ModelFamily {
         int[] r = new int[layers];
         for (int i = 2; i < layers; i++) r[i] = i % 2 == 0 ? 4 : hca;
         return r;
+    }
+
+    /**
+     * DeepSeek-V4 attention with its mHC parameters: K=V single-head attention with sinks, grouped
+     * output, per-layer kind from {@code ratios} (0 sliding window, 4 CSA with indexer, else HCA).
+     */
+    record SynthAttention(int heads, int headDim, int ropeDim, int qRank, int groups, int oRank, int window, int[] ratios,
+                          int indexHeads, int indexDim, int indexTopK, int streams) implements Preset.Attention {
+        @Override
+        public void tensors(Preset p, int layer, List<Preset.TensorSpec> out) {
+            String b = "blk." + layer + ".";
+            long d = p.hidden();
+            out.add(Preset.TensorSpec.norm(b + "attn_norm.weight", d));
+            out.add(new Preset.TensorSpec(b + "attn_sinks.weight", new long[]{heads}, Preset.Init.ROUTER));
+            out.add(Preset.TensorSpec.weight(b + "attn_q_a.weight", d, qRank));
+            out.add(Preset.TensorSpec.norm(b + "attn_q_a_norm.weight", qRank));
+            out.add(Preset.TensorSpec.weight(b + "attn_q_b.weight", qRank, (long) heads * headDim));
+            out.add(Preset.TensorSpec.weight(b + "attn_kv.weight", d, headDim));
+            out.add(Preset.TensorSpec.norm(b + "attn_kv_a_norm.weight", headDim));
+            out.add(Preset.TensorSpec.weight(b + "attn_output_a.weight", (long) heads * headDim / groups, (long) groups * oRank));
+            out.add(Preset.TensorSpec.weight(b + "attn_output_b.weight", (long) groups * oRank, d));
+            hyperConnection(out, b + "hc_attn_", d);
+            hyperConnection(out, b + "hc_ffn_", d);
+            int ratio = ratios[layer];
+            if (ratio == 0) return;
+            boolean csa = ratio == 4;
+            compressor(out, b + "attn_compressor_", d, csa ? 2L * headDim : headDim, headDim, ratio);
+            if (csa) {
+                compressor(out, b + "indexer_compressor_", d, 2L * indexDim, indexDim, ratio);
+                out.add(Preset.TensorSpec.weight(b + "indexer.attn_q_b.weight", qRank, (long) indexHeads * indexDim));
+                out.add(Preset.TensorSpec.weight(b + "indexer.proj.weight", d, indexHeads));
+            }
+        }
+
+        private void hyperConnection(List<Preset.TensorSpec> out, String prefix, long d) {
+            long mixes = (2L + streams) * streams;
+            out.add(Preset.TensorSpec.router(prefix + "fn.weight", streams * d, mixes));
+            out.add(new Preset.TensorSpec(prefix + "base.weight", new long[]{mixes}, Preset.Init.ROUTER));
+            out.add(Preset.TensorSpec.norm(prefix + "scale.weight", 3));
+        }
+
+        private static void compressor(List<Preset.TensorSpec> out, String prefix, long d, long projected, long width, int ratio) {
+            out.add(Preset.TensorSpec.weight(prefix + "kv.weight", d, projected));
+            out.add(Preset.TensorSpec.weight(prefix + "gate.weight", d, projected));
+            out.add(Preset.TensorSpec.router(prefix + "ape.weight", projected, ratio));
+            out.add(Preset.TensorSpec.norm(prefix + "norm.weight", width));
+        }
+
+        /** The model-level mHC head. */
+        @Override
+        public void trailingTensors(Preset p, List<Preset.TensorSpec> out) {
+            out.add(Preset.TensorSpec.router("output_hc_fn.weight", (long) streams * p.hidden(), streams));
+            out.add(new Preset.TensorSpec("output_hc_base.weight", new long[]{streams}, Preset.Init.ROUTER));
+            out.add(Preset.TensorSpec.norm("output_hc_scale.weight", 1));
+        }
+
+        @Override
+        public void metadata(Preset p, GgufWriter w) {
+            String a = p.architecture() + ".";
+            w.putUInt32(a + "attention.head_count", heads);
+            w.putUInt32(a + "attention.head_count_kv", 1);
+            w.putUInt32(a + "attention.key_length", headDim);
+            w.putUInt32(a + "attention.value_length", headDim);
+            w.putUInt32(a + "attention.q_lora_rank", qRank);
+            w.putUInt32(a + "attention.sliding_window", window);
+            w.putUInt32(a + "rope.dimension_count", ropeDim);
+            w.putString(a + "rope.scaling.type", "yarn");
+            w.putFloat32(a + "rope.scaling.factor", 16f);
+            w.putUInt32(a + "rope.scaling.original_context_length", 65536);
+            w.putFloat32(a + "attention.compress_rope_freq_base", 160000f);
+            w.putInt32Array(a + "attention.compress_ratios", ratios);
+            w.putUInt32(a + "attention.output_group_count", groups);
+            w.putUInt32(a + "attention.output_lora_rank", oRank);
+            w.putUInt32(a + "attention.indexer.head_count", indexHeads);
+            w.putUInt32(a + "attention.indexer.key_length", indexDim);
+            w.putUInt32(a + "attention.indexer.top_k", indexTopK);
+            w.putUInt32(a + "hyper_connection.count", streams);
+            w.putUInt32(a + "hyper_connection.sinkhorn_iterations", 20);
+            w.putFloat32(a + "hyper_connection.epsilon", 1e-6f);
+        }
+    }
+
+    /** DeepSeek-V4's MoE: sqrt-softplus routing with a selection bias, hash routing in the first layers, clamped SwiGLU. */
+    record SynthFeedForward(int experts, int used, int expertSize, int shared, int hashLayers, float clamp) implements Preset.FeedForward {
+        @Override
+        public void tensors(Preset p, int layer, List<Preset.TensorSpec> out) {
+            String b = "blk." + layer + ".";
+            out.add(Preset.TensorSpec.norm(b + "ffn_norm.weight", p.hidden()));
+            out.add(Preset.TensorSpec.router(b + "ffn_gate_inp.weight", p.hidden(), experts));
+            if (layer < hashLayers) out.add(new Preset.TensorSpec(b + "ffn_gate_tid2eid.weight", new long[]{used, p.vocab().size()}, Preset.Init.COMPUTED_I32, this::expertIds));
+            else out.add(new Preset.TensorSpec(b + "exp_probs_b.bias", new long[]{experts}, Preset.Init.ROUTER));
+            out.add(Preset.TensorSpec.experts(b + "ffn_gate_exps.weight", p.hidden(), expertSize, experts));
+            out.add(Preset.TensorSpec.experts(b + "ffn_up_exps.weight", p.hidden(), expertSize, experts));
+            out.add(Preset.TensorSpec.experts(b + "ffn_down_exps.weight", expertSize, p.hidden(), experts));
+            for (int s = 0; s < shared; s++) {
+                out.add(Preset.TensorSpec.weight(b + "ffn_gate_shexp.weight", p.hidden(), expertSize));
+                out.add(Preset.TensorSpec.weight(b + "ffn_up_shexp.weight", p.hidden(), expertSize));
+                out.add(Preset.TensorSpec.weight(b + "ffn_down_shexp.weight", expertSize, p.hidden()));
+            }
+        }
+
+        /** The hash-routing table: row = token, column = choice, distinct experts spread evenly over the table. */
+        private void expertIds(long first, int count, float[] out) {
+            for (int r = 0; r < count; r++) {
+                long token = first + r;
+                for (int j = 0; j < used; j++) out[r * used + j] = (float) ((token + (long) j * (experts / used)) % experts);
+            }
+        }
+
+        @Override
+        public void metadata(Preset p, GgufWriter w) {
+            String a = p.architecture() + ".";
+            w.putUInt32(a + "expert_feed_forward_length", expertSize);
+            w.putUInt32(a + "expert_count", experts);
+            w.putUInt32(a + "expert_used_count", used);
+            w.putUInt32(a + "expert_shared_count", shared);
+            w.putUInt32(a + "hash_layer_count", hashLayers);
+            w.putUInt32(a + "expert_gating_func", 4);
+            w.putBool(a + "expert_weights_norm", true);
+            w.putFloat32(a + "expert_weights_scale", 1.5f);
+            float[] clamps = new float[p.layers()];
+            java.util.Arrays.fill(clamps, clamp);
+            w.putFloat32Array(a + "swiglu_clamp_exp", clamps);
+        }
     }
 }

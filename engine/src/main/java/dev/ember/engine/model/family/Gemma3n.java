@@ -1,5 +1,6 @@
 package dev.ember.engine.model.family;
 
+import dev.ember.engine.gguf.GgufWriter;
 import dev.ember.engine.model.Compute;
 import dev.ember.engine.model.DenseConfigs;
 import dev.ember.engine.model.GeGlu;
@@ -270,14 +271,14 @@ final class Gemma3n implements ModelFamily {
             // layers sharing KV), at 15 of its 30 layers: its per-layer embedding table alone is
             // 262144 x (256 per layer) values, 2.0B at full depth.
             new Preset("gemma3n-e2b", "gemma3n", 2048, 15, 32768, 1e6, 1e-6, true, 0.02,
-                    new Preset.Gemma3nAttention(8, 2, 256, 512, fourToOne(15), 5, 10000, 30f),
-                    new Preset.Gemma3nFeedForward(8192, sparseFirst(15, 10, 0.95f), 4, 64, 256),
+                    new SynthAttention(8, 2, 256, 512, fourToOne(15), 5, 10000, 30f),
+                    new SynthFeedForward(8192, sparseFirst(15, 10, 0.95f), 4, 64, 256),
                     new Preset.Vocab(262400, "qwen2", 262000)),
             // gemma3n-tiny: window 16 on layers 0, 1, 3, 4; layers 4 and 5 read the KV of 3 and 2;
             // sparse FFN on layers 0 and 1.
             new Preset("gemma3n-tiny", "gemma3n", 64, 6, 256, 1e6, 1e-6, true, 0.02,
-                    new Preset.Gemma3nAttention(4, 2, 32, 16, new boolean[]{true, true, false, true, true, false}, 2, 10000, 30f),
-                    new Preset.Gemma3nFeedForward(128, sparseFirst(6, 2, 0.95f), 4, 32, 32),
+                    new SynthAttention(4, 2, 32, 16, new boolean[]{true, true, false, true, true, false}, 2, 10000, 30f),
+                    new SynthFeedForward(128, sparseFirst(6, 2, 0.95f), 4, 32, 32),
                     new Preset.Vocab(512, "qwen2", 509)));
 
     /** Gemma 3n's default layer types: four sliding layers, then a full one. */
@@ -292,5 +293,79 @@ final class Gemma3n implements ModelFamily {
         float[] out = new float[layers];
         for (int i = 0; i < sparse; i++) out[i] = s;
         return out;
+    }
+
+    /**
+     * Gemma 3n's attention as llama.cpp's converter writes it: Q/K norms, a norm after the branch,
+     * {@code sliding[l]} for the sliding layers (a bool per layer), the last {@code sharedKvLayers}
+     * layers reading an earlier layer's KV; their K/V projections and K norm are written anyway,
+     * as Google's checkpoints hold them and llama.cpp loads them (Ember ignores them).
+     */
+    record SynthAttention(int heads, int kvHeads, int headDim, int window, boolean[] sliding, int sharedKvLayers,
+                          double localRopeBase, float finalSoftcap) implements Preset.Attention {
+        @Override
+        public void tensors(Preset p, int layer, List<Preset.TensorSpec> out) {
+            new Preset.GemmaAttention(heads, kvHeads, headDim, true, window, 0, 0f, finalSoftcap, localRopeBase).tensors(p, layer, out);
+        }
+
+        @Override
+        public void metadata(Preset p, GgufWriter w) {
+            new Preset.GqaAttention(heads, kvHeads, headDim, true).metadata(p, w);
+            String a = p.architecture() + ".";
+            w.putUInt32(a + "attention.sliding_window", window);
+            w.putArray(a + "attention.sliding_window_pattern", dev.ember.engine.gguf.GgufValueType.BOOL, sliding.clone());
+            w.putUInt32(a + "attention.shared_kv_layers", sharedKvLayers);
+            w.putFloat32(a + "final_logit_softcapping", finalSoftcap);
+            w.putFloat32(a + "rope.freq_base_swa", (float) localRopeBase);
+        }
+    }
+
+    /**
+     * Gemma 3n's feed-forward side of a block and everything else it adds: the GeGLU (sparse where
+     * {@code sparsity[l]} > 0), AltUp with {@code altUpInputs} streams, LAuReL of rank
+     * {@code laurelRank}, per-layer inputs {@code perLayerWidth} wide, and their model-level tensors
+     * ({@link #leadingTensors}).
+     */
+    record SynthFeedForward(int size, float[] sparsity, int altUpInputs, int laurelRank, int perLayerWidth) implements Preset.FeedForward {
+        @Override
+        public void tensors(Preset p, int layer, List<Preset.TensorSpec> out) {
+            new Preset.GemmaFeedForward(size).tensors(p, layer, out);
+            String b = "blk." + layer + ".";
+            long d = p.hidden(), n = altUpInputs;
+            out.add(Preset.TensorSpec.weight(b + "inp_gate.weight", d, perLayerWidth));
+            out.add(Preset.TensorSpec.weight(b + "proj.weight", perLayerWidth, d));
+            out.add(Preset.TensorSpec.norm(b + "post_norm.weight", d));
+            out.add(Preset.TensorSpec.router(b + "altup_correct_coef.weight", n, n));
+            out.add(Preset.TensorSpec.norm(b + "altup_correct_scale.weight", d));
+            out.add(Preset.TensorSpec.router(b + "altup_predict_coef.weight", n, n * n));
+            out.add(Preset.TensorSpec.router(b + "altup_router.weight", d, n));
+            out.add(Preset.TensorSpec.norm(b + "altup_router_norm.weight", d));
+            out.add(Preset.TensorSpec.weight(b + "laurel_l.weight", d, laurelRank));
+            out.add(Preset.TensorSpec.weight(b + "laurel_r.weight", laurelRank, d));
+            out.add(Preset.TensorSpec.norm(b + "laurel_post_norm.weight", d));
+        }
+
+        /** The per-layer embedding table and projection, and the stacked AltUp projections. */
+        @Override
+        public void leadingTensors(Preset p, List<Preset.TensorSpec> out) {
+            long d = p.hidden(), perLayer = (long) perLayerWidth * p.layers();
+            out.add(Preset.TensorSpec.experts("altup_proj.weight", d, d, altUpInputs - 1));
+            out.add(Preset.TensorSpec.experts("altup_unembd_proj.weight", d, d, altUpInputs - 1));
+            out.add(Preset.TensorSpec.weight("per_layer_token_embd.weight", perLayer, p.vocab().size()));
+            out.add(Preset.TensorSpec.weight("per_layer_model_proj.weight", d, perLayer));
+            out.add(Preset.TensorSpec.norm("per_layer_proj_norm.weight", perLayerWidth));
+        }
+
+        @Override
+        public void metadata(Preset p, GgufWriter w) {
+            String a = p.architecture() + ".";
+            w.putUInt32(a + "feed_forward_length", size);
+            w.putUInt32(a + "altup.active_idx", 0);
+            w.putUInt32(a + "altup.num_inputs", altUpInputs);
+            w.putUInt32(a + "embedding_length_per_layer_input", perLayerWidth);
+            float[] multipliers = new float[sparsity.length];
+            for (int i = 0; i < multipliers.length; i++) multipliers[i] = dev.ember.engine.model.GaussianTopK.stdMultiplier(sparsity[i]);
+            w.putFloat32Array(a + "activation_sparsity_scale", multipliers);
+        }
     }
 }

@@ -1,5 +1,6 @@
 package dev.ember.engine.model.family;
 
+import dev.ember.engine.gguf.GgufWriter;
 import dev.ember.engine.model.Compute;
 import dev.ember.engine.model.Decoder;
 import dev.ember.engine.model.DecoderBlock;
@@ -118,10 +119,70 @@ final class GptOss implements ModelFamily {
             // alternate layers, 32 experts of 2880 top-4, YaRN 32 over 4096 (theta 150000), o200k's
             // 201088-token vocabulary (synthetic BPE here, gpt-4o split; <|endoftext|> at 199999).
             new Preset("gpt-oss-20b-mini", "gpt-oss", 2880, 4, 131072, 150000, 1e-5, false, 0.02,
-                    new Preset.GptOssAttention(64, 8, 64, 128, 2, 32f, 4096), new Preset.GptOssFeedForward(32, 4, 2880),
+                    new SynthAttention(64, 8, 64, 128, 2, 32f, 4096), new SynthFeedForward(32, 4, 2880),
                     new Preset.Vocab(201088, "gpt-4o", 199999)),
             // gpt-oss-tiny's window (16) is shorter than most test prompts.
             new Preset("gpt-oss-tiny", "gpt-oss", 64, 4, 4096, 150000, 1e-5, false, 0.02,
-                    new Preset.GptOssAttention(4, 2, 16, 16, 2, 4f, 512), new Preset.GptOssFeedForward(4, 2, 64),
+                    new SynthAttention(4, 2, 16, 16, 2, 4f, 512), new SynthFeedForward(4, 2, 64),
                     new Preset.Vocab(512, "qwen2", 509)));
+
+    /**
+     * gpt-oss's attention as llama.cpp's {@code gpt-oss} stores it: GQA with Q/K/V/O biases and a
+     * sink logit per head (random, F32), a window on all but every {@code period}-th layer, YaRN
+     * ({@code yarnFactor} over {@code originalContext}) when the factor is > 1.
+     */
+    record SynthAttention(int heads, int kvHeads, int headDim, int window, int period, float yarnFactor, int originalContext) implements Preset.Attention {
+        @Override
+        public void tensors(Preset p, int layer, List<Preset.TensorSpec> out) {
+            new Preset.GqaAttention(heads, kvHeads, headDim, false).tensors(p, layer, out);
+            String b = "blk." + layer + ".";
+            out.add(new Preset.TensorSpec(b + "attn_q.bias", new long[]{(long) heads * headDim}, Preset.Init.ROUTER));
+            out.add(new Preset.TensorSpec(b + "attn_k.bias", new long[]{(long) kvHeads * headDim}, Preset.Init.ROUTER));
+            out.add(new Preset.TensorSpec(b + "attn_v.bias", new long[]{(long) kvHeads * headDim}, Preset.Init.ROUTER));
+            out.add(new Preset.TensorSpec(b + "attn_output.bias", new long[]{p.hidden()}, Preset.Init.ROUTER));
+            out.add(new Preset.TensorSpec(b + "attn_sinks.weight", new long[]{heads}, Preset.Init.ROUTER));
+        }
+
+        @Override
+        public void metadata(Preset p, GgufWriter w) {
+            new Preset.GqaAttention(heads, kvHeads, headDim, false).metadata(p, w);
+            String a = p.architecture() + ".";
+            w.putUInt32(a + "attention.sliding_window", window);
+            if (period != 2) w.putUInt32(a + "attention.sliding_window_pattern", period);
+            if (yarnFactor > 1) {
+                w.putString(a + "rope.scaling.type", "yarn");
+                w.putFloat32(a + "rope.scaling.factor", yarnFactor);
+                w.putUInt32(a + "rope.scaling.original_context_length", originalContext);
+            }
+        }
+    }
+
+    /**
+     * gpt-oss's all-MoE block: the norm after attention ({@code post_attention_norm}), a router
+     * with a bias, {@code experts} experts of width {@code expertSize} with biases (random, F32), top {@code used}.
+     */
+    record SynthFeedForward(int experts, int used, int expertSize) implements Preset.FeedForward {
+        @Override
+        public void tensors(Preset p, int layer, List<Preset.TensorSpec> out) {
+            String b = "blk." + layer + ".";
+            out.add(Preset.TensorSpec.norm(b + "post_attention_norm.weight", p.hidden()));
+            out.add(Preset.TensorSpec.router(b + "ffn_gate_inp.weight", p.hidden(), experts));
+            out.add(new Preset.TensorSpec(b + "ffn_gate_inp.bias", new long[]{experts}, Preset.Init.ROUTER));
+            out.add(Preset.TensorSpec.experts(b + "ffn_gate_exps.weight", p.hidden(), expertSize, experts));
+            out.add(Preset.TensorSpec.experts(b + "ffn_up_exps.weight", p.hidden(), expertSize, experts));
+            out.add(Preset.TensorSpec.experts(b + "ffn_down_exps.weight", expertSize, p.hidden(), experts));
+            out.add(new Preset.TensorSpec(b + "ffn_gate_exps.bias", new long[]{expertSize, experts}, Preset.Init.ROUTER));
+            out.add(new Preset.TensorSpec(b + "ffn_up_exps.bias", new long[]{expertSize, experts}, Preset.Init.ROUTER));
+            out.add(new Preset.TensorSpec(b + "ffn_down_exps.bias", new long[]{p.hidden(), experts}, Preset.Init.ROUTER));
+        }
+
+        @Override
+        public void metadata(Preset p, GgufWriter w) {
+            String a = p.architecture() + ".";
+            w.putUInt32(a + "feed_forward_length", expertSize);
+            w.putUInt32(a + "expert_feed_forward_length", expertSize);
+            w.putUInt32(a + "expert_count", experts);
+            w.putUInt32(a + "expert_used_count", used);
+        }
+    }
 }
