@@ -1,6 +1,5 @@
 package dev.ember.engine.model.family;
 
-import dev.ember.engine.safetensors.CommonKeys;
 import dev.ember.engine.safetensors.GgufMetadata;
 import dev.ember.engine.safetensors.HfConfig;
 import dev.ember.engine.util.Json;

@@ -5,8 +5,8 @@ import dev.ember.engine.model.Model;
 import dev.ember.engine.model.RopeLayout;
 import dev.ember.engine.model.WeightSource;
 import dev.ember.engine.safetensors.ArchTable;
-import dev.ember.engine.synth.Preset;
 import dev.ember.engine.safetensors.CommonKeys;
+import dev.ember.engine.synth.Preset;
 
 import java.util.List;
 import java.util.Map;
