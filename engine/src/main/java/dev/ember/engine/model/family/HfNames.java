@@ -7,7 +7,8 @@ import java.util.Map;
  * dev.ember.engine.safetensors.ArchTable}s are composed from, following llama.cpp's
  * {@code convert_hf_to_gguf.py} (names from {@code gguf-py/gguf/tensor_mapping.py}): each maps an
  * HF suffix after {@code model.layers.N.} to a GGUF suffix after {@code blk.N.}. A fragment used
- * by one family only lives in that family's class.
+ * by one family only lives in that family's class; so do config checks, except Gemma's activation
+ * check, which its three translators share.
  */
 final class HfNames {
     private HfNames() {}
