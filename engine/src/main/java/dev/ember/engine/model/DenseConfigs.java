@@ -63,7 +63,7 @@ public final class DenseConfigs {
     }
 
     /** LongRoPE's factor sets (llama.cpp's names), one divisor per rotated pair. */
-    static final String LONG_FACTORS = "rope_factors_long.weight", SHORT_FACTORS = "rope_factors_short.weight";
+    public static final String LONG_FACTORS = "rope_factors_long.weight", SHORT_FACTORS = "rope_factors_short.weight";
 
     /**
      * Whether layer {@code layer} attends over a sliding window in llama.cpp's standard pattern:

@@ -9,14 +9,29 @@ import java.util.Map;
  * epsilon, expert counts and routing. Values are validated where a wrong one would load a broken
  * model rather than fail.
  */
-final class CommonKeys {
-    static final long GATING_SOFTMAX = 1;
-    static final long GATING_SIGMOID = 2;
+public final class CommonKeys {
+    public static final long GATING_SOFTMAX = 1;
+    public static final long GATING_SIGMOID = 2;
 
     private CommonKeys() {}
 
-    /** The architecture string is taken from the metadata map's {@code general.architecture}. */
-    static void translate(HfConfig c, GgufMetadata m) {
+    /**
+     * The architecture string is taken from the metadata map's {@code general.architecture}. A
+     * family's translator calls this first and then adds or replaces keys.
+     */
+    public static void translate(HfConfig c, GgufMetadata m) {
+        translate(c, m, true);
+    }
+
+    /**
+     * As {@link #translate}, without the head sizes from {@code head_dim}: for a family whose key
+     * and value lengths are its own (DeepSeek's MLA), which then neither reads nor writes them here.
+     */
+    public static void translateExceptHeadSizes(HfConfig c, GgufMetadata m) {
+        translate(c, m, false);
+    }
+
+    private static void translate(HfConfig c, GgufMetadata m, boolean headSizes) {
         String arch = (String) m.asMap().get("general.architecture");
         String a = arch + ".";
         long layers = positive(c, "num_hidden_layers");
@@ -98,7 +113,7 @@ final class CommonKeys {
                 default -> throw c.invalid("scoring_func", "unsupported (supported: softmax, sigmoid)");
             });
         }
-        if (c.has("head_dim") && !arch.equals("deepseek2")) {
+        if (headSizes && c.has("head_dim")) {
             m.u32(a + "attention.key_length", c.integer("head_dim"));
             m.u32(a + "attention.value_length", c.integer("head_dim"));
         }
@@ -109,7 +124,7 @@ final class CommonKeys {
      * {@code layer_types} when config.json has it, else {@code sliding_window_pattern}, else the
      * family's default; a pattern that is not of that form is refused.
      */
-    static long slidingPeriod(HfConfig c, long fallback) {
+    public static long slidingPeriod(HfConfig c, long fallback) {
         if (!(c.raw("layer_types") instanceof java.util.List<?> types)) return c.integer("sliding_window_pattern", fallback);
         int period = types.indexOf("full_attention") + 1;
         if (period == 0) period = types.size() + 1; // every layer slides
@@ -125,7 +140,7 @@ final class CommonKeys {
 
     /** rope_parameters (transformers 5) or rope_scaling (4.x), with full_attention unwrapped. */
     @SuppressWarnings("unchecked")
-    static Map<String, Object> ropeParameters(HfConfig c) {
+    public static Map<String, Object> ropeParameters(HfConfig c) {
         Map<String, Object> rp = c.has("rope_parameters") ? c.object("rope_parameters") : c.object("rope_scaling");
         if (rp.get("full_attention") instanceof Map<?, ?> full) rp = (Map<String, Object>) full;
         return new LinkedHashMap<>(rp);

@@ -18,41 +18,41 @@ public final class GgufMetadata {
 
     private final Map<String, Entry> entries = new LinkedHashMap<>();
 
-    GgufMetadata u32(String key, long v) {
+    public GgufMetadata u32(String key, long v) {
         if (v < 0 || v > 0xFFFFFFFFL) throw new IllegalArgumentException(key + " = " + v + " does not fit UINT32");
         return put(key, GgufValueType.UINT32, null, v);
     }
 
-    GgufMetadata i32(String key, long v) { return put(key, GgufValueType.INT32, null, (long) Math.toIntExact(v)); }
+    public GgufMetadata i32(String key, long v) { return put(key, GgufValueType.INT32, null, (long) Math.toIntExact(v)); }
 
-    GgufMetadata f32(String key, double v) { return put(key, GgufValueType.FLOAT32, null, (double) (float) v); }
+    public GgufMetadata f32(String key, double v) { return put(key, GgufValueType.FLOAT32, null, (double) (float) v); }
 
-    GgufMetadata bool(String key, boolean v) { return put(key, GgufValueType.BOOL, null, v); }
+    public GgufMetadata bool(String key, boolean v) { return put(key, GgufValueType.BOOL, null, v); }
 
-    GgufMetadata string(String key, String v) { return put(key, GgufValueType.STRING, null, v); }
+    public GgufMetadata string(String key, String v) { return put(key, GgufValueType.STRING, null, v); }
 
-    GgufMetadata strings(String key, String[] v) { return put(key, GgufValueType.ARRAY, GgufValueType.STRING, v.clone()); }
+    public GgufMetadata strings(String key, String[] v) { return put(key, GgufValueType.ARRAY, GgufValueType.STRING, v.clone()); }
 
-    GgufMetadata i32s(String key, int[] v) {
+    public GgufMetadata i32s(String key, int[] v) {
         long[] l = new long[v.length];
         for (int i = 0; i < v.length; i++) l[i] = v[i];
         return put(key, GgufValueType.ARRAY, GgufValueType.INT32, l);
     }
 
-    GgufMetadata f32s(String key, double[] v) {
+    public GgufMetadata f32s(String key, double[] v) {
         double[] d = new double[v.length];
         for (int i = 0; i < v.length; i++) d[i] = (float) v[i]; // stored as FLOAT32, read back as the double of a float
         return put(key, GgufValueType.ARRAY, GgufValueType.FLOAT32, d);
     }
 
-    GgufMetadata bools(String key, boolean[] v) { return put(key, GgufValueType.ARRAY, GgufValueType.BOOL, v.clone()); }
+    public GgufMetadata bools(String key, boolean[] v) { return put(key, GgufValueType.ARRAY, GgufValueType.BOOL, v.clone()); }
 
     private GgufMetadata put(String key, GgufValueType type, GgufValueType elementType, Object value) {
         entries.put(key, new Entry(type, elementType, value));
         return this;
     }
 
-    boolean has(String key) { return entries.containsKey(key); }
+    public boolean has(String key) { return entries.containsKey(key); }
 
     /** The values as GgufFile exposes them: Long, Double, Boolean, String, long[], double[], boolean[], String[]. */
     public Map<String, Object> asMap() {

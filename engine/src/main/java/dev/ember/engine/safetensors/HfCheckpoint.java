@@ -2,6 +2,7 @@ package dev.ember.engine.safetensors;
 
 import dev.ember.engine.model.ModelLoadException;
 import dev.ember.engine.model.WeightSource;
+import dev.ember.engine.model.family.ModelFamilies;
 import dev.ember.engine.tensor.Tensor;
 import dev.ember.engine.tensor.WeightMatrix;
 import dev.ember.engine.tokenizer.Tokenizer;
@@ -68,7 +69,7 @@ public final class HfCheckpoint implements WeightSource, AutoCloseable {
     public static HfCheckpoint open(Path dir) {
         if (!Files.isDirectory(dir)) throw new ModelLoadException(dir + ": not a directory");
         HfConfig config = HfConfig.read(dir.resolve("config.json"));
-        ArchTable table = Architectures.forClass(config.architecture(), config);
+        ArchTable table = ArchTable.forClass(ModelFamilies.hfTables(), config.architecture(), config);
         Arena arena = Arena.ofShared();
         try {
             Map<String, SafetensorsFile.Entry> entries = mapShards(dir, arena);

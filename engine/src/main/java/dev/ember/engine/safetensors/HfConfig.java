@@ -15,7 +15,7 @@ import java.util.Map;
  * key and what was expected, so a user can fix the file. Multimodal configs that nest the text
  * model under {@code text_config} are read from there, as llama.cpp's converter does.
  */
-final class HfConfig {
+public final class HfConfig {
     private final Path file;
     private final Map<String, Object> values;
 
@@ -48,20 +48,20 @@ final class HfConfig {
         return new HfConfig(file, map);
     }
 
-    Path file() { return file; }
+    public Path file() { return file; }
 
-    boolean has(String key) { return values.get(key) != null; }
+    public boolean has(String key) { return values.get(key) != null; }
 
-    Object raw(String key) { return values.get(key); }
+    public Object raw(String key) { return values.get(key); }
 
     /** The first architecture listed, or an error explaining what to add. */
-    String architecture() {
+    public String architecture() {
         if (values.get("architectures") instanceof List<?> l && !l.isEmpty() && l.getFirst() instanceof String s) return s;
         throw new ModelLoadException(file + ": missing \"architectures\" (e.g. [\"LlamaForCausalLM\"]); add the model class"
                 + " transformers saved this checkpoint with");
     }
 
-    long integer(String key) {
+    public long integer(String key) {
         Object v = values.get(key);
         if (v == null) throw missing(key, "an integer");
         if (v instanceof Long l) return l;
@@ -69,36 +69,36 @@ final class HfConfig {
         throw wrongType(key, "an integer", v);
     }
 
-    long integer(String key, long fallback) { return has(key) ? integer(key) : fallback; }
+    public long integer(String key, long fallback) { return has(key) ? integer(key) : fallback; }
 
     /** The first of {@code keys} present (config names vary between families). */
-    long firstInteger(String... keys) {
+    public long firstInteger(String... keys) {
         for (String k : keys) if (has(k)) return integer(k);
         throw missing(String.join("' or '", keys), "an integer");
     }
 
-    Long optionalInteger(String... keys) {
+    public Long optionalInteger(String... keys) {
         for (String k : keys) if (has(k)) return integer(k);
         return null;
     }
 
-    double real(String key) {
+    public double real(String key) {
         Object v = values.get(key);
         if (v == null) throw missing(key, "a number");
         if (v instanceof Number n) return n.doubleValue();
         throw wrongType(key, "a number", v);
     }
 
-    Double optionalReal(String key) { return has(key) ? real(key) : null; }
+    public Double optionalReal(String key) { return has(key) ? real(key) : null; }
 
-    boolean bool(String key, boolean fallback) {
+    public boolean bool(String key, boolean fallback) {
         Object v = values.get(key);
         if (v == null) return fallback;
         if (v instanceof Boolean b) return b;
         throw wrongType(key, "true or false", v);
     }
 
-    String string(String key, String fallback) {
+    public String string(String key, String fallback) {
         Object v = values.get(key);
         if (v == null) return fallback;
         if (v instanceof String s) return s;
@@ -107,23 +107,23 @@ final class HfConfig {
 
     /** A nested object such as {@code rope_scaling}, or an empty map. */
     @SuppressWarnings("unchecked")
-    Map<String, Object> object(String key) {
+    public Map<String, Object> object(String key) {
         Object v = values.get(key);
         if (v == null) return Map.of();
         if (v instanceof Map<?, ?> m) return (Map<String, Object>) m;
         throw wrongType(key, "an object", v);
     }
 
-    ModelLoadException missing(String key, String what) {
+    public ModelLoadException missing(String key, String what) {
         return new ModelLoadException(file + ": missing key '" + key + "' (" + what + "); the config is incomplete for "
                 + values.getOrDefault("architectures", "this architecture") + ": add it or re-download config.json");
     }
 
-    ModelLoadException wrongType(String key, String what, Object got) {
+    public ModelLoadException wrongType(String key, String what, Object got) {
         return new ModelLoadException(file + ": key '" + key + "' should be " + what + ", found " + Json.write(got));
     }
 
-    ModelLoadException invalid(String key, String problem) {
+    public ModelLoadException invalid(String key, String problem) {
         return new ModelLoadException(file + ": key '" + key + "' = " + Json.write(values.get(key)) + ": " + problem);
     }
 }

@@ -80,12 +80,11 @@ final class TensorPlanner {
         p.stackExperts();
         p.stackGlobals();
         p.ropeFreqs();
-        p.longRopeFactors();
+        List<String> computed = p.extraTensors();
         Map<String, TensorPlan> out = new LinkedHashMap<>();
         if (p.global.containsKey("token_embd.weight")) out.put("token_embd.weight", p.global.get("token_embd.weight"));
-        for (String extra : new String[] {"rope_freqs.weight", LONG_FACTORS, SHORT_FACTORS}) {
-            if (p.global.containsKey(extra)) out.put(extra, p.global.get(extra));
-        }
+        if (p.global.containsKey("rope_freqs.weight")) out.put("rope_freqs.weight", p.global.get("rope_freqs.weight"));
+        for (String extra : computed) out.put(extra, p.global.get(extra));
         p.blocks.values().forEach(out::putAll);
         out.putAll(p.global);
         return out;
@@ -471,15 +470,14 @@ final class TensorPlanner {
                 (first, c, out) -> System.arraycopy(factors, 0, out, 0, factors.length)));
     }
 
-    private static final String LONG_FACTORS = "rope_factors_long.weight", SHORT_FACTORS = "rope_factors_short.weight";
-
-    /** Phi-3's LongRoPE factor sets as F32 tensors, as llama.cpp's Phi3MiniModel.generate_extra_tensors writes them. */
-    private void longRopeFactors() {
-        if (table != Architectures.PHI3) return;
-        Phi3Keys.LongRope lr = Phi3Keys.longRope(config);
-        if (lr == null) return;
-        global.put(LONG_FACTORS, vectorPlan(LONG_FACTORS, lr.longFactors()));
-        global.put(SHORT_FACTORS, vectorPlan(SHORT_FACTORS, lr.shortFactors()));
+    /**
+     * The table's tensors computed from config.json (Phi-3's LongRoPE factor sets, as llama.cpp's
+     * Phi3MiniModel.generate_extra_tensors writes them), as F32; their names in order.
+     */
+    private List<String> extraTensors() {
+        Map<String, float[]> extra = table.extraTensors().compute(config);
+        extra.forEach((name, values) -> global.put(name, vectorPlan(name, values)));
+        return List.copyOf(extra.keySet());
     }
 
     private static TensorPlan vectorPlan(String name, float[] values) {

@@ -2,6 +2,7 @@ package dev.ember.engine.synth;
 
 import dev.ember.engine.gguf.GgufFile;
 import dev.ember.engine.gguf.GgufWriter;
+import dev.ember.engine.model.family.ModelFamilies;
 import dev.ember.engine.tensor.Quantize;
 import dev.ember.engine.tensor.TensorType;
 
@@ -9,7 +10,10 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Random-weight GGUF models in the exact shape of real ones, for benchmarks: same tensor names,
@@ -29,7 +33,18 @@ public final class SyntheticModel {
 
     /** The preset names, for {@code --preset}. */
     public static List<String> presets() {
-        return List.copyOf(Presets.ALL.keySet());
+        return List.copyOf(PRESETS.keySet());
+    }
+
+    /** Each family declares its presets ({@link ModelFamilies#synthPresets}); a name must be unique. */
+    private static final Map<String, Preset> PRESETS = byName(ModelFamilies.synthPresets());
+
+    private static Map<String, Preset> byName(List<Preset> presets) {
+        Map<String, Preset> m = new LinkedHashMap<>();
+        for (Preset p : presets) {
+            if (m.putIfAbsent(p.name(), p) != null) throw new IllegalStateException("two synthetic presets named '" + p.name() + "'");
+        }
+        return Collections.unmodifiableMap(m);
     }
 
     /** The types a synthetic model can be written in. */
@@ -76,7 +91,7 @@ public final class SyntheticModel {
     }
 
     static Preset preset(String name) {
-        Preset p = Presets.ALL.get(name);
+        Preset p = PRESETS.get(name);
         if (p == null) throw new IllegalArgumentException("unknown preset '" + name + "'; known presets: " + String.join(", ", presets()));
         return p;
     }
@@ -97,7 +112,7 @@ public final class SyntheticModel {
             // llama.cpp keeps 1-D tensors (norms, biases), routers, position and token-type
             // embeddings in F32 whatever the file type (its graph adds the last two to F32
             // activations directly). Hash-routing tables are I32, as llama.cpp's converter writes them.
-            TensorType tt = t.init() == Preset.Init.EXPERT_IDS ? TensorType.I32
+            TensorType tt = t.init() == Preset.Init.COMPUTED_I32 ? TensorType.I32
                     : t.shape().length == 1 || t.init() == Preset.Init.ROUTER || keptInF32(t.name()) ? TensorType.F32 : type;
             if (t.shape()[0] % tt.blockSize() != 0) {
                 throw new IllegalArgumentException("preset " + p.name() + ": tensor " + t.name() + " has rows of " + t.shape()[0]
@@ -152,22 +167,7 @@ public final class SyntheticModel {
     private static GgufWriter.FloatRows rows(Preset.TensorSpec t, Preset p, long seed) {
         int rowLength = Math.toIntExact(t.shape()[0]);
         if (t.init() == Preset.Init.ONES) return (first, count, out) -> Arrays.fill(out, 0, count * rowLength, 1f);
-        if (t.init() == Preset.Init.LONG_ROPE_FACTORS || t.init() == Preset.Init.SHORT_ROPE_FACTORS) {
-            Preset.Phi3Attention phi3 = (Preset.Phi3Attention) p.attention();
-            return (first, count, out) -> {
-                for (int i = 0; i < rowLength; i++) out[i] = phi3.factor(p, t.init(), i);
-            };
-        }
-        if (t.init() == Preset.Init.EXPERT_IDS) {
-            // Row = token, column = choice: distinct experts, spread evenly over the table.
-            int experts = ((Preset.V4MoeFeedForward) p.feedForward()).experts();
-            return (first, count, out) -> {
-                for (int r = 0; r < count; r++) {
-                    long token = first + r;
-                    for (int j = 0; j < rowLength; j++) out[r * rowLength + j] = (float) ((token + (long) j * (experts / rowLength)) % experts);
-                }
-            };
-        }
+        if (t.values() != null) return t.values();
         long tensorSeed = Rng.mix(seed ^ Rng.mix(fnv1a(t.name())));
         double std = p.initStd();
         return (first, count, out) -> {

@@ -1,5 +1,6 @@
 package dev.ember.engine.model.family;
 
+import dev.ember.engine.gguf.GgufWriter;
 import dev.ember.engine.model.Compute;
 import dev.ember.engine.model.Decoder;
 import dev.ember.engine.model.DecoderBlock;
@@ -14,8 +15,14 @@ import dev.ember.engine.model.RopeLayout;
 import dev.ember.engine.model.SwiGlu;
 import dev.ember.engine.model.WeightSource;
 import dev.ember.engine.model.Weights;
+import dev.ember.engine.safetensors.ArchTable;
+import dev.ember.engine.safetensors.CommonKeys;
+import dev.ember.engine.safetensors.GgufMetadata;
+import dev.ember.engine.safetensors.HfConfig;
+import dev.ember.engine.synth.Preset;
 
 import java.util.List;
+import java.util.Map;
 
 /**
  * gpt-oss (llama.cpp's {@code gpt-oss}, transformers' GptOssForCausalLM): pre-norm blocks of
@@ -29,6 +36,10 @@ import java.util.List;
  */
 final class GptOss implements ModelFamily {
     @Override public List<String> architectures() { return List.of("gpt-oss"); }
+
+    @Override public List<ArchTable> hfTables() { return List.of(HF); }
+
+    @Override public List<Preset> synthPresets() { return PRESETS; }
 
     @Override
     public Model load(WeightSource src, Compute compute) {
@@ -59,5 +70,119 @@ final class GptOss implements ModelFamily {
         String summary = Summaries.of(c, src) + String.format(", sliding window %d every %d, attention sinks", window, period);
         return new Decoder(c, compute, w.table("token_embd.weight", c.vocabSize(), c.dim()), blocks,
                 w.rmsNorm("output_norm.weight", c.dim(), c.rmsEps()), w.matrix("output.weight", c.vocabSize(), c.dim()), rope, summary);
+    }
+
+    // ---- Hugging Face checkpoints (HfCheckpoint, ember convert) ----
+
+    /**
+     * gpt-oss as llama.cpp's {@code gpt-oss}: the norm after attention is {@code post_attention_norm}
+     * (llama.cpp's ATTN_POST_NORM, not ffn_norm), the sinks get a {@code .weight} suffix, and the
+     * experts are transformers' transposed, gate/up-interleaved tensors, split and transposed as
+     * convert_hf_to_gguf.py does (BF16/F32 only: the Hub's MXFP4 blocks are not read here).
+     */
+    static final ArchTable HF = ArchTable.of("gpt-oss", List.of("GptOssForCausalLM"), GptOss::hfKeys)
+            .layers(ArchTable.merge(HfNames.GQA, HfNames.QKV_BIAS, Map.of(
+                    "input_layernorm.weight", "attn_norm.weight",
+                    "post_attention_layernorm.weight", "post_attention_norm.weight",
+                    "self_attn.o_proj.weight", "attn_output.weight",
+                    "self_attn.sinks", "attn_sinks.weight",
+                    "mlp.router.weight", "ffn_gate_inp.weight",
+                    "mlp.router.bias", "ffn_gate_inp.bias",
+                    "mlp.experts.down_proj_bias", "ffn_down_exps.bias")))
+            .fusedExperts(Map.of("mlp.experts.gate_up_proj", List.of("ffn_gate_exps.weight", "ffn_up_exps.weight"),
+                    "mlp.experts.gate_up_proj_bias", List.of("ffn_gate_exps.bias", "ffn_up_exps.bias"),
+                    "mlp.experts.down_proj", List.of("ffn_down_exps.weight")))
+            .fusedTransposed().build();
+
+    /**
+     * GptOssModel.set_gguf_parameters: the window and the expert width; Ember adds the sliding
+     * period read from {@code layer_types} and YaRN's {@code truncate}, written even when absent
+     * (then true, transformers' default) because a gpt-oss file without the key means gpt-oss's
+     * own {@code truncate: false} (see GptOss).
+     */
+    private static void hfKeys(HfConfig c, GgufMetadata m) {
+        CommonKeys.translate(c, m);
+        String a = "gpt-oss.";
+        m.u32(a + "attention.sliding_window", c.integer("sliding_window"));
+        m.u32(a + "expert_feed_forward_length", c.integer("intermediate_size"));
+        long period = CommonKeys.slidingPeriod(c, 2);
+        if (period != 2) m.u32(a + "attention.sliding_window_pattern", period);
+        if (m.has(a + "rope.scaling.type") && !m.has(a + "rope.scaling.yarn_truncate")) m.bool(a + "rope.scaling.yarn_truncate", true);
+        if (!c.bool("attention_bias", true)) throw c.invalid("attention_bias", "only true is supported (llama.cpp's gpt-oss requires the biases)");
+    }
+
+    // ---- synthetic models (ember synth) ----
+
+    private static final List<Preset> PRESETS = List.of(
+            // gpt-oss-20b's shapes (config.json of openai/gpt-oss-20b) in 4 of its 24 layers: 64 query
+            // heads of 64 (4096 wide, wider than the 2880 hidden size) over 8 KV heads, window 128 on
+            // alternate layers, 32 experts of 2880 top-4, YaRN 32 over 4096 (theta 150000), o200k's
+            // 201088-token vocabulary (synthetic BPE here, gpt-4o split; <|endoftext|> at 199999).
+            new Preset("gpt-oss-20b-mini", "gpt-oss", 2880, 4, 131072, 150000, 1e-5, false, 0.02,
+                    new SynthAttention(64, 8, 64, 128, 2, 32f, 4096), new SynthFeedForward(32, 4, 2880),
+                    new Preset.Vocab(201088, "gpt-4o", 199999)),
+            // gpt-oss-tiny's window (16) is shorter than most test prompts.
+            new Preset("gpt-oss-tiny", "gpt-oss", 64, 4, 4096, 150000, 1e-5, false, 0.02,
+                    new SynthAttention(4, 2, 16, 16, 2, 4f, 512), new SynthFeedForward(4, 2, 64),
+                    new Preset.Vocab(512, "qwen2", 509)));
+
+    /**
+     * gpt-oss's attention as llama.cpp's {@code gpt-oss} stores it: GQA with Q/K/V/O biases and a
+     * sink logit per head (random, F32), a window on all but every {@code period}-th layer, YaRN
+     * ({@code yarnFactor} over {@code originalContext}) when the factor is > 1.
+     */
+    record SynthAttention(int heads, int kvHeads, int headDim, int window, int period, float yarnFactor, int originalContext) implements Preset.Attention {
+        @Override
+        public void tensors(Preset p, int layer, List<Preset.TensorSpec> out) {
+            new Preset.GqaAttention(heads, kvHeads, headDim, false).tensors(p, layer, out);
+            String b = "blk." + layer + ".";
+            out.add(new Preset.TensorSpec(b + "attn_q.bias", new long[]{(long) heads * headDim}, Preset.Init.ROUTER));
+            out.add(new Preset.TensorSpec(b + "attn_k.bias", new long[]{(long) kvHeads * headDim}, Preset.Init.ROUTER));
+            out.add(new Preset.TensorSpec(b + "attn_v.bias", new long[]{(long) kvHeads * headDim}, Preset.Init.ROUTER));
+            out.add(new Preset.TensorSpec(b + "attn_output.bias", new long[]{p.hidden()}, Preset.Init.ROUTER));
+            out.add(new Preset.TensorSpec(b + "attn_sinks.weight", new long[]{heads}, Preset.Init.ROUTER));
+        }
+
+        @Override
+        public void metadata(Preset p, GgufWriter w) {
+            new Preset.GqaAttention(heads, kvHeads, headDim, false).metadata(p, w);
+            String a = p.architecture() + ".";
+            w.putUInt32(a + "attention.sliding_window", window);
+            if (period != 2) w.putUInt32(a + "attention.sliding_window_pattern", period);
+            if (yarnFactor > 1) {
+                w.putString(a + "rope.scaling.type", "yarn");
+                w.putFloat32(a + "rope.scaling.factor", yarnFactor);
+                w.putUInt32(a + "rope.scaling.original_context_length", originalContext);
+            }
+        }
+    }
+
+    /**
+     * gpt-oss's all-MoE block: the norm after attention ({@code post_attention_norm}), a router
+     * with a bias, {@code experts} experts of width {@code expertSize} with biases (random, F32), top {@code used}.
+     */
+    record SynthFeedForward(int experts, int used, int expertSize) implements Preset.FeedForward {
+        @Override
+        public void tensors(Preset p, int layer, List<Preset.TensorSpec> out) {
+            String b = "blk." + layer + ".";
+            out.add(Preset.TensorSpec.norm(b + "post_attention_norm.weight", p.hidden()));
+            out.add(Preset.TensorSpec.router(b + "ffn_gate_inp.weight", p.hidden(), experts));
+            out.add(new Preset.TensorSpec(b + "ffn_gate_inp.bias", new long[]{experts}, Preset.Init.ROUTER));
+            out.add(Preset.TensorSpec.experts(b + "ffn_gate_exps.weight", p.hidden(), expertSize, experts));
+            out.add(Preset.TensorSpec.experts(b + "ffn_up_exps.weight", p.hidden(), expertSize, experts));
+            out.add(Preset.TensorSpec.experts(b + "ffn_down_exps.weight", expertSize, p.hidden(), experts));
+            out.add(new Preset.TensorSpec(b + "ffn_gate_exps.bias", new long[]{expertSize, experts}, Preset.Init.ROUTER));
+            out.add(new Preset.TensorSpec(b + "ffn_up_exps.bias", new long[]{expertSize, experts}, Preset.Init.ROUTER));
+            out.add(new Preset.TensorSpec(b + "ffn_down_exps.bias", new long[]{p.hidden(), experts}, Preset.Init.ROUTER));
+        }
+
+        @Override
+        public void metadata(Preset p, GgufWriter w) {
+            String a = p.architecture() + ".";
+            w.putUInt32(a + "feed_forward_length", expertSize);
+            w.putUInt32(a + "expert_feed_forward_length", expertSize);
+            w.putUInt32(a + "expert_count", experts);
+            w.putUInt32(a + "expert_used_count", used);
+        }
     }
 }

@@ -5,6 +5,8 @@ import dev.ember.engine.model.Model;
 import dev.ember.engine.model.ModelConfig;
 import dev.ember.engine.model.ModelLoadException;
 import dev.ember.engine.model.WeightSource;
+import dev.ember.engine.safetensors.ArchTable;
+import dev.ember.engine.synth.Preset;
 
 import java.util.List;
 import java.util.TreeSet;
@@ -27,6 +29,16 @@ public final class ModelFamilies {
             }
         }
         throw new ModelLoadException(source.origin() + ": unsupported architecture '" + a + "' (supported: " + supported() + ")");
+    }
+
+    /** Every family's Hugging Face tables (see {@link ModelFamily#hfTables}), for {@code HfCheckpoint}. */
+    public static List<ArchTable> hfTables() {
+        return FAMILIES.stream().flatMap(f -> f.hfTables().stream()).toList();
+    }
+
+    /** Every family's synthetic-model presets (see {@link ModelFamily#synthPresets}), in registry order, for {@code SyntheticModel}. */
+    public static List<Preset> synthPresets() {
+        return FAMILIES.stream().flatMap(f -> f.synthPresets().stream()).toList();
     }
 
     public static String supported() {

@@ -1,5 +1,10 @@
-package dev.ember.engine.safetensors;
+package dev.ember.engine.model.family;
 
+import dev.ember.engine.model.DenseConfigs;
+import dev.ember.engine.safetensors.CommonKeys;
+import dev.ember.engine.safetensors.GgufMetadata;
+import dev.ember.engine.safetensors.HfConfig;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -56,6 +61,16 @@ final class Phi3Keys {
         if (longRope != null) m.f32(a + "rope.scaling.attn_factor", longRope.attentionFactor());
         String act = c.string("hidden_act", "silu");
         if (!act.equals("silu")) throw c.invalid("hidden_act", "only 'silu' (SwiGLU, Phi-3's) is supported");
+    }
+
+    /** LongRoPE's factor sets as tensors, as llama.cpp's Phi3MiniModel.generate_extra_tensors writes them; none for the default RoPE. */
+    static Map<String, float[]> factorTensors(HfConfig c) {
+        LongRope lr = longRope(c);
+        if (lr == null) return Map.of();
+        Map<String, float[]> out = new LinkedHashMap<>();
+        out.put(DenseConfigs.LONG_FACTORS, lr.longFactors());
+        out.put(DenseConfigs.SHORT_FACTORS, lr.shortFactors());
+        return out;
     }
 
     /** The LongRoPE parameters, or null when the config's RoPE is the default one. */

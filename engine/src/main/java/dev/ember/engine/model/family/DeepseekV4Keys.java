@@ -1,5 +1,7 @@
-package dev.ember.engine.safetensors;
+package dev.ember.engine.model.family;
 
+import dev.ember.engine.safetensors.GgufMetadata;
+import dev.ember.engine.safetensors.HfConfig;
 import dev.ember.engine.util.Json;
 
 import java.util.Arrays;
