@@ -146,6 +146,14 @@ public interface Kernels {
      */
     double sumExp(float[] x, int off, int n, float max);
 
+    /**
+     * Sinkhorn balancing of the n×n matrix at {@code m[off ..]} (row-major), in place: a column
+     * pass, then {@code iterations - 1} times a row pass and a column pass. A pass divides each
+     * element by its line's sum (added in index order) plus {@code eps}. Every path gives the
+     * scalar reference's bits: the sums keep their order and the divisions stay divisions.
+     */
+    void sinkhorn(float[] m, int off, int n, int iterations, float eps);
+
     /** {@code acc[accOff + i] += x[xOff + i]}. */
     void add(float[] acc, int accOff, float[] x, int xOff, int n);
 }

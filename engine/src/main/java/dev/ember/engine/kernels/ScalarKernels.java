@@ -155,6 +155,35 @@ final class ScalarKernels implements Kernels {
     }
 
     @Override
+    public void sinkhorn(float[] m, int off, int n, int iterations, float eps) {
+        sinkhornScalar(m, off, n, iterations, eps);
+    }
+
+    static void sinkhornScalar(float[] m, int off, int n, int iterations, float eps) {
+        normalizeColumns(m, off, n, eps);
+        for (int it = 1; it < iterations; it++) {
+            normalizeRows(m, off, n, eps);
+            normalizeColumns(m, off, n, eps);
+        }
+    }
+
+    private static void normalizeColumns(float[] m, int off, int n, float eps) {
+        for (int c = 0; c < n; c++) {
+            float sum = 0;
+            for (int j = 0; j < n; j++) sum += m[off + j * n + c];
+            for (int j = 0; j < n; j++) m[off + j * n + c] /= sum + eps;
+        }
+    }
+
+    private static void normalizeRows(float[] m, int off, int n, float eps) {
+        for (int j = 0; j < n; j++) {
+            float sum = 0;
+            for (int c = 0; c < n; c++) sum += m[off + j * n + c];
+            for (int c = 0; c < n; c++) m[off + j * n + c] /= sum + eps;
+        }
+    }
+
+    @Override
     public void softmax(float[] x, int off, int n, float sink) {
         float max = sink;
         for (int i = 0; i < n; i++) max = Math.max(max, x[off + i]);

@@ -555,6 +555,43 @@ final class VectorKernels implements Kernels {
         }
     }
 
+    /**
+     * For a 4×4 matrix in one 16-lane vector: lane i gathers element (i mod 4) + 4k of the
+     * matrix (its column's k-th element), or (i & ~3) + k (its row's k-th element).
+     */
+    private static final VectorShuffle<Float>[] COLUMN_ELEMENT = L == 16 ? lineShuffles(true) : null;
+    private static final VectorShuffle<Float>[] ROW_ELEMENT = L == 16 ? lineShuffles(false) : null;
+
+    @SuppressWarnings("unchecked")
+    private static VectorShuffle<Float>[] lineShuffles(boolean columns) {
+        VectorShuffle<Float>[] s = new VectorShuffle[4];
+        for (int k = 0; k < 4; k++) {
+            int kk = k;
+            s[k] = VectorShuffle.fromOp(FS, i -> columns ? (i & 3) + 4 * kk : (i & ~3) + kk);
+        }
+        return s;
+    }
+
+    @Override
+    public void sinkhorn(float[] m, int off, int n, int iterations, float eps) {
+        if (n * n != L || L != 16) {
+            ScalarKernels.sinkhornScalar(m, off, n, iterations, eps);
+            return;
+        }
+        FloatVector v = FloatVector.fromArray(FS, m, off);
+        v = v.div(lineSums(v, COLUMN_ELEMENT).add(eps));
+        for (int it = 1; it < iterations; it++) {
+            v = v.div(lineSums(v, ROW_ELEMENT).add(eps));
+            v = v.div(lineSums(v, COLUMN_ELEMENT).add(eps));
+        }
+        v.intoArray(m, off);
+    }
+
+    /** Each lane's line sum, added in index order as the scalar loop does. */
+    private static FloatVector lineSums(FloatVector v, VectorShuffle<Float>[] element) {
+        return v.rearrange(element[0]).add(v.rearrange(element[1])).add(v.rearrange(element[2])).add(v.rearrange(element[3]));
+    }
+
     @Override
     public void softmax(float[] x, int off, int n, float sink) {
         int bound = FS.loopBound(n);

@@ -241,4 +241,25 @@ class VectorKernelsTest {
             assertEquals(Matmul.dot1(a, 3, b, 1, k, new float[2 * species.length()]), Matmul.dot1(a, 3, b, 1, k), "dot1 " + k);
         }
     }
+
+    @Test
+    void sinkhornGivesTheScalarBits() {
+        SplittableRandom rnd = new SplittableRandom(11);
+        for (int n : new int[] {2, 3, 4, 5}) {
+            for (int trial = 0; trial < 200; trial++) {
+                float[] m = new float[n * n + 3];
+                for (int i = 0; i < m.length; i++) m[i] = (float) Math.exp(rnd.nextDouble() * 8 - 4);
+                float[] a = m.clone(), b = m.clone();
+                S.sinkhorn(a, 3, n, 20, 1e-6f);
+                V.sinkhorn(b, 3, n, 20, 1e-6f);
+                assertArrayEquals(a, b, "sinkhorn " + n);
+                // The last pass normalizes the columns.
+                for (int c = 0; c < n; c++) {
+                    double col = 0;
+                    for (int j = 0; j < n; j++) col += a[3 + j * n + c];
+                    assertEquals(1.0, col, 1e-4, "column sum");
+                }
+            }
+        }
+    }
 }

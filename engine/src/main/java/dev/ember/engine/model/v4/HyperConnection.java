@@ -28,7 +28,8 @@ record HyperConnection(WeightMatrix fn, float[] base, float[] scale, int streams
     Mix pre(Kernels k, WorkerPool pool, float[] x, int rows) {
         int n = streams, nd = n * dim, mixes = (2 + n) * n;
         float[] u = new float[rows * nd];
-        pool.parallelFor(rows, r -> normalizeStreams(x, r * nd, nd, rmsEps, u));
+        float[] ones = ones(nd);
+        pool.parallelFor(rows, r -> k.rmsnorm(x, r * nd, ones, rmsEps, u, r * nd, nd));
         float[] z = new float[rows * mixes];
         k.matmul(pool, fn, u, rows, z);
         float[] post = new float[rows * n];
@@ -57,11 +58,7 @@ record HyperConnection(WeightMatrix fn, float[] base, float[] scale, int streams
                 }
                 for (int c = 0; c < n; c++) comb[co + j * n + c] = comb[co + j * n + c] / sum + eps;
             }
-            normalizeColumns(comb, co, n);
-            for (int it = 1; it < sinkhornIters; it++) {
-                normalizeRows(comb, co, n);
-                normalizeColumns(comb, co, n);
-            }
+            k.sinkhorn(comb, co, n, sinkhornIters, eps);
             collapse(k, x, r * nd, pre, n, dim, collapsed, r * dim);
         });
         return new Mix(post, comb, collapsed);
@@ -86,28 +83,14 @@ record HyperConnection(WeightMatrix fn, float[] base, float[] scale, int streams
         });
     }
 
-    private void normalizeColumns(float[] m, int off, int n) {
-        for (int c = 0; c < n; c++) {
-            float sum = 0;
-            for (int j = 0; j < n; j++) sum += m[off + j * n + c];
-            for (int j = 0; j < n; j++) m[off + j * n + c] /= sum + eps;
-        }
-    }
-
-    private void normalizeRows(float[] m, int off, int n) {
-        for (int j = 0; j < n; j++) {
-            float sum = 0;
-            for (int c = 0; c < n; c++) sum += m[off + j * n + c];
-            for (int c = 0; c < n; c++) m[off + j * n + c] /= sum + eps;
-        }
-    }
-
-    /** Row {@code x[xo .. xo + nd)} scaled by 1/sqrt(mean(x²) + eps) into {@code u} at the same offset (an unweighted RMSNorm over all streams). */
-    static void normalizeStreams(float[] x, int xo, int nd, float rmsEps, float[] u) {
-        double ss = 0;
-        for (int i = 0; i < nd; i++) ss += (double) x[xo + i] * x[xo + i];
-        float inv = (float) (1.0 / Math.sqrt(ss / nd + rmsEps));
-        for (int i = 0; i < nd; i++) u[xo + i] = x[xo + i] * inv;
+    /**
+     * The weights of an unweighted RMSNorm over all streams (each row scaled by
+     * 1/sqrt(mean(x²) + eps)): the kernel's RMSNorm with unit weights, an exact multiply by 1.
+     */
+    static float[] ones(int n) {
+        float[] w = new float[n];
+        java.util.Arrays.fill(w, 1f);
+        return w;
     }
 
     /** {@code out = Σ_j weights[j] · X_j}, fused multiply-adds in increasing j per element. */

@@ -12,7 +12,8 @@ record HyperHead(WeightMatrix fn, float[] base, float scale, int streams, int di
         float[] picked = new float[rows.length * nd];
         for (int i = 0; i < rows.length; i++) System.arraycopy(x, rows[i] * nd, picked, i * nd, nd);
         float[] u = new float[rows.length * nd];
-        pool.parallelFor(rows.length, i -> HyperConnection.normalizeStreams(picked, i * nd, nd, rmsEps, u));
+        float[] ones = HyperConnection.ones(nd);
+        pool.parallelFor(rows.length, i -> k.rmsnorm(picked, i * nd, ones, rmsEps, u, i * nd, nd));
         float[] z = new float[rows.length * n];
         k.matmul(pool, fn, u, rows.length, z);
         pool.parallelFor(rows.length, i -> {
