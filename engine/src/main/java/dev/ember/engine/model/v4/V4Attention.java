@@ -99,8 +99,13 @@ final class V4Attention implements Attention {
 
         float[] att = new float[rows * qDim];
         float scale = (float) (1.0 / Math.sqrt(d));
-        ctx.pool().parallelFor(rows * heads, task -> {
-            int r = task / heads, h = task % heads;
+        // A task is a row and a range of its heads: all of them when the rows alone keep the threads
+        // busy (each key row is then read once for every head), one head each otherwise. A head's
+        // arithmetic is the same either way.
+        int headsPerTask = rows >= 2 * ctx.pool().threads() ? heads : 1;
+        int tasksPerRow = heads / headsPerTask;
+        ctx.pool().parallelFor(rows * tasksPerRow, task -> {
+            int r = task / tasksPerRow, h = (task % tasksPerRow) * headsPerTask;
             int pos = batch.positions()[r];
             BlockTable table = batch.tables()[r];
             V4LayerState st = state(table, layer);
@@ -115,25 +120,39 @@ final class V4Attention implements Attention {
             CachedAttention.Rows visible = new CachedAttention.Rows() {
                 @Override public int count() { return nWindow + nCompressed; }
 
-                @Override public int run(int t, int max) { return 1; }
+                /** Rows stored one after another: batch rows, a stretch of the ring before it wraps, HCA's entries. */
+                @Override
+                public int run(int t, int max) {
+                    int n;
+                    if (t < nWindow) {
+                        int p = first + t;
+                        n = p >= start[1] ? nWindow - t : Math.min(Math.min(window - p % window, start[1] - p), nWindow - t);
+                    } else {
+                        n = kind == Kind.HCA ? nWindow + nCompressed - t : 1;
+                    }
+                    return Math.max(1, Math.min(max, n));
+                }
 
                 @Override
                 public void read(int t, int n, int from, int width, float[] dst) {
+                    float[] src;
+                    int row;
                     if (t < nWindow) {
                         int p = first + t;
-                        if (p >= start[1]) System.arraycopy(kv, (start[0] + p - start[1]) * d + from, dst, 0, width);
-                        else System.arraycopy(st.ring, (p % window) * d + from, dst, 0, width);
+                        if (p >= start[1]) { src = kv; row = start[0] + p - start[1]; }
+                        else { src = st.ring; row = p % window; }
                     } else {
-                        int e = kind == Kind.HCA ? t - nWindow : picked[t - nWindow];
-                        System.arraycopy(entries, e * d + from, dst, 0, width);
+                        src = entries;
+                        row = kind == Kind.HCA ? t - nWindow : picked[t - nWindow];
                     }
+                    for (int i = 0; i < n; i++) System.arraycopy(src, (row + i) * d + from, dst, i * width, width);
                 }
             };
             int qo = r * qDim + h * d;
             CachedAttention.Heads head = new CachedAttention.Heads() {
-                @Override public int count() { return 1; }
-                @Override public float score(Kernels kk, int g, float[] key, int off) { return kk.dot(q, qo, key, off, d) * scale; }
-                @Override public int outOffset(int g) { return qo; }
+                @Override public int count() { return headsPerTask; }
+                @Override public float score(Kernels kk, int g, float[] key, int off) { return kk.dot(q, qo + g * d, key, off, d) * scale; }
+                @Override public int outOffset(int g) { return qo + g * d; }
             };
             // MQA with K = V: the same rows are keys and values; the sink takes mass but has no value.
             CachedAttention.attend(k, visible, 0, d, visible, 0, d, head, sinks, h, att);
