@@ -27,8 +27,8 @@ import org.apache.spark.sql.types.StructType;
  * options, no py4j, no Ember classes.
  *
  * <p>Args: connect URL, the shipped example model's path, the output file, then the prompts. It
- * writes one line per result row, {@code query id text error} (text and error Base64 of UTF-8, "-"
- * for null), and for each expected failure a line {@code failure name message}.
+ * writes one line per result row, {@code query id text error idType} (text and error Base64 of UTF-8,
+ * "-" for null), and for each expected failure a line {@code failure name message}.
  */
 public final class ConnectClientMain {
   private ConnectClientMain() {}
@@ -79,8 +79,9 @@ public final class ConnectClientMain {
 
   private static void emit(PrintWriter w, String query, Dataset<Row> rows) {
     for (Row r : rows.orderBy("id").collectAsList()) {
-      // The id's type is not checked here: format("ember") stages a table as JSON Lines, so an int comes back as a bigint.
-      w.println(query + "\t" + ((Number) r.get(0)).intValue() + "\t" + b64(r.getString(1)) + "\t" + b64(r.getString(2)));
+      // The id column is an INT everywhere, format("ember") included: the input's rows pass through with their types.
+      w.println(query + "\t" + r.getInt(0) + "\t" + b64(r.getString(1)) + "\t" + b64(r.getString(2)) + "\t"
+          + r.schema().apply(0).dataType().simpleString());
     }
   }
 

@@ -141,6 +141,7 @@ class TestSparkConnect {
         failures.put(f[1], decode(f[2]));
       } else {
         results.computeIfAbsent(f[0], k -> new TreeMap<>()).put(Integer.parseInt(f[1]), new String[] {decode(f[2]), decode(f[3])});
+        assertEquals("int", f[4], "the id column's type in " + f[0]);
       }
     }
     assertEquals(List.of("dataframe_call", "format_table", "format_view", "format_view_replaced", "sql_default", "sql_model_arg"),
