@@ -28,7 +28,19 @@ public abstract class SparkTestBase {
             .config("spark.ui.enabled", "false")
             .config("spark.sql.shuffle.partitions", "2")
             .config("spark.default.parallelism", "2")
+            // Tables a test saves go to a temporary directory, not ./spark-warehouse in the module.
+            .config("spark.sql.warehouse.dir", warehouse().toString())
             .getOrCreate();
+  }
+
+  private static Path warehouse() {
+    try {
+      Path dir = Files.createTempDirectory("ember-test-warehouse");
+      dir.toFile().deleteOnExit();
+      return dir;
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
   }
 
   @AfterAll

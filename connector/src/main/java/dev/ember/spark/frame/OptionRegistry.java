@@ -120,7 +120,7 @@ public final class OptionRegistry {
     add("format", Scope.SOURCE, "string", "format(\"ember\"): json | text | parquet | csv; default from the extension", null);
     add("header", Scope.SOURCE, "boolean", "format(\"ember\") csv: first line is a header; default true", null);
     add("partitionTokens", Scope.SOURCE, "long", "format(\"ember\") json/text: estimated tokens per input partition; default 65536", null);
-    add("batchRows", Scope.SOURCE, "int", "format(\"ember\"): rows per columnar batch; default 256", null);
+    add("batchRows", Scope.SOURCE, "int", "format(\"ember\") json/text: rows per columnar batch; default 256", null);
     add("input", Scope.JOB, "string", "job: the prompts", null);
     add("inputFormat", Scope.JOB, "string", "job: json | text | parquet | csv; default from the extension", null);
     add("output", Scope.JOB, "string", "job: where results go", null);

@@ -28,7 +28,11 @@ import dev.ember.spark.frame.Task;
  *
  * <p>Params are created in the constructor, after the uid is set, because a {@code Param} records
  * its parent's uid when it is made; {@code DefaultParamsReader} rebuilds a stage with the
- * {@code (String uid)} constructor.
+ * {@code (String uid)} constructor. Spark Connect ML does too: each concrete stage is listed in
+ * {@code META-INF/services/org.apache.spark.ml.Transformer} (a ServiceLoader entry, so it also needs
+ * a public no-argument constructor), and a Connect server builds it from its class name and uid and
+ * sets the params it was sent by name, which is why every param is a plain type (string, number,
+ * string array).
  */
 public abstract class EmberStage extends Transformer implements DefaultParamsWritable {
   private final String uid;

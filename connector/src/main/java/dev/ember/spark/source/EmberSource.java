@@ -10,9 +10,9 @@ import org.apache.spark.sql.types.StructType;
 import org.apache.spark.sql.util.CaseInsensitiveStringMap;
 
 /**
- * {@code spark.read.format("ember")}: reads a prompt dataset (JSON Lines or text lines) and
- * returns each row with the model's results, as Arrow-backed columnar batches, with token
- * metrics on the scan node of the SQL UI. See {@link SourceOptions} for the options.
+ * {@code spark.read.format("ember")}: reads prompts (JSON Lines or text files, Parquet, CSV, or a
+ * table or view) and returns each row with the model's results. See {@link SourceOptions} for the
+ * options and {@link PromptInput} for how each kind of input is read.
  */
 public final class EmberSource implements TableProvider, DataSourceRegister {
   @Override
@@ -22,12 +22,12 @@ public final class EmberSource implements TableProvider, DataSourceRegister {
 
   @Override
   public StructType inferSchema(CaseInsensitiveStringMap options) {
-    // Spark calls getTable right after this, in the same load(): it reuses this call's staged copy.
-    return new EmberTable(options, false).schema();
+    return new EmberTable(options, null).schema();
   }
 
+  /** Spark passes the schema {@link #inferSchema} gave, so the input's own schema is not inferred twice. */
   @Override
   public Table getTable(StructType schema, Transform[] partitioning, Map<String, String> properties) {
-    return new EmberTable(new CaseInsensitiveStringMap(properties), true);
+    return new EmberTable(new CaseInsensitiveStringMap(properties), schema);
   }
 }

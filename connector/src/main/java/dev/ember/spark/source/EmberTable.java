@@ -6,38 +6,40 @@ import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.connector.catalog.SupportsRead;
 import org.apache.spark.sql.connector.catalog.TableCapability;
 import org.apache.spark.sql.connector.read.ScanBuilder;
+import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
 import org.apache.spark.sql.util.CaseInsensitiveStringMap;
 
 import dev.ember.spark.frame.ModelPreflight;
 import dev.ember.spark.frame.RowRequests;
 
-/** A prompt dataset seen through the model: its columns plus the task's result struct. */
+/** A prompt dataset seen through the model: its columns plus the task's results. */
 final class EmberTable implements SupportsRead {
   private final SourceOptions options;
-  private final PromptLines lines;
+  private final PromptInput input;
   private final StructType schema;
-  private final SplitPlanner.Plan plan;
 
-  /** {@code last}: the load()'s last look at the input (getTable), after which its staged copy is not reused. */
-  EmberTable(CaseInsensitiveStringMap map, boolean last) {
+  /** {@code inferred}: this table's schema as inferSchema gave it (getTable), or null (inferSchema itself). */
+  EmberTable(CaseInsensitiveStringMap map, StructType inferred) {
     var spark = SparkSession.active();
-    SourceOptions parsed = SourceOptions.parse(map, scala.jdk.javaapi.CollectionConverters.asJava(spark.conf().getAll()));
-    this.options = StagedInput.asJsonLines(parsed, spark, map.getBoolean("header", true), last);
+    this.options = SourceOptions.parse(map, scala.jdk.javaapi.CollectionConverters.asJava(spark.conf().getAll()));
     var conf = spark.sparkContext().hadoopConfiguration();
     ModelPreflight.check(options.ember().model(), options.ember().modelSha256(), conf);
-    boolean json = options.format().equals("json");
-    int maxTokens = options.task().name().equals("generate") ? options.ember().sampling().maxTokens() : 0;
-    this.plan = SplitPlanner.plan(options.path(), conf, options.partitionTokens(), maxTokens);
-    StructType input = PromptLines.infer(json, options.ember().promptColumn(), plan.sample());
-    new RowRequests(input, options.ember()); // fails fast on missing or mistyped columns
-    this.lines = new PromptLines(json, input);
-    this.schema = options.ember().output().schema(input, options.task().resultType());
+    StructType knownInput = inferred == null ? null : inputPart(inferred);
+    this.input = PromptInput.open(options, spark, map.getBoolean("header", true), knownInput);
+    new RowRequests(input.schema(), options.ember()); // fails fast on missing or mistyped columns
+    this.schema = options.ember().output().schema(input.schema(), options.task().resultType());
+  }
+
+  /** The input's columns of an output schema: all but the trailing result column(s). */
+  private StructType inputPart(StructType output) {
+    int inputColumns = output.size() - options.ember().output().width(options.task().resultType());
+    return new StructType(java.util.Arrays.copyOf(output.fields(), Math.max(0, inputColumns), StructField[].class));
   }
 
   @Override
   public String name() {
-    return "ember(" + (options.path()) + ")";
+    return "ember(" + options.input() + ")";
   }
 
   @Override
@@ -52,6 +54,6 @@ final class EmberTable implements SupportsRead {
 
   @Override
   public ScanBuilder newScanBuilder(CaseInsensitiveStringMap ignored) {
-    return () -> new EmberScan(options, lines, schema, plan);
+    return () -> input.scan(options, schema);
   }
 }

@@ -68,7 +68,13 @@ record SourceOptions(String path, String table, String format, Task task, EmberO
     return new SourceOptions(path, table, format, task, opts, partitionTokens, batchRows);
   }
 
-  SourceOptions withJsonLines(String staged) {
-    return new SourceOptions(staged, null, "json", task, ember, partitionTokens, batchRows);
+  /** JSON Lines or text, which the source reads line by line; other inputs Spark reads ({@link PromptInput}). */
+  boolean readsLines() {
+    return format.equals("json") || format.equals("text");
+  }
+
+  /** The input, for messages and plans: its path, or "table NAME". */
+  String input() {
+    return table != null ? "table " + table : path;
   }
 }

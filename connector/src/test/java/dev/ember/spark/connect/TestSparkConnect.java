@@ -18,7 +18,12 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -30,6 +35,7 @@ import dev.ember.engine.api.Request;
 import dev.ember.engine.api.SamplingParams;
 import dev.ember.spark.SparkTestBase;
 import dev.ember.spark.executor.ExecutorEngines;
+import dev.ember.spark.ml.EmberClassifier;
 import dev.ember.spark.sql.EmberSqlExtensions;
 
 /**
@@ -39,8 +45,11 @@ import dev.ember.spark.sql.EmberSqlExtensions;
  * (spark-connect-client-jvm) in a child JVM that has only the client jar and its dependencies.
  * The client runs {@code ember_generate} in SQL (session model and model argument), the same
  * function over a DataFrame by name, and {@code format("ember")} over a temp view of its own
- * DataFrame and over a saved table ({@link ConnectClientMain}); each row must equal the engine's
- * own greedy completion of its prompt, and bad options must come back as the one-line message.
+ * DataFrame and over a saved table, and Ember's ML stages through Spark Connect ML (the server
+ * builds {@code EmberGenerator} and {@code EmberClassifier} from their {@code META-INF/services}
+ * registration) ({@link ConnectClientMain}); each generated row must equal the engine's own greedy
+ * completion of its prompt, each label the stage's label in classic Spark, and bad options must
+ * come back as the one-line message.
  */
 class TestSparkConnect {
   /** Spark modules the client jar depends on unshaded (its pom); every other Spark jar would clash with its sql-api copy. */
@@ -141,10 +150,11 @@ class TestSparkConnect {
         failures.put(f[1], decode(f[2]));
       } else {
         results.computeIfAbsent(f[0], k -> new TreeMap<>()).put(Integer.parseInt(f[1]), new String[] {decode(f[2]), decode(f[3])});
+        assertEquals("int", f[4], "the id column's type in " + f[0]);
       }
     }
-    assertEquals(List.of("dataframe_call", "format_table", "format_view", "format_view_replaced", "sql_default", "sql_model_arg"),
-        List.copyOf(results.keySet()), clientLog);
+    assertEquals(List.of("dataframe_call", "format_table", "format_view", "format_view_replaced", "ml_classify", "ml_generate",
+        "sql_default", "sql_model_arg"), List.copyOf(results.keySet()), clientLog);
 
     try (Engine stories = Engine.open(SparkTestBase.storiesModel(), EngineOptions.defaults().withThreads(1));
         Engine example = Engine.open(exampleModel(), EngineOptions.defaults().withThreads(1))) {
@@ -153,10 +163,30 @@ class TestSparkConnect {
       check(results.get("format_view"), stories, 8);
       check(results.get("sql_model_arg"), example, 6);
       check(results.get("format_table"), example, 6);
+      // The ML stage through Spark Connect ML, with the params it was sent (maxTokens 6, temperature 0, outputCol answer).
+      check(results.get("ml_generate"), example, 6);
       // The same view name over other rows: read anew, not from the first read's staged copy.
       assertEquals(List.of(1, 2), List.copyOf(results.get("format_view_replaced").keySet()));
       check(results.get("format_view_replaced"), stories, 8, PROMPTS.subList(0, 2));
     }
+    // The classifier through Connect ML labels each row as the same stage does in classic Spark on the server.
+    List<Row> rows = new ArrayList<>();
+    for (int i = 0; i < PROMPTS.size(); i++) {
+      rows.add(RowFactory.create(i + 1, PROMPTS.get(i)));
+    }
+    Dataset<Row> input = server.createDataFrame(rows, new StructType().add("id", DataTypes.IntegerType).add("prompt", DataTypes.StringType));
+    Map<Integer, String[]> classic = new TreeMap<>();
+    for (Row r : new EmberClassifier().setLabels("time", "banana").setModel(exampleModel().toString()).transform(input)
+        .select("id", "ember.label", "ember.error").collectAsList()) {
+      classic.put(r.getInt(0), new String[] {r.getString(1), r.getString(2)});
+    }
+    Map<Integer, String[]> viaConnect = results.get("ml_classify");
+    assertEquals(classic.keySet(), viaConnect.keySet());
+    for (int id : classic.keySet()) {
+      assertEquals(Arrays.asList(classic.get(id)), Arrays.asList(viaConnect.get(id)), "classify row " + id);
+    }
+    assertEquals("prompt is null", viaConnect.get(4)[1]);
+    assertTrue(failures.get("ml_no_labels").contains("EmberClassifier needs setLabels"), failures.toString());
     // Reader options reach the server lower-cased through Connect (they are case-insensitive): the name is as Spark passes it.
     assertTrue(failures.get("unknown_option").toLowerCase(java.util.Locale.ROOT).contains("unknown option 'maxtoken'; did you mean 'maxtokens'?"),
         failures.toString());

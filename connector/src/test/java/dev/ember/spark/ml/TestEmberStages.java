@@ -38,6 +38,23 @@ class TestEmberStages extends SparkTestBase {
   }
 
   @Test
+  void everyStageIsATransformerServiceThatSparkConnectMlCanBuild() throws Exception {
+    // What a Connect server does with ml_relation.transform: find the class among the Transformer
+    // services (by name, without instantiating), then call its (String uid) constructor.
+    Map<String, Class<?>> services = new java.util.TreeMap<>();
+    java.util.ServiceLoader.load(org.apache.spark.ml.Transformer.class).stream()
+        .filter(p -> p.type().getPackageName().equals(EmberStage.class.getPackageName()))
+        .forEach(p -> services.put(p.type().getName(), p.type()));
+    List<Class<? extends EmberStage>> stages = List.of(EmberClassifier.class, EmberEmbedder.class, EmberGenerator.class, EmberScorer.class);
+    assertEquals(stages.stream().map(Class::getName).toList(), List.copyOf(services.keySet()), "each concrete stage is listed once");
+    for (Class<?> type : services.values()) {
+      EmberStage stage = (EmberStage) type.getConstructor(String.class).newInstance("uid_" + type.getSimpleName());
+      assertEquals("uid_" + type.getSimpleName(), stage.uid());
+      assertTrue(stage.hasParam("model") && stage.hasParam("options"), type.getName());
+    }
+  }
+
+  @Test
   void aPipelineWithEmberStagesSavesAndLoads() throws Exception {
     String model = storiesModel().toString();
     EmberStage generator = new EmberGenerator().setModel(model).setInputCol("question").setOutputCol("answer").setMaxTokens(6)

@@ -9,12 +9,16 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
+import org.apache.spark.sql.execution.RowDataSourceScanExec;
 import org.apache.spark.sql.execution.SparkPlan;
 import org.apache.spark.sql.execution.datasources.v2.BatchScanExec;
 import org.apache.spark.sql.execution.metric.SQLMetric;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -154,30 +158,97 @@ class TestEmberSource extends SparkTestBase {
   }
 
   @Test
-  void aReadOnlyParquetInputIsStagedElsewhereOnceAndTablesAndClassifyWork() throws Exception {
+  void aReadOnlyParquetInputIsReadInPlaceWithItsTypes() throws Exception {
     Path input = Files.createDirectories(dir.resolve("ro"));
     Path parquet = input.resolve("prompts.parquet");
-    spark.sql("SELECT * FROM VALUES (1L, 'Once upon a'), (2L, 'The little dog') AS t(id, prompt)").write().parquet(parquet.toString());
+    spark.sql("SELECT * FROM VALUES (1, DATE'2024-01-02', 'Once upon a'), (2, DATE'2024-03-04', 'The little dog') AS t(id, day, prompt)")
+        .write().parquet(parquet.toString());
+    List<Path> before = tree(input);
+    parquet.toFile().setWritable(false);
     input.toFile().setWritable(false);
     try {
       Dataset<Row> df = read(parquet, "task", "classify", "labels", "time,banana");
+      assertEquals(DataTypes.IntegerType, df.schema().apply("id").dataType(), "an INT stays an INT");
+      assertEquals(DataTypes.DateType, df.schema().apply("day").dataType());
       Map<Object, Row> byId = new java.util.HashMap<>();
-      df.select("id", "ember.*").collectAsList().forEach(r -> byId.put(((Number) r.getAs("id")).longValue(), r));
-      assertEquals("time", byId.get(1L).getAs("label"));
-      try (var siblings = Files.list(input)) {
-        assertEquals(List.of(parquet), siblings.toList(), "nothing is written beside the input");
-      }
+      df.select("id", "day", "ember.*").collectAsList().forEach(r -> byId.put(r.getAs("id"), r));
+      assertEquals(Set.of(1, 2), byId.keySet());
+      assertEquals("time", byId.get(1).getAs("label"));
+      assertEquals(java.sql.Date.valueOf("2024-03-04"), byId.get(2).getAs("day"));
+      assertTrue(hasNode(df.queryExecution().executedPlan(), RowDataSourceScanExec.class), "Spark reads the input; the source reads no copy");
     } finally {
       input.toFile().setWritable(true);
+      parquet.toFile().setWritable(true);
     }
+    assertEquals(before, tree(input), "nothing is written beside the input");
+  }
 
-    spark.sql("SELECT * FROM VALUES (1L, 'Once upon a time') AS t(id, prompt)").createOrReplaceTempView("story_prompts");
-    Row viaTable = spark.read().format("ember").option("model", storiesModel().toString()).option("maxTokens", "8")
-        .option("threads", "1").option("table", "story_prompts").load().select("id", "ember.*").first();
+  @Test
+  void tablesAndViewsKeepTheirColumnTypesAndAreNotCopied() throws Exception {
+    Dataset<Row> src = spark.sql(
+        "SELECT * FROM VALUES (1, DATE'2024-01-02', named_struct('who', 'Lily', 'age', 3), 'Once upon a time'),"
+            + " (2, DATE'2024-05-06', named_struct('who', 'Tom', 'age', 5), 'The little dog'),"
+            + " (3, CAST(NULL AS DATE), CAST(NULL AS STRUCT<who: STRING, age: INT>), CAST(NULL AS STRING)) AS t(id, day, meta, prompt)");
+    Path location = dir.resolve("story_table");
+    src.write().option("path", location.toString()).saveAsTable("story_table");
+    src.createOrReplaceTempView("story_view");
+    List<Path> before = tree(location);
+    Map<Integer, Row> expected = new java.util.HashMap<>();
+    src.collectAsList().forEach(r -> expected.put(r.getInt(0), r));
+    String[] texts = new String[3];
     try (Engine engine = Engine.open(storiesModel(), EngineOptions.defaults().withThreads(1))) {
-      String expected = engine.submit(Request.ofText("x", "Once upon a time", SamplingParams.greedy(8))).join().text();
-      assertEquals(expected, viaTable.getAs("text"));
+      texts[1] = engine.submit(Request.ofText("x", "Once upon a time", SamplingParams.greedy(8))).join().text();
+      texts[2] = engine.submit(Request.ofText("x", "The little dog", SamplingParams.greedy(8))).join().text();
     }
+    try {
+      for (String name : List.of("story_table", "story_view")) {
+        Dataset<Row> df = spark.read().format("ember").option("model", storiesModel().toString()).option("maxTokens", "8")
+            .option("threads", "1").option("table", name).load();
+        assertEquals(List.of("id", "day", "meta", "prompt", "ember"), List.of(df.columns()), name);
+        StructType inputTypes = spark.table(name).schema();
+        for (var field : inputTypes.fields()) {
+          assertEquals(field, df.schema().apply(field.name()), name + ": the input's column as it is");
+        }
+        assertEquals(DataTypes.IntegerType, df.schema().apply("id").dataType(), name);
+        assertEquals(DataTypes.DateType, df.schema().apply("day").dataType(), name);
+        List<Row> rows = df.select("id", "day", "meta", "ember.text", "ember.error").collectAsList();
+        assertEquals(3, rows.size(), name);
+        for (Row r : rows) {
+          int id = r.getInt(0);
+          Row in = expected.get(id);
+          assertEquals(in.get(1), r.get(1), name + " day of " + id);
+          assertEquals(in.get(2), r.get(2), name + " struct of " + id);
+          if (id == 3) {
+            assertEquals("prompt is null", r.getString(4), name);
+          } else {
+            assertNull(r.get(4), name + ": " + r);
+            assertEquals(id == 1 ? "Lily" : "Tom", r.getStruct(2).getString(0));
+            assertEquals(texts[id], r.getString(3), name + " text of " + id);
+          }
+        }
+        assertTrue(hasNode(df.queryExecution().executedPlan(), RowDataSourceScanExec.class), name);
+      }
+    } finally {
+      spark.sql("DROP TABLE IF EXISTS story_table");
+      spark.catalog().dropTempView("story_view");
+    }
+    assertEquals(before, tree(location), "the table's files are untouched and nothing is added beside them");
+  }
+
+  /** Every file and directory under root, sorted. */
+  private static List<Path> tree(Path root) throws java.io.IOException {
+    try (var paths = Files.walk(root)) {
+      return paths.sorted().toList();
+    }
+  }
+
+  private static boolean hasNode(SparkPlan plan, Class<?> type) {
+    return plan.find(new scala.runtime.AbstractFunction1<SparkPlan, Object>() {
+      @Override
+      public Object apply(SparkPlan p) {
+        return type.isInstance(p);
+      }
+    }).isDefined();
   }
 
   private static BatchScanExec scanNode(SparkPlan plan) {
