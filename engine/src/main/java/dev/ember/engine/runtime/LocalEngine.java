@@ -98,9 +98,10 @@ public final class LocalEngine implements Engine {
         long bytesPerToken = CacheManager.bytesPerToken(model.cacheSpecs(), cacheType);
         long budget = options.kvCacheBytes() > 0 ? options.kvCacheBytes() : defaultKvBudget(bytesPerToken, context, options.maxSequences());
         this.cache = CacheManager.create(model.cacheSpecs(), cacheType, model.cacheBlockSize(), budget, options.effectiveSnapshotBytes());
-        this.scheduler = new Scheduler(model, cache, options.maxBatchTokens(), options.maxSequences(), context, modelPath.toString());
+        int batchTokens = options.effectiveBatchTokens(model.config().dim());
+        this.scheduler = new Scheduler(model, cache, batchTokens, options.maxSequences(), context, modelPath.toString());
         this.embedding = model.embeddingSpec();
-        this.embeds = model instanceof EmbeddingModel em ? new EmbedBatches(em, options.maxBatchTokens(), options.maxSequences()) : null;
+        this.embeds = model instanceof EmbeddingModel em ? new EmbedBatches(em, batchTokens, options.maxSequences()) : null;
         this.loop = new Thread(this::run, "ember-engine");
         loop.setDaemon(true);
         loop.start();
