@@ -71,16 +71,27 @@ final class HubMxfp4 {
             throw new ModelLoadException(e.file() + ": MXFP4 blocks '" + e.name() + "' have no scales '" + scaleName
                     + "' beside them; the checkpoint is incomplete");
         }
-        long[] want = Arrays.copyOf(s, 3);
-        if (!SCALE_TYPES.contains(scales.dtype()) || !Arrays.equals(scales.shape(), want)) {
+        long[] scaleShape = Arrays.copyOf(s, 3);
+        if (!SCALE_TYPES.contains(scales.dtype()) || !Arrays.equals(scales.shape(), scaleShape)) {
             throw new ModelLoadException(scales.file() + ": MXFP4 scales '" + scaleName + "' are " + scales.dtype() + " "
-                    + Arrays.toString(scales.shape()) + ", but blocks " + Arrays.toString(s) + " need U8 (E8M0) " + Arrays.toString(want)
+                    + Arrays.toString(scales.shape()) + ", but blocks " + Arrays.toString(s) + " need U8 (E8M0) " + Arrays.toString(scaleShape)
                     + ": one scale per 32-element block");
         }
         long hubRows = s[1];
         long rows = hubRows / parts;
         int groups = Math.toIntExact(s[2]);
         long cols = (long) groups * BLOCK;
+        // An expert's fused input projection (parts > 1: gate/up) maps hidden_size to the expert
+        // width; its single output projection (down) maps back. Checked here so that a wrong
+        // shape names the blocks tensor rather than a bias the family later finds mismatched.
+        long hidden = config.integer("hidden_size");
+        long width = config.firstInteger("moe_intermediate_size", "intermediate_size");
+        long[] want = parts > 1 ? new long[] {width, hidden} : new long[] {hidden, width};
+        if (rows != want[0] || cols != want[1]) {
+            throw new ModelLoadException(e.file() + ": MXFP4 blocks '" + e.name() + "' " + Arrays.toString(s) + " hold " + rows + " x " + cols
+                    + " matrices" + (parts > 1 ? " per part" : "") + ", but config.json (hidden_size " + hidden + ", intermediate_size " + width
+                    + ") needs " + want[0] + " x " + want[1] + (parts > 1 ? " for each of the " + parts + " interleaved parts" : ""));
+        }
         MemorySegment codes = e.data();
         MemorySegment scaleData = scales.data();
         for (int j = 0; j < parts; j++) {

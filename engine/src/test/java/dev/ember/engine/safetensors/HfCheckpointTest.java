@@ -281,6 +281,13 @@ class HfCheckpointTest {
         Path d = copy("gpt_oss_mxfp4");
         edit(d, "\"mxfp4\"", "\"fp8\"");
         assertMessage(d, "quant_method \"fp8\"");
+        assertMxfp4Message(m -> {
+            m.put(blocks, reshaped(m.get(blocks), 4, 128, 1, 16));
+            m.put(scales, reshaped(m.get(scales), 4, 128, 1));
+        }, blocks, "hold 128 x 32 matrices", "needs 64 x 64");
+        Path e = copy("gpt_oss_mxfp4");
+        edit(e, "\"intermediate_size\": 64", "\"intermediate_size\": 32");
+        assertMessage(e, "MXFP4 blocks 'model.layers.", "hold 64 x 64 matrices", "(hidden_size 64, intermediate_size 32)");
     }
 
     private void assertMxfp4Message(java.util.function.Consumer<Map<String, SafetensorsWriter.T>> damage, String... parts) throws IOException {
