@@ -36,6 +36,10 @@ import java.util.TreeSet;
  *                      {@code K.weight}) → the GGUF name of their 3-D stack {@code [cols, rows, count]}, as
  *                      llama.cpp's gemma3n converter stacks them
  * @param extraTensors  F32 vectors computed from config.json that the converter adds (Phi-3's LongRoPE factor sets)
+ * @param mxfp4Experts  HF name after {@code model.layers.N.} of a tensor of every expert's MXFP4 blocks in the Hub's
+ *                      layout ({@code X_blocks} {@code [E, parts x R, C/32, 16]} with {@code X_scales} beside it,
+ *                      openai/gpt-oss's) → the GGUF stacked names its rows split into, interleaved (row
+ *                      {@code r} goes to part {@code r % parts}); kept as GGUF MXFP4, see {@link HubMxfp4}
  */
 public record ArchTable(
         String ggufArch,
@@ -53,7 +57,8 @@ public record ArchTable(
         float normShift,
         boolean fusedTransposed,
         Map<String, String> stackedGlobals,
-        ExtraTensors extraTensors) {
+        ExtraTensors extraTensors,
+        Map<String, List<String>> mxfp4Experts) {
 
     /** The names every transformers causal LM uses outside its layers. */
     public static final Map<String, String> TRANSFORMERS_GLOBALS = Map.of(
@@ -108,6 +113,7 @@ public record ArchTable(
         private float normShift;
         private Map<String, String> stackedGlobals = Map.of();
         private ExtraTensors extraTensors = c -> Map.of();
+        private Map<String, List<String>> mxfp4Experts = Map.of();
 
         private Builder(String ggufArch, List<String> hfClasses, ConfigTranslator config) {
             this.ggufArch = ggufArch;
@@ -147,9 +153,12 @@ public record ArchTable(
 
         public Builder extraTensors(ExtraTensors extra) { this.extraTensors = extra; return this; }
 
+        /** Experts fused per layer as the Hub's MXFP4 blocks and scales, their rows interleaved over the listed GGUF stacks. */
+        public Builder mxfp4Experts(Map<String, List<String>> blocks) { this.mxfp4Experts = Map.copyOf(blocks); return this; }
+
         public ArchTable build() {
             return new ArchTable(ggufArch, hfClasses, layerTensors, expertPrefix, expertProjs, permuteQk, splitKvB, skipExtraLayers, config,
-                    globalTensors, skipPrefixes, fusedExperts, normShift, fusedTransposed, stackedGlobals, extraTensors);
+                    globalTensors, skipPrefixes, fusedExperts, normShift, fusedTransposed, stackedGlobals, extraTensors, mxfp4Experts);
         }
     }
 

@@ -32,8 +32,9 @@ import java.util.stream.Stream;
  *
  * <p>All shards are memory-mapped into one shared arena that lives until {@link #close()}. Tensors
  * stored the way GGUF stores them are views of the mapping; the few that llama.cpp's converter
- * rearranges (see {@link TensorPlanner}), and FP8/MXFP4 weights, which are dequantized (see
- * {@link BlockDequant}), are built once, on first use, into the same arena.
+ * rearranges (see {@link TensorPlanner}), FP8 and DeepSeek's MXFP4 weights, which are dequantized
+ * (see {@link BlockDequant}), and gpt-oss's Hub MXFP4 experts, repacked as GGUF MXFP4 (see
+ * {@link HubMxfp4}), are built once, on first use, into the same arena.
  */
 public final class HfCheckpoint implements WeightSource, AutoCloseable {
     static final String INDEX = "model.safetensors.index.json";

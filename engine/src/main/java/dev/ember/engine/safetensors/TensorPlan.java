@@ -17,7 +17,8 @@ import java.util.List;
  * Most tensors are one stored tensor, used in place. A few need llama.cpp's conversions: stacking
  * per-expert matrices, permuting Llama's Q/K rows, splitting DeepSeek's {@code kv_b_proj}.
  * Those that only reorder whole byte ranges stay {@link Pieces} (copied once, or streamed by a
- * converter without a copy); the one that reorders elements (a transpose) is {@link Computed}.
+ * converter without a copy); those that reorder elements (a transpose) are {@link Computed}; the
+ * Hub's MXFP4 blocks, reordered within each block but never decoded, are {@link Repacked}.
  *
  * <p>{@code shape} is in GGML order (row length first), as {@link dev.ember.engine.tensor.Tensor}.
  */
@@ -142,6 +143,40 @@ public sealed interface TensorPlan {
                 filler.fill(r, 1, row);
                 Quantize.encode(type, row, 0, k, dst, r * rowBytes);
             }
+            return dst;
+        }
+
+        @Override
+        public MemorySegment contiguousRows(long first, long count) { return null; }
+    }
+
+    /**
+     * Rows rearranged byte by byte into {@code type}'s own block layout, without decoding them (the
+     * Hub's MXFP4 experts as GGUF MXFP4, {@link HubMxfp4}): stored by packing every row once;
+     * decoded, for a converter, one packed row at a time.
+     */
+    record Repacked(String name, TensorType type, long[] shape, RowPacker packer) implements TensorPlan {
+        /** Writes row {@code row}'s {@code type.bytesFor(rowLength)} bytes at {@code dst[at ..]}. */
+        @FunctionalInterface
+        public interface RowPacker {
+            void pack(long row, MemorySegment dst, long at);
+        }
+
+        @Override
+        public void fillRows(long first, int count, float[] out) {
+            int k = rowLength();
+            MemorySegment row = MemorySegment.ofArray(new byte[Math.toIntExact(type.bytesFor(k))]);
+            for (int r = 0; r < count; r++) {
+                packer.pack(first + r, row, 0);
+                Dequant.row(type, row, 0, k, out, r * k);
+            }
+        }
+
+        @Override
+        public MemorySegment bytes(Arena arena) {
+            long rowBytes = type.bytesFor(rowLength());
+            MemorySegment dst = arena.allocate(rowBytes * rows(), 64);
+            for (long r = 0; r < rows(); r++) packer.pack(r, dst, r * rowBytes);
             return dst;
         }
 

@@ -33,7 +33,8 @@ import java.util.regex.Pattern;
  *
  * <p><b>Block-quantized weights.</b> FP8 and MXFP4 weights (DeepSeek's releases) are
  * dequantized at first use into BF16/F32 copies, scales read from their sibling tensors; see
- * {@link BlockDequant}. Integer tables (DeepSeek-V4's {@code tid2eid}) become GGUF's I32.
+ * {@link BlockDequant}. gpt-oss's MXFP4 experts as the Hub publishes them ({@code *_blocks} and
+ * {@code *_scales}) stay MXFP4: their bytes are repacked into GGUF's block layout ({@link HubMxfp4}). Integer tables (DeepSeek-V4's {@code tid2eid}) become GGUF's I32.
  *
  * <p><b>Llama RoPE.</b> HF Llama rotates half-split pairs (NeoX); GGUF llama checkpoints have Q/K
  * rows permuted so that adjacent pairs rotate, and Ember's Llama family expects that. The planner
@@ -75,6 +76,8 @@ final class TensorPlanner {
         TensorPlanner p = new TensorPlanner(table, config, source);
         for (SafetensorsFile.Entry e : source.values()) {
             if (BlockDequant.isQuantized(e, source) && BlockDequant.scaleName(e, source) != null) p.scales.add(BlockDequant.scaleName(e, source));
+            String hubScales = HubMxfp4.scalesOf(e.name());
+            if (hubScales != null && source.containsKey(hubScales)) p.scales.add(hubScales);
         }
         for (SafetensorsFile.Entry e : source.values()) p.add(e);
         p.stackExperts();
@@ -125,6 +128,11 @@ final class TensorPlanner {
             if (gguf == null || parts[0].isEmpty() || !parts[0].chars().allMatch(ch -> ch >= '0' && ch <= '9')) throw unknown(e);
             experts.computeIfAbsent(bid, k -> new LinkedHashMap<>()).computeIfAbsent(b + gguf, k -> new TreeMap<>())
                     .put(number(parts[0], "expert", e), e);
+            return;
+        }
+        List<String> mxfp4 = table.mxfp4Experts().get(rest);
+        if (mxfp4 != null) {
+            HubMxfp4.plan(b, e, source, config, config.firstInteger("num_local_experts", "num_experts", "n_routed_experts"), mxfp4, block);
             return;
         }
         List<String> fused = table.fusedExperts().get(rest);

@@ -39,7 +39,7 @@ class ConvertTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"gemma2", "gemma3", "gemma3n", "phi3", "gpt_oss"})
+    @ValueSource(strings = {"gemma2", "gemma3", "gemma3n", "phi3", "phi3_short", "gpt_oss", "gpt_oss_mxfp4"})
     void f32GgufMatchesTheDirectoryIssue13Families(String arch) throws Exception {
         checkF32(arch);
     }

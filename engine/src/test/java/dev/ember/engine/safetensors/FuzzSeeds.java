@@ -31,7 +31,7 @@ public final class FuzzSeeds {
         Path shared = repo.resolveSibling("shared");
         Path res = repo.resolve("engine/src/test/resources/dev/ember/engine");
         Path fixtures = repo.resolve("engine/src/test/resources/fixtures");
-        List<String> families = List.of("llama", "qwen2", "qwen3", "qwen3_moe", "deepseek_v2", "deepseek_v3");
+        List<String> families = List.of("llama", "qwen2", "qwen3", "qwen3_moe", "deepseek_v2", "deepseek_v3", "gpt_oss_mxfp4");
 
         // GGUF: every value type and a few tensors; the tokenizers of stories260K (SentencePiece) and of the qwen2 fixture (byte-level BPE)
         Path gguf = dirs(res.resolve("gguf/GgufFuzzTestInputs/open"));

@@ -204,7 +204,105 @@ class HfCheckpointTest {
         assertMessage(d, "unsupported rope_type 'dynamic'", "Phi-3");
     }
 
+    /**
+     * The two phi3 fixtures cover both LongRoPE factor sets, each where transformers uses it for
+     * every logit (phi3: original context 8 below every sequence; phi3_short: 512, above every
+     * position reached), and Ember picks the same set from its context (512) against the original.
+     */
+    @Test
+    void phi3FixturesSelectTheFactorSetTransformersUses() {
+        for (String arch : java.util.List.of("phi3", "phi3_short")) {
+            try (LoadedModel lm = LoadedModel.open(HfFixture.load(arch).model(), 1)) {
+                String set = arch.equals("phi3") ? "long factors" : "short factors";
+                assertTrue(lm.model().describe().contains("longrope (" + set), arch + ": " + lm.model().describe());
+            }
+        }
+        try (HfCheckpoint c = HfCheckpoint.open(HfFixture.load("phi3_short").model())) {
+            assertEquals(512L, c.metadata().get("phi3.rope.scaling.original_context_length"));
+            assertEquals((double) 1.15f, c.metadata().get("phi3.rope.scaling.attn_factor"), "the config's attention_factor, not the default 1");
+        }
+    }
+
+    /**
+     * gpt-oss's MXFP4 experts as the Hub stores them stay MXFP4 (17 bytes per 32 weights), and
+     * every weight equals transformers' reading of the blocks (convert_moe_packed_tensors: low
+     * nibble first, scale 2^(s - 127)), gate from the even rows of gate_up, up from the odd ones.
+     */
+    @Test
+    void gptOssHubMxfp4ExpertsStayMxfp4() {
+        Path dir = HfFixture.load("gpt_oss_mxfp4").model();
+        Map<String, SafetensorsWriter.T> hub = SafetensorsWriter.read(dir.resolve("model.safetensors"));
+        try (HfCheckpoint c = HfCheckpoint.open(dir)) {
+            for (int layer = 0; layer < 2; layer++) {
+                String hf = "model.layers." + layer + ".mlp.experts.";
+                assertFalse(c.plans().keySet().stream().anyMatch(n -> n.contains("scales")), "scales are read with their blocks");
+                checkMxfp4(c, "blk." + layer + ".ffn_gate_exps.weight", hub.get(hf + "gate_up_proj_blocks"), hub.get(hf + "gate_up_proj_scales"), 2, 0);
+                checkMxfp4(c, "blk." + layer + ".ffn_up_exps.weight", hub.get(hf + "gate_up_proj_blocks"), hub.get(hf + "gate_up_proj_scales"), 2, 1);
+                checkMxfp4(c, "blk." + layer + ".ffn_down_exps.weight", hub.get(hf + "down_proj_blocks"), hub.get(hf + "down_proj_scales"), 1, 0);
+            }
+        }
+    }
+
+    private static void checkMxfp4(HfCheckpoint c, String name, SafetensorsWriter.T blocks, SafetensorsWriter.T scales, int parts, int part) {
+        final float[] fp4 = {0, 0.5f, 1, 1.5f, 2, 3, 4, 6, -0f, -0.5f, -1, -1.5f, -2, -3, -4, -6};
+        long[] s = blocks.shape(); // [E, parts * R, G, 16]
+        int experts = (int) s[0], rows = (int) (s[1] / parts), groups = (int) s[2], cols = 32 * groups;
+        Tensor t = c.tensor(name);
+        assertEquals(TensorType.MXFP4, t.type(), name);
+        assertArrayEquals(new long[] {cols, rows, experts}, t.shape(), name);
+        assertEquals((long) experts * rows * groups * 17, t.data().byteSize(), name + ": 17 bytes per 32 weights");
+        float[] row = new float[cols];
+        for (int x = 0; x < experts; x++) {
+            WeightMatrix m = c.expert(name, x);
+            for (int r = 0; r < rows; r++) {
+                Dequant.row(m, r, row, 0);
+                long hubRow = (long) x * s[1] + (long) r * parts + part;
+                for (int i = 0; i < cols; i++) {
+                    int b = blocks.data()[(int) (hubRow * groups * 16 + i / 2)] & 0xFF;
+                    int code = (i % 2 == 0 ? b : b >>> 4) & 0xF;
+                    float want = Math.scalb(fp4[code], (scales.data()[(int) (hubRow * groups + i / 32)] & 0xFF) - 127);
+                    assertEquals(want, row[i], name + " expert " + x + " row " + r + " col " + i);
+                }
+            }
+        }
+    }
+
     // ---- errors -------------------------------------------------------------------------
+
+    @Test
+    void gptOssMalformedMxfp4BlocksOrScales() throws IOException {
+        String blocks = "model.layers.1.mlp.experts.down_proj_blocks", scales = "model.layers.1.mlp.experts.down_proj_scales";
+        assertMxfp4Message(m -> m.remove(scales), "MXFP4 blocks '" + blocks + "' have no scales '" + scales + "'");
+        assertMxfp4Message(m -> m.put(scales, reshaped(m.get(scales), 4, 64, 2, 1)), scales, "[4, 64, 2, 1]", "need U8 (E8M0) [4, 64, 2]", "one scale per 32-element block");
+        assertMxfp4Message(m -> m.put(scales, new SafetensorsWriter.T("F32", new long[] {4, 64, 2}, new byte[4 * 512])), scales, "F32");
+        assertMxfp4Message(m -> m.put(blocks, reshaped(m.get(blocks), 4, 64, 4, 8)), blocks, "[4, 64, 4, 8]", "16-byte block");
+        assertMxfp4Message(m -> m.put(blocks, reshaped(m.get(blocks), 2, 128, 2, 16)), blocks, "expected [4 experts");
+        assertMxfp4Message(m -> m.put(blocks, new SafetensorsWriter.T("I8", m.get(blocks).shape(), m.get(blocks).data())), blocks, "I8", "U8");
+        Path d = copy("gpt_oss_mxfp4");
+        edit(d, "\"mxfp4\"", "\"fp8\"");
+        assertMessage(d, "quant_method \"fp8\"");
+        assertMxfp4Message(m -> {
+            m.put(blocks, reshaped(m.get(blocks), 4, 128, 1, 16));
+            m.put(scales, reshaped(m.get(scales), 4, 128, 1));
+        }, blocks, "hold 128 x 32 matrices", "needs 64 x 64");
+        Path e = copy("gpt_oss_mxfp4");
+        edit(e, "\"intermediate_size\": 64", "\"intermediate_size\": 32");
+        assertMessage(e, "MXFP4 blocks 'model.layers.", "hold 64 x 64 matrices", "(hidden_size 64, intermediate_size 32)");
+    }
+
+    private void assertMxfp4Message(java.util.function.Consumer<Map<String, SafetensorsWriter.T>> damage, String... parts) throws IOException {
+        Path d = copy("gpt_oss_mxfp4");
+        Path file = d.resolve("model.safetensors");
+        Map<String, SafetensorsWriter.T> tensors = SafetensorsWriter.read(file);
+        damage.accept(tensors);
+        SafetensorsWriter.write(file, tensors);
+        assertMessage(d, parts);
+    }
+
+    /** The same bytes under another shape (the element count is kept). */
+    private static SafetensorsWriter.T reshaped(SafetensorsWriter.T t, long... shape) {
+        return new SafetensorsWriter.T(t.dtype(), shape, t.data());
+    }
 
     @Test
     void missingConfig() throws IOException {

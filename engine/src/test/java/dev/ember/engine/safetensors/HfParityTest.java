@@ -47,12 +47,13 @@ class HfParityTest {
     /**
      * Gemma 2 (soft-capping, sliding window, post norms, GeGLU, query_pre_attn_scalar), Gemma 3 (QK-norm, local/global RoPE),
      * Gemma 3n (AltUp, LAuReL, per-layer inputs, activation sparsity, KV sharing),
-     * Phi-3 (fused QKV and gate/up, partial rotary, LongRoPE's long factors, sliding window),
-     * gpt-oss (sinks, alternating window, biases, top-k-then-softmax MoE with the clamped SwiGLU,
-     * YaRN without truncation, BF16 transposed experts).
+     * Phi-3 (fused QKV and gate/up, partial rotary, LongRoPE's long factors, sliding window; phi3_short:
+     * the short factors with an explicit attention factor), gpt-oss (sinks, alternating window, biases,
+     * top-k-then-softmax MoE with the clamped SwiGLU, YaRN without truncation, BF16 transposed experts;
+     * gpt_oss_mxfp4: the experts in the Hub's MXFP4 blocks and scales, as openai/gpt-oss-20b ships them).
      */
     @ParameterizedTest
-    @ValueSource(strings = {"gemma2", "gemma3", "gemma3n", "phi3", "gpt_oss"})
+    @ValueSource(strings = {"gemma2", "gemma3", "gemma3n", "phi3", "phi3_short", "gpt_oss", "gpt_oss_mxfp4"})
     void issue13Families(String arch) {
         check(arch);
     }

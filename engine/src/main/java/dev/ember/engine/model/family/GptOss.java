@@ -77,8 +77,11 @@ final class GptOss implements ModelFamily {
     /**
      * gpt-oss as llama.cpp's {@code gpt-oss}: the norm after attention is {@code post_attention_norm}
      * (llama.cpp's ATTN_POST_NORM, not ffn_norm), the sinks get a {@code .weight} suffix, and the
-     * experts are transformers' transposed, gate/up-interleaved tensors, split and transposed as
-     * convert_hf_to_gguf.py does (BF16/F32 only: the Hub's MXFP4 blocks are not read here).
+     * experts are either transformers' transposed, gate/up-interleaved float tensors, split and
+     * transposed as convert_hf_to_gguf.py does, or, as openai/gpt-oss-20b and -120b are published,
+     * MXFP4 blocks and scales ({@code gate_up_proj_blocks} {@code [E, 2I, H/32, 16]},
+     * {@code down_proj_blocks} {@code [E, H, I/32, 16]}, gate/up interleaved by row), repacked into
+     * GGUF MXFP4 stacks as its GptOssModel.repack_mxfp4 does; the expert biases are floats either way.
      */
     static final ArchTable HF = ArchTable.of("gpt-oss", List.of("GptOssForCausalLM"), GptOss::hfKeys)
             .layers(ArchTable.merge(HfNames.GQA, HfNames.QKV_BIAS, Map.of(
@@ -92,7 +95,10 @@ final class GptOss implements ModelFamily {
             .fusedExperts(Map.of("mlp.experts.gate_up_proj", List.of("ffn_gate_exps.weight", "ffn_up_exps.weight"),
                     "mlp.experts.gate_up_proj_bias", List.of("ffn_gate_exps.bias", "ffn_up_exps.bias"),
                     "mlp.experts.down_proj", List.of("ffn_down_exps.weight")))
-            .fusedTransposed().build();
+            .fusedTransposed()
+            .mxfp4Experts(Map.of("mlp.experts.gate_up_proj_blocks", List.of("ffn_gate_exps.weight", "ffn_up_exps.weight"),
+                    "mlp.experts.down_proj_blocks", List.of("ffn_down_exps.weight")))
+            .build();
 
     /**
      * GptOssModel.set_gguf_parameters: the window and the expert width; Ember adds the sliding
