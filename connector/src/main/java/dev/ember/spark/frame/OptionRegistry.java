@@ -107,7 +107,7 @@ public final class OptionRegistry {
     add("threads", Scope.ALL, "int", "engine compute threads; default the executor's cores (local[N] in local mode)", (o, v) -> o.withThreads(integer("threads", last(v))));
     add("contextLength", Scope.ALL, "int", "most tokens per sequence; default the model's", (o, v) -> o.withContextLength(integer("contextLength", last(v))));
     add("maxSequences", Scope.ALL, "int", "most sequences in one engine batch", (o, v) -> o.withMaxSequences(integer("maxSequences", last(v))));
-    add("maxBatchTokens", Scope.ALL, "int", "most tokens in one forward step", (o, v) -> o.withEngine(o.engine().withMaxBatchTokens(integer("maxBatchTokens", last(v)))));
+    add("maxBatchTokens", Scope.ALL, "int", "most tokens in one forward step (default by the model's width: 512 for models 512 wide and wider, up to 2,048 for narrower ones)", (o, v) -> o.withEngine(o.engine().withMaxBatchTokens(integer("maxBatchTokens", last(v)))));
     add("kvCacheBytes", Scope.ALL, "long", "KV cache budget in bytes; default chosen by the engine", (o, v) -> o.withKvCacheBytes(longInteger("kvCacheBytes", last(v))));
     add("kvCacheType", Scope.ALL, "string", "KV cache element type: f32 | f16 | bf16 | q8_0; default f16", (o, v) -> o.withKvCacheType(last(v)));
     add("inflightPerTask", Scope.ALL, "int", "requests each task keeps queued in the shared engine; 0 = maxSequences", (o, v) -> o.withInflightPerTask(integer("inflightPerTask", last(v))));
