@@ -158,7 +158,7 @@ final class ByteNfa {
         return base;
     }
 
-    private final java.util.IdentityHashMap<CodePointSet, CharsShape> shapes = new java.util.IdentityHashMap<>();
+    private final Map<CodePointSet, CharsShape> shapes = new HashMap<>();
 
     /**
      * A code point set's UTF-8 automaton with its successor left open: {@code states} states, the
