@@ -6,6 +6,9 @@
 # them: they replay as regression cases), the grown corpus in engine/.cifuzz-corpus/, the logs in
 # engine/target/fuzz-<Target>.log.
 #   tools/fuzz-all.sh [EXECUTIONS [TARGET...]]   (FUZZ_MAX_DURATION=30m also bounds each target's time; FUZZ_INPUT_TIMEOUT="10 s" on a loaded machine)
+# To see where a slow target spends its time, replay its corpus without Jazzer under a profiler:
+#   java -XX:StartFlightRecording=filename=r.jfr -cp engine/target/test-classes:engine/target/classes:<test classpath> \
+#     dev.ember.engine.testing.FuzzReplay <target class> <method> <rounds> engine/.cifuzz-corpus/<class>/<method> ...
 set -uo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 RUNS="${1:-1000000}"

@@ -1,11 +1,7 @@
 package dev.ember.engine.constrain;
 
 import java.util.ArrayDeque;
-import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HashMap;
-import java.util.List;
-import java.util.Map;
 
 /**
  * A deterministic automaton over bytes: built from a {@link ByteNfa} by subset construction over
@@ -17,8 +13,15 @@ import java.util.Map;
 final class ByteDfa {
     static final int DEAD = -1;
     static final int MAX_STATES = 400_000;
-    /** Bound on the NFA states held by all DFA states together: time and memory of determinizing (fuzz finding: .*X.{404} ran past 10 s before MAX_STATES). */
-    static final long MAX_SUBSET_ENTRIES = 2_000_000;
+    /**
+     * Bound on the NFA states held by all DFA states together: the time and memory of determinizing.
+     * A subset explosion ({@code .*X.{404}}, a fuzz finding) reaches it with hundreds of thousands of
+     * small states: at 2,000,000 that took about a second, fuzz instrumentation several; at 500,000
+     * it fails in about a tenth of that. Automata that grow linearly with their pattern hold one to
+     * three NFA states per DFA state, so this still admits ~200,000 states (a string of maxLength
+     * 20,000 needs ~120,000).
+     */
+    static final long MAX_SUBSET_ENTRIES = 500_000;
 
     final int[] classOf;       // byte -> equivalence class
     final int classes;
@@ -78,53 +81,65 @@ final class ByteDfa {
         int classes = c + 1;
 
         Closure closure = new Closure(nfa);
-        Map<Key, Integer> ids = new HashMap<>();
-        List<int[]> sets = new ArrayList<>();
+        SubsetTable subsets = new SubsetTable();
         int[] table = new int[classes * 64];
-        int[] startSet = closure.of(new int[]{nfa.start}, 1);
-        long stored = startSet.length;
-        ids.put(new Key(startSet), 0);
-        sets.add(startSet);
-        int[][] buckets = new int[classes][];
+        int startSize = closure.of(new int[]{nfa.start}, 1);
+        subsets.intern(closure.buffer(), startSize);
+        // Classes that no edge of this DFA state's NFA states tells apart have the same successor: the
+        // state's own edge boundaries cut the classes into runs, and each run is computed once. With
+        // many classes overall and small states (.*a.{404} over UTF-8, a fuzz finding) that is most of
+        // the work, so nothing here loops over all classes per state.
+        int[] runs = new int[classes + 1];          // this state's run starts, sorted; runs[count] == classes
+        int[] runOf = new int[classes + 1];         // a run's first class -> its index in runs
+        boolean[] isRunStart = new boolean[classes + 1];
+        int[][] buckets = new int[classes][];       // per run: the NFA states its bytes lead to
         int[] bucketSize = new int[classes];
-        for (int d = 0; d < sets.size(); d++) {
-            Arrays.fill(bucketSize, 0);
-            for (int s : sets.get(d)) {
+        for (int d = 0; d < subsets.count(); d++) {
+            int from = subsets.start(d), to = subsets.start(d + 1);
+            int[] pool = subsets.pool();
+            isRunStart[0] = isRunStart[classes] = true;
+            runs[0] = 0;
+            runs[1] = classes;
+            int bounds = 2;
+            for (int x = from; x < to; x++) {
+                int s = pool[x];
+                for (int i = 0; i < nfa.edgeCount(s); i++) {
+                    int lo = classOf[nfa.edgeLo(s, i)], end = classOf[nfa.edgeHi(s, i)] + 1;
+                    if (!isRunStart[lo]) { isRunStart[lo] = true; runs[bounds++] = lo; }
+                    if (!isRunStart[end]) { isRunStart[end] = true; runs[bounds++] = end; }
+                }
+            }
+            Arrays.sort(runs, 0, bounds);
+            int runCount = bounds - 1;
+            for (int r = 0; r < bounds; r++) {
+                isRunStart[runs[r]] = false;
+                runOf[runs[r]] = r;
+            }
+            Arrays.fill(bucketSize, 0, runCount, 0);
+            for (int x = from; x < to; x++) {
+                int s = pool[x];
                 for (int i = 0; i < nfa.edgeCount(s); i++) {
                     int t = nfa.edgeTarget(s, i);
-                    for (int k = classOf[nfa.edgeLo(s, i)], end = classOf[nfa.edgeHi(s, i)]; k <= end; k++) {
-                        if (buckets[k] == null) buckets[k] = new int[8];
-                        else if (bucketSize[k] == buckets[k].length) buckets[k] = Arrays.copyOf(buckets[k], bucketSize[k] * 2);
-                        buckets[k][bucketSize[k]++] = t;
+                    for (int r = runOf[classOf[nfa.edgeLo(s, i)]], end = classOf[nfa.edgeHi(s, i)]; runs[r] <= end; r++) {
+                        if (buckets[r] == null) buckets[r] = new int[8];
+                        else if (bucketSize[r] == buckets[r].length) buckets[r] = Arrays.copyOf(buckets[r], bucketSize[r] * 2);
+                        buckets[r][bucketSize[r]++] = t;
                     }
                 }
             }
             if ((d + 1) * classes > table.length) table = Arrays.copyOf(table, Math.max(table.length * 2, (d + 1) * classes));
-            for (int k = 0; k < classes; k++) {
-                if (bucketSize[k] == 0) { table[d * classes + k] = DEAD; continue; }
-                int[] set = closure.of(buckets[k], bucketSize[k]);
-                Key key = new Key(set);
-                Integer id = ids.get(key);
-                if (id == null) {
-                    id = sets.size();
-                    if (id >= MAX_STATES) {
-                        throw new ConstraintException("constraint too large: more than " + MAX_STATES
-                                + " automaton states (reduce repetition bounds such as maxLength/maxItems, or grammar depth)");
-                    }
-                    stored += set.length;
-                    if (stored > MAX_SUBSET_ENTRIES) {
-                        throw new ConstraintException("constraint too large: its automaton tracks more than " + MAX_SUBSET_ENTRIES
-                                + " pattern positions in all (a repetition after an open-ended one, such as .*a.{400}, grows it exponentially)");
-                    }
-                    ids.put(key, id);
-                    sets.add(set);
+            for (int r = 0; r < runCount; r++) {
+                int target = DEAD;
+                if (bucketSize[r] > 0) {
+                    int size = closure.of(buckets[r], bucketSize[r]);
+                    target = subsets.intern(closure.buffer(), size);
                 }
-                table[d * classes + k] = id;
+                Arrays.fill(table, d * classes + runs[r], d * classes + runs[r + 1], target);
             }
         }
-        int n = sets.size();
+        int n = subsets.count();
         boolean[] acc = new boolean[n];
-        for (int d = 0; d < n; d++) acc[d] = Arrays.binarySearch(sets.get(d), nfa.accept) >= 0;
+        for (int d = 0; d < n; d++) acc[d] = Arrays.binarySearch(subsets.pool(), subsets.start(d), subsets.start(d + 1), nfa.accept) >= 0;
         return minimize(trim(classOf, classes, Arrays.copyOf(table, n * classes), acc, 0));
     }
 
@@ -204,20 +219,22 @@ final class ByteDfa {
                 last[blocks++] = pos;
             }
         }
-        java.util.BitSet waiting = new java.util.BitSet();
+        // (block, class) pairs on the worklist; a plain array: BitSet.clear of the highest bit rescans
+        // the words below it, which made this quadratic (.{20000}: most of two seconds)
+        boolean[] waiting = new boolean[total * k];
         int[] work = new int[16];
         int workSize = 0;
         int smaller = blocks == 2 && last[1] - first[1] < last[0] - first[0] ? 1 : 0;
         for (int c = 0; c < k; c++) {
             if (workSize == work.length) work = Arrays.copyOf(work, workSize * 2);
             work[workSize++] = smaller * k + c;
-            waiting.set(smaller * k + c);
+            waiting[smaller * k + c] = true;
         }
         int[] splitter = new int[total];
         int[] touched = new int[total];
         while (workSize > 0) {
             int item = work[--workSize];
-            waiting.clear(item);
+            waiting[item] = false;
             int b = item / k, c = item % k;
             int size = last[b] - first[b];
             System.arraycopy(elems, first[b], splitter, 0, size);   // marking may reorder b itself
@@ -249,11 +266,11 @@ final class ByteDfa {
                 for (int e = first[nb]; e < last[nb]; e++) blockOf[elems[e]] = nb;
                 boolean newSmaller = last[nb] - first[nb] <= last[sb] - first[sb];
                 for (int cc = 0; cc < k; cc++) {
-                    int add = waiting.get(sb * k + cc) || newSmaller ? nb : sb;
-                    if (waiting.get(add * k + cc)) continue;
+                    int add = waiting[sb * k + cc] || newSmaller ? nb : sb;
+                    if (waiting[add * k + cc]) continue;
                     if (workSize == work.length) work = Arrays.copyOf(work, workSize * 2);
                     work[workSize++] = add * k + cc;
-                    waiting.set(add * k + cc);
+                    waiting[add * k + cc] = true;
                 }
             }
         }
@@ -283,27 +300,87 @@ final class ByteDfa {
         return t == DEAD ? sink : t;
     }
 
-    private record Key(int[] v) {
-        @Override public boolean equals(Object o) { return o instanceof Key(int[] w) && Arrays.equals(v, w); }
-        @Override public int hashCode() { return Arrays.hashCode(v); }
+    /**
+     * The DFA states found so far, each a sorted set of NFA states, numbered in order of discovery:
+     * all sets in one pool, found again by an open-addressing hash table (no object per set, which
+     * matters with hundreds of thousands of states). Enforces the size bounds.
+     */
+    private static final class SubsetTable {
+        private int[] pool = new int[1024];
+        private int[] starts = new int[65];
+        private int[] hashes = new int[64];
+        private int[] slots = new int[128];   // id + 1, or 0 for empty
+        private int count;
+
+        int count() { return count; }
+        int[] pool() { return pool; }
+        int start(int id) { return starts[id]; }
+
+        /** The id of the set {@code buf[0..size)} (sorted), adding it when new. */
+        int intern(int[] buf, int size) {
+            int h = 1;
+            for (int i = 0; i < size; i++) h = 31 * h + buf[i];
+            h ^= h >>> 16;
+            int mask = slots.length - 1;
+            for (int j = h & mask; ; j = (j + 1) & mask) {
+                int id = slots[j] - 1;
+                if (id < 0) break;
+                if (hashes[id] == h && Arrays.equals(pool, starts[id], starts[id + 1], buf, 0, size)) return id;
+            }
+            int id = count;
+            if (id >= MAX_STATES) {
+                throw new ConstraintException("constraint too large: more than " + MAX_STATES
+                        + " automaton states (reduce repetition bounds such as maxLength/maxItems, or grammar depth)");
+            }
+            long stored = (long) starts[id] + size;
+            if (stored > MAX_SUBSET_ENTRIES) {
+                throw new ConstraintException("constraint too large: its automaton tracks more than " + MAX_SUBSET_ENTRIES
+                        + " pattern positions in all (a repetition after an open-ended one, such as .*a.{400}, grows it exponentially)");
+            }
+            if (stored > pool.length) pool = Arrays.copyOf(pool, (int) Math.max(stored, pool.length * 2L));
+            System.arraycopy(buf, 0, pool, starts[id], size);
+            if (id + 2 > starts.length) starts = Arrays.copyOf(starts, starts.length * 2);
+            starts[id + 1] = (int) stored;
+            if (id == hashes.length) hashes = Arrays.copyOf(hashes, id * 2);
+            hashes[id] = h;
+            count++;
+            if (2 * count > slots.length) rehash(); else place(id, h);
+            return id;
+        }
+
+        private void place(int id, int h) {
+            int mask = slots.length - 1;
+            int j = h & mask;
+            while (slots[j] != 0) j = (j + 1) & mask;
+            slots[j] = id + 1;
+        }
+
+        private void rehash() {
+            slots = new int[slots.length * 2];
+            for (int id = 0; id < count; id++) place(id, hashes[id]);
+        }
     }
 
-    /** Epsilon closures, as sorted state arrays. */
+    /** Epsilon closures, as sorted state sets written into one reused buffer. */
     private static final class Closure {
         private final ByteNfa nfa;
         private final int[] mark;
         private int stamp;
         private int[] stack = new int[64];
+        private int[] out = new int[64];
 
         Closure(ByteNfa nfa) {
             this.nfa = nfa;
             this.mark = new int[nfa.size()];
         }
 
-        int[] of(int[] seeds, int count) {
+        /** The buffer {@link #of} writes into; valid until the next call. */
+        int[] buffer() { return out; }
+
+        /** Writes the closure of {@code seeds[0..count)} to {@link #buffer()}, sorted; returns its size. */
+        int of(int[] seeds, int count) {
             stamp++;
             int sp = 0, outN = 0;
-            int[] out = new int[Math.max(8, count)];
             for (int i = 0; i < count; i++) {
                 int s = seeds[i];
                 if (mark[s] == stamp) continue;
@@ -326,9 +403,8 @@ final class ByteDfa {
                     stack[sp++] = t;
                 }
             }
-            int[] r = Arrays.copyOf(out, outN);
-            Arrays.sort(r);
-            return r;
+            Arrays.sort(out, 0, outN);
+            return outN;
         }
     }
 }

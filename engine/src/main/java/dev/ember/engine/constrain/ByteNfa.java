@@ -142,28 +142,54 @@ final class ByteNfa {
         return tail;
     }
 
-    /** The UTF-8 encodings of a code point set, with common suffixes shared. */
+    /**
+     * The UTF-8 encodings of a code point set, with common suffixes shared. The shape depends only on
+     * the set, so it is worked out once per set ({@link CharsShape}) and copied for every use:
+     * {@code .{404}} places the same few hundred byte ranges 404 times.
+     */
     private int compileChars(CodePointSet set, int next) {
-        int entry = newState();
-        Map<String, Integer> suffixes = new HashMap<>();
-        for (int i = 0; i < set.rangeCount(); i++) {
-            Utf8Ranges.split(set.lo(i), set.hi(i), seq -> {
-                int st = next;
-                StringBuilder key = new StringBuilder();
-                for (int k = seq.length / 2 - 1; k >= 1; k--) {
-                    key.append(seq[2 * k]).append('-').append(seq[2 * k + 1]).append(',');
-                    int prev = st;
-                    int lo = seq[2 * k], hi = seq[2 * k + 1];
-                    st = suffixes.computeIfAbsent(key.toString(), x -> {
-                        int p = newState();
-                        addEdge(p, lo, hi, prev);
-                        return p;
-                    });
-                }
-                addEdge(entry, seq[0], seq[1], st);
-            });
+        CharsShape shape = shapes.computeIfAbsent(set, CharsShape::of);
+        int base = size;
+        for (int i = 0; i < shape.states; i++) newState();
+        for (int e = 0; e < shape.edges.length; e += 4) {
+            int to = shape.edges[e + 3];
+            addEdge(base + shape.edges[e], shape.edges[e + 1], shape.edges[e + 2], to < 0 ? next : base + to);
         }
-        return entry;
+        return base;
+    }
+
+    private final Map<CodePointSet, CharsShape> shapes = new HashMap<>();
+
+    /**
+     * A code point set's UTF-8 automaton with its successor left open: {@code states} states, the
+     * entry first, and edges (from, lo, hi, to) with {@code to == -1} for the successor.
+     */
+    private record CharsShape(int states, int[] edges) {
+        static CharsShape of(CodePointSet set) {
+            int[] count = {1};                                     // the entry, state 0
+            java.util.List<int[]> edges = new java.util.ArrayList<>();
+            Map<Long, Integer> suffixes = new HashMap<>();
+            for (int i = 0; i < set.rangeCount(); i++) {
+                Utf8Ranges.split(set.lo(i), set.hi(i), seq -> {
+                    int st = -1;
+                    long key = 1;                                  // the byte ranges from the end, 16 bits each
+                    for (int k = seq.length / 2 - 1; k >= 1; k--) {
+                        int lo = seq[2 * k], hi = seq[2 * k + 1];
+                        key = key << 16 | lo << 8 | hi;
+                        int prev = st;
+                        st = suffixes.computeIfAbsent(key, x -> {
+                            int p = count[0]++;
+                            edges.add(new int[]{p, lo, hi, prev});
+                            return p;
+                        });
+                    }
+                    edges.add(new int[]{0, seq[0], seq[1], st});
+                });
+            }
+            int[] flat = new int[edges.size() * 4];
+            for (int e = 0; e < edges.size(); e++) System.arraycopy(edges.get(e), 0, flat, 4 * e, 4);
+            return new CharsShape(count[0], flat);
+        }
     }
 
     /** Splitting code point ranges into UTF-8 byte-range sequences. */

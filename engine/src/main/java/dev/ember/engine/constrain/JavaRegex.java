@@ -35,6 +35,8 @@ final class JavaRegex {
             .union(CodePointSet.of(0x2000, 0x200a));
     private static final CodePointSet VSPACE = CodePointSet.ofChars("\n\u000B\f\r\u0085\u2028\u2029");
     private static final CodePointSet LINE_TERMINATORS = CodePointSet.ofChars("\n\r\u0085\u2028\u2029");
+    /** What {@code .} matches without DOTALL: one set for every dot, so later stages that cache per set hit. */
+    private static final CodePointSet DOT = LINE_TERMINATORS.complement();
 
     private final String p;
     /** The pattern's code points and NUL padding past the end (as Pattern.temp: lookahead never runs off). */
@@ -166,7 +168,7 @@ final class JavaRegex {
         switch (c) {
             case '(' -> { return group(); }
             case '[' -> { return Rx.chars(clazz(true)); }
-            case '.' -> { i++; return Rx.chars(dotAll ? CodePointSet.ALL : LINE_TERMINATORS.complement()); }
+            case '.' -> { i++; return Rx.chars(dotAll ? CodePointSet.ALL : DOT); }
             case '^' -> throw error("'^' is supported only at the start of the pattern");
             case '$' -> throw error("'$' is supported only at the end of the pattern");
             case '\\' -> { return escapeAtom(); }

@@ -7,6 +7,7 @@ import java.math.RoundingMode;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -273,22 +274,27 @@ final class JsonSchema {
 
     /** The same strings, written as the inside of a JSON string literal (quotes, backslashes and controls escaped). */
     static Rx jsonEncoded(Rx rx) {
+        return jsonEncoded(rx, new HashMap<>());
+    }
+
+    /** {@code encodedSets}: each character set's encoding, worked out once (a pattern's dots share one). */
+    private static Rx jsonEncoded(Rx rx, Map<CodePointSet, Rx> encodedSets) {
         return switch (rx) {
             case Rx.Empty e -> e;
             case Rx.Nothing n -> n;
             case Rx.Bytes b -> Rx.literal(JsonText.escape(new String(b.bytes(), java.nio.charset.StandardCharsets.UTF_8)));
-            case Rx.Chars c -> {
+            case Rx.Chars c -> encodedSets.computeIfAbsent(c.set(), set -> {
                 List<Rx> options = new ArrayList<>();
-                options.add(Rx.chars(c.set().intersect(PLAIN)));
-                CodePointSet special = c.set().minus(PLAIN);
+                options.add(Rx.chars(set.intersect(PLAIN)));
+                CodePointSet special = set.minus(PLAIN);
                 for (int i = 0; i < special.rangeCount(); i++) {
                     for (int cp = special.lo(i); cp <= special.hi(i); cp++) options.add(Rx.literal(JsonText.escape(Character.toString(cp))));
                 }
-                yield Rx.alt(options);
-            }
-            case Rx.Seq s -> Rx.seq(s.items().stream().map(JsonSchema::jsonEncoded).toList());
-            case Rx.Alt a -> Rx.alt(a.options().stream().map(JsonSchema::jsonEncoded).toList());
-            case Rx.Repeat r -> Rx.repeat(jsonEncoded(r.item()), r.min(), r.max());
+                return Rx.alt(options);
+            });
+            case Rx.Seq s -> Rx.seq(s.items().stream().map(x -> jsonEncoded(x, encodedSets)).toList());
+            case Rx.Alt a -> Rx.alt(a.options().stream().map(x -> jsonEncoded(x, encodedSets)).toList());
+            case Rx.Repeat r -> Rx.repeat(jsonEncoded(r.item(), encodedSets), r.min(), r.max());
         };
     }
 

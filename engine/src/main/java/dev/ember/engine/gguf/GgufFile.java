@@ -198,6 +198,20 @@ public final class GgufFile implements AutoCloseable {
         }
     }
 
+    /**
+     * Parses a GGUF held in memory (one built by {@link GgufWriter#toBytes()}, say); {@code path}
+     * names it in messages. Closing it only ends its arena: the bytes are on the heap.
+     */
+    public static GgufFile of(Path path, byte[] bytes) {
+        Arena arena = Arena.ofConfined();
+        try {
+            return new GgufFile(path, arena, MemorySegment.ofArray(bytes));
+        } catch (RuntimeException e) {
+            arena.close();
+            throw e;
+        }
+    }
+
     public Path path() { return path; }
     public int version() { return version; }
     public int alignment() { return alignment; }
@@ -345,7 +359,23 @@ public final class GgufFile implements AutoCloseable {
             if (len > MAX_STRING) fail("absurd string length " + len + " for " + what + "; the file is corrupt");
             need(len, what);
             if (len == 0) return "";
-            byte[] bytes = file.asSlice(pos, len).toArray(ValueLayout.JAVA_BYTE);
+            byte[] bytes = new byte[(int) len];   // (asSlice(..).toArray costs more than the copy)
+            MemorySegment.copy(file, ValueLayout.JAVA_BYTE, pos, bytes, 0, (int) len);
+            pos += len;
+            return new String(bytes, StandardCharsets.UTF_8);
+        }
+
+        /**
+         * Element {@code i} of the string array {@code key}: {@link #string} without building its
+         * message up front, which for a vocabulary of 150,000 strings cost more than the reading.
+         */
+        String element(String key, int i) {
+            long len = pos + 8 <= file.byteSize() ? file.get(LONG, pos) : -1;
+            if (len < 0 || len > MAX_STRING || pos + 8 + len > file.byteSize()) return string("element " + i + " of '" + key + "'");
+            pos += 8;
+            if (len == 0) return "";
+            byte[] bytes = new byte[(int) len];   // (asSlice(..).toArray costs more than the copy)
+            MemorySegment.copy(file, ValueLayout.JAVA_BYTE, pos, bytes, 0, (int) len);
             pos += len;
             return new String(bytes, StandardCharsets.UTF_8);
         }
@@ -390,7 +420,7 @@ public final class GgufFile implements AutoCloseable {
             switch (elem) {
                 case STRING -> {
                     String[] out = new String[n];
-                    for (int i = 0; i < n; i++) out[i] = string("element " + i + " of '" + key + "'");
+                    for (int i = 0; i < n; i++) out[i] = element(key, i);
                     return out;
                 }
                 case FLOAT32, FLOAT64 -> {

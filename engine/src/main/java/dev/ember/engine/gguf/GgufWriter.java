@@ -469,6 +469,16 @@ public final class GgufWriter {
         }
     }
 
+    /**
+     * The whole file in memory, for one without tensors (metadata only, such as a tokenizer staged
+     * for {@link GgufFile#of}): the header, padded to the alignment as {@link #write} pads it.
+     */
+    public byte[] toBytes() {
+        if (!tensors.isEmpty()) throw new IllegalStateException("toBytes is for metadata-only files; this one has " + tensors.size() + " tensors");
+        byte[] head = header();
+        return java.util.Arrays.copyOf(head, (int) GgufFile.alignUp(head.length, alignment));
+    }
+
     // ---- header ---------------------------------------------------------------------------
 
     private byte[] header() {

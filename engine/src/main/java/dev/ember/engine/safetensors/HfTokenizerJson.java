@@ -344,8 +344,9 @@ final class HfTokenizerJson {
 
     /**
      * Builds the tokenizer through the tokenizer package's GGUF loader: the translated
-     * {@code tokenizer.*} and {@code general.*} keys are written to a small temporary GGUF that is
-     * read back and deleted. The tokenizer loader takes a GgufFile, and this keeps one loader.
+     * {@code tokenizer.*} and {@code general.*} keys become a small GGUF in memory that the loader
+     * reads. The tokenizer loader takes a GgufFile, and this keeps one loader. (It was a temporary
+     * file, written, mapped and deleted per load: most of TokenizerJsonFuzzTest's time.)
      */
     static Tokenizer build(HfCheckpoint ckpt) {
         return build(ckpt.ggufMetadata(), ckpt.directory());
@@ -353,25 +354,10 @@ final class HfTokenizerJson {
 
     /** {@link #build(HfCheckpoint)} from the translated metadata of the model directory {@code dir}. */
     static Tokenizer build(GgufMetadata metadata, Path dir) {
-        Path tmp = null;
-        try {
-            tmp = Files.createTempFile("ember-tokenizer-", ".gguf");
-            GgufWriter w = new GgufWriter();
-            metadata.writeTo(w, k -> k.startsWith("tokenizer.") || k.startsWith("general."));
-            w.write(tmp);
-            try (GgufFile f = GgufFile.open(tmp)) {
-                return Tokenizer.fromGguf(f);
-            }
-        } catch (IOException e) {
-            throw new UncheckedIOException(dir + ": cannot stage the tokenizer: " + e.getMessage(), e);
-        } finally {
-            if (tmp != null) {
-                try {
-                    Files.deleteIfExists(tmp);
-                } catch (IOException ignored) {
-                    // a temp file left behind is harmless
-                }
-            }
+        GgufWriter w = new GgufWriter();
+        metadata.writeTo(w, k -> k.startsWith("tokenizer.") || k.startsWith("general."));
+        try (GgufFile f = GgufFile.of(dir.resolve("tokenizer.json"), w.toBytes())) {
+            return Tokenizer.fromGguf(f);
         }
     }
 

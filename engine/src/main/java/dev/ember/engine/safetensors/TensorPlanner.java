@@ -345,12 +345,12 @@ final class TensorPlanner {
         long heads = config.integer("num_attention_heads");
         long nope = config.integer("qk_nope_head_dim");
         long v = config.integer("v_head_dim");
-        long rows = e.shape()[0];
-        long lora = e.shape()[1];
-        if (e.shape().length != 2 || rows != heads * (nope + v)) {
+        // the shape is checked before it is indexed (fuzz finding: a 1-D kv_b_proj threw ArrayIndexOutOfBoundsException)
+        if (e.shape().length != 2 || e.shape()[0] != heads * (nope + v)) {
             throw new ModelLoadException(e.file() + ": tensor '" + e.name() + "' is " + Arrays.toString(e.shape()) + ", expected ["
                     + heads * (nope + v) + ", kv_lora_rank] from num_attention_heads x (qk_nope_head_dim + v_head_dim) in config.json");
         }
+        long lora = e.shape()[1];
         long rowBytes = type.bytesFor(lora);
         long elemBytes = type.bytesFor(1);
         MemorySegment data = e.data();

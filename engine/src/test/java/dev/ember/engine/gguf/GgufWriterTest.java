@@ -250,4 +250,24 @@ class GgufWriterTest {
         assertThrows(IllegalArgumentException.class,
                 () -> w.addTensor("seg", TensorType.F32, new long[]{32}, MemorySegment.ofArray(new byte[100])));
     }
+
+    /** A metadata-only file built in memory (toBytes, GgufFile.of) is the file write produces, read the same way. */
+    @Test
+    void metadataOnlyFilesRoundTripInMemory() throws IOException {
+        GgufWriter w = new GgufWriter().putString("general.architecture", "llama")
+                .putStringArray("tokenizer.ggml.tokens", "a", "", "ü", "<|im_end|>").putInt32Array("ids", 1, -2);
+        Path p = tmp.resolve("meta.gguf");
+        w.write(p);
+        byte[] bytes = w.toBytes();
+        assertArrayEquals(Files.readAllBytes(p), bytes);
+        try (GgufFile f = GgufFile.of(Path.of("in-memory.gguf"), bytes)) {
+            assertEquals("llama", f.getString("general.architecture"));
+            assertArrayEquals(new String[]{"a", "", "ü", "<|im_end|>"}, (String[]) f.metadata().get("tokenizer.ggml.tokens"));
+            assertEquals(0, f.tensorInfos().size());
+        }
+        // a truncated string element is named, as from a file
+        GgufException e = assertThrows(GgufException.class, () -> GgufFile.of(Path.of("cut.gguf"), java.util.Arrays.copyOf(bytes, 100)));
+        assertTrue(e.getMessage().startsWith("cut.gguf: "), e.getMessage());
+        assertThrows(IllegalStateException.class, () -> new GgufWriter().addTensor("t", new float[]{1f}, 1).toBytes());
+    }
 }

@@ -58,15 +58,6 @@ public final class Fuzz {
         }
     }
 
-    /** Empties {@code dir} (for a directory input rebuilt on every run). */
-    public static void clear(Path dir) {
-        try (Stream<Path> s = Files.list(dir)) {
-            for (Path p : s.toList()) deleteTree(p);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-    }
-
     private static void deleteTree(Path p) {
         try (Stream<Path> s = Files.walk(p)) {
             for (Path q : s.sorted(Comparator.reverseOrder()).toList()) Files.deleteIfExists(q);
