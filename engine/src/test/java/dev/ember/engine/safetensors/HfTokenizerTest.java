@@ -86,4 +86,23 @@ class HfTokenizerTest {
         assertTrue(e.getMessage().contains("unknown pre-tokenizer split") && e.getMessage().contains("llama-bpe"), e.getMessage());
         assertEquals("gpt-2", HfTokenizerJson.preTokenizerName(Path.of("t.json"), Map.of("type", "ByteLevel", "add_prefix_space", false, "use_regex", true)));
     }
+
+    /** Fuzz finding: one added token at id 3,444,465 made a 16 KB tokenizer.json a 3.4M-id vocabulary of fillers. */
+    @Test
+    void aVocabularyMostlyOfFillersIsRefused(@org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
+        HfConfig config = new HfConfig(dir.resolve("config.json"), java.util.Map.of("architectures", java.util.List.of("LlamaForCausalLM")));
+        String base = "{\"model\":{\"type\":\"BPE\",\"vocab\":{\"a\":0,\"b\":1},\"merges\":[]},"
+                + "\"pre_tokenizer\":{\"type\":\"ByteLevel\"},\"added_tokens\":[{\"id\":ID,\"content\":\"<x>\",\"special\":true}]}";
+        java.nio.file.Files.writeString(dir.resolve("tokenizer.json"), base.replace("ID", "3444465"));
+        GgufMetadata meta = new GgufMetadata();
+        meta.string("general.architecture", "llama");
+        ModelLoadException e = assertThrows(ModelLoadException.class, () -> HfTokenizerJson.translate(dir, config, meta));
+        assertTrue(e.getMessage().contains("3444466 ids") && e.getMessage().contains("defines only 3 tokens"), e.getMessage());
+        // A few padded ids, as real checkpoints have, still load.
+        java.nio.file.Files.writeString(dir.resolve("tokenizer.json"), base.replace("ID", "300"));
+        GgufMetadata ok = new GgufMetadata();
+        ok.string("general.architecture", "llama");
+        HfTokenizerJson.translate(dir, config, ok);
+        assertEquals(301, ((String[]) ok.asMap().get("tokenizer.ggml.tokens")).length);
+    }
 }
