@@ -55,7 +55,7 @@ public final class DenseConfigs {
                     (float) p.real("rope.scaling.yarn_beta_fast", 32.0), (float) p.real("rope.scaling.yarn_beta_slow", 1.0),
                     (float) p.real("rope.scaling.attn_factor", Double.NaN), p.bool("rope.scaling.yarn_truncate", yarnTruncate));
             // attn_factor defaults to 1, as in llama.cpp (its converter always writes it with the factors).
-            case "longrope" -> RopeScaling.longrope(p.integer("context_length", 2048), p.integer("rope.scaling.original_context_length"),
+            case "longrope" -> RopeScaling.longrope(p.integer(AtContext.KEY, p.integer("context_length", 2048)), p.integer("rope.scaling.original_context_length"),
                     (float) p.real("rope.scaling.attn_factor", 1.0));
             default -> throw new ModelLoadException(p.source().origin() + ": unsupported rope scaling type '" + type
                     + "' (supported: none, linear, yarn, longrope; llama3 scaling comes as the rope_freqs tensor)");

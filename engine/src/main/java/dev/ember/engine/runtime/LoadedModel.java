@@ -1,5 +1,7 @@
 package dev.ember.engine.runtime;
 
+import dev.ember.engine.model.AtContext;
+
 import dev.ember.engine.gguf.GgufFile;
 import dev.ember.engine.kernels.Kernels;
 import dev.ember.engine.kernels.WorkerPool;
@@ -36,6 +38,14 @@ public final class LoadedModel implements AutoCloseable {
 
     /** Opens a GGUF model file, or a Hugging Face model directory, with a pool of {@code threads} workers. */
     public static LoadedModel open(Path path, int threads) {
+        return open(path, threads, 0);
+    }
+
+    /**
+     * {@link #open(Path, int)} for an engine that runs the model at {@code contextLength} tokens per
+     * sequence (0: the trained context); see {@link AtContext}.
+     */
+    public static LoadedModel open(Path path, int threads, int contextLength) {
         if (!Files.exists(path)) throw new ModelLoadException(path + ": no such file; pass the path of a .gguf model file or a Hugging Face model directory");
         GgufFile file = null;
         HfCheckpoint checkpoint = null;
@@ -49,7 +59,7 @@ public final class LoadedModel implements AutoCloseable {
         }
         WorkerPool pool = new WorkerPool(threads);
         try {
-            Model model = ModelFamilies.load(source, new Compute(Kernels.get(), pool));
+            Model model = ModelFamilies.load(contextLength > 0 ? new AtContext(source, contextLength) : source, new Compute(Kernels.get(), pool));
             if (file != null) requireVocabularyCoversEmbedding(file, model.config().vocabSize());
             return new LoadedModel(file, checkpoint, model, pool);
         } catch (RuntimeException e) {

@@ -120,7 +120,7 @@ public final class LocalEngine implements Engine {
     }
 
     public static Engine open(Path model, EngineOptions options) {
-        LoadedModel loaded = LoadedModel.open(model, options.threads());
+        LoadedModel loaded = LoadedModel.open(model, options.threads(), options.contextLength());
         try {
             return new LocalEngine(model, loaded, options);
         } catch (RuntimeException | OutOfMemoryError e) {

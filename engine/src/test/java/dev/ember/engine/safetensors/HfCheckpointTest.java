@@ -217,6 +217,13 @@ class HfCheckpointTest {
                 assertTrue(lm.model().describe().contains("longrope (" + set), arch + ": " + lm.model().describe());
             }
         }
+        // The set follows the context the engine runs at, as llama.cpp's n_ctx: phi3's original context is 8.
+        for (int context : new int[] {8, 9}) {
+            try (LoadedModel lm = LoadedModel.open(HfFixture.load("phi3").model(), 1, context)) {
+                String set = context > 8 ? "long factors" : "short factors";
+                assertTrue(lm.model().describe().contains("longrope (" + set), context + ": " + lm.model().describe());
+            }
+        }
         try (HfCheckpoint c = HfCheckpoint.open(HfFixture.load("phi3_short").model())) {
             assertEquals(512L, c.metadata().get("phi3.rope.scaling.original_context_length"));
             assertEquals((double) 1.15f, c.metadata().get("phi3.rope.scaling.attn_factor"), "the config's attention_factor, not the default 1");
