@@ -65,22 +65,23 @@ record HyperConnection(WeightMatrix fn, float[] base, float[] scale, int streams
     }
 
     /**
-     * Replaces the streams by {@code post_k · out + Σ_j comb[j][k] · X_j}: per element the product
-     * with post, then fused multiply-adds in increasing j. Rows are spread over the pool.
+     * The streams after the block: {@code post_k · out + Σ_j comb[j][k] · X_j}, per element the
+     * product with post, then fused multiply-adds in increasing j, into a new array (the caller
+     * swaps it in: each of a row's new streams reads all of its old ones). Rows are spread over the pool.
      */
-    void post(Kernels k, WorkerPool pool, Mix mix, float[] out, float[] x, int rows) {
+    float[] post(Kernels k, WorkerPool pool, Mix mix, float[] out, float[] x, int rows) {
         int n = streams, nd = n * dim;
         float[] comb = mix.comb();
+        float[] mixed = new float[rows * nd];
         pool.parallelFor(rows, r -> {
-            float[] mixed = new float[nd];
             int xo = r * nd, co = r * n * n, oo = r * dim;
             for (int s = 0; s < n; s++) {
-                int mo = s * dim;
+                int mo = xo + s * dim;
                 k.axpy(mix.post()[r * n + s], out, oo, mixed, mo, dim); // into zeros: exactly the product
                 for (int j = 0; j < n; j++) k.axpy(comb[co + j * n + s], x, xo + j * dim, mixed, mo, dim);
             }
-            System.arraycopy(mixed, 0, x, xo, nd);
         });
+        return mixed;
     }
 
     /**

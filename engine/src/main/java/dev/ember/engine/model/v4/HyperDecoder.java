@@ -129,11 +129,11 @@ final class HyperDecoder implements Model {
             HyperConnection.Mix mix = layer.attnHc().pre(k, compute.pool(), x, rows);
             layer.attnNorm().apply(k, mix.collapsed(), 0, normed, 0, rows);
             layer.attention().forward(ctx, l, normed, branch);
-            layer.attnHc().post(k, compute.pool(), mix, branch, x, rows);
+            x = layer.attnHc().post(k, compute.pool(), mix, branch, x, rows);
             mix = layer.ffnHc().pre(k, compute.pool(), x, rows);
             layer.ffnNorm().apply(k, mix.collapsed(), 0, normed, 0, rows);
             layer.ffn().forward(ctx, normed, branch);
-            layer.ffnHc().post(k, compute.pool(), mix, branch, x, rows);
+            x = layer.ffnHc().post(k, compute.pool(), mix, branch, x, rows);
         }
         int[] scored = batch.scoreRows();
         if (scored.length > 0) {
