@@ -180,35 +180,44 @@ final class ByteDfa {
     }
 
     /**
-     * Hopcroft's partition refinement, O(n k log n): merges states no byte string can tell apart.
-     * DEAD is a real sink state here (index n) so that every state has every move. Each splitter
-     * (block, class) splits the blocks of the states that move into it; of a split block's halves
-     * only the smaller needs to become a splitter, unless the whole block still was one. Moore's
-     * round-by-round refinement, used before, needs one round per distinguishable distance: a chain
-     * such as {@code .{404}z} (thousands of states, a fuzz finding) took seconds.
+     * Hopcroft's partition refinement, O(m log n) for m transitions that do not die: merges states
+     * no byte string can tell apart. DEAD is a real sink state here (index n) so that every state has
+     * every move. Each splitter block splits, class by class, the blocks of the states that move into
+     * it; of a split block's halves only the smaller needs to become a splitter, unless the whole
+     * block still was one. A splitter is a block with all its classes (their waiting status is always
+     * the same), so a splitter costs the transitions into it, not its size times the classes: with
+     * 133 classes and most moves dead, (block, class) splitters made a 27,000-state automaton take
+     * most of a second (a fuzz finding). Moore's round-by-round refinement, used before that, needs
+     * one round per distinguishable distance: a chain such as {@code .{404}z} took seconds.
      */
     private static ByteDfa minimize(ByteDfa d) {
         int n = d.size(), k = d.classes, total = n + 1, sink = n;
-        // predecessors by class: preds[predStart[c * total + t] .. predStart[c * total + t + 1])
-        int[] predStart = new int[k * total + 1];
-        for (int s = 0; s < total; s++) {
-            for (int c = 0; c < k; c++) predStart[c * total + move(d, s, c, sink) + 1]++;
-        }
-        for (int i = 0; i < k * total; i++) predStart[i + 1] += predStart[i];
-        int[] preds = new int[total * k];
-        int[] fill = Arrays.copyOf(predStart, k * total);
-        for (int s = 0; s < total; s++) {
-            for (int c = 0; c < k; c++) preds[fill[c * total + move(d, s, c, sink)]++] = s;
+        // Transitions into each live state, by target: (source, class) at in[inStart[t] .. inStart[t + 1]).
+        // Moves into the sink are left out: its block is never a splitter (below).
+        int[] inStart = new int[n + 1];
+        for (int i = 0; i < n * k; i++) if (d.next[i] != DEAD) inStart[d.next[i] + 1]++;
+        for (int t = 0; t < n; t++) inStart[t + 1] += inStart[t];
+        int[] inSource = new int[inStart[n]], inClass = new int[inStart[n]];
+        int[] fill = Arrays.copyOf(inStart, n);
+        for (int i = 0; i < n * k; i++) {
+            int t = d.next[i];
+            if (t == DEAD) continue;
+            inSource[fill[t]] = i / k;
+            inClass[fill[t]++] = i % k;
         }
         // the partition: elems ordered by block, block b at [first[b], last[b]); marked states are moved to [first[b], mid[b])
         int[] elems = new int[total], loc = new int[total], blockOf = new int[total];
         int[] first = new int[total], last = new int[total], mid = new int[total];
+        // Three initial blocks: accepting, the other live states, and the sink alone (trimming left every
+        // other state able to reach acceptance, so nothing is equivalent to it). The sink's block is never
+        // a splitter: the initial blocks need all but one on the worklist (splitting by the others implies
+        // splitting by it), and it is never split.
         int blocks = 0, pos = 0;
-        for (int pass = 0; pass < 2; pass++) {
+        for (int pass = 0; pass < 3; pass++) {
             int from = pos;
             for (int s = 0; s < total; s++) {
-                boolean acc = s < n && d.accepting[s];
-                if (acc == (pass == 0)) {
+                int kind = s == sink ? 2 : d.accepting[s] ? 0 : 1;
+                if (kind == pass) {
                     elems[pos] = s;
                     loc[s] = pos++;
                     blockOf[s] = blocks;
@@ -219,30 +228,42 @@ final class ByteDfa {
                 last[blocks++] = pos;
             }
         }
-        // (block, class) pairs on the worklist; a plain array: BitSet.clear of the highest bit rescans
-        // the words below it, which made this quadratic (.{20000}: most of two seconds)
-        boolean[] waiting = new boolean[total * k];
-        int[] work = new int[16];
+        boolean[] waiting = new boolean[total];
+        int[] work = new int[total];
         int workSize = 0;
-        int smaller = blocks == 2 && last[1] - first[1] < last[0] - first[0] ? 1 : 0;
-        for (int c = 0; c < k; c++) {
-            if (workSize == work.length) work = Arrays.copyOf(work, workSize * 2);
-            work[workSize++] = smaller * k + c;
-            waiting[smaller * k + c] = true;
+        for (int b = 0; b < blocks - 1; b++) {   // the last block is the sink's
+            work[workSize++] = b;
+            waiting[b] = true;
         }
         int[] splitter = new int[total];
         int[] touched = new int[total];
+        int[] classStart = new int[k + 1];         // a splitter's incoming sources, sorted by class
+        int[] bySource = new int[16];
         while (workSize > 0) {
-            int item = work[--workSize];
-            waiting[item] = false;
-            int b = item / k, c = item % k;
+            int b = work[--workSize];
+            waiting[b] = false;
             int size = last[b] - first[b];
             System.arraycopy(elems, first[b], splitter, 0, size);   // marking may reorder b itself
-            int touchedCount = 0;
+            Arrays.fill(classStart, 0);
+            int incoming = 0;
             for (int e = 0; e < size; e++) {
                 int t = splitter[e];
-                for (int p = predStart[c * total + t], end = predStart[c * total + t + 1]; p < end; p++) {
-                    int s = preds[p];
+                for (int p = inStart[t]; p < inStart[t + 1]; p++) classStart[inClass[p] + 1]++;
+                incoming += inStart[t + 1] - inStart[t];
+            }
+            if (incoming == 0) continue;
+            for (int c = 0; c < k; c++) classStart[c + 1] += classStart[c];
+            if (bySource.length < incoming) bySource = new int[Math.max(incoming, bySource.length * 2)];
+            int[] at = Arrays.copyOf(classStart, k);
+            for (int e = 0; e < size; e++) {
+                int t = splitter[e];
+                for (int p = inStart[t]; p < inStart[t + 1]; p++) bySource[at[inClass[p]]++] = inSource[p];
+            }
+            for (int c = 0; c < k; c++) {
+                if (classStart[c] == classStart[c + 1]) continue;
+                int touchedCount = 0;
+                for (int p = classStart[c]; p < classStart[c + 1]; p++) {
+                    int s = bySource[p];
                     int sb = blockOf[s];
                     if (loc[s] < mid[sb]) continue;   // already marked
                     if (mid[sb] == first[sb]) touched[touchedCount++] = sb;
@@ -252,25 +273,22 @@ final class ByteDfa {
                     elems[mid[sb]] = s;
                     loc[s] = mid[sb]++;
                 }
-            }
-            for (int x = 0; x < touchedCount; x++) {
-                int sb = touched[x];
-                if (mid[sb] == last[sb]) {            // every state moved in: no split
-                    mid[sb] = first[sb];
-                    continue;
-                }
-                int nb = blocks++;                    // the marked part becomes a new block
-                first[nb] = mid[nb] = first[sb];
-                last[nb] = mid[sb];
-                first[sb] = mid[sb];
-                for (int e = first[nb]; e < last[nb]; e++) blockOf[elems[e]] = nb;
-                boolean newSmaller = last[nb] - first[nb] <= last[sb] - first[sb];
-                for (int cc = 0; cc < k; cc++) {
-                    int add = waiting[sb * k + cc] || newSmaller ? nb : sb;
-                    if (waiting[add * k + cc]) continue;
-                    if (workSize == work.length) work = Arrays.copyOf(work, workSize * 2);
-                    work[workSize++] = add * k + cc;
-                    waiting[add * k + cc] = true;
+                for (int x = 0; x < touchedCount; x++) {
+                    int sb = touched[x];
+                    if (mid[sb] == last[sb]) {            // every state moved in: no split
+                        mid[sb] = first[sb];
+                        continue;
+                    }
+                    int nb = blocks++;                    // the marked part becomes a new block
+                    first[nb] = mid[nb] = first[sb];
+                    last[nb] = mid[sb];
+                    first[sb] = mid[sb];
+                    for (int e = first[nb]; e < last[nb]; e++) blockOf[elems[e]] = nb;
+                    int add = waiting[sb] || last[nb] - first[nb] <= last[sb] - first[sb] ? nb : sb;
+                    if (!waiting[add]) {
+                        work[workSize++] = add;
+                        waiting[add] = true;
+                    }
                 }
             }
         }

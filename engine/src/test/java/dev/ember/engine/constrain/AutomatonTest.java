@@ -183,6 +183,46 @@ class AutomatonTest {
         assertThrows(ConstraintException.class, () -> ByteDfa.of(Rx.seq(Rx.literal("a"), Rx.NOTHING)));
     }
 
+    /**
+     * Minimization leaves no two states that accept the same continuations: checked against Moore's
+     * round-by-round refinement (a reference independent of the Hopcroft code), on patterns with
+     * many byte classes (UTF-8 ranges), counted repetitions inside loops and lazy quantifiers.
+     */
+    @Test
+    void minimizedAutomataHaveNoEquivalentStates() {
+        for (String pattern : List.of("(ab|ab|ab)c", "[a-c]*d[a-c]{3}", "(x|y)*x(x|y){4}", "\\p{L}+\\d{2,4}", "[^a]é.{2}z",
+                "^(a.{0,4}|MM.{5}bz.)+?::=\\w]\\p{L}$", "(\\p{Lu}\\p{Ll}*|[0-9]{1,3})( (\\p{Lu}\\p{Ll}*|[0-9]{1,3}))*")) {
+            ByteDfa d = ByteDfa.of(JavaRegex.parse(pattern));
+            assertEquals(d.size(), mooreClasses(d), pattern);
+        }
+    }
+
+    /** Equivalence classes of the DFA's states plus the dead sink, by Moore's refinement; less the sink's class. */
+    private static int mooreClasses(ByteDfa d) {
+        int n = d.size(), k = d.classes;
+        int[] cls = new int[n + 1];
+        for (int s = 0; s < n; s++) cls[s] = d.accepting[s] ? 1 : 0;
+        cls[n] = 2;
+        int count = 0;
+        for (boolean changed = true; changed; ) {
+            java.util.Map<List<Integer>, Integer> ids = new java.util.HashMap<>();
+            int[] next = new int[n + 1];
+            for (int s = 0; s <= n; s++) {
+                List<Integer> sig = new java.util.ArrayList<>();
+                sig.add(cls[s]);
+                for (int c = 0; c < k; c++) {
+                    int t = s == n ? n : d.next[s * k + c];
+                    sig.add(cls[t == ByteDfa.DEAD ? n : t]);
+                }
+                next[s] = ids.computeIfAbsent(sig, x -> ids.size());
+            }
+            changed = ids.size() != count;
+            count = ids.size();
+            cls = next;
+        }
+        return count - 1;
+    }
+
     @Test
     void choicesAndGrammarsCompile() {
         ByteDfa choice = ByteDfa.of(CompiledConstraint.toRx(new dev.ember.engine.api.Constraint.Choice(List.of("red", "green", "日本"))));
