@@ -80,6 +80,12 @@ public final class BlockTable {
         return spec.stateType().cast(states[layer]);
     }
 
+    /** Gives this table independent copies of {@code source}'s per-layer states (a fork at the source's length). */
+    void copyStatesFrom(BlockTable source) {
+        states = new SequenceState[source.states.length];
+        for (int l = 0; l < states.length; l++) if (source.states[l] != null) states[l] = source.states[l].copy();
+    }
+
     /** Layer {@code layer}'s state, or null when it has none (yet). */
     public SequenceState stateOrNull(int layer) {
         return layer < states.length ? states[layer] : null;

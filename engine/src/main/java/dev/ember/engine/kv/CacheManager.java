@@ -117,6 +117,52 @@ public final class CacheManager implements AutoCloseable {
         return new Admission(cached);
     }
 
+    /**
+     * Whether a sequence can be forked from one that has computed {@code sourceComputed} positions
+     * at {@code length}: any length within them when every layer is paged (rows are per position),
+     * only exactly there when some layer keeps state beside the blocks (that state is the source's
+     * as of its last position).
+     */
+    public boolean canFork(int sourceComputed, int length) {
+        return allPaged ? length <= sourceComputed : length == sourceComputed;
+    }
+
+    /**
+     * Starts {@code table} (empty) as a copy of {@code source}'s first {@code length} positions,
+     * without computing them: the full blocks are shared, a partial last block is copied into a
+     * block of its own, and per-layer state is copied. So a prompt that shares more with a running
+     * sequence than the prefix cache holds (whole blocks only) is computed once: the shared prompt
+     * of a classify row's choices, or of generate rows with the same prompt. Checks room for a
+     * first chunk of at most {@code maxChunk} more of the sequence's {@code totalLength} tokens;
+     * returns null, holding nothing, when the pool cannot take that now.
+     */
+    public Admission fork(BlockTable source, int length, BlockTable table, int totalLength, int maxChunk) {
+        if (!canFork(source.length(), length)) throw new IllegalArgumentException("cannot fork at " + length + " from a sequence at " + source.length());
+        int bs = pool.blockSize();
+        int full = length / bs;
+        if (blocksFor(length + Math.min(totalLength - length, maxChunk)) - full > pool.freeBlocks()) return null;
+        int[] shared = new int[full];
+        for (int i = 0; i < full; i++) {
+            shared[i] = source.block(i);
+            pool.retain(shared[i]);
+        }
+        table.adopt(shared, full * bs);
+        if (length > full * bs) {
+            table.ensureCapacity(length); // cannot fail: checked above
+            pool.copySlots(source.block(full), table.block(full), length - full * bs);
+            table.setLength(length);
+        }
+        if (!allPaged) table.copyStatesFrom(source);
+        table.setSnapshotsWanted(source.snapshotsWanted());
+        // The source's published blocks past the fork are not ours: hang our blocks under the node of our last shared one.
+        RadixPrefixCache.Node node = source.prefixNode;
+        int published = source.publishedBlocks;
+        for (; node != null && published > full; published--) node = node.parent;
+        table.prefixNode = node;
+        table.publishedBlocks = node == null ? 0 : published;
+        return new Admission(length);
+    }
+
     private void restore(BlockTable table, RadixPrefixCache.Match m) {
         for (int l = 0; l < specs.size(); l++) {
             if (specs.get(l) instanceof SequenceStateSpec<?> spec) table.state(l, spec).restore(m.snapshots(l));

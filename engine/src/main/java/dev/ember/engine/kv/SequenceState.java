@@ -16,6 +16,12 @@ public interface SequenceState {
     /** Rebuilds the state of a new sequence from the snapshots of its first blocks, root side first. */
     void restore(List<BlockSnapshot> blocks);
 
+    /**
+     * An independent copy of the state as it is now, for a sequence forked from this one at its
+     * current length ({@link CacheManager#fork}); snapshots recorded for unpublished blocks come along.
+     */
+    SequenceState copy();
+
     /** Bytes of state held now: {@code [fixed, growing with the context]}. */
     long[] bytes();
 

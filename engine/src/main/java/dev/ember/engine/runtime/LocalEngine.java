@@ -190,16 +190,31 @@ public final class LocalEngine implements Engine {
      * {@code future} afterwards cancels the request.
      */
     private boolean enqueue(Pending pending, CompletableFuture<?> future) {
+        return enqueue(List.of(pending), List.of(future));
+    }
+
+    /**
+     * Queues requests so that the engine thread takes them in one go (the drain holds the queue's
+     * lock): a classify row's choices then reach the scheduler together, and all but the first fork
+     * from it at the end of their shared prompt instead of computing it again.
+     */
+    private boolean enqueue(List<Pending> group, List<? extends CompletableFuture<?>> futures) {
         lifecycle.readLock().lock();
         try {
             if (closed || failure != null) return false;
-            incoming.add(pending);
+            synchronized (incoming) {
+                incoming.addAll(group);
+            }
         } finally {
             lifecycle.readLock().unlock();
         }
-        future.whenComplete((r, e) -> {
-            if (future.isCancelled()) cancelPending(pending);
-        });
+        for (int i = 0; i < group.size(); i++) {
+            Pending pending = group.get(i);
+            CompletableFuture<?> future = futures.get(i);
+            future.whenComplete((r, e) -> {
+                if (future.isCancelled()) cancelPending(pending);
+            });
+        }
         LockSupport.unpark(loop);
         return true;
     }
@@ -288,7 +303,9 @@ public final class LocalEngine implements Engine {
             Runnable c;
             while ((c = control.poll()) != null) c.run();
             Pending p;
-            while ((p = incoming.poll()) != null) batch.add(p);
+            synchronized (incoming) {
+                while ((p = incoming.poll()) != null) batch.add(p);
+            }
             for (Pending q : batch) {
                 if (q.cancelled) {
                     q.sink.onFailure(null, "cancelled");
@@ -453,7 +470,7 @@ public final class LocalEngine implements Engine {
     /** Scores targets {@code tokens[from+1 ..]} of a sequence that fits the context. */
     private CompletableFuture<ScoreResult> scoreRange(int[] tokens, int from) {
         CompletableFuture<ScoreResult> future = new CompletableFuture<>();
-        if (!enqueue(new Pending(new ScoreRun(future), tokens, from), future)) {
+        if (!enqueue(new Pending(new ScoreRun(future, counters), tokens, from), future)) {
             future.complete(new ScoreResult(Double.NaN, 0, Double.NaN, refusal()));
         }
         return future;
@@ -469,6 +486,8 @@ public final class LocalEngine implements Engine {
             return CompletableFuture.completedFuture(choices.stream().map(c -> new ScoreResult(Double.NaN, 0, Double.NaN, e.getMessage())).toList());
         }
         List<CompletableFuture<ScoreResult>> futures = new ArrayList<>();
+        List<Pending> group = new ArrayList<>();
+        List<CompletableFuture<ScoreResult>> queued = new ArrayList<>();
         for (String choice : choices) {
             try {
                 if (choice == null || choice.isEmpty()) throw new IllegalArgumentException("empty choice");
@@ -476,11 +495,18 @@ public final class LocalEngine implements Engine {
                 if (whole.length > scheduler.contextLength()) {
                     throw new IllegalArgumentException("prompt and choice of " + whole.length + " tokens exceed the context length " + scheduler.contextLength());
                 }
-                // Only the choice's tokens are scored; the shared prompt comes from the prefix cache.
-                futures.add(scoreRange(whole, context.length - 1));
+                // Only the choice's tokens are scored. Queued together, the choices compute the prompt
+                // once: the first computes it, the others fork from it (or take it from the prefix cache).
+                CompletableFuture<ScoreResult> f = new CompletableFuture<>();
+                group.add(new Pending(new ScoreRun(f, counters), whole, context.length - 1));
+                queued.add(f);
+                futures.add(f);
             } catch (RuntimeException e) {
                 futures.add(CompletableFuture.completedFuture(new ScoreResult(Double.NaN, 0, Double.NaN, e.getMessage())));
             }
+        }
+        if (!group.isEmpty() && !enqueue(group, queued)) {
+            for (CompletableFuture<ScoreResult> f : queued) f.complete(new ScoreResult(Double.NaN, 0, Double.NaN, refusal()));
         }
         CompletableFuture<List<ScoreResult>> all = CompletableFuture.allOf(futures.toArray(CompletableFuture[]::new))
                 .thenApply(v -> futures.stream().map(CompletableFuture::join).toList());

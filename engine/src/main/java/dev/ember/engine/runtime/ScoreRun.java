@@ -13,12 +13,14 @@ import java.util.concurrent.CompletableFuture;
  */
 final class ScoreRun implements SequenceSink {
     private final CompletableFuture<ScoreResult> future;
+    private final EngineCounters counters;
     private double logprob;
     private int scored;
     private String error;
 
-    ScoreRun(CompletableFuture<ScoreResult> future) {
+    ScoreRun(CompletableFuture<ScoreResult> future, EngineCounters counters) {
         this.future = future;
+        this.counters = counters;
     }
 
     @Override
@@ -39,6 +41,10 @@ final class ScoreRun implements SequenceSink {
 
     @Override
     public void onFinished(Sequence seq) {
+        if (seq != null) { // null: refused before it reached the scheduler
+            counters.promptTokens.add(seq.promptLength());
+            counters.cachedPromptTokens.add(seq.cachedPromptTokens());
+        }
         future.complete(error != null ? new ScoreResult(Double.NaN, scored, Double.NaN, error) : ScoreResult.of(logprob, scored));
     }
 }

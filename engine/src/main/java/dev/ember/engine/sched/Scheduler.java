@@ -141,6 +141,7 @@ public final class Scheduler {
                 boolean decoding = s.pending() == 1 && !s.inPrefill();
                 if (s.finished() || s.pending() == 0 || decoding != (pass == 0)) continue;
                 int n = Math.min(budget, s.pending());
+                if (s.forkPoint > s.computed()) n = Math.min(n, s.forkPoint - s.computed()); // sequences wait to fork there
                 int logitRows = 0;
                 if (s.scoring() && !fusedScoring) { // fused score rows need no logits row: the token budget bounds them
                     // Bound the rows whose logits this step keeps: the logits buffer is sized for it.
@@ -351,8 +352,15 @@ public final class Scheduler {
                 s.sink().onFinished(s);
                 continue;
             }
-            if (cache.prefixSharing() && waitsForInflightPrefix(s)) continue;
-            if (!startFromCache(s)) {
+            Fork fork = cache.prefixSharing() ? forkSource(s) : null;
+            if (fork != null && fork.source().computed() < fork.length()) {
+                // The source stops its prefill at the shared length; this one forks from it then.
+                Sequence src = fork.source();
+                if (src.forkPoint <= src.computed() || fork.length() < src.forkPoint) src.forkPoint = fork.length();
+                continue;
+            }
+            if (fork == null && cache.prefixSharing() && waitsForInflightPrefix(s)) continue;
+            if (!(fork != null ? startFromFork(s, fork) : startFromCache(s))) {
                 if (running.isEmpty()) continue; // cannot happen with an empty running set unless the pool is tiny; try others
                 break; // keep admission order: wait for running sequences to free blocks
             }
@@ -369,6 +377,46 @@ public final class Scheduler {
     private boolean startFromCache(Sequence s) {
         int limit = Math.min(s.length() - 1, s.logitsFrom()); // the last token, and scored ones, are always computed
         CacheManager.Admission a = cache.admit(s.table(), s.tokens(), s.length(), limit, maxBatchTokens);
+        if (a == null) return false;
+        s.setComputed(a.cachedTokens());
+        s.recordCachedPrompt(Math.min(a.cachedTokens(), s.promptLength()));
+        return true;
+    }
+
+    /** A running sequence whose first {@code length} tokens a waiting one shares, beyond what the prefix cache holds. */
+    private record Fork(Sequence source, int length) {}
+
+    /**
+     * The running sequence sharing the longest prompt prefix with {@code s} (up to the positions
+     * {@code s} must compute itself), when that is longer than the prefix cache's whole blocks
+     * give and the source can still be forked there: it has computed exactly that much, or less
+     * and will stop there (or more, when every layer is paged). Null when none helps.
+     */
+    private Fork forkSource(Sequence s) {
+        int limit = Math.min(s.length() - 1, s.logitsFrom());
+        int fromCache = cache.blockSize() * cache.cache().cachedBlocks(s.tokens(), limit);
+        Sequence best = null;
+        int bestLength = fromCache;
+        for (Sequence r : running) {
+            if (r.finished()) continue;
+            int n = Math.min(limit, r.length());
+            int shared = Math.min(n, prefixLength(r.tokens(), s.tokens(), n));
+            if (shared <= bestLength) continue;
+            if (r.computed() > shared && !cache.canFork(r.computed(), shared)) continue;
+            best = r;
+            bestLength = shared;
+        }
+        return best == null ? null : new Fork(best, bestLength);
+    }
+
+    private static int prefixLength(int[] a, int[] b, int n) {
+        int m = Arrays.mismatch(a, 0, n, b, 0, n);
+        return m < 0 ? n : m;
+    }
+
+    /** Starts a waiting sequence as a fork of {@code fork.source()}; false, holding nothing, when the pool cannot take it now. */
+    private boolean startFromFork(Sequence s, Fork fork) {
+        CacheManager.Admission a = cache.fork(fork.source().table(), fork.length(), s.table(), s.length(), maxBatchTokens);
         if (a == null) return false;
         s.setComputed(a.cachedTokens());
         s.recordCachedPrompt(Math.min(a.cachedTokens(), s.promptLength()));

@@ -23,6 +23,8 @@ public final class Sequence {
     private boolean finished;
     private int cachedPromptTokens = -1;
     int preemptions;
+    /** A prompt position this sequence's prefill stops at for a step, so that waiting sequences sharing the prompt up to there can fork from it; 0 for none. */
+    int forkPoint;
 
     Sequence(long id, int[] prompt, BlockTable table, SequenceSink sink, int logitsFrom) {
         this.id = id;

@@ -61,6 +61,38 @@ class ShippedModelTest {
         }
     }
 
+    /**
+     * classify's path on the shipped model (state beside the blocks, 64-token cache blocks): each
+     * row's choices are queued together, the prompt is computed once (the others fork from the
+     * first), and the scores are bit for bit those of an engine without prefix sharing.
+     */
+    @Test
+    void choicesShareTheirPromptAndScoreAsWithoutSharing() {
+        List<String> prompts = List.of("Tom had a red ball. He threw it to his dog, and the dog was", "The sun was hot. Lily wanted to",
+                "Once upon a time, a little bird sang a song every morning. One day the bird felt");
+        List<String> labels = List.of(" happy", " sad", " sleepy");
+        List<List<ScoreResult>> shared = new ArrayList<>(), alone = new ArrayList<>();
+        long expectedCached = 0;
+        try (LocalEngine e = (LocalEngine) Engine.open(model(), EngineOptions.defaults().withThreads(2))) {
+            for (String p : prompts) {
+                shared.add(e.scoreChoices(p, labels));
+                expectedCached += (labels.size() - 1L) * (e.tokenize(p, false).length - 1);
+            }
+            assertEquals(expectedCached, e.stats().cachedPromptTokens(), "each prompt computed once");
+        }
+        try (LocalEngine e = (LocalEngine) Engine.open(model(), EngineOptions.defaults().withThreads(2))) {
+            e.setPrefixSharing(false);
+            for (String p : prompts) alone.add(e.scoreChoices(p, labels));
+            assertEquals(0, e.stats().cachedPromptTokens());
+        }
+        for (int i = 0; i < prompts.size(); i++) {
+            for (int c = 0; c < labels.size(); c++) {
+                assertNull(shared.get(i).get(c).error());
+                assertEquals(alone.get(i).get(c).logprob(), shared.get(i).get(c).logprob(), "prompt " + i + ", label " + c);
+            }
+        }
+    }
+
     @Test
     @SuppressWarnings("unchecked")
     void greedyTextIsTransformersSampleAndRealTextBeatsShuffled() throws Exception {

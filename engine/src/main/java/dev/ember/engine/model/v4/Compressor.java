@@ -99,6 +99,21 @@ record Compressor(WeightMatrix kv, WeightMatrix gate, float[] ape, RmsNorm norm,
             entries = new EntryList(width, keyBlock);
         }
 
+        private State(State o) {
+            pendingValues = o.pendingValues.clone();
+            pendingGates = o.pendingGates.clone();
+            prevValues = o.prevValues.clone();
+            prevGates = o.prevGates.clone();
+            pending = o.pending;
+            hasPrevious = o.hasPrevious;
+            entries = o.entries.copy();
+        }
+
+        /** An independent copy, open window included (a sequence forked mid-window continues it). */
+        State copy() {
+            return new State(this);
+        }
+
         /** Floats held for the open window and the overlap halves (the fixed part of the cache). */
         long fixedFloats() {
             return pendingValues.length * 2L + prevValues.length * 2L;

@@ -20,6 +20,15 @@ final class EntryList {
         this.keyBlock = keyBlock;
     }
 
+    /** An independent copy (a forked sequence's entries grow apart from the original's). */
+    EntryList copy() {
+        EntryList c = new EntryList(width, keyBlock);
+        c.data = data.clone(); // whole arrays: readers of the last key block see the same padding
+        c.count = count;
+        c.blocks = blocks.clone();
+        return c;
+    }
+
     void add(float[] entry) {
         if ((count + 1) * width > data.length) data = Arrays.copyOf(data, Math.max(width * 16, data.length * 2));
         System.arraycopy(entry, 0, data, count * width, width);

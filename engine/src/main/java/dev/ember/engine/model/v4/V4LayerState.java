@@ -30,6 +30,19 @@ final class V4LayerState implements SequenceState {
         index = a.indexer() == null ? null : a.indexer().compressor().newState(Kernels.KEY_BLOCK);
     }
 
+    private V4LayerState(V4LayerState o) {
+        attention = o.attention;
+        ring = o.ring.clone();
+        main = o.main == null ? null : o.main.copy();
+        index = o.index == null ? null : o.index.copy();
+        pending.putAll(o.pending); // snapshots are immutable: the copy may share them
+    }
+
+    @Override
+    public SequenceState copy() {
+        return new V4LayerState(this);
+    }
+
     /**
      * What one layer needs to resume after a block boundary: the window ring, the compressed
      * entries (and indexer keys) made inside the block, and the overlap halves of the last window.
