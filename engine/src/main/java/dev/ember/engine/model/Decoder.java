@@ -95,13 +95,13 @@ public final class Decoder implements Model {
         if (embeddingScale != 1f) for (int i = 0; i < rows * dim; i++) x[i] *= embeddingScale;
         for (int l = 0; l < blocks.length; l++) {
             DecoderBlock b = blocks[l];
-            b.attentionNorm().apply(k, x, 0, normed, 0, rows);
+            b.attentionNorm().apply(k, ctx.pool(), x, 0, normed, 0, rows);
             b.attention().forward(ctx, l, normed, branch);
-            if (b.postAttentionNorm() != null) b.postAttentionNorm().apply(k, branch, 0, branch, 0, rows);
+            if (b.postAttentionNorm() != null) b.postAttentionNorm().apply(k, ctx.pool(), branch, 0, branch, 0, rows);
             k.add(x, 0, branch, 0, rows * dim);
-            b.ffnNorm().apply(k, x, 0, normed, 0, rows);
+            b.ffnNorm().apply(k, ctx.pool(), x, 0, normed, 0, rows);
             b.ffn().forward(ctx, normed, branch);
-            if (b.postFfnNorm() != null) b.postFfnNorm().apply(k, branch, 0, branch, 0, rows);
+            if (b.postFfnNorm() != null) b.postFfnNorm().apply(k, ctx.pool(), branch, 0, branch, 0, rows);
             k.add(x, 0, branch, 0, rows * dim);
         }
         int[] states = batch.hiddenRows();

@@ -83,8 +83,25 @@ public final class Rope {
 
     public int rotDims() { return rotDims; }
 
-    /** cos/sin for each position: {@code [positions.length][rotDims/2]} interleaved as cos, sin. */
+    /** The last table made, for the positions it was made for (layers of one step ask for the same one). */
+    private record Made(int[] positions, float[] table) {}
+
+    private volatile Made last;
+
+    /**
+     * cos/sin for each position: {@code [positions.length][rotDims/2]} interleaved as cos, sin.
+     * Every layer of a forward pass asks for its batch's table: it is made once (the cos and sin
+     * calls were a serial part of each layer) and must not be written to.
+     */
     public float[] table(int[] positions, int count) {
+        Made m = last;
+        if (m != null && m.positions().length == count && java.util.Arrays.equals(m.positions(), 0, count, positions, 0, count)) return m.table();
+        float[] t = computeTable(positions, count);
+        last = new Made(java.util.Arrays.copyOf(positions, count), t);
+        return t;
+    }
+
+    private float[] computeTable(int[] positions, int count) {
         int half = rotDims / 2;
         float[] t = new float[count * rotDims];
         for (int r = 0; r < count; r++) {
@@ -104,7 +121,7 @@ public final class Rope {
      * (DeepSeek-V4 un-rotates its attention outputs).
      */
     public void applyAt(float[] x, int off, int heads, int stride, int position, boolean inverse) {
-        rotate(x, off, heads, stride, table(new int[]{position}, 1), 0, inverse);
+        rotate(x, off, heads, stride, computeTable(new int[]{position}, 1), 0, inverse);
     }
 
     /** Rotates {@code heads} heads of size {@code headDim} at {@code x[off..]} with row {@code row} of the table. */

@@ -127,11 +127,11 @@ final class HyperDecoder implements Model {
         for (int l = 0; l < layers.length; l++) {
             Layer layer = layers[l];
             HyperConnection.Mix mix = layer.attnHc().pre(k, compute.pool(), x, rows);
-            layer.attnNorm().apply(k, mix.collapsed(), 0, normed, 0, rows);
+            layer.attnNorm().apply(k, compute.pool(), mix.collapsed(), 0, normed, 0, rows);
             layer.attention().forward(ctx, l, normed, branch);
             x = layer.attnHc().post(k, compute.pool(), mix, branch, x, rows);
             mix = layer.ffnHc().pre(k, compute.pool(), x, rows);
-            layer.ffnNorm().apply(k, mix.collapsed(), 0, normed, 0, rows);
+            layer.ffnNorm().apply(k, compute.pool(), mix.collapsed(), 0, normed, 0, rows);
             layer.ffn().forward(ctx, normed, branch);
             x = layer.ffnHc().post(k, compute.pool(), mix, branch, x, rows);
         }

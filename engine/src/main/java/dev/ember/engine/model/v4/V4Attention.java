@@ -74,18 +74,18 @@ final class V4Attention implements Attention {
         int d = headDim, rd = rope.rotDims(), qDim = heads * d;
         float[] cq = new float[rows * wqA.rows()];
         k.matmul(ctx.pool(), wqA, in, rows, cq);
-        qNorm.apply(k, cq, 0, cq, 0, rows);
+        qNorm.apply(k, ctx.pool(), cq, 0, cq, 0, rows);
         float[] q = new float[rows * qDim];
         k.matmul(ctx.pool(), wqB, cq, rows, q);
         float[] kv = new float[rows * d];
         float[] angles = rope.table(batch.positions(), rows); // cos/sin per row, shared by q, kv, the output and the indexer
         k.matmul(ctx.pool(), wkv, in, rows, kv);
-        for (int r = 0; r < rows; r++) {
+        ctx.pool().parallelFor(rows, r -> {
             for (int h = 0; h < heads; h++) unweightedRmsNorm(q, r * qDim + h * d, d, eps);
             rope.apply(q, r * qDim + d - rd, heads, d, angles, r);
             kvNorm.apply(k, kv, r * d, kv, r * d, 1);
             rope.apply(kv, r * d + d - rd, 1, d, angles, r);
-        }
+        });
         // Where each sequence's rows start: window keys inside this batch come from `kv`, older ones from the ring.
         Map<BlockTable, int[]> starts = new IdentityHashMap<>();
         for (int r = 0; r < rows; r++) {
@@ -166,7 +166,7 @@ final class V4Attention implements Attention {
             int bs = table.pool().blockSize();
             if (table.snapshotsWanted() && (pos + 1) % bs == 0) st.recordBlockEnd((pos + 1) / bs - 1, bs);
         }
-        for (int r = 0; r < rows; r++) rope.applyInverse(att, r * qDim + d - rd, heads, d, angles, r);
+        ctx.pool().parallelFor(rows, r -> rope.applyInverse(att, r * qDim + d - rd, heads, d, angles, r));
         // Grouped low-rank output: each group of heads → its own low-rank slice, then one mix to the hidden size.
         int groups = woA.length, groupIn = qDim / groups, rank = woA[0].rows();
         float[] groupX = new float[rows * groupIn];

@@ -47,10 +47,12 @@ class DeepseekV4PrefixSharingTest {
             assertEquals(0, first.cachedPromptTokens());
             assertArrayEquals(cold.get(0).tokenIds(), first.tokenIds());
             // The others run together: the first of them admitted takes the 256-token (two 128-token blocks)
-            // prefix from the cache, the other two fork from it at the end of the 300 tokens all three share.
+            // prefix from the cache; one queued before that one's prefill passed the 300 tokens all three
+            // share forks from it there (PromptForkTest covers forks deterministically), a later one takes 256.
             List<Result> warm = e.generate(requests.subList(1, 4));
-            assertArrayEquals(new int[]{256, 300, 300}, warm.stream().mapToInt(Result::cachedPromptTokens).sorted().toArray(),
-                    "blocks are 128 tokens: window 128, ratios 4 and 128");
+            int[] cached = warm.stream().mapToInt(Result::cachedPromptTokens).sorted().toArray();
+            assertEquals(256, cached[0], "blocks are 128 tokens: window 128, ratios 4 and 128");
+            for (int c : cached) assertTrue(c == 256 || c == 300, "from the cache or forked: " + Arrays.toString(cached));
             for (int i = 0; i < 3; i++) {
                 Result w = warm.get(i), c = cold.get(i + 1);
                 assertArrayEquals(c.tokenIds(), w.tokenIds(), "request " + (i + 1));
