@@ -54,44 +54,61 @@ public final class MixtureOfExperts implements FeedForward {
         int topK = routing.topK();
         float[] logits = new float[rows * n];
         k.matmul(ctx.pool(), router, in, rows, logits);
-        if (routerBias != null) for (int r = 0; r < rows; r++) k.add(logits, r * n, routerBias, 0, n);
         int[] ids = new int[rows * topK];
         float[] weights = new float[rows * topK];
-        float[] scratch = new float[2 * n];
-        int[] perExpert = new int[n];
-        int[] rowIds = new int[topK];
-        float[] rowWeights = new float[topK];
-        for (int r = 0; r < rows; r++) {
-            routing.route(logits, r * n, rowIds, rowWeights, scratch, ctx.batch().tokens()[r]);
+        int[] tokens = ctx.batch().tokens();
+        ctx.pool().parallelFor(rows, r -> { // rows route independently
+            if (routerBias != null) k.add(logits, r * n, routerBias, 0, n);
+            int[] rowIds = new int[topK];
+            float[] rowWeights = new float[topK];
+            routing.route(logits, r * n, rowIds, rowWeights, new float[2 * n], tokens[r]);
             System.arraycopy(rowIds, 0, ids, r * topK, topK);
             System.arraycopy(rowWeights, 0, weights, r * topK, topK);
-            for (int j = 0; j < topK; j++) perExpert[rowIds[j]]++;
+        });
+        // Group the (row, choice) pairs by expert, rows ascending within each: expert e's pairs are
+        // slots [start[e], start[e + 1]) of `members`, and each pair knows its slot.
+        int[] start = new int[n + 1];
+        for (int i = 0; i < rows * topK; i++) start[ids[i] + 1]++;
+        for (int e = 0; e < n; e++) start[e + 1] += start[e];
+        int[] members = new int[rows * topK];
+        int[] slotOf = new int[rows * topK];
+        int[] fill = java.util.Arrays.copyOf(start, n);
+        for (int i = 0; i < rows * topK; i++) {
+            int slot = fill[ids[i]]++;
+            members[slot] = i / topK;
+            slotOf[i] = slot;
         }
-        java.util.Arrays.fill(out, 0, rows * dim, 0f);
+        // Each chosen expert runs once over all its rows.
+        float[][] outputs = new float[n][];
         for (int e = 0; e < n; e++) {
-            int count = perExpert[e];
+            int count = start[e + 1] - start[e], first = start[e];
             if (count == 0) continue;
-            int[] members = new int[count];
-            float[] memberWeights = new float[count];
-            int m = 0;
-            for (int r = 0; r < rows; r++) {
-                for (int j = 0; j < topK; j++) {
-                    if (ids[r * topK + j] == e) {
-                        members[m] = r;
-                        memberWeights[m++] = weights[r * topK + j];
-                    }
+            float[] ex = new float[count * dim];
+            ctx.pool().parallelFor(count, i -> System.arraycopy(in, members[first + i] * dim, ex, i * dim, dim));
+            outputs[e] = new float[count * dim];
+            new SwiGlu(experts.gate()[e], experts.up()[e], experts.down()[e], activation, experts.biases(e)).forward(ctx, ex, count, outputs[e]);
+        }
+        float[] s = shared == null ? null : new float[rows * dim];
+        if (shared != null) shared.forward(ctx, in, rows, s);
+        // Per row: its experts' outputs in expert-index order (a repeated expert in choice order), then
+        // the shared expert, so a row's sum does not depend on the rest of the batch.
+        ctx.pool().parallelFor(rows, r -> {
+            int o = r * dim, base = r * topK;
+            int[] order = new int[topK];
+            for (int j = 0; j < topK; j++) {
+                int at = j;
+                while (at > 0 && ids[base + order[at - 1]] > ids[base + j]) {
+                    order[at] = order[at - 1];
+                    at--;
                 }
+                order[at] = j;
             }
-            float[] x = new float[count * dim];
-            for (int i = 0; i < count; i++) System.arraycopy(in, members[i] * dim, x, i * dim, dim);
-            float[] y = new float[count * dim];
-            new SwiGlu(experts.gate()[e], experts.up()[e], experts.down()[e], activation, experts.biases(e)).forward(ctx, x, count, y);
-            for (int i = 0; i < count; i++) k.axpy(memberWeights[i], y, i * dim, out, members[i] * dim, dim);
-        }
-        if (shared != null) {
-            float[] s = new float[rows * dim];
-            shared.forward(ctx, in, rows, s);
-            k.add(out, 0, s, 0, rows * dim);
-        }
+            java.util.Arrays.fill(out, o, o + dim, 0f);
+            for (int j : order) {
+                int i = base + j, e = ids[i];
+                k.axpy(weights[i], outputs[e], (slotOf[i] - start[e]) * dim, out, o, dim);
+            }
+            if (s != null) k.add(out, o, s, o, dim);
+        });
     }
 }
