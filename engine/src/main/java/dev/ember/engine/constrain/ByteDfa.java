@@ -22,6 +22,16 @@ final class ByteDfa {
      * 20,000 needs ~120,000).
      */
     static final long MAX_SUBSET_ENTRIES = 500_000;
+    /**
+     * Bound on the transition table, DFA states × byte classes (16 MiB of ints): the work of
+     * determinizing, trimming and minimizing grows with it (40-60 ns per entry once compiled, several
+     * times that in a cold JVM or under fuzz instrumentation). Fuzzing found automata inside the
+     * bound above that took 0.3-0.7 s (36,856 states × 133 classes, 64,006 × 125): over the 1 s
+     * per-input limit under instrumentation. This keeps llama.cpp's JSON grammar at depth 3 (49,826 ×
+     * 58), a string of maxLength 8,000 or {@code .{6000}}, and refuses a string of maxLength 20,000
+     * (180,003 × 25) or {@code .{20000}} by name.
+     */
+    static final long MAX_TABLE_ENTRIES = 1L << 22;
 
     final int[] classOf;       // byte -> equivalence class
     final int classes;
@@ -81,7 +91,7 @@ final class ByteDfa {
         int classes = c + 1;
 
         Closure closure = new Closure(nfa);
-        SubsetTable subsets = new SubsetTable();
+        SubsetTable subsets = new SubsetTable(classes);
         int[] table = new int[classes * 64];
         int startSize = closure.of(new int[]{nfa.start}, 1);
         subsets.intern(closure.buffer(), startSize);
@@ -324,11 +334,16 @@ final class ByteDfa {
      * matters with hundreds of thousands of states). Enforces the size bounds.
      */
     private static final class SubsetTable {
+        private final int classes;
         private int[] pool = new int[1024];
         private int[] starts = new int[65];
         private int[] hashes = new int[64];
         private int[] slots = new int[128];   // id + 1, or 0 for empty
         private int count;
+
+        SubsetTable(int classes) {
+            this.classes = classes;
+        }
 
         int count() { return count; }
         int[] pool() { return pool; }
@@ -349,6 +364,11 @@ final class ByteDfa {
             if (id >= MAX_STATES) {
                 throw new ConstraintException("constraint too large: more than " + MAX_STATES
                         + " automaton states (reduce repetition bounds such as maxLength/maxItems, or grammar depth)");
+            }
+            if ((long) (id + 1) * classes > MAX_TABLE_ENTRIES) {
+                throw new ConstraintException("constraint too large: its automaton needs more than " + MAX_TABLE_ENTRIES
+                        + " transitions (" + (id + 1) + " states x " + classes + " byte classes); reduce repetition bounds"
+                        + " such as maxLength/maxItems or {n,m}, or grammar depth");
             }
             long stored = (long) starts[id] + size;
             if (stored > MAX_SUBSET_ENTRIES) {
