@@ -20,8 +20,13 @@ public final class CacheManager implements AutoCloseable {
     private final long snapshotBudget;
     private boolean prefixSharing = true;
 
-    /** How a sequence started: prompt tokens served from the cache (including a copied partial block). */
-    public record Admission(int cachedTokens) {}
+    /**
+     * How a sequence started: prompt tokens served from the prefix cache (whole blocks, and a copied
+     * partially matching cached block), and tokens copied from a running sequence it forked from.
+     */
+    public record Admission(int cachedTokens, int forkedTokens) {
+        public int startTokens() { return cachedTokens + forkedTokens; }
+    }
 
     public CacheManager(List<LayerCacheSpec> specs, KvBlockPool pool, long snapshotBudget) {
         this.specs = List.copyOf(specs);
@@ -114,7 +119,7 @@ public final class CacheManager implements AutoCloseable {
                 pool.release(p.block());
             }
         }
-        return new Admission(cached);
+        return new Admission(cached, 0);
     }
 
     /**
@@ -160,7 +165,7 @@ public final class CacheManager implements AutoCloseable {
         for (; node != null && published > full; published--) node = node.parent;
         table.prefixNode = node;
         table.publishedBlocks = node == null ? 0 : published;
-        return new Admission(length);
+        return new Admission(full * bs, length - full * bs); // the whole blocks are the cache's (the source published them)
     }
 
     private void restore(BlockTable table, RadixPrefixCache.Match m) {

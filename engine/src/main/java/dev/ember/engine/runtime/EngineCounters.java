@@ -7,6 +7,7 @@ final class EngineCounters {
     final LongAdder requestsDone = new LongAdder();
     final LongAdder promptTokens = new LongAdder();
     final LongAdder cachedPromptTokens = new LongAdder();
+    final LongAdder forkedPromptTokens = new LongAdder();
     final LongAdder generatedTokens = new LongAdder();
     final LongAdder cancelled = new LongAdder();
     final long startNanos = System.nanoTime();

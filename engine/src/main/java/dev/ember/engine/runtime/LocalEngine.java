@@ -651,7 +651,8 @@ public final class LocalEngine implements Engine {
     public EngineStats stats() {
         return new EngineStats(counters.requestsDone.sum(), counters.promptTokens.sum(), counters.cachedPromptTokens.sum(),
                 counters.generatedTokens.sum(), (System.nanoTime() - counters.startNanos) / 1e9, counters.cancelled.sum(),
-                counters.running, counters.peakRunning, counters.preemptions, cache.numBlocks(), counters.freeBlocks, cacheType);
+                counters.running, counters.peakRunning, counters.preemptions, cache.numBlocks(), counters.freeBlocks, cacheType,
+                counters.forkedPromptTokens.sum());
     }
 
     @Override

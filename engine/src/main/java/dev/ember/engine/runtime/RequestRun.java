@@ -89,6 +89,7 @@ final class RequestRun implements SequenceSink {
         if (seq != null) {
             cachedPromptTokens = seq.cachedPromptTokens();
             counters.cachedPromptTokens.add(cachedPromptTokens);
+            counters.forkedPromptTokens.add(seq.forkedPromptTokens());
         }
         complete();
     }

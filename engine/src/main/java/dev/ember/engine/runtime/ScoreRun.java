@@ -44,6 +44,7 @@ final class ScoreRun implements SequenceSink {
         if (seq != null) { // null: refused before it reached the scheduler
             counters.promptTokens.add(seq.promptLength());
             counters.cachedPromptTokens.add(seq.cachedPromptTokens());
+            counters.forkedPromptTokens.add(seq.forkedPromptTokens());
         }
         future.complete(error != null ? new ScoreResult(Double.NaN, scored, Double.NaN, error) : ScoreResult.of(logprob, scored));
     }

@@ -418,7 +418,8 @@ public final class Scheduler {
     private boolean startFromFork(Sequence s, Fork fork) {
         CacheManager.Admission a = cache.fork(fork.source().table(), fork.length(), s.table(), s.length(), maxBatchTokens);
         if (a == null) return false;
-        s.setComputed(a.cachedTokens());
+        s.setComputed(a.startTokens());
+        s.recordForkedPrompt(Math.min(a.forkedTokens(), s.promptLength() - Math.min(a.cachedTokens(), s.promptLength())));
         s.recordCachedPrompt(Math.min(a.cachedTokens(), s.promptLength()));
         return true;
     }

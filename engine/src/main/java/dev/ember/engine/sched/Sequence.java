@@ -22,6 +22,7 @@ public final class Sequence {
     private int computed;
     private boolean finished;
     private int cachedPromptTokens = -1;
+    private int forkedPromptTokens;
     int preemptions;
     /** A prompt position this sequence's prefill stops at for a step, so that waiting sequences sharing the prompt up to there can fork from it; 0 for none. */
     int forkPoint;
@@ -63,12 +64,18 @@ public final class Sequence {
     boolean scoring() { return computed < promptLength - 1 && logitsFrom < promptLength - 1; }
     /** Prompt tokens served from the prefix cache at admission (0 before admission). */
     public int cachedPromptTokens() { return Math.max(0, cachedPromptTokens); }
+    /** Prompt tokens copied at admission from a running sequence this one forked from (beyond the cached ones). */
+    public int forkedPromptTokens() { return forkedPromptTokens; }
     public int preemptions() { return preemptions; }
 
     void setComputed(int n) { computed = n; }
 
     void recordCachedPrompt(int n) {
         if (cachedPromptTokens < 0) cachedPromptTokens = n;
+    }
+
+    void recordForkedPrompt(int n) {
+        if (cachedPromptTokens < 0) forkedPromptTokens = n; // at the first admission only, as the cached count
     }
 
     void append(int token) {

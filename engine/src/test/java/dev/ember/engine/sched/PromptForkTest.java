@@ -45,7 +45,7 @@ class PromptForkTest {
         final List<float[]> logits = new ArrayList<>();
         final List<Integer> tokens = new ArrayList<>();
         String error;
-        int cached = -1;
+        int cached = -1, forked = -1;
 
         Recorder(int max, int rowLength) {
             this.max = max;
@@ -68,7 +68,10 @@ class PromptForkTest {
         }
 
         @Override public void onFailure(Sequence seq, String e) { error = e; }
-        @Override public void onFinished(Sequence seq) { cached = seq.cachedPromptTokens(); }
+        @Override public void onFinished(Sequence seq) {
+            cached = seq.cachedPromptTokens();
+            forked = seq.forkedPromptTokens();
+        }
     }
 
     /** Runs the prompts (all queued before the first step, or one at a time) and returns their recorders. */
@@ -106,10 +109,14 @@ class PromptForkTest {
             List<int[]> prompts = promptsSharing(shared, 3, Math.min(loaded.model().config().vocabSize(), 128), shared);
             List<Recorder> alone = run(loaded, prompts, logitsFrom, false, false);
             List<Recorder> forked = run(loaded, prompts, logitsFrom, true, true);
-            // The first sequence computes the shared prompt; the others fork from it there.
-            int cachedFirst = forked.getFirst().cached;
-            assertEquals(0, cachedFirst, "the cache starts empty");
-            for (int i = 1; i < prompts.size(); i++) assertEquals(Math.min(shared, logitsFrom), forked.get(i).cached, "sequence " + i + " forks");
+            // The first sequence computes the shared prompt; the others fork from it there: its whole blocks
+            // (published to the prefix cache by then) count as cached, the rest as forked.
+            assertEquals(0, forked.getFirst().cached + forked.getFirst().forked, "the cache starts empty");
+            int at = Math.min(shared, logitsFrom), bs = loaded.model().cacheBlockSize();
+            for (int i = 1; i < prompts.size(); i++) {
+                assertEquals(at / bs * bs, forked.get(i).cached, "sequence " + i + ": whole blocks");
+                assertEquals(at % bs, forked.get(i).forked, "sequence " + i + ": the partial block forked");
+            }
             for (int i = 0; i < prompts.size(); i++) {
                 Recorder a = alone.get(i), f = forked.get(i);
                 assertNull(f.error);
