@@ -23,15 +23,15 @@ final class ByteDfa {
      */
     static final long MAX_SUBSET_ENTRIES = 500_000;
     /**
-     * Bound on the transition table, DFA states × byte classes (16 MiB of ints): the work of
-     * determinizing, trimming and minimizing grows with it (40-60 ns per entry once compiled, several
+     * Bound on the transition table, DFA states × byte classes (12 MiB of ints): the work of
+     * determinizing, trimming and minimizing grows with it (30-60 ns per entry once compiled, several
      * times that in a cold JVM or under fuzz instrumentation). Fuzzing found automata inside the
-     * bound above that took 0.3-0.7 s (36,856 states × 133 classes, 64,006 × 125): over the 1 s
-     * per-input limit under instrumentation. This keeps llama.cpp's JSON grammar at depth 3 (49,826 ×
-     * 58), a string of maxLength 8,000 or {@code .{6000}}, and refuses a string of maxLength 20,000
-     * (180,003 × 25) or {@code .{20000}} by name.
+     * bound above that took 0.2-0.7 s (36,856 states × 133 classes, 64,006 × 125, 85,251 × 46): over
+     * the 1 s per-input limit under instrumentation. This keeps llama.cpp's JSON grammar at depth 3
+     * (49,826 × 58), a string of maxLength 8,000 or {@code .{6000}}, and refuses a string of maxLength
+     * 20,000 (180,003 × 25) or {@code .{20000}} by name.
      */
-    static final long MAX_TABLE_ENTRIES = 1L << 22;
+    static final long MAX_TABLE_ENTRIES = 3L << 20;
 
     final int[] classOf;       // byte -> equivalence class
     final int classes;

@@ -132,14 +132,32 @@ final class ByteNfa {
         } else {
             tail = next;
             for (int i = r.min(); i < r.max(); i++) {
+                int before = size;
                 int opt = newState();
                 addEps(opt, compile(r.item(), tail));
                 addEps(opt, next);
                 tail = opt;
+                if (i == r.min()) ensureRoom(size - before, r.max() - 1L);
             }
         }
-        for (int i = 0; i < r.min(); i++) tail = compile(r.item(), tail);
+        for (int i = 0; i < r.min(); i++) {
+            int before = size;
+            tail = compile(r.item(), tail);
+            if (i == 0 && (r.max() == r.min() || r.max() < 0)) ensureRoom(size - before, r.min() - 1L);
+        }
         return tail;
+    }
+
+    /**
+     * Fails at once, rather than after building up to the bound, when {@code copies} more copies of
+     * {@code perCopy} states cannot fit: {@code \d{4293203}} would otherwise build two million states
+     * first (a fuzz timeout).
+     */
+    private void ensureRoom(long perCopy, long copies) {
+        if (size + perCopy * copies > MAX_STATES) {
+            throw new ConstraintException("constraint too large: more than " + MAX_STATES
+                    + " automaton states (reduce repetition bounds such as maxLength/maxItems or {n,m}, or grammar depth)");
+        }
     }
 
     /**

@@ -268,12 +268,16 @@ class AutomatonTest {
         ByteDfa big = ByteDfa.of(JavaRegex.parse(".{6000}"));
         assertTrue(big.matches("\u00e9".repeat(6000).getBytes(StandardCharsets.UTF_8)));
         assertFalse(big.matches("a".repeat(5999).getBytes(StandardCharsets.UTF_8)));
-        for (String tooLarge : new String[]{".{20000}", "^(\u0010" + "0.{0,4}|bzc)+(a0.{014}|bzc)+?\uFFFD\uFFFD\\w]\\p{L}$"}) {
+        for (String tooLarge : new String[]{".{20000}", "^(\u0010" + "0.{0,4}|bzc)+(a0.{014}|bzc)+?\uFFFD\uFFFD\\w]\\p{L}$",
+                ".*\uFFFDB" + "\uFFFD".repeat(43) + ".{090}z\uFFFDU\uFFFD\uFFFD\uFFFDo\u0001\u00065}"}) {
             ConstraintException big2 = assertThrows(ConstraintException.class, () -> ByteDfa.of(JavaRegex.parse(tooLarge)), tooLarge);
             assertTrue(big2.getMessage().startsWith("constraint too large") && big2.getMessage().contains("transitions"), big2.getMessage());
         }
         ConstraintException e20k = assertThrows(ConstraintException.class, () -> ByteDfa.of(JsonSchema.compile("{\"type\":\"string\",\"maxLength\":20000}")));
         assertTrue(e20k.getMessage().contains("reduce repetition bounds such as maxLength"), e20k.getMessage());
         assertTrue(ByteDfa.of(JsonSchema.compile("{\"type\":\"string\",\"maxLength\":8000}")).size() > 8000);
+        // a counted repetition that cannot fit the NFA bound fails before building it (was: two million states first)
+        ConstraintException huge = assertThrows(ConstraintException.class, () -> ByteDfa.of(JsonSchema.compile("{\"type\":\"string\",\"pattern\":\"n+\\\\d{0004293203}$\"}")));
+        assertTrue(huge.getMessage().startsWith("constraint too large: more than 2000000 automaton states"), huge.getMessage());
     }
 }
