@@ -16,12 +16,14 @@ final class ByteDfa {
     /**
      * Bound on the NFA states held by all DFA states together: the time and memory of determinizing.
      * A subset explosion ({@code .*X.{404}}, a fuzz finding) reaches it with hundreds of thousands of
-     * small states: at 2,000,000 that took about a second, fuzz instrumentation several; at 500,000
-     * it fails in about a tenth of that. Automata that grow linearly with their pattern hold one to
-     * three NFA states per DFA state, so this still admits ~200,000 states (a string of maxLength
-     * 20,000 needs ~120,000).
+     * small states: at 2,000,000 that took about a second, fuzz instrumentation several. At 500,000 a
+     * pattern just inside it ({@code .*X.{545}z} with alternations, 28,725 states) still took
+     * 0.13-0.15 s compiled and over 1 s under fuzz instrumentation; at 250,000 that halves. Automata
+     * that grow linearly with their pattern hold one to three NFA states per DFA state (llama.cpp's
+     * JSON grammar at depth 3 holds 131,017, a string of maxLength 8,000 about 100,000), so the
+     * transition table below is their bound.
      */
-    static final long MAX_SUBSET_ENTRIES = 500_000;
+    static final long MAX_SUBSET_ENTRIES = 250_000;
     /**
      * Bound on the transition table, DFA states × byte classes (12 MiB of ints): the work of
      * determinizing, trimming and minimizing grows with it (30-60 ns per entry once compiled, several
@@ -353,6 +355,12 @@ final class ByteDfa {
         int intern(int[] buf, int size) {
             int h = 1;
             for (int i = 0; i < size; i++) h = 31 * h + buf[i];
+            // MurmurHash3's finalizer: sets of nearby NFA states hash to nearby values above, and linear
+            // probing over those clustered (most of a 28,725-state regex's compile time was probing)
+            h ^= h >>> 16;
+            h *= 0x85ebca6b;
+            h ^= h >>> 13;
+            h *= 0xc2b2ae35;
             h ^= h >>> 16;
             int mask = slots.length - 1;
             for (int j = h & mask; ; j = (j + 1) & mask) {

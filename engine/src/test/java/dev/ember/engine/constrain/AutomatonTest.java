@@ -271,7 +271,7 @@ class AutomatonTest {
         for (String tooLarge : new String[]{".{20000}", "^(\u0010" + "0.{0,4}|bzc)+(a0.{014}|bzc)+?\uFFFD\uFFFD\\w]\\p{L}$",
                 ".*\uFFFDB" + "\uFFFD".repeat(43) + ".{090}z\uFFFDU\uFFFD\uFFFD\uFFFDo\u0001\u00065}"}) {
             ConstraintException big2 = assertThrows(ConstraintException.class, () -> ByteDfa.of(JavaRegex.parse(tooLarge)), tooLarge);
-            assertTrue(big2.getMessage().startsWith("constraint too large") && big2.getMessage().contains("transitions"), big2.getMessage());
+            assertTrue(big2.getMessage().startsWith("constraint too large"), big2.getMessage());
         }
         ConstraintException e20k = assertThrows(ConstraintException.class, () -> ByteDfa.of(JsonSchema.compile("{\"type\":\"string\",\"maxLength\":20000}")));
         assertTrue(e20k.getMessage().contains("reduce repetition bounds such as maxLength"), e20k.getMessage());
