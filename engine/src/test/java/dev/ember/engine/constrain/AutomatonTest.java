@@ -278,6 +278,10 @@ class AutomatonTest {
         assertTrue(ByteDfa.of(JsonSchema.compile("{\"type\":\"string\",\"maxLength\":8000}")).size() > 8000);
         // a counted repetition that cannot fit the NFA bound fails before building it (was: two million states first)
         ConstraintException huge = assertThrows(ConstraintException.class, () -> ByteDfa.of(JsonSchema.compile("{\"type\":\"string\",\"pattern\":\"n+\\\\d{0004293203}$\"}")));
-        assertTrue(huge.getMessage().startsWith("constraint too large: more than 2000000 automaton states"), huge.getMessage());
+        assertTrue(huge.getMessage().startsWith("constraint too large: more than " + ByteNfa.MAX_STATES + " automaton states"), huge.getMessage());
+        for (String tooLarge : new String[]{".{0,99993}zit", "(a{1000}){1000}"}) {
+            ConstraintException nfa = assertThrows(ConstraintException.class, () -> ByteDfa.of(JavaRegex.parse(tooLarge)), tooLarge);
+            assertTrue(nfa.getMessage().startsWith("constraint too large: more than " + ByteNfa.MAX_STATES + " automaton states"), nfa.getMessage());
+        }
     }
 }
