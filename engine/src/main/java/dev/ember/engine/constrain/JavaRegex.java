@@ -51,9 +51,68 @@ final class JavaRegex {
 
     private JavaRegex(String pattern) {
         this.p = pattern;
-        int[] cps = pattern.codePoints().toArray();
+        int[] cps = withoutQuoting(pattern.codePoints().toArray());
         this.length = cps.length;
         this.cp = Arrays.copyOf(cps, cps.length + 4);
+    }
+
+    /**
+     * Pattern's first step ({@code RemoveQEQuoting}): every {@code \Q..\E} (to the end without
+     * {@code \E}) becomes escaped characters before parsing, so the parser never sees it. Doing the
+     * same here, rather than reading quotes while parsing, keeps the odd cases Pattern's: the scan
+     * for {@code \Q} steps over any two-character escape, so {@code \c\Q..} is a control escape
+     * of the backslash that the quoting puts before the first quoted character (a fuzz finding);
+     * a quantifier after {@code \E} repeats the last quoted character; a digit that starts a quote
+     * is written as {@code \x3}digit so that an escape before the quote cannot absorb it.
+     */
+    static int[] withoutQuoting(int[] t) {
+        int n = t.length, i = 0;
+        while (i < n - 1) {
+            if (t[i] != '\\') i += 1;
+            else if (t[i + 1] != 'Q') i += 2;
+            else break;
+        }
+        if (i >= n - 1) return t;
+        int j = i;
+        i += 2;
+        int[] out = new int[j + 3 * (n - i) + 2];
+        System.arraycopy(t, 0, out, 0, j);
+        boolean inQuote = true, beginQuote = true;
+        while (i < n) {
+            int c = t[i++];
+            boolean ascii = c < 0x80;
+            if (!ascii || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) {
+                out[j++] = c;
+            } else if (c >= '0' && c <= '9') {
+                if (beginQuote) {
+                    out[j++] = '\\';
+                    out[j++] = 'x';
+                    out[j++] = '3';
+                }
+                out[j++] = c;
+            } else if (c != '\\') {
+                if (inQuote) out[j++] = '\\';
+                out[j++] = c;
+            } else if (inQuote) {
+                if (i < n && t[i] == 'E') {
+                    i++;
+                    inQuote = false;
+                } else {
+                    out[j++] = '\\';
+                    out[j++] = '\\';
+                }
+            } else if (i < n && t[i] == 'Q') {
+                i++;
+                inQuote = true;
+                beginQuote = true;
+                continue;
+            } else {
+                out[j++] = c;
+                if (i != n) out[j++] = t[i++];
+            }
+            beginQuote = false;
+        }
+        return Arrays.copyOf(out, j);
     }
 
     static Rx parse(String pattern) {
@@ -111,15 +170,6 @@ final class JavaRegex {
         List<Rx> items = new ArrayList<>();
         while (more() && peek() != '|' && peek() != ')') {
             if (atEndAnchor()) { i = length; break; }
-            if (startsWith("\\Q")) {
-                // java.util.regex rewrites \Q..\E into escaped characters before it parses, so a
-                // quantifier after \E repeats the last quoted character only, and an empty quote is nothing
-                List<Rx> quoted = quote();
-                if (quoted.isEmpty()) continue;
-                items.addAll(quoted.subList(0, quoted.size() - 1));
-                items.add(quantified(quoted.getLast()));
-                continue;
-            }
             Rx atom = atom();
             if (atom == null) continue;      // a flag group
             items.add(quantified(atom));
@@ -251,17 +301,6 @@ final class JavaRegex {
         if (!more() || peek() != ')') throw error("unclosed '('");
         i++;
         return inner;
-    }
-
-    /** The characters of {@code \\Q..\\E} (to the end of the pattern without {@code \\E}), {@code i} at the backslash. */
-    private List<Rx> quote() {
-        int end = -1;
-        for (int k = i + 2; k + 1 < length; k++) if (cp[k] == '\\' && cp[k + 1] == 'E') { end = k; break; }
-        int stop = end < 0 ? length : end;
-        List<Rx> items = new ArrayList<>();
-        for (int k = i + 2; k < stop; k++) items.add(Rx.chars(single(cp[k])));
-        i = end < 0 ? length : end + 2;
-        return items;
     }
 
     private Rx escapeAtom() {

@@ -92,6 +92,12 @@ class AutomatonTest {
         agree("\\0377", "\u00ff", "\u001f7");
         agree("\\Qab\\E*", "a", "ab", "abb", "abab", "");    // a quantifier after \E repeats the last quoted character
         agree("\\Qa\\Eb+", "ab", "abb", "abab");
+        // Pattern removes \Q..\E before parsing, stepping over two-character escapes to find \Q: after \c
+        // the quote's inserted backslash is the control character's operand (a fuzz finding)
+        agree("x\\c\\Q:\\s", "x\u001c:\\s", "x\u001cQ: ", "x\u001c: ");
+        agree("[\\Qa-c\\E]+", "a", "-", "c", "b", "a-c");
+        bothReject("\\x4\\Q1\\E");                      // the quoted digit becomes \x31, so \x4 meets a backslash
+        agree("a\\Q\\\\E", "a\\", "a");
         agree("[\\v-z]", "\u000B", "a", "z", "\u2028", "\n"); // \v is U+000B at a range's ends
         agree("[\\v]", "\u000B", "\u2028", "\n");
         agree("\\p{IsWhite_Space}", " ", "\u001C", "\u00A0", "\u0085");
