@@ -91,18 +91,23 @@ public final class WorkerPool implements AutoCloseable {
 
     private void drain(Task t, int n, long gen) {
         long tag = gen << 32;
+        // Indices are claimed a run at a time: a region of many small tasks (a row's norm, RoPE or
+        // routing) spent more on the two shared counters per index than on the tasks. About eight
+        // runs per thread keep uneven tasks balanced; up to that many indices each is claimed alone.
+        int grain = Math.max(1, n / (8 * (workers.length + 1)));
         while (true) {
             long c = claim.get();
             if ((c & 0xFFFF_FFFF_0000_0000L) != tag) return; // a later region: not ours
             int i = (int) c;
             if (i >= n) return;
-            if (!claim.compareAndSet(c, c + 1)) continue;
+            int end = Math.min(n, i + grain);
+            if (!claim.compareAndSet(c, c + (end - i))) continue;
             try {
-                t.run(i);
+                for (int k = i; k < end; k++) t.run(k);
             } catch (Throwable e) {
                 failure = e;
             } finally {
-                if (remaining.decrementAndGet() == 0) {
+                if (remaining.addAndGet(i - end) == 0) {
                     Thread c2 = caller;
                     if (c2 != null) LockSupport.unpark(c2);
                 }
