@@ -376,10 +376,15 @@ public final class Scheduler {
      */
     private boolean startFromCache(Sequence s) {
         int limit = Math.min(s.length() - 1, s.logitsFrom()); // the last token, and scored ones, are always computed
-        CacheManager.Admission a = cache.admit(s.table(), s.tokens(), s.length(), limit, maxBatchTokens);
+        return start(s, cache.admit(s.table(), s.tokens(), s.length(), limit, maxBatchTokens));
+    }
+
+    /** Applies an admission (null: the pool could not take the sequence now, and nothing is held). */
+    private static boolean start(Sequence s, CacheManager.Admission a) {
         if (a == null) return false;
-        s.setComputed(a.cachedTokens());
-        s.recordCachedPrompt(Math.min(a.cachedTokens(), s.promptLength()));
+        s.setComputed(a.startTokens());
+        int cached = Math.min(a.cachedTokens(), s.promptLength());
+        s.recordStart(cached, Math.min(a.forkedTokens(), s.promptLength() - cached));
         return true;
     }
 
@@ -416,12 +421,7 @@ public final class Scheduler {
 
     /** Starts a waiting sequence as a fork of {@code fork.source()}; false, holding nothing, when the pool cannot take it now. */
     private boolean startFromFork(Sequence s, Fork fork) {
-        CacheManager.Admission a = cache.fork(fork.source().table(), fork.length(), s.table(), s.length(), maxBatchTokens);
-        if (a == null) return false;
-        s.setComputed(a.startTokens());
-        s.recordForkedPrompt(Math.min(a.forkedTokens(), s.promptLength() - Math.min(a.cachedTokens(), s.promptLength())));
-        s.recordCachedPrompt(Math.min(a.cachedTokens(), s.promptLength()));
-        return true;
+        return start(s, cache.fork(fork.source().table(), fork.length(), s.table(), s.length(), maxBatchTokens));
     }
 
     /**

@@ -70,12 +70,11 @@ public final class Sequence {
 
     void setComputed(int n) { computed = n; }
 
-    void recordCachedPrompt(int n) {
-        if (cachedPromptTokens < 0) cachedPromptTokens = n;
-    }
-
-    void recordForkedPrompt(int n) {
-        if (cachedPromptTokens < 0) forkedPromptTokens = n; // at the first admission only, as the cached count
+    /** Prompt tokens served from the prefix cache and copied from a fork source, at the first admission only. */
+    void recordStart(int cached, int forked) {
+        if (cachedPromptTokens >= 0) return;
+        cachedPromptTokens = cached;
+        forkedPromptTokens = forked;
     }
 
     void append(int token) {
