@@ -2,9 +2,12 @@ package dev.ember.engine.constrain;
 
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.HashMap;
+import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * A nondeterministic automaton over bytes, built from an {@link Rx} by continuation passing: each
@@ -23,70 +26,101 @@ final class ByteNfa {
     static final int MAX_STATES = 400_000;
 
     private int size;
-    private int[][] eps = new int[64][];
-    private int[] epsCount = new int[64];
-    /** Per state: (lo, hi, target) triples. */
-    private int[][] edges = new int[64][];
-    private int[] edgeCount = new int[64];
+    // While building: moves appended as they come, (from, to) and (from, lo, hi, to). Then, in
+    // compressed rows by source state (insertion order kept): no array per state, which for a few
+    // hundred thousand states cost more than the rest of building.
+    private int[] epsMoves = new int[128];
+    private int epsMoveCount;
+    private int[] byteMoves = new int[256];
+    private int byteMoveCount;
+    private int[] epsStart, epsTarget, edgeStart, edgeRanges;
+    /** Composite nodes with more than one parent in the Rx graph: the only ones worth memoizing. */
+    private final Set<Rx> shared = Collections.newSetFromMap(new IdentityHashMap<>());
     /** (shared node, successor) -> entry: a node used twice before the same successor is built once. */
-    private final java.util.IdentityHashMap<Rx, Map<Integer, Integer>> built = new java.util.IdentityHashMap<>();
+    private final IdentityHashMap<Rx, Map<Integer, Integer>> built = new IdentityHashMap<>();
     final int accept;
     final int start;
 
     private ByteNfa(Rx rx) {
+        findShared(rx, Collections.newSetFromMap(new IdentityHashMap<>()));
         accept = newState();
         start = compile(rx, accept);
+        epsStart = new int[size + 1];
+        for (int m = 0; m < epsMoveCount; m++) epsStart[epsMoves[2 * m] + 1]++;
+        for (int st = 0; st < size; st++) epsStart[st + 1] += epsStart[st];
+        epsTarget = new int[epsMoveCount];
+        int[] fill = Arrays.copyOf(epsStart, size);
+        for (int m = 0; m < epsMoveCount; m++) epsTarget[fill[epsMoves[2 * m]]++] = epsMoves[2 * m + 1];
+        edgeStart = new int[size + 1];
+        for (int m = 0; m < byteMoveCount; m++) edgeStart[byteMoves[4 * m] + 1]++;
+        for (int st = 0; st < size; st++) edgeStart[st + 1] += edgeStart[st];
+        edgeRanges = new int[3 * byteMoveCount];
+        fill = Arrays.copyOf(edgeStart, size);
+        for (int m = 0; m < byteMoveCount; m++) {
+            int k = 3 * fill[byteMoves[4 * m]]++;
+            edgeRanges[k] = byteMoves[4 * m + 1];
+            edgeRanges[k + 1] = byteMoves[4 * m + 2];
+            edgeRanges[k + 2] = byteMoves[4 * m + 3];
+        }
+        epsMoves = byteMoves = null;
+    }
+
+    private void findShared(Rx rx, Set<Rx> seen) {
+        if (!(rx instanceof Rx.Alt || rx instanceof Rx.Seq || rx instanceof Rx.Repeat)) return;
+        if (!seen.add(rx)) {
+            shared.add(rx);
+            return;
+        }
+        switch (rx) {
+            case Rx.Seq s -> s.items().forEach(i -> findShared(i, seen));
+            case Rx.Alt a -> a.options().forEach(o -> findShared(o, seen));
+            case Rx.Repeat r -> findShared(r.item(), seen);
+            default -> { }
+        }
     }
 
     static ByteNfa of(Rx rx) { return new ByteNfa(rx); }
 
     int size() { return size; }
-    int epsCount(int s) { return epsCount[s]; }
-    int eps(int s, int i) { return eps[s][i]; }
-    int edgeCount(int s) { return edgeCount[s]; }
-    int edgeLo(int s, int i) { return edges[s][3 * i]; }
-    int edgeHi(int s, int i) { return edges[s][3 * i + 1]; }
-    int edgeTarget(int s, int i) { return edges[s][3 * i + 2]; }
+    int epsCount(int s) { return epsStart[s + 1] - epsStart[s]; }
+    int eps(int s, int i) { return epsTarget[epsStart[s] + i]; }
+    int edgeCount(int s) { return edgeStart[s + 1] - edgeStart[s]; }
+    int edgeLo(int s, int i) { return edgeRanges[3 * (edgeStart[s] + i)]; }
+    int edgeHi(int s, int i) { return edgeRanges[3 * (edgeStart[s] + i) + 1]; }
+    int edgeTarget(int s, int i) { return edgeRanges[3 * (edgeStart[s] + i) + 2]; }
 
     private int newState() {
         if (size == MAX_STATES) {
             throw new ConstraintException("constraint too large: more than " + MAX_STATES
                     + " automaton states (reduce repetition bounds such as maxLength/maxItems, or grammar depth)");
         }
-        if (size == epsCount.length) {
-            int n = size * 2;
-            eps = Arrays.copyOf(eps, n);
-            epsCount = Arrays.copyOf(epsCount, n);
-            edges = Arrays.copyOf(edges, n);
-            edgeCount = Arrays.copyOf(edgeCount, n);
-        }
         return size++;
     }
 
     private void addEps(int from, int to) {
-        int[] e = eps[from];
-        if (e == null) e = eps[from] = new int[2];
-        else if (epsCount[from] == e.length) e = eps[from] = Arrays.copyOf(e, e.length * 2);
-        e[epsCount[from]++] = to;
+        if (2 * epsMoveCount + 2 > epsMoves.length) epsMoves = Arrays.copyOf(epsMoves, epsMoves.length * 2);
+        epsMoves[2 * epsMoveCount] = from;
+        epsMoves[2 * epsMoveCount++ + 1] = to;
     }
 
     private void addEdge(int from, int lo, int hi, int to) {
-        int[] e = edges[from];
-        if (e == null) e = edges[from] = new int[6];
-        else if (3 * edgeCount[from] == e.length) e = edges[from] = Arrays.copyOf(e, e.length * 2);
-        int k = 3 * edgeCount[from]++;
-        e[k] = lo;
-        e[k + 1] = hi;
-        e[k + 2] = to;
+        if (4 * byteMoveCount + 4 > byteMoves.length) byteMoves = Arrays.copyOf(byteMoves, byteMoves.length * 2);
+        int k = 4 * byteMoveCount++;
+        byteMoves[k] = from;
+        byteMoves[k + 1] = lo;
+        byteMoves[k + 2] = hi;
+        byteMoves[k + 3] = to;
     }
 
     /**
      * Compiles {@code rx} so that matching it from the returned state leads to {@code next}. Composite
      * nodes are memoized per successor: JSON Schema's optional properties reuse the same tail after
      * both "present" and "absent", which would otherwise double the automaton per optional property.
+     * A node with one parent is never met again with the same successor, so it skips the memo (whose
+     * maps, one per node, were most of the time of building a 300,000-state automaton).
      */
     private int compile(Rx rx, int next) {
-        if (rx instanceof Rx.Alt || rx instanceof Rx.Seq || rx instanceof Rx.Repeat) {
+        if (shared.contains(rx)) {
             Map<Integer, Integer> byNext = built.computeIfAbsent(rx, k -> new HashMap<>());
             Integer hit = byNext.get(next);
             if (hit != null) return hit;

@@ -69,6 +69,12 @@ sealed interface Rx {
         if (item instanceof Nothing) return min == 0 ? EMPTY : NOTHING;
         if (item instanceof Empty) return EMPTY;
         if (min == 1 && max == 1) return item;
+        if (item instanceof Repeat inner && inner.min() <= 1 && min <= 1 && max < 0) {
+            // (x*)*, (x?)+, (x{1,3})*, (x+)+: one loop, not nested ones whose empty moves every subset of
+            // the automaton would walk again (a GBNF fuzz finding nested twenty of them)
+            return new Repeat(inner.item(), Math.min(min, inner.min()), -1);
+        }
+        if (item instanceof Repeat inner && inner.min() == 0 && inner.max() < 0) return item;   // (x*){m,n} is x*
         return new Repeat(item, min, max);
     }
 

@@ -290,4 +290,49 @@ class AutomatonTest {
             assertTrue(nfa.getMessage().startsWith("constraint too large: more than " + ByteNfa.MAX_STATES + " automaton states"), nfa.getMessage());
         }
     }
+
+    /**
+     * Repetitions nested directly in repetitions are one loop ((x*)*, (x?)+, (x{1,3})*, (x*){2,5}), so
+     * that the empty moves of twenty nested loops are not walked again for every subset (a GBNF
+     * RegexFuzzTest timeout nested a rule reference in a hundred stars); nested loops that cannot
+     * be merged are bounded by the empty moves walked, and fail by name.
+     */
+    @Test
+    void nestedRepetitionsAreOneLoopAndEmptyMoveWebsAreBounded() {
+        agree("(a*)*b", "b", "aaab", "ab", "a", "");
+        agree("(a?)+b", "b", "aab", "c");
+        agree("(a{1,3})*b", "b", "aaaaaab", "ab");
+        agree("(a{1,3})+b", "b", "ab", "aaaaaaab");
+        agree("(a{2,3})*b", "b", "ab", "aab", "aaab", "aaaaab");   // not x*: a single a is not in it
+        agree("(a*){2,5}b", "b", "aaaaaaaaab");
+        agree("(a+)?b", "b", "ab", "aab");
+        assertEquals(ByteDfa.of(JavaRegex.parse("a*")).size(), ByteDfa.of(JavaRegex.parse("((((a*)*)+)*)*")).size());
+        assertTrue(Rx.repeat(Rx.repeat(Rx.literal("a"), 2, 3), 0, -1) instanceof Rx.Repeat r && r.item() instanceof Rx.Repeat);
+
+        String grammar;   // the fuzz finding: root repeated inside itself, then under a hundred stars
+        try (var in = AutomatonTest.class.getResourceAsStream("RegexFuzzTestInputs/compile/timeout-17dbccbaebece0aeec51fcc594f6d078c5a03ab0")) {
+            byte[] data = in.readAllBytes();
+            grammar = new String(data, 1, data.length - 1, StandardCharsets.UTF_8);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        ConstraintException g = assertThrows(ConstraintException.class,
+                () -> ByteDfa.of(CompiledConstraint.toRx(new dev.ember.engine.api.Constraint.Grammar(grammar))));
+        assertTrue(g.getMessage().startsWith("constraint too large"), g.getMessage());
+
+        // 150 loops, each behind an empty alternative so that they do not merge, in 1,300 copies that a
+        // letter cannot tell apart (d is a letter too), so that subsets hold many copies' webs
+        ConstraintException w = assertThrows(ConstraintException.class, () -> ByteDfa.of(JavaRegex.parse("(" + emptyMoveWeb("[a-z]", 150) + "d){1,1300}")));
+        assertTrue(w.getMessage().startsWith("constraint too large: building its automaton walks more than "
+                + ByteDfa.MAX_CLOSURE_STEPS + " empty moves"), w.getMessage());
+        ByteDfa fewer = ByteDfa.of(JavaRegex.parse("(" + emptyMoveWeb("[a-c]", 150) + "d){1,20}"));
+        assertTrue(fewer.matches("abcd".repeat(20).getBytes(StandardCharsets.UTF_8)));
+        assertFalse(fewer.matches("abcd".repeat(21).getBytes(StandardCharsets.UTF_8)));
+    }
+
+    private static String emptyMoveWeb(String body, int loops) {
+        String web = body;
+        for (int i = 0; i < loops; i++) web = "(" + web + ")*(|)";
+        return web;
+    }
 }
