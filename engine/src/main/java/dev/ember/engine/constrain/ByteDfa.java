@@ -1,6 +1,5 @@
 package dev.ember.engine.constrain;
 
-import java.util.ArrayDeque;
 import java.util.Arrays;
 
 /**
@@ -114,6 +113,7 @@ final class ByteDfa {
         boolean[] isRunStart = new boolean[classes + 1];
         int[][] buckets = new int[classes][];       // per run: the NFA states its bytes lead to
         int[] bucketSize = new int[classes];
+        Moves moves = new Moves();
         for (int d = 0; d < subsets.count(); d++) {
             int from = subsets.start(d), to = subsets.start(d + 1);
             int[] pool = subsets.pool();
@@ -155,48 +155,195 @@ final class ByteDfa {
                     target = subsets.intern(closure.buffer(), size);
                 }
                 Arrays.fill(table, d * classes + runs[r], d * classes + runs[r + 1], target);
+                moves.add(runs[r], target);
             }
+            moves.endState();
         }
         int n = subsets.count();
         boolean[] acc = new boolean[n];
         for (int d = 0; d < n; d++) acc[d] = Arrays.binarySearch(subsets.pool(), subsets.start(d), subsets.start(d + 1), nfa.accept) >= 0;
-        return minimize(trim(classOf, classes, Arrays.copyOf(table, n * classes), acc, 0));
+        return minimize(trim(classOf, classes, Arrays.copyOf(table, n * classes), acc, 0, moves));
     }
 
+    /**
+     * A transition table as runs: per state, the classes cut into runs of one successor each (first
+     * class, successor or DEAD), adjacent runs with the same successor merged. Trimming and acyclic
+     * minimization read these rather than the states x classes table: a state has a few runs where
+     * it has tens of classes, and passes over the whole table were most of the compile time of large
+     * automata under fuzz instrumentation.
+     */
+    private static final class Moves {
+        int[] start = new int[65];     // state s's runs are [start[s], start[s + 1])
+        int[] lo = new int[256], to = new int[256];
+        int states, count;
+
+        void add(int firstClass, int target) {
+            if (count > start[states] && to[count - 1] == target) return;   // continues the previous run
+            if (count == lo.length) {
+                lo = Arrays.copyOf(lo, count * 2);
+                to = Arrays.copyOf(to, count * 2);
+            }
+            lo[count] = firstClass;
+            to[count++] = target;
+        }
+
+        void endState() {
+            if (states + 2 > start.length) start = Arrays.copyOf(start, start.length * 2);
+            start[++states] = count;
+        }
+    }
+
+    /** An automaton with its runs, between the steps of {@link #determinize}. */
+    private record Built(ByteDfa dfa, Moves moves) {}
+
     /** Drops states that cannot reach an accepting state; fails when the start state is one of them. */
-    private static ByteDfa trim(int[] classOf, int classes, int[] next, boolean[] acc, int start) {
+    private static Built trim(int[] classOf, int classes, int[] next, boolean[] acc, int start, Moves moves) {
         int n = acc.length;
         int[] revCount = new int[n + 1];
-        for (int i = 0; i < next.length; i++) if (next[i] != DEAD) revCount[next[i] + 1]++;
+        for (int r = 0; r < moves.count; r++) if (moves.to[r] != DEAD) revCount[moves.to[r] + 1]++;
         for (int i = 0; i < n; i++) revCount[i + 1] += revCount[i];
         int[] rev = new int[revCount[n]];
         int[] fill = Arrays.copyOf(revCount, n);
-        for (int i = 0; i < next.length; i++) if (next[i] != DEAD) rev[fill[next[i]]++] = i / classes;
+        for (int s = 0; s < n; s++) {
+            for (int r = moves.start[s]; r < moves.start[s + 1]; r++) if (moves.to[r] != DEAD) rev[fill[moves.to[r]]++] = s;
+        }
         boolean[] live = new boolean[n];
-        ArrayDeque<Integer> q = new ArrayDeque<>();
-        for (int s = 0; s < n; s++) if (acc[s]) { live[s] = true; q.add(s); }
-        while (!q.isEmpty()) {
-            int s = q.poll();
+        int[] queue = new int[n];
+        int head = 0, tail = 0;
+        for (int s = 0; s < n; s++) if (acc[s]) { live[s] = true; queue[tail++] = s; }
+        while (head < tail) {
+            int s = queue[head++];
             for (int i = revCount[s]; i < revCount[s + 1]; i++) {
                 int p = rev[i];
-                if (!live[p]) { live[p] = true; q.add(p); }
+                if (!live[p]) { live[p] = true; queue[tail++] = p; }
             }
         }
         if (!live[start]) throw new ConstraintException("the constraint matches no text at all");
+        if (tail == n) return new Built(new ByteDfa(classOf, classes, next, acc, start), moves);   // every state lives
         int[] remap = new int[n];
         int m = 0;
         for (int s = 0; s < n; s++) remap[s] = live[s] ? m++ : DEAD;
         int[] out = new int[m * classes];
         boolean[] outAcc = new boolean[m];
+        Moves kept = new Moves();
         for (int s = 0; s < n; s++) {
             if (!live[s]) continue;
             outAcc[remap[s]] = acc[s];
-            for (int k = 0; k < classes; k++) {
-                int t = next[s * classes + k];
-                out[remap[s] * classes + k] = t == DEAD ? DEAD : remap[t];
+            for (int r = moves.start[s]; r < moves.start[s + 1]; r++) {
+                int t = moves.to[r] == DEAD ? DEAD : remap[moves.to[r]];
+                int end = r + 1 < moves.start[s + 1] ? moves.lo[r + 1] : classes;
+                Arrays.fill(out, remap[s] * classes + moves.lo[r], remap[s] * classes + end, t);
+                kept.add(moves.lo[r], t);
+            }
+            kept.endState();
+        }
+        return new Built(new ByteDfa(classOf, classes, out, outAcc, remap[start]), kept);
+    }
+
+    /** Merges the states no byte string can tell apart: in one pass without cycles, else by Hopcroft's refinement. */
+    private static ByteDfa minimize(Built b) {
+        ByteDfa acyclic = minimizeAcyclic(b.dfa(), b.moves());
+        return acyclic != null ? acyclic : hopcroft(b.dfa());
+    }
+
+    /**
+     * Minimization of an automaton without cycles in one pass from its ends (Revuz): taken in an
+     * order where every state comes after the states it moves to, a state is equivalent to an
+     * earlier one exactly when both accept alike and move, run by run, into the same blocks, so one
+     * hash lookup per state finds its block. Linear in the runs, where Hopcroft pays a log factor in
+     * repeated splitter passes: a fixed-length window such as {@code .{9994}} (110,000 states) took
+     * most of its compile time in Hopcroft, and over 1 s under fuzz instrumentation. Null when the
+     * automaton has a cycle (then Hopcroft).
+     */
+    private static ByteDfa minimizeAcyclic(ByteDfa d, Moves moves) {
+        int n = d.size(), k = d.classes;
+        // live runs into each state, by target: their sources; per state, its live runs not yet placed
+        int[] inStart = new int[n + 1];
+        int[] unplaced = new int[n];
+        for (int s = 0; s < n; s++) {
+            for (int r = moves.start[s]; r < moves.start[s + 1]; r++) {
+                if (moves.to[r] == DEAD) continue;
+                inStart[moves.to[r] + 1]++;
+                unplaced[s]++;
             }
         }
-        return new ByteDfa(classOf, classes, out, outAcc, remap[start]);
+        for (int t = 0; t < n; t++) inStart[t + 1] += inStart[t];
+        int[] inSource = new int[inStart[n]];
+        int[] fill = Arrays.copyOf(inStart, n);
+        for (int s = 0; s < n; s++) {
+            for (int r = moves.start[s]; r < moves.start[s + 1]; r++) if (moves.to[r] != DEAD) inSource[fill[moves.to[r]]++] = s;
+        }
+        int[] ready = new int[n];
+        int readyCount = 0, done = 0;
+        for (int s = 0; s < n; s++) if (unplaced[s] == 0) ready[readyCount++] = s;
+        // A block's signature: accepting (1 or 0), then (first class, successor block or -1 for DEAD)
+        // per run, with runs that reach the same block merged: equal signatures, equivalent states.
+        int[] blockOf = new int[n];
+        int[] sigStart = new int[n + 1];
+        int[] sigs = new int[Math.max(16, 2 * moves.count + n)];
+        int[] sig = new int[2 * k + 1];
+        int blocks = 0;
+        int[] slots = new int[Integer.highestOneBit(Math.max(n, 1)) * 4];   // block + 1, or 0 for empty
+        int mask = slots.length - 1;
+        while (done < readyCount) {
+            int s = ready[done++];
+            int len = 0;
+            sig[len++] = d.accepting[s] ? 1 : 0;
+            for (int r = moves.start[s]; r < moves.start[s + 1]; r++) {
+                int to = moves.to[r] == DEAD ? -1 : blockOf[moves.to[r]];
+                if (len > 1 && sig[len - 1] == to) continue;
+                sig[len++] = moves.lo[r];
+                sig[len++] = to;
+            }
+            int h = 1;
+            for (int i = 0; i < len; i++) h = 31 * h + sig[i];
+            h ^= h >>> 16;
+            h *= 0x85ebca6b;
+            h ^= h >>> 13;
+            int j = h & mask;
+            int block = -1;
+            for (; slots[j] != 0; j = (j + 1) & mask) {
+                int b = slots[j] - 1;
+                if (Arrays.equals(sigs, sigStart[b], sigStart[b + 1], sig, 0, len)) {
+                    block = b;
+                    break;
+                }
+            }
+            if (block < 0) {
+                block = blocks++;
+                System.arraycopy(sig, 0, sigs, sigStart[block], len);
+                sigStart[block + 1] = sigStart[block] + len;
+                slots[j] = block + 1;
+            }
+            blockOf[s] = block;
+            for (int p = inStart[s]; p < inStart[s + 1]; p++) {
+                int from = inSource[p];
+                if (--unplaced[from] == 0) ready[readyCount++] = from;
+            }
+        }
+        if (done < n) return null;                      // some state never became ready: a cycle
+        if (blocks == n) return d;
+        int[] id = firstAppearance(blockOf, n, blocks);
+        int[] out = new int[blocks * k];
+        boolean[] acc = new boolean[blocks];
+        for (int b = 0; b < blocks; b++) {
+            int row = id[b] * k;
+            acc[id[b]] = sigs[sigStart[b]] == 1;
+            for (int i = sigStart[b] + 1; i < sigStart[b + 1]; i += 2) {
+                int end = i + 2 < sigStart[b + 1] ? sigs[i + 2] : k;
+                Arrays.fill(out, row + sigs[i], row + end, sigs[i + 1] < 0 ? DEAD : id[sigs[i + 1]]);
+            }
+        }
+        return new ByteDfa(d.classOf, k, out, acc, id[blockOf[d.start]]);
+    }
+
+    /** Block ids renumbered by the first state of each, in state order, as states were numbered. */
+    private static int[] firstAppearance(int[] blockOf, int n, int blocks) {
+        int[] id = new int[blocks];
+        Arrays.fill(id, -1);
+        int count = 0;
+        for (int s = 0; s < n; s++) if (id[blockOf[s]] < 0) id[blockOf[s]] = count++;
+        return id;
     }
 
     /**
@@ -210,7 +357,7 @@ final class ByteDfa {
      * most of a second (a fuzz finding). Moore's round-by-round refinement, used before that, needs
      * one round per distinguishable distance: a chain such as {@code .{404}z} took seconds.
      */
-    private static ByteDfa minimize(ByteDfa d) {
+    private static ByteDfa hopcroft(ByteDfa d) {
         int n = d.size(), k = d.classes, total = n + 1, sink = n;
         // Transitions into each live state, by target: (source, class) at in[inStart[t] .. inStart[t + 1]).
         // Moves into the sink are left out: its block is never a splitter (below).
@@ -312,15 +459,20 @@ final class ByteDfa {
                 }
             }
         }
-        int sinkBlock = blockOf[sink];
+        return quotient(d, blockOf, blocks, sink);
+    }
+
+    /**
+     * The automaton of Hopcroft's {@code blocks} blocks ({@code blockOf}, the sink's included),
+     * numbered by first appearance in state order as states were, so that any correct minimization
+     * gives the same table; the sink's block is DEAD.
+     */
+    private static ByteDfa quotient(ByteDfa d, int[] blockOf, int blocks, int sink) {
+        int n = d.size(), k = d.classes;
         if (blocks - 1 == n) return d;
-        // renumber by first appearance, as states were numbered; the sink's block is DEAD
-        int[] id = new int[blocks];
-        Arrays.fill(id, -2);
-        id[sinkBlock] = DEAD;
-        int count = 0;
-        for (int s = 0; s < n; s++) if (id[blockOf[s]] == -2) id[blockOf[s]] = count++;
-        // (trimming left no state that cannot reach acceptance, so none shares the sink's block)
+        // the sink's block is DEAD (-1): trimming left no state that cannot reach acceptance, so none shares it
+        int[] id = firstAppearance(blockOf, n, blocks);
+        int count = blocks - 1;
         int[] out = new int[count * k];
         boolean[] acc = new boolean[count];
         for (int s = 0; s < n; s++) {

@@ -31,8 +31,9 @@ class JsonSchemaFuzzTest {
             return;
         }
         Random rnd = new Random(Arrays.hashCode(data));
+        DfaSamples samples = new DfaSamples(dfa);
         for (int k = 0; k < 4; k++) {
-            byte[] out = DfaSamples.sample(dfa, rnd, 64);
+            byte[] out = samples.sample(rnd, 64);
             String text = utf8(out, schema);
             try {
                 Json.parse(text);
