@@ -191,7 +191,22 @@ final class ByteDfa {
             if (states + 2 > start.length) start = Arrays.copyOf(start, start.length * 2);
             start[++states] = count;
         }
+
+        /** The live runs into each state t, by source: {@code source[from[t] .. from[t + 1])}. */
+        Incoming incoming() {
+            int[] from = new int[states + 1];
+            for (int r = 0; r < count; r++) if (to[r] != DEAD) from[to[r] + 1]++;
+            for (int t = 0; t < states; t++) from[t + 1] += from[t];
+            int[] source = new int[from[states]];
+            int[] fill = Arrays.copyOf(from, states);
+            for (int s = 0; s < states; s++) {
+                for (int r = start[s]; r < start[s + 1]; r++) if (to[r] != DEAD) source[fill[to[r]]++] = s;
+            }
+            return new Incoming(from, source);
+        }
     }
+
+    private record Incoming(int[] from, int[] source) {}
 
     /** An automaton with its runs, between the steps of {@link #determinize}. */
     private record Built(ByteDfa dfa, Moves moves) {}
@@ -199,14 +214,8 @@ final class ByteDfa {
     /** Drops states that cannot reach an accepting state; fails when the start state is one of them. */
     private static Built trim(int[] classOf, int classes, int[] next, boolean[] acc, int start, Moves moves) {
         int n = acc.length;
-        int[] revCount = new int[n + 1];
-        for (int r = 0; r < moves.count; r++) if (moves.to[r] != DEAD) revCount[moves.to[r] + 1]++;
-        for (int i = 0; i < n; i++) revCount[i + 1] += revCount[i];
-        int[] rev = new int[revCount[n]];
-        int[] fill = Arrays.copyOf(revCount, n);
-        for (int s = 0; s < n; s++) {
-            for (int r = moves.start[s]; r < moves.start[s + 1]; r++) if (moves.to[r] != DEAD) rev[fill[moves.to[r]]++] = s;
-        }
+        Incoming in = moves.incoming();
+        int[] revCount = in.from(), rev = in.source();
         boolean[] live = new boolean[n];
         int[] queue = new int[n];
         int head = 0, tail = 0;
@@ -257,21 +266,11 @@ final class ByteDfa {
      */
     private static ByteDfa minimizeAcyclic(ByteDfa d, Moves moves) {
         int n = d.size(), k = d.classes;
-        // live runs into each state, by target: their sources; per state, its live runs not yet placed
-        int[] inStart = new int[n + 1];
-        int[] unplaced = new int[n];
+        Incoming in = moves.incoming();
+        int[] inStart = in.from(), inSource = in.source();
+        int[] unplaced = new int[n];   // per state, its live runs into states not yet placed
         for (int s = 0; s < n; s++) {
-            for (int r = moves.start[s]; r < moves.start[s + 1]; r++) {
-                if (moves.to[r] == DEAD) continue;
-                inStart[moves.to[r] + 1]++;
-                unplaced[s]++;
-            }
-        }
-        for (int t = 0; t < n; t++) inStart[t + 1] += inStart[t];
-        int[] inSource = new int[inStart[n]];
-        int[] fill = Arrays.copyOf(inStart, n);
-        for (int s = 0; s < n; s++) {
-            for (int r = moves.start[s]; r < moves.start[s + 1]; r++) if (moves.to[r] != DEAD) inSource[fill[moves.to[r]]++] = s;
+            for (int r = moves.start[s]; r < moves.start[s + 1]; r++) if (moves.to[r] != DEAD) unplaced[s]++;
         }
         int[] ready = new int[n];
         int readyCount = 0, done = 0;
