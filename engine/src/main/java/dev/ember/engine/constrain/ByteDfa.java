@@ -208,8 +208,8 @@ final class ByteDfa {
 
     private record Incoming(int[] from, int[] source) {}
 
-    /** An automaton with its runs, between the steps of {@link #determinize}. */
-    private record Built(ByteDfa dfa, Moves moves) {}
+    /** An automaton with its runs and the live runs into each state, between the steps of {@link #determinize}. */
+    private record Built(ByteDfa dfa, Moves moves, Incoming incoming) {}
 
     /** Drops states that cannot reach an accepting state; fails when the start state is one of them. */
     private static Built trim(int[] classOf, int classes, int[] next, boolean[] acc, int start, Moves moves) {
@@ -228,7 +228,7 @@ final class ByteDfa {
             }
         }
         if (!live[start]) throw new ConstraintException("the constraint matches no text at all");
-        if (tail == n) return new Built(new ByteDfa(classOf, classes, next, acc, start), moves);   // every state lives
+        if (tail == n) return new Built(new ByteDfa(classOf, classes, next, acc, start), moves, in);   // every state lives
         int[] remap = new int[n];
         int m = 0;
         for (int s = 0; s < n; s++) remap[s] = live[s] ? m++ : DEAD;
@@ -246,12 +246,12 @@ final class ByteDfa {
             }
             kept.endState();
         }
-        return new Built(new ByteDfa(classOf, classes, out, outAcc, remap[start]), kept);
+        return new Built(new ByteDfa(classOf, classes, out, outAcc, remap[start]), kept, kept.incoming());
     }
 
     /** Merges the states no byte string can tell apart: in one pass without cycles, else by Hopcroft's refinement. */
     private static ByteDfa minimize(Built b) {
-        ByteDfa acyclic = minimizeAcyclic(b.dfa(), b.moves());
+        ByteDfa acyclic = minimizeAcyclic(b.dfa(), b.moves(), b.incoming());
         return acyclic != null ? acyclic : hopcroft(b.dfa());
     }
 
@@ -264,9 +264,8 @@ final class ByteDfa {
      * most of its compile time in Hopcroft, and over 1 s under fuzz instrumentation. Null when the
      * automaton has a cycle (then Hopcroft).
      */
-    private static ByteDfa minimizeAcyclic(ByteDfa d, Moves moves) {
+    private static ByteDfa minimizeAcyclic(ByteDfa d, Moves moves, Incoming in) {
         int n = d.size(), k = d.classes;
-        Incoming in = moves.incoming();
         int[] inStart = in.from(), inSource = in.source();
         int[] unplaced = new int[n];   // per state, its live runs into states not yet placed
         for (int s = 0; s < n; s++) {

@@ -45,24 +45,23 @@ final class ByteNfa {
         findShared(rx, Collections.newSetFromMap(new IdentityHashMap<>()));
         accept = newState();
         start = compile(rx, accept);
-        epsStart = new int[size + 1];
-        for (int m = 0; m < epsMoveCount; m++) epsStart[epsMoves[2 * m] + 1]++;
-        for (int st = 0; st < size; st++) epsStart[st + 1] += epsStart[st];
+        epsStart = rowStarts(epsMoves, epsMoveCount, 2, size);
         epsTarget = new int[epsMoveCount];
         int[] fill = Arrays.copyOf(epsStart, size);
         for (int m = 0; m < epsMoveCount; m++) epsTarget[fill[epsMoves[2 * m]]++] = epsMoves[2 * m + 1];
-        edgeStart = new int[size + 1];
-        for (int m = 0; m < byteMoveCount; m++) edgeStart[byteMoves[4 * m] + 1]++;
-        for (int st = 0; st < size; st++) edgeStart[st + 1] += edgeStart[st];
+        edgeStart = rowStarts(byteMoves, byteMoveCount, 4, size);
         edgeRanges = new int[3 * byteMoveCount];
         fill = Arrays.copyOf(edgeStart, size);
-        for (int m = 0; m < byteMoveCount; m++) {
-            int k = 3 * fill[byteMoves[4 * m]]++;
-            edgeRanges[k] = byteMoves[4 * m + 1];
-            edgeRanges[k + 1] = byteMoves[4 * m + 2];
-            edgeRanges[k + 2] = byteMoves[4 * m + 3];
-        }
+        for (int m = 0; m < byteMoveCount; m++) System.arraycopy(byteMoves, 4 * m + 1, edgeRanges, 3 * fill[byteMoves[4 * m]]++, 3);
         epsMoves = byteMoves = null;
+    }
+
+    /** Where each state's moves start once grouped by source, the first of each move's {@code stride} ints. */
+    private static int[] rowStarts(int[] moves, int count, int stride, int states) {
+        int[] start = new int[states + 1];
+        for (int m = 0; m < count; m++) start[moves[stride * m] + 1]++;
+        for (int st = 0; st < states; st++) start[st + 1] += start[st];
+        return start;
     }
 
     private void findShared(Rx rx, Set<Rx> seen) {
