@@ -68,8 +68,8 @@ final class VectorKernels implements Kernels {
         final float[] lanes = new float[6 * L];
         /** The accumulators of one interleaved GEMM tile. */
         final float[] tile = new float[12 * InterleavedMatmul.R];
-        /** One interleaved block's row scales. */
-        final float[] scales = new float[2 * InterleavedMatmul.R];
+        /** The row scales of one interleaved block in up to four groups (decode reads four at once). */
+        final float[] scales = new float[4 * InterleavedMatmul.R];
         /** One interleaved block's row mins (Q4_K, Q5_K). */
         final float[] mins = new float[2 * InterleavedMatmul.R];
 

@@ -125,6 +125,34 @@ class InterleavedMatmulTest {
         }
     }
 
+    /**
+     * One token over runs of many groups: decode reads a task's run as several streams (four for
+     * Q8_0, two for Q4_0 and the K-quants) over equal parts, with the rest taken pairwise or alone.
+     * Group counts per task from 1 to 10 cover every split and remainder.
+     */
+    @Test
+    void decodeOverLongRunsEqualsScalarReference() {
+        int[] ns = {4 * 32, 7 * 32 - 3, 9 * 32 + 5};
+        for (TensorType t : TYPES) {
+            int cols = t.blockSize() == 256 ? 512 : t.isQuantized() ? 256 : 77;
+            for (int n : ns) {
+                WeightMatrix w = QuantFixtures.random(t, n, cols, n * 31L + cols);
+                WeightMatrix p = V.prepare(w);
+                float[] in = QuantFixtures.randomActivations(cols, n + cols);
+                float[] ref = new float[n];
+                S.matmul(pool1, w, in, 1, ref);
+                for (WorkerPool pool : new WorkerPool[] {pool1, pool2, pool5}) {
+                    float[] got = new float[n];
+                    V.matmul(pool, p, in, 1, got);
+                    for (int i = 0; i < n; i++) {
+                        assertEquals(Float.floatToRawIntBits(ref[i]), Float.floatToRawIntBits(got[i]),
+                                t + " n=" + n + " threads=" + pool.threads() + " at " + i + ": " + ref[i] + " vs " + got[i]);
+                    }
+                }
+            }
+        }
+    }
+
     @Test
     void batchInvariance() {
         for (TensorType t : TYPES) {
