@@ -24,12 +24,22 @@ final class VectorKernels implements Kernels {
     private static final int DECODE_ROWS_PER_TASK = 32;
     /**
      * Parallel tasks per pool thread for a single token over interleaved groups: each task is one
-     * contiguous run of groups. One long run per thread, because on this VM a core streams one
-     * long sequential run far faster than many short ones (KernelBench, Q4_0 decode over 28
-     * layers: runs of 2 groups 22 GB/s, 8 groups 32 GB/s, half the matrix 37-42 GB/s; Q8_0 gains
-     * less, 34 -> 38-40 GB/s).
+     * contiguous run of groups. Q4_0 and the float types read a run as one stream, and on this VM
+     * a core streams one long run far faster than many short ones (KernelBench, Q4_0 decode over
+     * 28 layers: runs of 2 groups 22 GB/s, 8 groups 32 GB/s, half the matrix 37-42 GB/s), so they
+     * take one run per thread. Q8_0 and the K-quants read a run as several streams at once (see
+     * InterleavedMatmul.decode), which keeps shorter runs fast, and with four runs per thread a
+     * thread that is slowed or starts late leaves its last runs to the other (a decode profile
+     * had each thread waiting for the other a quarter to half of the time with one run each;
+     * `ember bench -p 1 -n 256`, seven alternating runs, Q8_0 median 51.2 -> 56.7 tok/s,
+     * Q4_K_M 49.3 -> 53.3; Q4_0 fell 91 -> 82 with four, so it keeps one).
      */
-    private static final int DECODE_TASKS_PER_THREAD = 1;
+    private static int decodeTasksPerThread(TensorType type) {
+        return switch (type) {
+            case Q8_0, Q4_K, Q5_K, Q6_K -> 4;
+            default -> 1;
+        };
+    }
     /**
      * Up to this many tokens an interleaved matmul's tasks are such runs too; above, one group per
      * task, for balance. Measured with `ember bench --scenario decode-batch` (qwen3-0.6b Q8_0,
@@ -164,8 +174,8 @@ final class VectorKernels implements Kernels {
                     InterleavedMatmul.inputSums(in, rows, k, inputSums);
                 }
                 groups = (n + InterleavedMatmul.R - 1) / InterleavedMatmul.R;
-                rowsPerTask = rows <= CONTIGUOUS_RUN_ROWS
-                        ? Math.max(1, (groups + threads * DECODE_TASKS_PER_THREAD - 1) / (threads * DECODE_TASKS_PER_THREAD)) : 1;
+                int runs = threads * (rows == 1 ? decodeTasksPerThread(w.type()) : 1);
+                rowsPerTask = rows <= CONTIGUOUS_RUN_ROWS ? Math.max(1, (groups + runs - 1) / runs) : 1;
                 return (groups + rowsPerTask - 1) / rowsPerTask;
             }
             rowsPerTask = rows == 1 ? DECODE_ROWS_PER_TASK : Matmul.panelRows(k);

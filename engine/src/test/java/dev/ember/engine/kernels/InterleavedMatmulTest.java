@@ -127,12 +127,12 @@ class InterleavedMatmulTest {
 
     /**
      * One token over runs of many groups: decode reads a task's run as several streams (four for
-     * Q8_0, two for Q4_0 and the K-quants) over equal parts, with the rest taken pairwise or alone.
-     * Group counts per task from 1 to 10 cover every split and remainder.
+     * Q8_0, two for the K-quants) over equal parts, with the rest taken pairwise or alone, in up
+     * to four runs per thread. Group counts per task from 1 to 10 cover every split and remainder.
      */
     @Test
     void decodeOverLongRunsEqualsScalarReference() {
-        int[] ns = {4 * 32, 7 * 32 - 3, 9 * 32 + 5};
+        int[] ns = {4 * 32, 7 * 32 - 3, 9 * 32 + 5, 17 * 32, 40 * 32 - 3};
         for (TensorType t : TYPES) {
             int cols = t.blockSize() == 256 ? 512 : t.isQuantized() ? 256 : 77;
             for (int n : ns) {
