@@ -167,6 +167,17 @@ final class InterleavedMatmul {
 
     // ------------------------------------------------------------------ decode (one token)
 
+    /**
+     * Whether decode reads a run of this type's groups as several sequential streams at once (see
+     * {@link #decode}): Q8_0 as four, the K-quants as two. Q4_0 and the float types read one.
+     */
+    static boolean decodesInStreams(TensorType type) {
+        return switch (type) {
+            case Q8_0, Q4_K, Q5_K, Q6_K -> true;
+            default -> false;
+        };
+    }
+
     /** Groups [g0, g1) for one token {@code input[0 .. k)} (or its int8 blocks {@code q}) into {@code out[row]}. */
     static void decode(TensorType type, MemorySegment seg, int k, int n, float[] input, float[] xs, ActivationQuant q,
                        float[] out, int g0, int g1, VectorKernels.Scratch s) {
@@ -180,7 +191,7 @@ final class InterleavedMatmul {
         if (type == TensorType.Q4_0) {
             for (; g < g1; g++) {
                 q4DecodeGroup(seg, gb * g, k, q.shorts, q.scales, q.sums, acc, sc);
-                copyOutGroups(acc, 1, out, o, n, g * R);
+                copyOutGroup(acc, 0, out, o, n, g * R);
             }
         }
         // A run of groups is read as several sequential streams, one per equal part of the run,
@@ -196,7 +207,7 @@ final class InterleavedMatmul {
             }
             g += 4 * part;
         }
-        if (type == TensorType.Q8_0 || type == TensorType.Q4_K || type == TensorType.Q5_K || type == TensorType.Q6_K) {
+        if (decodesInStreams(type)) {
             int part = (g1 - g) / 2;
             for (int i = 0; i < part; i++) {
                 int ga = g + i, gc = ga + part;
@@ -539,12 +550,6 @@ final class InterleavedMatmul {
     private static void copyOutGroup(float[] tmp, int j, float[] out, int o, int n, int j0) {
         int len = Math.min(R, n - j0);
         if (len > 0) System.arraycopy(tmp, j * R, out, o + j0, len);
-    }
-
-    /** One token's outputs of {@code groups} consecutive groups from {@code tmp[0 ..]}. */
-    private static void copyOutGroups(float[] tmp, int groups, float[] out, int o, int n, int j0) {
-        int len = Math.min(groups * R, n - j0);
-        if (len > 0) System.arraycopy(tmp, 0, out, o + j0, len);
     }
 
     // ------------------------------------------------------------------ GEMM (several tokens)

@@ -35,10 +35,7 @@ final class VectorKernels implements Kernels {
      * Q4_K_M 49.3 -> 53.3; Q4_0 fell 91 -> 82 with four, so it keeps one).
      */
     private static int decodeTasksPerThread(TensorType type) {
-        return switch (type) {
-            case Q8_0, Q4_K, Q5_K, Q6_K -> 4;
-            default -> 1;
-        };
+        return InterleavedMatmul.decodesInStreams(type) ? 4 : 1;
     }
     /**
      * Up to this many tokens an interleaved matmul's tasks are such runs too; above, one group per
