@@ -5,6 +5,7 @@ import static dev.ember.engine.kernels.VectorBlocks.FS;
 import static dev.ember.engine.kernels.VectorBlocks.IS;
 import static dev.ember.engine.kernels.VectorBlocks.L;
 import static dev.ember.engine.kernels.VectorBlocks.LE;
+import static dev.ember.engine.kernels.VectorBlocks.WIDE_REGISTER_FILE;
 
 import dev.ember.engine.tensor.Dequant;
 import dev.ember.engine.tensor.Interleaved;
@@ -198,7 +199,7 @@ final class InterleavedMatmul {
         // advanced in lockstep. Taking groups in order gives streams one group apart that restart
         // at every group; on this VM a core then streams far below its bandwidth (KernelBench,
         // Q8_0 decode, one thread: 20-22 GB/s in order, 30-31 GB/s as four parts).
-        if (type == TensorType.Q8_0) {
+        if (type == TensorType.Q8_0 && WIDE_REGISTER_FILE) {
             int part = (g1 - g) / 4;
             for (int i = 0; i < part; i++) {
                 int ga = g + i;
@@ -580,7 +581,7 @@ final class InterleavedMatmul {
             for (int b = 0; b < nb; b++) blockValues(type, seg, gb * g, k, b, p, b * BLOCK * R, p, ps + b * R, p, pm + b * R);
             int j0 = g * R;
             int t = 0;
-            for (; t + 6 <= rows && rows - t != 8; t += 6) tile6(p, ps, mins, k, in, t * k, xs, xd, t * nb, out, t * n, n, j0, tmp);
+            for (; WIDE_REGISTER_FILE && t + 6 <= rows && rows - t != 8; t += 6) tile6(p, ps, mins, k, in, t * k, xs, xd, t * nb, out, t * n, n, j0, tmp);
             for (; t + 4 <= rows; t += 4) tile4(p, ps, mins, k, in, t * k, xs, xd, t * nb, out, t * n, n, j0, tmp);
             for (; t < rows; t++) tile1(p, ps, mins, k, in, t * k, xs, xd, t * nb, out, t * n, n, j0, tmp);
         }
@@ -608,7 +609,7 @@ final class InterleavedMatmul {
                 blockValues(type, seg, gb * g, k, b, blk, 0, sc, 0, mn, 0);
                 int len = blockLength(k, b), xb = BLOCK * b;
                 int t = 0;
-                for (; t + 6 <= rows && rows - t != 8; t += 6) blockTile6(blk, len, sc, mn, in, t * k + xb, k, xs, xd, t * nb, nb, b, acc, t * R);
+                for (; WIDE_REGISTER_FILE && t + 6 <= rows && rows - t != 8; t += 6) blockTile6(blk, len, sc, mn, in, t * k + xb, k, xs, xd, t * nb, nb, b, acc, t * R);
                 for (; t + 4 <= rows; t += 4) blockTile4(blk, len, sc, mn, in, t * k + xb, k, xs, xd, t * nb, nb, b, acc, t * R);
                 for (; t < rows; t++) blockTile1(blk, len, sc, mn, in, t * k + xb, k, xs, xd, t * nb, nb, b, acc, t * R);
             }

@@ -28,6 +28,13 @@ final class VectorBlocks {
     /** L shorts. */
     static final VectorSpecies<Short> SS = VectorSpecies.of(short.class, VectorShape.forBitSize(Math.max(64, L * 16)));
     static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
+    /**
+     * Whether the machine has 32 vector registers (AVX-512), not 16 (AVX2). Kernels with 12 or
+     * more live accumulators (six-token tiles, four-stream decode) only fit the larger file: on
+     * AVX2, C2 spilled one accumulator of the six-token tile to the stack, and the loop ran at the
+     * latency of a store-forwarded FMA chain (perf on a Zen 3 VM: prefill 37 GFLOP/s per core).
+     */
+    static final boolean WIDE_REGISTER_FILE = FS.vectorBitSize() >= 512;
 
     private VectorBlocks() {}
 
