@@ -55,18 +55,34 @@ final class VectorBlocks {
         int i = 0;
         for (int bound = FS.loopBound(k); i < bound; i += L) {
             long off = offset + 2L * i;
-            IntVector h = (IntVector) ShortVector.fromMemorySegment(SS, seg, off, LE).convertShape(VectorOperators.ZERO_EXTEND_S2I, IS, 0);
-            IntVector em = h.and(0x7FFF);
-            IntVector sign = h.and(0x8000).lanewise(VectorOperators.LSHL, 16);
-            // Shift exponent+mantissa into float position (bias 15 instead of 127), then scale by 2^112:
-            // exact for normal and subnormal halves alike.
-            FloatVector mag = em.lanewise(VectorOperators.LSHL, 13).reinterpretAsFloats().mul(0x1p112f);
-            IntVector bits = mag.reinterpretAsInts();
-            VectorMask<Integer> special = em.compare(VectorOperators.GE, 0x7C00); // inf / NaN
-            bits = bits.blend(em.lanewise(VectorOperators.LSHL, 13).or(0x7F800000), special);
-            bits.or(sign).reinterpretAsFloats().intoArray(dst, dstOff + i);
+            widenHalfBits((IntVector) ShortVector.fromMemorySegment(SS, seg, off, LE).convertShape(VectorOperators.ZERO_EXTEND_S2I, IS, 0), dst, dstOff + i);
         }
         for (; i < k; i++) dst[dstOff + i] = f16(seg, offset + 2L * i);
+    }
+
+    /**
+     * {@code 2L} IEEE half floats at {@code offset}, widened as {@link #halfsRow} does: the even
+     * ones (0, 2, ...) into {@code dst[dstOff .. dstOff + L)}, the odd ones after them. One int
+     * load and a mask or shift per half, where the halves in order need a widening conversion of
+     * each half of the vector (the upper one costs several shuffles on AVX2).
+     */
+    static void halfsEvenOdd(MemorySegment seg, long offset, float[] dst, int dstOff) {
+        IntVector pairs = IntVector.fromMemorySegment(IS, seg, offset, LE);
+        widenHalfBits(pairs.and(0xFFFF), dst, dstOff);
+        widenHalfBits(pairs.lanewise(VectorOperators.LSHR, 16), dst, dstOff + L);
+    }
+
+    /** Half-float bits in the low 16 bits of each lane, widened exactly into {@code dst[dstOff ..]}. */
+    private static void widenHalfBits(IntVector h, float[] dst, int dstOff) {
+        IntVector em = h.and(0x7FFF);
+        IntVector sign = h.and(0x8000).lanewise(VectorOperators.LSHL, 16);
+        // Shift exponent+mantissa into float position (bias 15 instead of 127), then scale by 2^112:
+        // exact for normal and subnormal halves alike.
+        FloatVector mag = em.lanewise(VectorOperators.LSHL, 13).reinterpretAsFloats().mul(0x1p112f);
+        IntVector bits = mag.reinterpretAsInts();
+        VectorMask<Integer> special = em.compare(VectorOperators.GE, 0x7C00); // inf / NaN
+        bits = bits.blend(em.lanewise(VectorOperators.LSHL, 13).or(0x7F800000), special);
+        bits.or(sign).reinterpretAsFloats().intoArray(dst, dstOff);
     }
 
     /** {@code k} bfloat16 at {@code offset}, widened (exact) into {@code dst[dstOff ..]}. */
