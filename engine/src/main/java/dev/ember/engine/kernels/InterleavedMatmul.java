@@ -5,7 +5,6 @@ import static dev.ember.engine.kernels.VectorBlocks.FS;
 import static dev.ember.engine.kernels.VectorBlocks.IS;
 import static dev.ember.engine.kernels.VectorBlocks.L;
 import static dev.ember.engine.kernels.VectorBlocks.LE;
-import static dev.ember.engine.kernels.VectorBlocks.WIDE_REGISTER_FILE;
 
 import dev.ember.engine.tensor.Dequant;
 import dev.ember.engine.tensor.Interleaved;
@@ -179,9 +178,12 @@ final class InterleavedMatmul {
         };
     }
 
-    /** Groups [g0, g1) for one token {@code input[0 .. k)} (or its int8 blocks {@code q}) into {@code out[row]}. */
+    /**
+     * Groups [g0, g1) for one token {@code input[0 .. k)} (or its int8 blocks {@code q}) into
+     * {@code out[row]}; {@code wide}: Q8_0 may read four streams ({@link VectorBlocks#WIDE_REGISTER_FILE}).
+     */
     static void decode(TensorType type, MemorySegment seg, int k, int n, float[] input, float[] xs, ActivationQuant q,
-                       float[] out, int g0, int g1, VectorKernels.Scratch s) {
+                       float[] out, int g0, int g1, boolean wide, VectorKernels.Scratch s) {
         float[] x = q != null ? q.values : input, xd = q != null ? q.scales : null;
         int x0 = 0, o = 0;
         long gb = Interleaved.groupBytes(type, R, k);
@@ -199,7 +201,7 @@ final class InterleavedMatmul {
         // advanced in lockstep. Taking groups in order gives streams one group apart that restart
         // at every group; on this VM a core then streams far below its bandwidth (KernelBench,
         // Q8_0 decode, one thread: 20-22 GB/s in order, 30-31 GB/s as four parts).
-        if (type == TensorType.Q8_0 && WIDE_REGISTER_FILE) {
+        if (type == TensorType.Q8_0 && wide) { // sixteen accumulators: a 32-register file only
             int part = (g1 - g) / 4;
             for (int i = 0; i < part; i++) {
                 int ga = g + i;
@@ -577,11 +579,14 @@ final class InterleavedMatmul {
      */
     static final int BLOCK_GEMM_ROWS = Integer.getInteger("ember.kernels.blockGemmRows", 64);
 
-    /** Groups [g0, g1) for {@code rows} tokens (row-major {@code in}, k per row) into {@code out} (n per row). */
+    /**
+     * Groups [g0, g1) for {@code rows} tokens (row-major {@code in}, k per row) into {@code out} (n
+     * per row); {@code wide}: six-token tiles allowed ({@link VectorBlocks#WIDE_REGISTER_FILE}).
+     */
     static void gemm(TensorType type, MemorySegment seg, int k, int n, float[] in, float[] xs, float[] xd, int rows, float[] out,
-                     int g0, int g1, VectorKernels.Scratch s) {
+                     int g0, int g1, boolean wide, VectorKernels.Scratch s) {
         if (rows <= BLOCK_GEMM_ROWS) {
-            gemmByBlock(type, seg, k, n, in, xs, xd, rows, out, g0, g1, s);
+            gemmByBlock(type, seg, k, n, in, xs, xd, rows, out, g0, g1, wide, s);
             return;
         }
         long gb = Interleaved.groupBytes(type, R, k);
@@ -595,7 +600,7 @@ final class InterleavedMatmul {
             for (int b = 0; b < nb; b++) blockValues(type, seg, gb * g, k, b, p, b * BLOCK * R, p, ps + b * R, p, pm + b * R);
             int j0 = g * R;
             int t = 0;
-            for (; WIDE_REGISTER_FILE && t + 6 <= rows && rows - t != 8; t += 6) tile6(p, ps, mins, k, in, t * k, xs, xd, t * nb, out, t * n, n, j0, tmp);
+            for (; wide && t + 6 <= rows && rows - t != 8; t += 6) tile6(p, ps, mins, k, in, t * k, xs, xd, t * nb, out, t * n, n, j0, tmp);
             for (; t + 4 <= rows; t += 4) tile4(p, ps, mins, k, in, t * k, xs, xd, t * nb, out, t * n, n, j0, tmp);
             for (; t < rows; t++) tile1(p, ps, mins, k, in, t * k, xs, xd, t * nb, out, t * n, n, j0, tmp);
         }
@@ -611,7 +616,7 @@ final class InterleavedMatmul {
      * while the tiles run (and a task's groups are one contiguous run, as in decode).
      */
     private static void gemmByBlock(TensorType type, MemorySegment seg, int k, int n, float[] in, float[] xs, float[] xd, int rows,
-                                    float[] out, int g0, int g1, VectorKernels.Scratch s) {
+                                    float[] out, int g0, int g1, boolean wide, VectorKernels.Scratch s) {
         long gb = Interleaved.groupBytes(type, R, k);
         int nb = (k + BLOCK - 1) / BLOCK;
         float[] blk = s.block(R * BLOCK);
@@ -623,7 +628,7 @@ final class InterleavedMatmul {
                 blockValues(type, seg, gb * g, k, b, blk, 0, sc, 0, mn, 0);
                 int len = blockLength(k, b), xb = BLOCK * b;
                 int t = 0;
-                for (; WIDE_REGISTER_FILE && t + 6 <= rows && rows - t != 8; t += 6) blockTile6(blk, len, sc, mn, in, t * k + xb, k, xs, xd, t * nb, nb, b, acc, t * R);
+                for (; wide && t + 6 <= rows && rows - t != 8; t += 6) blockTile6(blk, len, sc, mn, in, t * k + xb, k, xs, xd, t * nb, nb, b, acc, t * R);
                 for (; t + 4 <= rows; t += 4) blockTile4(blk, len, sc, mn, in, t * k + xb, k, xs, xd, t * nb, nb, b, acc, t * R);
                 for (; t < rows; t++) blockTile1(blk, len, sc, mn, in, t * k + xb, k, xs, xd, t * nb, nb, b, acc, t * R);
             }

@@ -20,6 +20,20 @@ import static dev.ember.engine.kernels.VectorBlocks.L;
  * the batch around it, are in {@link Matmul}; block decoders in {@link VectorBlocks}.
  */
 final class VectorKernels implements Kernels {
+    /**
+     * Whether the interleaved kernels may hold 12 or more accumulators (six-token tiles, Q8_0's
+     * four-stream decode): {@link VectorBlocks#WIDE_REGISTER_FILE} on this machine; tests run both.
+     */
+    private final boolean wideRegisterFile;
+
+    VectorKernels() {
+        this(VectorBlocks.WIDE_REGISTER_FILE);
+    }
+
+    VectorKernels(boolean wideRegisterFile) {
+        this.wideRegisterFile = wideRegisterFile;
+    }
+
     /** Output rows per parallel task for a single token (decode): a few microseconds of streaming each. */
     private static final int DECODE_ROWS_PER_TASK = 32;
     /**
@@ -126,6 +140,8 @@ final class VectorKernels implements Kernels {
         boolean quantizes;
         /** Prefill over Q4_0: {@link Q4IntegerGemm}. */
         boolean integerGemm;
+        /** {@link VectorKernels#wideRegisterFile} of the kernels that set this job up. */
+        boolean wide;
 
         @Override
         public void run(int t) {
@@ -134,10 +150,10 @@ final class VectorKernels implements Kernels {
                 int g0 = t * rowsPerTask, g1 = Math.min(groups, g0 + rowsPerTask); // in groups here
                 float[] sums = hasMins ? inputSums : null;
                 ActivationQuant q = quantizes ? quantized : null;
-                if (rows == 1) InterleavedMatmul.decode(w.type(), seg, k, n, in, sums, q, out, g0, g1, s);
+                if (rows == 1) InterleavedMatmul.decode(w.type(), seg, k, n, in, sums, q, out, g0, g1, wide, s);
                 else if (integerGemm) Q4IntegerGemm.gemm(seg, k, n, q.shorts, q.scales, rows, out, g0, g1,
                         s.shortPanel(InterleavedMatmul.R * k), s.panel(InterleavedMatmul.R * (k / InterleavedMatmul.BLOCK)), s.tile, s.blockSums);
-                else InterleavedMatmul.gemm(w.type(), seg, k, n, quantizes ? q.values : in, sums, quantizes ? q.scales : null, rows, out, g0, g1, s);
+                else InterleavedMatmul.gemm(w.type(), seg, k, n, quantizes ? q.values : in, sums, quantizes ? q.scales : null, rows, out, g0, g1, wide, s);
                 return;
             }
             int j0 = t * rowsPerTask;
@@ -150,7 +166,8 @@ final class VectorKernels implements Kernels {
         }
 
         /** Fills the job for one matmul; returns its task count. */
-        int setUp(WeightMatrix w, float[] in, int rows, float[] out, int threads) {
+        int setUp(WeightMatrix w, float[] in, int rows, float[] out, int threads, boolean wide) {
+            this.wide = wide;
             this.w = w;
             seg = w.data();
             rowBytes = w.interleaved() ? 0 : w.rowBytes();
@@ -199,7 +216,7 @@ final class VectorKernels implements Kernels {
         ScalarKernels.checkMatmul(w, in, rows, out);
         if (rows == 0 || w.rows() == 0) return;
         MatmulJob job = JOBS.get()[0];
-        int tasks = job.setUp(w, in, rows, out, pool.threads());
+        int tasks = job.setUp(w, in, rows, out, pool.threads(), wideRegisterFile);
         try {
             pool.parallelFor(tasks, job);
         } finally {
@@ -220,7 +237,7 @@ final class VectorKernels implements Kernels {
         for (int i = 0; i < ws.length; i++) {
             ScalarKernels.checkMatmul(ws[i], in, rows, outs[i]);
             fused.starts[i] = total;
-            total += rows == 0 || ws[i].rows() == 0 ? 0 : jobs[i + 1].setUp(ws[i], in, rows, outs[i], pool.threads());
+            total += rows == 0 || ws[i].rows() == 0 ? 0 : jobs[i + 1].setUp(ws[i], in, rows, outs[i], pool.threads(), wideRegisterFile);
         }
         fused.count = ws.length;
         fused.starts[ws.length] = total;

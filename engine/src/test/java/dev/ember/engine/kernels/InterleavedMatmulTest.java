@@ -22,6 +22,11 @@ import org.junit.jupiter.api.Test;
  */
 class InterleavedMatmulTest {
     private static final VectorKernels V = new VectorKernels();
+    /**
+     * Both register-file variants, whatever this machine is: 32-register kernels (six-token
+     * tiles, Q8_0's four-stream decode) and 16-register ones (four-token tiles, two streams).
+     */
+    private static final VectorKernels[] BOTH = {new VectorKernels(true), new VectorKernels(false)};
     private static final ScalarKernels S = new ScalarKernels();
     private static final TensorType[] TYPES = {TensorType.Q8_0, TensorType.Q4_0, TensorType.F32, TensorType.F16, TensorType.BF16,
             TensorType.Q4_K, TensorType.Q5_K, TensorType.Q6_K};
@@ -114,10 +119,12 @@ class InterleavedMatmulTest {
                         float[] in = QuantFixtures.randomActivations(rows * cols, rows + cols);
                         float[] ref = new float[rows * n], got = new float[rows * n];
                         S.matmul(pool2, w, in, rows, ref);
-                        V.matmul(rows % 2 == 0 ? pool5 : pool2, p, in, rows, got);
-                        for (int i = 0; i < ref.length; i++) {
-                            assertEquals(Float.floatToRawIntBits(ref[i]), Float.floatToRawIntBits(got[i]),
-                                    t + " k=" + cols + " n=" + n + " rows=" + rows + " at " + i + ": " + ref[i] + " vs " + got[i]);
+                        for (int v = 0; v < BOTH.length; v++) {
+                            BOTH[v].matmul(rows % 2 == 0 ? pool5 : pool2, p, in, rows, got);
+                            for (int i = 0; i < ref.length; i++) {
+                                assertEquals(Float.floatToRawIntBits(ref[i]), Float.floatToRawIntBits(got[i]),
+                                        t + " k=" + cols + " n=" + n + " rows=" + rows + " wide=" + (v == 0) + " at " + i + ": " + ref[i] + " vs " + got[i]);
+                            }
                         }
                     }
                 }
@@ -142,11 +149,13 @@ class InterleavedMatmulTest {
                 float[] ref = new float[n];
                 S.matmul(pool1, w, in, 1, ref);
                 for (WorkerPool pool : new WorkerPool[] {pool1, pool2, pool5}) {
-                    float[] got = new float[n];
-                    V.matmul(pool, p, in, 1, got);
-                    for (int i = 0; i < n; i++) {
-                        assertEquals(Float.floatToRawIntBits(ref[i]), Float.floatToRawIntBits(got[i]),
-                                t + " n=" + n + " threads=" + pool.threads() + " at " + i + ": " + ref[i] + " vs " + got[i]);
+                    for (int v = 0; v < BOTH.length; v++) {
+                        float[] got = new float[n];
+                        BOTH[v].matmul(pool, p, in, 1, got);
+                        for (int i = 0; i < n; i++) {
+                            assertEquals(Float.floatToRawIntBits(ref[i]), Float.floatToRawIntBits(got[i]),
+                                    t + " n=" + n + " threads=" + pool.threads() + " wide=" + (v == 0) + " at " + i + ": " + ref[i] + " vs " + got[i]);
+                        }
                     }
                 }
             }
