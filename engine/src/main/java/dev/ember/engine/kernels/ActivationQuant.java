@@ -21,8 +21,10 @@ final class ActivationQuant {
     static final float ROUND = 12582912f; // 1.5 * 2^23: adding and subtracting it rounds |v| < 2^22 to an integer
     static final int BLOCK = Dequant.MATMUL_BLOCK;
 
-    /** Integers as floats ({@code [rows][k]}), block scales and block sums of the integers ({@code [rows][blocks]}). */
-    float[] values = new float[0], scales = new float[0], sums = new float[0];
+    /** Integers as floats ({@code [rows][k]}) and block scales ({@code [rows][blocks]}). */
+    float[] values = new float[0], scales = new float[0];
+    /** Row 0's block sums of the integers (decode's -8 offset), as ints: decode reads them as int lanes. */
+    int[] sums = new int[0];
     /** Row 0's integers as shorts (decode's 16-bit lanes), or every row's (prefill's integer GEMM). */
     short[] shorts = new short[0];
 
@@ -41,7 +43,7 @@ final class ActivationQuant {
         if (shorts.length < rows * k) shorts = new short[rows * k];
         for (int i = 0, n = rows * k; i < n; i++) shorts[i] = (short) values[i];
         if (rows == 1) {
-            if (sums.length < nb) sums = new float[nb];
+            if (sums.length < nb) sums = new int[nb];
             for (int b = 0; b < nb; b++) {
                 int s = 0;
                 for (int i = BLOCK * b, end = Math.min(k, i + BLOCK); i < end; i++) s += shorts[i];

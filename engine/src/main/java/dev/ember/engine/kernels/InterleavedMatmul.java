@@ -356,7 +356,7 @@ final class InterleavedMatmul {
      * a short vector in row order cost several shuffles per block on AVX2 (perf, Zen 3 VM: the
      * per-block work was about 40 % of the kernel).
      */
-    private static void q4DecodeGroup(MemorySegment seg, long ga, int k, short[] xq, float[] xd, float[] xqSums, float[] acc, float[] sc) {
+    private static void q4DecodeGroup(MemorySegment seg, long ga, int k, short[] xq, float[] xd, int[] xqSums, float[] acc, float[] sc) {
         FloatVector a0 = FloatVector.zero(FS), a1 = a0;
         for (int b = 0, nb = k / BLOCK; b < nb; b++) {
             long pa = ga + 18L * R * b;
@@ -375,7 +375,7 @@ final class InterleavedMatmul {
             IntVector l = (IntVector) lo.add(lo2).reinterpretAsInts(); // each of lo, lo2, hi, hi2 holds 8 products: any two together stay below 2^15
             IntVector h = (IntVector) hi.add(hi2).reinterpretAsInts();
             // lo + hi - 8·Σq per row, exact integers below 2^24: the same floats as summing converted halves
-            IntVector off = IntVector.broadcast(IS, 8 * (int) xqSums[b]);
+            IntVector off = IntVector.broadcast(IS, 8 * xqSums[b]);
             IntVector even = l.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
                     .add(h.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)).sub(off);
             IntVector odd = l.lanewise(VectorOperators.ASHR, 16).add(h.lanewise(VectorOperators.ASHR, 16)).sub(off);
