@@ -4,15 +4,18 @@ import dev.ember.engine.tensor.Dequant;
 import dev.ember.engine.tensor.TensorType;
 
 /**
- * Int8 activations for the weight types whose matmul reads them (Q4_0), as llama.cpp reads a
- * Q4_0 matrix against a Q8_0-quantized input: per token and 32-element block, a scale
- * {@code d = max|x| / 127} and integers {@code q = rint(x / d)} in [-127, 127].
+ * Int8 activations for the weight types whose matmul reads them (Q4_0, Q4_K), as llama.cpp reads
+ * a Q4_0 matrix against a Q8_0-quantized input and a Q4_K matrix against Q8_K: per token and
+ * 32-element block, a scale {@code d = max|x| / 127} and integers {@code q = rint(x / d)} in
+ * [-127, 127].
  *
- * <p>Why: a block's sum {@code Σ (w - 8) · q} is then an integer of at most 8 · 127 · 32 = 32,512
- * in magnitude, so decode can sum it exactly in 16-bit lanes (two integer operations per weight
- * instead of a conversion and a float FMA), and every other path (float GEMM tiles, the scalar
- * reference, any summation order) gets the same exact integer. The reduction order of such a
- * type is, per block: {@code s} = that exact sum, {@code t = s * d}, {@code acc = fma(scale, t, acc)}.
+ * <p>Why: a block's sum {@code Σ w · q} over 4-bit quants w is then an integer of at most
+ * 15 · 127 · 32 = 60,960 in magnitude, summed exactly in 16-bit lanes per half-block (two integer
+ * operations per weight instead of a conversion and a float FMA), and every other path (float
+ * GEMM tiles, the scalar reference, any summation order) gets the same exact integer. The
+ * reduction order of such a type is, per block: {@code s} = that exact sum, {@code t = s * d},
+ * {@code acc = fma(scale, t, acc)}; for Q4_K then {@code acc = fma(min, (Σq) * d, acc)}, the min
+ * term's input sum taken from the same integers (llama.cpp's Q8_K block sums).
  *
  * <p>The rounding is spelled as float arithmetic ({@code (v + 1.5·2^23) - 1.5·2^23}, round half
  * to even) so that a vector version of it gives the same bits.
@@ -54,7 +57,7 @@ final class ActivationQuant {
 
     /** Whether a matmul over {@code type} reads its input as int8 blocks. */
     static boolean applies(TensorType type) {
-        return type == TensorType.Q4_0;
+        return type == TensorType.Q4_0 || type == TensorType.Q4_K || type == TensorType.Q6_K;
     }
 
     static int blocks(int k) {

@@ -28,18 +28,19 @@ import jdk.incubator.vector.VectorOperators;
  * stored value (Q8_0's int8, Q4_0's nibble - 8, a float type's weight), then
  * {@code acc = fma(scale, s, acc)} with the block's scale (1 for float types), and for Q4_K and
  * Q5_K {@code acc = fma(min, xs, acc)} with the block's min and the token's input sum over the
- * block ({@link #inputSums}, computed once per call and shared by every row). Q4_0 reads int8
- * activations ({@link ActivationQuant}): its block sum is an exact integer, multiplied by the
- * token's block scale before the fma with the weight scale. The same for one
+ * block ({@link #inputSums}, computed once per call and shared by every row). Q4_0, Q4_K and Q6_K read
+ * int8 activations ({@link ActivationQuant}): the block sum is an exact integer, multiplied by the
+ * token's block scale before the fma with the weight scale, and Q4_K's input sum is the integers'
+ * sum times that scale. The same for one
  * token (decode) and any batch (GEMM), for every vector width. Per output there is no horizontal
  * reduction, and a quantized weight costs one conversion and one fused multiply-add: the scale is
  * applied once per block, not once per weight.
  *
  * <p>The small part that varies per type is {@link #blockValues}: it writes 32 input elements of
  * a group as floats, element-major ({@code [k][R]}), and the block's R scales. Decode converts the
- * quantized types in registers (Q8_0 four groups at a time and the K-quants two, each group from
- * its own part of the task's run so that every part is one sequential stream; Q4_0 in 16-bit
- * integer lanes) and the float types through L1 scratch; GEMM
+ * quantized types in registers (Q8_0 four groups at a time, Q5_K two, each group from its own
+ * part of the task's run so that every part is one sequential stream; Q4_0, Q4_K and Q6_K in
+ * 16-bit integer lanes) and the float types through L1 scratch; GEMM
  * converts a task's whole group once into an L2 panel and sweeps all tokens with register tiles of
  * R rows x 12 tokens (then 8, 4, 1 for the rest), whose block sums are folded into accumulators
  * kept in L1 at the end of each block.
@@ -169,11 +170,11 @@ final class InterleavedMatmul {
 
     /**
      * Whether decode reads a run of this type's groups as several sequential streams at once (see
-     * {@link #decode}): Q8_0 as four, the K-quants as two. Q4_0 and the float types read one.
+     * {@link #decode}): Q8_0 as four, Q5_K as two. Q4_0, Q4_K, Q6_K and the float types read one.
      */
     static boolean decodesInStreams(TensorType type) {
         return switch (type) {
-            case Q8_0, Q4_K, Q5_K, Q6_K -> true;
+            case Q8_0, Q5_K -> true;
             default -> false;
         };
     }
@@ -191,9 +192,15 @@ final class InterleavedMatmul {
         float[] acc = s.tile;
         float[] sc = s.scales, mn = s.mins;
         int g = g0;
-        if (type == TensorType.Q4_0) {
+        if (type == TensorType.Q4_0 || type == TensorType.Q4_K) {
             for (; g < g1; g++) {
-                q4DecodeGroup(seg, gb * g, k, q.shorts, q.scales, q.sums, acc, sc);
+                nibbleDecodeGroup(type == TensorType.Q4_K, seg, gb * g, k, q.shorts, q.scales, q.sums, xs, acc, sc, mn);
+                copyOutEvenOdd(acc, out, o, n, g * R);
+            }
+        }
+        if (type == TensorType.Q6_K) {
+            for (; g < g1; g++) {
+                q6kDecodeGroup(seg, gb * g, k, q.shorts, q.scales, acc, sc);
                 copyOutEvenOdd(acc, out, o, n, g * R);
             }
         }
@@ -216,8 +223,6 @@ final class InterleavedMatmul {
                 int ga = g + i, gc = ga + part;
                 switch (type) {
                     case Q8_0 -> q8DecodePair(seg, gb * ga, gb * gc, k, x, x0, acc, sc);
-                    case Q6_K -> q6kDecodePair(seg, gb * ga, gb * gc, k, x, x0, acc, sc);
-                    case Q4_K -> q4kDecodeRowPair(seg, gb * ga, gb * gc, k, x, x0, xs, acc, sc, mn);
                     default -> q5kDecodeRowPair(seg, gb * ga, gb * gc, k, x, x0, xs, acc, sc, mn);
                 }
                 copyOutGroup(acc, 0, out, o, n, ga * R);
@@ -340,28 +345,47 @@ final class InterleavedMatmul {
     }
 
     /**
-     * One group of Q4_0 against int8 activations ({@link ActivationQuant}), in 16-bit integer
-     * lanes: per block, the low nibbles (elements 2i) and the high nibbles (2i + 1) each sum 16
-     * products {@code nibble · q} (at most 16 · 15 · 127 = 30,480 in magnitude: no overflow), and
-     * the block's exact integer sum is {@code lo + hi - 8 · Σq}; then
-     * {@code acc = fma(d, s * xd, acc)}. Per weight, two integer operations (multiply, add) where
-     * the float form needs a conversion and an FMA, and the -8 offset costs nothing per weight.
-     * One group per pass, not two: integer adds have no latency to hide, and on this VM one
-     * sequential stream per core reads faster than two streams a group apart (measured: a
-     * single-stream pass doing twice the arithmetic still streamed faster than the pair).
+     * One group of Q4_0 or Q4_K against int8 activations ({@link ActivationQuant}), in 16-bit
+     * integer lanes: per block, the low nibbles (elements 2i) and the high nibbles (2i + 1) each
+     * sum 16 products {@code nibble · q} (at most 16 · 15 · 127 = 30,480 in magnitude: no
+     * overflow), and the block's exact integer sum is {@code lo + hi} (Q4_K's unsigned quants) or
+     * {@code lo + hi - 8 · Σq} (Q4_0's {@code nibble - 8}); then
+     * {@code acc = fma(scale, s * xd, acc)}, and for Q4_K {@code acc = fma(min, xs, acc)}. Per
+     * weight, two integer operations (multiply, add) where the float form needs a conversion and
+     * an FMA, and Q4_0's offset costs nothing per weight. One group per pass, not two: integer adds
+     * have no latency to hide, and on this VM one sequential stream per core reads faster than two
+     * streams a group apart (measured: a single-stream pass doing twice the arithmetic still
+     * streamed faster than the pair).
      *
      * <p>The block sums leave the 16-bit lanes as ints, even rows and odd rows apart (a shift pair
-     * of the same bits read as ints), so the scales are widened in that order and the outputs go
-     * to {@code acc} as even rows, then odd rows ({@link #copyOutEvenOdd}). Widening each half of
-     * a short vector in row order cost several shuffles per block on AVX2 (perf, Zen 3 VM: the
-     * per-block work was about 40 % of the kernel).
+     * of the same bits read as ints), so the scales (and Q4_K's 6-bit sub-scales and mins, widened
+     * from bytes the same way) are taken in that order and the outputs go to {@code acc} as even
+     * rows, then odd rows ({@link #copyOutEvenOdd}). Widening each half of a short vector in row
+     * order cost several shuffles per block on AVX2 (perf, Zen 3 VM: the per-block work was about
+     * 40 % of the kernel).
      */
-    private static void q4DecodeGroup(MemorySegment seg, long ga, int k, short[] xq, float[] xd, int[] xqSums, float[] acc, float[] sc) {
+    private static void nibbleDecodeGroup(boolean kQuant, MemorySegment seg, long ga, int k, short[] xq, float[] xd, int[] xqSums,
+                                          float[] xs, float[] acc, float[] sc, float[] mn) {
         FloatVector a0 = FloatVector.zero(FS), a1 = a0;
+        long sbBytes = (long) Interleaved.Q4K_SB * R;
+        // Block j of a super-block starts at head + j·step: taken out of the loop, because C2 left
+        // the call there and the vector registers were spilled around it (perf, Zen 3 VM).
+        long head = Interleaved.kBlockOffset(TensorType.Q4_K, R, 0), step = Interleaved.kBlockOffset(TensorType.Q4_K, R, 1) - head;
         for (int b = 0, nb = k / BLOCK; b < nb; b++) {
-            long pa = ga + 18L * R * b;
-            VectorBlocks.halfsEvenOdd(seg, pa, sc, 0);
-            long qa = pa + 2L * R;
+            long qa; // the block's first quant byte
+            if (kQuant) { // super-block: d[R], dmin[R], then per block j sub-scales[R], mins[R], quants
+                int j = b & 7;
+                long pa = ga + sbBytes * (b >> 3);
+                if (j == 0) {
+                    VectorBlocks.halfsEvenOdd(seg, pa, sc, 0);
+                    VectorBlocks.halfsEvenOdd(seg, pa + 2L * R, mn, 0);
+                }
+                qa = pa + head + step * j + 2L * R;
+            } else { // block: d[R], then quants
+                long pa = ga + 18L * R * b;
+                VectorBlocks.halfsEvenOdd(seg, pa, sc, 0);
+                qa = pa + 2L * R;
+            }
             ShortVector lo = ShortVector.zero(SS), hi = lo, lo2 = lo, hi2 = lo;
             int xi = BLOCK * b;
             for (long oa = qa, end = qa + (long) BLOCK / 2 * R; oa < end; oa += 2 * R, xi += 4) { // see q8DecodePair
@@ -374,83 +398,48 @@ final class InterleavedMatmul {
             }
             IntVector l = (IntVector) lo.add(lo2).reinterpretAsInts(); // each of lo, lo2, hi, hi2 holds 8 products: any two together stay below 2^15
             IntVector h = (IntVector) hi.add(hi2).reinterpretAsInts();
-            // lo + hi - 8·Σq per row, exact integers below 2^24: the same floats as summing converted halves
-            IntVector off = IntVector.broadcast(IS, 8 * xqSums[b]);
+            // lo + hi (- 8·Σq) per row, exact integers below 2^24: the same floats as summing converted halves
             IntVector even = l.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
-                    .add(h.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)).sub(off);
-            IntVector odd = l.lanewise(VectorOperators.ASHR, 16).add(h.lanewise(VectorOperators.ASHR, 16)).sub(off);
+                    .add(h.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16));
+            IntVector odd = l.lanewise(VectorOperators.ASHR, 16).add(h.lanewise(VectorOperators.ASHR, 16));
+            if (!kQuant) {
+                IntVector off = IntVector.broadcast(IS, 8 * xqSums[b]);
+                even = even.sub(off);
+                odd = odd.sub(off);
+            }
             FloatVector u = FloatVector.broadcast(FS, xd[b]);
-            a0 = FloatVector.fromArray(FS, sc, 0).fma(((FloatVector) even.convert(VectorOperators.I2F, 0)).mul(u), a0);
-            a1 = FloatVector.fromArray(FS, sc, L).fma(((FloatVector) odd.convert(VectorOperators.I2F, 0)).mul(u), a1);
+            FloatVector te = ((FloatVector) even.convert(VectorOperators.I2F, 0)).mul(u);
+            FloatVector to = ((FloatVector) odd.convert(VectorOperators.I2F, 0)).mul(u);
+            if (kQuant) { // scale d · sc and min -(dmin · m), as blockValues forms them, in even/odd order
+                IntVector s6 = (IntVector) ByteVector.fromMemorySegment(BR, seg, qa - 2L * R, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, SS, 0).reinterpretAsInts();
+                IntVector m6 = (IntVector) ByteVector.fromMemorySegment(BR, seg, qa - R, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, SS, 0).reinterpretAsInts();
+                a0 = FloatVector.fromArray(FS, sc, 0).mul((FloatVector) s6.and(0xFFFF).convert(VectorOperators.I2F, 0)).fma(te, a0);
+                a1 = FloatVector.fromArray(FS, sc, L).mul((FloatVector) s6.lanewise(VectorOperators.LSHR, 16).convert(VectorOperators.I2F, 0)).fma(to, a1);
+                FloatVector v = FloatVector.broadcast(FS, xs[b]);
+                a0 = FloatVector.fromArray(FS, mn, 0).mul((FloatVector) m6.and(0xFFFF).convert(VectorOperators.I2F, 0)).neg().fma(v, a0);
+                a1 = FloatVector.fromArray(FS, mn, L).mul((FloatVector) m6.lanewise(VectorOperators.LSHR, 16).convert(VectorOperators.I2F, 0)).neg().fma(v, a1);
+            } else {
+                a0 = FloatVector.fromArray(FS, sc, 0).fma(te, a0);
+                a1 = FloatVector.fromArray(FS, sc, L).fma(to, a1);
+            }
         }
         a0.intoArray(acc, 0);
         a1.intoArray(acc, L);
     }
 
     /**
-     * {@link #q8DecodePair} for Q4_K: per 32-element group j of a super-block, the block sums of
-     * the unsigned quants, then {@code acc = fma(d * sc, s, acc)} and
-     * {@code acc = fma(-(dmin * m), xs[b], acc)}. One method over the whole row, like
+     * {@link #q8DecodePair} for Q5_K, whose quants are unpacked to one byte each: per 32-element
+     * group j of a super-block, the block sums of the quants, then {@code acc = fma(d * sc, s, acc)}
+     * and {@code acc = fma(-(dmin * m), xs[b], acc)}. One method over the whole row, like
      * {@link #q8DecodePair}, so the chains and accumulators stay in registers (per-group methods
      * that carried them through an array streamed about 20 % slower). The groups' d go to
      * {@code sc[0 .. 2R)} and dmin to {@code mn[0 .. 2R)}.
-     */
-    private static void q4kDecodeRowPair(MemorySegment seg, long ga, long gbo, int k, float[] x, int x0, float[] xs,
-                                         float[] acc, float[] sc, float[] mn) {
-        FloatVector a0 = FloatVector.zero(FS), a1 = a0, b0 = a0, b1 = a0;
-        long sbBytes = (long) Interleaved.Q4K_SB * R;
-        long d = gbo - ga;
-        int xi = x0;
-        for (int b = 0, nb = k / BLOCK; b < nb; b++) { // one flat loop over blocks, like q8DecodePair: nested super-block loops streamed slower
-            int j = b & 7;
-            long pa = ga + sbBytes * (b >> 3);
-            if (j == 0) {
-                VectorBlocks.halfsRow(seg, pa, R, sc, 0);
-                VectorBlocks.halfsRow(seg, pa + d, R, sc, R);
-                VectorBlocks.halfsRow(seg, pa + 2L * R, R, mn, 0);
-                VectorBlocks.halfsRow(seg, pa + d + 2L * R, R, mn, R);
-            }
-            FloatVector sa0 = FloatVector.zero(FS), sa1 = sa0, sb0 = sa0, sb1 = sa0;
-            long sj = pa + Interleaved.kBlockOffset(TensorType.Q4_K, R, j), mj = sj + R;
-            long qa = sj + 2L * R;
-            for (long oa = qa, end = qa + 16L * R; oa < end; oa += R, xi += 2) { // the load offset as loop variable: see q8DecodePair
-                long ob = oa + d;
-                IntVector va0 = (IntVector) ByteVector.fromMemorySegment(BS, seg, oa, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0), va1 = (IntVector) ByteVector.fromMemorySegment(BS, seg, oa + L, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0), vb0 = (IntVector) ByteVector.fromMemorySegment(BS, seg, ob, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0), vb1 = (IntVector) ByteVector.fromMemorySegment(BS, seg, ob + L, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0);
-                FloatVector t = FloatVector.broadcast(FS, x[xi]);
-                sa0 = ((FloatVector) va0.and(0xF).convertShape(VectorOperators.I2F, FS, 0)).fma(t, sa0);
-                sa1 = ((FloatVector) va1.and(0xF).convertShape(VectorOperators.I2F, FS, 0)).fma(t, sa1);
-                sb0 = ((FloatVector) vb0.and(0xF).convertShape(VectorOperators.I2F, FS, 0)).fma(t, sb0);
-                sb1 = ((FloatVector) vb1.and(0xF).convertShape(VectorOperators.I2F, FS, 0)).fma(t, sb1);
-                t = FloatVector.broadcast(FS, x[xi + 1]);
-                sa0 = ((FloatVector) va0.lanewise(VectorOperators.LSHR, 4).convertShape(VectorOperators.I2F, FS, 0)).fma(t, sa0);
-                sa1 = ((FloatVector) va1.lanewise(VectorOperators.LSHR, 4).convertShape(VectorOperators.I2F, FS, 0)).fma(t, sa1);
-                sb0 = ((FloatVector) vb0.lanewise(VectorOperators.LSHR, 4).convertShape(VectorOperators.I2F, FS, 0)).fma(t, sb0);
-                sb1 = ((FloatVector) vb1.lanewise(VectorOperators.LSHR, 4).convertShape(VectorOperators.I2F, FS, 0)).fma(t, sb1);
-            }
-            FloatVector u = FloatVector.broadcast(FS, xs[b]);
-            a0 = FloatVector.fromArray(FS, sc, 0).mul((FloatVector) ByteVector.fromMemorySegment(BS, seg, sj, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0).convertShape(VectorOperators.I2F, FS, 0)).fma(sa0, a0);
-            a0 = FloatVector.fromArray(FS, mn, 0).mul((FloatVector) ByteVector.fromMemorySegment(BS, seg, mj, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0).convertShape(VectorOperators.I2F, FS, 0)).neg().fma(u, a0);
-            a1 = FloatVector.fromArray(FS, sc, L).mul((FloatVector) ByteVector.fromMemorySegment(BS, seg, sj + L, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0).convertShape(VectorOperators.I2F, FS, 0)).fma(sa1, a1);
-            a1 = FloatVector.fromArray(FS, mn, L).mul((FloatVector) ByteVector.fromMemorySegment(BS, seg, mj + L, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0).convertShape(VectorOperators.I2F, FS, 0)).neg().fma(u, a1);
-            b0 = FloatVector.fromArray(FS, sc, R).mul((FloatVector) ByteVector.fromMemorySegment(BS, seg, sj + d, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0).convertShape(VectorOperators.I2F, FS, 0)).fma(sb0, b0);
-            b0 = FloatVector.fromArray(FS, mn, R).mul((FloatVector) ByteVector.fromMemorySegment(BS, seg, mj + d, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0).convertShape(VectorOperators.I2F, FS, 0)).neg().fma(u, b0);
-            b1 = FloatVector.fromArray(FS, sc, R + L).mul((FloatVector) ByteVector.fromMemorySegment(BS, seg, sj + d + L, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0).convertShape(VectorOperators.I2F, FS, 0)).fma(sb1, b1);
-            b1 = FloatVector.fromArray(FS, mn, R + L).mul((FloatVector) ByteVector.fromMemorySegment(BS, seg, mj + d + L, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0).convertShape(VectorOperators.I2F, FS, 0)).neg().fma(u, b1);
-        }
-        a0.intoArray(acc, 0);
-        a1.intoArray(acc, L);
-        b0.intoArray(acc, R);
-        b1.intoArray(acc, R + L);
-    }
-
-    /**
-     * {@link #q4kDecodeRowPair} for Q5_K, whose quants are unpacked to one byte each: the inner
-     * loop is {@link #q8DecodePair}'s.
      */
     private static void q5kDecodeRowPair(MemorySegment seg, long ga, long gbo, int k, float[] x, int x0, float[] xs,
                                          float[] acc, float[] sc, float[] mn) {
         FloatVector a0 = FloatVector.zero(FS), a1 = a0, b0 = a0, b1 = a0;
         long sbBytes = (long) Interleaved.Q5K_SB * R;
+        long head = Interleaved.kBlockOffset(TensorType.Q5_K, R, 0), step = Interleaved.kBlockOffset(TensorType.Q5_K, R, 1) - head; // see nibbleDecodeGroup
         long d = gbo - ga;
         int xi = x0;
         for (int b = 0, nb = k / BLOCK; b < nb; b++) { // one flat loop over blocks, like q8DecodePair
@@ -463,7 +452,7 @@ final class InterleavedMatmul {
                 VectorBlocks.halfsRow(seg, pa + d + 2L * R, R, mn, R);
             }
             FloatVector sa0 = FloatVector.zero(FS), sa1 = sa0, sb0 = sa0, sb1 = sa0;
-            long sj = pa + Interleaved.kBlockOffset(TensorType.Q5_K, R, j), mj = sj + R;
+            long sj = pa + head + step * j, mj = sj + R;
             long qa = sj + 2L * R;
             for (long oa = qa, end = qa + (long) BLOCK * R; oa < end; oa += R, xi++) { // the load offset as loop variable: see q8DecodePair
                 FloatVector t = FloatVector.broadcast(FS, x[xi]);
@@ -490,60 +479,53 @@ final class InterleavedMatmul {
     }
 
     /**
-     * {@link #q8DecodePair} for Q6_K: values {@code sc * (q - 32)} (the stored int8 times its
-     * 16-element scale), block scale d. One method over the whole row, like Q8_0's, so the four
-     * chains and accumulators stay in registers.
+     * One group of Q6_K against int8 activations ({@link ActivationQuant}), in 16-bit integer
+     * lanes: per 16-element sub-block, the products {@code (q - 32) · x} (at most 32 · 127 = 4,064
+     * in magnitude) are summed eight to a lane (even and odd elements apart: at most 32,512, no
+     * overflow), the two sums leave the 16-bit lanes as ints (even rows and odd rows apart, as in
+     * {@link #nibbleDecodeGroup}) and are multiplied by the sub-block's int8 scale; the block's
+     * exact integer sum (at most 32 · 4,096 · 127 < 2^24) is then
+     * {@code acc = fma(d, s * xd, acc)}. The float form spent a conversion, a multiply by the
+     * sub-scale and an FMA per weight; this spends a multiply and an add per R weights.
      */
-    private static void q6kDecodePair(MemorySegment seg, long ga, long gbo, int k, float[] x, int x0, float[] acc, float[] sc) {
-        FloatVector a0 = FloatVector.zero(FS), a1 = a0, b0 = a0, b1 = a0;
+    private static void q6kDecodeGroup(MemorySegment seg, long ga, int k, short[] xq, float[] xd, float[] acc, float[] sc) {
+        FloatVector a0 = FloatVector.zero(FS), a1 = a0;
         long sbBytes = (long) Interleaved.Q6K_SB * R;
-        long d = gbo - ga;
+        long head = Interleaved.kBlockOffset(TensorType.Q6_K, R, 0), step = Interleaved.kBlockOffset(TensorType.Q6_K, R, 1) - head; // see nibbleDecodeGroup
         for (int b = 0, nb = k / BLOCK; b < nb; b++) {
             int j = b & 7;
             long pa = ga + sbBytes * (b >> 3);
-            if (j == 0) {
-                VectorBlocks.halfsRow(seg, pa, R, sc, 0);
-                VectorBlocks.halfsRow(seg, pa + d, R, sc, R);
+            if (j == 0) VectorBlocks.halfsEvenOdd(seg, pa, sc, 0);
+            long at = pa + head + step * j; // the two sub-scales [R] each, then 32 rows of R quants
+            // Sub-block 0 (rows 0-15) in p and p2, sub-block 1 (rows 16-31) in p3 and p4: four rows per
+            // step (two steps per pass ran the loop overhead of a short loop twice as often).
+            ShortVector p = ShortVector.zero(SS), p2 = p, p3 = p, p4 = p;
+            int xi = BLOCK * b;
+            for (long oa = at + 2L * R, end = oa + 16L * R; oa < end; oa += 2 * R, xi += 2) { // see q8DecodePair
+                ShortVector v = (ShortVector) ByteVector.fromMemorySegment(BR, seg, oa, LE).convertShape(VectorOperators.B2S, SS, 0);
+                ShortVector w = (ShortVector) ByteVector.fromMemorySegment(BR, seg, oa + R, LE).convertShape(VectorOperators.B2S, SS, 0);
+                ShortVector v3 = (ShortVector) ByteVector.fromMemorySegment(BR, seg, oa + 16L * R, LE).convertShape(VectorOperators.B2S, SS, 0);
+                ShortVector w3 = (ShortVector) ByteVector.fromMemorySegment(BR, seg, oa + 17L * R, LE).convertShape(VectorOperators.B2S, SS, 0);
+                p = v.mul(ShortVector.broadcast(SS, xq[xi])).add(p);
+                p2 = w.mul(ShortVector.broadcast(SS, xq[xi + 1])).add(p2);
+                p3 = v3.mul(ShortVector.broadcast(SS, xq[xi + 16])).add(p3);
+                p4 = w3.mul(ShortVector.broadcast(SS, xq[xi + 17])).add(p4);
             }
-            FloatVector sa0 = FloatVector.zero(FS), sa1 = sa0, sb0 = sa0, sb1 = sa0;
-            int xi = x0 + BLOCK * b;
-            long at = pa + Interleaved.kBlockOffset(TensorType.Q6_K, R, j);
-            FloatVector ka0 = (FloatVector) ByteVector.fromMemorySegment(BS, seg, at, LE).convertShape(VectorOperators.B2F, FS, 0);
-            FloatVector ka1 = (FloatVector) ByteVector.fromMemorySegment(BS, seg, at + L, LE).convertShape(VectorOperators.B2F, FS, 0);
-            FloatVector kb0 = (FloatVector) ByteVector.fromMemorySegment(BS, seg, at + d, LE).convertShape(VectorOperators.B2F, FS, 0);
-            FloatVector kb1 = (FloatVector) ByteVector.fromMemorySegment(BS, seg, at + d + L, LE).convertShape(VectorOperators.B2F, FS, 0);
-            long qa = at + 2L * R;
-            for (long oa = qa, end = qa + 16L * R; oa < end; oa += R, xi++) {
-                FloatVector t = FloatVector.broadcast(FS, x[xi]);
-                long ob = oa + d;
-                sa0 = ((FloatVector) ByteVector.fromMemorySegment(BS, seg, oa, LE).convertShape(VectorOperators.B2F, FS, 0)).mul(ka0).fma(t, sa0);
-                sa1 = ((FloatVector) ByteVector.fromMemorySegment(BS, seg, oa + L, LE).convertShape(VectorOperators.B2F, FS, 0)).mul(ka1).fma(t, sa1);
-                sb0 = ((FloatVector) ByteVector.fromMemorySegment(BS, seg, ob, LE).convertShape(VectorOperators.B2F, FS, 0)).mul(kb0).fma(t, sb0);
-                sb1 = ((FloatVector) ByteVector.fromMemorySegment(BS, seg, ob + L, LE).convertShape(VectorOperators.B2F, FS, 0)).mul(kb1).fma(t, sb1);
+            IntVector even = IntVector.zero(IS), odd = even;
+            for (int h = 0; h < 2; h++) {
+                IntVector pi = (IntVector) (h == 0 ? p : p3).reinterpretAsInts(), p2i = (IntVector) (h == 0 ? p2 : p4).reinterpretAsInts();
+                IntVector scale = (IntVector) ByteVector.fromMemorySegment(BR, seg, at + (long) h * R, LE).convertShape(VectorOperators.B2S, SS, 0).reinterpretAsInts();
+                even = pi.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16).add(p2i.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16))
+                        .mul(scale.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)).add(even);
+                odd = pi.lanewise(VectorOperators.ASHR, 16).add(p2i.lanewise(VectorOperators.ASHR, 16))
+                        .mul(scale.lanewise(VectorOperators.ASHR, 16)).add(odd);
             }
-            at += R;
-            ka0 = (FloatVector) ByteVector.fromMemorySegment(BS, seg, at, LE).convertShape(VectorOperators.B2F, FS, 0);
-            ka1 = (FloatVector) ByteVector.fromMemorySegment(BS, seg, at + L, LE).convertShape(VectorOperators.B2F, FS, 0);
-            kb0 = (FloatVector) ByteVector.fromMemorySegment(BS, seg, at + d, LE).convertShape(VectorOperators.B2F, FS, 0);
-            kb1 = (FloatVector) ByteVector.fromMemorySegment(BS, seg, at + d + L, LE).convertShape(VectorOperators.B2F, FS, 0);
-            qa += 16L * R;
-            for (long oa = qa, end = qa + 16L * R; oa < end; oa += R, xi++) {
-                FloatVector t = FloatVector.broadcast(FS, x[xi]);
-                long ob = oa + d;
-                sa0 = ((FloatVector) ByteVector.fromMemorySegment(BS, seg, oa, LE).convertShape(VectorOperators.B2F, FS, 0)).mul(ka0).fma(t, sa0);
-                sa1 = ((FloatVector) ByteVector.fromMemorySegment(BS, seg, oa + L, LE).convertShape(VectorOperators.B2F, FS, 0)).mul(ka1).fma(t, sa1);
-                sb0 = ((FloatVector) ByteVector.fromMemorySegment(BS, seg, ob, LE).convertShape(VectorOperators.B2F, FS, 0)).mul(kb0).fma(t, sb0);
-                sb1 = ((FloatVector) ByteVector.fromMemorySegment(BS, seg, ob + L, LE).convertShape(VectorOperators.B2F, FS, 0)).mul(kb1).fma(t, sb1);
-            }
-            a0 = FloatVector.fromArray(FS, sc, 0).fma(sa0, a0);
-            a1 = FloatVector.fromArray(FS, sc, L).fma(sa1, a1);
-            b0 = FloatVector.fromArray(FS, sc, R).fma(sb0, b0);
-            b1 = FloatVector.fromArray(FS, sc, R + L).fma(sb1, b1);
+            FloatVector u = FloatVector.broadcast(FS, xd[b]);
+            a0 = FloatVector.fromArray(FS, sc, 0).fma(((FloatVector) even.convert(VectorOperators.I2F, 0)).mul(u), a0);
+            a1 = FloatVector.fromArray(FS, sc, L).fma(((FloatVector) odd.convert(VectorOperators.I2F, 0)).mul(u), a1);
         }
         a0.intoArray(acc, 0);
         a1.intoArray(acc, L);
-        b0.intoArray(acc, R);
-        b1.intoArray(acc, R + L);
     }
 
     /**
@@ -563,7 +545,7 @@ final class InterleavedMatmul {
         if (len > 0) System.arraycopy(tmp, j * R, out, o + j0, len);
     }
 
-    /** One token's outputs of one group from {@code tmp}, which holds its even rows, then its odd rows ({@link #q4DecodeGroup}). */
+    /** One token's outputs of one group from {@code tmp}, which holds its even rows, then its odd rows ({@link #nibbleDecodeGroup}). */
     private static void copyOutEvenOdd(float[] tmp, float[] out, int o, int n, int j0) {
         int len = Math.min(R, n - j0);
         for (int j = 0; j < len; j++) out[o + j0 + j] = tmp[(j & 1) * L + (j >> 1)];
@@ -777,11 +759,18 @@ final class InterleavedMatmul {
         m01.intoArray(acc, a0 + 0 * R + L);
     }
 
-    /** Per token and block, the input sums that the min term multiplies, {@code xs[t*nb + b]} ({@link Dequant#blockInputSum}). */
-    static void inputSums(float[] in, int rows, int k, float[] xs) {
+    /**
+     * Per token and block, the input sums that the min term multiplies, {@code xs[t*nb + b]}
+     * ({@link Dequant#blockInputSum}); for int8 activations {@code in} holds the integers and each
+     * sum (exact) is multiplied by the block's scale {@code xd[t*nb + b]}.
+     */
+    static void inputSums(float[] in, float[] xd, int rows, int k, float[] xs) {
         int nb = (k + BLOCK - 1) / BLOCK;
         for (int t = 0; t < rows; t++) {
-            for (int b = 0; b < nb; b++) xs[t * nb + b] = Dequant.blockInputSum(in, t * k + BLOCK * b, blockLength(k, b));
+            for (int b = 0; b < nb; b++) {
+                float sum = Dequant.blockInputSum(in, t * k + BLOCK * b, blockLength(k, b));
+                xs[t * nb + b] = xd != null ? sum * xd[t * nb + b] : sum;
+            }
         }
     }
 

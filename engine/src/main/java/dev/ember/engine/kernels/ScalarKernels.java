@@ -72,7 +72,8 @@ final class ScalarKernels implements Kernels {
      * fused sum of value times input, then {@code acc = fma(scale, blockSum, acc)}, then for the
      * types with mins {@code acc = fma(min, inputSum, acc)} (see {@link Dequant#blockRow}). For a
      * type with int8 activations ({@link ActivationQuant}) x holds the integers, the block sum is
-     * exact, and it is multiplied by the block's input scale {@code xd[xdOff + b]} first.
+     * exact, and it is multiplied by the block's input scale {@code xd[xdOff + b]} first; so is
+     * the input sum of the min term.
      */
     private static float blockedDot(float[] values, float[] scales, float[] mins, float[] x, int xOff, int k, float[] xd, int xdOff) {
         float acc = 0f;
@@ -82,7 +83,11 @@ final class ScalarKernels implements Kernels {
             for (int i = i0; i < end; i++) s = Math.fma(values[i], x[xOff + i], s);
             if (xd != null) s *= xd[xdOff + b];
             acc = Math.fma(scales[b], s, acc);
-            if (mins != null) acc = Math.fma(mins[b], Dequant.blockInputSum(x, xOff + i0, end - i0), acc);
+            if (mins != null) {
+                float xs = Dequant.blockInputSum(x, xOff + i0, end - i0);
+                if (xd != null) xs *= xd[xdOff + b];
+                acc = Math.fma(mins[b], xs, acc);
+            }
         }
         return acc;
     }

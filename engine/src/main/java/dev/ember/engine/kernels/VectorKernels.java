@@ -185,7 +185,8 @@ final class VectorKernels implements Kernels {
                 if (hasMins) { // computed once per call on the calling thread; every group reads them
                     int need = rows * ((k + Dequant.MATMUL_BLOCK - 1) / Dequant.MATMUL_BLOCK);
                     if (inputSums.length < need) inputSums = new float[need];
-                    InterleavedMatmul.inputSums(in, rows, k, inputSums);
+                    if (quantizes) InterleavedMatmul.inputSums(quantized.values, quantized.scales, rows, k, inputSums);
+                    else InterleavedMatmul.inputSums(in, null, rows, k, inputSums);
                 }
                 groups = (n + InterleavedMatmul.R - 1) / InterleavedMatmul.R;
                 int runs = threads * (rows == 1 ? decodeTasksPerThread(w.type()) : 1);

@@ -83,4 +83,52 @@ class ActivationQuantTest {
             }
         }
     }
+
+    /**
+     * The K-quants' 16-bit decode lanes at their bounds: Q4_K with every quant 15 and 6-bit
+     * sub-scale and min 63; Q6_K with every {@code q - 32} at -32 (or 31) and every int8 sub-scale
+     * -128, whose block sums (32 · 4,096 · 127 = 16,646,144) come within 1 % of 2^24, where a float
+     * stops holding every integer. Against inputs that all quantize to +127 or alternate signs,
+     * decode (int16 lanes), the block GEMM and the panel GEMM must equal the scalar reference.
+     */
+    @Test
+    void extremeKQuantBlocksStayExact() {
+        int n = 40, k = 512;
+        for (TensorType type : new TensorType[] {TensorType.Q4_K, TensorType.Q6_K}) {
+            for (int pattern = 0; pattern < 4; pattern++) {
+                int bb = type.blockBytes();
+                MemorySegment data = Arena.ofAuto().allocate((long) n * k / 256 * bb);
+                for (long o = 0; o < data.byteSize(); o += bb) {
+                    byte fill = pattern < 2 ? (byte) 0xFF : 0; // Q4_K: quants 15 or 0; Q6_K: q - 32 = 31 or -32
+                    if (type == TensorType.Q4_K) {
+                        data.set(ValueLayout.JAVA_SHORT_UNALIGNED, o, Float.floatToFloat16(0.25f));
+                        data.set(ValueLayout.JAVA_SHORT_UNALIGNED, o + 2, Float.floatToFloat16(0.125f));
+                        for (int i = 4; i < 16; i++) data.set(ValueLayout.JAVA_BYTE, o + i, (byte) 0xFF); // sub-scales and mins 63
+                        for (int i = 16; i < bb; i++) data.set(ValueLayout.JAVA_BYTE, o + i, fill);
+                    } else {
+                        for (int i = 0; i < 192; i++) data.set(ValueLayout.JAVA_BYTE, o + i, fill); // ql, qh
+                        for (int i = 192; i < 208; i++) data.set(ValueLayout.JAVA_BYTE, o + i, (byte) 0x80); // sub-scales -128
+                        data.set(ValueLayout.JAVA_SHORT_UNALIGNED, o + 208, Float.floatToFloat16(0.5f));
+                    }
+                }
+                WeightMatrix w = new WeightMatrix("extreme", type, n, k, data);
+                for (int rows : new int[] {1, 7, 73}) { // decode, the block GEMM, the panel GEMM
+                    float[] in = new float[rows * k];
+                    for (int i = 0; i < in.length; i++) in[i] = pattern % 2 == 0 ? 3f : (i % 2 == 0 ? 3f : -3f);
+                    float[] ref = new float[rows * n], got = new float[rows * n];
+                    try (WorkerPool pool = new WorkerPool(2)) {
+                        S.matmul(pool, w, in, rows, ref);
+                        V.matmul(pool, V.prepare(w), in, rows, got);
+                    }
+                    for (int i = 0; i < ref.length; i++) {
+                        assertEquals(Float.floatToRawIntBits(ref[i]), Float.floatToRawIntBits(got[i]), type + " pattern " + pattern + " rows " + rows + " at " + i);
+                    }
+                    if (pattern == 0) { // every input 127 steps of 3/127
+                        double weight = type == TensorType.Q4_K ? 0.25 * 63 * 15 - 0.125 * 63 : 0.5 * -128 * 31;
+                        assertEquals(weight * 3 * k, ref[0], Math.abs(weight * 3 * k) * 1e-6, type + " exact value");
+                    }
+                }
+            }
+        }
+    }
 }
