@@ -26,7 +26,7 @@ final class ActivationQuant {
 
     /** Integers as floats ({@code [rows][k]}) and block scales ({@code [rows][blocks]}). */
     float[] values = new float[0], scales = new float[0];
-    /** Row 0's block sums of the integers (decode's -8 offset), as ints: decode reads them as int lanes. */
+    /** The block sums of the integers ({@code [rows][blocks]}, where {@link #shorts} has the rows): Q4_0's -8 offset, Q4_K's +8. */
     int[] sums = new int[0];
     /** Row 0's integers as shorts (decode's 16-bit lanes), or every row's (prefill's integer GEMM). */
     short[] shorts = new short[0];
@@ -45,12 +45,12 @@ final class ActivationQuant {
         if (rows != 1 && !shortsForAll) return;
         if (shorts.length < rows * k) shorts = new short[rows * k];
         for (int i = 0, n = rows * k; i < n; i++) shorts[i] = (short) values[i];
-        if (rows == 1) {
-            if (sums.length < nb) sums = new int[nb];
+        if (sums.length < rows * nb) sums = new int[rows * nb];
+        for (int r = 0; r < rows; r++) {
             for (int b = 0; b < nb; b++) {
                 int s = 0;
-                for (int i = BLOCK * b, end = Math.min(k, i + BLOCK); i < end; i++) s += shorts[i];
-                sums[b] = s;
+                for (int i = r * k + BLOCK * b, end = r * k + Math.min(k, BLOCK * (b + 1)); i < end; i++) s += shorts[i];
+                sums[r * nb + b] = s;
             }
         }
     }

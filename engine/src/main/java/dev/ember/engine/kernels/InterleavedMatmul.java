@@ -100,14 +100,7 @@ final class InterleavedMatmul {
      */
     private static void q4kBlock(MemorySegment seg, long sb, int j, boolean five, float[] dst, int dOff, float[] sc, int sOff, float[] mn, int mOff) {
         long bo = sb + Interleaved.kBlockOffset(five ? TensorType.Q5_K : TensorType.Q4_K, R, j);
-        VectorBlocks.halfsRow(seg, sb, R, sc, sOff);
-        VectorBlocks.halfsRow(seg, sb + 2L * R, R, mn, mOff);
-        for (int v = 0; v < R; v += L) {
-            FloatVector s6 = (FloatVector) ByteVector.fromMemorySegment(BS, seg, bo + v, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0).convertShape(VectorOperators.I2F, FS, 0);
-            FloatVector m6 = (FloatVector) ByteVector.fromMemorySegment(BS, seg, bo + R + v, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0).convertShape(VectorOperators.I2F, FS, 0);
-            FloatVector.fromArray(FS, sc, sOff + v).mul(s6).intoArray(sc, sOff + v);
-            FloatVector.fromArray(FS, mn, mOff + v).mul(m6).neg().intoArray(mn, mOff + v);
-        }
+        kScalesAndMins(seg, sb, bo, sc, sOff, mn, mOff);
         long g = bo + 2L * R;
         if (five) { // one byte per element, 0..31
             for (int i = 0, di = dOff; i < 32; i++, di += R) {
@@ -125,6 +118,21 @@ final class InterleavedMatmul {
                 ((FloatVector) q.and(0xF).convertShape(VectorOperators.I2F, FS, 0)).intoArray(dst, di + v);
                 ((FloatVector) q.lanewise(VectorOperators.LSHR, 4).convertShape(VectorOperators.I2F, FS, 0)).intoArray(dst, di + R + v);
             }
+        }
+    }
+
+    /**
+     * The R scales {@code d * sc} and mins {@code -(dmin * m)} of the Q4_K / Q5_K block at
+     * {@code bo} (its 6-bit sub-scales, then its mins) in the super-block at {@code sb}.
+     */
+    static void kScalesAndMins(MemorySegment seg, long sb, long bo, float[] sc, int sOff, float[] mn, int mOff) {
+        VectorBlocks.halfsRow(seg, sb, R, sc, sOff);
+        VectorBlocks.halfsRow(seg, sb + 2L * R, R, mn, mOff);
+        for (int v = 0; v < R; v += L) {
+            FloatVector s6 = (FloatVector) ByteVector.fromMemorySegment(BS, seg, bo + v, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0).convertShape(VectorOperators.I2F, FS, 0);
+            FloatVector m6 = (FloatVector) ByteVector.fromMemorySegment(BS, seg, bo + R + v, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0).convertShape(VectorOperators.I2F, FS, 0);
+            FloatVector.fromArray(FS, sc, sOff + v).mul(s6).intoArray(sc, sOff + v);
+            FloatVector.fromArray(FS, mn, mOff + v).mul(m6).neg().intoArray(mn, mOff + v);
         }
     }
 

@@ -19,15 +19,17 @@ import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * Q4_0 GEMM in 16-bit integer lanes, for many tokens (prefill): a group's weights become an
- * integer panel ({@code nibble - 8}, one R-lane short vector per input element), and a token's
+ * Q4_0 and Q4_K GEMM in 16-bit integer lanes, for many tokens (prefill): a group's weights become
+ * an integer panel ({@code nibble - 8}, one R-lane short vector per input element), and a token's
  * block sum {@code Σ (nibble - 8) · q} is accumulated with a multiply and an add per R weights.
+ * Q4_K's quants are the unsigned nibbles, so its exact block sum is that one plus
+ * {@code 8 · Σq}, added as an int before the conversion.
  *
  * <p>Why it is exact: with int8 activations ({@link ActivationQuant}) every product is at most
  * 8 · 127 = 1,016 in magnitude and a 32-element block sum at most 32,512, inside a short. The
  * block sum is the same integer the float tiles and the scalar reference compute, and what
- * follows is their order: {@code t = s * d_x}, {@code acc = fma(d_w, t, acc)}. So the bits equal
- * every other path's.
+ * follows is their order: {@code t = s * d_x}, {@code acc = fma(scale, t, acc)}, and for Q4_K
+ * {@code acc = fma(min, xs, acc)}. So the bits equal every other path's.
  *
  * <p>Why it is faster: a float tile spends one fused multiply-add per weight and token on the two
  * FMA pipes; here a 16-bit multiply and an add cover twice the lanes per instruction and share
@@ -50,32 +52,57 @@ final class Q4IntegerGemm {
         return ENABLED && SS.length() == R;
     }
 
+    /** Whether {@link #gemm} takes matrices of this type. */
+    static boolean takes(TensorType type) {
+        return type == TensorType.Q4_0 || type == TensorType.Q4_K;
+    }
+
     /**
-     * Groups [g0, g1) of an interleaved Q4_0 matrix for {@code rows} tokens, from the int8
-     * activations as shorts ({@code xp[t*k + i]}) and block scales ({@code xd[t*nb + b]}).
+     * Groups [g0, g1) of an interleaved Q4_0 or Q4_K matrix for {@code rows} tokens, from the int8
+     * activations as shorts ({@code xp[t*k + i]}), their block scales and block sums
+     * ({@code xd[t*nb + b]}, {@code xqSums[t*nb + b]}) and, for Q4_K's min term, the input sums
+     * {@code xs[t*nb + b]}. {@code scales} holds 2·R·nb floats: the panel's scales, then its mins.
      */
-    static void gemm(MemorySegment seg, int k, int n, short[] xp, float[] xd, int rows, float[] out, int g0, int g1,
-                     short[] panel, float[] scales, float[] tmp, short[] sums) {
-        long gb = Interleaved.groupBytes(TensorType.Q4_0, R, k);
+    static void gemm(TensorType type, MemorySegment seg, int k, int n, short[] xp, float[] xd, int[] xqSums, float[] xs, int rows,
+                     float[] out, int g0, int g1, short[] panel, float[] scales, float[] tmp, short[] sums) {
+        long gb = Interleaved.groupBytes(type, R, k);
         int nb = k / BLOCK;
+        Block block = type == TensorType.Q4_K ? new Block(xqSums, scales, R * nb, xs) : new Block(null, scales, -1, null);
         for (int g = g0; g < g1; g++) {
-            fillPanel(seg, gb * g, k, panel, scales);
+            fillPanel(type, seg, gb * g, k, panel, scales, R * nb);
             int t = 0;
-            for (; t + 8 <= rows; t += 8) tile8(panel, scales, k, xp, t * k, xd, t * nb, out, t * n, n, g * R, tmp, sums);
-            for (; t < rows; t++) tile1(panel, scales, k, xp, t * k, xd, t * nb, out, t * n, n, g * R, tmp, sums);
+            for (; t + 8 <= rows; t += 8) tile8(panel, block, k, xp, t * k, xd, t * nb, out, t * n, n, g * R, tmp, sums);
+            for (; t < rows; t++) tile1(panel, block, k, xp, t * k, xd, t * nb, out, t * n, n, g * R, tmp, sums);
         }
     }
 
     /**
-     * The group's values as shorts {@code [k][R]} (the element order of InterleavedMatmul's
-     * q4Block, rows interleaved by halves as {@link #lanes} reads them) and scales {@code [nb][R]}.
+     * What a block's fold adds beyond Q4_0's: the integers' block sums whose 8· turns the panel's
+     * {@code nibble - 8} sums into Q4_K's, and the min term (mins at {@code scales[mins ..]},
+     * input sums xs). Null and -1 for Q4_0.
      */
-    private static void fillPanel(MemorySegment seg, long go, int k, short[] panel, float[] scales) {
+    private record Block(int[] xqSums, float[] scales, int mins, float[] xs) {}
+
+    /**
+     * The group's values as shorts {@code [k][R]} ({@code nibble - 8}, the element order of
+     * InterleavedMatmul's block decoders, rows interleaved by halves as {@link #lanes} reads them),
+     * scales {@code [nb][R]} and for Q4_K mins {@code [nb][R]} from {@code scales[mins ..]}.
+     */
+    private static void fillPanel(TensorType type, MemorySegment seg, long go, int k, short[] panel, float[] scales, int mins) {
+        long head = Interleaved.kBlockOffset(TensorType.Q4_K, R, 0), step = Interleaved.kBlockOffset(TensorType.Q4_K, R, 1) - head;
         for (int b = 0, nb = k / BLOCK; b < nb; b++) {
-            long blk = go + 18L * R * b;
-            VectorBlocks.halfsRow(seg, blk, R, scales, b * R);
+            long quants;
+            if (type == TensorType.Q4_K) {
+                long sb = go + (long) Interleaved.Q4K_SB * R * (b / 8), bo = sb + head + step * (b % 8);
+                InterleavedMatmul.kScalesAndMins(seg, sb, bo, scales, b * R, scales, mins + b * R);
+                quants = bo + 2L * R;
+            } else {
+                long blk = go + 18L * R * b;
+                VectorBlocks.halfsRow(seg, blk, R, scales, b * R);
+                quants = blk + 2L * R;
+            }
             int di = b * BLOCK * R;
-            for (long o = blk + 2L * R, end = o + (long) BLOCK / 2 * R; o < end; o += R, di += 2 * R) {
+            for (long o = quants, end = o + (long) BLOCK / 2 * R; o < end; o += R, di += 2 * R) {
                 ShortVector v = (ShortVector) ByteVector.fromMemorySegment(BR, seg, o, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, SS, 0);
                 v.and((short) 0xF).sub((short) 8).rearrange(HALVES_INTERLEAVED).intoArray(panel, di);
                 v.lanewise(VectorOperators.LSHR, 4).sub((short) 8).rearrange(HALVES_INTERLEAVED).intoArray(panel, di + R);
@@ -92,7 +119,7 @@ final class Q4IntegerGemm {
      * sums in {@code tmp} (L1) one token at a time. The fold is a loop, not eight copies: C2
      * stopped compiling the conversions to vector code when the method held sixteen of them.
      */
-    private static void tile8(short[] p, float[] sc, int k, short[] xp, int x0, float[] xd, int xs0, float[] out, int o, int n, int j0,
+    private static void tile8(short[] p, Block blk, int k, short[] xp, int x0, float[] xd, int xs0, float[] out, int o, int n, int j0,
                               float[] tmp, short[] sums) {
         int nb = k / BLOCK;
         java.util.Arrays.fill(tmp, 0, 8 * R, 0f);
@@ -113,23 +140,38 @@ final class Q4IntegerGemm {
             }
             a0.intoArray(sums, 0); a1.intoArray(sums, R); a2.intoArray(sums, 2 * R); a3.intoArray(sums, 3 * R);
             a4.intoArray(sums, 4 * R); a5.intoArray(sums, 5 * R); a6.intoArray(sums, 6 * R); a7.intoArray(sums, 7 * R);
-            fold(sums, 8, sc, b * R, xd, xs0 + b, nb, tmp);
+            fold(sums, 8, blk, b, xd, xs0 + b, nb, tmp);
         }
         InterleavedMatmul.copyOut(tmp, 8, out, o, n, j0);
     }
 
-    /** {@code tmp[t*R + r] = fma(d[r], sum[t][r] * xd[t], tmp[t*R + r])} for each token t of the tile. */
-    private static void fold(short[] sums, int tokens, float[] sc, int s0, float[] xd, int xd0, int nb, float[] tmp) {
-        FloatVector d0 = FloatVector.fromArray(FS, sc, s0), d1 = FloatVector.fromArray(FS, sc, s0 + L);
+    /**
+     * {@code tmp[t*R + r] = fma(d[r], sum[t][r] * xd[t], tmp[t*R + r])} for each token t of the
+     * tile, block b; for Q4_K the sum first gains {@code 8 · Σq} and the min term follows.
+     */
+    private static void fold(short[] sums, int tokens, Block blk, int b, float[] xd, int xd0, int nb, float[] tmp) {
+        float[] sc = blk.scales();
+        FloatVector d0 = FloatVector.fromArray(FS, sc, b * R), d1 = FloatVector.fromArray(FS, sc, b * R + L);
+        boolean kQuant = blk.mins() >= 0;
+        FloatVector m0 = kQuant ? FloatVector.fromArray(FS, sc, blk.mins() + b * R) : null, m1 = kQuant ? FloatVector.fromArray(FS, sc, blk.mins() + b * R + L) : null;
         for (int t = 0; t < tokens; t++) {
             ShortVector a = ShortVector.fromArray(SS, sums, t * R);
-            FloatVector u = FloatVector.broadcast(FS, xd[xd0 + t * nb]);
-            d0.fma(lanes(a, 0).mul(u), FloatVector.fromArray(FS, tmp, t * R)).intoArray(tmp, t * R);
-            d1.fma(lanes(a, 1).mul(u), FloatVector.fromArray(FS, tmp, t * R + L)).intoArray(tmp, t * R + L);
+            int xi = xd0 + t * nb;
+            FloatVector u = FloatVector.broadcast(FS, xd[xi]);
+            int offset = kQuant ? 8 * blk.xqSums()[xi] : 0;
+            FloatVector r0 = d0.fma(lanes(a, 0, offset).mul(u), FloatVector.fromArray(FS, tmp, t * R));
+            FloatVector r1 = d1.fma(lanes(a, 1, offset).mul(u), FloatVector.fromArray(FS, tmp, t * R + L));
+            if (kQuant) {
+                FloatVector v = FloatVector.broadcast(FS, blk.xs()[xi]);
+                r0 = m0.fma(v, r0);
+                r1 = m1.fma(v, r1);
+            }
+            r0.intoArray(tmp, t * R);
+            r1.intoArray(tmp, t * R + L);
         }
     }
 
-    private static void tile1(short[] p, float[] sc, int k, short[] xp, int x0, float[] xd, int xs0, float[] out, int o, int n, int j0,
+    private static void tile1(short[] p, Block blk, int k, short[] xp, int x0, float[] xd, int xs0, float[] out, int o, int n, int j0,
                               float[] tmp, short[] sums) {
         int nb = k / BLOCK;
         java.util.Arrays.fill(tmp, 0, R, 0f);
@@ -137,20 +179,21 @@ final class Q4IntegerGemm {
             ShortVector a = ShortVector.zero(SS);
             for (int i = BLOCK * b, end = i + BLOCK; i < end; i++) a = ShortVector.fromArray(SS, p, i * R).mul(x(xp, x0 + i)).add(a);
             a.intoArray(sums, 0);
-            fold(sums, 1, sc, b * R, xd, xs0 + b, nb, tmp);
+            fold(sums, 1, blk, b, xd, xs0 + b, nb, tmp);
         }
         InterleavedMatmul.copyOut(tmp, 1, out, o, n, j0);
     }
 
     /**
-     * Rows {@code [part·L, part·L + L)} of a block sum as floats (exact: integers below 2^15). The
-     * panel holds row j in 16-bit lane 2j and row j + L in lane 2j + 1, so each half is one
-     * shift pair of the same bits read as ints: a widening short-to-float conversion of the upper
-     * half is not compiled to vector code on JDK 25 (it fell back to a per-call Java path).
+     * Rows {@code [part·L, part·L + L)} of a block sum plus {@code offset}, as floats (exact:
+     * integers below 2^24). The panel holds row j in 16-bit lane 2j and row j + L in lane 2j + 1,
+     * so each half is one shift pair of the same bits read as ints: a widening short-to-float
+     * conversion of the upper half is not compiled to vector code on JDK 25 (it fell back to a
+     * per-call Java path).
      */
-    private static FloatVector lanes(ShortVector a, int part) {
+    private static FloatVector lanes(ShortVector a, int part, int offset) {
         IntVector pair = (IntVector) a.reinterpretAsInts();
         IntVector half = part == 0 ? pair.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16) : pair.lanewise(VectorOperators.ASHR, 16);
-        return (FloatVector) half.convert(VectorOperators.I2F, 0);
+        return (FloatVector) half.add(offset).convert(VectorOperators.I2F, 0);
     }
 }

@@ -138,7 +138,7 @@ final class VectorKernels implements Kernels {
         /** The quantized input rounded back to floats, for the row-major kernels. */
         float[] roundTrip = new float[0];
         boolean quantizes;
-        /** Prefill over Q4_0: {@link Q4IntegerGemm}. */
+        /** Prefill over Q4_0 and Q4_K: {@link Q4IntegerGemm}. */
         boolean integerGemm;
         /** {@link VectorKernels#wideRegisterFile} of the kernels that set this job up. */
         boolean wide;
@@ -151,8 +151,8 @@ final class VectorKernels implements Kernels {
                 float[] sums = hasMins ? inputSums : null;
                 ActivationQuant q = quantizes ? quantized : null;
                 if (rows == 1) InterleavedMatmul.decode(w.type(), seg, k, n, in, sums, q, out, g0, g1, wide, s);
-                else if (integerGemm) Q4IntegerGemm.gemm(seg, k, n, q.shorts, q.scales, rows, out, g0, g1,
-                        s.shortPanel(InterleavedMatmul.R * k), s.panel(InterleavedMatmul.R * (k / InterleavedMatmul.BLOCK)), s.tile, s.blockSums);
+                else if (integerGemm) Q4IntegerGemm.gemm(w.type(), seg, k, n, q.shorts, q.scales, q.sums, sums, rows, out, g0, g1,
+                        s.shortPanel(InterleavedMatmul.R * k), s.panel(2 * InterleavedMatmul.R * (k / InterleavedMatmul.BLOCK)), s.tile, s.blockSums);
                 else InterleavedMatmul.gemm(w.type(), seg, k, n, quantizes ? q.values : in, sums, quantizes ? q.scales : null, rows, out, g0, g1, wide, s);
                 return;
             }
@@ -177,7 +177,7 @@ final class VectorKernels implements Kernels {
             n = w.rows();
             k = w.cols();
             quantizes = ActivationQuant.applies(w.type());
-            integerGemm = w.interleaved() && w.type() == TensorType.Q4_0 && rows > InterleavedMatmul.BLOCK_GEMM_ROWS
+            integerGemm = w.interleaved() && Q4IntegerGemm.takes(w.type()) && rows > InterleavedMatmul.BLOCK_GEMM_ROWS
                     && k % InterleavedMatmul.BLOCK == 0 && Q4IntegerGemm.supported();
             if (quantizes) quantizeInput(w.interleaved());
             if (w.interleaved()) {
