@@ -4,18 +4,19 @@ import dev.ember.engine.tensor.Dequant;
 import dev.ember.engine.tensor.TensorType;
 
 /**
- * Int8 activations for the weight types whose matmul reads them (Q4_0, Q4_K), as llama.cpp reads
- * a Q4_0 matrix against a Q8_0-quantized input and a Q4_K matrix against Q8_K: per token and
- * 32-element block, a scale {@code d = max|x| / 127} and integers {@code q = rint(x / d)} in
- * [-127, 127].
+ * Int8 activations for the weight types whose matmul reads them (Q4_0 and the K-quants Q4_K, Q5_K,
+ * Q6_K), as llama.cpp reads a Q4_0 matrix against a Q8_0-quantized input and a K-quant matrix
+ * against Q8_K: per token and 32-element block, a scale {@code d = max|x| / 127} and integers
+ * {@code q = rint(x / d)} in [-127, 127].
  *
- * <p>Why: a block's sum {@code Σ w · q} over 4-bit quants w is then an integer of at most
- * 15 · 127 · 32 = 60,960 in magnitude, summed exactly in 16-bit lanes per half-block (two integer
- * operations per weight instead of a conversion and a float FMA), and every other path (float
- * GEMM tiles, the scalar reference, any summation order) gets the same exact integer. The
+ * <p>Why: a block's sum {@code Σ w · q} is then an exact integer (4-bit quants: at most
+ * 15 · 127 · 32 = 60,960 in magnitude; Q6_K's {@code sc · (q - 32)}: at most 4,096 · 127 · 32,
+ * still below 2^24), summed in 16-bit lanes eight or sixteen products at a time (two integer
+ * operations per R weights instead of a conversion and a float FMA per weight), and every other
+ * path (float GEMM tiles, the scalar reference, any summation order) gets the same integer. The
  * reduction order of such a type is, per block: {@code s} = that exact sum, {@code t = s * d},
- * {@code acc = fma(scale, t, acc)}; for Q4_K then {@code acc = fma(min, (Σq) * d, acc)}, the min
- * term's input sum taken from the same integers (llama.cpp's Q8_K block sums).
+ * {@code acc = fma(scale, t, acc)}; for Q4_K and Q5_K then {@code acc = fma(min, (Σq) * d, acc)},
+ * the min term's input sum taken from the same integers (llama.cpp's Q8_K block sums).
  *
  * <p>The rounding is spelled as float arithmetic ({@code (v + 1.5·2^23) - 1.5·2^23}, round half
  * to even) so that a vector version of it gives the same bits.
@@ -57,7 +58,10 @@ final class ActivationQuant {
 
     /** Whether a matmul over {@code type} reads its input as int8 blocks. */
     static boolean applies(TensorType type) {
-        return type == TensorType.Q4_0 || type == TensorType.Q4_K || type == TensorType.Q6_K;
+        return switch (type) {
+            case Q4_0, Q4_K, Q5_K, Q6_K -> true;
+            default -> false;
+        };
     }
 
     static int blocks(int k) {

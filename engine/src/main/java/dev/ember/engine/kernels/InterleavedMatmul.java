@@ -28,8 +28,8 @@ import jdk.incubator.vector.VectorOperators;
  * stored value (Q8_0's int8, Q4_0's nibble - 8, a float type's weight), then
  * {@code acc = fma(scale, s, acc)} with the block's scale (1 for float types), and for Q4_K and
  * Q5_K {@code acc = fma(min, xs, acc)} with the block's min and the token's input sum over the
- * block ({@link #inputSums}, computed once per call and shared by every row). Q4_0, Q4_K and Q6_K read
- * int8 activations ({@link ActivationQuant}): the block sum is an exact integer, multiplied by the
+ * block ({@link #inputSums}, computed once per call and shared by every row). Q4_0 and the
+ * K-quants read int8 activations ({@link ActivationQuant}): the block sum is an exact integer, multiplied by the
  * token's block scale before the fma with the weight scale, and Q4_K's input sum is the integers'
  * sum times that scale. The same for one
  * token (decode) and any batch (GEMM), for every vector width. Per output there is no horizontal
@@ -38,9 +38,9 @@ import jdk.incubator.vector.VectorOperators;
  *
  * <p>The small part that varies per type is {@link #blockValues}: it writes 32 input elements of
  * a group as floats, element-major ({@code [k][R]}), and the block's R scales. Decode converts the
- * quantized types in registers (Q8_0 four groups at a time, Q5_K two, each group from its own
- * part of the task's run so that every part is one sequential stream; Q4_0, Q4_K and Q6_K in
- * 16-bit integer lanes) and the float types through L1 scratch; GEMM
+ * quantized types in registers (Q8_0 four or two groups at a time, each group from its own part
+ * of the task's run so that every part is one sequential stream; Q4_0 and the K-quants in 16-bit
+ * integer lanes) and the float types through L1 scratch; GEMM
  * converts a task's whole group once into an L2 panel and sweeps all tokens with register tiles of
  * R rows x 12 tokens (then 8, 4, 1 for the rest), whose block sums are folded into accumulators
  * kept in L1 at the end of each block.
@@ -178,13 +178,11 @@ final class InterleavedMatmul {
 
     /**
      * Whether decode reads a run of this type's groups as several sequential streams at once (see
-     * {@link #decode}): Q8_0 as four, Q5_K as two. Q4_0, Q4_K, Q6_K and the float types read one.
+     * {@link #decode}): Q8_0, as four or two. The types in 16-bit integer lanes and the float types
+     * read one.
      */
     static boolean decodesInStreams(TensorType type) {
-        return switch (type) {
-            case Q8_0, Q5_K -> true;
-            default -> false;
-        };
+        return type == TensorType.Q8_0;
     }
 
     /**
@@ -206,9 +204,9 @@ final class InterleavedMatmul {
                 copyOutEvenOdd(acc, out, o, n, g * R);
             }
         }
-        if (type == TensorType.Q6_K) {
+        if (type == TensorType.Q6_K || type == TensorType.Q5_K) {
             for (; g < g1; g++) {
-                q6kDecodeGroup(seg, gb * g, k, q.shorts, q.scales, acc, sc);
+                byteDecodeGroup(type == TensorType.Q5_K, seg, gb * g, k, q.shorts, q.scales, xs, acc, sc, mn);
                 copyOutEvenOdd(acc, out, o, n, g * R);
             }
         }
@@ -229,10 +227,7 @@ final class InterleavedMatmul {
             int part = (g1 - g) / 2;
             for (int i = 0; i < part; i++) {
                 int ga = g + i, gc = ga + part;
-                switch (type) {
-                    case Q8_0 -> q8DecodePair(seg, gb * ga, gb * gc, k, x, x0, acc, sc);
-                    default -> q5kDecodeRowPair(seg, gb * ga, gb * gc, k, x, x0, xs, acc, sc, mn);
-                }
+                q8DecodePair(seg, gb * ga, gb * gc, k, x, x0, acc, sc);
                 copyOutGroup(acc, 0, out, o, n, ga * R);
                 copyOutGroup(acc, 1, out, o, n, gc * R);
             }
@@ -436,77 +431,35 @@ final class InterleavedMatmul {
     }
 
     /**
-     * {@link #q8DecodePair} for Q5_K, whose quants are unpacked to one byte each: per 32-element
-     * group j of a super-block, the block sums of the quants, then {@code acc = fma(d * sc, s, acc)}
-     * and {@code acc = fma(-(dmin * m), xs[b], acc)}. One method over the whole row, like
-     * {@link #q8DecodePair}, so the chains and accumulators stay in registers (per-group methods
-     * that carried them through an array streamed about 20 % slower). The groups' d go to
-     * {@code sc[0 .. 2R)} and dmin to {@code mn[0 .. 2R)}.
+     * One group of Q6_K or Q5_K (their quants unpacked to one byte each) against int8 activations
+     * ({@link ActivationQuant}), in 16-bit integer lanes. Per block, each row's products
+     * {@code v · x} (Q6_K's {@code q - 32}, at most 32 · 127 = 4,064 in magnitude; Q5_K's q, at most
+     * 31 · 127 = 3,937) are summed eight to a lane (at most 32,512: no overflow), four lanes per
+     * row, which leave the 16-bit lanes as ints (even rows and odd rows apart, as in
+     * {@link #nibbleDecodeGroup}). Q6_K multiplies the two 16-element halves by their int8
+     * sub-scales as ints; the block's exact integer sum (at most 32 · 4,096 · 127 < 2^24) is then
+     * {@code acc = fma(d, s * xd, acc)}. Q5_K adds the four, then {@code acc = fma(d · sc, s * xd,
+     * acc)} and {@code acc = fma(-(dmin · m), xs, acc)} as Q4_K. The float form spent a conversion,
+     * a multiply by the sub-scale (Q6_K) and an FMA per weight; this spends a multiply and an add
+     * per R weights.
      */
-    private static void q5kDecodeRowPair(MemorySegment seg, long ga, long gbo, int k, float[] x, int x0, float[] xs,
-                                         float[] acc, float[] sc, float[] mn) {
-        FloatVector a0 = FloatVector.zero(FS), a1 = a0, b0 = a0, b1 = a0;
-        long sbBytes = (long) Interleaved.Q5K_SB * R;
-        long head = Interleaved.kBlockOffset(TensorType.Q5_K, R, 0), step = Interleaved.kBlockOffset(TensorType.Q5_K, R, 1) - head; // see nibbleDecodeGroup
-        long d = gbo - ga;
-        int xi = x0;
-        for (int b = 0, nb = k / BLOCK; b < nb; b++) { // one flat loop over blocks, like q8DecodePair
-            int j = b & 7;
-            long pa = ga + sbBytes * (b >> 3);
-            if (j == 0) {
-                VectorBlocks.halfsRow(seg, pa, R, sc, 0);
-                VectorBlocks.halfsRow(seg, pa + d, R, sc, R);
-                VectorBlocks.halfsRow(seg, pa + 2L * R, R, mn, 0);
-                VectorBlocks.halfsRow(seg, pa + d + 2L * R, R, mn, R);
-            }
-            FloatVector sa0 = FloatVector.zero(FS), sa1 = sa0, sb0 = sa0, sb1 = sa0;
-            long sj = pa + head + step * j, mj = sj + R;
-            long qa = sj + 2L * R;
-            for (long oa = qa, end = qa + (long) BLOCK * R; oa < end; oa += R, xi++) { // the load offset as loop variable: see q8DecodePair
-                FloatVector t = FloatVector.broadcast(FS, x[xi]);
-                long ob = oa + d;
-                sa0 = ((FloatVector) ByteVector.fromMemorySegment(BS, seg, oa, LE).convertShape(VectorOperators.B2F, FS, 0)).fma(t, sa0);
-                sa1 = ((FloatVector) ByteVector.fromMemorySegment(BS, seg, oa + L, LE).convertShape(VectorOperators.B2F, FS, 0)).fma(t, sa1);
-                sb0 = ((FloatVector) ByteVector.fromMemorySegment(BS, seg, ob, LE).convertShape(VectorOperators.B2F, FS, 0)).fma(t, sb0);
-                sb1 = ((FloatVector) ByteVector.fromMemorySegment(BS, seg, ob + L, LE).convertShape(VectorOperators.B2F, FS, 0)).fma(t, sb1);
-            }
-            FloatVector u = FloatVector.broadcast(FS, xs[b]);
-            a0 = FloatVector.fromArray(FS, sc, 0).mul((FloatVector) ByteVector.fromMemorySegment(BS, seg, sj, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0).convertShape(VectorOperators.I2F, FS, 0)).fma(sa0, a0);
-            a0 = FloatVector.fromArray(FS, mn, 0).mul((FloatVector) ByteVector.fromMemorySegment(BS, seg, mj, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0).convertShape(VectorOperators.I2F, FS, 0)).neg().fma(u, a0);
-            a1 = FloatVector.fromArray(FS, sc, L).mul((FloatVector) ByteVector.fromMemorySegment(BS, seg, sj + L, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0).convertShape(VectorOperators.I2F, FS, 0)).fma(sa1, a1);
-            a1 = FloatVector.fromArray(FS, mn, L).mul((FloatVector) ByteVector.fromMemorySegment(BS, seg, mj + L, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0).convertShape(VectorOperators.I2F, FS, 0)).neg().fma(u, a1);
-            b0 = FloatVector.fromArray(FS, sc, R).mul((FloatVector) ByteVector.fromMemorySegment(BS, seg, sj + d, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0).convertShape(VectorOperators.I2F, FS, 0)).fma(sb0, b0);
-            b0 = FloatVector.fromArray(FS, mn, R).mul((FloatVector) ByteVector.fromMemorySegment(BS, seg, mj + d, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0).convertShape(VectorOperators.I2F, FS, 0)).neg().fma(u, b0);
-            b1 = FloatVector.fromArray(FS, sc, R + L).mul((FloatVector) ByteVector.fromMemorySegment(BS, seg, sj + d + L, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0).convertShape(VectorOperators.I2F, FS, 0)).fma(sb1, b1);
-            b1 = FloatVector.fromArray(FS, mn, R + L).mul((FloatVector) ByteVector.fromMemorySegment(BS, seg, mj + d + L, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0).convertShape(VectorOperators.I2F, FS, 0)).neg().fma(u, b1);
-        }
-        a0.intoArray(acc, 0);
-        a1.intoArray(acc, L);
-        b0.intoArray(acc, R);
-        b1.intoArray(acc, R + L);
-    }
-
-    /**
-     * One group of Q6_K against int8 activations ({@link ActivationQuant}), in 16-bit integer
-     * lanes: per 16-element sub-block, the products {@code (q - 32) · x} (at most 32 · 127 = 4,064
-     * in magnitude) are summed eight to a lane (even and odd elements apart: at most 32,512, no
-     * overflow), the two sums leave the 16-bit lanes as ints (even rows and odd rows apart, as in
-     * {@link #nibbleDecodeGroup}) and are multiplied by the sub-block's int8 scale; the block's
-     * exact integer sum (at most 32 · 4,096 · 127 < 2^24) is then
-     * {@code acc = fma(d, s * xd, acc)}. The float form spent a conversion, a multiply by the
-     * sub-scale and an FMA per weight; this spends a multiply and an add per R weights.
-     */
-    private static void q6kDecodeGroup(MemorySegment seg, long ga, int k, short[] xq, float[] xd, float[] acc, float[] sc) {
+    private static void byteDecodeGroup(boolean five, MemorySegment seg, long ga, int k, short[] xq, float[] xd, float[] xs,
+                                        float[] acc, float[] sc, float[] mn) {
         FloatVector a0 = FloatVector.zero(FS), a1 = a0;
-        long sbBytes = (long) Interleaved.Q6K_SB * R;
-        long head = Interleaved.kBlockOffset(TensorType.Q6_K, R, 0), step = Interleaved.kBlockOffset(TensorType.Q6_K, R, 1) - head; // see nibbleDecodeGroup
+        TensorType type = five ? TensorType.Q5_K : TensorType.Q6_K;
+        long sbBytes = (long) (five ? Interleaved.Q5K_SB : Interleaved.Q6K_SB) * R;
+        long head = Interleaved.kBlockOffset(type, R, 0), step = Interleaved.kBlockOffset(type, R, 1) - head; // see nibbleDecodeGroup
         for (int b = 0, nb = k / BLOCK; b < nb; b++) {
             int j = b & 7;
             long pa = ga + sbBytes * (b >> 3);
-            if (j == 0) VectorBlocks.halfsEvenOdd(seg, pa, sc, 0);
-            long at = pa + head + step * j; // the two sub-scales [R] each, then 32 rows of R quants
-            // Sub-block 0 (rows 0-15) in p and p2, sub-block 1 (rows 16-31) in p3 and p4: four rows per
-            // step (two steps per pass ran the loop overhead of a short loop twice as often).
+            if (j == 0) {
+                VectorBlocks.halfsEvenOdd(seg, pa, sc, 0);
+                if (five) VectorBlocks.halfsEvenOdd(seg, pa + 2L * R, mn, 0);
+            }
+            long at = pa + head + step * j; // two rows of R scale bytes (Q6_K: sub-scales; Q5_K: sub-scale, min), then 32 rows of R quants
+            // Rows 0-15 in p and p2, rows 16-31 in p3 and p4: four rows per step (two steps per pass
+            // ran the loop overhead of a short loop twice as often). Q5_K's bytes 0..31 read the same
+            // sign-extended as zero-extended.
             ShortVector p = ShortVector.zero(SS), p2 = p, p3 = p, p4 = p;
             int xi = BLOCK * b;
             for (long oa = at + 2L * R, end = oa + 16L * R; oa < end; oa += 2 * R, xi += 2) { // see q8DecodePair
@@ -522,15 +475,31 @@ final class InterleavedMatmul {
             IntVector even = IntVector.zero(IS), odd = even;
             for (int h = 0; h < 2; h++) {
                 IntVector pi = (IntVector) (h == 0 ? p : p3).reinterpretAsInts(), p2i = (IntVector) (h == 0 ? p2 : p4).reinterpretAsInts();
-                IntVector scale = (IntVector) ByteVector.fromMemorySegment(BR, seg, at + (long) h * R, LE).convertShape(VectorOperators.B2S, SS, 0).reinterpretAsInts();
-                even = pi.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16).add(p2i.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16))
-                        .mul(scale.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)).add(even);
-                odd = pi.lanewise(VectorOperators.ASHR, 16).add(p2i.lanewise(VectorOperators.ASHR, 16))
-                        .mul(scale.lanewise(VectorOperators.ASHR, 16)).add(odd);
+                IntVector e = pi.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16).add(p2i.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16));
+                IntVector o = pi.lanewise(VectorOperators.ASHR, 16).add(p2i.lanewise(VectorOperators.ASHR, 16));
+                if (!five) {
+                    IntVector scale = (IntVector) ByteVector.fromMemorySegment(BR, seg, at + (long) h * R, LE).convertShape(VectorOperators.B2S, SS, 0).reinterpretAsInts();
+                    e = e.mul(scale.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16));
+                    o = o.mul(scale.lanewise(VectorOperators.ASHR, 16));
+                }
+                even = e.add(even);
+                odd = o.add(odd);
             }
             FloatVector u = FloatVector.broadcast(FS, xd[b]);
-            a0 = FloatVector.fromArray(FS, sc, 0).fma(((FloatVector) even.convert(VectorOperators.I2F, 0)).mul(u), a0);
-            a1 = FloatVector.fromArray(FS, sc, L).fma(((FloatVector) odd.convert(VectorOperators.I2F, 0)).mul(u), a1);
+            FloatVector te = ((FloatVector) even.convert(VectorOperators.I2F, 0)).mul(u);
+            FloatVector to = ((FloatVector) odd.convert(VectorOperators.I2F, 0)).mul(u);
+            if (five) { // scale d · sc and min -(dmin · m), as blockValues forms them, in even/odd order
+                IntVector s6 = (IntVector) ByteVector.fromMemorySegment(BR, seg, at, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, SS, 0).reinterpretAsInts();
+                IntVector m6 = (IntVector) ByteVector.fromMemorySegment(BR, seg, at + R, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, SS, 0).reinterpretAsInts();
+                a0 = FloatVector.fromArray(FS, sc, 0).mul((FloatVector) s6.and(0xFFFF).convert(VectorOperators.I2F, 0)).fma(te, a0);
+                a1 = FloatVector.fromArray(FS, sc, L).mul((FloatVector) s6.lanewise(VectorOperators.LSHR, 16).convert(VectorOperators.I2F, 0)).fma(to, a1);
+                FloatVector v = FloatVector.broadcast(FS, xs[b]);
+                a0 = FloatVector.fromArray(FS, mn, 0).mul((FloatVector) m6.and(0xFFFF).convert(VectorOperators.I2F, 0)).neg().fma(v, a0);
+                a1 = FloatVector.fromArray(FS, mn, L).mul((FloatVector) m6.lanewise(VectorOperators.LSHR, 16).convert(VectorOperators.I2F, 0)).neg().fma(v, a1);
+            } else {
+                a0 = FloatVector.fromArray(FS, sc, 0).fma(te, a0);
+                a1 = FloatVector.fromArray(FS, sc, L).fma(to, a1);
+            }
         }
         a0.intoArray(acc, 0);
         a1.intoArray(acc, L);

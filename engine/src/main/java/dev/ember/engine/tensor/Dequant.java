@@ -71,10 +71,11 @@ public final class Dequant {
      * scales folded into the value) with scale d. Every other type gives its dequantized weights
      * with scale 1. Applying the scale once per block instead of once per weight is what lets the
      * quantized kernels run at one fused multiply-add per weight; the min term is one more FMA
-     * per block, against a per-token sum that every row shares. Q4_0 and Q4_K matmuls read x as
-     * int8 blocks with a scale each (the kernels' {@code ActivationQuant}, as llama.cpp's Q8_0 and
-     * Q8_K activations), which makes s an exact integer; it is then multiplied by the input
-     * block's scale before the {@code acc} step, and so is Q4_K's input sum of the integers.
+     * per block, against a per-token sum that every row shares. Q4_0, Q4_K, Q5_K and Q6_K matmuls
+     * read x as int8 blocks with a scale each (the kernels' {@code ActivationQuant}, as llama.cpp's
+     * Q8_0 and Q8_K activations), which makes s an exact integer; it is then multiplied by the
+     * input block's scale before the {@code acc} step, and so is the min term's input sum of the
+     * integers.
      */
     public static void blockRow(WeightMatrix w, int row, float[] values, float[] scales, float[] mins) {
         int k = w.cols();

@@ -85,8 +85,8 @@ class ActivationQuantTest {
     }
 
     /**
-     * The K-quants' 16-bit decode lanes at their bounds: Q4_K with every quant 15 and 6-bit
-     * sub-scale and min 63; Q6_K with every {@code q - 32} at -32 (or 31) and every int8 sub-scale
+     * The K-quants' 16-bit decode lanes at their bounds: Q4_K (Q5_K) with every quant 15 (31) and
+     * every 6-bit sub-scale and min 63; Q6_K with every {@code q - 32} at -32 (or 31) and every int8 sub-scale
      * -128, whose block sums (32 · 4,096 · 127 = 16,646,144) come within 1 % of 2^24, where a float
      * stops holding every integer. Against inputs that all quantize to +127 or alternate signs,
      * decode (int16 lanes), the block GEMM and the panel GEMM must equal the scalar reference.
@@ -94,13 +94,13 @@ class ActivationQuantTest {
     @Test
     void extremeKQuantBlocksStayExact() {
         int n = 40, k = 512;
-        for (TensorType type : new TensorType[] {TensorType.Q4_K, TensorType.Q6_K}) {
+        for (TensorType type : new TensorType[] {TensorType.Q4_K, TensorType.Q5_K, TensorType.Q6_K}) {
             for (int pattern = 0; pattern < 4; pattern++) {
                 int bb = type.blockBytes();
                 MemorySegment data = Arena.ofAuto().allocate((long) n * k / 256 * bb);
                 for (long o = 0; o < data.byteSize(); o += bb) {
-                    byte fill = pattern < 2 ? (byte) 0xFF : 0; // Q4_K: quants 15 or 0; Q6_K: q - 32 = 31 or -32
-                    if (type == TensorType.Q4_K) {
+                    byte fill = pattern < 2 ? (byte) 0xFF : 0; // Q4_K: quants 15 or 0; Q5_K: 31 or 0; Q6_K: q - 32 = 31 or -32
+                    if (type != TensorType.Q6_K) {
                         data.set(ValueLayout.JAVA_SHORT_UNALIGNED, o, Float.floatToFloat16(0.25f));
                         data.set(ValueLayout.JAVA_SHORT_UNALIGNED, o + 2, Float.floatToFloat16(0.125f));
                         for (int i = 4; i < 16; i++) data.set(ValueLayout.JAVA_BYTE, o + i, (byte) 0xFF); // sub-scales and mins 63
@@ -124,7 +124,11 @@ class ActivationQuantTest {
                         assertEquals(Float.floatToRawIntBits(ref[i]), Float.floatToRawIntBits(got[i]), type + " pattern " + pattern + " rows " + rows + " at " + i);
                     }
                     if (pattern == 0) { // every input 127 steps of 3/127
-                        double weight = type == TensorType.Q4_K ? 0.25 * 63 * 15 - 0.125 * 63 : 0.5 * -128 * 31;
+                        double weight = switch (type) {
+                            case Q4_K -> 0.25 * 63 * 15 - 0.125 * 63;
+                            case Q5_K -> 0.25 * 63 * 31 - 0.125 * 63;
+                            default -> 0.5 * -128 * 31;
+                        };
                         assertEquals(weight * 3 * k, ref[0], Math.abs(weight * 3 * k) * 1e-6, type + " exact value");
                     }
                 }
