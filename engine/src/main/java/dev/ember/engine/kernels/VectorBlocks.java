@@ -20,7 +20,14 @@ import jdk.incubator.vector.VectorSpecies;
  * bit-identical to the scalar reference), L lanes at a time.
  */
 final class VectorBlocks {
-    static final VectorSpecies<Float> FS = FloatVector.SPECIES_PREFERRED;
+    /**
+     * The machine's preferred float vectors, or {@code -Dember.kernels.vectorBits=512} (or 256):
+     * for tests only, so that an AVX2 machine checks the AVX-512 shapes and layouts too (the
+     * Vector API computes a shape the CPU lacks in Java, correctly and very slowly).
+     */
+    static final VectorSpecies<Float> FS = Integer.getInteger("ember.kernels.vectorBits", 0) > 0
+            ? VectorSpecies.of(float.class, VectorShape.forBitSize(Integer.getInteger("ember.kernels.vectorBits", 0)))
+            : FloatVector.SPECIES_PREFERRED;
     static final int L = FS.length();
     static final VectorSpecies<Integer> IS = IntVector.SPECIES_PREFERRED.withShape(FS.vectorShape());
     /** L bytes: one load that widens to one float vector. */

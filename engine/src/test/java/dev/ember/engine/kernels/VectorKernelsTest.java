@@ -228,7 +228,7 @@ class VectorKernelsTest {
 
     @Test
     void treeSumInRegistersEqualsTheTreeInMemory() {
-        var species = jdk.incubator.vector.FloatVector.SPECIES_PREFERRED;
+        var species = VectorBlocks.FS; // the kernels' species (512 bits in the kernels-512 run)
         java.util.Random rnd = new java.util.Random(7);
         float[] lanes = new float[species.length()];
         for (int trial = 0; trial < 1000; trial++) {
