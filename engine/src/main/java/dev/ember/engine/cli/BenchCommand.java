@@ -75,7 +75,7 @@ final class BenchCommand implements Main.Command {
             result.put("threads", threads);
             result.put("kernels", dev.ember.engine.kernels.Kernels.get().name());
             if (p > 0) {
-                prefill(m, p, batch); // warm-up
+                warmUp(() -> prefill(m, p, batch));
                 double sum = 0;
                 for (int r = 0; r < reps; r++) sum += prefill(m, p, batch);
                 double tps = p / (sum / reps);
@@ -83,7 +83,7 @@ final class BenchCommand implements Main.Command {
                 if (!json) out.printf("pp%d: %.2f tok/s%n", p, tps);
             }
             if (n > 0) {
-                decode(m, n); // warm-up: one full run, as llama-bench does, so the timed runs are JIT-compiled throughout
+                warmUp(() -> decode(m, n));
                 double sum = 0;
                 for (int r = 0; r < reps; r++) sum += decode(m, n);
                 double tps = n / (sum / reps);
@@ -96,6 +96,23 @@ final class BenchCommand implements Main.Command {
     }
 
     static double round(double v) { return Math.round(v * 100) / 100.0; }
+
+    /** Seconds of warm-up before anything is timed (see {@link #warmUp}). */
+    static final double WARM_UP_SECONDS = 4;
+
+    /**
+     * JIT warm-up: {@code run} once, as llama-bench does, and again until {@link #WARM_UP_SECONDS}
+     * have passed, so the timed runs use the C2-compiled kernels throughout. One short run was
+     * not enough on a 2-vCPU machine: with both cores computing, C2 finished the decode kernels
+     * one to three seconds after their first call, inside the timed run (-XX:+PrintCompilation;
+     * `--scenario decode-batch` B = 1 on Q4_K_M read 12-22 tok/s, about 25 once compiled).
+     */
+    static void warmUp(Runnable run) {
+        long t0 = System.nanoTime();
+        do {
+            run.run();
+        } while ((System.nanoTime() - t0) / 1e9 < WARM_UP_SECONDS);
+    }
 
     /** A pool of {@code blocks} blocks of {@code blockSize} tokens in the engine's default cache type, as the engine would make. */
     static KvBlockPool pool(Model m, int blockSize, int blocks) {

@@ -68,11 +68,13 @@ final class BenchScenarios {
                 }
                 int[] rows = new int[b];
                 for (int s = 0; s < b; s++) rows[s] = s;
-                // JIT warm-up at this batch size: a whole run, as `bench` does before timing tg (two
-                // steps had left B = 1, the first size timed, running decode kernels still being
-                // compiled); then the same positions are decoded again, timed.
-                decodeSteps(m, tables, rnd, prompt, steps, logits, rows);
-                for (BlockTable t : tables) t.setLength(prompt);
+                // JIT warm-up at this batch size, as `bench` does before timing tg (BenchCommand.warmUp:
+                // two steps, and later one run, had left B = 1, the first size timed, running decode
+                // kernels still being compiled); then the same positions are decoded again, timed.
+                BenchCommand.warmUp(() -> {
+                    decodeSteps(m, tables, rnd, prompt, steps, logits, rows);
+                    for (BlockTable t : tables) t.setLength(prompt);
+                });
                 long t0 = System.nanoTime();
                 decodeSteps(m, tables, rnd, prompt, steps, logits, rows);
                 double secs = (System.nanoTime() - t0) / 1e9;

@@ -53,11 +53,6 @@ final class InterleavedMatmul {
     /** R 16-bit lanes (one group's rows) and R bytes: Q4_0's integer decode. */
     private static final VectorSpecies<Short> SS = ShortVector.SPECIES_PREFERRED.withShape(VectorShape.forBitSize(16 * R));
     private static final VectorSpecies<Byte> BR = ByteVector.SPECIES_PREFERRED.withShape(VectorShape.forBitSize(8 * R));
-    /** 2R bytes: a K-quant block's sub-scales and mins in one load. */
-    private static final VectorSpecies<Byte> B2R = ByteVector.SPECIES_PREFERRED.withShape(VectorShape.forBitSize(16 * R));
-
-    /** The low nibble of each 16-bit half of an int. */
-    private static final int NIBBLES = 0x000F000F;
 
     private InterleavedMatmul() {}
 
@@ -397,14 +392,12 @@ final class InterleavedMatmul {
             ShortVector lo = ShortVector.zero(SS), hi = lo, lo2 = lo, hi2 = lo;
             int xi = BLOCK * b;
             for (long oa = qa, end = qa + (long) BLOCK / 2 * R; oa < end; oa += 2 * R, xi += 4) { // see q8DecodePair
-                // The nibbles are split on the int view of the zero-extended bytes: one mask for both,
-                // and C2 shifts ints by an immediate (a short shift took three instructions).
-                IntVector v = (IntVector) ByteVector.fromMemorySegment(BR, seg, oa, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, SS, 0).reinterpretAsInts();
-                IntVector w = (IntVector) ByteVector.fromMemorySegment(BR, seg, oa + R, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, SS, 0).reinterpretAsInts();
-                lo = ((ShortVector) v.and(NIBBLES).reinterpretAsShorts()).mul(ShortVector.broadcast(SS, xq[xi])).add(lo);
-                hi = ((ShortVector) v.lanewise(VectorOperators.LSHR, 4).and(NIBBLES).reinterpretAsShorts()).mul(ShortVector.broadcast(SS, xq[xi + 1])).add(hi);
-                lo2 = ((ShortVector) w.and(NIBBLES).reinterpretAsShorts()).mul(ShortVector.broadcast(SS, xq[xi + 2])).add(lo2);
-                hi2 = ((ShortVector) w.lanewise(VectorOperators.LSHR, 4).and(NIBBLES).reinterpretAsShorts()).mul(ShortVector.broadcast(SS, xq[xi + 3])).add(hi2);
+                ShortVector v = (ShortVector) ByteVector.fromMemorySegment(BR, seg, oa, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, SS, 0);
+                ShortVector w = (ShortVector) ByteVector.fromMemorySegment(BR, seg, oa + R, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, SS, 0);
+                lo = v.and((short) 0xF).mul(ShortVector.broadcast(SS, xq[xi])).add(lo);
+                hi = v.lanewise(VectorOperators.LSHR, 4).mul(ShortVector.broadcast(SS, xq[xi + 1])).add(hi);
+                lo2 = w.and((short) 0xF).mul(ShortVector.broadcast(SS, xq[xi + 2])).add(lo2);
+                hi2 = w.lanewise(VectorOperators.LSHR, 4).mul(ShortVector.broadcast(SS, xq[xi + 3])).add(hi2);
             }
             IntVector l = (IntVector) lo.add(lo2).reinterpretAsInts(); // each of lo, lo2, hi, hi2 holds 8 products: any two together stay below 2^15
             IntVector h = (IntVector) hi.add(hi2).reinterpretAsInts();
@@ -421,9 +414,8 @@ final class InterleavedMatmul {
             FloatVector te = ((FloatVector) even.convert(VectorOperators.I2F, 0)).mul(u);
             FloatVector to = ((FloatVector) odd.convert(VectorOperators.I2F, 0)).mul(u);
             if (kQuant) { // scale d · sc and min -(dmin · m), as blockValues forms them, in even/odd order
-                ByteVector sm = ByteVector.fromMemorySegment(B2R, seg, qa - 2L * R, LE); // one access: each costs a dozen instructions of checks outside the inner loop
-                IntVector s6 = (IntVector) sm.convertShape(VectorOperators.ZERO_EXTEND_B2S, SS, 0).reinterpretAsInts();
-                IntVector m6 = (IntVector) sm.convertShape(VectorOperators.ZERO_EXTEND_B2S, SS, 1).reinterpretAsInts();
+                IntVector s6 = (IntVector) ByteVector.fromMemorySegment(BR, seg, qa - 2L * R, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, SS, 0).reinterpretAsInts();
+                IntVector m6 = (IntVector) ByteVector.fromMemorySegment(BR, seg, qa - R, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, SS, 0).reinterpretAsInts();
                 a0 = FloatVector.fromArray(FS, sc, 0).mul((FloatVector) s6.and(0xFFFF).convert(VectorOperators.I2F, 0)).fma(te, a0);
                 a1 = FloatVector.fromArray(FS, sc, L).mul((FloatVector) s6.lanewise(VectorOperators.LSHR, 16).convert(VectorOperators.I2F, 0)).fma(to, a1);
                 FloatVector v = FloatVector.broadcast(FS, xs[b]);
@@ -497,9 +489,8 @@ final class InterleavedMatmul {
             FloatVector te = ((FloatVector) even.convert(VectorOperators.I2F, 0)).mul(u);
             FloatVector to = ((FloatVector) odd.convert(VectorOperators.I2F, 0)).mul(u);
             if (five) { // scale d · sc and min -(dmin · m), as blockValues forms them, in even/odd order
-                ByteVector sm = ByteVector.fromMemorySegment(B2R, seg, at, LE); // one access, see nibbleDecodeGroup
-                IntVector s6 = (IntVector) sm.convertShape(VectorOperators.ZERO_EXTEND_B2S, SS, 0).reinterpretAsInts();
-                IntVector m6 = (IntVector) sm.convertShape(VectorOperators.ZERO_EXTEND_B2S, SS, 1).reinterpretAsInts();
+                IntVector s6 = (IntVector) ByteVector.fromMemorySegment(BR, seg, at, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, SS, 0).reinterpretAsInts();
+                IntVector m6 = (IntVector) ByteVector.fromMemorySegment(BR, seg, at + R, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, SS, 0).reinterpretAsInts();
                 a0 = FloatVector.fromArray(FS, sc, 0).mul((FloatVector) s6.and(0xFFFF).convert(VectorOperators.I2F, 0)).fma(te, a0);
                 a1 = FloatVector.fromArray(FS, sc, L).mul((FloatVector) s6.lanewise(VectorOperators.LSHR, 16).convert(VectorOperators.I2F, 0)).fma(to, a1);
                 FloatVector v = FloatVector.broadcast(FS, xs[b]);

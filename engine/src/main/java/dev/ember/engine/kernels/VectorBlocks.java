@@ -60,10 +60,7 @@ final class VectorBlocks {
      */
     static void halfsRow(MemorySegment seg, long offset, int k, float[] dst, int dstOff) {
         int i = 0;
-        for (int bound = FS.loopBound(k); i < bound; i += L) {
-            long off = offset + 2L * i;
-            widenHalfBits((IntVector) ShortVector.fromMemorySegment(SS, seg, off, LE).convertShape(VectorOperators.ZERO_EXTEND_S2I, IS, 0), dst, dstOff + i);
-        }
+        for (int bound = FS.loopBound(k); i < bound; i += L) widenHalfs(seg, offset + 2L * i, IN_ORDER, dst, dstOff + i);
         for (; i < k; i++) dst[dstOff + i] = f16(seg, offset + 2L * i);
     }
 
@@ -74,13 +71,27 @@ final class VectorBlocks {
      * each half of the vector (the upper one costs several shuffles on AVX2).
      */
     static void halfsEvenOdd(MemorySegment seg, long offset, float[] dst, int dstOff) {
-        IntVector pairs = IntVector.fromMemorySegment(IS, seg, offset, LE);
-        widenHalfBits(pairs.and(0xFFFF), dst, dstOff);
-        widenHalfBits(pairs.lanewise(VectorOperators.LSHR, 16), dst, dstOff + L);
+        widenHalfs(seg, offset, EVEN, dst, dstOff);
+        widenHalfs(seg, offset, ODD, dst, dstOff + L);
     }
 
-    /** Half-float bits in the low 16 bits of each lane, widened exactly into {@code dst[dstOff ..]}. */
-    private static void widenHalfBits(IntVector h, float[] dst, int dstOff) {
+    /** Which L halves {@link #widenHalfs} reads: L in order, or the even or odd ones of 2L. */
+    private static final int IN_ORDER = 0, EVEN = 1, ODD = 2;
+
+    /**
+     * L half floats at {@code offset} ({@code form}), widened exactly into {@code dst[dstOff ..]}.
+     * It loads its own vector rather than taking one: when C2 compiled it on its own first (a
+     * prefill converts many scales), it was no longer inlined into the decode kernels, and a
+     * vector argument of a call that is not inlined is boxed. Decode after a prefill then ran with
+     * allocating, non-intrinsic vectors (`bench -p 64 -n 32` on Q4_K_M: tg 11 tok/s against 28
+     * after `-p 1`, and a young GC every few seconds).
+     */
+    private static void widenHalfs(MemorySegment seg, long offset, int form, float[] dst, int dstOff) {
+        IntVector h = switch (form) {
+            case EVEN -> IntVector.fromMemorySegment(IS, seg, offset, LE).and(0xFFFF);
+            case ODD -> IntVector.fromMemorySegment(IS, seg, offset, LE).lanewise(VectorOperators.LSHR, 16);
+            default -> (IntVector) ShortVector.fromMemorySegment(SS, seg, offset, LE).convertShape(VectorOperators.ZERO_EXTEND_S2I, IS, 0);
+        };
         IntVector em = h.and(0x7FFF);
         IntVector sign = h.and(0x8000).lanewise(VectorOperators.LSHL, 16);
         // Shift exponent+mantissa into float position (bias 15 instead of 127), then scale by 2^112:

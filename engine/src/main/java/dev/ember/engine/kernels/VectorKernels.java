@@ -38,11 +38,12 @@ final class VectorKernels implements Kernels {
     private static final int DECODE_ROWS_PER_TASK = 32;
     /**
      * Parallel tasks per pool thread for a single token over interleaved groups: each task is one
-     * contiguous run of groups. Q4_0 and the float types read a run as one stream, and on this VM
-     * a core streams one long run far faster than many short ones (KernelBench, Q4_0 decode over
-     * 28 layers: runs of 2 groups 22 GB/s, 8 groups 32 GB/s, half the matrix 37-42 GB/s), so they
-     * take one run per thread. Q8_0 and the K-quants read a run as several streams at once (see
-     * InterleavedMatmul.decode), which keeps shorter runs fast, and with four runs per thread a
+     * contiguous run of groups. Q4_0, the K-quants and the float types read a run as one stream,
+     * and on this VM a core streams one long run far faster than many short ones (KernelBench,
+     * Q4_0 decode over 28 layers: runs of 2 groups 22 GB/s, 8 groups 32 GB/s, half the matrix
+     * 37-42 GB/s), so they take one run per thread (four for Q4_K and Q6_K once their decode was
+     * integer: no difference beyond noise on a Zen 3 VM). Q8_0 reads a run as several streams at
+     * once (see InterleavedMatmul.decode), which keeps shorter runs fast, and with four runs per thread a
      * thread that is slowed or starts late leaves its last runs to the other (a decode profile
      * had each thread waiting for the other a quarter to half of the time with one run each;
      * `ember bench -p 1 -n 256`, seven alternating runs, Q8_0 median 51.2 -> 56.7 tok/s,
