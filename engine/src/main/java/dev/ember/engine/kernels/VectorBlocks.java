@@ -80,11 +80,10 @@ final class VectorBlocks {
 
     /**
      * L half floats at {@code offset} ({@code form}), widened exactly into {@code dst[dstOff ..]}.
-     * It loads its own vector rather than taking one: when C2 compiled it on its own first (a
-     * prefill converts many scales), it was no longer inlined into the decode kernels, and a
-     * vector argument of a call that is not inlined is boxed. Decode after a prefill then ran with
-     * allocating, non-intrinsic vectors (`bench -p 64 -n 32` on Q4_K_M: tg 11 tok/s against 28
-     * after `-p 1`, and a young GC every few seconds).
+     * It loads its own vector rather than taking one: a vector argument of a call that C2 does
+     * not inline is boxed, and C2 stopped inlining this helper into the decode kernels once it had
+     * compiled it on its own (a prefill converts many scales). `bench -p 64 -n 32` on Q4_K_M read
+     * tg 17-21 tok/s with the vector argument, 26-28 without.
      */
     private static void widenHalfs(MemorySegment seg, long offset, int form, float[] dst, int dstOff) {
         IntVector h = switch (form) {
