@@ -68,16 +68,7 @@ class ActivationQuantTest {
             }
             WeightMatrix w = new WeightMatrix("extreme", TensorType.Q4_0, n, k, data);
             for (int rows : new int[] {1, 7, 73}) { // 73: prefill's integer GEMM (8-token tiles and a 1-token rest)
-                float[] in = new float[rows * k];
-                for (int i = 0; i < in.length; i++) in[i] = pattern % 2 == 0 ? 3f : (i % 2 == 0 ? 3f : -3f);
-                float[] ref = new float[rows * n], got = new float[rows * n];
-                try (WorkerPool pool = new WorkerPool(2)) {
-                    S.matmul(pool, w, in, rows, ref);
-                    V.matmul(pool, V.prepare(w), in, rows, got);
-                }
-                for (int i = 0; i < ref.length; i++) {
-                    assertEquals(Float.floatToRawIntBits(ref[i]), Float.floatToRawIntBits(got[i]), "pattern " + pattern + " rows " + rows + " at " + i);
-                }
+                float[] ref = vectorEqualsScalar(w, rows, pattern);
                 // pattern 0: every weight 7, every input 127 steps of 3/127: the exact value is 7 * 3 * k * scale
                 if (pattern == 0) assertEquals(7f * 3f * k * (0.5f + 0 % 3), ref[0], 1e-3f);
             }
@@ -113,16 +104,7 @@ class ActivationQuantTest {
                 }
                 WeightMatrix w = new WeightMatrix("extreme", type, n, k, data);
                 for (int rows : new int[] {1, 7, 73}) { // decode, the block GEMM, the panel GEMM
-                    float[] in = new float[rows * k];
-                    for (int i = 0; i < in.length; i++) in[i] = pattern % 2 == 0 ? 3f : (i % 2 == 0 ? 3f : -3f);
-                    float[] ref = new float[rows * n], got = new float[rows * n];
-                    try (WorkerPool pool = new WorkerPool(2)) {
-                        S.matmul(pool, w, in, rows, ref);
-                        V.matmul(pool, V.prepare(w), in, rows, got);
-                    }
-                    for (int i = 0; i < ref.length; i++) {
-                        assertEquals(Float.floatToRawIntBits(ref[i]), Float.floatToRawIntBits(got[i]), type + " pattern " + pattern + " rows " + rows + " at " + i);
-                    }
+                    float[] ref = vectorEqualsScalar(w, rows, pattern);
                     if (pattern == 0) { // every input 127 steps of 3/127
                         double weight = switch (type) {
                             case Q4_K -> 0.25 * 63 * 15 - 0.125 * 63;
@@ -134,5 +116,25 @@ class ActivationQuantTest {
                 }
             }
         }
+    }
+
+    /**
+     * {@code rows} tokens of inputs that all quantize to +127 (even patterns) or alternate signs
+     * (odd) against {@code w}: the vector kernels' outputs must have the scalar reference's bits.
+     * Returns the reference's.
+     */
+    private static float[] vectorEqualsScalar(WeightMatrix w, int rows, int pattern) {
+        int n = w.rows(), k = w.cols();
+        float[] in = new float[rows * k];
+        for (int i = 0; i < in.length; i++) in[i] = pattern % 2 == 0 ? 3f : (i % 2 == 0 ? 3f : -3f);
+        float[] ref = new float[rows * n], got = new float[rows * n];
+        try (WorkerPool pool = new WorkerPool(2)) {
+            S.matmul(pool, w, in, rows, ref);
+            V.matmul(pool, V.prepare(w), in, rows, got);
+        }
+        for (int i = 0; i < ref.length; i++) {
+            assertEquals(Float.floatToRawIntBits(ref[i]), Float.floatToRawIntBits(got[i]), w.type() + " pattern " + pattern + " rows " + rows + " at " + i);
+        }
+        return ref;
     }
 }
