@@ -282,9 +282,10 @@ final class VectorBlocks {
         FloatVector round = FloatVector.broadcast(FS, ActivationQuant.ROUND);
         for (int b = 0, n = rows * k; b * block < n; b++) {
             int i0 = block * b;
-            FloatVector m = FloatVector.fromArray(FS, in, i0).abs();
-            for (int i = i0 + L; i < i0 + block; i += L) m = m.max(FloatVector.fromArray(FS, in, i).abs());
-            float scale = m.reduceLanes(VectorOperators.MAX) / 127f;
+            // |x| as the bits without the sign, max as ints (the same order for non-negative floats)
+            IntVector m = FloatVector.fromArray(FS, in, i0).reinterpretAsInts().and(0x7FFFFFFF);
+            for (int i = i0 + L; i < i0 + block; i += L) m = m.max(FloatVector.fromArray(FS, in, i).reinterpretAsInts().and(0x7FFFFFFF));
+            float scale = Float.intBitsToFloat(m.reduceLanes(VectorOperators.MAX)) / 127f;
             FloatVector inv = FloatVector.broadcast(FS, scale != 0f ? 1f / scale : 0f);
             for (int i = i0; i < i0 + block; i += L) FloatVector.fromArray(FS, in, i).mul(inv).add(round).sub(round).intoArray(q, i);
             d[b] = scale;
