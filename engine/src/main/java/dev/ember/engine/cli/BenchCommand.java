@@ -104,8 +104,8 @@ final class BenchCommand implements Main.Command {
      * JIT warm-up: {@code run} once, as llama-bench does, and again until {@link #WARM_UP_SECONDS}
      * have passed, so the timed runs use the C2-compiled kernels throughout. One short run was
      * not enough on a 2-vCPU machine: with both cores computing, C2 finished the decode kernels
-     * one to three seconds after their first call, inside the timed run (-XX:+PrintCompilation;
-     * `--scenario decode-batch` B = 1 on Q4_K_M read 12-22 tok/s, about 25 once compiled).
+     * one to three seconds after their first call (-XX:+PrintCompilation, `--scenario
+     * decode-batch` on Q4_K_M), which with one 32-step run fell inside the timed run.
      */
     static void warmUp(Runnable run) {
         long t0 = System.nanoTime();

@@ -191,7 +191,7 @@ final class InterleavedMatmul {
      */
     static void decode(TensorType type, MemorySegment seg, int k, int n, float[] input, float[] xs, ActivationQuant q,
                        float[] out, int g0, int g1, boolean wide, VectorKernels.Scratch s) {
-        float[] x = q != null ? q.values : input, xd = q != null ? q.scales : null;
+        float[] x = input;
         int x0 = 0, o = 0;
         long gb = Interleaved.groupBytes(type, R, k);
         float[] blk = s.block(R * BLOCK);
@@ -233,6 +233,8 @@ final class InterleavedMatmul {
             }
             g += 2 * part;
         }
+        // The rest: the float types and Q8_0's groups left over from the streams. None of them has
+        // int8 activations or mins (the types that do took the integer kernels above).
         for (; g < g1; g++) {
             FloatVector a0 = FloatVector.zero(FS), a1 = a0;
             for (int b = 0, nb = (k + BLOCK - 1) / BLOCK; b < nb; b++) {
@@ -244,18 +246,8 @@ final class InterleavedMatmul {
                     s0 = FloatVector.fromArray(FS, blk, i * R).fma(t, s0);
                     s1 = FloatVector.fromArray(FS, blk, i * R + L).fma(t, s1);
                 }
-                if (xd != null) {
-                    FloatVector t = FloatVector.broadcast(FS, xd[b]);
-                    s0 = s0.mul(t);
-                    s1 = s1.mul(t);
-                }
                 a0 = FloatVector.fromArray(FS, sc, 0).fma(s0, a0);
                 a1 = FloatVector.fromArray(FS, sc, L).fma(s1, a1);
-                if (xs != null) {
-                    FloatVector t = FloatVector.broadcast(FS, xs[b]);
-                    a0 = FloatVector.fromArray(FS, mn, 0).fma(t, a0);
-                    a1 = FloatVector.fromArray(FS, mn, L).fma(t, a1);
-                }
             }
             a0.intoArray(acc, 0);
             a1.intoArray(acc, L);
