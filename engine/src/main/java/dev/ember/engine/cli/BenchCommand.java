@@ -4,6 +4,7 @@ import dev.ember.engine.kv.BlockTable;
 import dev.ember.engine.kv.KvBlockPool;
 import dev.ember.engine.model.ForwardBatch;
 import dev.ember.engine.model.Model;
+import dev.ember.engine.runtime.DecodeWarmUp;
 import dev.ember.engine.runtime.LoadedModel;
 import dev.ember.engine.util.Json;
 
@@ -69,6 +70,7 @@ final class BenchCommand implements Main.Command {
         if (p < 0 || n < 0 || reps < 1 || batch < 1) throw new Args.UsageException("bench: -p, -n must be >= 0, --reps and --batch >= 1");
         try (LoadedModel lm = LoadedModel.open(path, threads)) {
             Model m = lm.model();
+            DecodeWarmUp.run(m); // as the engine does at load, so the kernels compile in the same order
             Map<String, Object> result = new LinkedHashMap<>();
             result.put("model", path.toString());
             result.put("describe", m.describe());

@@ -10,6 +10,7 @@ import dev.ember.engine.kv.BlockTable;
 import dev.ember.engine.kv.KvBlockPool;
 import dev.ember.engine.model.ForwardBatch;
 import dev.ember.engine.model.Model;
+import dev.ember.engine.runtime.DecodeWarmUp;
 import dev.ember.engine.runtime.LoadedModel;
 import dev.ember.engine.util.Json;
 
@@ -53,6 +54,7 @@ final class BenchScenarios {
         Map<String, Object> rates = new LinkedHashMap<>();
         try (LoadedModel lm = LoadedModel.open(path, threads)) {
             Model m = lm.model();
+            DecodeWarmUp.run(m); // as the engine does at load
             int vocab = m.config().vocabSize();
             int prompt = 64, steps = 32;
             for (int b : new int[]{1, 8, 32}) {

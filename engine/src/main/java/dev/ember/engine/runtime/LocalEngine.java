@@ -93,6 +93,7 @@ public final class LocalEngine implements Engine {
         this.constraints = loaded.hasTokenizer()
                 ? new ConstraintCache(loaded.tokenizer(), loaded.model().config().vocabSize(), 64) : null;
         this.model = loaded.model();
+        DecodeWarmUp.run(model);
         this.cacheType = options.kvCacheType();
         int context = options.contextLength() > 0 ? options.contextLength() : model.config().contextLength();
         long bytesPerToken = CacheManager.bytesPerToken(model.cacheSpecs(), cacheType);
