@@ -15,9 +15,9 @@ import java.lang.foreign.Arena;
  * <p>Why: C2 does not inline a callee that already has compiled code of its own above
  * {@code -XX:InlineSmallCode}, and the Vector API's helpers are large once compiled. When a
  * prefill ran first, the helpers the decode kernels share with it were compiled on their own,
- * the decode kernels compiled later without them inlined, and decode ran about 20 % slower for
- * the life of the JVM ({@code bench -p 512 -n 128}, Q4_K_M, Zen 3 VM, six alternating runs:
- * 15.9–23.5 tok/s, against 23.6–26.7 with this warm-up first and 24.3–26.2 with no prefill).
+ * the decode kernels compiled later without them inlined, and decode ran 15–20 % slower for the
+ * life of the JVM ({@code bench -p 512 -n 128}, Q4_K_M, Zen 3 VM, alternating runs: tg 20.7–23.8
+ * tok/s before, 24.8–27.3 with this warm-up; 24.3–26.2 when no prefill runs at all).
  *
  * <p>It runs for at most {@link #SECONDS} ({@code -Dember.warmUp.seconds}, 0 turns it off) and
  * at most {@link #MAX_STEPS} tokens, in its own small cache, so nothing the engine holds is
