@@ -186,12 +186,11 @@ final class InterleavedMatmul {
     }
 
     /**
-     * Groups [g0, g1) for one token {@code input[0 .. k)} (or its int8 blocks {@code q}) into
+     * Groups [g0, g1) for one token {@code x[0 .. k)} (or its int8 blocks {@code q}) into
      * {@code out[row]}; {@code wide}: Q8_0 may read four streams ({@link VectorBlocks#WIDE_REGISTER_FILE}).
      */
-    static void decode(TensorType type, MemorySegment seg, int k, int n, float[] input, float[] xs, ActivationQuant q,
+    static void decode(TensorType type, MemorySegment seg, int k, int n, float[] x, float[] xs, ActivationQuant q,
                        float[] out, int g0, int g1, boolean wide, VectorKernels.Scratch s) {
-        float[] x = input;
         int x0 = 0, o = 0;
         long gb = Interleaved.groupBytes(type, R, k);
         float[] blk = s.block(R * BLOCK);

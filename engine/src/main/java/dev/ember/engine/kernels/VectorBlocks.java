@@ -25,10 +25,13 @@ final class VectorBlocks {
      * for tests only, so that an AVX2 machine checks the AVX-512 shapes and layouts too (the
      * Vector API computes a shape the CPU lacks in Java, correctly and very slowly).
      */
-    static final VectorSpecies<Float> FS = Integer.getInteger("ember.kernels.vectorBits", 0) > 0
-            ? VectorSpecies.of(float.class, VectorShape.forBitSize(Integer.getInteger("ember.kernels.vectorBits", 0)))
-            : FloatVector.SPECIES_PREFERRED;
+    static final VectorSpecies<Float> FS = floatSpecies(Integer.getInteger("ember.kernels.vectorBits", 0));
     static final int L = FS.length();
+
+    private static VectorSpecies<Float> floatSpecies(int forcedBits) {
+        return forcedBits > 0 ? VectorSpecies.of(float.class, VectorShape.forBitSize(forcedBits)) : FloatVector.SPECIES_PREFERRED;
+    }
+
     static final VectorSpecies<Integer> IS = IntVector.SPECIES_PREFERRED.withShape(FS.vectorShape());
     /** L bytes: one load that widens to one float vector. */
     static final VectorSpecies<Byte> BS = VectorSpecies.of(byte.class, VectorShape.forBitSize(Math.max(64, L * 8)));
