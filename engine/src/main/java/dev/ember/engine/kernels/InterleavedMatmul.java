@@ -41,9 +41,9 @@ import jdk.incubator.vector.VectorOperators;
  * quantized types in registers (Q8_0 four or two groups at a time, each group from its own part
  * of the task's run so that every part is one sequential stream; Q4_0 and the K-quants in 16-bit
  * integer lanes) and the float types through L1 scratch; GEMM
- * converts a task's whole group once into an L2 panel and sweeps all tokens with register tiles of
- * R rows x 12 tokens (then 8, 4, 1 for the rest), whose block sums are folded into accumulators
- * kept in L1 at the end of each block.
+ * converts a task's whole group once into an L2 panel (or, for a few tokens, one block at a time)
+ * and sweeps all tokens with register tiles of R rows x 6 tokens where there are 32 vector
+ * registers, else 4 (then 1 for the rest), reading the input in {@link #tileMajor} order.
  */
 final class InterleavedMatmul {
     /** Rows per interleaved group. */
@@ -530,7 +530,39 @@ final class InterleavedMatmul {
     static final int BLOCK_GEMM_ROWS = Integer.getInteger("ember.kernels.blockGemmRows", 64);
 
     /**
-     * Groups [g0, g1) for {@code rows} tokens (row-major {@code in}, k per row) into {@code out} (n
+     * Whether GEMM sweeps tokens six at a time before fours and ones: with 32 vector registers
+     * only. Twelve block sums, two weight vectors and the broadcasts exceed AVX2's sixteen once
+     * C2 schedules the broadcasts ahead of their FMAs (as it does with the {@link #tileMajor}
+     * order); a spilled accumulator then puts a store-forwarded FMA chain in the loop.
+     */
+    static boolean sixTokenTiles(boolean wide) {
+        return wide;
+    }
+
+    /**
+     * The GEMM's input in the order its tiles read it: a tile of T tokens starting at token t
+     * ({@link #sixTokenTiles}, then fours, then ones, as {@link #gemm} sweeps them) finds its
+     * input elements i at {@code dst[t*k + i*T + j]} for token t + j, the same index range the
+     * row-major input gives those tokens. So a tile's T broadcasts per input element are one
+     * address plus constant offsets: with the row-major form each needed its own address
+     * arithmetic, and the loop's instructions outnumbered what the FMA pipes could absorb.
+     */
+    static void tileMajor(float[] in, int rows, int k, boolean six, float[] dst) {
+        int t = 0;
+        for (; six && t + 6 <= rows && rows - t != 8; t += 6) interleaveTokens(in, t, 6, k, dst);
+        for (; t + 4 <= rows; t += 4) interleaveTokens(in, t, 4, k, dst);
+        System.arraycopy(in, t * k, dst, t * k, (rows - t) * k); // one-token tiles read rows as they are
+    }
+
+    private static void interleaveTokens(float[] in, int t, int tokens, int k, float[] dst) {
+        int base = t * k;
+        for (int j = 0; j < tokens; j++) {
+            for (int i = 0, src = base + j * k, d = base + j; i < k; i++, d += tokens) dst[d] = in[src + i];
+        }
+    }
+
+    /**
+     * Groups [g0, g1) for {@code rows} tokens ({@code in} in {@link #tileMajor} order, k per token) into {@code out} (n
      * per row); {@code wide}: six-token tiles allowed ({@link VectorBlocks#WIDE_REGISTER_FILE}).
      */
     static void gemm(TensorType type, MemorySegment seg, int k, int n, float[] in, float[] xs, float[] xd, int rows, float[] out,
@@ -546,11 +578,12 @@ final class InterleavedMatmul {
         float[] p = s.panel(pm + R * nb);
         float[] tmp = s.tile;
         int mins = xs == null ? -1 : pm;
+        boolean six = sixTokenTiles(wide);
         for (int g = g0; g < g1; g++) {
             for (int b = 0; b < nb; b++) blockValues(type, seg, gb * g, k, b, p, b * BLOCK * R, p, ps + b * R, p, pm + b * R);
             int j0 = g * R;
             int t = 0;
-            for (; wide && t + 6 <= rows && rows - t != 8; t += 6) tile6(p, ps, mins, k, in, t * k, xs, xd, t * nb, out, t * n, n, j0, tmp);
+            for (; six && t + 6 <= rows && rows - t != 8; t += 6) tile6(p, ps, mins, k, in, t * k, xs, xd, t * nb, out, t * n, n, j0, tmp);
             for (; t + 4 <= rows; t += 4) tile4(p, ps, mins, k, in, t * k, xs, xd, t * nb, out, t * n, n, j0, tmp);
             for (; t < rows; t++) tile1(p, ps, mins, k, in, t * k, xs, xd, t * nb, out, t * n, n, j0, tmp);
         }
@@ -572,14 +605,15 @@ final class InterleavedMatmul {
         float[] blk = s.block(R * BLOCK);
         float[] sc = s.scales, mn = s.mins;
         float[] acc = s.panel(rows * R);
+        boolean six = sixTokenTiles(wide);
         for (int g = g0; g < g1; g++) {
             java.util.Arrays.fill(acc, 0, rows * R, 0f);
             for (int b = 0; b < nb; b++) {
                 blockValues(type, seg, gb * g, k, b, blk, 0, sc, 0, mn, 0);
                 int len = blockLength(k, b), xb = BLOCK * b;
                 int t = 0;
-                for (; wide && t + 6 <= rows && rows - t != 8; t += 6) blockTile6(blk, len, sc, mn, in, t * k + xb, k, xs, xd, t * nb, nb, b, acc, t * R);
-                for (; t + 4 <= rows; t += 4) blockTile4(blk, len, sc, mn, in, t * k + xb, k, xs, xd, t * nb, nb, b, acc, t * R);
+                for (; six && t + 6 <= rows && rows - t != 8; t += 6) blockTile6(blk, len, sc, mn, in, t * k + 6 * xb, k, xs, xd, t * nb, nb, b, acc, t * R);
+                for (; t + 4 <= rows; t += 4) blockTile4(blk, len, sc, mn, in, t * k + 4 * xb, k, xs, xd, t * nb, nb, b, acc, t * R);
                 for (; t < rows; t++) blockTile1(blk, len, sc, mn, in, t * k + xb, k, xs, xd, t * nb, nb, b, acc, t * R);
             }
             copyOut(acc, rows, out, 0, n, g * R);
@@ -589,19 +623,19 @@ final class InterleavedMatmul {
     private static void blockTile6(float[] blk, int len, float[] sc, float[] mn, float[] x, int x0, int k, float[] xs, float[] xd, int xs0, int nb, int b, float[] acc, int a0) {
         FloatVector z = FloatVector.zero(FS);
         FloatVector s00 = z, s01 = z, s10 = z, s11 = z, s20 = z, s21 = z, s30 = z, s31 = z, s40 = z, s41 = z, s50 = z, s51 = z;
-        for (int i = 0; i < len; i++) {
+        for (int i = 0, xi = x0; i < len; i++, xi += 6) {
             FloatVector w0 = FloatVector.fromArray(FS, blk, i * R), w1 = FloatVector.fromArray(FS, blk, i * R + L);
-            FloatVector t = FloatVector.broadcast(FS, x[x0 + i]);
+            FloatVector t = FloatVector.broadcast(FS, x[xi]);
             s00 = w0.fma(t, s00); s01 = w1.fma(t, s01);
-            t = FloatVector.broadcast(FS, x[x0 + i + k]);
+            t = FloatVector.broadcast(FS, x[xi + 1]);
             s10 = w0.fma(t, s10); s11 = w1.fma(t, s11);
-            t = FloatVector.broadcast(FS, x[x0 + i + 2 * k]);
+            t = FloatVector.broadcast(FS, x[xi + 2]);
             s20 = w0.fma(t, s20); s21 = w1.fma(t, s21);
-            t = FloatVector.broadcast(FS, x[x0 + i + 3 * k]);
+            t = FloatVector.broadcast(FS, x[xi + 3]);
             s30 = w0.fma(t, s30); s31 = w1.fma(t, s31);
-            t = FloatVector.broadcast(FS, x[x0 + i + 4 * k]);
+            t = FloatVector.broadcast(FS, x[xi + 4]);
             s40 = w0.fma(t, s40); s41 = w1.fma(t, s41);
-            t = FloatVector.broadcast(FS, x[x0 + i + 5 * k]);
+            t = FloatVector.broadcast(FS, x[xi + 5]);
             s50 = w0.fma(t, s50); s51 = w1.fma(t, s51);
         }
         if (xd != null) {
@@ -657,15 +691,15 @@ final class InterleavedMatmul {
     private static void blockTile4(float[] blk, int len, float[] sc, float[] mn, float[] x, int x0, int k, float[] xs, float[] xd, int xs0, int nb, int b, float[] acc, int a0) {
         FloatVector z = FloatVector.zero(FS);
         FloatVector s00 = z, s01 = z, s10 = z, s11 = z, s20 = z, s21 = z, s30 = z, s31 = z;
-        for (int i = 0; i < len; i++) {
+        for (int i = 0, xi = x0; i < len; i++, xi += 4) {
             FloatVector w0 = FloatVector.fromArray(FS, blk, i * R), w1 = FloatVector.fromArray(FS, blk, i * R + L);
-            FloatVector t = FloatVector.broadcast(FS, x[x0 + i]);
+            FloatVector t = FloatVector.broadcast(FS, x[xi]);
             s00 = w0.fma(t, s00); s01 = w1.fma(t, s01);
-            t = FloatVector.broadcast(FS, x[x0 + i + k]);
+            t = FloatVector.broadcast(FS, x[xi + 1]);
             s10 = w0.fma(t, s10); s11 = w1.fma(t, s11);
-            t = FloatVector.broadcast(FS, x[x0 + i + 2 * k]);
+            t = FloatVector.broadcast(FS, x[xi + 2]);
             s20 = w0.fma(t, s20); s21 = w1.fma(t, s21);
-            t = FloatVector.broadcast(FS, x[x0 + i + 3 * k]);
+            t = FloatVector.broadcast(FS, x[xi + 3]);
             s30 = w0.fma(t, s30); s31 = w1.fma(t, s31);
         }
         if (xd != null) {
@@ -779,14 +813,14 @@ final class InterleavedMatmul {
             FloatVector a00 = z, a01 = z, a10 = z, a11 = z, a20 = z, a21 = z, a30 = z, a31 = z;
             for (int i = i0, i1 = Math.min(k, i0 + BLOCK); i < i1; i++) {
                 FloatVector w0 = FloatVector.fromArray(FS, p, i * R), w1 = FloatVector.fromArray(FS, p, i * R + L);
-                int xi = x0 + i;
+                int xi = x0 + 4 * i;
                 FloatVector t = FloatVector.broadcast(FS, x[xi]);
                 a00 = w0.fma(t, a00); a01 = w1.fma(t, a01);
-                t = FloatVector.broadcast(FS, x[xi + k]);
+                t = FloatVector.broadcast(FS, x[xi + 1]);
                 a10 = w0.fma(t, a10); a11 = w1.fma(t, a11);
-                t = FloatVector.broadcast(FS, x[xi + 2 * k]);
+                t = FloatVector.broadcast(FS, x[xi + 2]);
                 a20 = w0.fma(t, a20); a21 = w1.fma(t, a21);
-                t = FloatVector.broadcast(FS, x[xi + 3 * k]);
+                t = FloatVector.broadcast(FS, x[xi + 3]);
                 a30 = w0.fma(t, a30); a31 = w1.fma(t, a31);
             }
             if (xd != null) { // int8 activations: the exact block sums times the token's block scale
@@ -835,18 +869,18 @@ final class InterleavedMatmul {
             FloatVector a00 = z, a01 = z, a10 = z, a11 = z, a20 = z, a21 = z, a30 = z, a31 = z, a40 = z, a41 = z, a50 = z, a51 = z;
             for (int i = i0, i1 = Math.min(k, i0 + BLOCK); i < i1; i++) {
                 FloatVector w0 = FloatVector.fromArray(FS, p, i * R), w1 = FloatVector.fromArray(FS, p, i * R + L);
-                int xi = x0 + i;
+                int xi = x0 + 6 * i;
                 FloatVector t = FloatVector.broadcast(FS, x[xi]);
                 a00 = w0.fma(t, a00); a01 = w1.fma(t, a01);
-                t = FloatVector.broadcast(FS, x[xi + k]);
+                t = FloatVector.broadcast(FS, x[xi + 1]);
                 a10 = w0.fma(t, a10); a11 = w1.fma(t, a11);
-                t = FloatVector.broadcast(FS, x[xi + 2 * k]);
+                t = FloatVector.broadcast(FS, x[xi + 2]);
                 a20 = w0.fma(t, a20); a21 = w1.fma(t, a21);
-                t = FloatVector.broadcast(FS, x[xi + 3 * k]);
+                t = FloatVector.broadcast(FS, x[xi + 3]);
                 a30 = w0.fma(t, a30); a31 = w1.fma(t, a31);
-                t = FloatVector.broadcast(FS, x[xi + 4 * k]);
+                t = FloatVector.broadcast(FS, x[xi + 4]);
                 a40 = w0.fma(t, a40); a41 = w1.fma(t, a41);
-                t = FloatVector.broadcast(FS, x[xi + 5 * k]);
+                t = FloatVector.broadcast(FS, x[xi + 5]);
                 a50 = w0.fma(t, a50); a51 = w1.fma(t, a51);
             }
             if (xd != null) { // int8 activations: the exact block sums times the token's block scale
