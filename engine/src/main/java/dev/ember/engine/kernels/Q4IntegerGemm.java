@@ -59,7 +59,7 @@ final class Q4IntegerGemm {
 
     /**
      * Groups [g0, g1) of an interleaved Q4_0 or Q4_K matrix for {@code rows} tokens, from the int8
-     * activations as shorts ({@code xp[t*k + i]}), their block scales and block sums
+     * activations as shorts in {@link #tileMajor} order, their block scales and block sums
      * ({@code xd[t*nb + b]}, {@code xqSums[t*nb + b]}) and, for Q4_K's min term, the input sums
      * {@code xs[t*nb + b]}. {@code scales} holds 2·R·nb floats: the panel's scales, then its mins.
      */
@@ -74,6 +74,24 @@ final class Q4IntegerGemm {
             for (; t + 8 <= rows; t += 8) tile8(panel, block, k, xp, t * k, xd, t * nb, out, t * n, n, g * R, tmp, sums);
             for (; t < rows; t++) tile1(panel, block, k, xp, t * k, xd, t * nb, out, t * n, n, g * R, tmp, sums);
         }
+    }
+
+    /**
+     * The int8 activations in the order the tiles read them: an eight-token tile starting at
+     * token t finds element i of token t + j at {@code dst[t*k + 8i + j]} (the index range the
+     * row-major input gives those tokens), so its eight broadcasts per element share one address;
+     * row-major, each needed an offset of its own, and C2 kept those on the stack. The remaining
+     * one-token tiles read rows as they are.
+     */
+    static void tileMajor(short[] in, int rows, int k, short[] dst) {
+        int t = 0;
+        for (; t + 8 <= rows; t += 8) {
+            int base = t * k;
+            for (int j = 0; j < 8; j++) {
+                for (int i = 0, src = base + j * k, d = base + j; i < k; i++, d += 8) dst[d] = in[src + i];
+            }
+        }
+        System.arraycopy(in, t * k, dst, t * k, (rows - t) * k);
     }
 
     /**
@@ -128,15 +146,15 @@ final class Q4IntegerGemm {
             ShortVector a0 = zs, a1 = zs, a2 = zs, a3 = zs, a4 = zs, a5 = zs, a6 = zs, a7 = zs;
             for (int i = BLOCK * b, end = i + BLOCK; i < end; i++) {
                 ShortVector w = ShortVector.fromArray(SS, p, i * R);
-                int xi = x0 + i;
+                int xi = x0 + 8 * i; // tileMajor: the tile's eight tokens side by side
                 a0 = w.mul(x(xp, xi)).add(a0);
-                a1 = w.mul(x(xp, xi + k)).add(a1);
-                a2 = w.mul(x(xp, xi + 2 * k)).add(a2);
-                a3 = w.mul(x(xp, xi + 3 * k)).add(a3);
-                a4 = w.mul(x(xp, xi + 4 * k)).add(a4);
-                a5 = w.mul(x(xp, xi + 5 * k)).add(a5);
-                a6 = w.mul(x(xp, xi + 6 * k)).add(a6);
-                a7 = w.mul(x(xp, xi + 7 * k)).add(a7);
+                a1 = w.mul(x(xp, xi + 1)).add(a1);
+                a2 = w.mul(x(xp, xi + 2)).add(a2);
+                a3 = w.mul(x(xp, xi + 3)).add(a3);
+                a4 = w.mul(x(xp, xi + 4)).add(a4);
+                a5 = w.mul(x(xp, xi + 5)).add(a5);
+                a6 = w.mul(x(xp, xi + 6)).add(a6);
+                a7 = w.mul(x(xp, xi + 7)).add(a7);
             }
             a0.intoArray(sums, 0); a1.intoArray(sums, R); a2.intoArray(sums, 2 * R); a3.intoArray(sums, 3 * R);
             a4.intoArray(sums, 4 * R); a5.intoArray(sums, 5 * R); a6.intoArray(sums, 6 * R); a7.intoArray(sums, 7 * R);

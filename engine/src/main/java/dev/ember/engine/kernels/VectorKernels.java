@@ -141,6 +141,8 @@ final class VectorKernels implements Kernels {
         boolean quantizes;
         /** The float GEMM's input (or its int8 values) in {@link InterleavedMatmul#tileMajor} order. */
         float[] tileMajor = new float[0];
+        /** {@link Q4IntegerGemm}'s int8 input in its {@link Q4IntegerGemm#tileMajor} order. */
+        short[] tileMajorShorts = new short[0];
         /** Prefill over Q4_0 and Q4_K: {@link Q4IntegerGemm}. */
         boolean integerGemm;
         /** {@link VectorKernels#wideRegisterFile} of the kernels that set this job up. */
@@ -154,7 +156,7 @@ final class VectorKernels implements Kernels {
                 float[] sums = hasMins ? inputSums : null;
                 ActivationQuant q = quantizes ? quantized : null;
                 if (rows == 1) InterleavedMatmul.decode(w.type(), seg, k, n, in, sums, q, out, g0, g1, wide, s);
-                else if (integerGemm) Q4IntegerGemm.gemm(w.type(), seg, k, n, q.shorts, q.scales, q.sums, sums, rows, out, g0, g1,
+                else if (integerGemm) Q4IntegerGemm.gemm(w.type(), seg, k, n, tileMajorShorts, q.scales, q.sums, sums, rows, out, g0, g1,
                         s.shortPanel(InterleavedMatmul.R * k), s.panel(2 * InterleavedMatmul.R * (k / InterleavedMatmul.BLOCK)), s.tile, s.blockSums);
                 else InterleavedMatmul.gemm(w.type(), seg, k, n, tileMajor, sums, quantizes ? q.scales : null, rows, out, g0, g1, wide, s);
                 return;
@@ -191,7 +193,10 @@ final class VectorKernels implements Kernels {
                     if (quantizes) InterleavedMatmul.inputSums(quantized.values, quantized.scales, rows, k, inputSums);
                     else InterleavedMatmul.inputSums(in, null, rows, k, inputSums);
                 }
-                if (rows > 1 && !integerGemm) { // once per call on the calling thread, like the sums
+                if (integerGemm) { // once per call on the calling thread, like the sums
+                    if (tileMajorShorts.length < rows * k) tileMajorShorts = new short[rows * k];
+                    Q4IntegerGemm.tileMajor(quantized.shorts, rows, k, tileMajorShorts);
+                } else if (rows > 1) {
                     if (tileMajor.length < rows * k) tileMajor = new float[rows * k];
                     InterleavedMatmul.tileMajor(quantizes ? quantized.values : in, rows, k, InterleavedMatmul.sixTokenTiles(wide), tileMajor);
                 }
