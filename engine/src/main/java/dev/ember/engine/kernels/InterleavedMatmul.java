@@ -530,18 +530,8 @@ final class InterleavedMatmul {
     static final int BLOCK_GEMM_ROWS = Integer.getInteger("ember.kernels.blockGemmRows", 64);
 
     /**
-     * Whether GEMM sweeps tokens six at a time before fours and ones: with 32 vector registers
-     * only. Twelve block sums, two weight vectors and the broadcasts exceed AVX2's sixteen once
-     * C2 schedules the broadcasts ahead of their FMAs (as it does with the {@link #tileMajor}
-     * order); a spilled accumulator then puts a store-forwarded FMA chain in the loop.
-     */
-    static boolean sixTokenTiles(boolean wide) {
-        return wide;
-    }
-
-    /**
      * The GEMM's input in the order its tiles read it: a tile of T tokens starting at token t
-     * ({@link #sixTokenTiles}, then fours, then ones, as {@link #gemm} sweeps them) finds its
+     * (sixes where {@code six}, then fours, then ones, as {@link #gemm} sweeps them) finds its
      * input elements i at {@code dst[t*k + i*T + j]} for token t + j, the same index range the
      * row-major input gives those tokens. So a tile's T broadcasts per input element are one
      * address plus constant offsets: with the row-major form each needed its own address
@@ -578,7 +568,7 @@ final class InterleavedMatmul {
         float[] p = s.panel(pm + R * nb);
         float[] tmp = s.tile;
         int mins = xs == null ? -1 : pm;
-        boolean six = sixTokenTiles(wide);
+        boolean six = wide; // AVX2's 16 registers spill a six-token tile's accumulator once C2 hoists its broadcasts
         for (int g = g0; g < g1; g++) {
             for (int b = 0; b < nb; b++) blockValues(type, seg, gb * g, k, b, p, b * BLOCK * R, p, ps + b * R, p, pm + b * R);
             int j0 = g * R;
@@ -605,7 +595,7 @@ final class InterleavedMatmul {
         float[] blk = s.block(R * BLOCK);
         float[] sc = s.scales, mn = s.mins;
         float[] acc = s.panel(rows * R);
-        boolean six = sixTokenTiles(wide);
+        boolean six = wide; // AVX2's 16 registers spill a six-token tile's accumulator once C2 hoists its broadcasts
         for (int g = g0; g < g1; g++) {
             java.util.Arrays.fill(acc, 0, rows * R, 0f);
             for (int b = 0; b < nb; b++) {
