@@ -42,8 +42,8 @@ import jdk.incubator.vector.VectorOperators;
  * of the task's run so that every part is one sequential stream; Q4_0 and the K-quants in 16-bit
  * integer lanes) and the float types through L1 scratch; GEMM
  * converts a task's whole group once into an L2 panel (or, for a few tokens, one block at a time)
- * and sweeps all tokens with register tiles of R rows x 6 tokens where there are 32 vector
- * registers, else 4 (then 1 for the rest), reading the input in {@link #tileMajor} order.
+ * and sweeps all tokens with register tiles of R rows x 6 tokens (block by block with 16 vector
+ * registers: 4; see {@link #sixTokenTiles}), then 4, then 1 for the rest, reading the input in {@link #tileMajor} order.
  */
 final class InterleavedMatmul {
     /** Rows per interleaved group. */
@@ -530,6 +530,19 @@ final class InterleavedMatmul {
     static final int BLOCK_GEMM_ROWS = Integer.getInteger("ember.kernels.blockGemmRows", 64);
 
     /**
+     * Whether a GEMM of {@code rows} tokens sweeps six-token tiles first ({@link #tileMajor},
+     * {@link #gemm} and {@link #gemmByBlock} must agree). With 32 vector registers always. With
+     * 16 (AVX2) only in the panel form: there the twelve accumulators fit and give the FMA pipes
+     * the independent chains that four-token tiles (eight, one FMA latency of two pipes) lack;
+     * KernelBench rows=512 on Zen 3, Q8_0 59-62 -> 79-81 GFLOP/s, F16 60 -> 74-78. In the
+     * block-by-block form C2 hoists the six broadcasts out of the short block loop and spills an
+     * accumulator (38 GFLOP/s), so there AVX2 keeps fours.
+     */
+    static boolean sixTokenTiles(int rows, boolean wide) {
+        return wide || rows > BLOCK_GEMM_ROWS;
+    }
+
+    /**
      * The GEMM's input in the order its tiles read it: a tile of T tokens starting at token t
      * (sixes where {@code six}, then fours, then ones, as {@link #gemm} sweeps them) finds its
      * input elements i at {@code dst[t*k + i*T + j]} for token t + j, the same index range the
@@ -568,7 +581,7 @@ final class InterleavedMatmul {
         float[] p = s.panel(pm + R * nb);
         float[] tmp = s.tile;
         int mins = xs == null ? -1 : pm;
-        boolean six = wide; // AVX2's 16 registers spill a six-token tile's accumulator once C2 hoists its broadcasts
+        boolean six = sixTokenTiles(rows, wide);
         for (int g = g0; g < g1; g++) {
             for (int b = 0; b < nb; b++) blockValues(type, seg, gb * g, k, b, p, b * BLOCK * R, p, ps + b * R, p, pm + b * R);
             int j0 = g * R;
@@ -595,7 +608,7 @@ final class InterleavedMatmul {
         float[] blk = s.block(R * BLOCK);
         float[] sc = s.scales, mn = s.mins;
         float[] acc = s.panel(rows * R);
-        boolean six = wide; // AVX2's 16 registers spill a six-token tile's accumulator once C2 hoists its broadcasts
+        boolean six = sixTokenTiles(rows, wide);
         for (int g = g0; g < g1; g++) {
             java.util.Arrays.fill(acc, 0, rows * R, 0f);
             for (int b = 0; b < nb; b++) {
