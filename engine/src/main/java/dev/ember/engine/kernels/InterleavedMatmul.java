@@ -532,14 +532,16 @@ final class InterleavedMatmul {
     /**
      * Whether a GEMM of {@code rows} tokens sweeps six-token tiles first ({@link #tileMajor},
      * {@link #gemm} and {@link #gemmByBlock} must agree). With 32 vector registers always. With
-     * 16 (AVX2) only in the panel form: there the twelve accumulators fit and give the FMA pipes
-     * the independent chains that four-token tiles (eight, one FMA latency of two pipes) lack;
-     * KernelBench rows=512 on Zen 3, Q8_0 59-62 -> 79-81 GFLOP/s, F16 60 -> 74-78. In the
-     * block-by-block form C2 hoists the six broadcasts out of the short block loop and spills an
-     * accumulator (38 GFLOP/s), so there AVX2 keeps fours.
+     * 16 (AVX2) only in the panel form over float input ({@code int8Input} false: Q8_0 and the
+     * float types): there the twelve accumulators fit and give the FMA pipes the independent
+     * chains that four-token tiles (eight, one FMA latency of two pipes) lack; KernelBench
+     * rows=512 on Zen 3, Q8_0 59-62 -> 79-81 GFLOP/s, F16 60 -> 74-78. Not over int8 input: once
+     * C2 has compiled the tile for both inputs (a model mixing Q6_K with Q5_K or Q8_0) it spills
+     * an accumulator there (Q6_K after Q8_0: 30 GFLOP/s, four-token tiles 71). Nor in the
+     * block-by-block form, where C2 hoists the six broadcasts and spills one (38 GFLOP/s).
      */
-    static boolean sixTokenTiles(int rows, boolean wide) {
-        return wide || rows > BLOCK_GEMM_ROWS;
+    static boolean sixTokenTiles(int rows, boolean wide, boolean int8Input) {
+        return wide || (rows > BLOCK_GEMM_ROWS && !int8Input);
     }
 
     /**
@@ -581,7 +583,7 @@ final class InterleavedMatmul {
         float[] p = s.panel(pm + R * nb);
         float[] tmp = s.tile;
         int mins = xs == null ? -1 : pm;
-        boolean six = sixTokenTiles(rows, wide);
+        boolean six = sixTokenTiles(rows, wide, xd != null);
         for (int g = g0; g < g1; g++) {
             for (int b = 0; b < nb; b++) blockValues(type, seg, gb * g, k, b, p, b * BLOCK * R, p, ps + b * R, p, pm + b * R);
             int j0 = g * R;
@@ -608,7 +610,7 @@ final class InterleavedMatmul {
         float[] blk = s.block(R * BLOCK);
         float[] sc = s.scales, mn = s.mins;
         float[] acc = s.panel(rows * R);
-        boolean six = sixTokenTiles(rows, wide);
+        boolean six = sixTokenTiles(rows, wide, xd != null);
         for (int g = g0; g < g1; g++) {
             java.util.Arrays.fill(acc, 0, rows * R, 0f);
             for (int b = 0; b < nb; b++) {

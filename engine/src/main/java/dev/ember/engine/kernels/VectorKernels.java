@@ -198,7 +198,7 @@ final class VectorKernels implements Kernels {
                     Q4IntegerGemm.tileMajor(quantized.shorts, rows, k, tileMajorShorts);
                 } else if (rows > 1) {
                     if (tileMajor.length < rows * k) tileMajor = new float[rows * k];
-                    InterleavedMatmul.tileMajor(quantizes ? quantized.values : in, rows, k, InterleavedMatmul.sixTokenTiles(rows, wide), tileMajor);
+                    InterleavedMatmul.tileMajor(quantizes ? quantized.values : in, rows, k, InterleavedMatmul.sixTokenTiles(rows, wide, quantizes), tileMajor);
                 }
                 groups = (n + InterleavedMatmul.R - 1) / InterleavedMatmul.R;
                 int runs = threads * (rows == 1 ? decodeTasksPerThread(w.type()) : 1);
