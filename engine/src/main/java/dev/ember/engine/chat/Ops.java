@@ -204,7 +204,12 @@ final class Ops {
                 case 'x' -> Long.toHexString(Py.toLong(arg));
                 case 'X' -> Long.toHexString(Py.toLong(arg)).toUpperCase();
                 case 'o' -> Long.toOctalString(Py.toLong(arg));
-                case 'c' -> Py.isInt(arg) ? Character.toString((int) Py.toLong(arg)) : Py.str(arg);
+                case 'c' -> {
+                    if (!Py.isInt(arg)) yield Py.str(arg);
+                    long code = Py.toLong(arg);
+                    if (code < 0 || code > Character.MAX_CODE_POINT) throw Py.fail("%c arg not in range(0x110000)"); // Python's OverflowError
+                    yield Character.toString((int) code);
+                }
                 case 'f', 'F', 'e', 'E', 'g', 'G' -> {
                     int dot = flags.indexOf('.');
                     int prec = dot >= 0 ? formatField("0" + flags.substring(dot + 1), "precision") : 6;

@@ -54,7 +54,8 @@ class ChatTemplateTest {
                 "{{ " + "(".repeat(5000) + "1" + ")".repeat(5000) + " }}",
                 "{% if true %}".repeat(5000),
                 "{{ 2 ** 200 }}",
-                "{{ '%99999000000d'|format(4) }}", "{{ '%.99999000000f'|format(1.5) }}", "{{ '%-2000000s'|format('a') }}")) {
+                "{{ '%99999000000d'|format(4) }}", "{{ '%.99999000000f'|format(1.5) }}", "{{ '%-2000000s'|format('a') }}",
+                "{{ '%c'|format(-4) }}", "{{ '%c'|format(1114112) }}")) {
             ChatTemplateException e = assertThrows(ChatTemplateException.class, () -> new ChatTemplate(tpl, "", "").render(hi, true), tpl.substring(0, Math.min(40, tpl.length())));
             assertTrue(e.getMessage().startsWith("chat template") || e.getMessage().startsWith("the chat template"), e.getMessage());
         }
