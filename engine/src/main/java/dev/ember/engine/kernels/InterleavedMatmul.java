@@ -546,17 +546,27 @@ final class InterleavedMatmul {
 
     /**
      * The GEMM's input in the order its tiles read it: a tile of T tokens starting at token t
-     * (sixes where {@code six}, then fours, then ones, as {@link #gemm} sweeps them) finds its
-     * input elements i at {@code dst[t*k + i*T + j]} for token t + j, the same index range the
-     * row-major input gives those tokens. So a tile's T broadcasts per input element are one
+     * ({@link #tileTokens}) finds its input elements i at {@code dst[t*k + i*T + j]} for token
+     * t + j, the same index range the row-major input gives those tokens. So a tile's T broadcasts per input element are one
      * address plus constant offsets: with the row-major form each needed its own address
      * arithmetic, and the loop's instructions outnumbered what the FMA pipes could absorb.
      */
     static void tileMajor(float[] in, int rows, int k, boolean six, float[] dst) {
-        int t = 0;
-        for (; six && t + 6 <= rows && rows - t != 8; t += 6) interleaveTokens(in, t, 6, k, dst);
-        for (; t + 4 <= rows; t += 4) interleaveTokens(in, t, 4, k, dst);
-        System.arraycopy(in, t * k, dst, t * k, (rows - t) * k); // one-token tiles read rows as they are
+        for (int t = 0, tokens; t < rows; t += tokens) {
+            tokens = tileTokens(rows - t, six);
+            interleaveTokens(in, t, tokens, k, dst); // a one-token tile reads its row as it is
+        }
+    }
+
+    /**
+     * The token count of the next tile when {@code left} tokens remain: six where {@code six}
+     * (but two fours for the last eight, not a six and two ones), else four, else one.
+     * {@link #tileMajor}, {@link #gemm} and {@link #gemmByBlock} all sweep by it, so the input's
+     * order and the tiles agree.
+     */
+    static int tileTokens(int left, boolean six) {
+        if (six && left >= 6 && left != 8) return 6;
+        return left >= 4 ? 4 : 1;
     }
 
     private static void interleaveTokens(float[] in, int t, int tokens, int k, float[] dst) {
@@ -587,10 +597,14 @@ final class InterleavedMatmul {
         for (int g = g0; g < g1; g++) {
             for (int b = 0; b < nb; b++) blockValues(type, seg, gb * g, k, b, p, b * BLOCK * R, p, ps + b * R, p, pm + b * R);
             int j0 = g * R;
-            int t = 0;
-            for (; six && t + 6 <= rows && rows - t != 8; t += 6) tile6(p, ps, mins, k, in, t * k, xs, xd, t * nb, out, t * n, n, j0, tmp);
-            for (; t + 4 <= rows; t += 4) tile4(p, ps, mins, k, in, t * k, xs, xd, t * nb, out, t * n, n, j0, tmp);
-            for (; t < rows; t++) tile1(p, ps, mins, k, in, t * k, xs, xd, t * nb, out, t * n, n, j0, tmp);
+            for (int t = 0, tokens; t < rows; t += tokens) {
+                tokens = tileTokens(rows - t, six);
+                switch (tokens) {
+                    case 6 -> tile6(p, ps, mins, k, in, t * k, xs, xd, t * nb, out, t * n, n, j0, tmp);
+                    case 4 -> tile4(p, ps, mins, k, in, t * k, xs, xd, t * nb, out, t * n, n, j0, tmp);
+                    default -> tile1(p, ps, mins, k, in, t * k, xs, xd, t * nb, out, t * n, n, j0, tmp);
+                }
+            }
         }
     }
 
@@ -616,10 +630,15 @@ final class InterleavedMatmul {
             for (int b = 0; b < nb; b++) {
                 blockValues(type, seg, gb * g, k, b, blk, 0, sc, 0, mn, 0);
                 int len = blockLength(k, b), xb = BLOCK * b;
-                int t = 0;
-                for (; six && t + 6 <= rows && rows - t != 8; t += 6) blockTile6(blk, len, sc, mn, in, t * k + 6 * xb, k, xs, xd, t * nb, nb, b, acc, t * R);
-                for (; t + 4 <= rows; t += 4) blockTile4(blk, len, sc, mn, in, t * k + 4 * xb, k, xs, xd, t * nb, nb, b, acc, t * R);
-                for (; t < rows; t++) blockTile1(blk, len, sc, mn, in, t * k + xb, k, xs, xd, t * nb, nb, b, acc, t * R);
+                for (int t = 0, tokens; t < rows; t += tokens) {
+                    tokens = tileTokens(rows - t, six);
+                    int x0 = t * k + tokens * xb; // the tile's block in tileMajor order
+                    switch (tokens) {
+                        case 6 -> blockTile6(blk, len, sc, mn, in, x0, k, xs, xd, t * nb, nb, b, acc, t * R);
+                        case 4 -> blockTile4(blk, len, sc, mn, in, x0, k, xs, xd, t * nb, nb, b, acc, t * R);
+                        default -> blockTile1(blk, len, sc, mn, in, x0, k, xs, xd, t * nb, nb, b, acc, t * R);
+                    }
+                }
             }
             copyOut(acc, rows, out, 0, n, g * R);
         }
