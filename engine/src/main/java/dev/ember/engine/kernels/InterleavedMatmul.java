@@ -42,8 +42,9 @@ import jdk.incubator.vector.VectorOperators;
  * of the task's run so that every part is one sequential stream; Q4_0 and the K-quants in 16-bit
  * integer lanes) and the float types through L1 scratch; GEMM
  * converts a task's whole group once into an L2 panel (or, for a few tokens, one block at a time)
- * and sweeps all tokens with register tiles of R rows x 6 tokens (block by block with 16 vector
- * registers: 4; see {@link #sixTokenTiles}), then 4, then 1 for the rest, reading the input in {@link #tileMajor} order.
+ * and sweeps all tokens with register tiles of R rows x 6 tokens where they fit
+ * ({@link #sixTokenTiles}), then 4, then 1 for the rest ({@link #tileTokens}), reading the input
+ * in {@link #tileMajor} order.
  */
 final class InterleavedMatmul {
     /** Rows per interleaved group. */
@@ -547,9 +548,10 @@ final class InterleavedMatmul {
     /**
      * The GEMM's input in the order its tiles read it: a tile of T tokens starting at token t
      * ({@link #tileTokens}) finds its input elements i at {@code dst[t*k + i*T + j]} for token
-     * t + j, the same index range the row-major input gives those tokens. So a tile's T broadcasts per input element are one
-     * address plus constant offsets: with the row-major form each needed its own address
-     * arithmetic, and the loop's instructions outnumbered what the FMA pipes could absorb.
+     * t + j, the same index range the row-major input gives those tokens. So a tile's T
+     * broadcasts per input element are one address plus constant offsets: with the row-major form
+     * each needed its own address arithmetic, and the loop's instructions outnumbered what the
+     * FMA pipes could absorb.
      */
     static void tileMajor(float[] in, int rows, int k, boolean six, float[] dst) {
         for (int t = 0, tokens; t < rows; t += tokens) {
