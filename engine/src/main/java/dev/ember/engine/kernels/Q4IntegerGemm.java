@@ -170,22 +170,25 @@ final class Q4IntegerGemm {
     private static void fold(short[] sums, int tokens, Block blk, int b, float[] xd, int xd0, int nb, float[] tmp) {
         float[] sc = blk.scales();
         FloatVector d0 = FloatVector.fromArray(FS, sc, b * R), d1 = FloatVector.fromArray(FS, sc, b * R + L);
-        boolean kQuant = blk.mins() >= 0;
-        FloatVector m0 = kQuant ? FloatVector.fromArray(FS, sc, blk.mins() + b * R) : null, m1 = kQuant ? FloatVector.fromArray(FS, sc, blk.mins() + b * R + L) : null;
-        for (int t = 0; t < tokens; t++) {
-            ShortVector a = ShortVector.fromArray(SS, sums, t * R);
-            int xi = xd0 + t * nb;
-            FloatVector u = FloatVector.broadcast(FS, xd[xi]);
-            int offset = kQuant ? 8 * blk.xqSums()[xi] : 0;
-            FloatVector r0 = d0.fma(lanes(a, 0, offset).mul(u), FloatVector.fromArray(FS, tmp, t * R));
-            FloatVector r1 = d1.fma(lanes(a, 1, offset).mul(u), FloatVector.fromArray(FS, tmp, t * R + L));
-            if (kQuant) {
-                FloatVector v = FloatVector.broadcast(FS, blk.xs()[xi]);
-                r0 = m0.fma(v, r0);
-                r1 = m1.fma(v, r1);
+        if (blk.mins() < 0) {
+            // Q4_0: one sum and one scale per token; the index steps by nb (no multiply per token).
+            for (int t = 0, xi = xd0, at = 0; t < tokens; t++, xi += nb, at += R) {
+                ShortVector a = ShortVector.fromArray(SS, sums, at);
+                FloatVector u = FloatVector.broadcast(FS, xd[xi]);
+                d0.fma(lanes(a, 0, 0).mul(u), FloatVector.fromArray(FS, tmp, at)).intoArray(tmp, at);
+                d1.fma(lanes(a, 1, 0).mul(u), FloatVector.fromArray(FS, tmp, at + L)).intoArray(tmp, at + L);
             }
-            r0.intoArray(tmp, t * R);
-            r1.intoArray(tmp, t * R + L);
+            return;
+        }
+        int[] qs = blk.xqSums();
+        float[] xs = blk.xs();
+        FloatVector m0 = FloatVector.fromArray(FS, sc, blk.mins() + b * R), m1 = FloatVector.fromArray(FS, sc, blk.mins() + b * R + L);
+        for (int t = 0, xi = xd0, at = 0; t < tokens; t++, xi += nb, at += R) {
+            ShortVector a = ShortVector.fromArray(SS, sums, at);
+            FloatVector u = FloatVector.broadcast(FS, xd[xi]), v = FloatVector.broadcast(FS, xs[xi]);
+            int offset = 8 * qs[xi];
+            m0.fma(v, d0.fma(lanes(a, 0, offset).mul(u), FloatVector.fromArray(FS, tmp, at))).intoArray(tmp, at);
+            m1.fma(v, d1.fma(lanes(a, 1, offset).mul(u), FloatVector.fromArray(FS, tmp, at + L))).intoArray(tmp, at + L);
         }
     }
 
