@@ -103,22 +103,23 @@ final class InterleavedMatmul {
         long bo = sb + Interleaved.kBlockOffset(five ? TensorType.Q5_K : TensorType.Q4_K, R, j);
         kScalesAndMins(seg, sb, bo, sc, sOff, mn, mOff);
         long g = bo + 2L * R;
+        // One loop over the quant bytes with a long offset, two vectors per step (R = 2L): with a
+        // loop over the L-wide halves inside, C2 kept a range check per store (perf, Zen 3 VM).
+        int di = dOff;
         if (five) { // one byte per element, 0..31
-            for (int i = 0, di = dOff; i < 32; i++, di += R) {
-                for (int v = 0; v < R; v += L) {
-                    ((FloatVector) ByteVector.fromMemorySegment(BS, seg, g + (long) i * R + v, LE).convertShape(VectorOperators.B2F, FS, 0)).intoArray(dst, di + v);
-                }
+            for (long o = g, end = g + 32L * R; o < end; o += R, di += R) { // long offsets: see q8DecodePair
+                ((FloatVector) ByteVector.fromMemorySegment(BS, seg, o, LE).convertShape(VectorOperators.B2F, FS, 0)).intoArray(dst, di);
+                ((FloatVector) ByteVector.fromMemorySegment(BS, seg, o + L, LE).convertShape(VectorOperators.B2F, FS, 0)).intoArray(dst, di + L);
             }
             return;
         }
-        int di = dOff;
-        for (int i = 0; i < 16; i++, di += 2 * R) {
-            long o = g + (long) i * R;
-            for (int v = 0; v < R; v += L) {
-                IntVector q = (IntVector) ByteVector.fromMemorySegment(BS, seg, o + v, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0);
-                ((FloatVector) q.and(0xF).convertShape(VectorOperators.I2F, FS, 0)).intoArray(dst, di + v);
-                ((FloatVector) q.lanewise(VectorOperators.LSHR, 4).convertShape(VectorOperators.I2F, FS, 0)).intoArray(dst, di + R + v);
-            }
+        for (long o = g, end = g + 16L * R; o < end; o += R, di += 2 * R) { // a byte holds elements 2i (low nibble) and 2i + 1
+            IntVector q0 = (IntVector) ByteVector.fromMemorySegment(BS, seg, o, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0);
+            IntVector q1 = (IntVector) ByteVector.fromMemorySegment(BS, seg, o + L, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0);
+            ((FloatVector) q0.and(0xF).convertShape(VectorOperators.I2F, FS, 0)).intoArray(dst, di);
+            ((FloatVector) q1.and(0xF).convertShape(VectorOperators.I2F, FS, 0)).intoArray(dst, di + L);
+            ((FloatVector) q0.lanewise(VectorOperators.LSHR, 4).convertShape(VectorOperators.I2F, FS, 0)).intoArray(dst, di + R);
+            ((FloatVector) q1.lanewise(VectorOperators.LSHR, 4).convertShape(VectorOperators.I2F, FS, 0)).intoArray(dst, di + R + L);
         }
     }
 
@@ -145,11 +146,13 @@ final class InterleavedMatmul {
     private static void q6kBlock(MemorySegment seg, long sb, int j, float[] dst, int dOff, float[] sc, int sOff) {
         VectorBlocks.halfsRow(seg, sb, R, sc, sOff);
         long bo = sb + Interleaved.kBlockOffset(TensorType.Q6_K, R, j);
-        for (int i = 0; i < 32; i++) {
-            long at = bo + (long) (i / 16) * R, q = bo + 2L * R + (long) i * R;
-            for (int v = 0; v < R; v += L) {
-                FloatVector k = (FloatVector) ByteVector.fromMemorySegment(BS, seg, at + v, LE).convertShape(VectorOperators.B2F, FS, 0);
-                ((FloatVector) ByteVector.fromMemorySegment(BS, seg, q + v, LE).convertShape(VectorOperators.B2F, FS, 0)).mul(k).intoArray(dst, dOff + i * R + v);
+        for (int h = 0; h < 2; h++) { // the block's two halves of 16 elements, each with its own int8 sub-scales
+            FloatVector k0 = (FloatVector) ByteVector.fromMemorySegment(BS, seg, bo + (long) h * R, LE).convertShape(VectorOperators.B2F, FS, 0);
+            FloatVector k1 = (FloatVector) ByteVector.fromMemorySegment(BS, seg, bo + (long) h * R + L, LE).convertShape(VectorOperators.B2F, FS, 0);
+            int di = dOff + 16 * h * R;
+            for (long q = bo + 2L * R + 16L * h * R, end = q + 16L * R; q < end; q += R, di += R) { // long offsets: see q8DecodePair
+                ((FloatVector) ByteVector.fromMemorySegment(BS, seg, q, LE).convertShape(VectorOperators.B2F, FS, 0)).mul(k0).intoArray(dst, di);
+                ((FloatVector) ByteVector.fromMemorySegment(BS, seg, q + L, LE).convertShape(VectorOperators.B2F, FS, 0)).mul(k1).intoArray(dst, di + L);
             }
         }
     }
