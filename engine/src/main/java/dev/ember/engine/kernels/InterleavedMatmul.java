@@ -104,7 +104,7 @@ final class InterleavedMatmul {
         kScalesAndMins(seg, sb, bo, sc, sOff, mn, mOff);
         long g = bo + 2L * R;
         // One loop over the quant bytes with a long offset, two vectors per step (R = 2L): with a
-        // loop over the L-wide halves inside, C2 kept a range check per store (perf, Zen 3 VM).
+        // loop over the L-wide halves inside, C2 kept a range check per store (disassembly, Zen 3 VM).
         int di = dOff;
         if (five) { // one byte per element, 0..31
             for (long o = g, end = g + 32L * R; o < end; o += R, di += R) { // long offsets: see q8DecodePair

@@ -172,6 +172,8 @@ final class Q4IntegerGemm {
         FloatVector d0 = FloatVector.fromArray(FS, sc, b * R), d1 = FloatVector.fromArray(FS, sc, b * R + L);
         if (blk.mins() < 0) {
             // Q4_0: one sum and one scale per token; the index steps by nb (no multiply per token).
+            // A loop of its own: one loop with Q4_K's branches inside read Q4_K rows=512 at 67-74
+            // GFLOP/s (best of each run) against 71-76 for the two (KernelBench, Zen 3 VM).
             for (int t = 0, xi = xd0, at = 0; t < tokens; t++, xi += nb, at += R) {
                 ShortVector a = ShortVector.fromArray(SS, sums, at);
                 FloatVector u = FloatVector.broadcast(FS, xd[xi]);
