@@ -31,6 +31,12 @@ final class ActivationQuant {
     int[] sums = new int[0];
     /** Row 0's integers as shorts (decode's 16-bit lanes), or every row's (prefill's integer GEMM). */
     short[] shorts = new short[0];
+    /**
+     * Row 0's integers in pairs, {@code pairs[j] = shorts[2j] & 0xFFFF | shorts[2j + 1] << 16}:
+     * one 32-bit broadcast gives Q4 decode's two 16-bit lanes of a row (see
+     * {@link dev.ember.engine.tensor.Interleaved#nibbleBit}). Filled for one row only.
+     */
+    int[] pairs = new int[0];
 
     /**
      * Quantizes {@code rows} rows of k into this object's buffers (grown as needed); the shorts
@@ -46,6 +52,10 @@ final class ActivationQuant {
         if (rows != 1 && !shortsForAll) return;
         if (shorts.length < rows * k) shorts = new short[rows * k];
         for (int i = 0, n = rows * k; i < n; i++) shorts[i] = (short) values[i];
+        if (rows == 1) {
+            if (pairs.length < k / 2) pairs = new int[k / 2];
+            for (int j = 0; j < k / 2; j++) pairs[j] = shorts[2 * j] & 0xFFFF | shorts[2 * j + 1] << 16;
+        }
         if (sums.length < rows * nb) sums = new int[rows * nb];
         for (int r = 0; r < rows; r++) {
             for (int b = 0; b < nb; b++) {

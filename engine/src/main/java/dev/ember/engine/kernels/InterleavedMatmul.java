@@ -113,14 +113,7 @@ final class InterleavedMatmul {
             }
             return;
         }
-        for (long o = g, end = g + 16L * R; o < end; o += R, di += 2 * R) { // a byte holds elements 2i (low nibble) and 2i + 1
-            IntVector q0 = (IntVector) ByteVector.fromMemorySegment(BS, seg, o, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0);
-            IntVector q1 = (IntVector) ByteVector.fromMemorySegment(BS, seg, o + L, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0);
-            ((FloatVector) q0.and(0xF).convertShape(VectorOperators.I2F, FS, 0)).intoArray(dst, di);
-            ((FloatVector) q1.and(0xF).convertShape(VectorOperators.I2F, FS, 0)).intoArray(dst, di + L);
-            ((FloatVector) q0.lanewise(VectorOperators.LSHR, 4).convertShape(VectorOperators.I2F, FS, 0)).intoArray(dst, di + R);
-            ((FloatVector) q1.lanewise(VectorOperators.LSHR, 4).convertShape(VectorOperators.I2F, FS, 0)).intoArray(dst, di + R + L);
-        }
+        nibbleFloats(seg, g, 0, dst, di);
     }
 
     /**
@@ -168,14 +161,31 @@ final class InterleavedMatmul {
 
     private static void q4Block(MemorySegment seg, long blk, float[] dst, int dOff, float[] sc, int sOff) {
         VectorBlocks.halfsRow(seg, blk, R, sc, sOff);
+        nibbleFloats(seg, blk + 2L * R, 8, dst, dOff);
+    }
+
+    /**
+     * The 32 elements of the interleaved nibbles at {@code quants} ({@link Interleaved#nibbleBit}),
+     * less {@code offset}, as floats into {@code dst[dOff + e*R + r]}: per eight elements, two
+     * vectors of words (the two halves of the rows), and element 2t and 2t + 1 of each are the
+     * nibbles at bits 4t and 16 + 4t.
+     */
+    private static void nibbleFloats(MemorySegment seg, long quants, int offset, float[] dst, int dOff) {
         int di = dOff;
-        for (long o = blk + 2L * R, end = o + (long) BLOCK / 2 * R; o < end; o += R, di += 2 * R) {
-            IntVector v0 = (IntVector) ByteVector.fromMemorySegment(BS, seg, o, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0), v1 = (IntVector) ByteVector.fromMemorySegment(BS, seg, o + L, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0);
-            ((FloatVector) v0.and(0xF).sub(8).convertShape(VectorOperators.I2F, FS, 0)).intoArray(dst, di);
-            ((FloatVector) v1.and(0xF).sub(8).convertShape(VectorOperators.I2F, FS, 0)).intoArray(dst, di + L);
-            ((FloatVector) v0.lanewise(VectorOperators.LSHR, 4).sub(8).convertShape(VectorOperators.I2F, FS, 0)).intoArray(dst, di + R);
-            ((FloatVector) v1.lanewise(VectorOperators.LSHR, 4).sub(8).convertShape(VectorOperators.I2F, FS, 0)).intoArray(dst, di + R + L);
+        for (long o = quants, end = quants + 16L * R; o < end; o += 4L * R, di += 8 * R) { // long offsets: see q8DecodePair
+            IntVector c0 = IntVector.fromMemorySegment(IS, seg, o, LE), c1 = IntVector.fromMemorySegment(IS, seg, o + 2L * R, LE);
+            for (int t = 0; t < 4; t++) {
+                int e = di + 2 * t * R;
+                nibbleLanes(c0, 4 * t, offset).intoArray(dst, e);
+                nibbleLanes(c1, 4 * t, offset).intoArray(dst, e + L);
+                nibbleLanes(c0, 16 + 4 * t, offset).intoArray(dst, e + R);
+                nibbleLanes(c1, 16 + 4 * t, offset).intoArray(dst, e + R + L);
+            }
         }
+    }
+
+    private static FloatVector nibbleLanes(IntVector words, int shift, int offset) {
+        return (FloatVector) words.lanewise(VectorOperators.LSHR, shift).and(0xF).sub(offset).convert(VectorOperators.I2F, 0);
     }
 
     // ------------------------------------------------------------------ decode (one token)
@@ -203,8 +213,8 @@ final class InterleavedMatmul {
         int g = g0;
         if (type == TensorType.Q4_0 || type == TensorType.Q4_K) {
             for (; g < g1; g++) {
-                nibbleDecodeGroup(type == TensorType.Q4_K, seg, gb * g, k, q.shorts, q.scales, q.sums, xs, acc, sc, mn);
-                copyOutEvenOdd(acc, out, o, n, g * R);
+                nibbleDecodeGroup(type == TensorType.Q4_K, seg, gb * g, k, q.pairs, q.scales, q.sums, xs, acc, sc, mn);
+                copyOut(acc, 1, out, o, n, g * R);
             }
         }
         if (type == TensorType.Q6_K || type == TensorType.Q5_K) {
@@ -344,25 +354,22 @@ final class InterleavedMatmul {
 
     /**
      * One group of Q4_0 or Q4_K against int8 activations ({@link ActivationQuant}), in 16-bit
-     * integer lanes: per block, the low nibbles (elements 2i) and the high nibbles (2i + 1) each
-     * sum 16 products {@code nibble · q} (at most 16 · 15 · 127 = 30,480 in magnitude: no
-     * overflow), and the block's exact integer sum is {@code lo + hi} (Q4_K's unsigned quants) or
+     * integer lanes. The nibbles' layout ({@link Interleaved#nibbleBit}) puts a row's elements 2t
+     * and 2t + 1 in the two 16-bit halves of one 32-bit lane after a shift and a mask, so one
+     * multiply by the broadcast pair {@code x[2t], x[2t + 1]} ({@link ActivationQuant#pairs})
+     * forms both products, rows in order. Per block, each lane sums 16 products
+     * {@code nibble · q} (at most 16 · 15 · 127 = 30,480 in magnitude: no overflow), and a row's
+     * exact integer sum is its two halves added: {@code lo + hi} (Q4_K's unsigned quants) or
      * {@code lo + hi - 8 · Σq} (Q4_0's {@code nibble - 8}); then
-     * {@code acc = fma(scale, s * xd, acc)}, and for Q4_K {@code acc = fma(min, xs, acc)}. Per
-     * weight, two integer operations (multiply, add) where the float form needs a conversion and
-     * an FMA, and Q4_0's offset costs nothing per weight. One group per pass, not two: integer adds
-     * have no latency to hide, and on this VM one sequential stream per core reads faster than two
-     * streams a group apart (measured: a single-stream pass doing twice the arithmetic still
-     * streamed faster than the pair).
-     *
-     * <p>The block sums leave the 16-bit lanes as ints, even rows and odd rows apart (a shift pair
-     * of the same bits read as ints), so the scales (and Q4_K's 6-bit sub-scales and mins, widened
-     * from bytes the same way) are taken in that order and the outputs go to {@code acc} as even
-     * rows, then odd rows ({@link #copyOutEvenOdd}). Widening each half of a short vector in row
-     * order cost several shuffles per block on AVX2 (perf, Zen 3 VM: the per-block work was about
-     * 40 % of the kernel).
+     * {@code acc = fma(scale, s * xd, acc)}, and for Q4_K {@code acc = fma(min, xs, acc)}. Per 2R
+     * weights, a shift, a mask, a multiply and an add, and Q4_0's offset costs nothing per weight.
+     * The layout before this one held a row's element pair in one byte: it needed a widening
+     * shuffle per R bytes and a 16-bit broadcast (two micro-ops, one a shuffle) per element, and
+     * ran about 15 % slower (a single-thread prototype streaming 38 MB of Q4_0, Zen 3 VM: best
+     * 3.35 against 2.85 ms per pass, same bits). One group per pass, not two: on this VM one
+     * sequential stream per core reads faster than two streams a group apart.
      */
-    private static void nibbleDecodeGroup(boolean kQuant, MemorySegment seg, long ga, int k, short[] xq, float[] xd, int[] xqSums,
+    private static void nibbleDecodeGroup(boolean kQuant, MemorySegment seg, long ga, int k, int[] xp, float[] xd, int[] xqSums,
                                           float[] xs, float[] acc, float[] sc, float[] mn) {
         FloatVector a0 = FloatVector.zero(FS), a1 = a0;
         long sbBytes = (long) Interleaved.Q4K_SB * R;
@@ -375,50 +382,59 @@ final class InterleavedMatmul {
                 int j = b & 7;
                 long pa = ga + sbBytes * (b >> 3);
                 if (j == 0) {
-                    VectorBlocks.halfsEvenOdd(seg, pa, sc, 0);
-                    VectorBlocks.halfsEvenOdd(seg, pa + 2L * R, mn, 0);
+                    VectorBlocks.halfsRow(seg, pa, R, sc, 0);
+                    VectorBlocks.halfsRow(seg, pa + 2L * R, R, mn, 0);
                 }
                 qa = pa + head + step * j + 2L * R;
             } else { // block: d[R], then quants
                 long pa = ga + 18L * R * b;
-                VectorBlocks.halfsEvenOdd(seg, pa, sc, 0);
+                VectorBlocks.halfsRow(seg, pa, R, sc, 0);
                 qa = pa + 2L * R;
             }
-            ShortVector lo = ShortVector.zero(SS), hi = lo, lo2 = lo, hi2 = lo;
-            int xi = BLOCK * b;
-            for (long oa = qa, end = qa + (long) BLOCK / 2 * R; oa < end; oa += 2 * R, xi += 4) { // see q8DecodePair
-                ShortVector v = (ShortVector) ByteVector.fromMemorySegment(BR, seg, oa, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, SS, 0);
-                ShortVector w = (ShortVector) ByteVector.fromMemorySegment(BR, seg, oa + R, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, SS, 0);
-                lo = v.and((short) 0xF).mul(ShortVector.broadcast(SS, xq[xi])).add(lo);
-                hi = v.lanewise(VectorOperators.LSHR, 4).mul(ShortVector.broadcast(SS, xq[xi + 1])).add(hi);
-                lo2 = w.and((short) 0xF).mul(ShortVector.broadcast(SS, xq[xi + 2])).add(lo2);
-                hi2 = w.lanewise(VectorOperators.LSHR, 4).mul(ShortVector.broadcast(SS, xq[xi + 3])).add(hi2);
+            // s0, s1: rows [0, L); s2, s3: rows [L, R); two chains each, as the shifts alternate
+            ShortVector s0 = ShortVector.zero(SS), s1 = s0, s2 = s0, s3 = s0;
+            int xi = BLOCK / 2 * b;
+            for (long o = qa, end = qa + 16L * R; o < end; o += 4L * R, xi += 4) { // eight elements; long offsets: see q8DecodePair
+                IntVector c0 = IntVector.fromMemorySegment(IS, seg, o, LE), c1 = IntVector.fromMemorySegment(IS, seg, o + 2L * R, LE);
+                ShortVector x0 = IntVector.broadcast(IS, xp[xi]).reinterpretAsShorts();
+                ShortVector x1 = IntVector.broadcast(IS, xp[xi + 1]).reinterpretAsShorts();
+                ShortVector x2 = IntVector.broadcast(IS, xp[xi + 2]).reinterpretAsShorts();
+                ShortVector x3 = IntVector.broadcast(IS, xp[xi + 3]).reinterpretAsShorts();
+                s0 = c0.and(0x000F000F).reinterpretAsShorts().mul(x0).add(s0);
+                s1 = c0.lanewise(VectorOperators.LSHR, 4).and(0x000F000F).reinterpretAsShorts().mul(x1).add(s1);
+                s0 = c0.lanewise(VectorOperators.LSHR, 8).and(0x000F000F).reinterpretAsShorts().mul(x2).add(s0);
+                s1 = c0.lanewise(VectorOperators.LSHR, 12).and(0x000F000F).reinterpretAsShorts().mul(x3).add(s1);
+                s2 = c1.and(0x000F000F).reinterpretAsShorts().mul(x0).add(s2);
+                s3 = c1.lanewise(VectorOperators.LSHR, 4).and(0x000F000F).reinterpretAsShorts().mul(x1).add(s3);
+                s2 = c1.lanewise(VectorOperators.LSHR, 8).and(0x000F000F).reinterpretAsShorts().mul(x2).add(s2);
+                s3 = c1.lanewise(VectorOperators.LSHR, 12).and(0x000F000F).reinterpretAsShorts().mul(x3).add(s3);
             }
-            IntVector l = (IntVector) lo.add(lo2).reinterpretAsInts(); // each of lo, lo2, hi, hi2 holds 8 products: any two together stay below 2^15
-            IntVector h = (IntVector) hi.add(hi2).reinterpretAsInts();
+            IntVector p = (IntVector) s0.add(s1).reinterpretAsInts(), q = (IntVector) s2.add(s3).reinterpretAsInts();
             // lo + hi (- 8·Σq) per row, exact integers below 2^24: the same floats as summing converted halves
-            IntVector even = l.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
-                    .add(h.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16));
-            IntVector odd = l.lanewise(VectorOperators.ASHR, 16).add(h.lanewise(VectorOperators.ASHR, 16));
+            IntVector r0 = p.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16).add(p.lanewise(VectorOperators.ASHR, 16));
+            IntVector r1 = q.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16).add(q.lanewise(VectorOperators.ASHR, 16));
             if (!kQuant) {
                 IntVector off = IntVector.broadcast(IS, 8 * xqSums[b]);
-                even = even.sub(off);
-                odd = odd.sub(off);
+                r0 = r0.sub(off);
+                r1 = r1.sub(off);
             }
             FloatVector u = FloatVector.broadcast(FS, xd[b]);
-            FloatVector te = ((FloatVector) even.convert(VectorOperators.I2F, 0)).mul(u);
-            FloatVector to = ((FloatVector) odd.convert(VectorOperators.I2F, 0)).mul(u);
-            if (kQuant) { // scale d · sc and min -(dmin · m), as blockValues forms them, in even/odd order
-                IntVector s6 = (IntVector) ByteVector.fromMemorySegment(BR, seg, qa - 2L * R, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, SS, 0).reinterpretAsInts();
-                IntVector m6 = (IntVector) ByteVector.fromMemorySegment(BR, seg, qa - R, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, SS, 0).reinterpretAsInts();
-                a0 = FloatVector.fromArray(FS, sc, 0).mul((FloatVector) s6.and(0xFFFF).convert(VectorOperators.I2F, 0)).fma(te, a0);
-                a1 = FloatVector.fromArray(FS, sc, L).mul((FloatVector) s6.lanewise(VectorOperators.LSHR, 16).convert(VectorOperators.I2F, 0)).fma(to, a1);
+            FloatVector t0 = ((FloatVector) r0.convert(VectorOperators.I2F, 0)).mul(u);
+            FloatVector t1 = ((FloatVector) r1.convert(VectorOperators.I2F, 0)).mul(u);
+            if (kQuant) { // scale d · sc and min -(dmin · m), as blockValues forms them
+                // written out, not a helper: C2 did not inline one here (node count), and boxed its result
+                FloatVector sc0 = (FloatVector) ByteVector.fromMemorySegment(BS, seg, qa - 2L * R, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0).convertShape(VectorOperators.I2F, FS, 0);
+                FloatVector sc1 = (FloatVector) ByteVector.fromMemorySegment(BS, seg, qa - 2L * R + L, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0).convertShape(VectorOperators.I2F, FS, 0);
+                FloatVector m0 = (FloatVector) ByteVector.fromMemorySegment(BS, seg, qa - R, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0).convertShape(VectorOperators.I2F, FS, 0);
+                FloatVector m1 = (FloatVector) ByteVector.fromMemorySegment(BS, seg, qa - R + L, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0).convertShape(VectorOperators.I2F, FS, 0);
+                a0 = FloatVector.fromArray(FS, sc, 0).mul(sc0).fma(t0, a0);
+                a1 = FloatVector.fromArray(FS, sc, L).mul(sc1).fma(t1, a1);
                 FloatVector v = FloatVector.broadcast(FS, xs[b]);
-                a0 = FloatVector.fromArray(FS, mn, 0).mul((FloatVector) m6.and(0xFFFF).convert(VectorOperators.I2F, 0)).neg().fma(v, a0);
-                a1 = FloatVector.fromArray(FS, mn, L).mul((FloatVector) m6.lanewise(VectorOperators.LSHR, 16).convert(VectorOperators.I2F, 0)).neg().fma(v, a1);
+                a0 = FloatVector.fromArray(FS, mn, 0).mul(m0).neg().fma(v, a0);
+                a1 = FloatVector.fromArray(FS, mn, L).mul(m1).neg().fma(v, a1);
             } else {
-                a0 = FloatVector.fromArray(FS, sc, 0).fma(te, a0);
-                a1 = FloatVector.fromArray(FS, sc, L).fma(to, a1);
+                a0 = FloatVector.fromArray(FS, sc, 0).fma(t0, a0);
+                a1 = FloatVector.fromArray(FS, sc, L).fma(t1, a1);
             }
         }
         a0.intoArray(acc, 0);

@@ -3,19 +3,18 @@ package dev.ember.engine.kernels;
 import static dev.ember.engine.kernels.InterleavedMatmul.BLOCK;
 import static dev.ember.engine.kernels.InterleavedMatmul.R;
 import static dev.ember.engine.kernels.VectorBlocks.FS;
+import static dev.ember.engine.kernels.VectorBlocks.IS;
 import static dev.ember.engine.kernels.VectorBlocks.L;
 import static dev.ember.engine.kernels.VectorBlocks.LE;
 
 import dev.ember.engine.tensor.Interleaved;
 import dev.ember.engine.tensor.TensorType;
 import java.lang.foreign.MemorySegment;
-import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
-import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -37,10 +36,6 @@ import jdk.incubator.vector.VectorSpecies;
  */
 final class Q4IntegerGemm {
     private static final VectorSpecies<Short> SS = ShortVector.SPECIES_PREFERRED.withShape(VectorShape.forBitSize(16 * R));
-    private static final VectorSpecies<Byte> BR = ByteVector.SPECIES_PREFERRED.withShape(VectorShape.forBitSize(8 * R));
-
-    /** Lane 2j takes row j and lane 2j + 1 row j + R/2 (see {@link #lanes}). */
-    private static final VectorShuffle<Short> HALVES_INTERLEAVED = VectorShuffle.fromOp(SS, i -> (i % 2) * (R / 2) + i / 2);
 
     private Q4IntegerGemm() {}
 
@@ -119,11 +114,18 @@ final class Q4IntegerGemm {
                 VectorBlocks.halfsRow(seg, blk, R, scales, b * R);
                 quants = blk + 2L * R;
             }
+            // Eight elements per step (Interleaved.nibbleBit): words c0 hold rows [0, L), c1 rows
+            // [L, R); element 2t is at bit 4t, element 2t + 1 at bit 16 + 4t. Row j goes to the
+            // low 16 bits of 32-bit lane j, row j + L to the high ones.
             int di = b * BLOCK * R;
-            for (long o = quants, end = o + (long) BLOCK / 2 * R; o < end; o += R, di += 2 * R) {
-                ShortVector v = (ShortVector) ByteVector.fromMemorySegment(BR, seg, o, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, SS, 0);
-                v.and((short) 0xF).sub((short) 8).rearrange(HALVES_INTERLEAVED).intoArray(panel, di);
-                v.lanewise(VectorOperators.LSHR, 4).sub((short) 8).rearrange(HALVES_INTERLEAVED).intoArray(panel, di + R);
+            for (long o = quants, end = o + 16L * R; o < end; o += 4L * R, di += 8 * R) { // long offsets: see InterleavedMatmul.q8DecodePair
+                IntVector c0 = IntVector.fromMemorySegment(IS, seg, o, LE), c1 = IntVector.fromMemorySegment(IS, seg, o + 2L * R, LE);
+                for (int t = 0; t < 4; t++) {
+                    IntVector even = c0.lanewise(VectorOperators.LSHR, 4 * t).and(0xF).or(c1.lanewise(VectorOperators.LSHL, 16 - 4 * t).and(0xF0000));
+                    IntVector odd = c0.lanewise(VectorOperators.LSHR, 16 + 4 * t).and(0xF).or(c1.lanewise(VectorOperators.LSHR, 4 * t).and(0xF0000));
+                    even.reinterpretAsShorts().sub((short) 8).intoArray(panel, di + 2 * t * R);
+                    odd.reinterpretAsShorts().sub((short) 8).intoArray(panel, di + (2 * t + 1) * R);
+                }
             }
         }
     }

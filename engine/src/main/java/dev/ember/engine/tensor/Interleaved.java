@@ -17,14 +17,18 @@ import java.lang.foreign.ValueLayout;
  *   <li>F32, F16, BF16: element k of row r at index {@code k*R + r} of the group.</li>
  *   <li>Q8_0, per 32-element block (34·R bytes): R f16 scales (row order), then for each element
  *       i &lt; 32 the R int8 values of rows 0..R-1.</li>
- *   <li>Q4_0, per 32-element block (18·R bytes): R f16 scales, then for each i &lt; 16 the R bytes
- *       of rows 0..R-1, whose low nibble is element 2i and high nibble element 2i+1 (GGUF's Q4_0
- *       keeps elements i and i+16 in one byte; pairing neighbours lets a kernel consume the
- *       elements in order).</li>
+ *   <li>Q4_0, per 32-element block (18·R bytes): R f16 scales, then the 32 elements' nibbles
+ *       (16·R bytes) in {@link #nibbleBit}'s order: per eight elements and per half of the rows,
+ *       one little-endian 32-bit word per row whose low 16 bits hold the eight elements' even
+ *       nibbles and whose high 16 bits hold the odd ones. A word masked with {@code 0x000F000F}
+ *       after a shift of 0, 4, 8 or 12 is then two 16-bit lanes, elements 2t and 2t + 1 of one
+ *       row, which a multiply by the activations {@code x[2t], x[2t + 1]} (one 32-bit broadcast)
+ *       turns into the row's two products: rows stay in order, and no byte is widened or
+ *       shuffled.</li>
  *   <li>Q4_K, Q5_K, per 256-element super-block (148·R and 276·R bytes; stored, 144 and 176):
  *       R f16 d, R f16 dmin, then per 32-element block j (18·R and 34·R bytes,
  *       {@link #kBlockOffset}): its 6-bit scale unpacked to one byte per row (R bytes), its min
- *       likewise, then the unsigned quants: Q4_K as Q4_0's nibble pairs (16·R bytes), Q5_K one
+ *       likewise, then the unsigned quants: Q4_K as Q4_0's nibbles (16·R bytes), Q5_K one
  *       byte per element and row (32·R bytes, 0..31). Unpacking the scales costs 16 bytes per row
  *       and super-block (about 3 %) and saves the kernel the 6-bit table. Unpacking Q5_K's fifth
  *       bits costs 57 % more memory for those tensors and makes its decode Q8_0's loop: with the
@@ -132,10 +136,7 @@ public final class Interleaved {
                         int s = row * rowBytes + 18 * b;
                         out[blk + 2 * row] = in[s];
                         out[blk + 2 * row + 1] = in[s + 1];
-                        for (int i = 0; i < 16; i++) {
-                            int lo = nibble(in, s + 2, 2 * i), hi = nibble(in, s + 2, 2 * i + 1);
-                            out[blk + 2 * r + i * r + row] = (byte) (lo | hi << 4);
-                        }
+                        for (int e = 0; e < 32; e++) putNibble(out, blk + 2 * r, r, row, e, nibble(in, s + 2, e));
                     }
                 }
             }
@@ -174,10 +175,7 @@ public final class Interleaved {
                         for (int i = 0; i < 32; i++) out[go + i * r + row] = (byte) Dequant.kQuant(type, src, blk, 32 * j + i);
                         continue;
                     }
-                    for (int i = 0; i < 16; i++) {
-                        int lo = Dequant.kQuant(type, src, blk, 32 * j + 2 * i), hi = Dequant.kQuant(type, src, blk, 32 * j + 2 * i + 1);
-                        out[go + i * r + row] = (byte) ((lo & 0xF) | (hi & 0xF) << 4);
-                    }
+                    for (int e = 0; e < 32; e++) putNibble(out, go, r, row, e, Dequant.kQuant(type, src, blk, 32 * j + e) & 0xF);
                 }
             }
         }
@@ -186,6 +184,29 @@ public final class Interleaved {
     private static void copyHalf(byte[] in, int at, byte[] out, int to) {
         out[to] = in[at];
         out[to + 1] = in[at + 1];
+    }
+
+    /**
+     * The bit at which element e (0..31) of row {@code row} starts in the nibbles of an interleaved
+     * Q4_0 or Q4_K block of r rows (counted from the block's first quant byte): eight elements
+     * take 4·r bytes, half the rows 2·r of those, a row one little-endian word, whose nibble n
+     * (bits 4n) is element 2n for n &lt; 4 and element 2(n - 4) + 1 above.
+     */
+    public static int nibbleBit(int r, int row, int e) {
+        int half = r / 2, pair = e % 8 / 2, nibble = pair + 4 * (e % 2);
+        int word = 4 * r * (e / 8) + 2 * r * (row / half) + 4 * (row % half);
+        return 8 * word + 4 * nibble;
+    }
+
+    /** Element e's nibble (0..15) of row {@code row} in the block quants at {@code quants}. */
+    static int nibbleAt(MemorySegment seg, long quants, int r, int row, int e) {
+        int bit = nibbleBit(r, row, e);
+        return (seg.get(ValueLayout.JAVA_BYTE, quants + (bit >>> 3)) & 0xFF) >>> (bit & 7) & 0xF;
+    }
+
+    private static void putNibble(byte[] out, int quants, int r, int row, int e, int value) {
+        int bit = nibbleBit(r, row, e);
+        out[quants + (bit >>> 3)] |= (byte) (value << (bit & 7));
     }
 
     /** Element e (0..31) of a GGUF Q4_0 block's 16 bytes at {@code qs}. */
@@ -215,11 +236,7 @@ public final class Interleaved {
                 for (int b = 0; b < blocks; b++) {
                     long blk = base + 18L * r * b;
                     scales[b] = Dequant.f16(seg, blk + 2L * lane);
-                    for (int i = 0; i < 16; i++) {
-                        int q = seg.get(ValueLayout.JAVA_BYTE, blk + 2L * r + (long) i * r + lane) & 0xFF;
-                        values[32 * b + 2 * i] = (q & 0xF) - 8;
-                        values[32 * b + 2 * i + 1] = (q >>> 4) - 8;
-                    }
+                    for (int i = 0; i < 32; i++) values[32 * b + i] = nibbleAt(seg, blk + 2L * r, r, lane, i) - 8;
                 }
             }
             case Q4_K, Q5_K -> {
@@ -235,7 +252,7 @@ public final class Interleaved {
                     for (int i = 0; i < 32; i++) {
                         values[32 * b + i] = five
                                 ? seg.get(ValueLayout.JAVA_BYTE, g + (long) i * r + lane)
-                                : (seg.get(ValueLayout.JAVA_BYTE, g + (long) (i / 2) * r + lane) & 0xFF) >>> (4 * (i % 2)) & 0xF;
+                                : nibbleAt(seg, g, r, lane, i);
                     }
                 }
             }
@@ -281,11 +298,7 @@ public final class Interleaved {
                     long blk = base + 18L * r * b;
                     float d = Dequant.f16(seg, blk + 2L * lane);
                     float m8d = -8f * d;
-                    for (int i = 0; i < 16; i++) {
-                        int q = seg.get(ValueLayout.JAVA_BYTE, blk + 2L * r + (long) i * r + lane) & 0xFF;
-                        dst[off + 32 * b + 2 * i] = Math.fma((float) (q & 0xF), d, m8d);
-                        dst[off + 32 * b + 2 * i + 1] = Math.fma((float) (q >>> 4), d, m8d);
-                    }
+                    for (int i = 0; i < 32; i++) dst[off + 32 * b + i] = Math.fma((float) nibbleAt(seg, blk + 2L * r, r, lane, i), d, m8d);
                 }
             }
             case Q4_K, Q5_K -> kQuantRow(w, row, dst, off);
