@@ -42,6 +42,16 @@ final class Q4IntegerGemm {
     /** {@code -Dember.kernels.q4IntegerGemm=false} keeps Q4_0 prefill on the float tiles. */
     private static final boolean ENABLED = !"false".equals(System.getProperty("ember.kernels.q4IntegerGemm"));
 
+    /**
+     * From this many tokens, Q4_0 and Q4_K take this GEMM; below, the float block tiles
+     * ({@link InterleavedMatmul#gemm}), whose four-token tiles beat this one's one-token tiles.
+     * KernelBench on the Zen 3 VM, one thread, GFLOP/s mean (best), float block tiles against
+     * this: rows=4 Q4_0 36-40 (41) vs 24-26 (31); rows=8 Q4_0 40-50 (48-54) vs 48-59 (68), Q4_K
+     * 40-42 (42-49) vs 54-55 (59); rows=32 Q4_0 58-60 (64-65) vs 76-80 (83), Q4_K 55-58 (61) vs
+     * 68-69 (71-73). Set by {@code -Dember.kernels.q4IntegerGemmRows}.
+     */
+    static final int MIN_ROWS = Integer.getInteger("ember.kernels.q4IntegerGemmRows", 8);
+
     /** Whether it is on and this machine's vectors fit the scheme: R shorts as one vector. */
     static boolean supported() {
         return ENABLED && SS.length() == R;

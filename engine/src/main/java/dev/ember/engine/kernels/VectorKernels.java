@@ -182,7 +182,7 @@ final class VectorKernels implements Kernels {
             n = w.rows();
             k = w.cols();
             quantizes = ActivationQuant.applies(w.type());
-            integerGemm = w.interleaved() && Q4IntegerGemm.takes(w.type()) && rows > InterleavedMatmul.BLOCK_GEMM_ROWS
+            integerGemm = w.interleaved() && Q4IntegerGemm.takes(w.type()) && rows >= Q4IntegerGemm.MIN_ROWS
                     && k % InterleavedMatmul.BLOCK == 0 && Q4IntegerGemm.supported();
             if (quantizes) quantizeInput(w.interleaved());
             if (w.interleaved()) {
