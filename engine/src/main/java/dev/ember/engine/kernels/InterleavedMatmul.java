@@ -200,12 +200,11 @@ final class InterleavedMatmul {
     }
 
     /**
-     * Groups [g0, g1) for one token {@code x[0 .. k)} (or its int8 blocks {@code q}) into
-     * {@code out[row]}; {@code wide}: Q8_0 may read four streams ({@link VectorBlocks#WIDE_REGISTER_FILE}).
+     * Groups [g0, g1) for one token {@code x[x0 .. x0 + k)} (or its int8 blocks {@code q}) into
+     * {@code out[o + row]}; {@code wide}: Q8_0 may read four streams ({@link VectorBlocks#WIDE_REGISTER_FILE}).
      */
-    static void decode(TensorType type, MemorySegment seg, int k, int n, float[] x, float[] xs, ActivationQuant q,
-                       float[] out, int g0, int g1, boolean wide, VectorKernels.Scratch s) {
-        int x0 = 0, o = 0;
+    static void decode(TensorType type, MemorySegment seg, int k, int n, float[] x, int x0, float[] xs, ActivationQuant q,
+                       float[] out, int o, int g0, int g1, boolean wide, VectorKernels.Scratch s) {
         long gb = Interleaved.groupBytes(type, R, k);
         float[] blk = s.block(R * BLOCK);
         float[] acc = s.tile;

@@ -58,6 +58,19 @@ final class VectorKernels implements Kernels {
      * alternating runs): runs raised B=8 from 89-99 to 101-105 tok/s and did not help B=32.
      */
     private static final int CONTIGUOUS_RUN_ROWS = 8;
+    /**
+     * Below this many tokens (two or three), an interleaved matmul runs the one-token decode
+     * kernel for each token: the block tiles convert a block's weights for only two or three
+     * tokens, and ran far slower. KernelBench on the Zen 3 VM, one thread, GFLOP/s mean, block
+     * tiles at 2 / 3 tokens against one-token decode: Q4_0 15.2 / 19.1 against 44.1, Q4_K 15.1 /
+     * 16.3 against 31.9, Q6_K 13.1 / 17.0 against 23.6, Q8_0 16.5 / 19.2 against 22.1; at 4 tokens
+     * the tiles caught up (Q4_0 38.0, Q6_K 31.8, Q8_0 40.9). The decode kernels give the GEMM's bits
+     * (InterleavedMatmulTest), so a row's result does not change. Set by
+     * {@code -Dember.kernels.perTokenDecodeRows}.
+     */
+    private static final int PER_TOKEN_DECODE_ROWS = Integer.getInteger("ember.kernels.perTokenDecodeRows", 4);
+    /** Groups per step of per-token decode: at most about 400 KB of weights, inside L2. */
+    private static final int PER_TOKEN_GROUPS = 4;
     /** Set {@code -Dember.kernels.interleave=false} to compute from the row-major layout (no copy at load). */
     private static final boolean INTERLEAVE = Boolean.parseBoolean(System.getProperty("ember.kernels.interleave", "true"));
 
@@ -136,6 +149,11 @@ final class VectorKernels implements Kernels {
         float[] inputSums = new float[0];
         /** The input as int8 blocks, for the types that read it so ({@link ActivationQuant#applies}). */
         final ActivationQuant quantized = new ActivationQuant();
+        /** Per-token decode ({@link #PER_TOKEN_DECODE_ROWS}): each token's int8 blocks and input sums. */
+        boolean perToken;
+        ActivationQuant[] tokenQuant = new ActivationQuant[0];
+        float[][] tokenSums = new float[0][];
+        float[] tokenRow = new float[0];
         /** The quantized input rounded back to floats, for the row-major kernels. */
         float[] roundTrip = new float[0];
         boolean quantizes;
@@ -155,7 +173,16 @@ final class VectorKernels implements Kernels {
                 int g0 = t * rowsPerTask, g1 = Math.min(groups, g0 + rowsPerTask); // in groups here
                 float[] sums = hasMins ? inputSums : null;
                 ActivationQuant q = quantizes ? quantized : null;
-                if (rows == 1) InterleavedMatmul.decode(w.type(), seg, k, n, in, sums, q, out, g0, g1, wide, s);
+                if (rows == 1) InterleavedMatmul.decode(w.type(), seg, k, n, in, 0, sums, q, out, 0, g0, g1, wide, s);
+                else if (perToken) { // a few groups at a time, so the later tokens find them in cache
+                    for (int c0 = g0; c0 < g1; c0 += PER_TOKEN_GROUPS) {
+                        int c1 = Math.min(g1, c0 + PER_TOKEN_GROUPS);
+                        for (int r = 0; r < rows; r++) {
+                            InterleavedMatmul.decode(w.type(), seg, k, n, in, r * k, hasMins ? tokenSums[r] : null, quantizes ? tokenQuant[r] : null,
+                                    out, r * n, c0, c1, wide, s);
+                        }
+                    }
+                }
                 else if (integerGemm) Q4IntegerGemm.gemm(w.type(), seg, k, n, tileMajorShorts, q.scales, q.sums, sums, rows, out, g0, g1,
                         s.shortPanel(InterleavedMatmul.R * k), s.panel(2 * InterleavedMatmul.R * (k / InterleavedMatmul.BLOCK)), s.tile, s.blockSums);
                 else InterleavedMatmul.gemm(w.type(), seg, k, n, tileMajor, sums, quantizes ? q.scales : null, rows, out, g0, g1, wide, s);
@@ -182,12 +209,15 @@ final class VectorKernels implements Kernels {
             n = w.rows();
             k = w.cols();
             quantizes = ActivationQuant.applies(w.type());
+            perToken = w.interleaved() && rows > 1 && rows < PER_TOKEN_DECODE_ROWS;
             integerGemm = w.interleaved() && Q4IntegerGemm.takes(w.type()) && rows >= Q4IntegerGemm.MIN_ROWS
                     && k % InterleavedMatmul.BLOCK == 0 && Q4IntegerGemm.supported();
-            if (quantizes) quantizeInput(w.interleaved());
+            if (perToken) {
+                setUpTokens();
+            } else if (quantizes) quantizeInput(w.interleaved());
             if (w.interleaved()) {
                 hasMins = Dequant.hasBlockMins(w.type());
-                if (hasMins) { // computed once per call on the calling thread; every group reads them
+                if (hasMins && !perToken) { // computed once per call on the calling thread; every group reads them
                     int need = rows * ((k + Dequant.MATMUL_BLOCK - 1) / Dequant.MATMUL_BLOCK);
                     if (inputSums.length < need) inputSums = new float[need];
                     if (quantizes) InterleavedMatmul.inputSums(quantized.values, quantized.scales, rows, k, inputSums);
@@ -196,17 +226,41 @@ final class VectorKernels implements Kernels {
                 if (integerGemm) { // once per call on the calling thread, like the sums
                     if (tileMajorShorts.length < rows * k) tileMajorShorts = new short[rows * k];
                     Q4IntegerGemm.tileMajor(quantized.shorts, rows, k, tileMajorShorts);
-                } else if (rows > 1) {
+                } else if (rows > 1 && !perToken) {
                     if (tileMajor.length < rows * k) tileMajor = new float[rows * k];
                     InterleavedMatmul.tileMajor(quantizes ? quantized.values : in, rows, k, InterleavedMatmul.sixTokenTiles(rows, wide, quantizes), tileMajor);
                 }
                 groups = (n + InterleavedMatmul.R - 1) / InterleavedMatmul.R;
-                int runs = threads * (rows == 1 ? decodeTasksPerThread(w.type()) : 1);
+                int runs = threads * (rows == 1 || perToken ? decodeTasksPerThread(w.type()) : 1);
                 rowsPerTask = rows <= CONTIGUOUS_RUN_ROWS ? Math.max(1, (groups + runs - 1) / runs) : 1;
                 return (groups + rowsPerTask - 1) / rowsPerTask;
             }
             rowsPerTask = rows == 1 ? DECODE_ROWS_PER_TASK : Matmul.panelRows(k);
             return (n + rowsPerTask - 1) / rowsPerTask;
+        }
+
+        /** Each token's int8 blocks and input sums, as one-token decode forms them; on the calling thread. */
+        private void setUpTokens() {
+            boolean mins = Dequant.hasBlockMins(w.type());
+            int nb = (k + Dequant.MATMUL_BLOCK - 1) / Dequant.MATMUL_BLOCK;
+            if (tokenQuant.length < rows) {
+                ActivationQuant[] grown = java.util.Arrays.copyOf(tokenQuant, rows);
+                for (int r = tokenQuant.length; r < rows; r++) grown[r] = new ActivationQuant();
+                tokenQuant = grown;
+                tokenSums = java.util.Arrays.copyOf(tokenSums, rows);
+            }
+            if (tokenRow.length < k) tokenRow = new float[k];
+            for (int r = 0; r < rows; r++) {
+                if (tokenSums[r] == null || tokenSums[r].length < nb) tokenSums[r] = new float[nb];
+                if (quantizes) {
+                    System.arraycopy(in, r * k, tokenRow, 0, k);
+                    tokenQuant[r].quantize(tokenRow, 1, k, false);
+                    if (mins) InterleavedMatmul.inputSums(tokenQuant[r].values, tokenQuant[r].scales, 1, k, tokenSums[r]);
+                } else if (mins) {
+                    System.arraycopy(in, r * k, tokenRow, 0, k);
+                    InterleavedMatmul.inputSums(tokenRow, null, 1, k, tokenSums[r]);
+                }
+            }
         }
 
         /** Computed once per call on the calling thread; every task reads them. */
