@@ -103,10 +103,10 @@ final class InterleavedMatmul {
         long bo = sb + Interleaved.kBlockOffset(five ? TensorType.Q5_K : TensorType.Q4_K, R, j);
         kScalesAndMins(seg, sb, bo, sc, sOff, mn, mOff);
         long g = bo + 2L * R;
-        // One loop over the quant bytes with a long offset, two vectors per step (R = 2L): with a
-        // loop over the L-wide halves inside, C2 kept a range check per store (disassembly, Zen 3 VM).
         int di = dOff;
-        if (five) { // one byte per element, 0..31
+        if (five) { // one byte per element, 0..31; one loop over the quant bytes with a long offset,
+            // two vectors per step (R = 2L): with a loop over the L-wide halves inside, C2 kept a
+            // range check per store (disassembly, Zen 3 VM)
             for (long o = g, end = g + 32L * R; o < end; o += R, di += R) { // long offsets: see q8DecodePair
                 ((FloatVector) ByteVector.fromMemorySegment(BS, seg, o, LE).convertShape(VectorOperators.B2F, FS, 0)).intoArray(dst, di);
                 ((FloatVector) ByteVector.fromMemorySegment(BS, seg, o + L, LE).convertShape(VectorOperators.B2F, FS, 0)).intoArray(dst, di + L);

@@ -212,11 +212,11 @@ final class VectorKernels implements Kernels {
             perToken = w.interleaved() && rows > 1 && rows < PER_TOKEN_DECODE_ROWS;
             integerGemm = w.interleaved() && Q4IntegerGemm.takes(w.type()) && rows >= Q4IntegerGemm.MIN_ROWS
                     && k % InterleavedMatmul.BLOCK == 0 && Q4IntegerGemm.supported();
+            hasMins = w.interleaved() && Dequant.hasBlockMins(w.type());
             if (perToken) {
                 setUpTokens();
             } else if (quantizes) quantizeInput(w.interleaved());
             if (w.interleaved()) {
-                hasMins = Dequant.hasBlockMins(w.type());
                 if (hasMins && !perToken) { // computed once per call on the calling thread; every group reads them
                     int need = rows * ((k + Dequant.MATMUL_BLOCK - 1) / Dequant.MATMUL_BLOCK);
                     if (inputSums.length < need) inputSums = new float[need];
@@ -241,7 +241,7 @@ final class VectorKernels implements Kernels {
 
         /** Each token's int8 blocks and input sums, as one-token decode forms them; on the calling thread. */
         private void setUpTokens() {
-            boolean mins = Dequant.hasBlockMins(w.type());
+            if (!quantizes && !hasMins) return; // the float types and Q8_0 read the rows of in as they are
             int nb = (k + Dequant.MATMUL_BLOCK - 1) / Dequant.MATMUL_BLOCK;
             if (tokenQuant.length < rows) {
                 ActivationQuant[] grown = java.util.Arrays.copyOf(tokenQuant, rows);
@@ -251,14 +251,16 @@ final class VectorKernels implements Kernels {
             }
             if (tokenRow.length < k) tokenRow = new float[k];
             for (int r = 0; r < rows; r++) {
-                if (tokenSums[r] == null || tokenSums[r].length < nb) tokenSums[r] = new float[nb];
+                System.arraycopy(in, r * k, tokenRow, 0, k);
+                float[] values = tokenRow, scales = null;
                 if (quantizes) {
-                    System.arraycopy(in, r * k, tokenRow, 0, k);
                     tokenQuant[r].quantize(tokenRow, 1, k, false);
-                    if (mins) InterleavedMatmul.inputSums(tokenQuant[r].values, tokenQuant[r].scales, 1, k, tokenSums[r]);
-                } else if (mins) {
-                    System.arraycopy(in, r * k, tokenRow, 0, k);
-                    InterleavedMatmul.inputSums(tokenRow, null, 1, k, tokenSums[r]);
+                    values = tokenQuant[r].values;
+                    scales = tokenQuant[r].scales;
+                }
+                if (hasMins) {
+                    if (tokenSums[r] == null || tokenSums[r].length < nb) tokenSums[r] = new float[nb];
+                    InterleavedMatmul.inputSums(values, scales, 1, k, tokenSums[r]);
                 }
             }
         }
