@@ -118,7 +118,7 @@ final class BenchCommand implements Main.Command {
 
     /** A pool of {@code blocks} blocks of {@code blockSize} tokens in the engine's default cache type, as the engine would make. */
     static KvBlockPool pool(Model m, int blockSize, int blocks) {
-        return new KvBlockPool(blockSize, blocks, m.keyWidths(), m.valueWidths(), dev.ember.engine.api.KvCacheType.DEFAULT, java.lang.foreign.Arena.ofAuto());
+        return KvBlockPool.forLayers(blockSize, blocks, m.cacheSpecs(), dev.ember.engine.api.KvCacheType.DEFAULT, java.lang.foreign.Arena.ofAuto());
     }
 
     /** "all", or a comma-separated list of cache types. */

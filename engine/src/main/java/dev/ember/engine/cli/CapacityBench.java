@@ -125,7 +125,7 @@ final class CapacityBench {
         if (specsWithState(m) > 0) throw new IllegalStateException("the capacity decode rate needs a model whose cache is all paged; use --count-only");
         int steps = 16, bs = m.cacheBlockSize();
         int vocab = m.config().vocabSize();
-        try (KvBlockPool pool = new KvBlockPool(bs, b * ((prompt + steps + 4) / bs + 1), m.keyWidths(), m.valueWidths(), type, Arena.ofShared())) {
+        try (KvBlockPool pool = KvBlockPool.forLayers(bs, b * ((prompt + steps + 4) / bs + 1), m.cacheSpecs(), type, Arena.ofShared())) {
             BlockTable[] tables = new BlockTable[b];
             for (int i = 0; i < b; i++) {
                 tables[i] = new BlockTable(pool);

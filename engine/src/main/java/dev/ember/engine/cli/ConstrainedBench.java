@@ -100,7 +100,7 @@ final class ConstrainedBench {
      */
     private static double decode(Model m, int n, CompiledConstraint cc, long seed, double[] timing) {
         int vocab = m.config().vocabSize();
-        KvBlockPool pool = new KvBlockPool(16, (n + 16) / 16 + 1, m.keyWidths(), m.valueWidths());
+        KvBlockPool pool = KvBlockPool.forLayers(16, (n + 16) / 16 + 1, m.cacheSpecs(), dev.ember.engine.api.KvCacheType.F32, java.lang.foreign.Arena.ofAuto());
         BlockTable table = new BlockTable(pool);
         table.ensureCapacity(n + 1);
         float[] logits = new float[vocab];

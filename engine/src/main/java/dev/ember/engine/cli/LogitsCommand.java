@@ -75,7 +75,7 @@ final class LogitsCommand implements Main.Command {
             throw new IllegalArgumentException(tokens.length + " tokens exceed the model's context length " + m.config().contextLength());
         }
         int bs = m.cacheBlockSize();
-        KvBlockPool pool = new KvBlockPool(bs, (tokens.length + bs - 1) / bs + 1, m.keyWidths(), m.valueWidths(), type, java.lang.foreign.Arena.ofAuto());
+        KvBlockPool pool = KvBlockPool.forLayers(bs, (tokens.length + bs - 1) / bs + 1, m.cacheSpecs(), type, java.lang.foreign.Arena.ofAuto());
         BlockTable table = new BlockTable(pool);
         table.ensureCapacity(tokens.length);
         float[][] out = new float[tokens.length][];

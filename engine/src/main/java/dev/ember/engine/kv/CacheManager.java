@@ -40,7 +40,7 @@ public final class CacheManager implements AutoCloseable {
     /** A cache of {@code budgetBytes} (blocks plus the per-token growth of state beside them) in an arena of its own. */
     public static CacheManager create(List<LayerCacheSpec> specs, KvCacheType type, int blockSize, long budgetBytes, long snapshotBudget) {
         int blocks = blocksWithin(specs, type, blockSize, budgetBytes);
-        return new CacheManager(specs, new KvBlockPool(blockSize, blocks, keyWidths(specs), valueWidths(specs), type, Arena.ofShared()), snapshotBudget);
+        return new CacheManager(specs, KvBlockPool.forLayers(blockSize, blocks, specs, type, Arena.ofShared()), snapshotBudget);
     }
 
     /** Blocks of {@code blockSize} tokens that {@code budgetBytes} holds in {@code type} (at least 2). */

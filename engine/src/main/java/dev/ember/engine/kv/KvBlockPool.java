@@ -8,6 +8,7 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.Arrays;
+import java.util.List;
 import java.util.function.IntConsumer;
 
 /**
@@ -17,6 +18,13 @@ import java.util.function.IntConsumer;
  * Storage is one key and one value segment per layer, indexed by the global slot
  * {@code block * blockSize + offsetInBlock}; attention reads rows back as floats through
  * {@link #readKeys}/{@link #readValues}.
+ *
+ * <p>Inside a block, keys are stored dimension-major ({@link #writeKeyColumns}) and values head
+ * by head: a layer's value rows split into panels of {@code valueHeadWidth} (one KV head's
+ * values), and a block keeps each panel's rows together. Attention reads one head's values for
+ * a block at a time, so that read is one contiguous run rather than a short piece of every row
+ * (on the Zen 3 VM, widening F16 value heads of 128 from 2 KB rows streamed 6 GB/s against 13
+ * for the same bytes contiguous). With one panel per row this is plain row-major storage.
  *
  * <p>Blocks are reference-counted by the sequences using them. A block whose count drops to zero
  * is free; if the prefix cache holds its contents ({@link #markCached}) it waits in a
@@ -32,6 +40,9 @@ public final class KvBlockPool implements AutoCloseable {
     private final KvCacheType type;
     private final long[] keyRowBytes;
     private final long[] valueRowBytes;
+    /** Per layer: values per panel (a head's), and its bytes; panels = valueWidth / valuePanel. */
+    private final int[] valuePanel;
+    private final long[] valuePanelBytes;
     private final MemorySegment[] keys;
     private final MemorySegment[] values;
     private final Arena arena;
@@ -52,8 +63,23 @@ public final class KvBlockPool implements AutoCloseable {
         this(blockSize, numBlocks, keyWidth, valueWidth, KvCacheType.F32, Arena.ofAuto());
     }
 
-    /** A pool in {@code arena}; closing the pool closes a shared or confined arena. */
+    /** A pool of value rows stored whole (one panel per row) in {@code arena}. */
     public KvBlockPool(int blockSize, int numBlocks, int[] keyWidth, int[] valueWidth, KvCacheType type, Arena arena) {
+        this(blockSize, numBlocks, keyWidth, valueWidth, valueWidth, type, arena);
+    }
+
+    /** A pool for the paged layers of {@code specs} (value panels of a KV head each) in {@code arena}. */
+    public static KvBlockPool forLayers(int blockSize, int numBlocks, List<LayerCacheSpec> specs, KvCacheType type, Arena arena) {
+        return new KvBlockPool(blockSize, numBlocks, CacheManager.keyWidths(specs), CacheManager.valueWidths(specs),
+                specs.stream().mapToInt(LayerCacheSpec::valueHeadWidth).toArray(), type, arena);
+    }
+
+    /**
+     * A pool in {@code arena}; closing the pool closes a shared or confined arena. Value rows are
+     * stored in panels of {@code valueHeadWidth} values where that width divides the row and the
+     * cache type stores it in whole blocks, else whole.
+     */
+    public KvBlockPool(int blockSize, int numBlocks, int[] keyWidth, int[] valueWidth, int[] valueHeadWidth, KvCacheType type, Arena arena) {
         if (blockSize < 1 || numBlocks < 1) throw new IllegalArgumentException("block size and count must be positive");
         this.blockSize = blockSize;
         this.numBlocks = numBlocks;
@@ -64,12 +90,18 @@ public final class KvBlockPool implements AutoCloseable {
         int layers = keyWidth.length;
         this.keyRowBytes = new long[layers];
         this.valueRowBytes = new long[layers];
+        this.valuePanel = new int[layers];
+        this.valuePanelBytes = new long[layers];
         this.keys = new MemorySegment[layers];
         this.values = new MemorySegment[layers];
         long slots = (long) blockSize * numBlocks;
         for (int l = 0; l < layers; l++) {
             keyRowBytes[l] = type.rowBytes(keyWidth[l]);
             valueRowBytes[l] = type.rowBytes(valueWidth[l]);
+            int panel = valueHeadWidth[l];
+            boolean splits = panel > 0 && valueWidth[l] % panel == 0 && type.rowBytes(panel) * (valueWidth[l] / panel) == valueRowBytes[l];
+            valuePanel[l] = splits ? panel : valueWidth[l];
+            valuePanelBytes[l] = type.rowBytes(valuePanel[l]);
             keys[l] = keyRowBytes[l] == 0 ? MemorySegment.NULL : NativeMemory.allocateZeroed(slots * keyRowBytes[l], arena);
             values[l] = valueRowBytes[l] == 0 ? MemorySegment.NULL : NativeMemory.allocateZeroed(slots * valueRowBytes[l], arena);
         }
@@ -175,7 +207,17 @@ public final class KvBlockPool implements AutoCloseable {
     private static final ThreadLocal<float[]> KEY_ROWS = ThreadLocal.withInitial(() -> new float[0]);
 
     public void writeValue(int layer, int slot, float[] src, int off) {
-        codec.encodeRow(type, src, off, valueWidth[layer], values[layer], slot * valueRowBytes[layer]);
+        int panel = valuePanel[layer];
+        for (int p = 0; p < valueWidth[layer]; p += panel) {
+            codec.encodeRow(type, src, off + p, panel, values[layer], valueAt(layer, slot, p / panel));
+        }
+    }
+
+    /** The byte offset of panel {@code p} of the value row of {@code slot}. */
+    private long valueAt(int layer, int slot, int p) {
+        int j = slot % blockSize;
+        long panelBytes = valuePanelBytes[layer];
+        return (long) (slot - j) * valueRowBytes[layer] + panelBytes * ((long) p * blockSize + j);
     }
 
     /**
@@ -186,8 +228,25 @@ public final class KvBlockPool implements AutoCloseable {
         read(keys[layer], keyRowBytes[layer], slot, count, from, width, dst, dstOff);
     }
 
+    /**
+     * Decodes columns {@code [from, from + width)} of the value rows of {@code count} consecutive
+     * slots of one block from {@code slot} into {@code dst}, {@code width} floats per row. One
+     * head's panel ({@code width} = the head width, {@code from} on a head) is one contiguous run.
+     */
     public void readValues(int layer, int slot, int count, int from, int width, float[] dst, int dstOff) {
-        read(values[layer], valueRowBytes[layer], slot, count, from, width, dst, dstOff);
+        int panel = valuePanel[layer];
+        if (count > 1 && (slot % blockSize) + count > blockSize) throw new IllegalArgumentException("slots " + slot + " + " + count + " cross a block");
+        if (width == panel && from % panel == 0) {
+            codec.decode(type, values[layer], valueAt(layer, slot, from / panel), 0, count * panel, dst, dstOff);
+            return;
+        }
+        for (int i = 0; i < count; i++) {
+            for (int c = from; c < from + width; ) { // the pieces of [from, from + width) in each panel
+                int p = c / panel, in = c - p * panel, n = Math.min(panel - in, from + width - c);
+                codec.decode(type, values[layer], valueAt(layer, slot + i, p), in, n, dst, dstOff + i * width + (c - from));
+                c += n;
+            }
+        }
     }
 
     private void read(MemorySegment seg, long rowBytes, int slot, int count, int from, int width, float[] dst, int dstOff) {
@@ -197,13 +256,16 @@ public final class KvBlockPool implements AutoCloseable {
     /**
      * Copies the first {@code tokens} slots of block {@code from} into block {@code to}, every
      * layer. Keys are copied a whole block at a time: stored dimension-major, a prefix of slots is
-     * not contiguous (the extra slots are unused until written).
+     * not contiguous (the extra slots are unused until written). Values are copied panel by panel.
      */
     public void copySlots(int from, int to, int tokens) {
         for (int l = 0; l < keys.length; l++) {
-            long k = keyRowBytes[l], v = valueRowBytes[l];
+            long k = keyRowBytes[l];
             if (k > 0) MemorySegment.copy(keys[l], (long) from * blockSize * k, keys[l], (long) to * blockSize * k, blockSize * k);
-            if (v > 0) MemorySegment.copy(values[l], (long) from * blockSize * v, values[l], (long) to * blockSize * v, tokens * v);
+            if (valueRowBytes[l] == 0) continue;
+            for (int p = 0, panels = valueWidth[l] / valuePanel[l]; p < panels; p++) {
+                MemorySegment.copy(values[l], valueAt(l, from * blockSize, p), values[l], valueAt(l, to * blockSize, p), tokens * valuePanelBytes[l]);
+            }
         }
     }
 

@@ -12,4 +12,10 @@ public sealed interface LayerCacheSpec permits PagedKvSpec, LatentKvSpec, Shared
 
     /** Values per token of the value row this layer stores in the block pool (0 for none). */
     default int valueWidth() { return 0; }
+
+    /**
+     * Values attention reads at a time: one KV head's. The block pool keeps a block's values in
+     * panels of this width ({@link KvBlockPool}); the whole row unless a spec says otherwise.
+     */
+    default int valueHeadWidth() { return valueWidth(); }
 }

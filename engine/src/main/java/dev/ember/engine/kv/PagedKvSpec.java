@@ -4,4 +4,5 @@ package dev.ember.engine.kv;
 public record PagedKvSpec(int kvHeads, int headDim, int valueDim) implements LayerCacheSpec {
     @Override public int keyWidth() { return kvHeads * headDim; }
     @Override public int valueWidth() { return kvHeads * valueDim; }
+    @Override public int valueHeadWidth() { return valueDim; }
 }

@@ -54,7 +54,7 @@ public final class DecodeWarmUp {
         int steps = Math.min(maxSteps, model.config().contextLength());
         int blockSize = model.cacheBlockSize();
         try (Arena arena = Arena.ofShared()) { // shared: the worker threads write the cache
-            KvBlockPool pool = new KvBlockPool(blockSize, (steps + blockSize - 1) / blockSize + 1, model.keyWidths(), model.valueWidths(), KvCacheType.DEFAULT, arena);
+            KvBlockPool pool = KvBlockPool.forLayers(blockSize, (steps + blockSize - 1) / blockSize + 1, model.cacheSpecs(), KvCacheType.DEFAULT, arena);
             BlockTable table = new BlockTable(pool);
             table.ensureCapacity(steps);
             int vocab = model.config().vocabSize();

@@ -113,6 +113,40 @@ class BlockPoolAndPrefixCacheTest {
         assertEquals(1, cache.cachedBlocks(tokens(BS, 2), BS));
     }
 
+    /**
+     * Values stored head by head in a block read back exactly what whole-row storage gives, for
+     * every cache type: a head's panel for part or all of a block, ranges that cut across heads,
+     * and a copy-on-write prefix copy. Heads of 64 give Q8_0 whole blocks per panel; heads of 48
+     * do not, so Q8_0 falls back to whole rows there.
+     */
+    @Test
+    void valuesStoredHeadByHeadReadAsWholeRows() {
+        for (KvCacheType type : KvCacheType.values()) {
+            for (int head : new int[]{64, 48}) {
+                int heads = 3, width = heads * head, bs = 8, blocks = 3;
+                KvBlockPool rows = new KvBlockPool(bs, blocks, new int[]{0}, new int[]{width}, type, Arena.ofAuto());
+                KvBlockPool panels = new KvBlockPool(bs, blocks, new int[]{0}, new int[]{width}, new int[]{head}, type, Arena.ofAuto());
+                java.util.Random rnd = new java.util.Random(head);
+                float[] row = new float[width];
+                for (int slot = 0; slot < bs * 2; slot++) {
+                    for (int i = 0; i < width; i++) row[i] = (float) rnd.nextGaussian();
+                    rows.writeValue(0, slot, row, 0);
+                    panels.writeValue(0, slot, row, 0);
+                }
+                rows.copySlots(1, 2, 5);
+                panels.copySlots(1, 2, 5);
+                int[][] reads = {{0, bs, head, head}, {bs, bs, 0, head}, {2 * bs, 5, 2 * head, head}, {3, 4, 10, head + 20}, {bs + 1, 6, 0, width}};
+                for (int[] r : reads) {
+                    float[] a = new float[r[1] * r[3]], b = new float[r[1] * r[3]];
+                    rows.readValues(0, r[0], r[1], r[2], r[3], a, 0);
+                    panels.readValues(0, r[0], r[1], r[2], r[3], b, 0);
+                    assertTrue(java.util.Arrays.equals(a, b), type + " head " + head + " read " + java.util.Arrays.toString(r));
+                    assertTrue(a[0] != 0f, "rows were written");
+                }
+            }
+        }
+    }
+
     @Test
     void releasingAFreeBlockFails() {
         KvBlockPool pool = pool(2);

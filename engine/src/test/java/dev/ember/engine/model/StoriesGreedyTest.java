@@ -33,7 +33,7 @@ class StoriesGreedyTest {
 
     static int[] greedy(Model m, int[] prompt, int n) {
         int vocab = m.config().vocabSize();
-        KvBlockPool pool = new KvBlockPool(16, 64, m.keyWidths(), m.valueWidths());
+        KvBlockPool pool = KvBlockPool.forLayers(16, 64, m.cacheSpecs(), dev.ember.engine.api.KvCacheType.F32, java.lang.foreign.Arena.ofAuto());
         BlockTable table = new BlockTable(pool);
         float[] logits = new float[vocab];
         table.ensureCapacity(prompt.length);

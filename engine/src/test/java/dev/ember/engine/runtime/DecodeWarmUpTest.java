@@ -82,7 +82,7 @@ class DecodeWarmUpTest {
         int[] tokens = new int[n];
         for (int i = 0; i < n; i++) tokens[i] = (i * 37 + 5) % m.config().vocabSize();
         try (java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofShared()) {
-            KvBlockPool pool = new KvBlockPool(bs, n / bs + 2, m.keyWidths(), m.valueWidths(), dev.ember.engine.api.KvCacheType.DEFAULT, arena);
+            KvBlockPool pool = KvBlockPool.forLayers(bs, n / bs + 2, m.cacheSpecs(), dev.ember.engine.api.KvCacheType.DEFAULT, arena);
             BlockTable table = new BlockTable(pool);
             table.ensureCapacity(n);
             float[] logits = new float[m.config().vocabSize()];

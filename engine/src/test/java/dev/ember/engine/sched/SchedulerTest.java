@@ -47,7 +47,7 @@ class SchedulerTest {
     final FakeModel model = new FakeModel();
 
     Scheduler scheduler(int blocks, int maxBatchTokens, int maxSequences) {
-        KvBlockPool pool = new KvBlockPool(BS, blocks, model.keyWidths(), model.valueWidths(), KvCacheType.F32, Arena.ofAuto());
+        KvBlockPool pool = KvBlockPool.forLayers(BS, blocks, model.cacheSpecs(), KvCacheType.F32, Arena.ofAuto());
         return new Scheduler(model, new CacheManager(model.cacheSpecs(), pool, 1 << 20), maxBatchTokens, maxSequences, 4096);
     }
 
