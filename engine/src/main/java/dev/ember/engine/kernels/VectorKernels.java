@@ -148,7 +148,9 @@ final class VectorKernels implements Kernels {
         /** Per token and 32-element block, the input sums of the min term (types with mins). */
         float[] inputSums = new float[0];
         /** The input as int8 blocks, for the types that read it so ({@link ActivationQuant#applies}). */
-        final ActivationQuant quantized = new ActivationQuant();
+        ActivationQuant quantized;
+        /** This job's own buffers for {@link #quantized}; a fused call's later jobs may read an earlier job's instead. */
+        private final ActivationQuant ownQuant = new ActivationQuant();
         /** Per-token decode ({@link #PER_TOKEN_DECODE_ROWS}): each token's int8 blocks and input sums. */
         boolean perToken;
         ActivationQuant[] tokenQuant = new ActivationQuant[0];
@@ -197,8 +199,12 @@ final class VectorKernels implements Kernels {
             }
         }
 
-        /** Fills the job for one matmul; returns its task count. */
-        int setUp(WeightMatrix w, float[] in, int rows, float[] out, int threads, boolean wide) {
+        /**
+         * Fills the job for one matmul; returns its task count. {@code earlier}: a job set up
+         * before this one in the same fused call (same input), whose int8 blocks this one may
+         * read instead of quantizing the input again, or null.
+         */
+        int setUp(WeightMatrix w, float[] in, int rows, float[] out, int threads, boolean wide, MatmulJob earlier) {
             this.wide = wide;
             this.w = w;
             seg = w.data();
@@ -215,7 +221,7 @@ final class VectorKernels implements Kernels {
             hasMins = w.interleaved() && Dequant.hasBlockMins(w.type());
             if (perToken) {
                 setUpTokens();
-            } else if (quantizes) quantizeInput(w.interleaved());
+            } else if (quantizes) quantizeInput(w.interleaved(), earlier);
             if (w.interleaved()) {
                 if (hasMins && !perToken) { // computed once per call on the calling thread; every group reads them
                     int need = rows * ((k + Dequant.MATMUL_BLOCK - 1) / Dequant.MATMUL_BLOCK);
@@ -266,13 +272,24 @@ final class VectorKernels implements Kernels {
         }
 
         /** Computed once per call on the calling thread; every task reads them. */
-        private void quantizeInput(boolean interleaved) {
+        private void quantizeInput(boolean interleaved, MatmulJob earlier) {
+            if (interleaved && earlier != null && earlier.quantizedLike(in, rows, k, integerGemm)) {
+                quantized = earlier.quantized; // Q, K and V (or gate and up) read one input: quantize it once
+                return;
+            }
+            quantized = ownQuant;
             quantized.quantize(in, rows, k, integerGemm);
             if (!interleaved) { // the row-major kernels multiply floats: give them the rounded-back input
                 if (roundTrip.length < rows * k) roundTrip = new float[rows * k];
                 ActivationQuant.roundTrip(quantized.values, quantized.scales, rows, k, roundTrip);
                 in = roundTrip;
             }
+        }
+
+        /** Whether this job's int8 blocks are those of {@code in} with what a job needing {@code shortsForAll} reads. */
+        private boolean quantizedLike(float[] in, int rows, int k, boolean shortsForAll) {
+            return quantizes && !perToken && w.interleaved() && this.in == in && this.rows == rows && this.k == k
+                    && (rows == 1 || integerGemm || !shortsForAll);
         }
 
         void clear() {
@@ -285,7 +302,7 @@ final class VectorKernels implements Kernels {
         ScalarKernels.checkMatmul(w, in, rows, out);
         if (rows == 0 || w.rows() == 0) return;
         MatmulJob job = JOBS.get()[0];
-        int tasks = job.setUp(w, in, rows, out, pool.threads(), wideRegisterFile);
+        int tasks = job.setUp(w, in, rows, out, pool.threads(), wideRegisterFile, null);
         try {
             pool.parallelFor(tasks, job);
         } finally {
@@ -303,10 +320,13 @@ final class VectorKernels implements Kernels {
         MatmulJob[] jobs = JOBS.get();
         FusedJob fused = FUSED.get();
         int total = 0;
+        MatmulJob earlier = null;
         for (int i = 0; i < ws.length; i++) {
             ScalarKernels.checkMatmul(ws[i], in, rows, outs[i]);
             fused.starts[i] = total;
-            total += rows == 0 || ws[i].rows() == 0 ? 0 : jobs[i + 1].setUp(ws[i], in, rows, outs[i], pool.threads(), wideRegisterFile);
+            if (rows == 0 || ws[i].rows() == 0) continue;
+            total += jobs[i + 1].setUp(ws[i], in, rows, outs[i], pool.threads(), wideRegisterFile, earlier);
+            earlier = jobs[i + 1];
         }
         fused.count = ws.length;
         fused.starts[ws.length] = total;

@@ -214,4 +214,27 @@ class InterleavedMatmulTest {
             assertArrayEquals(ob, fb);
         }
     }
+
+    /**
+     * A fused region of int8-activation types quantizes a shared input once where it can: Q6_K
+     * first (float tiles, its int8 values only), then Q4_0 and Q4_K (the integer GEMM from 8
+     * tokens, which also needs every row's shorts). Each output must equal its matmul alone.
+     */
+    @Test
+    void fusedInt8TypesShareOneQuantizationAndEqualSeparateMatmuls() {
+        TensorType[] types = {TensorType.Q6_K, TensorType.Q4_0, TensorType.Q4_K};
+        WeightMatrix[] ws = new WeightMatrix[types.length];
+        for (int i = 0; i < types.length; i++) ws[i] = V.prepare(QuantFixtures.random(types[i], 48 + 16 * i, 256, 10 + i));
+        for (int rows : new int[] {1, 3, 13}) {
+            float[] in = QuantFixtures.randomActivations(rows * 256, 40 + rows);
+            float[][] alone = new float[types.length][], fused = new float[types.length][];
+            for (int i = 0; i < types.length; i++) {
+                alone[i] = new float[rows * ws[i].rows()];
+                fused[i] = new float[rows * ws[i].rows()];
+                V.matmul(pool2, ws[i], in, rows, alone[i]);
+            }
+            V.matmuls(pool5, ws, in, rows, fused);
+            for (int i = 0; i < types.length; i++) assertArrayEquals(alone[i], fused[i], types[i] + " rows=" + rows);
+        }
+    }
 }
