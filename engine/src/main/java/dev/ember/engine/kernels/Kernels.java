@@ -147,6 +147,12 @@ public interface Kernels {
     double sumExp(float[] x, int off, int n, float max);
 
     /**
+     * The largest of {@code x[off .. off + n)} ({@link Math#max} semantics, so NaN if any element
+     * is NaN), or -infinity for n = 0: exact whatever the order, the same on every path.
+     */
+    float max(float[] x, int off, int n);
+
+    /**
      * Sinkhorn balancing of the n×n matrix at {@code m[off ..]} (row-major), in place: a column
      * pass, then {@code iterations - 1} times a row pass and a column pass. A pass divides each
      * element by its line's sum (added in index order) plus {@code eps}. Every path gives the

@@ -134,6 +134,13 @@ final class ScalarKernels implements Kernels {
     }
 
     @Override
+    public float max(float[] x, int off, int n) {
+        float m = Float.NEGATIVE_INFINITY;
+        for (int i = 0; i < n; i++) m = Math.max(m, x[off + i]);
+        return m;
+    }
+
+    @Override
     public void axpy(float alpha, float[] x, int xOff, float[] y, int yOff, int n) {
         for (int i = 0; i < n; i++) y[yOff + i] = Math.fma(x[xOff + i], alpha, y[yOff + i]);
     }

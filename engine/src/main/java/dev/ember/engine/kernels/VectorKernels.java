@@ -573,15 +573,23 @@ final class VectorKernels implements Kernels {
     @Override
     public double sumExp(float[] x, int off, int n, float max) {
         FloatVector m = FloatVector.broadcast(FS, max);
-        float[] lanes = SCRATCH.get().lanes;
         double sum = 0;
         int i = 0;
-        for (int bound = FS.loopBound(n); i < bound; i += L) {
-            DeterministicExp.exp(FloatVector.fromArray(FS, x, off + i).sub(m)).intoArray(lanes, 0);
-            sum += tree(lanes, 0);
-        }
+        // treeSum adds the lanes in tree's order in registers: through memory, the sixteen stores
+        // and scalar adds per vector were most of scoring's log-softmax time
+        for (int bound = FS.loopBound(n); i < bound; i += L) sum += treeSum(DeterministicExp.exp(FloatVector.fromArray(FS, x, off + i).sub(m)));
         for (; i < n; i++) sum += Math.exp((double) x[off + i] - max);
         return sum;
+    }
+
+    @Override
+    public float max(float[] x, int off, int n) {
+        FloatVector mv = FloatVector.broadcast(FS, Float.NEGATIVE_INFINITY);
+        int i = 0;
+        for (int bound = FS.loopBound(n); i < bound; i += L) mv = FloatVector.fromArray(FS, x, off + i).max(mv); // the fresh vector as receiver: see VectorBlocks.quantizeInt8
+        float m = mv.reduceLanes(VectorOperators.MAX);
+        for (; i < n; i++) m = Math.max(m, x[off + i]);
+        return m;
     }
 
     @Override

@@ -50,13 +50,8 @@ public final class LogProbHead {
                 int t = targets[r] - first;
                 if (t >= 0 && t < n) target[r] = logits[off + t];
                 float m = max[r];
-                float sliceMax = Float.NEGATIVE_INFINITY;
-                for (int i = off, end = off + n; i < end; i++) {
-                    float v = logits[i];
-                    if (v > sliceMax) sliceMax = v;
-                    else if (v != v) broken[r] = true;
-                }
-                if (sliceMax == Float.POSITIVE_INFINITY) broken[r] = true;
+                float sliceMax = k.max(logits, off, n); // NaN if any logit is NaN
+                if (sliceMax != sliceMax || sliceMax == Float.POSITIVE_INFINITY) broken[r] = true;
                 if (broken[r]) return;
                 if (sliceMax > m) {
                     sum[r] *= Math.exp((double) m - sliceMax); // exp(-inf) = 0 for the first slice

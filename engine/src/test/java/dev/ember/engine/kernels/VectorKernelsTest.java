@@ -227,6 +227,57 @@ class VectorKernelsTest {
     }
 
     @Test
+    void maxEqualsTheScalarMaxIncludingNaNAndInfinities() {
+        java.util.Random rnd = new java.util.Random(11);
+        for (int n : new int[] {0, 1, 15, 16, 17, 100, 4096}) {
+            float[] x = new float[n + 5];
+            for (int i = 0; i < x.length; i++) x[i] = (float) rnd.nextGaussian() * 30f;
+            assertEquals(S.max(x, 3, n), V.max(x, 3, n), "n=" + n);
+            if (n == 0) {
+                assertEquals(Float.NEGATIVE_INFINITY, V.max(x, 3, 0));
+                continue;
+            }
+            float expected = Float.NEGATIVE_INFINITY;
+            for (int i = 0; i < n; i++) expected = Math.max(expected, x[3 + i]);
+            assertEquals(expected, V.max(x, 3, n), "n=" + n);
+            for (int at : new int[] {0, n / 2, n - 1}) { // a vector lane and the scalar tail
+                for (float bad : new float[] {Float.NaN, Float.POSITIVE_INFINITY}) {
+                    float[] y = x.clone();
+                    y[3 + at] = bad;
+                    assertEquals(bad, V.max(y, 3, n), "n=" + n + " " + bad + " at " + at);
+                    assertEquals(bad, S.max(y, 3, n));
+                }
+            }
+            float[] lows = new float[n];
+            java.util.Arrays.fill(lows, Float.NEGATIVE_INFINITY);
+            assertEquals(Float.NEGATIVE_INFINITY, V.max(lows, 0, n));
+        }
+    }
+
+    @Test
+    void sumExpAddsEachVectorsLaneTreeInDouble() {
+        var species = VectorBlocks.FS;
+        int l = species.length();
+        java.util.Random rnd = new java.util.Random(5);
+        for (int n : new int[] {1, l - 1, l, 3 * l + 5, 4096}) {
+            float[] x = new float[n + 2];
+            for (int i = 0; i < x.length; i++) x[i] = (float) rnd.nextGaussian() * 8f;
+            float max = S.max(x, 2, n);
+            // the documented order: each whole vector's exps summed by the lane tree, added in double; the tail in double
+            double expected = 0;
+            float[] lanes = new float[l];
+            int i = 0;
+            for (; i + l <= n; i += l) {
+                DeterministicExp.exp(jdk.incubator.vector.FloatVector.fromArray(species, x, 2 + i).sub(max)).intoArray(lanes, 0);
+                expected += VectorKernels.tree(lanes, 0);
+            }
+            for (; i < n; i++) expected += Math.exp((double) x[2 + i] - max);
+            assertEquals(expected, V.sumExp(x, 2, n, max), "n=" + n);
+            assertEquals(S.sumExp(x, 2, n, max), V.sumExp(x, 2, n, max), 1e-6 * S.sumExp(x, 2, n, max), "n=" + n);
+        }
+    }
+
+    @Test
     void treeSumInRegistersEqualsTheTreeInMemory() {
         var species = VectorBlocks.FS; // the kernels' species (512 bits in the kernels-512 run)
         java.util.Random rnd = new java.util.Random(7);
