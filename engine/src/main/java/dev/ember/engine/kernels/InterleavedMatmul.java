@@ -217,9 +217,20 @@ final class InterleavedMatmul {
             }
         }
         if (type == TensorType.Q6_K || type == TensorType.Q5_K) {
+            boolean five = type == TensorType.Q5_K;
+            if (wide) { // two streams, as Q8_0's (sixteen accumulators and loads: a 32-register file only)
+                int part = (g1 - g) / 2;
+                for (int i = 0; i < part; i++) {
+                    int ga = g + i, gc = ga + part;
+                    byteDecodePair(five, seg, gb * ga, gb * gc, k, q.shorts, q.scales, xs, acc, sc, mn, s.blockSums);
+                    copyOutEvenOdd(acc, 0, out, o, n, ga * R);
+                    copyOutEvenOdd(acc, R, out, o, n, gc * R);
+                }
+                g += 2 * part;
+            }
             for (; g < g1; g++) {
-                byteDecodeGroup(type == TensorType.Q5_K, seg, gb * g, k, q.shorts, q.scales, xs, acc, sc, mn);
-                copyOutEvenOdd(acc, out, o, n, g * R);
+                byteDecodeGroup(five, seg, gb * g, k, q.shorts, q.scales, xs, acc, sc, mn, s.blockSums);
+                copyOutEvenOdd(acc, 0, out, o, n, g * R);
             }
         }
         // A run of groups is read as several sequential streams, one per equal part of the run,
@@ -442,77 +453,147 @@ final class InterleavedMatmul {
 
     /**
      * One group of Q6_K or Q5_K (their quants unpacked to one byte each) against int8 activations
-     * ({@link ActivationQuant}), in 16-bit integer lanes. Per block, each row's products
-     * {@code v · x} (Q6_K's {@code q - 32}, at most 32 · 127 = 4,064 in magnitude; Q5_K's q, at most
-     * 31 · 127 = 3,937) are summed eight to a lane (at most 32,512: no overflow), four lanes per
-     * row, which leave the 16-bit lanes as ints (even rows and odd rows apart, as in
-     * {@link #nibbleDecodeGroup}). Q6_K multiplies the two 16-element halves by their int8
-     * sub-scales as ints; the block's exact integer sum (at most 32 · 4,096 · 127 < 2^24) is then
-     * {@code acc = fma(d, s * xd, acc)}. Q5_K adds the four, then {@code acc = fma(d · sc, s * xd,
-     * acc)} and {@code acc = fma(-(dmin · m), xs, acc)} as Q4_K. The float form spent a conversion,
-     * a multiply by the sub-scale (Q6_K) and an FMA per weight; this spends a multiply and an add
-     * per R weights.
+     * ({@link ActivationQuant}), in 16-bit integer lanes, into {@code acc[0 .. R)} (even rows, then
+     * odd). Per block, each row's products {@code v · x} (Q6_K's {@code q - 32}, at most
+     * 32 · 127 = 4,064 in magnitude; Q5_K's q, at most 31 · 127 = 3,937) are summed eight to a lane
+     * (at most 32,512: no overflow), four lanes per row, and {@link #foldByteBlock} adds them to the
+     * row's running sum. The float form spent a conversion, a multiply by the sub-scale (Q6_K) and
+     * an FMA per weight; this spends a multiply and an add per R weights.
      */
     private static void byteDecodeGroup(boolean five, MemorySegment seg, long ga, int k, short[] xq, float[] xd, float[] xs,
-                                        float[] acc, float[] sc, float[] mn) {
-        FloatVector a0 = FloatVector.zero(FS), a1 = a0;
-        TensorType type = five ? TensorType.Q5_K : TensorType.Q6_K;
+                                        float[] acc, float[] sc, float[] mn, short[] sums) {
+        java.util.Arrays.fill(acc, 0, R, 0f);
         long sbBytes = (long) (five ? Interleaved.Q5K_SB : Interleaved.Q6K_SB) * R;
-        long head = Interleaved.kBlockOffset(type, R, 0), step = Interleaved.kBlockOffset(type, R, 1) - head; // see nibbleDecodeGroup
+        long head = byteBlockHead(five), step = byteBlockStep(five);
         for (int b = 0, nb = k / BLOCK; b < nb; b++) {
             int j = b & 7;
             long pa = ga + sbBytes * (b >> 3);
-            if (j == 0) {
-                VectorBlocks.halfsEvenOdd(seg, pa, sc, 0);
-                if (five) VectorBlocks.halfsEvenOdd(seg, pa + 2L * R, mn, 0);
-            }
+            if (j == 0) superBlockScales(five, seg, pa, sc, mn, 0);
             long at = pa + head + step * j; // two rows of R scale bytes (Q6_K: sub-scales; Q5_K: sub-scale, min), then 32 rows of R quants
             // Rows 0-15 in p and p2, rows 16-31 in p3 and p4: four rows per step (two steps per pass
             // ran the loop overhead of a short loop twice as often). Q5_K's bytes 0..31 read the same
             // sign-extended as zero-extended.
             ShortVector p = ShortVector.zero(SS), p2 = p, p3 = p, p4 = p;
             int xi = BLOCK * b;
+            // Elements 0-15 (p: even, p2: odd), then 16-31 (p3, p4): Q6_K's two sub-scales apart, at
+            // most eight products per lane, and the rows read in order (reading both halves at once,
+            // two streams 512 bytes apart, a core streamed at half of Q8_0's rate)
             for (long oa = at + 2L * R, end = oa + 16L * R; oa < end; oa += 2 * R, xi += 2) { // see q8DecodePair
-                ShortVector v = (ShortVector) ByteVector.fromMemorySegment(BR, seg, oa, LE).convertShape(VectorOperators.B2S, SS, 0);
-                ShortVector w = (ShortVector) ByteVector.fromMemorySegment(BR, seg, oa + R, LE).convertShape(VectorOperators.B2S, SS, 0);
-                ShortVector v3 = (ShortVector) ByteVector.fromMemorySegment(BR, seg, oa + 16L * R, LE).convertShape(VectorOperators.B2S, SS, 0);
-                ShortVector w3 = (ShortVector) ByteVector.fromMemorySegment(BR, seg, oa + 17L * R, LE).convertShape(VectorOperators.B2S, SS, 0);
-                p = v.mul(ShortVector.broadcast(SS, xq[xi])).add(p);
-                p2 = w.mul(ShortVector.broadcast(SS, xq[xi + 1])).add(p2);
-                p3 = v3.mul(ShortVector.broadcast(SS, xq[xi + 16])).add(p3);
-                p4 = w3.mul(ShortVector.broadcast(SS, xq[xi + 17])).add(p4);
+                p = ((ShortVector) ByteVector.fromMemorySegment(BR, seg, oa, LE).convertShape(VectorOperators.B2S, SS, 0)).mul(ShortVector.broadcast(SS, xq[xi])).add(p);
+                p2 = ((ShortVector) ByteVector.fromMemorySegment(BR, seg, oa + R, LE).convertShape(VectorOperators.B2S, SS, 0)).mul(ShortVector.broadcast(SS, xq[xi + 1])).add(p2);
             }
-            IntVector even = IntVector.zero(IS), odd = even;
-            for (int h = 0; h < 2; h++) {
-                IntVector pi = (IntVector) (h == 0 ? p : p3).reinterpretAsInts(), p2i = (IntVector) (h == 0 ? p2 : p4).reinterpretAsInts();
-                IntVector e = pi.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16).add(p2i.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16));
-                IntVector o = pi.lanewise(VectorOperators.ASHR, 16).add(p2i.lanewise(VectorOperators.ASHR, 16));
-                if (!five) {
-                    IntVector scale = (IntVector) ByteVector.fromMemorySegment(BR, seg, at + (long) h * R, LE).convertShape(VectorOperators.B2S, SS, 0).reinterpretAsInts();
-                    e = e.mul(scale.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16));
-                    o = o.mul(scale.lanewise(VectorOperators.ASHR, 16));
-                }
-                even = e.add(even);
-                odd = o.add(odd);
+            for (long oa = at + 18L * R, end = oa + 16L * R; oa < end; oa += 2 * R, xi += 2) {
+                p3 = ((ShortVector) ByteVector.fromMemorySegment(BR, seg, oa, LE).convertShape(VectorOperators.B2S, SS, 0)).mul(ShortVector.broadcast(SS, xq[xi])).add(p3);
+                p4 = ((ShortVector) ByteVector.fromMemorySegment(BR, seg, oa + R, LE).convertShape(VectorOperators.B2S, SS, 0)).mul(ShortVector.broadcast(SS, xq[xi + 1])).add(p4);
             }
-            FloatVector u = FloatVector.broadcast(FS, xd[b]);
-            FloatVector te = ((FloatVector) even.convert(VectorOperators.I2F, 0)).mul(u);
-            FloatVector to = ((FloatVector) odd.convert(VectorOperators.I2F, 0)).mul(u);
-            if (five) { // scale d · sc and min -(dmin · m), as blockValues forms them, in even/odd order
-                IntVector s6 = (IntVector) ByteVector.fromMemorySegment(BR, seg, at, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, SS, 0).reinterpretAsInts();
-                IntVector m6 = (IntVector) ByteVector.fromMemorySegment(BR, seg, at + R, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, SS, 0).reinterpretAsInts();
-                a0 = FloatVector.fromArray(FS, sc, 0).mul((FloatVector) s6.and(0xFFFF).convert(VectorOperators.I2F, 0)).fma(te, a0);
-                a1 = FloatVector.fromArray(FS, sc, L).mul((FloatVector) s6.lanewise(VectorOperators.LSHR, 16).convert(VectorOperators.I2F, 0)).fma(to, a1);
-                FloatVector v = FloatVector.broadcast(FS, xs[b]);
-                a0 = FloatVector.fromArray(FS, mn, 0).mul((FloatVector) m6.and(0xFFFF).convert(VectorOperators.I2F, 0)).neg().fma(v, a0);
-                a1 = FloatVector.fromArray(FS, mn, L).mul((FloatVector) m6.lanewise(VectorOperators.LSHR, 16).convert(VectorOperators.I2F, 0)).neg().fma(v, a1);
-            } else {
-                a0 = FloatVector.fromArray(FS, sc, 0).fma(te, a0);
-                a1 = FloatVector.fromArray(FS, sc, L).fma(to, a1);
-            }
+            p.intoArray(sums, 0); p2.intoArray(sums, R); p3.intoArray(sums, 2 * R); p4.intoArray(sums, 3 * R);
+            foldByteBlock(five, seg, at, sums, 0, xd[b], xs == null ? 0f : xs[b], sc, mn, 0, acc, 0);
         }
-        a0.intoArray(acc, 0);
-        a1.intoArray(acc, L);
+    }
+
+    /**
+     * {@link #byteDecodeGroup} for two groups at once, read as two sequential streams in lockstep
+     * (as {@link #q8DecodePair}: one group after another, a core streamed Q5_K at 12.6 GB/s and
+     * Q6_K at 14.2 against Q8_0's 30 in four streams; KernelBench decode, one thread, Zen 5). The
+     * activation broadcasts serve both groups; each group's block folds exactly as alone, so the
+     * bits are the one-group path's. Group a's outputs go to {@code acc[0 .. R)}, group b's to
+     * {@code acc[R .. 2R)} (even/odd order); needs 32 vector registers.
+     */
+    private static void byteDecodePair(boolean five, MemorySegment seg, long ga, long gbo, int k, short[] xq, float[] xd, float[] xs,
+                                       float[] acc, float[] sc, float[] mn, short[] sums) {
+        java.util.Arrays.fill(acc, 0, 2 * R, 0f);
+        long sbBytes = (long) (five ? Interleaved.Q5K_SB : Interleaved.Q6K_SB) * R;
+        long head = byteBlockHead(five), step = byteBlockStep(five);
+        for (int b = 0, nb = k / BLOCK; b < nb; b++) {
+            int j = b & 7;
+            long pa = ga + sbBytes * (b >> 3), pb = gbo + sbBytes * (b >> 3);
+            if (j == 0) {
+                superBlockScales(five, seg, pa, sc, mn, 0);
+                superBlockScales(five, seg, pb, sc, mn, R);
+            }
+            long at = pa + head + step * j, bt = pb + head + step * j;
+            ShortVector p = ShortVector.zero(SS), p2 = p, p3 = p, p4 = p, q = p, q2 = p, q3 = p, q4 = p;
+            int xi = BLOCK * b;
+            for (long oa = at + 2L * R, ob = bt + 2L * R, end = oa + 16L * R; oa < end; oa += 2 * R, ob += 2 * R, xi += 2) { // as byteDecodeGroup
+                ShortVector x0 = ShortVector.broadcast(SS, xq[xi]), x1 = ShortVector.broadcast(SS, xq[xi + 1]);
+                p = ((ShortVector) ByteVector.fromMemorySegment(BR, seg, oa, LE).convertShape(VectorOperators.B2S, SS, 0)).mul(x0).add(p);
+                q = ((ShortVector) ByteVector.fromMemorySegment(BR, seg, ob, LE).convertShape(VectorOperators.B2S, SS, 0)).mul(x0).add(q);
+                p2 = ((ShortVector) ByteVector.fromMemorySegment(BR, seg, oa + R, LE).convertShape(VectorOperators.B2S, SS, 0)).mul(x1).add(p2);
+                q2 = ((ShortVector) ByteVector.fromMemorySegment(BR, seg, ob + R, LE).convertShape(VectorOperators.B2S, SS, 0)).mul(x1).add(q2);
+            }
+            for (long oa = at + 18L * R, ob = bt + 18L * R, end = oa + 16L * R; oa < end; oa += 2 * R, ob += 2 * R, xi += 2) {
+                ShortVector x0 = ShortVector.broadcast(SS, xq[xi]), x1 = ShortVector.broadcast(SS, xq[xi + 1]);
+                p3 = ((ShortVector) ByteVector.fromMemorySegment(BR, seg, oa, LE).convertShape(VectorOperators.B2S, SS, 0)).mul(x0).add(p3);
+                q3 = ((ShortVector) ByteVector.fromMemorySegment(BR, seg, ob, LE).convertShape(VectorOperators.B2S, SS, 0)).mul(x0).add(q3);
+                p4 = ((ShortVector) ByteVector.fromMemorySegment(BR, seg, oa + R, LE).convertShape(VectorOperators.B2S, SS, 0)).mul(x1).add(p4);
+                q4 = ((ShortVector) ByteVector.fromMemorySegment(BR, seg, ob + R, LE).convertShape(VectorOperators.B2S, SS, 0)).mul(x1).add(q4);
+            }
+            p.intoArray(sums, 0); p2.intoArray(sums, R); p3.intoArray(sums, 2 * R); p4.intoArray(sums, 3 * R);
+            q.intoArray(sums, 4 * R); q2.intoArray(sums, 5 * R); q3.intoArray(sums, 6 * R); q4.intoArray(sums, 7 * R);
+            float u = xd[b], v = xs == null ? 0f : xs[b];
+            foldByteBlock(five, seg, at, sums, 0, u, v, sc, mn, 0, acc, 0);
+            foldByteBlock(five, seg, bt, sums, 4 * R, u, v, sc, mn, R, acc, R);
+        }
+    }
+
+    private static long byteBlockHead(boolean five) {
+        return Interleaved.kBlockOffset(five ? TensorType.Q5_K : TensorType.Q6_K, R, 0);
+    }
+
+    private static long byteBlockStep(boolean five) { // see nibbleDecodeGroup
+        TensorType type = five ? TensorType.Q5_K : TensorType.Q6_K;
+        return Interleaved.kBlockOffset(type, R, 1) - Interleaved.kBlockOffset(type, R, 0);
+    }
+
+    /** A super-block's R scales d (and Q5_K's R mins dmin), even/odd order, into {@code sc[off ..]} and {@code mn[off ..]}. */
+    private static void superBlockScales(boolean five, MemorySegment seg, long sb, float[] sc, float[] mn, int off) {
+        VectorBlocks.halfsEvenOdd(seg, sb, sc, off);
+        if (five) VectorBlocks.halfsEvenOdd(seg, sb + 2L * R, mn, off);
+    }
+
+    /**
+     * One block of one group into its running sums {@code acc[accOff ..]} (even rows, then odd):
+     * the four 16-bit partial sums per row at {@code sums[sumsOff ..]} ({@link #byteDecodeGroup})
+     * leave the lanes as ints (even rows and odd rows apart, as in {@link #nibbleDecodeGroup});
+     * Q6_K multiplies the two 16-element halves by their int8 sub-scales as ints, and the block's
+     * exact integer sum (at most 32 · 4,096 · 127 < 2^24) becomes {@code acc = fma(d, s * xd, acc)}.
+     * Q5_K adds the four, then {@code acc = fma(d · sc, s * xd, acc)} and
+     * {@code acc = fma(-(dmin · m), xs, acc)} as Q4_K.
+     */
+    private static void foldByteBlock(boolean five, MemorySegment seg, long at, short[] sums, int sumsOff, float xd, float xs,
+                                      float[] sc, float[] mn, int scOff, float[] acc, int accOff) {
+        IntVector even = IntVector.zero(IS), odd = even;
+        for (int h = 0; h < 2; h++) {
+            IntVector pi = (IntVector) ShortVector.fromArray(SS, sums, sumsOff + 2 * h * R).reinterpretAsInts();
+            IntVector p2i = (IntVector) ShortVector.fromArray(SS, sums, sumsOff + (2 * h + 1) * R).reinterpretAsInts();
+            IntVector e = pi.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16).add(p2i.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16));
+            IntVector o = pi.lanewise(VectorOperators.ASHR, 16).add(p2i.lanewise(VectorOperators.ASHR, 16));
+            if (!five) {
+                IntVector scale = (IntVector) ByteVector.fromMemorySegment(BR, seg, at + (long) h * R, LE).convertShape(VectorOperators.B2S, SS, 0).reinterpretAsInts();
+                e = e.mul(scale.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16));
+                o = o.mul(scale.lanewise(VectorOperators.ASHR, 16));
+            }
+            even = e.add(even);
+            odd = o.add(odd);
+        }
+        FloatVector u = FloatVector.broadcast(FS, xd);
+        FloatVector te = ((FloatVector) even.convert(VectorOperators.I2F, 0)).mul(u);
+        FloatVector to = ((FloatVector) odd.convert(VectorOperators.I2F, 0)).mul(u);
+        FloatVector a0 = FloatVector.fromArray(FS, acc, accOff), a1 = FloatVector.fromArray(FS, acc, accOff + L);
+        if (five) { // scale d · sc and min -(dmin · m), as blockValues forms them, in even/odd order
+            IntVector s6 = (IntVector) ByteVector.fromMemorySegment(BR, seg, at, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, SS, 0).reinterpretAsInts();
+            IntVector m6 = (IntVector) ByteVector.fromMemorySegment(BR, seg, at + R, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, SS, 0).reinterpretAsInts();
+            a0 = FloatVector.fromArray(FS, sc, scOff).mul((FloatVector) s6.and(0xFFFF).convert(VectorOperators.I2F, 0)).fma(te, a0);
+            a1 = FloatVector.fromArray(FS, sc, scOff + L).mul((FloatVector) s6.lanewise(VectorOperators.LSHR, 16).convert(VectorOperators.I2F, 0)).fma(to, a1);
+            FloatVector v = FloatVector.broadcast(FS, xs);
+            a0 = FloatVector.fromArray(FS, mn, scOff).mul((FloatVector) m6.and(0xFFFF).convert(VectorOperators.I2F, 0)).neg().fma(v, a0);
+            a1 = FloatVector.fromArray(FS, mn, scOff + L).mul((FloatVector) m6.lanewise(VectorOperators.LSHR, 16).convert(VectorOperators.I2F, 0)).neg().fma(v, a1);
+        } else {
+            a0 = FloatVector.fromArray(FS, sc, scOff).fma(te, a0);
+            a1 = FloatVector.fromArray(FS, sc, scOff + L).fma(to, a1);
+        }
+        a0.intoArray(acc, accOff);
+        a1.intoArray(acc, accOff + L);
     }
 
     /**
@@ -533,9 +614,9 @@ final class InterleavedMatmul {
     }
 
     /** One token's outputs of one group from {@code tmp}, which holds its even rows, then its odd rows ({@link #nibbleDecodeGroup}). */
-    private static void copyOutEvenOdd(float[] tmp, float[] out, int o, int n, int j0) {
+    private static void copyOutEvenOdd(float[] tmp, int from, float[] out, int o, int n, int j0) {
         int len = Math.min(R, n - j0);
-        for (int j = 0; j < len; j++) out[o + j0 + j] = tmp[(j & 1) * L + (j >> 1)];
+        for (int j = 0; j < len; j++) out[o + j0 + j] = tmp[from + (j & 1) * L + (j >> 1)];
     }
 
     // ------------------------------------------------------------------ GEMM (several tokens)
