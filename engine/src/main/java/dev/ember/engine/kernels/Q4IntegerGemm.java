@@ -69,15 +69,49 @@ final class Q4IntegerGemm {
      * {@code xs[t*nb + b]}. {@code scales} holds 2·R·nb floats: the panel's scales, then its mins.
      */
     static void gemm(TensorType type, MemorySegment seg, int k, int n, short[] xp, float[] xd, int[] xqSums, float[] xs, int rows,
-                     float[] out, int g0, int g1, short[] panel, float[] scales, float[] tmp, short[] sums) {
+                     float[] out, int g0, int g1, short[] panel, float[] scales, float[] tmp, short[] sums, float[] acc) {
         long gb = Interleaved.groupBytes(type, R, k);
         int nb = k / BLOCK;
         Block block = type == TensorType.Q4_K ? new Block(xqSums, scales, R * nb, xs) : new Block(null, scales, -1, null);
+        if (rows <= InterleavedMatmul.BLOCK_GEMM_ROWS) {
+            gemmByBlock(type, seg, k, n, xp, xd, rows, out, g0, g1, panel, scales, sums, acc, block);
+            return;
+        }
         for (int g = g0; g < g1; g++) {
-            fillPanel(type, seg, gb * g, k, panel, scales, R * nb);
+            for (int b = 0; b < nb; b++) fillBlock(type, seg, gb * g, b, panel, b * BLOCK * R, scales, R * nb);
             int t = 0;
             for (; t + 8 <= rows; t += 8) tile8(panel, block, k, xp, t * k, xd, t * nb, out, t * n, n, g * R, tmp, sums);
             for (; t < rows; t++) tile1(panel, block, k, xp, t * k, xd, t * nb, out, t * n, n, g * R, tmp, sums);
+        }
+    }
+
+    /**
+     * For a few tokens (batched decode): one block of a group at a time becomes shorts in L1 and
+     * every token's tile sums it, folding into the tokens' running sums {@code acc} ({@code rows}
+     * x R floats). A whole-group panel first (the form above) left the memory stream idle while
+     * the tiles ran and the cores idle while it filled: at eight tokens, filling it was a third of
+     * batched decode's time (perf, Q4_0, Zen 5). Each (row, token) still folds its blocks in order
+     * with the same integer sums: the same bits.
+     */
+    private static void gemmByBlock(TensorType type, MemorySegment seg, int k, int n, short[] xp, float[] xd, int rows, float[] out,
+                                    int g0, int g1, short[] panel, float[] scales, short[] sums, float[] acc, Block block) {
+        long gb = Interleaved.groupBytes(type, R, k);
+        int nb = k / BLOCK;
+        for (int g = g0; g < g1; g++) {
+            java.util.Arrays.fill(acc, 0, rows * R, 0f);
+            for (int b = 0; b < nb; b++) {
+                fillBlock(type, seg, gb * g, b, panel, 0, scales, R * nb);
+                int t = 0;
+                for (; t + 8 <= rows; t += 8) {
+                    blockSums8(panel, 0, xp, t * k + 8 * BLOCK * b, sums);
+                    fold(sums, 8, block, b, xd, t * nb + b, nb, acc, t * R);
+                }
+                for (; t < rows; t++) {
+                    blockSums1(panel, 0, xp, t * k + BLOCK * b, sums);
+                    fold(sums, 1, block, b, xd, t * nb + b, nb, acc, t * R);
+                }
+            }
+            InterleavedMatmul.copyOut(acc, rows, out, 0, n, g * R);
         }
     }
 
@@ -111,31 +145,29 @@ final class Q4IntegerGemm {
      * InterleavedMatmul's block decoders, rows interleaved by halves as {@link #lanes} reads them),
      * scales {@code [nb][R]} and for Q4_K mins {@code [nb][R]} from {@code scales[mins ..]}.
      */
-    private static void fillPanel(TensorType type, MemorySegment seg, long go, int k, short[] panel, float[] scales, int mins) {
-        long head = Interleaved.kBlockOffset(TensorType.Q4_K, R, 0), step = Interleaved.kBlockOffset(TensorType.Q4_K, R, 1) - head;
-        for (int b = 0, nb = k / BLOCK; b < nb; b++) {
-            long quants;
-            if (type == TensorType.Q4_K) {
-                long sb = go + (long) Interleaved.Q4K_SB * R * (b / 8), bo = sb + head + step * (b % 8);
-                InterleavedMatmul.kScalesAndMins(seg, sb, bo, scales, b * R, scales, mins + b * R);
-                quants = bo + 2L * R;
-            } else {
-                long blk = go + 18L * R * b;
-                VectorBlocks.halfsRow(seg, blk, R, scales, b * R);
-                quants = blk + 2L * R;
-            }
-            // Eight elements per step (Interleaved.nibbleBit): words c0 hold rows [0, L), c1 rows
-            // [L, R); element 2t is at bit 4t, element 2t + 1 at bit 16 + 4t. Row j goes to the
-            // low 16 bits of 32-bit lane j, row j + L to the high ones.
-            int di = b * BLOCK * R;
-            for (long o = quants, end = o + 16L * R; o < end; o += 4L * R, di += 8 * R) { // long offsets: see InterleavedMatmul.q8DecodePair
-                IntVector c0 = IntVector.fromMemorySegment(IS, seg, o, LE), c1 = IntVector.fromMemorySegment(IS, seg, o + 2L * R, LE);
-                for (int t = 0; t < 4; t++) {
-                    IntVector even = c0.lanewise(VectorOperators.LSHR, 4 * t).and(0xF).or(c1.lanewise(VectorOperators.LSHL, 16 - 4 * t).and(0xF0000));
-                    IntVector odd = c0.lanewise(VectorOperators.LSHR, 16 + 4 * t).and(0xF).or(c1.lanewise(VectorOperators.LSHR, 4 * t).and(0xF0000));
-                    even.reinterpretAsShorts().sub((short) 8).intoArray(panel, di + 2 * t * R);
-                    odd.reinterpretAsShorts().sub((short) 8).intoArray(panel, di + (2 * t + 1) * R);
-                }
+    private static void fillBlock(TensorType type, MemorySegment seg, long go, int b, short[] panel, int pOff, float[] scales, int mins) {
+        long quants;
+        if (type == TensorType.Q4_K) {
+            long head = Interleaved.kBlockOffset(TensorType.Q4_K, R, 0), step = Interleaved.kBlockOffset(TensorType.Q4_K, R, 1) - head;
+            long sb = go + (long) Interleaved.Q4K_SB * R * (b / 8), bo = sb + head + step * (b % 8);
+            InterleavedMatmul.kScalesAndMins(seg, sb, bo, scales, b * R, scales, mins + b * R);
+            quants = bo + 2L * R;
+        } else {
+            long blk = go + 18L * R * b;
+            VectorBlocks.halfsRow(seg, blk, R, scales, b * R);
+            quants = blk + 2L * R;
+        }
+        // Eight elements per step (Interleaved.nibbleBit): words c0 hold rows [0, L), c1 rows
+        // [L, R); element 2t is at bit 4t, element 2t + 1 at bit 16 + 4t. Row j goes to the
+        // low 16 bits of 32-bit lane j, row j + L to the high ones.
+        int di = pOff;
+        for (long o = quants, end = o + 16L * R; o < end; o += 4L * R, di += 8 * R) { // long offsets: see InterleavedMatmul.q8DecodePair
+            IntVector c0 = IntVector.fromMemorySegment(IS, seg, o, LE), c1 = IntVector.fromMemorySegment(IS, seg, o + 2L * R, LE);
+            for (int t = 0; t < 4; t++) {
+                IntVector even = c0.lanewise(VectorOperators.LSHR, 4 * t).and(0xF).or(c1.lanewise(VectorOperators.LSHL, 16 - 4 * t).and(0xF0000));
+                IntVector odd = c0.lanewise(VectorOperators.LSHR, 16 + 4 * t).and(0xF).or(c1.lanewise(VectorOperators.LSHR, 4 * t).and(0xF0000));
+                even.reinterpretAsShorts().sub((short) 8).intoArray(panel, di + 2 * t * R);
+                odd.reinterpretAsShorts().sub((short) 8).intoArray(panel, di + (2 * t + 1) * R);
             }
         }
     }
@@ -153,41 +185,56 @@ final class Q4IntegerGemm {
                               float[] tmp, short[] sums) {
         int nb = k / BLOCK;
         java.util.Arrays.fill(tmp, 0, 8 * R, 0f);
-        ShortVector zs = ShortVector.zero(SS);
         for (int b = 0; b < nb; b++) {
-            ShortVector a0 = zs, a1 = zs, a2 = zs, a3 = zs, a4 = zs, a5 = zs, a6 = zs, a7 = zs;
-            for (int i = BLOCK * b, end = i + BLOCK; i < end; i++) {
-                ShortVector w = ShortVector.fromArray(SS, p, i * R);
-                int xi = x0 + 8 * i; // tileMajor: the tile's eight tokens side by side
-                a0 = w.mul(x(xp, xi)).add(a0);
-                a1 = w.mul(x(xp, xi + 1)).add(a1);
-                a2 = w.mul(x(xp, xi + 2)).add(a2);
-                a3 = w.mul(x(xp, xi + 3)).add(a3);
-                a4 = w.mul(x(xp, xi + 4)).add(a4);
-                a5 = w.mul(x(xp, xi + 5)).add(a5);
-                a6 = w.mul(x(xp, xi + 6)).add(a6);
-                a7 = w.mul(x(xp, xi + 7)).add(a7);
-            }
-            a0.intoArray(sums, 0); a1.intoArray(sums, R); a2.intoArray(sums, 2 * R); a3.intoArray(sums, 3 * R);
-            a4.intoArray(sums, 4 * R); a5.intoArray(sums, 5 * R); a6.intoArray(sums, 6 * R); a7.intoArray(sums, 7 * R);
-            fold(sums, 8, blk, b, xd, xs0 + b, nb, tmp);
+            blockSums8(p, BLOCK * b * R, xp, x0 + 8 * BLOCK * b, sums);
+            fold(sums, 8, blk, b, xd, xs0 + b, nb, tmp, 0);
         }
         InterleavedMatmul.copyOut(tmp, 8, out, o, n, j0);
     }
 
     /**
-     * {@code tmp[t*R + r] = fma(d[r], sum[t][r] * xd[t], tmp[t*R + r])} for each token t of the
-     * tile, block b; for Q4_K the sum first gains {@code 8 · Σq} and the min term follows.
+     * Eight tokens' sums over one block whose 32 elements' R shorts start at {@code p[pOff]},
+     * the tokens' int8 inputs in {@link #tileMajor} order from {@code xp[x0]}: eight 16-bit
+     * accumulators, stored to {@code sums} (token j at {@code jR}).
      */
-    private static void fold(short[] sums, int tokens, Block blk, int b, float[] xd, int xd0, int nb, float[] tmp) {
+    private static void blockSums8(short[] p, int pOff, short[] xp, int x0, short[] sums) {
+        ShortVector zs = ShortVector.zero(SS);
+        ShortVector a0 = zs, a1 = zs, a2 = zs, a3 = zs, a4 = zs, a5 = zs, a6 = zs, a7 = zs;
+        for (int i = 0, xi = x0; i < BLOCK; i++, xi += 8) { // tileMajor: the tile's eight tokens side by side
+            ShortVector w = ShortVector.fromArray(SS, p, pOff + i * R);
+            a0 = w.mul(x(xp, xi)).add(a0);
+            a1 = w.mul(x(xp, xi + 1)).add(a1);
+            a2 = w.mul(x(xp, xi + 2)).add(a2);
+            a3 = w.mul(x(xp, xi + 3)).add(a3);
+            a4 = w.mul(x(xp, xi + 4)).add(a4);
+            a5 = w.mul(x(xp, xi + 5)).add(a5);
+            a6 = w.mul(x(xp, xi + 6)).add(a6);
+            a7 = w.mul(x(xp, xi + 7)).add(a7);
+        }
+        a0.intoArray(sums, 0); a1.intoArray(sums, R); a2.intoArray(sums, 2 * R); a3.intoArray(sums, 3 * R);
+        a4.intoArray(sums, 4 * R); a5.intoArray(sums, 5 * R); a6.intoArray(sums, 6 * R); a7.intoArray(sums, 7 * R);
+    }
+
+    /** One token's sum over one block ({@link #blockSums8}), its input row-major from {@code xp[x0]}. */
+    private static void blockSums1(short[] p, int pOff, short[] xp, int x0, short[] sums) {
+        ShortVector a = ShortVector.zero(SS);
+        for (int i = 0; i < BLOCK; i++) a = ShortVector.fromArray(SS, p, pOff + i * R).mul(x(xp, x0 + i)).add(a);
+        a.intoArray(sums, 0);
+    }
+
+    /**
+     * {@code tmp[tmp0 + t*R + r] = fma(d[r], sum[t][r] * xd[t], tmp[tmp0 + t*R + r])} for each
+     * token t of the tile, block b; for Q4_K the sum first gains {@code 8 · Σq} and the min term follows.
+     */
+    private static void fold(short[] sums, int tokens, Block blk, int b, float[] xd, int xd0, int nb, float[] tmp, int tmp0) {
         float[] sc = blk.scales();
         FloatVector d0 = FloatVector.fromArray(FS, sc, b * R), d1 = FloatVector.fromArray(FS, sc, b * R + L);
         if (blk.mins() < 0) {
             // Q4_0: one sum and one scale per token; the index steps by nb (no multiply per token).
             // A loop of its own: one loop with Q4_K's branches inside read Q4_K rows=512 at 67-74
             // GFLOP/s (best of each run) against 71-76 for the two (KernelBench, Zen 3 VM).
-            for (int t = 0, xi = xd0, at = 0; t < tokens; t++, xi += nb, at += R) {
-                ShortVector a = ShortVector.fromArray(SS, sums, at);
+            for (int t = 0, xi = xd0, st = 0, at = tmp0; t < tokens; t++, xi += nb, st += R, at += R) {
+                ShortVector a = ShortVector.fromArray(SS, sums, st);
                 FloatVector u = FloatVector.broadcast(FS, xd[xi]);
                 d0.fma(lanes(a, 0, 0).mul(u), FloatVector.fromArray(FS, tmp, at)).intoArray(tmp, at);
                 d1.fma(lanes(a, 1, 0).mul(u), FloatVector.fromArray(FS, tmp, at + L)).intoArray(tmp, at + L);
@@ -197,8 +244,8 @@ final class Q4IntegerGemm {
         int[] qs = blk.xqSums();
         float[] xs = blk.xs();
         FloatVector m0 = FloatVector.fromArray(FS, sc, blk.mins() + b * R), m1 = FloatVector.fromArray(FS, sc, blk.mins() + b * R + L);
-        for (int t = 0, xi = xd0, at = 0; t < tokens; t++, xi += nb, at += R) {
-            ShortVector a = ShortVector.fromArray(SS, sums, at);
+        for (int t = 0, xi = xd0, st = 0, at = tmp0; t < tokens; t++, xi += nb, st += R, at += R) {
+            ShortVector a = ShortVector.fromArray(SS, sums, st);
             FloatVector u = FloatVector.broadcast(FS, xd[xi]), v = FloatVector.broadcast(FS, xs[xi]);
             int offset = 8 * qs[xi];
             m0.fma(v, d0.fma(lanes(a, 0, offset).mul(u), FloatVector.fromArray(FS, tmp, at))).intoArray(tmp, at);
@@ -211,10 +258,8 @@ final class Q4IntegerGemm {
         int nb = k / BLOCK;
         java.util.Arrays.fill(tmp, 0, R, 0f);
         for (int b = 0; b < nb; b++) {
-            ShortVector a = ShortVector.zero(SS);
-            for (int i = BLOCK * b, end = i + BLOCK; i < end; i++) a = ShortVector.fromArray(SS, p, i * R).mul(x(xp, x0 + i)).add(a);
-            a.intoArray(sums, 0);
-            fold(sums, 1, blk, b, xd, xs0 + b, nb, tmp);
+            blockSums1(p, BLOCK * b * R, xp, x0 + BLOCK * b, sums);
+            fold(sums, 1, blk, b, xd, xs0 + b, nb, tmp, 0);
         }
         InterleavedMatmul.copyOut(tmp, 1, out, o, n, j0);
     }

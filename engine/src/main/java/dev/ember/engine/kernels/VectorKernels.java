@@ -186,7 +186,8 @@ final class VectorKernels implements Kernels {
                     }
                 }
                 else if (integerGemm) Q4IntegerGemm.gemm(w.type(), seg, k, n, tileMajorShorts, q.scales, q.sums, sums, rows, out, g0, g1,
-                        s.shortPanel(InterleavedMatmul.R * k), s.panel(2 * InterleavedMatmul.R * (k / InterleavedMatmul.BLOCK)), s.tile, s.blockSums);
+                        s.shortPanel(InterleavedMatmul.R * k), s.panel(2 * InterleavedMatmul.R * (k / InterleavedMatmul.BLOCK)), s.tile, s.blockSums,
+                        s.block(rows * InterleavedMatmul.R));
                 else InterleavedMatmul.gemm(w.type(), seg, k, n, tileMajor, sums, quantizes ? q.scales : null, rows, out, g0, g1, wide, s);
                 return;
             }
