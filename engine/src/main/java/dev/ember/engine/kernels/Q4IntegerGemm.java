@@ -141,9 +141,10 @@ final class Q4IntegerGemm {
     private record Block(int[] xqSums, float[] scales, int mins, float[] xs) {}
 
     /**
-     * The group's values as shorts {@code [k][R]} ({@code nibble - 8}, the element order of
-     * InterleavedMatmul's block decoders, rows interleaved by halves as {@link #lanes} reads them),
-     * scales {@code [nb][R]} and for Q4_K mins {@code [nb][R]} from {@code scales[mins ..]}.
+     * Block b of the group at {@code go} as shorts {@code [32][R]} from {@code panel[pOff]}
+     * ({@code nibble - 8}, the element order of InterleavedMatmul's block decoders, rows
+     * interleaved by halves as {@link #lanes} reads them), its scales at {@code scales[b*R ..]} and
+     * for Q4_K its mins at {@code scales[mins + b*R ..]}.
      */
     private static void fillBlock(TensorType type, MemorySegment seg, long go, int b, short[] panel, int pOff, float[] scales, int mins) {
         long quants;
