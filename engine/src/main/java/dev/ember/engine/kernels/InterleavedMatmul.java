@@ -470,14 +470,12 @@ final class InterleavedMatmul {
             long pa = ga + sbBytes * (b >> 3);
             if (j == 0) superBlockScales(five, seg, pa, sc, mn, 0);
             long at = pa + head + step * j; // two rows of R scale bytes (Q6_K: sub-scales; Q5_K: sub-scale, min), then 32 rows of R quants
-            // Rows 0-15 in p and p2, rows 16-31 in p3 and p4: four rows per step (two steps per pass
-            // ran the loop overhead of a short loop twice as often). Q5_K's bytes 0..31 read the same
-            // sign-extended as zero-extended.
-            ShortVector p = ShortVector.zero(SS), p2 = p, p3 = p, p4 = p;
-            int xi = BLOCK * b;
             // Elements 0-15 (p: even, p2: odd), then 16-31 (p3, p4): Q6_K's two sub-scales apart, at
             // most eight products per lane, and the rows read in order (reading both halves at once,
-            // two streams 512 bytes apart, a core streamed at half of Q8_0's rate)
+            // two streams 512 bytes apart, a core streamed at half of Q8_0's rate). Q5_K's bytes
+            // 0..31 read the same sign-extended as zero-extended.
+            ShortVector p = ShortVector.zero(SS), p2 = p, p3 = p, p4 = p;
+            int xi = BLOCK * b;
             for (long oa = at + 2L * R, end = oa + 16L * R; oa < end; oa += 2 * R, xi += 2) { // see q8DecodePair
                 p = ((ShortVector) ByteVector.fromMemorySegment(BR, seg, oa, LE).convertShape(VectorOperators.B2S, SS, 0)).mul(ShortVector.broadcast(SS, xq[xi])).add(p);
                 p2 = ((ShortVector) ByteVector.fromMemorySegment(BR, seg, oa + R, LE).convertShape(VectorOperators.B2S, SS, 0)).mul(ShortVector.broadcast(SS, xq[xi + 1])).add(p2);
