@@ -717,8 +717,11 @@ final class VectorKernels implements Kernels {
     @Override
     public void softmax(float[] x, int off, int n, float sink) {
         int bound = FS.loopBound(n);
-        int i;
-        float max = Math.max(sink, max(x, off, n)); // max is exact whatever the order
+        int i = 0;
+        FloatVector mv = FloatVector.broadcast(FS, sink);
+        for (; i < bound; i += L) mv = mv.max(FloatVector.fromArray(FS, x, off + i));
+        float max = mv.reduceLanes(VectorOperators.MAX); // max is exact whatever the order
+        for (; i < n; i++) max = Math.max(max, x[off + i]);
         FloatVector m = FloatVector.broadcast(FS, max);
         FloatVector acc = FloatVector.zero(FS);
         for (i = 0; i < bound; i += L) {
