@@ -14,6 +14,8 @@ import dev.ember.engine.tensor.WeightMatrix;
  * dense layer (the quantile of sparsity 0, as llama.cpp's converter writes it).
  */
 public record GeGlu(WeightMatrix gate, WeightMatrix up, WeightMatrix down, float sparsityStdMultiplier) implements FeedForward {
+    private static final ForwardScratch.Slot GATE = new ForwardScratch.Slot("ffn gate"), UP = new ForwardScratch.Slot("ffn up");
+
     private static final double SQRT_2_OVER_PI = Math.sqrt(2.0 / Math.PI);
 
     public GeGlu(WeightMatrix gate, WeightMatrix up, WeightMatrix down) {
@@ -27,8 +29,8 @@ public record GeGlu(WeightMatrix gate, WeightMatrix up, WeightMatrix down, float
         int rows = ctx.rows();
         int hidden = gate.rows();
         Kernels k = ctx.kernels();
-        float[] g = new float[rows * hidden];
-        float[] u = new float[rows * hidden];
+        float[] g = ctx.scratch().floats(GATE, rows * hidden);
+        float[] u = ctx.scratch().floats(UP, rows * hidden);
         k.matmuls(ctx.pool(), new WeightMatrix[]{gate, up}, in, rows, new float[][]{g, u});
         if (sparse()) for (int r = 0; r < rows; r++) GaussianTopK.apply(g, r * hidden, hidden, sparsityStdMultiplier);
         for (int i = 0; i < rows * hidden; i++) g[i] = gelu(g[i]) * u[i];

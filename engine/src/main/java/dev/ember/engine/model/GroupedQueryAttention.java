@@ -16,6 +16,9 @@ import dev.ember.engine.tensor.WeightMatrix;
  * instead.
  */
 public final class GroupedQueryAttention implements Attention {
+    private static final ForwardScratch.Slot QUERIES = new ForwardScratch.Slot("attention queries"), KEYS = new ForwardScratch.Slot("attention keys"),
+            VALUES = new ForwardScratch.Slot("attention values"), OUTPUT = new ForwardScratch.Slot("attention output");
+
     private final WeightMatrix wq, wk, wv, wo;
     private final float[] bq, bk, bv, bo;
     private final float[] sinks;
@@ -123,11 +126,11 @@ public final class GroupedQueryAttention implements Attention {
         int rows = ctx.rows();
         Kernels k = ctx.kernels();
         int qDim = heads * headDim, kDim = kvHeads * headDim, vDim = kvHeads * valueDim;
-        float[] q = new float[rows * qDim];
+        float[] q = ctx.scratch().floats(QUERIES, rows * qDim);
         ForwardBatch batch = ctx.batch();
         float[] ropeTable = ownRope ? rope.table(batch.positions(), rows) : ctx.ropeTable();
         KvBlockPool pool = batch.tables()[0].pool();
-        float[] att = new float[rows * heads * valueDim];
+        float[] att = ctx.scratch().zeroed(OUTPUT, rows * heads * valueDim); // summed into
         if (kvFrom >= 0) { // the source layer has stored this batch's rows already (layers run in order)
             k.matmul(ctx.pool(), wq, in, rows, q);
             for (int r = 0; r < rows; r++) {
@@ -138,8 +141,8 @@ public final class GroupedQueryAttention implements Attention {
             project(ctx, k, att, rows, out);
             return;
         }
-        float[] kx = new float[rows * kDim];
-        float[] vx = new float[rows * vDim];
+        float[] kx = ctx.scratch().floats(KEYS, rows * kDim);
+        float[] vx = ctx.scratch().floats(VALUES, rows * vDim);
         k.matmuls(ctx.pool(), new WeightMatrix[]{wq, wk, wv}, in, rows, new float[][]{q, kx, vx});
         for (int r = 0; r < rows; r++) {
             if (bq != null) k.add(q, r * qDim, bq, 0, qDim);

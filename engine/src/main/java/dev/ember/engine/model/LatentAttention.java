@@ -16,6 +16,12 @@ import dev.ember.engine.tensor.WeightMatrix;
  * every cached token.
  */
 public final class LatentAttention implements Attention {
+    private static final ForwardScratch.Slot QUERIES = new ForwardScratch.Slot("mla queries"), QUERY_LATENTS = new ForwardScratch.Slot("mla query latents"),
+            KEY_LATENTS = new ForwardScratch.Slot("mla key latents"), ABSORBED = new ForwardScratch.Slot("mla absorbed queries"),
+            NOPE = new ForwardScratch.Slot("mla nope queries"), HEAD_OUT = new ForwardScratch.Slot("mla head queries"),
+            LATENT_OUT = new ForwardScratch.Slot("mla latent output"), OUTPUT = new ForwardScratch.Slot("mla output"),
+            LATENT = new ForwardScratch.Slot("mla head latent"), VALUES = new ForwardScratch.Slot("mla head values");
+
     private final WeightMatrix wq;        // hidden → heads·(nope+rope), or null with q-LoRA
     private final WeightMatrix wqA;       // hidden → qRank (q-LoRA)
     private final RmsNorm qANorm;
@@ -123,16 +129,17 @@ public final class LatentAttention implements Attention {
         int qkDim = nope + ropeDim;
         int qDim = heads * qkDim;
         int width = kvRank + ropeDim;
-        float[] q = new float[rows * qDim];
+        ForwardScratch scratch = ctx.scratch();
+        float[] q = scratch.floats(QUERIES, rows * qDim);
         if (wq != null) {
             k.matmul(ctx.pool(), wq, in, rows, q);
         } else {
-            float[] qa = new float[rows * wqA.rows()];
+            float[] qa = scratch.floats(QUERY_LATENTS, rows * wqA.rows());
             k.matmul(ctx.pool(), wqA, in, rows, qa);
             qANorm.apply(k, qa, 0, qa, 0, rows);
             k.matmul(ctx.pool(), wqB, qa, rows, q);
         }
-        float[] kv = new float[rows * width];
+        float[] kv = scratch.floats(KEY_LATENTS, rows * width);
         k.matmul(ctx.pool(), wkvA, in, rows, kv);
         ForwardBatch batch = ctx.batch();
         KvBlockPool pool = batch.tables()[0].pool();
@@ -144,15 +151,15 @@ public final class LatentAttention implements Attention {
             pool.writeKey(layer, slot, kv, r * width);
         }
         // Absorb W_UK into the queries: per head, [rows × nope] → [rows × kvRank].
-        float[] qAbs = new float[heads * rows * kvRank];
-        float[] qNope = new float[rows * nope];
-        float[] headOut = new float[rows * kvRank];
+        float[] qAbs = scratch.floats(ABSORBED, heads * rows * kvRank);
+        float[] qNope = scratch.floats(NOPE, rows * nope);
+        float[] headOut = scratch.floats(HEAD_OUT, rows * kvRank);
         for (int h = 0; h < heads; h++) {
             for (int r = 0; r < rows; r++) System.arraycopy(q, r * qDim + h * qkDim, qNope, r * nope, nope);
             k.matmul(ctx.pool(), kAbsorb[h], qNope, rows, headOut);
             System.arraycopy(headOut, 0, qAbs, h * rows * kvRank, rows * kvRank);
         }
-        float[] latentOut = new float[heads * rows * kvRank];
+        float[] latentOut = scratch.zeroed(LATENT_OUT, heads * rows * kvRank); // summed into
         int[] tiles = CachedAttention.tiles(batch, rows, TILE_ROWS);
         int nt = tiles.length - 1;
         // Few tiles (decode of a few sequences): split the heads too, so every thread has work.
@@ -163,9 +170,9 @@ public final class LatentAttention implements Attention {
             attendTile(k, pool, layer, batch, rows, q, qAbs, tiles[t], tiles[t + 1], h0, Math.min(heads, h0 + per), latentOut);
         });
         // Up-project the attended latents with W_UV per head, into [rows × heads·v].
-        float[] att = new float[rows * heads * vDim];
-        float[] lat = new float[rows * kvRank];
-        float[] v = new float[rows * vDim];
+        float[] att = scratch.floats(OUTPUT, rows * heads * vDim);
+        float[] lat = scratch.floats(LATENT, rows * kvRank);
+        float[] v = scratch.floats(VALUES, rows * vDim);
         for (int h = 0; h < heads; h++) {
             System.arraycopy(latentOut, h * rows * kvRank, lat, 0, rows * kvRank);
             k.matmul(ctx.pool(), vUp[h], lat, rows, v);

@@ -11,6 +11,8 @@ import dev.ember.engine.tensor.WeightMatrix;
  * @param biases null, or the biases of gate, up and down (each may be null)
  */
 public record SwiGlu(WeightMatrix gate, WeightMatrix up, WeightMatrix down, Activation activation, Biases biases) implements FeedForward {
+    private static final ForwardScratch.Slot GATE = new ForwardScratch.Slot("ffn gate"), UP = new ForwardScratch.Slot("ffn up");
+
     /**
      * How gate and up combine: with {@code limit > 0} the gate is capped at the limit and up
      * clamped to [-limit, limit] first; then {@code gate · sigmoid(alpha · gate) · (up + upShift)}.
@@ -50,8 +52,8 @@ public record SwiGlu(WeightMatrix gate, WeightMatrix up, WeightMatrix down, Acti
     void forward(ForwardContext ctx, float[] in, int rows, float[] out) {
         int hidden = gate.rows();
         Kernels k = ctx.kernels();
-        float[] g = new float[rows * hidden];
-        float[] u = new float[rows * hidden];
+        float[] g = ctx.scratch().floats(GATE, rows * hidden);
+        float[] u = ctx.scratch().floats(UP, rows * hidden);
         k.matmuls(ctx.pool(), new WeightMatrix[]{gate, up}, in, rows, new float[][]{g, u});
         // Per row, so that each element's position within the kernel's vector lanes (and thus its
         // rounding) never depends on how many rows are in the batch; rows are spread over the pool.
