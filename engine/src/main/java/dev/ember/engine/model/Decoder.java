@@ -20,6 +20,10 @@ public final class Decoder implements Model {
     private final Rope rope;
     private final String summary;
     private final float embeddingScale;
+    /** The last pass's buffers, for the next pass. */
+    private final ForwardScratch.Spare spare = new ForwardScratch.Spare();
+    private static final ForwardScratch.Slot RESIDUAL = new ForwardScratch.Slot("residual stream"), NORMED = new ForwardScratch.Slot("normed rows"),
+            BRANCH = new ForwardScratch.Slot("branch output"), NORMED_SCORED = new ForwardScratch.Slot("normed scored rows");
     private final float logitSoftcap;
     private EmbeddingSpec pooling; // null: generative only
 
@@ -79,18 +83,30 @@ public final class Decoder implements Model {
 
     @Override
     public void forward(ForwardBatch batch, float[] logits, float[] hidden, double[] logProbs) {
-        Kernels k = compute.kernels();
         int rows = batch.size();
-        int dim = config.dim();
         int vocab = config.vocabSize();
         for (int r = 0; r < rows; r++) {
             int t = batch.tokens()[r];
             if (t < 0 || t >= vocab) throw new IllegalArgumentException("token id " + t + " outside the vocabulary [0, " + vocab + ")");
         }
-        ForwardContext ctx = new ForwardContext(batch, compute, rope.table(batch.positions(), rows));
-        float[] x = new float[rows * dim];
-        float[] normed = new float[rows * dim];
-        float[] branch = new float[rows * dim];
+        ForwardScratch scratch = spare.take();
+        try {
+            forward(new ForwardContext(batch, compute, rope.table(batch.positions(), rows), scratch), logits, hidden, logProbs);
+        } finally {
+            spare.giveBack(scratch);
+        }
+    }
+
+    private void forward(ForwardContext ctx, float[] logits, float[] hidden, double[] logProbs) {
+        ForwardBatch batch = ctx.batch();
+        ForwardScratch scratch = ctx.scratch();
+        Kernels k = compute.kernels();
+        int rows = batch.size();
+        int dim = config.dim();
+        int vocab = config.vocabSize();
+        float[] x = scratch.floats(RESIDUAL, rows * dim);
+        float[] normed = scratch.floats(NORMED, rows * dim);
+        float[] branch = scratch.floats(BRANCH, rows * dim);
         for (int r = 0; r < rows; r++) k.dequantizeRow(embedding, batch.tokens()[r], x, r * dim);
         if (embeddingScale != 1f) for (int i = 0; i < rows * dim; i++) x[i] *= embeddingScale;
         for (int l = 0; l < blocks.length; l++) {
@@ -108,9 +124,9 @@ public final class Decoder implements Model {
         for (int i = 0; i < states.length; i++) outputNorm.apply(k, x, states[i] * dim, hidden, i * dim, 1);
         int[] scored = batch.scoreRows();
         if (scored.length > 0) {
-            float[] normedScored = new float[scored.length * dim];
+            float[] normedScored = scratch.floats(NORMED_SCORED, scored.length * dim);
             for (int i = 0; i < scored.length; i++) outputNorm.apply(k, x, scored[i] * dim, normedScored, i * dim, 1);
-            LogProbHead.logProbs(compute, output, logitSoftcap, normedScored, scored.length, batch.scoreTargets(), logProbs);
+            LogProbHead.logProbs(compute, scratch, output, logitSoftcap, normedScored, scored.length, batch.scoreTargets(), logProbs);
         }
         int[] want = batch.logitRows();
         if (want.length == 0) return;

@@ -22,6 +22,8 @@ public final class LogProbHead {
     /** Vocabulary rows per head slice: a multiple of every interleave width. */
     static final int SLICE = 4096;
 
+    private static final ForwardScratch.Slot LOGITS = new ForwardScratch.Slot("head logits slice");
+
     private LogProbHead() {}
 
     /**
@@ -30,12 +32,18 @@ public final class LogProbHead {
      * {@code cap · tanh(logit / cap)} to every logit first.
      */
     public static void logProbs(Compute compute, WeightMatrix head, float softcap, float[] normed, int rows, int[] targets, double[] out) {
+        logProbs(compute, new ForwardScratch(), head, softcap, normed, rows, targets, out);
+    }
+
+    /** {@link #logProbs}, its slice of logits in the pass's {@code scratch}. */
+    public static void logProbs(Compute compute, ForwardScratch scratch, WeightMatrix head, float softcap, float[] normed, int rows, int[] targets,
+                                double[] out) {
         if (rows == 0) return;
         Kernels k = compute.kernels();
         int vocab = head.rows();
         for (int i = 0; i < rows; i++) java.util.Objects.checkIndex(targets[i], vocab);
         int width = Math.min(SLICE, vocab);
-        float[] logits = new float[rows * width];
+        float[] logits = scratch.floats(LOGITS, rows * width);
         float[] max = new float[rows];
         Arrays.fill(max, Float.NEGATIVE_INFINITY);
         double[] sum = new double[rows];
