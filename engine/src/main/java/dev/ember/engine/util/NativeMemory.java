@@ -62,7 +62,8 @@ public final class NativeMemory {
     /** {@code bytes} of zeroed memory that lives as long as {@code arena}, at least 16-byte aligned. */
     public static MemorySegment allocateZeroed(long bytes, Arena arena) {
         if (bytes >= MIN_BYTES) {
-            MemorySegment m = MMAP != null ? mapped(bytes, arena) : null;
+            // Below one huge page a mapping of its own would hold no huge page (only more kernel mappings).
+            MemorySegment m = MMAP != null && bytes >= HUGE_PAGE ? mapped(bytes, arena) : null;
             if (m != null) return m;
             if (CALLOC != null) {
                 try {
