@@ -5,6 +5,7 @@ import dev.ember.engine.kv.LayerCacheSpec;
 import dev.ember.engine.model.Compute;
 import dev.ember.engine.model.ForwardBatch;
 import dev.ember.engine.model.ForwardContext;
+import dev.ember.engine.model.ForwardScratch;
 import dev.ember.engine.model.GeGlu;
 import dev.ember.engine.model.Model;
 import dev.ember.engine.model.ModelConfig;
@@ -28,6 +29,8 @@ import java.util.List;
  * @param altUpUnembeddings  streams 1.. back, {@code dim × dim} each
  */
 public final class Gemma3nDecoder implements Model {
+    /** The last pass's buffers, for the next pass. */
+    private final ForwardScratch.Spare spare = new ForwardScratch.Spare();
     private final ModelConfig config;
     private final Compute compute;
     private final WeightMatrix embedding;
@@ -70,14 +73,24 @@ public final class Gemma3nDecoder implements Model {
 
     @Override
     public void forward(ForwardBatch batch, float[] logits) {
-        Kernels k = compute.kernels();
-        int rows = batch.size(), dim = config.dim(), vocab = config.vocabSize();
-        int n = altUpProjections.length + 1;
+        int rows = batch.size(), vocab = config.vocabSize();
         for (int r = 0; r < rows; r++) {
             int t = batch.tokens()[r];
             if (t < 0 || t >= vocab) throw new IllegalArgumentException("token id " + t + " outside the vocabulary [0, " + vocab + ")");
         }
-        ForwardContext ctx = new ForwardContext(batch, compute, rope.table(batch.positions(), rows));
+        ForwardScratch scratch = spare.take();
+        try {
+            forward(new ForwardContext(batch, compute, rope.table(batch.positions(), rows), scratch), logits);
+        } finally {
+            spare.giveBack(scratch);
+        }
+    }
+
+    private void forward(ForwardContext ctx, float[] logits) {
+        ForwardBatch batch = ctx.batch();
+        Kernels k = compute.kernels();
+        int rows = batch.size(), dim = config.dim(), vocab = config.vocabSize();
+        int n = altUpProjections.length + 1;
         float[] e = new float[rows * dim];
         for (int r = 0; r < rows; r++) k.dequantizeRow(embedding, batch.tokens()[r], e, r * dim);
         float embedScale = (float) Math.sqrt(dim);

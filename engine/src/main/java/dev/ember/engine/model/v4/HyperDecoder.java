@@ -5,6 +5,7 @@ import dev.ember.engine.model.Compute;
 import dev.ember.engine.model.FeedForward;
 import dev.ember.engine.model.ForwardBatch;
 import dev.ember.engine.model.ForwardContext;
+import dev.ember.engine.model.ForwardScratch;
 import dev.ember.engine.model.LogProbHead;
 import dev.ember.engine.model.Model;
 import dev.ember.engine.model.ModelConfig;
@@ -17,6 +18,8 @@ import dev.ember.engine.tensor.WeightMatrix;
  * streams before the final norm and the output head.
  */
 final class HyperDecoder implements Model {
+    /** The last pass's buffers, for the next pass. */
+    private final ForwardScratch.Spare spare = new ForwardScratch.Spare();
     record Layer(HyperConnection attnHc, RmsNorm attnNorm, V4Attention attention, HyperConnection ffnHc, RmsNorm ffnNorm, FeedForward ffn) {}
 
     private final ModelConfig config;
@@ -109,13 +112,23 @@ final class HyperDecoder implements Model {
     @Override
     public void forward(ForwardBatch batch, float[] logits, float[] hidden, double[] logProbs) {
         if (batch.hiddenRows().length > 0) throw new UnsupportedOperationException(config.architecture() + " cannot return hidden states");
-        Kernels k = compute.kernels();
-        int rows = batch.size(), dim = config.dim(), n = streams, vocab = config.vocabSize();
+        int rows = batch.size(), vocab = config.vocabSize();
         for (int r = 0; r < rows; r++) {
             int t = batch.tokens()[r];
             if (t < 0 || t >= vocab) throw new IllegalArgumentException("token id " + t + " outside the vocabulary [0, " + vocab + ")");
         }
-        ForwardContext ctx = new ForwardContext(batch, compute, new float[0]);
+        ForwardScratch scratch = spare.take();
+        try {
+            forward(new ForwardContext(batch, compute, new float[0], scratch), logits, hidden, logProbs);
+        } finally {
+            spare.giveBack(scratch);
+        }
+    }
+
+    private void forward(ForwardContext ctx, float[] logits, float[] hidden, double[] logProbs) {
+        ForwardBatch batch = ctx.batch();
+        Kernels k = compute.kernels();
+        int rows = batch.size(), dim = config.dim(), n = streams;
         float[] x = new float[rows * n * dim];
         float[] e = new float[dim];
         for (int r = 0; r < rows; r++) {
