@@ -89,12 +89,7 @@ public final class Decoder implements Model {
             int t = batch.tokens()[r];
             if (t < 0 || t >= vocab) throw new IllegalArgumentException("token id " + t + " outside the vocabulary [0, " + vocab + ")");
         }
-        ForwardScratch scratch = spare.take();
-        try {
-            forward(new ForwardContext(batch, compute, rope.table(batch.positions(), rows), scratch), logits, hidden, logProbs);
-        } finally {
-            spare.giveBack(scratch);
-        }
+        spare.pass(scratch -> forward(new ForwardContext(batch, compute, rope.table(batch.positions(), rows), scratch), logits, hidden, logProbs));
     }
 
     private void forward(ForwardContext ctx, float[] logits, float[] hidden, double[] logProbs) {

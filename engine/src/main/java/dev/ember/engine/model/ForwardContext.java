@@ -8,10 +8,6 @@ import dev.ember.engine.kernels.WorkerPool;
  * pass's reusable buffers.
  */
 public record ForwardContext(ForwardBatch batch, Compute compute, float[] ropeTable, ForwardScratch scratch) {
-    public ForwardContext(ForwardBatch batch, Compute compute, float[] ropeTable) {
-        this(batch, compute, ropeTable, new ForwardScratch());
-    }
-
     public int rows() { return batch.size(); }
     public Kernels kernels() { return compute.kernels(); }
     public WorkerPool pool() { return compute.pool(); }

@@ -3,6 +3,7 @@ package dev.ember.engine.model;
 import java.util.IdentityHashMap;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Consumer;
 
 /**
  * Buffers that one forward pass's layers reuse: every layer of a pass has the same rows, so each
@@ -29,13 +30,15 @@ public final class ForwardScratch {
     public static final class Spare {
         private final AtomicReference<ForwardScratch> kept = new AtomicReference<>();
 
-        public ForwardScratch take() {
+        /** Runs one pass with the kept buffers (new ones when another pass holds them), then keeps them. */
+        public void pass(Consumer<ForwardScratch> body) {
             ForwardScratch s = kept.getAndSet(null);
-            return s != null ? s : new ForwardScratch();
-        }
-
-        public void giveBack(ForwardScratch s) {
-            kept.set(s);
+            if (s == null) s = new ForwardScratch();
+            try {
+                body.accept(s);
+            } finally {
+                kept.set(s);
+            }
         }
     }
 
@@ -54,10 +57,7 @@ public final class ForwardScratch {
     /** {@link #floats}, filled with zeros. */
     public float[] zeroed(Slot slot, int size) {
         float[] b = buffers.get(slot);
-        if (b == null || b.length != size) {
-            buffers.put(slot, b = new float[size]);
-            return b;
-        }
+        if (b == null || b.length != size) return floats(slot, size); // new: already zero
         java.util.Arrays.fill(b, 0f);
         return b;
     }

@@ -78,12 +78,7 @@ public final class Gemma3nDecoder implements Model {
             int t = batch.tokens()[r];
             if (t < 0 || t >= vocab) throw new IllegalArgumentException("token id " + t + " outside the vocabulary [0, " + vocab + ")");
         }
-        ForwardScratch scratch = spare.take();
-        try {
-            forward(new ForwardContext(batch, compute, rope.table(batch.positions(), rows), scratch), logits);
-        } finally {
-            spare.giveBack(scratch);
-        }
+        spare.pass(scratch -> forward(new ForwardContext(batch, compute, rope.table(batch.positions(), rows), scratch), logits));
     }
 
     private void forward(ForwardContext ctx, float[] logits) {

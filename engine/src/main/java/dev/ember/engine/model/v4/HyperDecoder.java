@@ -117,12 +117,7 @@ final class HyperDecoder implements Model {
             int t = batch.tokens()[r];
             if (t < 0 || t >= vocab) throw new IllegalArgumentException("token id " + t + " outside the vocabulary [0, " + vocab + ")");
         }
-        ForwardScratch scratch = spare.take();
-        try {
-            forward(new ForwardContext(batch, compute, new float[0], scratch), logits, hidden, logProbs);
-        } finally {
-            spare.giveBack(scratch);
-        }
+        spare.pass(scratch -> forward(new ForwardContext(batch, compute, new float[0], scratch), logits, hidden, logProbs));
     }
 
     private void forward(ForwardContext ctx, float[] logits, float[] hidden, double[] logProbs) {
@@ -153,7 +148,7 @@ final class HyperDecoder implements Model {
             float[] normedScored = new float[scored.length * dim];
             head.collapse(k, compute.pool(), x, scored, normedScored);
             outputNorm.apply(k, normedScored, 0, normedScored, 0, scored.length);
-            LogProbHead.logProbs(compute, output, 0f, normedScored, scored.length, batch.scoreTargets(), logProbs);
+            LogProbHead.logProbs(compute, ctx.scratch(), output, 0f, normedScored, scored.length, batch.scoreTargets(), logProbs);
         }
         int[] want = batch.logitRows();
         if (want.length == 0) return;
