@@ -163,6 +163,11 @@ final class VectorKernels implements Kernels {
         float[] tileMajor = new float[0];
         /** {@link Q4IntegerGemm}'s int8 input in its {@link Q4IntegerGemm#tileMajor} order. */
         short[] tileMajorShorts = new short[0];
+        /** What this call's GEMM reads: this job's {@link #tileMajor} (or shorts), or an earlier fused job's. */
+        float[] tileInput;
+        short[] tileInputShorts;
+        /** {@link InterleavedMatmul#sixTokenTiles} for this call: the order of {@link #tileMajor}. */
+        boolean sixTiles;
         /** Prefill over Q4_0 and Q4_K: {@link Q4IntegerGemm}. */
         boolean integerGemm;
         /** {@link VectorKernels#wideRegisterFile} of the kernels that set this job up. */
@@ -185,10 +190,10 @@ final class VectorKernels implements Kernels {
                         }
                     }
                 }
-                else if (integerGemm) Q4IntegerGemm.gemm(w.type(), seg, k, n, tileMajorShorts, q.scales, q.sums, sums, rows, out, g0, g1,
+                else if (integerGemm) Q4IntegerGemm.gemm(w.type(), seg, k, n, tileInputShorts, q.scales, q.sums, sums, rows, out, g0, g1,
                         s.shortPanel(InterleavedMatmul.R * k), s.panel(2 * InterleavedMatmul.R * (k / InterleavedMatmul.BLOCK)), s.tile, s.blockSums,
                         s.block(rows * InterleavedMatmul.R));
-                else InterleavedMatmul.gemm(w.type(), seg, k, n, tileMajor, sums, quantizes ? q.scales : null, rows, out, g0, g1, wide, s);
+                else InterleavedMatmul.gemm(w.type(), seg, k, n, tileInput, sums, quantizes ? q.scales : null, rows, out, g0, g1, wide, s);
                 return;
             }
             int j0 = t * rowsPerTask;
@@ -230,12 +235,24 @@ final class VectorKernels implements Kernels {
                     if (quantizes) InterleavedMatmul.inputSums(quantized.values, quantized.scales, rows, k, inputSums);
                     else InterleavedMatmul.inputSums(in, null, rows, k, inputSums);
                 }
-                if (integerGemm) { // once per call on the calling thread, like the sums
-                    if (tileMajorShorts.length < rows * k) tileMajorShorts = new short[rows * k];
-                    Q4IntegerGemm.tileMajor(quantized.shorts, rows, k, tileMajorShorts);
+                sixTiles = InterleavedMatmul.sixTokenTiles(rows, wide, quantizes);
+                // Once per call on the calling thread, like the sums; a fused call's later job of the
+                // same input in the same order (Q, K and V; gate and up) reads the earlier one's.
+                boolean shared = earlier != null && earlier.tileInputLike(this);
+                if (integerGemm) {
+                    if (shared) tileInputShorts = earlier.tileInputShorts;
+                    else {
+                        if (tileMajorShorts.length < rows * k) tileMajorShorts = new short[rows * k];
+                        Q4IntegerGemm.tileMajor(quantized.shorts, rows, k, tileMajorShorts);
+                        tileInputShorts = tileMajorShorts;
+                    }
                 } else if (rows > 1 && !perToken) {
-                    if (tileMajor.length < rows * k) tileMajor = new float[rows * k];
-                    InterleavedMatmul.tileMajor(quantizes ? quantized.values : in, rows, k, InterleavedMatmul.sixTokenTiles(rows, wide, quantizes), tileMajor);
+                    if (shared) tileInput = earlier.tileInput;
+                    else {
+                        if (tileMajor.length < rows * k) tileMajor = new float[rows * k];
+                        InterleavedMatmul.tileMajor(quantizes ? quantized.values : in, rows, k, sixTiles, tileMajor);
+                        tileInput = tileMajor;
+                    }
                 }
                 groups = (n + InterleavedMatmul.R - 1) / InterleavedMatmul.R;
                 int runs = threads * (rows == 1 || perToken ? decodeTasksPerThread(w.type()) : 1);
@@ -287,6 +304,12 @@ final class VectorKernels implements Kernels {
             }
         }
 
+        /** Whether {@code later}, set up after this job in one fused call, reads this job's tile-major input as it is. */
+        private boolean tileInputLike(MatmulJob later) {
+            return w.interleaved() && rows > 1 && !perToken && in == later.in && rows == later.rows && k == later.k
+                    && integerGemm == later.integerGemm && quantizes == later.quantizes && sixTiles == later.sixTiles;
+        }
+
         /** Whether this job's int8 blocks are those of {@code in} with what a job needing {@code shortsForAll} reads. */
         private boolean quantizedLike(float[] in, int rows, int k, boolean shortsForAll) {
             return quantizes && !perToken && w.interleaved() && this.in == in && this.rows == rows && this.k == k
@@ -294,7 +317,7 @@ final class VectorKernels implements Kernels {
         }
 
         void clear() {
-            w = null; seg = null; in = null; out = null;
+            w = null; seg = null; in = null; out = null; tileInput = null; tileInputShorts = null;
         }
     }
 

@@ -237,4 +237,36 @@ class InterleavedMatmulTest {
             for (int i = 0; i < types.length; i++) assertArrayEquals(alone[i], fused[i], types[i] + " rows=" + rows);
         }
     }
+
+    /**
+     * A fused region's later matmuls read the earlier one's tile-major input where theirs would be
+     * the same (Q, K and V; gate and up): float input (Q8_0, F16) and the integer GEMM's shorts
+     * (Q4_0), for a few tokens (block by block), a batch and a prompt (panel form). A type whose
+     * input differs (Q4_0's int8 values after Q8_0's floats) must not take it. Each output must
+     * equal its matmul alone.
+     */
+    @Test
+    void fusedMatmulsSharingTileMajorInputEqualSeparateMatmuls() {
+        TensorType[][] sets = {
+                {TensorType.Q8_0, TensorType.Q8_0, TensorType.F16},
+                {TensorType.Q4_0, TensorType.Q4_0},
+                {TensorType.Q8_0, TensorType.Q4_0, TensorType.Q4_0, TensorType.Q8_0}};
+        for (TensorType[] types : sets) {
+            WeightMatrix[] ws = new WeightMatrix[types.length];
+            for (int i = 0; i < types.length; i++) ws[i] = V.prepare(QuantFixtures.random(types[i], 64 + 32 * i, 256, 70 + i));
+            for (int rows : new int[] {5, 13, 32, 70}) {
+                float[] in = QuantFixtures.randomActivations(rows * 256, 90 + rows);
+                float[][] alone = new float[types.length][], fused = new float[types.length][];
+                for (int i = 0; i < types.length; i++) {
+                    alone[i] = new float[rows * ws[i].rows()];
+                    fused[i] = new float[rows * ws[i].rows()];
+                    V.matmul(pool2, ws[i], in, rows, alone[i]);
+                }
+                V.matmuls(pool5, ws, in, rows, fused);
+                for (int i = 0; i < types.length; i++) {
+                    assertArrayEquals(alone[i], fused[i], java.util.Arrays.toString(types) + " matmul " + i + " rows=" + rows);
+                }
+            }
+        }
+    }
 }
