@@ -77,17 +77,19 @@ final class BenchCommand implements Main.Command {
             result.put("threads", threads);
             result.put("kernels", dev.ember.engine.kernels.Kernels.get().name());
             if (p > 0) {
-                warmUp(() -> prefill(m, p, batch));
+                KvBlockPool pool = pool(m, 16, (p + 15) / 16 + 1);
+                warmUp(() -> prefill(m, pool, p, batch));
                 double sum = 0;
-                for (int r = 0; r < reps; r++) sum += prefill(m, p, batch);
+                for (int r = 0; r < reps; r++) sum += prefill(m, pool, p, batch);
                 double tps = p / (sum / reps);
                 result.put("pp" + p + "_tok_s", round(tps));
                 if (!json) out.printf("pp%d: %.2f tok/s%n", p, tps);
             }
             if (n > 0) {
-                warmUp(() -> decode(m, n));
+                KvBlockPool pool = pool(m, 16, (n + 15) / 16 + 1);
+                warmUp(() -> decode(m, pool, n));
                 double sum = 0;
-                for (int r = 0; r < reps; r++) sum += decode(m, n);
+                for (int r = 0; r < reps; r++) sum += decode(m, pool, n);
                 double tps = n / (sum / reps);
                 result.put("tg" + n + "_tok_s", round(tps));
                 if (!json) out.printf("tg%d: %.2f tok/s%n", n, tps);
@@ -99,21 +101,32 @@ final class BenchCommand implements Main.Command {
 
     static double round(double v) { return Math.round(v * 100) / 100.0; }
 
-    /** Seconds of warm-up before anything is timed (see {@link #warmUp}). */
-    static final double WARM_UP_SECONDS = 4;
+    /** Seconds of warm-up at least, and at most, before anything is timed (see {@link #warmUp}). */
+    static final double WARM_UP_SECONDS = 4, WARM_UP_MAX_SECONDS = 30;
 
     /**
      * JIT warm-up: {@code run} once, as llama-bench does, and again until {@link #WARM_UP_SECONDS}
-     * have passed, so the timed runs use the C2-compiled kernels throughout. One short run was
-     * not enough on a 2-vCPU machine: with both cores computing, C2 finished the decode kernels
-     * one to three seconds after their first call (-XX:+PrintCompilation, `--scenario
-     * decode-batch` on Q4_K_M), which with one 32-step run fell inside the timed run.
+     * have passed and one whole run went by without the JIT compiling anything (or
+     * {@link #WARM_UP_MAX_SECONDS} passed), so the timed runs use the C2-compiled kernels
+     * throughout. One short run was not enough on a 2-vCPU machine: with both cores computing, C2
+     * finished the decode kernels one to three seconds after their first call
+     * (-XX:+PrintCompilation, `--scenario decode-batch` on Q4_K_M). A fixed four seconds was not
+     * enough for a mixture of experts, whose experts' GEMMs take many row counts and so many
+     * paths: on qwen3moe-mini C2 was still compiling matmul code at 15 s, its vector code ran
+     * unintrinsified until then (boxing a vector per operation: the heap churned 2 GB/s), and
+     * `-p 512` read 174 to 567 tok/s from one JVM to the next.
      */
     static void warmUp(Runnable run) {
+        java.lang.management.CompilationMXBean jit = java.lang.management.ManagementFactory.getCompilationMXBean();
+        boolean tracked = jit != null && jit.isCompilationTimeMonitoringSupported();
         long t0 = System.nanoTime();
-        do {
+        while (true) {
+            long compiled = tracked ? jit.getTotalCompilationTime() : 0;
             run.run();
-        } while ((System.nanoTime() - t0) / 1e9 < WARM_UP_SECONDS);
+            double elapsed = (System.nanoTime() - t0) / 1e9;
+            boolean quiet = !tracked || jit.getTotalCompilationTime() == compiled;
+            if (elapsed >= WARM_UP_MAX_SECONDS || (elapsed >= WARM_UP_SECONDS && quiet)) return;
+        }
     }
 
     /** A pool of {@code blocks} blocks of {@code blockSize} tokens in the engine's default cache type, as the engine would make. */
@@ -226,10 +239,9 @@ final class BenchCommand implements Main.Command {
         return t;
     }
 
-    /** Seconds to prefill {@code p} random tokens in chunks of {@code batch}; logits for the last row only. */
-    static double prefill(Model m, int p, int batch) {
+    /** Seconds to prefill {@code p} random tokens in chunks of {@code batch}, in {@code pool}'s blocks (see {@link #decode(Model, KvBlockPool, int)}); logits for the last row only. */
+    static double prefill(Model m, KvBlockPool pool, int p, int batch) {
         int[] tokens = randomTokens(m, p, 1);
-        KvBlockPool pool = BenchCommand.pool(m, 16, (p + 15) / 16 + 1);
         BlockTable table = new BlockTable(pool);
         table.ensureCapacity(p);
         float[] logits = new float[m.config().vocabSize()];
@@ -240,13 +252,24 @@ final class BenchCommand implements Main.Command {
             m.forward(ForwardBatch.ofSequence(tokens, start, c, start, table, rows), logits);
             table.setLength(start + c);
         }
-        return (System.nanoTime() - t0) / 1e9;
+        double seconds = (System.nanoTime() - t0) / 1e9;
+        table.release();
+        return seconds;
     }
 
-    /** Seconds to decode {@code n} tokens one at a time from an empty context. */
+    /** {@link #decode(Model, KvBlockPool, int)} in a pool of its own (a warm-up before another benchmark). */
     static double decode(Model m, int n) {
+        return decode(m, pool(m, 16, (n + 15) / 16 + 1), n);
+    }
+
+    /**
+     * Seconds to decode {@code n} tokens one at a time from an empty context, in {@code pool}'s
+     * blocks, which it gives back. The timed runs share one pool, as the engine keeps one for its
+     * life and llama-bench one KV cache: a pool made per run faulted in fresh pages inside every
+     * timed run (the kernel clearing them was a tenth of a qwen3moe-mini prefill profile).
+     */
+    static double decode(Model m, KvBlockPool pool, int n) {
         int[] tokens = randomTokens(m, n, 2);
-        KvBlockPool pool = BenchCommand.pool(m, 16, (n + 15) / 16 + 1);
         BlockTable table = new BlockTable(pool);
         table.ensureCapacity(n);
         float[] logits = new float[m.config().vocabSize()];
@@ -256,6 +279,8 @@ final class BenchCommand implements Main.Command {
             m.forward(ForwardBatch.ofSequence(tokens, i, 1, i, table, last), logits);
             table.setLength(i + 1);
         }
-        return (System.nanoTime() - t0) / 1e9;
+        double seconds = (System.nanoTime() - t0) / 1e9;
+        table.release();
+        return seconds;
     }
 }

@@ -45,6 +45,11 @@ public final class MixtureOfExperts implements FeedForward {
         }
     }
 
+    private static final ForwardScratch.Slot EXPERT_INPUT = new ForwardScratch.Slot("moe expert input");
+    private static final ForwardScratch.Slot EXPERT_OUTPUT = new ForwardScratch.Slot("moe expert output");
+    private static final ForwardScratch.Slot EXPERT_OUTPUTS = new ForwardScratch.Slot("moe expert outputs");
+    private static final ForwardScratch.Slot SHARED_OUTPUT = new ForwardScratch.Slot("moe shared expert output");
+
     @Override
     public void forward(ForwardContext ctx, float[] in, float[] out) {
         Kernels k = ctx.kernels();
@@ -78,17 +83,19 @@ public final class MixtureOfExperts implements FeedForward {
             members[slot] = i / topK;
             slotOf[i] = slot;
         }
-        // Each chosen expert runs once over all its rows.
-        float[][] outputs = new float[n][];
+        // Each chosen expert runs once over all its rows; its outputs go to its slots of `outputs`.
+        ForwardScratch scratch = ctx.scratch();
+        float[] outputs = scratch.floats(EXPERT_OUTPUTS, rows * topK * dim);
         for (int e = 0; e < n; e++) {
             int count = start[e + 1] - start[e], first = start[e];
             if (count == 0) continue;
-            float[] ex = new float[count * dim];
+            float[] ex = scratch.floatsAtLeast(EXPERT_INPUT, count * dim);
             ctx.pool().parallelFor(count, i -> System.arraycopy(in, members[first + i] * dim, ex, i * dim, dim));
-            outputs[e] = new float[count * dim];
-            new SwiGlu(experts.gate()[e], experts.up()[e], experts.down()[e], activation, experts.biases(e)).forward(ctx, ex, count, outputs[e]);
+            float[] one = scratch.floatsAtLeast(EXPERT_OUTPUT, count * dim);
+            new SwiGlu(experts.gate()[e], experts.up()[e], experts.down()[e], activation, experts.biases(e)).forward(ctx, ex, count, one);
+            System.arraycopy(one, 0, outputs, first * dim, count * dim);
         }
-        float[] s = shared == null ? null : new float[rows * dim];
+        float[] s = shared == null ? null : scratch.floats(SHARED_OUTPUT, rows * dim);
         if (shared != null) shared.forward(ctx, in, rows, s);
         // Per row: its experts' outputs in expert-index order (a repeated expert in choice order), then
         // the shared expert, so a row's sum does not depend on the rest of the batch.
@@ -106,7 +113,7 @@ public final class MixtureOfExperts implements FeedForward {
             java.util.Arrays.fill(out, o, o + dim, 0f);
             for (int j : order) {
                 int i = base + j, e = ids[i];
-                k.axpy(weights[i], outputs[e], (slotOf[i] - start[e]) * dim, out, o, dim);
+                k.axpy(weights[i], outputs, slotOf[i] * dim, out, o, dim);
             }
             if (s != null) k.add(out, o, s, o, dim);
         });

@@ -52,8 +52,8 @@ public record SwiGlu(WeightMatrix gate, WeightMatrix up, WeightMatrix down, Acti
     void forward(ForwardContext ctx, float[] in, int rows, float[] out) {
         int hidden = gate.rows();
         Kernels k = ctx.kernels();
-        float[] g = ctx.scratch().floats(GATE, rows * hidden);
-        float[] u = ctx.scratch().floats(UP, rows * hidden);
+        float[] g = ctx.scratch().floatsAtLeast(GATE, rows * hidden); // rows vary per expert (MoE)
+        float[] u = ctx.scratch().floatsAtLeast(UP, rows * hidden);
         k.matmuls(ctx.pool(), new WeightMatrix[]{gate, up}, in, rows, new float[][]{g, u});
         // Per row, so that each element's position within the kernel's vector lanes (and thus its
         // rounding) never depends on how many rows are in the batch; rows are spread over the pool.
