@@ -225,16 +225,21 @@ class InterleavedMatmulTest {
         TensorType[] types = {TensorType.Q6_K, TensorType.Q4_0, TensorType.Q4_K};
         WeightMatrix[] ws = new WeightMatrix[types.length];
         for (int i = 0; i < types.length; i++) ws[i] = V.prepare(QuantFixtures.random(types[i], 48 + 16 * i, 256, 10 + i));
-        for (int rows : new int[] {1, 3, 13}) {
-            float[] in = QuantFixtures.randomActivations(rows * 256, 40 + rows);
-            float[][] alone = new float[types.length][], fused = new float[types.length][];
-            for (int i = 0; i < types.length; i++) {
-                alone[i] = new float[rows * ws[i].rows()];
-                fused[i] = new float[rows * ws[i].rows()];
-                V.matmul(pool2, ws[i], in, rows, alone[i]);
-            }
-            V.matmuls(pool5, ws, in, rows, fused);
-            for (int i = 0; i < types.length; i++) assertArrayEquals(alone[i], fused[i], types[i] + " rows=" + rows);
+        for (int rows : new int[] {1, 3, 13}) assertFusedEqualsSeparate(types, ws, rows, 40 + rows);
+    }
+
+    /** Each output of one fused matmuls call over 256-column random input equals its matmul alone. */
+    private void assertFusedEqualsSeparate(TensorType[] types, WeightMatrix[] ws, int rows, long seed) {
+        float[] in = QuantFixtures.randomActivations(rows * 256, seed);
+        float[][] alone = new float[ws.length][], fused = new float[ws.length][];
+        for (int i = 0; i < ws.length; i++) {
+            alone[i] = new float[rows * ws[i].rows()];
+            fused[i] = new float[rows * ws[i].rows()];
+            V.matmul(pool2, ws[i], in, rows, alone[i]);
+        }
+        V.matmuls(pool5, ws, in, rows, fused);
+        for (int i = 0; i < ws.length; i++) {
+            assertArrayEquals(alone[i], fused[i], java.util.Arrays.toString(types) + " matmul " + i + " rows=" + rows);
         }
     }
 
@@ -254,19 +259,7 @@ class InterleavedMatmulTest {
         for (TensorType[] types : sets) {
             WeightMatrix[] ws = new WeightMatrix[types.length];
             for (int i = 0; i < types.length; i++) ws[i] = V.prepare(QuantFixtures.random(types[i], 64 + 32 * i, 256, 70 + i));
-            for (int rows : new int[] {5, 13, 32, 70}) {
-                float[] in = QuantFixtures.randomActivations(rows * 256, 90 + rows);
-                float[][] alone = new float[types.length][], fused = new float[types.length][];
-                for (int i = 0; i < types.length; i++) {
-                    alone[i] = new float[rows * ws[i].rows()];
-                    fused[i] = new float[rows * ws[i].rows()];
-                    V.matmul(pool2, ws[i], in, rows, alone[i]);
-                }
-                V.matmuls(pool5, ws, in, rows, fused);
-                for (int i = 0; i < types.length; i++) {
-                    assertArrayEquals(alone[i], fused[i], java.util.Arrays.toString(types) + " matmul " + i + " rows=" + rows);
-                }
-            }
+            for (int rows : new int[] {5, 13, 32, 70}) assertFusedEqualsSeparate(types, ws, rows, 90 + rows);
         }
     }
 }
