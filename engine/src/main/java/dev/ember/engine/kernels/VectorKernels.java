@@ -166,8 +166,6 @@ final class VectorKernels implements Kernels {
         /** What this call's GEMM reads: this job's {@link #tileMajor} (or shorts), or an earlier fused job's. */
         float[] tileInput;
         short[] tileInputShorts;
-        /** {@link InterleavedMatmul#sixTokenTiles} for this call: the order of {@link #tileMajor}. */
-        boolean sixTiles;
         /** Prefill over Q4_0 and Q4_K: {@link Q4IntegerGemm}. */
         boolean integerGemm;
         /** {@link VectorKernels#wideRegisterFile} of the kernels that set this job up. */
@@ -235,7 +233,6 @@ final class VectorKernels implements Kernels {
                     if (quantizes) InterleavedMatmul.inputSums(quantized.values, quantized.scales, rows, k, inputSums);
                     else InterleavedMatmul.inputSums(in, null, rows, k, inputSums);
                 }
-                sixTiles = InterleavedMatmul.sixTokenTiles(rows, wide, quantizes);
                 // Once per call on the calling thread, like the sums; a fused call's later job of the
                 // same input in the same order (Q, K and V; gate and up) reads the earlier one's.
                 boolean shared = earlier != null && earlier.tileInputLike(this);
@@ -250,7 +247,7 @@ final class VectorKernels implements Kernels {
                     if (shared) tileInput = earlier.tileInput;
                     else {
                         if (tileMajor.length < rows * k) tileMajor = new float[rows * k];
-                        InterleavedMatmul.tileMajor(quantizes ? quantized.values : in, rows, k, sixTiles, tileMajor);
+                        InterleavedMatmul.tileMajor(quantizes ? quantized.values : in, rows, k, InterleavedMatmul.sixTokenTiles(rows, wide, quantizes), tileMajor);
                         tileInput = tileMajor;
                     }
                 }
@@ -307,7 +304,7 @@ final class VectorKernels implements Kernels {
         /** Whether {@code later}, set up after this job in one fused call, reads this job's tile-major input as it is. */
         private boolean tileInputLike(MatmulJob later) {
             return w.interleaved() && rows > 1 && !perToken && in == later.in && rows == later.rows && k == later.k
-                    && integerGemm == later.integerGemm && quantizes == later.quantizes && sixTiles == later.sixTiles;
+                    && integerGemm == later.integerGemm && quantizes == later.quantizes && wide == later.wide; // so the same tile order
         }
 
         /** Whether this job's int8 blocks are those of {@code in} with what a job needing {@code shortsForAll} reads. */

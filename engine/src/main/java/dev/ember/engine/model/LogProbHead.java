@@ -29,13 +29,9 @@ public final class LogProbHead {
     /**
      * {@code out[i] = log softmax(head · normed[i])[targets[i]]} for {@code i < rows}, where
      * {@code normed} holds rows of the head's input width and {@code softcap > 0} applies
-     * {@code cap · tanh(logit / cap)} to every logit first.
+     * {@code cap · tanh(logit / cap)} to every logit first. The slice of logits it works in comes
+     * from the pass's {@code scratch}.
      */
-    public static void logProbs(Compute compute, WeightMatrix head, float softcap, float[] normed, int rows, int[] targets, double[] out) {
-        logProbs(compute, new ForwardScratch(), head, softcap, normed, rows, targets, out);
-    }
-
-    /** {@link #logProbs}, its slice of logits in the pass's {@code scratch}. */
     public static void logProbs(Compute compute, ForwardScratch scratch, WeightMatrix head, float softcap, float[] normed, int rows, int[] targets,
                                 double[] out) {
         if (rows == 0) return;

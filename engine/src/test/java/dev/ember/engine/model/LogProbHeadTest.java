@@ -50,7 +50,7 @@ class LogProbHeadTest {
         targets[2] = LogProbHead.SLICE; // first row of the second slice
 
         double[] fused = new double[ROWS];
-        LogProbHead.logProbs(compute, head, softcap, normed, ROWS, targets, fused);
+        LogProbHead.logProbs(compute, new ForwardScratch(), head, softcap, normed, ROWS, targets, fused);
 
         float[] logits = new float[ROWS * VOCAB];
         compute.kernels().matmul(pool, head, normed, ROWS, logits);
@@ -62,7 +62,7 @@ class LogProbHeadTest {
         }
         for (int r = 0; r < ROWS; r++) { // one row alone gives the same bits as in the batch
             double[] alone = new double[1];
-            LogProbHead.logProbs(compute, head, softcap, Arrays.copyOfRange(normed, r * dim, (r + 1) * dim), 1, new int[] {targets[r]}, alone);
+            LogProbHead.logProbs(compute, new ForwardScratch(), head, softcap, Arrays.copyOfRange(normed, r * dim, (r + 1) * dim), 1, new int[] {targets[r]}, alone);
             assertEquals(Double.doubleToLongBits(fused[r]), Double.doubleToLongBits(alone[0]), "row " + r + " alone");
         }
     }
@@ -74,10 +74,10 @@ class LogProbHeadTest {
         float[] normed = QuantFixtures.randomActivations(3 * DIM, 11);
         int[] targets = {1, 2, 3};
         double[] clean = new double[3];
-        LogProbHead.logProbs(compute, head, 0f, normed, 3, targets, clean);
+        LogProbHead.logProbs(compute, new ForwardScratch(), head, 0f, normed, 3, targets, clean);
         normed[DIM + 5] = bad;
         double[] out = new double[3];
-        LogProbHead.logProbs(compute, head, 0f, normed, 3, targets, out);
+        LogProbHead.logProbs(compute, new ForwardScratch(), head, 0f, normed, 3, targets, out);
         assertTrue(Double.isNaN(out[1]), "row with " + bad + ": " + out[1]);
         assertEquals(clean[0], out[0]);
         assertEquals(clean[2], out[2]);
