@@ -286,7 +286,12 @@ public final class GgufFile implements AutoCloseable {
     public int[] getIntArray(String key) {
         long[] a = getLongArray(key);
         int[] out = new int[a.length];
-        for (int i = 0; i < a.length; i++) out[i] = Math.toIntExact(a[i]);
+        for (int i = 0; i < a.length; i++) {
+            if (a[i] < Integer.MIN_VALUE || a[i] > Integer.MAX_VALUE) {
+                throw new GgufException(path + ": metadata '" + key + "'[" + i + "] = " + a[i] + " is out of int range");
+            }
+            out[i] = (int) a[i];
+        }
         return out;
     }
 

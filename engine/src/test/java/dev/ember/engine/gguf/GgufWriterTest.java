@@ -82,6 +82,9 @@ class GgufWriterTest {
             assertArrayEquals(new long[]{0, 65535}, f.getLongArray("a.u16"));
             assertArrayEquals(new long[]{-32768, 32767}, f.getLongArray("a.i16"));
             assertArrayEquals(new long[]{0, 4294967295L}, f.getLongArray("a.u32"));
+            // a u32 above Integer.MAX_VALUE read as ints: the user's error names the key, not an ArithmeticException
+            GgufException outOfRange = assertThrows(GgufException.class, () -> f.getIntArray("a.u32"));
+            assertTrue(outOfRange.getMessage().contains("'a.u32'[1] = 4294967295"), outOfRange.getMessage());
             assertArrayEquals(new int[]{Integer.MIN_VALUE, -1, Integer.MAX_VALUE}, f.getIntArray("a.i32"));
             assertArrayEquals(new long[]{-1L, 1L}, f.getLongArray("a.u64"));
             assertArrayEquals(new long[]{Long.MIN_VALUE, Long.MAX_VALUE}, f.getLongArray("a.i64"));
