@@ -160,15 +160,17 @@ final class Q4IntegerGemm {
         }
         // Eight elements per step (Interleaved.nibbleBit): words c0 hold rows [0, L), c1 rows
         // [L, R); element 2t is at bit 4t, element 2t + 1 at bit 16 + 4t. Row j goes to the
-        // low 16 bits of 32-bit lane j, row j + L to the high ones.
+        // low 16 bits of 32-bit lane j, row j + L to the high ones. The two rows' even halves are
+        // first joined into one word (and the odd halves into another), so each element then
+        // costs one shift and one mask for both rows: 36 operations per eight elements, not 56.
         int di = pOff;
         for (long o = quants, end = o + 16L * R; o < end; o += 4L * R, di += 8 * R) { // long offsets: see InterleavedMatmul.q8DecodePair
             IntVector c0 = IntVector.fromMemorySegment(IS, seg, o, LE), c1 = IntVector.fromMemorySegment(IS, seg, o + 2L * R, LE);
+            IntVector evens = c0.and(0xFFFF).or(c1.lanewise(VectorOperators.LSHL, 16));
+            IntVector odds = c0.lanewise(VectorOperators.LSHR, 16).or(c1.and(0xFFFF0000));
             for (int t = 0; t < 4; t++) {
-                IntVector even = c0.lanewise(VectorOperators.LSHR, 4 * t).and(0xF).or(c1.lanewise(VectorOperators.LSHL, 16 - 4 * t).and(0xF0000));
-                IntVector odd = c0.lanewise(VectorOperators.LSHR, 16 + 4 * t).and(0xF).or(c1.lanewise(VectorOperators.LSHR, 4 * t).and(0xF0000));
-                even.reinterpretAsShorts().sub((short) 8).intoArray(panel, di + 2 * t * R);
-                odd.reinterpretAsShorts().sub((short) 8).intoArray(panel, di + (2 * t + 1) * R);
+                evens.lanewise(VectorOperators.LSHR, 4 * t).and(0xF000F).reinterpretAsShorts().sub((short) 8).intoArray(panel, di + 2 * t * R);
+                odds.lanewise(VectorOperators.LSHR, 4 * t).and(0xF000F).reinterpretAsShorts().sub((short) 8).intoArray(panel, di + (2 * t + 1) * R);
             }
         }
     }
