@@ -109,7 +109,7 @@ class InterleavedMatmulTest {
     @Test
     void equalsScalarReferenceBitForBit() {
         int[] ns = {1, 5, 32, 45, 70};
-        int[] tokenCounts = {1, 2, 4, 5, 12, 13, 29, 68, 70, 75}; // 68, 70, 75: above BLOCK_GEMM_ROWS, the panel form (sixes then fours, sixes then ones)
+        int[] tokenCounts = {1, 2, 4, 5, 8, 12, 13, 29, 68, 70, 75}; // 8: one eight-token tile of the Q4 integer GEMM; 68, 70, 75: above BLOCK_GEMM_ROWS, the panel form (sixes then fours, sixes then ones)
         for (TensorType t : TYPES) {
             for (int cols : colsFor(t)) {
                 for (int n : ns) {
