@@ -95,23 +95,28 @@ public final class WorkerPool implements AutoCloseable {
         // routing) spent more on the two shared counters per index than on the tasks. About eight
         // runs per thread keep uneven tasks balanced; up to that many indices each is claimed alone.
         int grain = Math.max(1, n / (8 * (workers.length + 1)));
+        // A thread reports what it ran once, when it finds nothing left to claim, not once per
+        // run: an atomic add waits for the thread's stores to drain, and the adds were 1.3-1.5 %
+        // of a Q8_0 decode profile (the claims' compare-and-set, which now absorbs that wait,
+        // 0.6 % after). The caller cannot see the region finish before every claimed index is counted.
+        int done = 0;
         while (true) {
             long c = claim.get();
-            if ((c & 0xFFFF_FFFF_0000_0000L) != tag) return; // a later region: not ours
+            if ((c & 0xFFFF_FFFF_0000_0000L) != tag) break; // a later region: not ours
             int i = (int) c;
-            if (i >= n) return;
+            if (i >= n) break;
             int end = Math.min(n, i + grain);
             if (!claim.compareAndSet(c, c + (end - i))) continue;
             try {
                 for (int k = i; k < end; k++) t.run(k);
             } catch (Throwable e) {
                 failure = e;
-            } finally {
-                if (remaining.addAndGet(i - end) == 0) {
-                    Thread c2 = caller;
-                    if (c2 != null) LockSupport.unpark(c2);
-                }
             }
+            done += end - i;
+        }
+        if (done > 0 && remaining.addAndGet(-done) == 0) {
+            Thread c2 = caller;
+            if (c2 != null) LockSupport.unpark(c2);
         }
     }
 
