@@ -135,7 +135,9 @@ class InterleavedMatmulTest {
     /**
      * One token over runs of many groups: decode reads a task's run as several streams (four for
      * Q8_0, two for the K-quants) over equal parts, with the rest taken pairwise or alone, in up
-     * to four runs per thread. Group counts per task from 1 to 10 cover every split and remainder.
+     * to four runs per thread (Q8_0 with 32 registers: runs that shrink towards the region's end,
+     * 12, 8, 8, 4, 4, 4 groups for 40 on two threads). Group counts per task from 1 to 10 cover
+     * every split and remainder.
      */
     @Test
     void decodeOverLongRunsEqualsScalarReference() {
