@@ -77,7 +77,7 @@ final class BenchCommand implements Main.Command {
             result.put("threads", threads);
             result.put("kernels", dev.ember.engine.kernels.Kernels.get().name());
             if (p > 0) {
-                KvBlockPool pool = pool(m, 16, (p + 15) / 16 + 1);
+                KvBlockPool pool = sequencePool(m, p);
                 warmUp(() -> prefill(m, pool, p, batch));
                 double sum = 0;
                 for (int r = 0; r < reps; r++) sum += prefill(m, pool, p, batch);
@@ -86,7 +86,7 @@ final class BenchCommand implements Main.Command {
                 if (!json) out.printf("pp%d: %.2f tok/s%n", p, tps);
             }
             if (n > 0) {
-                KvBlockPool pool = pool(m, 16, (n + 15) / 16 + 1);
+                KvBlockPool pool = sequencePool(m, n);
                 warmUp(() -> decode(m, pool, n));
                 double sum = 0;
                 for (int r = 0; r < reps; r++) sum += decode(m, pool, n);
@@ -132,6 +132,11 @@ final class BenchCommand implements Main.Command {
     /** A pool of {@code blocks} blocks of {@code blockSize} tokens in the engine's default cache type, as the engine would make. */
     static KvBlockPool pool(Model m, int blockSize, int blocks) {
         return KvBlockPool.forLayers(blockSize, blocks, m.cacheSpecs(), dev.ember.engine.api.KvCacheType.DEFAULT, java.lang.foreign.Arena.ofAuto());
+    }
+
+    /** A pool of 16-token blocks that holds one sequence of {@code tokens}, with a block to spare. */
+    static KvBlockPool sequencePool(Model m, int tokens) {
+        return pool(m, 16, (tokens + 15) / 16 + 1);
     }
 
     /** "all", or a comma-separated list of cache types. */
@@ -259,7 +264,7 @@ final class BenchCommand implements Main.Command {
 
     /** {@link #decode(Model, KvBlockPool, int)} in a pool of its own (a warm-up before another benchmark). */
     static double decode(Model m, int n) {
-        return decode(m, pool(m, 16, (n + 15) / 16 + 1), n);
+        return decode(m, sequencePool(m, n), n);
     }
 
     /**

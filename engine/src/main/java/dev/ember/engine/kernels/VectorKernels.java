@@ -143,11 +143,11 @@ final class VectorKernels implements Kernels {
         int rows;
         int n;
         int k;
+        /** Rows per task of a row-major matrix. */
         int rowsPerTask;
         int groups;
-        /** Where task t's groups start ({@code runStarts[t] .. runStarts[t + 1]}) when the runs shrink; see {@link #shrinkingRuns}. */
+        /** Of an interleaved matrix, task t's groups: {@code [runStarts[t], runStarts[t + 1])}. */
         int[] runStarts = new int[0];
-        boolean shrinking;
         boolean hasMins;
         /** Per token and 32-element block, the input sums of the min term (types with mins). */
         float[] inputSums = new float[0];
@@ -179,8 +179,7 @@ final class VectorKernels implements Kernels {
         public void run(int t) {
             Scratch s = SCRATCH.get();
             if (w.interleaved()) {
-                int g0 = shrinking ? runStarts[t] : t * rowsPerTask;
-                int g1 = shrinking ? runStarts[t + 1] : Math.min(groups, g0 + rowsPerTask); // in groups here
+                int g0 = runStarts[t], g1 = runStarts[t + 1];
                 float[] sums = hasMins ? inputSums : null;
                 ActivationQuant q = quantizes ? quantized : null;
                 if (rows == 1) InterleavedMatmul.decode(w.type(), seg, k, n, in, 0, sums, q, out, 0, g0, g1, wide, s);
@@ -257,11 +256,9 @@ final class VectorKernels implements Kernels {
                     }
                 }
                 groups = (n + InterleavedMatmul.R - 1) / InterleavedMatmul.R;
-                shrinking = rows == 1 && wide && InterleavedMatmul.decodesInStreams(w.type());
-                if (shrinking) return shrinkingRuns(threads);
+                if (rows == 1 && wide && InterleavedMatmul.decodesInStreams(w.type())) return shrinkingRuns(threads);
                 int runs = threads * (rows == 1 || perToken ? decodeTasksPerThread(w.type()) : 1);
-                rowsPerTask = rows <= CONTIGUOUS_RUN_ROWS ? Math.max(1, (groups + runs - 1) / runs) : 1;
-                return (groups + rowsPerTask - 1) / rowsPerTask;
+                return equalRuns(rows <= CONTIGUOUS_RUN_ROWS ? Math.max(1, (groups + runs - 1) / runs) : 1);
             }
             rowsPerTask = rows == 1 ? DECODE_ROWS_PER_TASK : Matmul.panelRows(k);
             return (n + rowsPerTask - 1) / rowsPerTask;
@@ -276,7 +273,7 @@ final class VectorKernels implements Kernels {
          * thread waiting at region ends 3.3 % of the time before, 2.4 % after.
          */
         private int shrinkingRuns(int threads) {
-            if (runStarts.length < groups / 4 + 2) runStarts = new int[groups / 4 + 2];
+            ensureRunStarts(groups / 4 + 2); // every run but the last holds four groups or more
             int count = 0;
             for (int g = 0; g < groups; count++) {
                 runStarts[count] = g;
@@ -286,6 +283,19 @@ final class VectorKernels implements Kernels {
             }
             runStarts[count] = groups;
             return count;
+        }
+
+        /** Runs of {@code perRun} groups each (the last may hold fewer); returns their count. */
+        private int equalRuns(int perRun) {
+            int count = (groups + perRun - 1) / perRun;
+            ensureRunStarts(count + 1);
+            for (int t = 0; t < count; t++) runStarts[t] = t * perRun;
+            runStarts[count] = groups;
+            return count;
+        }
+
+        private void ensureRunStarts(int size) {
+            if (runStarts.length < size) runStarts = new int[size];
         }
 
         /** Each token's int8 blocks and input sums, as one-token decode forms them; on the calling thread. */
