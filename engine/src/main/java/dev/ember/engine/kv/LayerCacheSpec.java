@@ -18,4 +18,7 @@ public sealed interface LayerCacheSpec permits PagedKvSpec, LatentKvSpec, Shared
      * panels of this width ({@link KvBlockPool}); the whole row unless a spec says otherwise.
      */
     default int valueHeadWidth() { return valueWidth(); }
+
+    /** The same for keys: the block pool keeps dimension-major keys in panels of this width. */
+    default int keyHeadWidth() { return keyWidth(); }
 }

@@ -5,4 +5,5 @@ public record PagedKvSpec(int kvHeads, int headDim, int valueDim) implements Lay
     @Override public int keyWidth() { return kvHeads * headDim; }
     @Override public int valueWidth() { return kvHeads * valueDim; }
     @Override public int valueHeadWidth() { return valueDim; }
+    @Override public int keyHeadWidth() { return headDim; }
 }

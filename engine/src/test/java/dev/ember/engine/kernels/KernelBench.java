@@ -18,16 +18,16 @@ import java.util.SplittableRandom;
  *     dev.ember.engine.kernels.KernelBench [types=Q8_0,Q4_0] [threads=2] [layers=28] [prefill=512] [seconds=5]
  * </pre>
  *
- * Decode (rows = 1) runs every layer's seven projections plus the tied 151936 x 1024 output, over
- * distinct memory (so the weights stream from DRAM, not L3) and prints GB/s and the matmul-only
- * token rate. Prefill runs {@code prefill} tokens through two layers and prints GFLOP/s.
+ * Decode ({@code batch} rows, 1 by default) runs every layer's seven projections plus the tied
+ * 151936 x 1024 output, over distinct memory (so the weights stream from DRAM, not L3) and prints
+ * GB/s and the matmul-only token rate (all rows' tokens: batched decode's aggregate rate). Prefill runs {@code prefill} tokens through two layers and prints GFLOP/s.
  */
 public final class KernelBench {
     private static final int HIDDEN = 1024, Q = 2048, KV = 1024, FFN = 3072, VOCAB = 151936;
 
     public static void main(String[] args) {
         String types = "Q8_0,Q4_0,F16,BF16,Q4_K,Q5_K,Q6_K,F32";
-        int threads = 2, layers = 28, prefill = 512;
+        int threads = 2, layers = 28, batch = 1, prefill = 512;
         double seconds = 5;
         boolean output = true;
         for (String a : args) {
@@ -36,6 +36,7 @@ public final class KernelBench {
                 case "types" -> types = kv[1];
                 case "threads" -> threads = Integer.parseInt(kv[1]);
                 case "layers" -> layers = Integer.parseInt(kv[1]);
+                case "batch" -> batch = Integer.parseInt(kv[1]);
                 case "prefill" -> prefill = Integer.parseInt(kv[1]);
                 case "seconds" -> seconds = Double.parseDouble(kv[1]);
                 case "output" -> output = Boolean.parseBoolean(kv[1]);
@@ -47,7 +48,7 @@ public final class KernelBench {
         try (WorkerPool pool = new WorkerPool(threads)) {
             for (String tn : types.split(",")) {
                 TensorType t = TensorType.valueOf(tn);
-                if (layers > 0) decode(k, pool, t, layers, output, seconds);
+                if (layers > 0) decode(k, pool, t, layers, batch, output, seconds);
                 if (prefill > 0) prefill(k, pool, t, prefill, seconds);
             }
         }
@@ -84,18 +85,18 @@ public final class KernelBench {
         return Kernels.get().prepare(new WeightMatrix(t + "-" + rows + "x" + cols, t, rows, cols, seg));
     }
 
-    private static void decode(Kernels k, WorkerPool pool, TensorType t, int layers, boolean output, double seconds) {
+    private static void decode(Kernels k, WorkerPool pool, TensorType t, int layers, int rows, boolean output, double seconds) {
         List<WeightMatrix> all = new ArrayList<>();
         for (int l = 0; l < layers; l++) all.addAll(layer(t, 1000L * l));
         if (output) all.add(random(t, VOCAB, HIDDEN, 7));
         long bytes = 0;
         for (WeightMatrix w : all) bytes += w.data().byteSize();
-        float[] x = new float[FFN];
+        float[] x = new float[rows * FFN];
         for (int i = 0; i < x.length; i++) x[i] = (float) Math.sin(i);
-        float[] out = new float[VOCAB];
+        float[] out = new float[rows * VOCAB];
         // warm-up: JIT compiles the kernels
         long end = System.nanoTime() + 2_000_000_000L;
-        while (System.nanoTime() < end) for (WeightMatrix w : all) k.matmul(pool, w, x, 1, out);
+        while (System.nanoTime() < end) for (WeightMatrix w : all) k.matmul(pool, w, x, rows, out);
         int passes = 0;
         long c0 = cpuNanos();
         long t0 = System.nanoTime();
@@ -103,7 +104,7 @@ public final class KernelBench {
         long best = Long.MAX_VALUE;
         while (System.nanoTime() < end || passes < 3) {
             long s = System.nanoTime();
-            for (WeightMatrix w : all) k.matmul(pool, w, x, 1, out);
+            for (WeightMatrix w : all) k.matmul(pool, w, x, rows, out);
             best = Math.min(best, System.nanoTime() - s);
             passes++;
         }
@@ -111,8 +112,8 @@ public final class KernelBench {
         // CPU seconds per pass divided by the thread count: what a pass would take on idle cores
         // (the machine is shared; this filters out time stolen by other processes, but counts spinning).
         double cpuPass = (cpuNanos() - c0) / 1e9 / passes / pool.threads();
-        System.out.printf(Locale.ROOT, "%-5s decode rows=1: %.0f MB per pass, mean %.1f ms (%.2f GB/s, %.1f tok/s), best %.1f ms (%.2f GB/s, %.1f tok/s), cpu-normalized %.2f GB/s%n",
-                t, bytes / 1e6, mean * 1e3, bytes / mean / 1e9, 1 / mean, best / 1e6, bytes / (best / 1e9) / 1e9, 1e9 / best, bytes / cpuPass / 1e9);
+        System.out.printf(Locale.ROOT, "%-5s decode rows=%d: %.0f MB per pass, mean %.1f ms (%.2f GB/s, %.1f tok/s), best %.1f ms (%.2f GB/s, %.1f tok/s), cpu-normalized %.2f GB/s%n",
+                t, rows, bytes / 1e6, mean * 1e3, bytes / mean / 1e9, rows / mean, best / 1e6, bytes / (best / 1e9) / 1e9, rows * 1e9 / best, bytes / cpuPass / 1e9);
     }
 
     private static void prefill(Kernels k, WorkerPool pool, TensorType t, int rows, double seconds) {

@@ -147,6 +147,57 @@ class BlockPoolAndPrefixCacheTest {
         }
     }
 
+    /**
+     * Keys stored in head panels (each head's keys of consecutive blocks back to back) read as
+     * the whole-row pool's do, for every cache type: dimension-major columns of one head, of part
+     * of one, and of a range across heads, whole blocks copied for copy-on-write, and rows. Q8_0
+     * stores keys by row, so it takes no panels.
+     */
+    @Test
+    void keysStoredInHeadPanelsReadAsWholeRows() {
+        for (KvCacheType type : KvCacheType.values()) {
+            int heads = 3, head = 64, width = heads * head, bs = 8, blocks = 4;
+            KvBlockPool rows = new KvBlockPool(bs, blocks, new int[]{width}, new int[]{0}, type, Arena.ofAuto());
+            KvBlockPool panels = new KvBlockPool(bs, blocks, new int[]{width}, new int[]{0}, new int[]{head}, new int[]{0}, type, Arena.ofAuto());
+            java.util.Random rnd = new java.util.Random(7);
+            float[] row = new float[width];
+            for (int slot = 0; slot < bs * 3; slot++) {
+                for (int i = 0; i < width; i++) row[i] = (float) rnd.nextGaussian();
+                if (rows.columnKeys()) {
+                    rows.writeKeyColumns(0, slot, row, 0);
+                    panels.writeKeyColumns(0, slot, row, 0);
+                } else {
+                    rows.writeKey(0, slot, row, 0);
+                    panels.writeKey(0, slot, row, 0);
+                }
+            }
+            rows.copySlots(1, 3, 5);
+            panels.copySlots(1, 3, 5);
+            int[][] reads = {{0, head, head}, {bs, 0, head}, {2 * bs, 2 * head + 8, 32}, {3 * bs, 10, head + 20}, {bs, 0, width}};
+            for (int[] r : reads) { // block start, first column, columns
+                float[] a = new float[bs * r[2]], b = new float[bs * r[2]];
+                rows.readKeyColumns(0, r[0], r[1], r[2], a);
+                panels.readKeyColumns(0, r[0], r[1], r[2], b);
+                assertTrue(java.util.Arrays.equals(a, b), type + " columns " + java.util.Arrays.toString(r));
+                assertTrue(a[0] != 0f, "keys were written");
+            }
+            if (!rows.columnKeys()) {
+                float[] a = new float[5 * width], b = new float[5 * width];
+                rows.readKeys(0, bs + 2, 5, 0, width, a, 0);
+                panels.readKeys(0, bs + 2, 5, 0, width, b, 0);
+                assertTrue(java.util.Arrays.equals(a, b), type + " rows");
+            }
+        }
+        // Rows stored through head panels (an element-wise type) read back as written.
+        KvBlockPool panels = new KvBlockPool(4, 3, new int[]{12}, new int[]{0}, new int[]{4}, new int[]{0}, KvCacheType.F32, Arena.ofAuto());
+        float[] row = new float[12];
+        for (int i = 0; i < 12; i++) row[i] = i + 1;
+        panels.writeKey(0, 5, row, 0);
+        float[] back = new float[10];
+        panels.readKeys(0, 5, 1, 1, 10, back, 0);
+        assertTrue(java.util.Arrays.equals(java.util.Arrays.copyOfRange(row, 1, 11), back), java.util.Arrays.toString(back));
+    }
+
     @Test
     void releasingAFreeBlockFails() {
         KvBlockPool pool = pool(2);
