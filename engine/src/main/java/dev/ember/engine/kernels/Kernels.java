@@ -124,6 +124,18 @@ public interface Kernels {
     }
 
     /**
+     * {@link #scoresBlocks} against {@code blocks} cache blocks stored back to back (block b's
+     * keys at {@code keyOff + b*dim*bs}), whose scores follow each other too (block b's at
+     * {@code outOff + b*bs}): a decode row's group of heads against a run of its blocks. Each
+     * score is computed exactly as by {@link #scoresBlock}; implementations run the blocks' sums
+     * side by side, which a group of one or two heads needs to keep the FMA pipes busy.
+     */
+    default void scoresBlockRun(float[] q, int qOff, int qStride, int nq, float[] keys, int keyOff, int blocks, int dim, int bs,
+                                float[] out, int outOff, int outStride) {
+        for (int b = 0; b < blocks; b++) scoresBlocks(q, qOff, qStride, nq, keys, keyOff + b * dim * bs, dim, bs, out, outOff + b * bs, outStride);
+    }
+
+    /**
      * Value accumulation: {@code out[outOff + i] = fma(rows[rowOff + t*stride + i], w[wOff + t], out[outOff + i])}
      * for t = 0 .. count-1 in order, i < dim: the same operations as {@code count} calls of
      * {@link #axpy}, with the output kept in registers across rows.

@@ -509,6 +509,53 @@ final class VectorKernels implements Kernels {
         for (; i < nq; i++) scoresBlock(q, qOff + i * qStride, keys, keyOff, dim, bs, out, outOff + i * outStride);
     }
 
+    /**
+     * One or two queries against four blocks of one key vector each (bs = L): four or eight
+     * independent sums per key dimension, where one block at a time gave one or two chains of
+     * {@code dim} dependent FMAs (latency-bound: a decode row of a two-head group spent a fifth of
+     * an 8k-context decode profile there).
+     */
+    @Override
+    public void scoresBlockRun(float[] q, int qOff, int qStride, int nq, float[] keys, int keyOff, int blocks, int dim, int bs,
+                               float[] out, int outOff, int outStride) {
+        int b = 0;
+        if (bs == L && nq <= 2) {
+            int kb = dim * bs;
+            for (; b + 4 <= blocks; b += 4) {
+                int o = keyOff + b * kb;
+                if (nq == 2) scores2x4(q, qOff, qOff + qStride, keys, o, kb, dim, out, outOff + b * bs, outOff + outStride + b * bs);
+                else scores1x4(q, qOff, keys, o, kb, dim, out, outOff + b * bs);
+            }
+        }
+        for (; b < blocks; b++) scoresBlocks(q, qOff, qStride, nq, keys, keyOff + b * dim * bs, dim, bs, out, outOff + b * bs, outStride);
+    }
+
+    private static void scores2x4(float[] q, int qa, int qb, float[] keys, int o, int kb, int dim, float[] out, int oa, int ob) {
+        FloatVector a0 = FloatVector.zero(FS), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
+        for (int d = 0; d < dim; d++, o += L) {
+            FloatVector k0 = FloatVector.fromArray(FS, keys, o), k1 = FloatVector.fromArray(FS, keys, o + kb);
+            FloatVector k2 = FloatVector.fromArray(FS, keys, o + 2 * kb), k3 = FloatVector.fromArray(FS, keys, o + 3 * kb);
+            FloatVector t = FloatVector.broadcast(FS, q[qa + d]);
+            a0 = t.fma(k0, a0); a1 = t.fma(k1, a1); a2 = t.fma(k2, a2); a3 = t.fma(k3, a3);
+            t = FloatVector.broadcast(FS, q[qb + d]);
+            b0 = t.fma(k0, b0); b1 = t.fma(k1, b1); b2 = t.fma(k2, b2); b3 = t.fma(k3, b3);
+        }
+        a0.intoArray(out, oa); a1.intoArray(out, oa + L); a2.intoArray(out, oa + 2 * L); a3.intoArray(out, oa + 3 * L);
+        b0.intoArray(out, ob); b1.intoArray(out, ob + L); b2.intoArray(out, ob + 2 * L); b3.intoArray(out, ob + 3 * L);
+    }
+
+    private static void scores1x4(float[] q, int qa, float[] keys, int o, int kb, int dim, float[] out, int oa) {
+        FloatVector a0 = FloatVector.zero(FS), a1 = a0, a2 = a0, a3 = a0;
+        for (int d = 0; d < dim; d++, o += L) {
+            FloatVector t = FloatVector.broadcast(FS, q[qa + d]);
+            a0 = t.fma(FloatVector.fromArray(FS, keys, o), a0);
+            a1 = t.fma(FloatVector.fromArray(FS, keys, o + kb), a1);
+            a2 = t.fma(FloatVector.fromArray(FS, keys, o + 2 * kb), a2);
+            a3 = t.fma(FloatVector.fromArray(FS, keys, o + 3 * kb), a3);
+        }
+        a0.intoArray(out, oa); a1.intoArray(out, oa + L); a2.intoArray(out, oa + 2 * L); a3.intoArray(out, oa + 3 * L);
+    }
+
     private static void scoresTail(float[] q, int qOff, int qStride, int nq, float[] keys, int keyOff, int dim, int bs, int j0, float[] out, int outOff, int outStride) {
         for (int i = 0; i < nq; i++) {
             for (int j = j0; j < bs; j++) {

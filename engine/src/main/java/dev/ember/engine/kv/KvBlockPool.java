@@ -220,11 +220,16 @@ public final class KvBlockPool implements AutoCloseable {
      * attention reads every cache type through the same tiles.
      */
     public void readKeyColumns(int layer, int slot, int from, int width, float[] dst) {
+        readKeyColumns(layer, slot, from, width, dst, 0);
+    }
+
+    /** {@link #readKeyColumns(int, int, int, int, float[])} into {@code dst} from {@code dstOff}. */
+    public void readKeyColumns(int layer, int slot, int from, int width, float[] dst, int dstOff) {
         if (columnKeys()) {
             int panel = keyPanel[layer];
             for (int c = from; c < from + width; ) { // the pieces of [from, from + width) in each panel
                 int p = c / panel, in = c - p * panel, n = Math.min(panel - in, from + width - c);
-                codec.decode(type, keys[layer], keyAt(layer, slot, p), in * blockSize, n * blockSize, dst, (c - from) * blockSize);
+                codec.decode(type, keys[layer], keyAt(layer, slot, p), in * blockSize, n * blockSize, dst, dstOff + (c - from) * blockSize);
                 c += n;
             }
             return;
@@ -233,7 +238,7 @@ public final class KvBlockPool implements AutoCloseable {
         if (rows.length < blockSize * width) KEY_ROWS.set(rows = new float[blockSize * width]);
         readKeys(layer, slot, blockSize, from, width, rows, 0);
         for (int j = 0; j < blockSize; j++) {
-            for (int d = 0; d < width; d++) dst[d * blockSize + j] = rows[j * width + d];
+            for (int d = 0; d < width; d++) dst[dstOff + d * blockSize + j] = rows[j * width + d];
         }
     }
 

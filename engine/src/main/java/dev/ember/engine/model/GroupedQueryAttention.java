@@ -196,6 +196,9 @@ public final class GroupedQueryAttention implements Attention {
     /** Fewer rows than this store their keys and values on the calling thread. */
     private static final int PARALLEL_STORE_ROWS = 64;
 
+    /** Cache blocks a decode row scores at a time ({@link Kernels#scoresBlockRun}). */
+    private static final int DECODE_RUN = 4;
+
     /** Rows per attention tile: bounds the scores scratch while sharing each widened block. */
     private static final int TILE_ROWS = 16;
     private static final ThreadLocal<float[][]> SCRATCH = ThreadLocal.withInitial(() -> new float[][]{new float[1024], new float[1024], new float[1024]});
@@ -223,17 +226,25 @@ public final class GroupedQueryAttention implements Attention {
         int padded = (nMax + bs - 1) / bs * bs; // whole blocks of scores; the tail past a row's n is ignored
         int per = group * padded;
         float[] scores = scratch(0, (r1 - r0) * per);
-        float[] keyBlock = scratch(1, headDim * bs);
+        float[] keyBlock = scratch(1, DECODE_RUN * headDim * bs);
         float[] valueRows = scratch(2, valueDim * bs);
-        for (int t0 = 0; t0 < nMax; t0 += bs) {
-            pool.readKeyColumns(layer, table.slot(t0), kvh * headDim, headDim, keyBlock);
-            int rs = Math.max(r0, r0 + t0 - batch.positions()[r0]); // the first row that sees this block
-            if (r1 - rs == 1) { // one row (decode): its group's heads share the key loads
-                k.scoresBlocks(q, rs * qDim + kvh * group * headDim, headDim, group, keyBlock, 0, headDim, bs, scores, (rs - r0) * per + t0, padded);
-            } else { // a prompt's rows share them, head by head
-                for (int g = 0; g < group; g++) {
-                    k.scoresBlocks(q, rs * qDim + (kvh * group + g) * headDim, qDim, r1 - rs, keyBlock, 0, headDim, bs,
-                            scores, (rs - r0) * per + g * padded + t0, per);
+        if (r1 - r0 == 1) { // one row (decode): its group's heads against runs of blocks, sharing the key loads
+            for (int t0 = 0; t0 < nMax; t0 += DECODE_RUN * bs) {
+                int blocks = Math.min(DECODE_RUN, (nMax - t0 + bs - 1) / bs);
+                for (int j = 0; j < blocks; j++) pool.readKeyColumns(layer, table.slot(t0 + j * bs), kvh * headDim, headDim, keyBlock, j * headDim * bs);
+                k.scoresBlockRun(q, r0 * qDim + kvh * group * headDim, headDim, group, keyBlock, 0, blocks, headDim, bs, scores, t0, padded);
+            }
+        } else {
+            for (int t0 = 0; t0 < nMax; t0 += bs) {
+                pool.readKeyColumns(layer, table.slot(t0), kvh * headDim, headDim, keyBlock);
+                int rs = Math.max(r0, r0 + t0 - batch.positions()[r0]); // the first row that sees this block
+                if (r1 - rs == 1) { // one row (decode): its group's heads share the key loads
+                    k.scoresBlocks(q, rs * qDim + kvh * group * headDim, headDim, group, keyBlock, 0, headDim, bs, scores, (rs - r0) * per + t0, padded);
+                } else { // a prompt's rows share them, head by head
+                    for (int g = 0; g < group; g++) {
+                        k.scoresBlocks(q, rs * qDim + (kvh * group + g) * headDim, qDim, r1 - rs, keyBlock, 0, headDim, bs,
+                                scores, (rs - r0) * per + g * padded + t0, per);
+                    }
                 }
             }
         }

@@ -68,6 +68,27 @@ class AttentionKernelsTest {
     }
 
     @Test
+    void runsOfBlocksScoreAsOneBlockAtATime() {
+        for (int bs : new int[] {8, 16, 32}) {
+            for (int nq : new int[] {1, 2, 3}) {
+                for (int blocks : new int[] {1, 3, 4, 5, 8, 9}) {
+                    int dim = 128, qStride = dim + 3, outStride = blocks * bs + 5;
+                    float[] keys = QuantFixtures.randomActivations(blocks * bs * dim + 11, bs * 7 + nq + blocks);
+                    float[] q = QuantFixtures.randomActivations(nq * qStride + 3, nq * 3 + bs);
+                    float[] a = new float[nq * outStride + 2], b = new float[nq * outStride + 2];
+                    for (int blk = 0; blk < blocks; blk++) {
+                        for (int i = 0; i < nq; i++) S.scoresBlock(q, 3 + i * qStride, keys, 11 + blk * dim * bs, dim, bs, a, 2 + i * outStride + blk * bs);
+                    }
+                    V.scoresBlockRun(q, 3, qStride, nq, keys, 11, blocks, dim, bs, b, 2, outStride);
+                    for (int j = 0; j < a.length; j++) {
+                        assertEquals(Float.floatToRawIntBits(a[j]), Float.floatToRawIntBits(b[j]), "bs " + bs + " nq " + nq + " blocks " + blocks + " at " + j);
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
     void manyOutputsAccumulateAsOneAtATime() {
         for (int dim : new int[] {13, 64, 128, 200}) {
             for (int nq : new int[] {1, 2, 3, 6}) {
