@@ -167,10 +167,7 @@ public final class KvBlockPool implements AutoCloseable {
 
     /** Stores {@code src[off .. off + keyWidth)} as the key row of {@code slot}. */
     public void writeKey(int layer, int slot, float[] src, int off) {
-        int panel = keyPanel[layer];
-        for (int p = 0; p < keyWidth[layer]; p += panel) {
-            codec.encodeRow(type, src, off + p, panel, keys[layer], keyAt(layer, slot, p / panel));
-        }
+        encodePanels(keys[layer], keyWidth[layer], keyPanel[layer], keyPanelBytes[layer], slot, src, off);
     }
 
     /**
@@ -195,7 +192,7 @@ public final class KvBlockPool implements AutoCloseable {
         codec.encodeRow(type, src, off, width, encoded, 0);
         MemorySegment seg = keys[layer];
         for (int i = 0; i < width; ) {
-            long column = keyAt(layer, slot - j, i / panel) + eb * j; // this panel's column of slot j
+            long column = panelAt(slot - j, i / panel, keyPanelBytes[layer]) + eb * j; // this panel's column of slot j
             for (int d = 0; d < panel; d++, i++) {
                 long at = column + eb * d * blockSize;
                 if (eb == 2) seg.set(ValueLayout.JAVA_SHORT_UNALIGNED, at, encoded.get(ValueLayout.JAVA_SHORT_UNALIGNED, 2L * i));
@@ -225,13 +222,8 @@ public final class KvBlockPool implements AutoCloseable {
 
     /** {@link #readKeyColumns(int, int, int, int, float[])} into {@code dst} from {@code dstOff}. */
     public void readKeyColumns(int layer, int slot, int from, int width, float[] dst, int dstOff) {
-        if (columnKeys()) {
-            int panel = keyPanel[layer];
-            for (int c = from; c < from + width; ) { // the pieces of [from, from + width) in each panel
-                int p = c / panel, in = c - p * panel, n = Math.min(panel - in, from + width - c);
-                codec.decode(type, keys[layer], keyAt(layer, slot, p), in * blockSize, n * blockSize, dst, dstOff + (c - from) * blockSize);
-                c += n;
-            }
+        if (columnKeys()) { // a column of a block's panel is blockSize elements
+            decodePanels(keys[layer], keyPanel[layer], keyPanelBytes[layer], slot, from, width, blockSize, dst, dstOff);
             return;
         }
         float[] rows = KEY_ROWS.get();
@@ -245,29 +237,43 @@ public final class KvBlockPool implements AutoCloseable {
     private static final ThreadLocal<float[]> KEY_ROWS = ThreadLocal.withInitial(() -> new float[0]);
 
     public void writeValue(int layer, int slot, float[] src, int off) {
-        int panel = valuePanel[layer];
-        for (int p = 0; p < valueWidth[layer]; p += panel) {
-            codec.encodeRow(type, src, off + p, panel, values[layer], valueAt(layer, slot, p / panel));
-        }
-    }
-
-    /** The byte offset of panel {@code p} of the value row of {@code slot}. */
-    private long valueAt(int layer, int slot, int p) {
-        return panelAt(slot, p, valuePanelBytes[layer]);
+        encodePanels(values[layer], valueWidth[layer], valuePanel[layer], valuePanelBytes[layer], slot, src, off);
     }
 
     /**
-     * The byte offset of panel {@code p} of the key row of {@code slot} (row-major panels); for
-     * the first slot of a block, where its dimension-major panel starts.
+     * The byte offset of panel {@code p} of the row of {@code slot} (row-major panels of
+     * {@code panelBytes} per slot); for a block's first slot, where its dimension-major key panel
+     * starts. Panel p of every block, block after block, then panel p + 1: see the class comment.
      */
-    private long keyAt(int layer, int slot, int p) {
-        return panelAt(slot, p, keyPanelBytes[layer]);
-    }
-
-    /** Panel p of every block, block after block, then panel p + 1: see the class comment. */
     private long panelAt(int slot, int p, long panelBytes) {
         int j = slot % blockSize, block = slot / blockSize;
         return panelBytes * (((long) p * numBlocks + block) * blockSize + j);
+    }
+
+    /** A row of {@code width} values into its panels of {@code seg}, row-major in each. */
+    private void encodePanels(MemorySegment seg, int width, int panel, long panelBytes, int slot, float[] src, int off) {
+        for (int p = 0; p < width; p += panel) codec.encodeRow(type, src, off + p, panel, seg, panelAt(slot, p / panel, panelBytes));
+    }
+
+    /**
+     * Columns {@code [from, from + width)} of {@code slot}'s row in {@code seg}, piece by piece
+     * of each panel they cross, into {@code dst} from {@code dstOff}; a column is {@code span}
+     * consecutive elements of its panel (1 for a row-major panel, the block size for the
+     * dimension-major keys of a block).
+     */
+    private void decodePanels(MemorySegment seg, int panel, long panelBytes, int slot, int from, int width, int span, float[] dst, int dstOff) {
+        for (int c = from; c < from + width; ) {
+            int p = c / panel, in = c - p * panel, n = Math.min(panel - in, from + width - c);
+            codec.decode(type, seg, panelAt(slot, p, panelBytes), in * span, n * span, dst, dstOff + (c - from) * span);
+            c += n;
+        }
+    }
+
+    /** The first {@code slots} slots of every panel of block {@code from} of {@code seg} into block {@code to}. */
+    private void copyPanels(MemorySegment seg, int width, int panel, long panelBytes, int from, int to, int slots) {
+        for (int p = 0; p < width / panel; p++) {
+            MemorySegment.copy(seg, panelAt(from * blockSize, p, panelBytes), seg, panelAt(to * blockSize, p, panelBytes), slots * panelBytes);
+        }
     }
 
     /**
@@ -275,13 +281,8 @@ public final class KvBlockPool implements AutoCloseable {
      * slots from {@code slot} into {@code dst}, {@code width} floats per row.
      */
     public void readKeys(int layer, int slot, int count, int from, int width, float[] dst, int dstOff) {
-        int panel = keyPanel[layer];
         for (int i = 0; i < count; i++) {
-            for (int c = from; c < from + width; ) { // the pieces of [from, from + width) in each panel
-                int p = c / panel, in = c - p * panel, n = Math.min(panel - in, from + width - c);
-                codec.decode(type, keys[layer], keyAt(layer, slot + i, p), in, n, dst, dstOff + i * width + (c - from));
-                c += n;
-            }
+            decodePanels(keys[layer], keyPanel[layer], keyPanelBytes[layer], slot + i, from, width, 1, dst, dstOff + i * width);
         }
     }
 
@@ -294,18 +295,13 @@ public final class KvBlockPool implements AutoCloseable {
         int panel = valuePanel[layer];
         if (count > 1 && (slot % blockSize) + count > blockSize) throw new IllegalArgumentException("slots " + slot + " + " + count + " cross a block");
         if (width == panel && from % panel == 0) {
-            codec.decode(type, values[layer], valueAt(layer, slot, from / panel), 0, count * panel, dst, dstOff);
+            codec.decode(type, values[layer], panelAt(slot, from / panel, valuePanelBytes[layer]), 0, count * panel, dst, dstOff);
             return;
         }
         for (int i = 0; i < count; i++) {
-            for (int c = from; c < from + width; ) { // the pieces of [from, from + width) in each panel
-                int p = c / panel, in = c - p * panel, n = Math.min(panel - in, from + width - c);
-                codec.decode(type, values[layer], valueAt(layer, slot + i, p), in, n, dst, dstOff + i * width + (c - from));
-                c += n;
-            }
+            decodePanels(values[layer], panel, valuePanelBytes[layer], slot + i, from, width, 1, dst, dstOff + i * width);
         }
     }
-
 
     /**
      * Copies the first {@code tokens} slots of block {@code from} into block {@code to}, every
@@ -314,15 +310,8 @@ public final class KvBlockPool implements AutoCloseable {
      */
     public void copySlots(int from, int to, int tokens) {
         for (int l = 0; l < keys.length; l++) {
-            if (keyRowBytes[l] > 0) {
-                for (int p = 0, panels = keyWidth[l] / keyPanel[l]; p < panels; p++) {
-                    MemorySegment.copy(keys[l], keyAt(l, from * blockSize, p), keys[l], keyAt(l, to * blockSize, p), blockSize * keyPanelBytes[l]);
-                }
-            }
-            if (valueRowBytes[l] == 0) continue;
-            for (int p = 0, panels = valueWidth[l] / valuePanel[l]; p < panels; p++) {
-                MemorySegment.copy(values[l], valueAt(l, from * blockSize, p), values[l], valueAt(l, to * blockSize, p), tokens * valuePanelBytes[l]);
-            }
+            if (keyRowBytes[l] > 0) copyPanels(keys[l], keyWidth[l], keyPanel[l], keyPanelBytes[l], from, to, blockSize);
+            if (valueRowBytes[l] > 0) copyPanels(values[l], valueWidth[l], valuePanel[l], valuePanelBytes[l], from, to, tokens);
         }
     }
 

@@ -238,7 +238,7 @@ public final class GroupedQueryAttention implements Attention {
             for (int t0 = 0; t0 < nMax; t0 += bs) {
                 pool.readKeyColumns(layer, table.slot(t0), kvh * headDim, headDim, keyBlock);
                 int rs = Math.max(r0, r0 + t0 - batch.positions()[r0]); // the first row that sees this block
-                if (r1 - rs == 1) { // one row (decode): its group's heads share the key loads
+                if (r1 - rs == 1) { // one row sees this block: its group's heads share the key loads
                     k.scoresBlocks(q, rs * qDim + kvh * group * headDim, headDim, group, keyBlock, 0, headDim, bs, scores, (rs - r0) * per + t0, padded);
                 } else { // a prompt's rows share them, head by head
                     for (int g = 0; g < group; g++) {
